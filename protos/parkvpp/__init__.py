@@ -1,0 +1,1 @@
+"""ParkVPP protobuf contract."""

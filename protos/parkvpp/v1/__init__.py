@@ -1,0 +1,1 @@
+"""Generated code of the ParkVPP v1 contract (python protos/generate.py)."""

@@ -1,0 +1,170 @@
+import datetime
+
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from parkvpp.v1 import market_pb2 as _market_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class GreenProduct(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    GREEN_PRODUCT_UNSPECIFIED: _ClassVar[GreenProduct]
+    GREEN_PRODUCT_BUNDLED: _ClassVar[GreenProduct]
+    GREEN_PRODUCT_CERTIFICATE: _ClassVar[GreenProduct]
+
+class BidPlanStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    BID_PLAN_STATUS_UNSPECIFIED: _ClassVar[BidPlanStatus]
+    BID_PLAN_STATUS_PREPARED: _ClassVar[BidPlanStatus]
+    BID_PLAN_STATUS_SUBMITTED: _ClassVar[BidPlanStatus]
+GREEN_PRODUCT_UNSPECIFIED: GreenProduct
+GREEN_PRODUCT_BUNDLED: GreenProduct
+GREEN_PRODUCT_CERTIFICATE: GreenProduct
+BID_PLAN_STATUS_UNSPECIFIED: BidPlanStatus
+BID_PLAN_STATUS_PREPARED: BidPlanStatus
+BID_PLAN_STATUS_SUBMITTED: BidPlanStatus
+
+class PriceScenario(_message.Message):
+    __slots__ = ("probability", "price_fen_per_mwh")
+    PROBABILITY_FIELD_NUMBER: _ClassVar[int]
+    PRICE_FEN_PER_MWH_FIELD_NUMBER: _ClassVar[int]
+    probability: float
+    price_fen_per_mwh: _containers.RepeatedScalarFieldContainer[int]
+    def __init__(self, probability: _Optional[float] = ..., price_fen_per_mwh: _Optional[_Iterable[int]] = ...) -> None: ...
+
+class Commitment(_message.Message):
+    __slots__ = ("interval", "min_reduction_kw")
+    INTERVAL_FIELD_NUMBER: _ClassVar[int]
+    MIN_REDUCTION_KW_FIELD_NUMBER: _ClassVar[int]
+    interval: int
+    min_reduction_kw: float
+    def __init__(self, interval: _Optional[int] = ..., min_reduction_kw: _Optional[float] = ...) -> None: ...
+
+class GreenTarget(_message.Message):
+    __slots__ = ("enterprise_id", "share", "hourly_matched", "bundled_price_limit_fen_per_mwh", "certificate_price_limit_fen_per_mwh")
+    ENTERPRISE_ID_FIELD_NUMBER: _ClassVar[int]
+    SHARE_FIELD_NUMBER: _ClassVar[int]
+    HOURLY_MATCHED_FIELD_NUMBER: _ClassVar[int]
+    BUNDLED_PRICE_LIMIT_FEN_PER_MWH_FIELD_NUMBER: _ClassVar[int]
+    CERTIFICATE_PRICE_LIMIT_FEN_PER_MWH_FIELD_NUMBER: _ClassVar[int]
+    enterprise_id: str
+    share: float
+    hourly_matched: bool
+    bundled_price_limit_fen_per_mwh: int
+    certificate_price_limit_fen_per_mwh: int
+    def __init__(self, enterprise_id: _Optional[str] = ..., share: _Optional[float] = ..., hourly_matched: _Optional[bool] = ..., bundled_price_limit_fen_per_mwh: _Optional[int] = ..., certificate_price_limit_fen_per_mwh: _Optional[int] = ...) -> None: ...
+
+class PrepareBidsRequest(_message.Message):
+    __slots__ = ("market_day", "price_scenarios", "commitments", "green_targets", "time_limit_seconds")
+    MARKET_DAY_FIELD_NUMBER: _ClassVar[int]
+    PRICE_SCENARIOS_FIELD_NUMBER: _ClassVar[int]
+    COMMITMENTS_FIELD_NUMBER: _ClassVar[int]
+    GREEN_TARGETS_FIELD_NUMBER: _ClassVar[int]
+    TIME_LIMIT_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    market_day: str
+    price_scenarios: _containers.RepeatedCompositeFieldContainer[PriceScenario]
+    commitments: _containers.RepeatedCompositeFieldContainer[Commitment]
+    green_targets: _containers.RepeatedCompositeFieldContainer[GreenTarget]
+    time_limit_seconds: float
+    def __init__(self, market_day: _Optional[str] = ..., price_scenarios: _Optional[_Iterable[_Union[PriceScenario, _Mapping]]] = ..., commitments: _Optional[_Iterable[_Union[Commitment, _Mapping]]] = ..., green_targets: _Optional[_Iterable[_Union[GreenTarget, _Mapping]]] = ..., time_limit_seconds: _Optional[float] = ...) -> None: ...
+
+class OfferCurve(_message.Message):
+    __slots__ = ("interval", "product", "side", "steps")
+    INTERVAL_FIELD_NUMBER: _ClassVar[int]
+    PRODUCT_FIELD_NUMBER: _ClassVar[int]
+    SIDE_FIELD_NUMBER: _ClassVar[int]
+    STEPS_FIELD_NUMBER: _ClassVar[int]
+    interval: int
+    product: _market_pb2.Product
+    side: _market_pb2.Side
+    steps: _containers.RepeatedCompositeFieldContainer[_market_pb2.PriceStep]
+    def __init__(self, interval: _Optional[int] = ..., product: _Optional[_Union[_market_pb2.Product, str]] = ..., side: _Optional[_Union[_market_pb2.Side, str]] = ..., steps: _Optional[_Iterable[_Union[_market_pb2.PriceStep, _Mapping]]] = ...) -> None: ...
+
+class ScenarioRevenue(_message.Message):
+    __slots__ = ("scenario", "probability", "revenue_fen")
+    SCENARIO_FIELD_NUMBER: _ClassVar[int]
+    PROBABILITY_FIELD_NUMBER: _ClassVar[int]
+    REVENUE_FEN_FIELD_NUMBER: _ClassVar[int]
+    scenario: int
+    probability: float
+    revenue_fen: int
+    def __init__(self, scenario: _Optional[int] = ..., probability: _Optional[float] = ..., revenue_fen: _Optional[int] = ...) -> None: ...
+
+class GreenPowerOffer(_message.Message):
+    __slots__ = ("enterprise_id", "product", "side", "energy_wh", "price_limit_fen_per_mwh", "period_start", "period_end")
+    ENTERPRISE_ID_FIELD_NUMBER: _ClassVar[int]
+    PRODUCT_FIELD_NUMBER: _ClassVar[int]
+    SIDE_FIELD_NUMBER: _ClassVar[int]
+    ENERGY_WH_FIELD_NUMBER: _ClassVar[int]
+    PRICE_LIMIT_FEN_PER_MWH_FIELD_NUMBER: _ClassVar[int]
+    PERIOD_START_FIELD_NUMBER: _ClassVar[int]
+    PERIOD_END_FIELD_NUMBER: _ClassVar[int]
+    enterprise_id: str
+    product: GreenProduct
+    side: _market_pb2.Side
+    energy_wh: int
+    price_limit_fen_per_mwh: int
+    period_start: _timestamp_pb2.Timestamp
+    period_end: _timestamp_pb2.Timestamp
+    def __init__(self, enterprise_id: _Optional[str] = ..., product: _Optional[_Union[GreenProduct, str]] = ..., side: _Optional[_Union[_market_pb2.Side, str]] = ..., energy_wh: _Optional[int] = ..., price_limit_fen_per_mwh: _Optional[int] = ..., period_start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., period_end: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class BidPlan(_message.Message):
+    __slots__ = ("plan_id", "market_day", "status", "demand_response_offers", "storage_offers", "green_power_offers", "scenario_revenues", "expected_revenue_fen", "objective_fen", "bound_fen", "relative_gap", "solver", "solve_seconds", "prepared_at")
+    PLAN_ID_FIELD_NUMBER: _ClassVar[int]
+    MARKET_DAY_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    DEMAND_RESPONSE_OFFERS_FIELD_NUMBER: _ClassVar[int]
+    STORAGE_OFFERS_FIELD_NUMBER: _ClassVar[int]
+    GREEN_POWER_OFFERS_FIELD_NUMBER: _ClassVar[int]
+    SCENARIO_REVENUES_FIELD_NUMBER: _ClassVar[int]
+    EXPECTED_REVENUE_FEN_FIELD_NUMBER: _ClassVar[int]
+    OBJECTIVE_FEN_FIELD_NUMBER: _ClassVar[int]
+    BOUND_FEN_FIELD_NUMBER: _ClassVar[int]
+    RELATIVE_GAP_FIELD_NUMBER: _ClassVar[int]
+    SOLVER_FIELD_NUMBER: _ClassVar[int]
+    SOLVE_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    PREPARED_AT_FIELD_NUMBER: _ClassVar[int]
+    plan_id: str
+    market_day: str
+    status: BidPlanStatus
+    demand_response_offers: _containers.RepeatedCompositeFieldContainer[OfferCurve]
+    storage_offers: _containers.RepeatedCompositeFieldContainer[OfferCurve]
+    green_power_offers: _containers.RepeatedCompositeFieldContainer[GreenPowerOffer]
+    scenario_revenues: _containers.RepeatedCompositeFieldContainer[ScenarioRevenue]
+    expected_revenue_fen: int
+    objective_fen: float
+    bound_fen: float
+    relative_gap: float
+    solver: str
+    solve_seconds: float
+    prepared_at: _timestamp_pb2.Timestamp
+    def __init__(self, plan_id: _Optional[str] = ..., market_day: _Optional[str] = ..., status: _Optional[_Union[BidPlanStatus, str]] = ..., demand_response_offers: _Optional[_Iterable[_Union[OfferCurve, _Mapping]]] = ..., storage_offers: _Optional[_Iterable[_Union[OfferCurve, _Mapping]]] = ..., green_power_offers: _Optional[_Iterable[_Union[GreenPowerOffer, _Mapping]]] = ..., scenario_revenues: _Optional[_Iterable[_Union[ScenarioRevenue, _Mapping]]] = ..., expected_revenue_fen: _Optional[int] = ..., objective_fen: _Optional[float] = ..., bound_fen: _Optional[float] = ..., relative_gap: _Optional[float] = ..., solver: _Optional[str] = ..., solve_seconds: _Optional[float] = ..., prepared_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class GetBidPlanRequest(_message.Message):
+    __slots__ = ("plan_id", "market_day")
+    PLAN_ID_FIELD_NUMBER: _ClassVar[int]
+    MARKET_DAY_FIELD_NUMBER: _ClassVar[int]
+    plan_id: str
+    market_day: str
+    def __init__(self, plan_id: _Optional[str] = ..., market_day: _Optional[str] = ...) -> None: ...
+
+class SubmitBidsRequest(_message.Message):
+    __slots__ = ("plan_id",)
+    PLAN_ID_FIELD_NUMBER: _ClassVar[int]
+    plan_id: str
+    def __init__(self, plan_id: _Optional[str] = ...) -> None: ...
+
+class SubmitBidsResponse(_message.Message):
+    __slots__ = ("plan_id", "orders_submitted", "batch_id")
+    PLAN_ID_FIELD_NUMBER: _ClassVar[int]
+    ORDERS_SUBMITTED_FIELD_NUMBER: _ClassVar[int]
+    BATCH_ID_FIELD_NUMBER: _ClassVar[int]
+    plan_id: str
+    orders_submitted: int
+    batch_id: str
+    def __init__(self, plan_id: _Optional[str] = ..., orders_submitted: _Optional[int] = ..., batch_id: _Optional[str] = ...) -> None: ...

@@ -1,0 +1,229 @@
+import datetime
+
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from parkvpp.v1 import enrollment_pb2 as _enrollment_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class LotStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    LOT_STATUS_UNSPECIFIED: _ClassVar[LotStatus]
+    LOT_STATUS_ACTIVE: _ClassVar[LotStatus]
+    LOT_STATUS_RETIRED: _ClassVar[LotStatus]
+LOT_STATUS_UNSPECIFIED: LotStatus
+LOT_STATUS_ACTIVE: LotStatus
+LOT_STATUS_RETIRED: LotStatus
+
+class Lot(_message.Message):
+    __slots__ = ("lot_id", "generator_asset_id", "technology", "grid_area", "production_hour_start", "energy_wh", "serial_start", "serial_end", "owner_enterprise_id", "status", "beneficiary_enterprise_id", "consumption_period_start", "consumption_period_end", "parent_lot_id", "trade_id")
+    LOT_ID_FIELD_NUMBER: _ClassVar[int]
+    GENERATOR_ASSET_ID_FIELD_NUMBER: _ClassVar[int]
+    TECHNOLOGY_FIELD_NUMBER: _ClassVar[int]
+    GRID_AREA_FIELD_NUMBER: _ClassVar[int]
+    PRODUCTION_HOUR_START_FIELD_NUMBER: _ClassVar[int]
+    ENERGY_WH_FIELD_NUMBER: _ClassVar[int]
+    SERIAL_START_FIELD_NUMBER: _ClassVar[int]
+    SERIAL_END_FIELD_NUMBER: _ClassVar[int]
+    OWNER_ENTERPRISE_ID_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    BENEFICIARY_ENTERPRISE_ID_FIELD_NUMBER: _ClassVar[int]
+    CONSUMPTION_PERIOD_START_FIELD_NUMBER: _ClassVar[int]
+    CONSUMPTION_PERIOD_END_FIELD_NUMBER: _ClassVar[int]
+    PARENT_LOT_ID_FIELD_NUMBER: _ClassVar[int]
+    TRADE_ID_FIELD_NUMBER: _ClassVar[int]
+    lot_id: str
+    generator_asset_id: str
+    technology: _enrollment_pb2.GeneratorTechnology
+    grid_area: str
+    production_hour_start: _timestamp_pb2.Timestamp
+    energy_wh: int
+    serial_start: int
+    serial_end: int
+    owner_enterprise_id: str
+    status: LotStatus
+    beneficiary_enterprise_id: str
+    consumption_period_start: _timestamp_pb2.Timestamp
+    consumption_period_end: _timestamp_pb2.Timestamp
+    parent_lot_id: str
+    trade_id: str
+    def __init__(self, lot_id: _Optional[str] = ..., generator_asset_id: _Optional[str] = ..., technology: _Optional[_Union[_enrollment_pb2.GeneratorTechnology, str]] = ..., grid_area: _Optional[str] = ..., production_hour_start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., energy_wh: _Optional[int] = ..., serial_start: _Optional[int] = ..., serial_end: _Optional[int] = ..., owner_enterprise_id: _Optional[str] = ..., status: _Optional[_Union[LotStatus, str]] = ..., beneficiary_enterprise_id: _Optional[str] = ..., consumption_period_start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., consumption_period_end: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., parent_lot_id: _Optional[str] = ..., trade_id: _Optional[str] = ...) -> None: ...
+
+class IssueCertificatesRequest(_message.Message):
+    __slots__ = ("request_id", "generator_asset_id", "period_start", "period_end")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    GENERATOR_ASSET_ID_FIELD_NUMBER: _ClassVar[int]
+    PERIOD_START_FIELD_NUMBER: _ClassVar[int]
+    PERIOD_END_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    generator_asset_id: str
+    period_start: _timestamp_pb2.Timestamp
+    period_end: _timestamp_pb2.Timestamp
+    def __init__(self, request_id: _Optional[str] = ..., generator_asset_id: _Optional[str] = ..., period_start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., period_end: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class IssueCertificatesResponse(_message.Message):
+    __slots__ = ("lots", "energy_wh")
+    LOTS_FIELD_NUMBER: _ClassVar[int]
+    ENERGY_WH_FIELD_NUMBER: _ClassVar[int]
+    lots: _containers.RepeatedCompositeFieldContainer[Lot]
+    energy_wh: int
+    def __init__(self, lots: _Optional[_Iterable[_Union[Lot, _Mapping]]] = ..., energy_wh: _Optional[int] = ...) -> None: ...
+
+class TransferRequest(_message.Message):
+    __slots__ = ("request_id", "lot_id", "from_enterprise_id", "to_enterprise_id", "energy_wh", "trade_id")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    LOT_ID_FIELD_NUMBER: _ClassVar[int]
+    FROM_ENTERPRISE_ID_FIELD_NUMBER: _ClassVar[int]
+    TO_ENTERPRISE_ID_FIELD_NUMBER: _ClassVar[int]
+    ENERGY_WH_FIELD_NUMBER: _ClassVar[int]
+    TRADE_ID_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    lot_id: str
+    from_enterprise_id: str
+    to_enterprise_id: str
+    energy_wh: int
+    trade_id: str
+    def __init__(self, request_id: _Optional[str] = ..., lot_id: _Optional[str] = ..., from_enterprise_id: _Optional[str] = ..., to_enterprise_id: _Optional[str] = ..., energy_wh: _Optional[int] = ..., trade_id: _Optional[str] = ...) -> None: ...
+
+class TransferResponse(_message.Message):
+    __slots__ = ("transferred", "remainder")
+    TRANSFERRED_FIELD_NUMBER: _ClassVar[int]
+    REMAINDER_FIELD_NUMBER: _ClassVar[int]
+    transferred: Lot
+    remainder: Lot
+    def __init__(self, transferred: _Optional[_Union[Lot, _Mapping]] = ..., remainder: _Optional[_Union[Lot, _Mapping]] = ...) -> None: ...
+
+class RetireRequest(_message.Message):
+    __slots__ = ("request_id", "lot_id", "owner_enterprise_id", "beneficiary_enterprise_id", "energy_wh", "consumption_period_start", "consumption_period_end")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    LOT_ID_FIELD_NUMBER: _ClassVar[int]
+    OWNER_ENTERPRISE_ID_FIELD_NUMBER: _ClassVar[int]
+    BENEFICIARY_ENTERPRISE_ID_FIELD_NUMBER: _ClassVar[int]
+    ENERGY_WH_FIELD_NUMBER: _ClassVar[int]
+    CONSUMPTION_PERIOD_START_FIELD_NUMBER: _ClassVar[int]
+    CONSUMPTION_PERIOD_END_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    lot_id: str
+    owner_enterprise_id: str
+    beneficiary_enterprise_id: str
+    energy_wh: int
+    consumption_period_start: _timestamp_pb2.Timestamp
+    consumption_period_end: _timestamp_pb2.Timestamp
+    def __init__(self, request_id: _Optional[str] = ..., lot_id: _Optional[str] = ..., owner_enterprise_id: _Optional[str] = ..., beneficiary_enterprise_id: _Optional[str] = ..., energy_wh: _Optional[int] = ..., consumption_period_start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., consumption_period_end: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class RetireResponse(_message.Message):
+    __slots__ = ("retired", "remainder")
+    RETIRED_FIELD_NUMBER: _ClassVar[int]
+    REMAINDER_FIELD_NUMBER: _ClassVar[int]
+    retired: Lot
+    remainder: Lot
+    def __init__(self, retired: _Optional[_Union[Lot, _Mapping]] = ..., remainder: _Optional[_Union[Lot, _Mapping]] = ...) -> None: ...
+
+class GetBalanceRequest(_message.Message):
+    __slots__ = ("enterprise_id",)
+    ENTERPRISE_ID_FIELD_NUMBER: _ClassVar[int]
+    enterprise_id: str
+    def __init__(self, enterprise_id: _Optional[str] = ...) -> None: ...
+
+class Balance(_message.Message):
+    __slots__ = ("enterprise_id", "active_wh", "retired_wh", "active_gec", "active_remainder_wh")
+    ENTERPRISE_ID_FIELD_NUMBER: _ClassVar[int]
+    ACTIVE_WH_FIELD_NUMBER: _ClassVar[int]
+    RETIRED_WH_FIELD_NUMBER: _ClassVar[int]
+    ACTIVE_GEC_FIELD_NUMBER: _ClassVar[int]
+    ACTIVE_REMAINDER_WH_FIELD_NUMBER: _ClassVar[int]
+    enterprise_id: str
+    active_wh: int
+    retired_wh: int
+    active_gec: int
+    active_remainder_wh: int
+    def __init__(self, enterprise_id: _Optional[str] = ..., active_wh: _Optional[int] = ..., retired_wh: _Optional[int] = ..., active_gec: _Optional[int] = ..., active_remainder_wh: _Optional[int] = ...) -> None: ...
+
+class ListLotsRequest(_message.Message):
+    __slots__ = ("owner_enterprise_id", "status", "page_size", "page_token")
+    OWNER_ENTERPRISE_ID_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    owner_enterprise_id: str
+    status: LotStatus
+    page_size: int
+    page_token: str
+    def __init__(self, owner_enterprise_id: _Optional[str] = ..., status: _Optional[_Union[LotStatus, str]] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListLotsResponse(_message.Message):
+    __slots__ = ("lots", "next_page_token")
+    LOTS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    lots: _containers.RepeatedCompositeFieldContainer[Lot]
+    next_page_token: str
+    def __init__(self, lots: _Optional[_Iterable[_Union[Lot, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class GetCarbonFootprintRequest(_message.Message):
+    __slots__ = ("enterprise_id", "from_market_day", "to_market_day")
+    ENTERPRISE_ID_FIELD_NUMBER: _ClassVar[int]
+    FROM_MARKET_DAY_FIELD_NUMBER: _ClassVar[int]
+    TO_MARKET_DAY_FIELD_NUMBER: _ClassVar[int]
+    enterprise_id: str
+    from_market_day: str
+    to_market_day: str
+    def __init__(self, enterprise_id: _Optional[str] = ..., from_market_day: _Optional[str] = ..., to_market_day: _Optional[str] = ...) -> None: ...
+
+class CarbonFootprint(_message.Message):
+    __slots__ = ("enterprise_id", "from_market_day", "to_market_day", "consumption_wh", "retired_certificate_wh", "grid_emission_factor_kg_per_kwh", "residual_mix_factor_kg_per_kwh", "location_based_kg_co2e", "market_based_kg_co2e", "hourly_matched_cfe_share")
+    ENTERPRISE_ID_FIELD_NUMBER: _ClassVar[int]
+    FROM_MARKET_DAY_FIELD_NUMBER: _ClassVar[int]
+    TO_MARKET_DAY_FIELD_NUMBER: _ClassVar[int]
+    CONSUMPTION_WH_FIELD_NUMBER: _ClassVar[int]
+    RETIRED_CERTIFICATE_WH_FIELD_NUMBER: _ClassVar[int]
+    GRID_EMISSION_FACTOR_KG_PER_KWH_FIELD_NUMBER: _ClassVar[int]
+    RESIDUAL_MIX_FACTOR_KG_PER_KWH_FIELD_NUMBER: _ClassVar[int]
+    LOCATION_BASED_KG_CO2E_FIELD_NUMBER: _ClassVar[int]
+    MARKET_BASED_KG_CO2E_FIELD_NUMBER: _ClassVar[int]
+    HOURLY_MATCHED_CFE_SHARE_FIELD_NUMBER: _ClassVar[int]
+    enterprise_id: str
+    from_market_day: str
+    to_market_day: str
+    consumption_wh: int
+    retired_certificate_wh: int
+    grid_emission_factor_kg_per_kwh: float
+    residual_mix_factor_kg_per_kwh: float
+    location_based_kg_co2e: float
+    market_based_kg_co2e: float
+    hourly_matched_cfe_share: float
+    def __init__(self, enterprise_id: _Optional[str] = ..., from_market_day: _Optional[str] = ..., to_market_day: _Optional[str] = ..., consumption_wh: _Optional[int] = ..., retired_certificate_wh: _Optional[int] = ..., grid_emission_factor_kg_per_kwh: _Optional[float] = ..., residual_mix_factor_kg_per_kwh: _Optional[float] = ..., location_based_kg_co2e: _Optional[float] = ..., market_based_kg_co2e: _Optional[float] = ..., hourly_matched_cfe_share: _Optional[float] = ...) -> None: ...
+
+class GetParkIndicatorsRequest(_message.Message):
+    __slots__ = ("from_market_day", "to_market_day")
+    FROM_MARKET_DAY_FIELD_NUMBER: _ClassVar[int]
+    TO_MARKET_DAY_FIELD_NUMBER: _ClassVar[int]
+    from_market_day: str
+    to_market_day: str
+    def __init__(self, from_market_day: _Optional[str] = ..., to_market_day: _Optional[str] = ...) -> None: ...
+
+class ParkIndicators(_message.Message):
+    __slots__ = ("from_market_day", "to_market_day", "consumption_wh", "onsite_renewable_generation_wh", "certificates_issued_wh", "certificates_retired_wh", "green_power_share", "location_based_kg_co2e", "market_based_kg_co2e")
+    FROM_MARKET_DAY_FIELD_NUMBER: _ClassVar[int]
+    TO_MARKET_DAY_FIELD_NUMBER: _ClassVar[int]
+    CONSUMPTION_WH_FIELD_NUMBER: _ClassVar[int]
+    ONSITE_RENEWABLE_GENERATION_WH_FIELD_NUMBER: _ClassVar[int]
+    CERTIFICATES_ISSUED_WH_FIELD_NUMBER: _ClassVar[int]
+    CERTIFICATES_RETIRED_WH_FIELD_NUMBER: _ClassVar[int]
+    GREEN_POWER_SHARE_FIELD_NUMBER: _ClassVar[int]
+    LOCATION_BASED_KG_CO2E_FIELD_NUMBER: _ClassVar[int]
+    MARKET_BASED_KG_CO2E_FIELD_NUMBER: _ClassVar[int]
+    from_market_day: str
+    to_market_day: str
+    consumption_wh: int
+    onsite_renewable_generation_wh: int
+    certificates_issued_wh: int
+    certificates_retired_wh: int
+    green_power_share: float
+    location_based_kg_co2e: float
+    market_based_kg_co2e: float
+    def __init__(self, from_market_day: _Optional[str] = ..., to_market_day: _Optional[str] = ..., consumption_wh: _Optional[int] = ..., onsite_renewable_generation_wh: _Optional[int] = ..., certificates_issued_wh: _Optional[int] = ..., certificates_retired_wh: _Optional[int] = ..., green_power_share: _Optional[float] = ..., location_based_kg_co2e: _Optional[float] = ..., market_based_kg_co2e: _Optional[float] = ...) -> None: ...

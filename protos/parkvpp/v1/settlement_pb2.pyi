@@ -1,0 +1,117 @@
+import datetime
+
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from parkvpp.v1 import vpp_pb2 as _vpp_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class RunSettlementRequest(_message.Message):
+    __slots__ = ("market_day", "baseline_method")
+    MARKET_DAY_FIELD_NUMBER: _ClassVar[int]
+    BASELINE_METHOD_FIELD_NUMBER: _ClassVar[int]
+    market_day: str
+    baseline_method: _vpp_pb2.BaselineMethod
+    def __init__(self, market_day: _Optional[str] = ..., baseline_method: _Optional[_Union[_vpp_pb2.BaselineMethod, str]] = ...) -> None: ...
+
+class EnterpriseAmount(_message.Message):
+    __slots__ = ("enterprise_id", "delivered_kwh", "amount_fen", "penalty_fen", "net_fen", "includes_estimated")
+    ENTERPRISE_ID_FIELD_NUMBER: _ClassVar[int]
+    DELIVERED_KWH_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_FEN_FIELD_NUMBER: _ClassVar[int]
+    PENALTY_FEN_FIELD_NUMBER: _ClassVar[int]
+    NET_FEN_FIELD_NUMBER: _ClassVar[int]
+    INCLUDES_ESTIMATED_FIELD_NUMBER: _ClassVar[int]
+    enterprise_id: str
+    delivered_kwh: float
+    amount_fen: int
+    penalty_fen: int
+    net_fen: int
+    includes_estimated: bool
+    def __init__(self, enterprise_id: _Optional[str] = ..., delivered_kwh: _Optional[float] = ..., amount_fen: _Optional[int] = ..., penalty_fen: _Optional[int] = ..., net_fen: _Optional[int] = ..., includes_estimated: _Optional[bool] = ...) -> None: ...
+
+class SettlementRun(_message.Message):
+    __slots__ = ("run_id", "market_day", "version", "gross_payment_fen", "penalty_fen", "operator_fee_fen", "enterprise_pool_fen", "enterprises", "awarded_kwh", "delivered_kwh", "input_digest", "created_at", "changes_from_previous")
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    MARKET_DAY_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    GROSS_PAYMENT_FEN_FIELD_NUMBER: _ClassVar[int]
+    PENALTY_FEN_FIELD_NUMBER: _ClassVar[int]
+    OPERATOR_FEE_FEN_FIELD_NUMBER: _ClassVar[int]
+    ENTERPRISE_POOL_FEN_FIELD_NUMBER: _ClassVar[int]
+    ENTERPRISES_FIELD_NUMBER: _ClassVar[int]
+    AWARDED_KWH_FIELD_NUMBER: _ClassVar[int]
+    DELIVERED_KWH_FIELD_NUMBER: _ClassVar[int]
+    INPUT_DIGEST_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    CHANGES_FROM_PREVIOUS_FIELD_NUMBER: _ClassVar[int]
+    run_id: str
+    market_day: str
+    version: int
+    gross_payment_fen: int
+    penalty_fen: int
+    operator_fee_fen: int
+    enterprise_pool_fen: int
+    enterprises: _containers.RepeatedCompositeFieldContainer[EnterpriseAmount]
+    awarded_kwh: float
+    delivered_kwh: float
+    input_digest: str
+    created_at: _timestamp_pb2.Timestamp
+    changes_from_previous: _containers.RepeatedCompositeFieldContainer[EnterpriseAmount]
+    def __init__(self, run_id: _Optional[str] = ..., market_day: _Optional[str] = ..., version: _Optional[int] = ..., gross_payment_fen: _Optional[int] = ..., penalty_fen: _Optional[int] = ..., operator_fee_fen: _Optional[int] = ..., enterprise_pool_fen: _Optional[int] = ..., enterprises: _Optional[_Iterable[_Union[EnterpriseAmount, _Mapping]]] = ..., awarded_kwh: _Optional[float] = ..., delivered_kwh: _Optional[float] = ..., input_digest: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., changes_from_previous: _Optional[_Iterable[_Union[EnterpriseAmount, _Mapping]]] = ...) -> None: ...
+
+class GetStatementRequest(_message.Message):
+    __slots__ = ("enterprise_id", "market_day", "version")
+    ENTERPRISE_ID_FIELD_NUMBER: _ClassVar[int]
+    MARKET_DAY_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    enterprise_id: str
+    market_day: str
+    version: int
+    def __init__(self, enterprise_id: _Optional[str] = ..., market_day: _Optional[str] = ..., version: _Optional[int] = ...) -> None: ...
+
+class StatementLine(_message.Message):
+    __slots__ = ("asset_id", "interval", "baseline_kw", "metered_kw", "instructed_kw", "delivered_kwh", "clearing_price_fen_per_mwh", "estimated")
+    ASSET_ID_FIELD_NUMBER: _ClassVar[int]
+    INTERVAL_FIELD_NUMBER: _ClassVar[int]
+    BASELINE_KW_FIELD_NUMBER: _ClassVar[int]
+    METERED_KW_FIELD_NUMBER: _ClassVar[int]
+    INSTRUCTED_KW_FIELD_NUMBER: _ClassVar[int]
+    DELIVERED_KWH_FIELD_NUMBER: _ClassVar[int]
+    CLEARING_PRICE_FEN_PER_MWH_FIELD_NUMBER: _ClassVar[int]
+    ESTIMATED_FIELD_NUMBER: _ClassVar[int]
+    asset_id: str
+    interval: int
+    baseline_kw: float
+    metered_kw: float
+    instructed_kw: float
+    delivered_kwh: float
+    clearing_price_fen_per_mwh: int
+    estimated: bool
+    def __init__(self, asset_id: _Optional[str] = ..., interval: _Optional[int] = ..., baseline_kw: _Optional[float] = ..., metered_kw: _Optional[float] = ..., instructed_kw: _Optional[float] = ..., delivered_kwh: _Optional[float] = ..., clearing_price_fen_per_mwh: _Optional[int] = ..., estimated: _Optional[bool] = ...) -> None: ...
+
+class Statement(_message.Message):
+    __slots__ = ("enterprise_id", "market_day", "run_id", "version", "lines", "delivered_kwh", "amount_fen", "penalty_fen", "net_fen")
+    ENTERPRISE_ID_FIELD_NUMBER: _ClassVar[int]
+    MARKET_DAY_FIELD_NUMBER: _ClassVar[int]
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    LINES_FIELD_NUMBER: _ClassVar[int]
+    DELIVERED_KWH_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_FEN_FIELD_NUMBER: _ClassVar[int]
+    PENALTY_FEN_FIELD_NUMBER: _ClassVar[int]
+    NET_FEN_FIELD_NUMBER: _ClassVar[int]
+    enterprise_id: str
+    market_day: str
+    run_id: str
+    version: int
+    lines: _containers.RepeatedCompositeFieldContainer[StatementLine]
+    delivered_kwh: float
+    amount_fen: int
+    penalty_fen: int
+    net_fen: int
+    def __init__(self, enterprise_id: _Optional[str] = ..., market_day: _Optional[str] = ..., run_id: _Optional[str] = ..., version: _Optional[int] = ..., lines: _Optional[_Iterable[_Union[StatementLine, _Mapping]]] = ..., delivered_kwh: _Optional[float] = ..., amount_fen: _Optional[int] = ..., penalty_fen: _Optional[int] = ..., net_fen: _Optional[int] = ...) -> None: ...

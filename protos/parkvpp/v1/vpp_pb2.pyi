@@ -1,0 +1,175 @@
+import datetime
+
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class BaselineMethod(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    BASELINE_METHOD_UNSPECIFIED: _ClassVar[BaselineMethod]
+    BASELINE_METHOD_SIMILAR_DAY: _ClassVar[BaselineMethod]
+    BASELINE_METHOD_TEN_IN_TEN_ADJUSTED: _ClassVar[BaselineMethod]
+    BASELINE_METHOD_HIGH_4_OF_5: _ClassVar[BaselineMethod]
+
+class DispatchStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    DISPATCH_STATUS_UNSPECIFIED: _ClassVar[DispatchStatus]
+    DISPATCH_STATUS_SENT: _ClassVar[DispatchStatus]
+    DISPATCH_STATUS_ACKNOWLEDGED: _ClassVar[DispatchStatus]
+BASELINE_METHOD_UNSPECIFIED: BaselineMethod
+BASELINE_METHOD_SIMILAR_DAY: BaselineMethod
+BASELINE_METHOD_TEN_IN_TEN_ADJUSTED: BaselineMethod
+BASELINE_METHOD_HIGH_4_OF_5: BaselineMethod
+DISPATCH_STATUS_UNSPECIFIED: DispatchStatus
+DISPATCH_STATUS_SENT: DispatchStatus
+DISPATCH_STATUS_ACKNOWLEDGED: DispatchStatus
+
+class GetFlexibilityRequest(_message.Message):
+    __slots__ = ("market_day", "enterprise_id", "include_assets")
+    MARKET_DAY_FIELD_NUMBER: _ClassVar[int]
+    ENTERPRISE_ID_FIELD_NUMBER: _ClassVar[int]
+    INCLUDE_ASSETS_FIELD_NUMBER: _ClassVar[int]
+    market_day: str
+    enterprise_id: str
+    include_assets: bool
+    def __init__(self, market_day: _Optional[str] = ..., enterprise_id: _Optional[str] = ..., include_assets: _Optional[bool] = ...) -> None: ...
+
+class IntervalFlexibility(_message.Message):
+    __slots__ = ("interval", "up_kw", "down_kw", "baseline_kw", "stored_energy_min_kwh", "stored_energy_max_kwh")
+    INTERVAL_FIELD_NUMBER: _ClassVar[int]
+    UP_KW_FIELD_NUMBER: _ClassVar[int]
+    DOWN_KW_FIELD_NUMBER: _ClassVar[int]
+    BASELINE_KW_FIELD_NUMBER: _ClassVar[int]
+    STORED_ENERGY_MIN_KWH_FIELD_NUMBER: _ClassVar[int]
+    STORED_ENERGY_MAX_KWH_FIELD_NUMBER: _ClassVar[int]
+    interval: int
+    up_kw: float
+    down_kw: float
+    baseline_kw: float
+    stored_energy_min_kwh: float
+    stored_energy_max_kwh: float
+    def __init__(self, interval: _Optional[int] = ..., up_kw: _Optional[float] = ..., down_kw: _Optional[float] = ..., baseline_kw: _Optional[float] = ..., stored_energy_min_kwh: _Optional[float] = ..., stored_energy_max_kwh: _Optional[float] = ...) -> None: ...
+
+class AssetFlexibility(_message.Message):
+    __slots__ = ("asset_id", "enterprise_id", "intervals", "max_daily_up_kwh")
+    ASSET_ID_FIELD_NUMBER: _ClassVar[int]
+    ENTERPRISE_ID_FIELD_NUMBER: _ClassVar[int]
+    INTERVALS_FIELD_NUMBER: _ClassVar[int]
+    MAX_DAILY_UP_KWH_FIELD_NUMBER: _ClassVar[int]
+    asset_id: str
+    enterprise_id: str
+    intervals: _containers.RepeatedCompositeFieldContainer[IntervalFlexibility]
+    max_daily_up_kwh: float
+    def __init__(self, asset_id: _Optional[str] = ..., enterprise_id: _Optional[str] = ..., intervals: _Optional[_Iterable[_Union[IntervalFlexibility, _Mapping]]] = ..., max_daily_up_kwh: _Optional[float] = ...) -> None: ...
+
+class FlexibilityEnvelope(_message.Message):
+    __slots__ = ("market_day", "aggregate", "assets")
+    MARKET_DAY_FIELD_NUMBER: _ClassVar[int]
+    AGGREGATE_FIELD_NUMBER: _ClassVar[int]
+    ASSETS_FIELD_NUMBER: _ClassVar[int]
+    market_day: str
+    aggregate: _containers.RepeatedCompositeFieldContainer[IntervalFlexibility]
+    assets: _containers.RepeatedCompositeFieldContainer[AssetFlexibility]
+    def __init__(self, market_day: _Optional[str] = ..., aggregate: _Optional[_Iterable[_Union[IntervalFlexibility, _Mapping]]] = ..., assets: _Optional[_Iterable[_Union[AssetFlexibility, _Mapping]]] = ...) -> None: ...
+
+class GetBaselineRequest(_message.Message):
+    __slots__ = ("market_day", "asset_id", "enterprise_id", "method")
+    MARKET_DAY_FIELD_NUMBER: _ClassVar[int]
+    ASSET_ID_FIELD_NUMBER: _ClassVar[int]
+    ENTERPRISE_ID_FIELD_NUMBER: _ClassVar[int]
+    METHOD_FIELD_NUMBER: _ClassVar[int]
+    market_day: str
+    asset_id: str
+    enterprise_id: str
+    method: BaselineMethod
+    def __init__(self, market_day: _Optional[str] = ..., asset_id: _Optional[str] = ..., enterprise_id: _Optional[str] = ..., method: _Optional[_Union[BaselineMethod, str]] = ...) -> None: ...
+
+class Baseline(_message.Message):
+    __slots__ = ("market_day", "asset_id", "enterprise_id", "method", "baseline_kw", "days_used")
+    MARKET_DAY_FIELD_NUMBER: _ClassVar[int]
+    ASSET_ID_FIELD_NUMBER: _ClassVar[int]
+    ENTERPRISE_ID_FIELD_NUMBER: _ClassVar[int]
+    METHOD_FIELD_NUMBER: _ClassVar[int]
+    BASELINE_KW_FIELD_NUMBER: _ClassVar[int]
+    DAYS_USED_FIELD_NUMBER: _ClassVar[int]
+    market_day: str
+    asset_id: str
+    enterprise_id: str
+    method: BaselineMethod
+    baseline_kw: _containers.RepeatedScalarFieldContainer[float]
+    days_used: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, market_day: _Optional[str] = ..., asset_id: _Optional[str] = ..., enterprise_id: _Optional[str] = ..., method: _Optional[_Union[BaselineMethod, str]] = ..., baseline_kw: _Optional[_Iterable[float]] = ..., days_used: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class DispatchInstruction(_message.Message):
+    __slots__ = ("instruction_id", "sequence", "enterprise_id", "asset_id", "market_day", "interval", "interval_start", "reduction_kw", "deadline", "status", "award_id")
+    INSTRUCTION_ID_FIELD_NUMBER: _ClassVar[int]
+    SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    ENTERPRISE_ID_FIELD_NUMBER: _ClassVar[int]
+    ASSET_ID_FIELD_NUMBER: _ClassVar[int]
+    MARKET_DAY_FIELD_NUMBER: _ClassVar[int]
+    INTERVAL_FIELD_NUMBER: _ClassVar[int]
+    INTERVAL_START_FIELD_NUMBER: _ClassVar[int]
+    REDUCTION_KW_FIELD_NUMBER: _ClassVar[int]
+    DEADLINE_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    AWARD_ID_FIELD_NUMBER: _ClassVar[int]
+    instruction_id: str
+    sequence: int
+    enterprise_id: str
+    asset_id: str
+    market_day: str
+    interval: int
+    interval_start: _timestamp_pb2.Timestamp
+    reduction_kw: float
+    deadline: _timestamp_pb2.Timestamp
+    status: DispatchStatus
+    award_id: str
+    def __init__(self, instruction_id: _Optional[str] = ..., sequence: _Optional[int] = ..., enterprise_id: _Optional[str] = ..., asset_id: _Optional[str] = ..., market_day: _Optional[str] = ..., interval: _Optional[int] = ..., interval_start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., reduction_kw: _Optional[float] = ..., deadline: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., status: _Optional[_Union[DispatchStatus, str]] = ..., award_id: _Optional[str] = ...) -> None: ...
+
+class SubscribeDispatchRequest(_message.Message):
+    __slots__ = ("enterprise_id", "after_sequence", "until_caught_up")
+    ENTERPRISE_ID_FIELD_NUMBER: _ClassVar[int]
+    AFTER_SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    UNTIL_CAUGHT_UP_FIELD_NUMBER: _ClassVar[int]
+    enterprise_id: str
+    after_sequence: int
+    until_caught_up: bool
+    def __init__(self, enterprise_id: _Optional[str] = ..., after_sequence: _Optional[int] = ..., until_caught_up: _Optional[bool] = ...) -> None: ...
+
+class AcknowledgeDispatchRequest(_message.Message):
+    __slots__ = ("enterprise_id", "instruction_ids")
+    ENTERPRISE_ID_FIELD_NUMBER: _ClassVar[int]
+    INSTRUCTION_IDS_FIELD_NUMBER: _ClassVar[int]
+    enterprise_id: str
+    instruction_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, enterprise_id: _Optional[str] = ..., instruction_ids: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class AcknowledgeDispatchResponse(_message.Message):
+    __slots__ = ("acknowledged", "last_acknowledged_sequence")
+    ACKNOWLEDGED_FIELD_NUMBER: _ClassVar[int]
+    LAST_ACKNOWLEDGED_SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    acknowledged: int
+    last_acknowledged_sequence: int
+    def __init__(self, acknowledged: _Optional[int] = ..., last_acknowledged_sequence: _Optional[int] = ...) -> None: ...
+
+class ListDispatchRequest(_message.Message):
+    __slots__ = ("market_day", "enterprise_id", "only_overdue")
+    MARKET_DAY_FIELD_NUMBER: _ClassVar[int]
+    ENTERPRISE_ID_FIELD_NUMBER: _ClassVar[int]
+    ONLY_OVERDUE_FIELD_NUMBER: _ClassVar[int]
+    market_day: str
+    enterprise_id: str
+    only_overdue: bool
+    def __init__(self, market_day: _Optional[str] = ..., enterprise_id: _Optional[str] = ..., only_overdue: _Optional[bool] = ...) -> None: ...
+
+class ListDispatchResponse(_message.Message):
+    __slots__ = ("instructions",)
+    INSTRUCTIONS_FIELD_NUMBER: _ClassVar[int]
+    instructions: _containers.RepeatedCompositeFieldContainer[DispatchInstruction]
+    def __init__(self, instructions: _Optional[_Iterable[_Union[DispatchInstruction, _Mapping]]] = ...) -> None: ...

@@ -1,0 +1,1 @@
+"""Pure optimisation: flexibility, baselines, forecasts, the bid builder, dispatch."""

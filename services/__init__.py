@@ -1,0 +1,1 @@
+"""ParkVPP services: the thin gRPC and Kafka layer over the domain packages."""

@@ -1,0 +1,1 @@
+"""Runtime shared by every service: settings, servers, Kafka, Redis, metrics, errors."""

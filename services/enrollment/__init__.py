@@ -1,0 +1,1 @@
+"""EnrollmentService: enterprises and the assets they put into the VPP."""

@@ -1,0 +1,158 @@
+"""EnrollmentService request handling: validate, write the registry, publish changes."""
+
+from __future__ import annotations
+
+import uuid
+
+import grpc
+
+from parkvpp.v1 import enrollment_pb2 as pb
+from parkvpp.v1 import enrollment_pb2_grpc, events_pb2
+from services.enrollment.convert import KIND_OF, spec_from_proto
+from services.enrollment.registry import Registry
+from services.runtime.context import Runtime
+from services.runtime.errors import FailedPrecondition, InvalidArgument
+from services.runtime.events import TOPIC_ENROLLMENT
+from services.runtime.rpc import (
+    actor,
+    decode_page_token,
+    encode_page_token,
+    now_ts,
+    page_size,
+    require_id,
+    require_text,
+)
+
+
+class EnrollmentServicer(enrollment_pb2_grpc.EnrollmentServiceServicer):
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.registry = Registry(runtime.redis)
+
+    def _publish(self, change: pb.AssetChange) -> None:
+        self.runtime.publisher.publish(
+            TOPIC_ENROLLMENT,
+            change.asset.asset_id,
+            events_pb2.AssetChanged(change=change),
+            change.asset.enterprise_id,
+        )
+
+    def RegisterEnterprise(self, request, context):  # noqa: N802
+        enterprise = pb.Enterprise(
+            enterprise_id=require_id("enterprise_id", request.enterprise_id),
+            name=require_text("name", request.name),
+            grid_area=require_id("grid_area", request.grid_area),
+            credit_code=request.credit_code[:32],
+            registered_at=now_ts(),
+        )
+        return self.registry.put_enterprise(enterprise)
+
+    def GetEnterprise(self, request, context):  # noqa: N802
+        return self.registry.get_enterprise(require_id("enterprise_id", request.enterprise_id))
+
+    def EnrollAsset(self, request, context):  # noqa: N802
+        request_id = require_id("request_id", request.request_id)
+        known = self.registry.asset_id_for_request(request_id)
+        if known is not None:
+            return self.registry.get_asset(known)
+        enterprise_id = require_id("enterprise_id", request.enterprise_id)
+        name = require_text("name", request.name)
+        spec_from_proto(request.spec)
+        self.registry.get_enterprise(enterprise_id)
+        asset_id = request.asset_id or f"ast-{uuid.uuid4().hex[:12]}"
+        require_id("asset_id", asset_id)
+        if self.registry.find_asset(asset_id) is not None:
+            raise InvalidArgument("asset_id", f"{asset_id} is taken")
+        now = now_ts()
+        asset = pb.Asset(
+            asset_id=asset_id,
+            enterprise_id=enterprise_id,
+            name=name,
+            kind=KIND_OF[request.spec.WhichOneof("kind")],
+            status=pb.ASSET_STATUS_PENDING,
+            spec=request.spec,
+            version=1,
+            created_at=now,
+            updated_at=now,
+        )
+        return self._write(asset, "ENROLLED", context, request_id)
+
+    def _write(
+        self, asset: pb.Asset, action: str, context: grpc.ServicerContext, request_id: str = ""
+    ) -> pb.Asset:
+        change = pb.AssetChange(
+            changed_at=asset.updated_at, actor=actor(context), action=action, asset=asset
+        )
+        stored, created = self.registry.put_asset(asset, change, request_id)
+        if created:
+            self._publish(change)
+        return stored
+
+    def _next_version(self, asset_id: str, expected_version: int = 0) -> pb.Asset:
+        asset = self.registry.get_asset(require_id("asset_id", asset_id))
+        if expected_version and expected_version != asset.version:
+            raise FailedPrecondition(
+                f"asset {asset_id} is at version {asset.version}, not {expected_version}"
+            )
+        if asset.status == pb.ASSET_STATUS_WITHDRAWN:
+            raise FailedPrecondition(f"asset {asset_id} is withdrawn")
+        asset.version += 1
+        asset.updated_at.CopyFrom(now_ts())
+        return asset
+
+    def UpdateAsset(self, request, context):  # noqa: N802
+        asset = self._next_version(request.asset_id, request.expected_version)
+        if request.name:
+            asset.name = require_text("name", request.name)
+        if request.HasField("spec"):
+            spec_from_proto(request.spec)
+            new_kind = KIND_OF[request.spec.WhichOneof("kind")]
+            if new_kind != asset.kind:
+                raise InvalidArgument("spec", "cannot change the kind of an asset")
+            asset.spec.CopyFrom(request.spec)
+            asset.status = pb.ASSET_STATUS_PENDING
+        return self._write(asset, "UPDATED", context)
+
+    def WithdrawAsset(self, request, context):  # noqa: N802
+        asset = self._next_version(request.asset_id)
+        asset.status = pb.ASSET_STATUS_WITHDRAWN
+        return self._write(asset, "WITHDRAWN", context)
+
+    def ApproveAsset(self, request, context):  # noqa: N802
+        asset = self._next_version(request.asset_id)
+        if asset.status == pb.ASSET_STATUS_ACTIVE:
+            asset.version -= 1
+            return self.registry.get_asset(asset.asset_id)
+        asset.status = pb.ASSET_STATUS_ACTIVE
+        return self._write(asset, "APPROVED", context)
+
+    def GetAsset(self, request, context):  # noqa: N802
+        return self.registry.get_asset(require_id("asset_id", request.asset_id))
+
+    def ListAssets(self, request, context):  # noqa: N802
+        if request.enterprise_id:
+            require_id("enterprise_id", request.enterprise_id)
+        size = page_size("page_size", request.page_size)
+        after = decode_page_token(request.page_token)
+        found: list[pb.Asset] = []
+        exhausted = False
+        while len(found) < size and not exhausted:
+            ids = self.registry.page_asset_ids(request.enterprise_id, after, size)
+            exhausted = len(ids) < size
+            for asset in self.registry.get_assets(ids):
+                after = asset.asset_id
+                if request.kind and asset.kind != request.kind:
+                    continue
+                if request.status and asset.status != request.status:
+                    continue
+                found.append(asset)
+                if len(found) == size:
+                    break
+        more = len(found) == size
+        return pb.ListAssetsResponse(assets=found, next_page_token=encode_page_token(after if more else ""))
+
+    def GetAssetHistory(self, request, context):  # noqa: N802
+        asset = self.registry.get_asset(require_id("asset_id", request.asset_id))
+        return pb.AssetHistory(
+            asset_id=asset.asset_id, changes=self.registry.history(asset.asset_id)
+        )

@@ -1,0 +1,48 @@
+"""The per-process runtime handed to servicers: settings, Redis, the event publisher, peers."""
+
+from __future__ import annotations
+
+import threading
+
+import grpc
+import redis
+
+from services.runtime.events import EventPublisher
+from services.runtime.settings import Settings
+from services.runtime.store import connect
+
+
+class Runtime:
+    """Clients one process shares between its servicers; created once, closed once."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.redis: redis.Redis = connect(settings.redis_url)
+        self._publisher: EventPublisher | None = None
+        self._channels: dict[str, grpc.Channel] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def publisher(self) -> EventPublisher:
+        """The process's Kafka producer, created on first use."""
+        with self._lock:
+            if self._publisher is None:
+                self._publisher = EventPublisher(self.settings.kafka_bootstrap_servers)
+            return self._publisher
+
+    def channel(self, service: str) -> grpc.Channel:
+        """A channel to a peer service (e.g. the market gateway), cached per process."""
+        with self._lock:
+            if service not in self._channels:
+                self._channels[service] = grpc.insecure_channel(self.settings.addr_of(service))
+            return self._channels[service]
+
+    def close(self) -> None:
+        with self._lock:
+            if self._publisher is not None:
+                self._publisher.close()
+                self._publisher = None
+            for channel in self._channels.values():
+                channel.close()
+            self._channels.clear()
+        self.redis.close()

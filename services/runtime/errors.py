@@ -1,0 +1,96 @@
+"""Errors of the service layer and the one mapping from domain errors to gRPC codes.
+
+    ServiceError                 (each carries its grpc.StatusCode)
+    ├── InvalidArgument          INVALID_ARGUMENT, names the field and the rule
+    ├── NotFound                 NOT_FOUND (also for other tenants' things: no oracle)
+    ├── AlreadyExists            ALREADY_EXISTS
+    ├── FailedPrecondition       FAILED_PRECONDITION
+    ├── PermissionDenied         PERMISSION_DENIED
+    ├── ResourceExhausted        RESOURCE_EXHAUSTED (back-pressure, rate limits)
+    └── Unavailable              UNAVAILABLE (Redis, Kafka or a peer is down)
+
+Domain errors (`bidding.exceptions`, `settlement.exceptions`, `certificates.exceptions`)
+are mapped by `status_for`; anything else is a bug and becomes INTERNAL with a log line.
+"""
+
+from __future__ import annotations
+
+import grpc
+import kafka.errors
+import redis
+
+import bidding.exceptions as bx
+import certificates.exceptions as cx
+import settlement.exceptions as sx
+
+
+class ServiceError(Exception):
+    """Base of the service layer's errors; `code` is the gRPC status to answer with."""
+
+    code = grpc.StatusCode.INTERNAL
+
+
+class InvalidArgument(ServiceError):
+    code = grpc.StatusCode.INVALID_ARGUMENT
+
+    def __init__(self, field: str, rule: str) -> None:
+        super().__init__(f"{field}: {rule}")
+        self.field = field
+        self.rule = rule
+
+
+class NotFound(ServiceError):
+    code = grpc.StatusCode.NOT_FOUND
+
+
+class AlreadyExists(ServiceError):
+    code = grpc.StatusCode.ALREADY_EXISTS
+
+
+class FailedPrecondition(ServiceError):
+    code = grpc.StatusCode.FAILED_PRECONDITION
+
+
+class PermissionDenied(ServiceError):
+    code = grpc.StatusCode.PERMISSION_DENIED
+
+
+class ResourceExhausted(ServiceError):
+    code = grpc.StatusCode.RESOURCE_EXHAUSTED
+
+
+class Unavailable(ServiceError):
+    code = grpc.StatusCode.UNAVAILABLE
+
+
+_DOMAIN_CODES: tuple[tuple[type[BaseException], grpc.StatusCode], ...] = (
+    (bx.InvalidInput, grpc.StatusCode.INVALID_ARGUMENT),
+    (sx.InvalidInput, grpc.StatusCode.INVALID_ARGUMENT),
+    (cx.InvalidInput, grpc.StatusCode.INVALID_ARGUMENT),
+    (bx.InsufficientHistory, grpc.StatusCode.FAILED_PRECONDITION),
+    (bx.InfeasibleProblem, grpc.StatusCode.FAILED_PRECONDITION),
+    (sx.SettlementError, grpc.StatusCode.FAILED_PRECONDITION),
+    (cx.LotNotFound, grpc.StatusCode.NOT_FOUND),
+    (cx.NotOwner, grpc.StatusCode.NOT_FOUND),
+    (cx.OverlappingIssuance, grpc.StatusCode.ALREADY_EXISTS),
+    (cx.CertificateError, grpc.StatusCode.FAILED_PRECONDITION),
+    (redis.exceptions.ConnectionError, grpc.StatusCode.UNAVAILABLE),
+    (redis.exceptions.TimeoutError, grpc.StatusCode.UNAVAILABLE),
+    (kafka.errors.KafkaTimeoutError, grpc.StatusCode.UNAVAILABLE),
+)
+
+
+def status_for(exc: BaseException) -> tuple[grpc.StatusCode, str] | None:
+    """The gRPC code and details for a known error, or None for a bug.
+
+    NotOwner is answered like LotNotFound so that a caller cannot learn that a lot
+    of another enterprise exists.
+    """
+    if isinstance(exc, ServiceError):
+        return exc.code, str(exc)
+    if isinstance(exc, cx.NotOwner):
+        return grpc.StatusCode.NOT_FOUND, "lot not found"
+    for cls, code in _DOMAIN_CODES:
+        if isinstance(exc, cls):
+            return code, str(exc)
+    return None

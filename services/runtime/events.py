@@ -1,0 +1,202 @@
+"""Kafka topics, the EventEnvelope, an acks=all publisher and idempotent group consumers."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from google.protobuf import any_pb2, timestamp_pb2
+from google.protobuf.message import DecodeError, Message
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
+from kafka.admin import NewTopic
+from kafka.errors import KafkaError, TopicAlreadyExistsError
+
+from parkvpp.v1 import events_pb2
+from services.runtime.metrics import KAFKA_CONSUMED, KAFKA_LAG, KAFKA_PRODUCED
+
+log = logging.getLogger(__name__)
+
+TOPIC_ENROLLMENT = "parkvpp.enrollment.v1"
+TOPIC_TELEMETRY = "parkvpp.telemetry.v1"
+TOPIC_BIDS = "parkvpp.bids.v1"
+TOPIC_CLEARING = "parkvpp.clearing.v1"
+TOPIC_DISPATCH = "parkvpp.dispatch.v1"
+TOPIC_SETTLEMENT = "parkvpp.settlement.v1"
+TOPIC_CERTIFICATES = "parkvpp.certificates.v1"
+TOPICS = (
+    TOPIC_ENROLLMENT,
+    TOPIC_TELEMETRY,
+    TOPIC_BIDS,
+    TOPIC_CLEARING,
+    TOPIC_DISPATCH,
+    TOPIC_SETTLEMENT,
+    TOPIC_CERTIFICATES,
+)
+
+
+def ensure_topics(bootstrap_servers: str, partitions: int, topics: Iterable[str] = TOPICS) -> None:
+    """Create the topics that do not exist yet (idempotent; safe from several processes)."""
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="parkvpp-admin")
+    try:
+        existing = set(admin.list_topics())
+        missing = [t for t in topics if t not in existing]
+        if missing:
+            try:
+                admin.create_topics([NewTopic(t, partitions, 1) for t in missing])
+            except TopicAlreadyExistsError:
+                pass
+    finally:
+        admin.close()
+
+
+def envelope(message: Message, enterprise_id: str = "", event_id: str = "") -> bytes:
+    """Serialise `message` in an EventEnvelope with a fresh (or given) event id."""
+    env = events_pb2.EventEnvelope(
+        event_id=event_id or str(uuid.uuid4()),
+        type=message.DESCRIPTOR.full_name,
+        enterprise_id=enterprise_id,
+    )
+    now = timestamp_pb2.Timestamp()
+    now.GetCurrentTime()
+    env.occurred_at.CopyFrom(now)
+    payload = any_pb2.Any()
+    payload.Pack(message)
+    env.payload.CopyFrom(payload)
+    return env.SerializeToString()
+
+
+class EventPublisher:
+    """Publishes protobuf events in envelopes with acks=all.
+
+    `publish` blocks up to `max_block_ms` when the producer's buffer is full, which
+    slows callers down instead of growing memory (back-pressure); it then raises
+    kafka.errors.KafkaTimeoutError, which services answer with UNAVAILABLE.
+    """
+
+    def __init__(self, bootstrap_servers: str, max_block_ms: int = 10000) -> None:
+        self._producer = KafkaProducer(
+            bootstrap_servers=bootstrap_servers,
+            acks="all",
+            linger_ms=5,
+            max_block_ms=max_block_ms,
+            buffer_memory=32 * 1024 * 1024,
+            client_id="parkvpp-producer",
+        )
+
+    def publish(
+        self, topic: str, key: str, message: Message, enterprise_id: str = "", event_id: str = ""
+    ) -> str:
+        """Send one event keyed by `key`; returns the event id (not yet flushed)."""
+        data = envelope(message, enterprise_id, event_id)
+        self._producer.send(topic, key=key.encode(), value=data)
+        KAFKA_PRODUCED.labels(topic).inc()
+        return events_pb2.EventEnvelope.FromString(data).event_id
+
+    def flush(self, timeout_s: float = 30.0) -> None:
+        """Wait until every sent event is acknowledged by all in-sync replicas."""
+        self._producer.flush(timeout=timeout_s)
+
+    def close(self) -> None:
+        self._producer.flush(timeout=10)
+        self._producer.close(timeout=10)
+
+
+Handler = Callable[[events_pb2.EventEnvelope], bool]
+
+
+@dataclass
+class ConsumerSpec:
+    """What a service consumes: topics, a group name and the event handler.
+
+    The handler returns True when it applied the event, False for a duplicate; it must
+    be idempotent (apply the effect and the "applied" record in one Redis step).
+    """
+
+    group: str
+    topics: tuple[str, ...]
+    handler: Handler
+
+
+class EventConsumer:
+    """A consumer-group member on its own thread; commits offsets after handling a batch."""
+
+    def __init__(self, spec: ConsumerSpec, bootstrap_servers: str, rebalance_timeout_ms: int):
+        self.spec = spec
+        self._consumer = KafkaConsumer(
+            *spec.topics,
+            bootstrap_servers=bootstrap_servers,
+            group_id=spec.group,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            # The rebalance timeout bounds how long a first JoinGroup waits.
+            max_poll_interval_ms=rebalance_timeout_ms,
+            session_timeout_ms=min(10000, rebalance_timeout_ms),
+            heartbeat_interval_ms=1000,
+            client_id=f"{spec.group}-{uuid.uuid4().hex[:6]}",
+        )
+        self._stop = threading.Event()
+        self._assigned = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=spec.group, daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def wait_assigned(self, timeout_s: float) -> bool:
+        """True once the group has given this member its partitions."""
+        return self._assigned.wait(timeout_s)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                batch = self._consumer.poll(timeout_ms=200, max_records=500)
+            except KafkaError:
+                log.exception("poll failed in group %s", self.spec.group)
+                time.sleep(1)
+                continue
+            if self._consumer.assignment():
+                self._assigned.set()
+            if not batch:
+                continue
+            for partition, records in batch.items():
+                for record in records:
+                    self._handle(record.topic, record.value)
+                self._report_lag(partition)
+            self._consumer.commit()
+
+    def _handle(self, topic: str, value: bytes) -> None:
+        group = self.spec.group
+        try:
+            event = events_pb2.EventEnvelope.FromString(value)
+        except DecodeError:
+            log.error("undecodable event on %s skipped", topic)
+            KAFKA_CONSUMED.labels(topic, group, "failed").inc()
+            return
+        try:
+            applied = self.spec.handler(event)
+        except Exception:  # noqa: BLE001 - one bad event must not stop the consumer
+            log.exception("handler failed for event %s on %s", event.event_id, topic)
+            KAFKA_CONSUMED.labels(topic, group, "failed").inc()
+            return
+        KAFKA_CONSUMED.labels(topic, group, "applied" if applied else "duplicate").inc()
+
+    def _report_lag(self, partition: object) -> None:
+        highwater = self._consumer.highwater(partition)  # type: ignore[arg-type]
+        position = self._consumer.position(partition)  # type: ignore[arg-type]
+        if highwater is not None and position is not None:
+            KAFKA_LAG.labels(partition.topic, self.spec.group).set(  # type: ignore[attr-defined]
+                max(0, highwater - position)
+            )
+
+    def stop(self, timeout_s: float = 10.0) -> None:
+        """Finish the batch in hand, commit its offsets, leave the group."""
+        self._stop.set()
+        self._thread.join(timeout_s)
+        try:
+            self._consumer.commit()
+        except KafkaError:
+            log.warning("final commit failed for group %s", self.spec.group)
+        self._consumer.close(autocommit=False)

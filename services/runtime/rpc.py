@@ -1,0 +1,97 @@
+"""Small helpers servicers share: required fields, ids, timestamps, page tokens, actors."""
+
+from __future__ import annotations
+
+import base64
+import re
+from datetime import UTC, date, datetime
+
+import grpc
+from google.protobuf import timestamp_pb2
+
+from bidding.intervals import parse_market_day
+from services.runtime.errors import InvalidArgument
+
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+
+def require_id(field: str, value: str) -> str:
+    """Return `value` when it is a usable id (1-64 of A-Z a-z 0-9 . _ -).
+
+    Raises InvalidArgument naming `field` otherwise; ids end up in Redis keys, so
+    braces, colons and whitespace are refused.
+    """
+    if not value:
+        raise InvalidArgument(field, "is required")
+    if not _ID.match(value):
+        raise InvalidArgument(field, "must be 1-64 characters of A-Z a-z 0-9 . _ - ")
+    return value
+
+
+def require_text(field: str, value: str, max_len: int = 200) -> str:
+    """Return `value` when non-empty and at most `max_len` characters."""
+    if not value.strip():
+        raise InvalidArgument(field, "is required")
+    if len(value) > max_len:
+        raise InvalidArgument(field, f"must be at most {max_len} characters")
+    return value
+
+
+def market_day(field: str, value: str) -> date:
+    """Parse a market day; InvalidInput naming `field` when it is not YYYY-MM-DD."""
+    if not value:
+        raise InvalidArgument(field, "is required (YYYY-MM-DD)")
+    return parse_market_day(value, field)
+
+
+def now_ts() -> timestamp_pb2.Timestamp:
+    ts = timestamp_pb2.Timestamp()
+    ts.GetCurrentTime()
+    return ts
+
+
+def to_ts(moment: datetime) -> timestamp_pb2.Timestamp:
+    ts = timestamp_pb2.Timestamp()
+    ts.FromDatetime(moment.astimezone(UTC))
+    return ts
+
+
+def from_ts(field: str, ts: timestamp_pb2.Timestamp) -> datetime:
+    """An aware UTC datetime; InvalidArgument naming `field` when unset or out of range."""
+    if ts.seconds == 0 and ts.nanos == 0:
+        raise InvalidArgument(field, "is required")
+    try:
+        return ts.ToDatetime(tzinfo=UTC)
+    except (ValueError, OverflowError) as exc:
+        raise InvalidArgument(field, "is not a valid timestamp") from exc
+
+
+def encode_page_token(last_id: str) -> str:
+    return base64.urlsafe_b64encode(last_id.encode()).decode() if last_id else ""
+
+
+def decode_page_token(token: str) -> str:
+    """Raises InvalidArgument("page_token") when the token was not made by us."""
+    if not token:
+        return ""
+    try:
+        return base64.urlsafe_b64decode(token.encode()).decode()
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidArgument("page_token", "is not a token this service issued") from exc
+
+
+def page_size(field: str, value: int, default: int = 100, maximum: int = 1000) -> int:
+    if value < 0 or value > maximum:
+        raise InvalidArgument(field, f"must be 0..{maximum}")
+    return value or default
+
+
+def actor(context: grpc.ServicerContext) -> str:
+    """Who is calling, for audit history: the `x-parkvpp-actor` metadata or "anonymous".
+
+    Authenticated identities come from the auth interceptor once tokens are required.
+    """
+    for key, value in context.invocation_metadata():
+        if key == "x-parkvpp-actor" and isinstance(value, str):
+            return value[:100]
+    return "anonymous"

@@ -1,0 +1,139 @@
+"""Building and running a gRPC server for one or more ParkVPP services.
+
+`create_server` builds (server, port) with health checking, reflection and the
+observing interceptor, and starts the services' Kafka consumers; `serve` runs one
+process until SIGTERM/SIGINT and then stops gracefully: health goes NOT_SERVING, new
+calls are refused, in-flight calls drain for the grace period, consumers commit.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from collections.abc import Callable, Sequence
+from concurrent import futures
+from dataclasses import dataclass, field
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from services.runtime.events import ConsumerSpec, EventConsumer, ensure_topics
+from services.runtime.interceptors import ObservingInterceptor
+from services.runtime.logs import configure_logging
+from services.runtime.metrics import serve_metrics
+from services.runtime.context import Runtime
+from services.runtime.settings import Settings, load_settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ServiceParts:
+    """What one service adds to a server: its servicer and its consumers."""
+
+    full_name: str
+    register: Callable[[grpc.Server], None]
+    consumers: list[ConsumerSpec] = field(default_factory=list)
+
+
+Builder = Callable[[Runtime], ServiceParts]
+
+
+class AppServer:
+    """A started gRPC server with its consumers; `stop(grace)` shuts all down in order."""
+
+    def __init__(
+        self,
+        server: grpc.Server,
+        health_servicer: health.HealthServicer,
+        consumers: list[EventConsumer],
+        runtime: Runtime,
+        names: list[str],
+    ) -> None:
+        self.server = server
+        self.health = health_servicer
+        self.consumers = consumers
+        self.runtime = runtime
+        self.names = names
+
+    def wait_ready(self, timeout_s: float = 60.0) -> bool:
+        """True once every consumer has joined its group and received partitions."""
+        return all(c.wait_assigned(timeout_s) for c in self.consumers)
+
+    def stop(self, grace_s: float) -> None:
+        for name in ["", *self.names]:
+            self.health.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)
+        self.server.stop(grace_s).wait()
+        for consumer in self.consumers:
+            consumer.stop()
+        self.runtime.close()
+
+
+def create_server(
+    runtime: Runtime, builders: Sequence[Builder], address: str
+) -> tuple[AppServer, int]:
+    """Build and start a server for `builders` on `address` (port 0 picks one).
+
+    Returns the running AppServer and the bound port. Raises RuntimeError when the
+    address cannot be bound.
+    """
+    settings = runtime.settings
+    server = grpc.server(
+        futures.ThreadPoolExecutor(max_workers=settings.grpc_workers),
+        interceptors=[ObservingInterceptor()],
+        options=[("grpc.max_receive_message_length", 16 * 1024 * 1024)],
+    )
+    parts = [build(runtime) for build in builders]
+    health_servicer = health.HealthServicer(experimental_non_blocking=True)
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    for part in parts:
+        part.register(server)
+    names = [p.full_name for p in parts]
+    reflection.enable_server_reflection([*names, reflection.SERVICE_NAME, health.SERVICE_NAME], server)
+    port = server.add_insecure_port(address)
+    if port == 0:
+        raise RuntimeError(f"could not bind gRPC server to {address}")
+    consumer_specs = [spec for part in parts for spec in part.consumers]
+    if consumer_specs:
+        ensure_topics(settings.kafka_bootstrap_servers, settings.kafka_partitions)
+    consumers = [
+        EventConsumer(spec, settings.kafka_bootstrap_servers, settings.kafka_rebalance_timeout_ms)
+        for spec in consumer_specs
+    ]
+    server.start()
+    for consumer in consumers:
+        consumer.start()
+    for name in ["", *names]:
+        health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+    return AppServer(server, health_servicer, consumers, runtime, names), port
+
+
+def serve(service: str, builder: Builder, settings: Settings | None = None) -> None:
+    """Run one service in this process until SIGTERM or SIGINT.
+
+    Raises SettingsError (naming the variable) before anything starts when settings
+    are bad, and RuntimeError when Redis or Kafka are not configured.
+    """
+    settings = settings or load_settings()
+    configure_logging(service, settings.log_level)
+    if not settings.redis_url or not settings.kafka_bootstrap_servers:
+        raise RuntimeError(
+            "REDIS_URL and KAFKA_BOOTSTRAP_SERVERS must be set for `parkvpp serve`; "
+            "`parkvpp up` starts embedded ones when both are unset"
+        )
+    ensure_topics(settings.kafka_bootstrap_servers, settings.kafka_partitions)
+    runtime = Runtime(settings)
+    metrics_port = serve_metrics(settings.metrics_port, settings.grpc_host)
+    app, port = create_server(runtime, [builder], f"{settings.grpc_host}:{settings.grpc_port}")
+    log.info(
+        "serving", extra={"service": service, "grpc_port": port, "metrics_port": metrics_port}
+    )
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    stop.wait()
+    log.info("stopping", extra={"grace_s": settings.shutdown_grace_s})
+    app.stop(settings.shutdown_grace_s)
+    log.info("stopped")

@@ -1,0 +1,136 @@
+"""Settings read once from the environment into a typed object; bad values stop start-up."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+
+SERVICE_NAMES = (
+    "enrollment",
+    "telemetry",
+    "vpp",
+    "bidding",
+    "market",
+    "settlement",
+    "certificates",
+)
+
+#: Default gRPC and metrics ports of each service when run by `parkvpp up`.
+DEFAULT_GRPC_PORTS = {name: 50051 + n for n, name in enumerate(SERVICE_NAMES)}
+DEFAULT_METRICS_PORTS = {name: 9101 + n for n, name in enumerate(SERVICE_NAMES)}
+
+
+class SettingsError(ValueError):
+    """An environment variable holds a value ParkVPP cannot use; names the variable."""
+
+
+def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{name}={raw!r} is not an integer") from exc
+    if not low <= value <= high:
+        raise SettingsError(f"{name}={value} must be between {low} and {high}")
+    return value
+
+
+def _float(env: Mapping[str, str], name: str, default: float, low: float, high: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{name}={raw!r} is not a number") from exc
+    if not low <= value <= high:
+        raise SettingsError(f"{name}={value} must be between {low} and {high}")
+    return value
+
+
+def _addr(env: Mapping[str, str], service: str) -> str:
+    name = f"PARKVPP_{service.upper()}_ADDR"
+    value = env.get(name) or f"127.0.0.1:{DEFAULT_GRPC_PORTS[service]}"
+    host, sep, port = value.rpartition(":")
+    if not sep or not host or not port.isdigit():
+        raise SettingsError(f"{name}={value!r} must look like host:port")
+    return value
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a ParkVPP process reads from its environment (see README for the table)."""
+
+    redis_url: str = ""
+    kafka_bootstrap_servers: str = ""
+    grpc_host: str = "127.0.0.1"
+    grpc_port: int = 0
+    metrics_port: int = 0
+    grpc_workers: int = 16
+    shutdown_grace_s: float = 10.0
+    log_level: str = "INFO"
+    data_dir: str = ".parkvpp"
+    kafka_group_prefix: str = "parkvpp"
+    kafka_rebalance_timeout_ms: int = 10000
+    kafka_partitions: int = 3
+    vpp_participant_id: str = "parkvpp-vpp"
+    operator_fee_share_percent: int = 10
+    dispatch_ack_seconds: int = 300
+    grid_factor_kg_per_kwh: float = 0.5366
+    residual_factor_kg_per_kwh: float = 0.5703
+    peer_addrs: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def embedded(self) -> bool:
+        """True when neither Redis nor Kafka is configured: `parkvpp up` starts both."""
+        return not self.redis_url and not self.kafka_bootstrap_servers
+
+    def addr_of(self, service: str) -> str:
+        """host:port of a peer service, e.g. the market gateway for the bidder."""
+        return self.peer_addrs[service]
+
+    def with_overrides(self, **changes: object) -> Settings:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Read settings from `env` (default os.environ).
+
+    Raises SettingsError naming the variable when a value is malformed or out of range,
+    or when only one of REDIS_URL and KAFKA_BOOTSTRAP_SERVERS is set.
+    """
+    env = os.environ if env is None else env
+    redis_url = env.get("REDIS_URL", "")
+    kafka = env.get("KAFKA_BOOTSTRAP_SERVERS", "")
+    if redis_url and not redis_url.startswith(("redis://", "rediss://", "unix://")):
+        raise SettingsError(f"REDIS_URL={redis_url!r} must start with redis://, rediss://")
+    log_level = env.get("PARKVPP_LOG_LEVEL", "INFO").upper()
+    if log_level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+        raise SettingsError(f"PARKVPP_LOG_LEVEL={log_level!r} must be DEBUG/INFO/WARNING/ERROR")
+    return Settings(
+        redis_url=redis_url,
+        kafka_bootstrap_servers=kafka,
+        grpc_host=env.get("PARKVPP_GRPC_HOST", "127.0.0.1"),
+        grpc_port=_int(env, "PARKVPP_GRPC_PORT", 0, 0, 65535),
+        metrics_port=_int(env, "PARKVPP_METRICS_PORT", 0, 0, 65535),
+        grpc_workers=_int(env, "PARKVPP_GRPC_WORKERS", 16, 1, 512),
+        shutdown_grace_s=_float(env, "PARKVPP_SHUTDOWN_GRACE_S", 10.0, 0.0, 300.0),
+        log_level=log_level,
+        data_dir=env.get("PARKVPP_DATA_DIR", ".parkvpp"),
+        kafka_group_prefix=env.get("PARKVPP_KAFKA_GROUP_PREFIX", "parkvpp"),
+        kafka_rebalance_timeout_ms=_int(
+            env, "PARKVPP_KAFKA_REBALANCE_TIMEOUT_MS", 10000, 1000, 600000
+        ),
+        kafka_partitions=_int(env, "PARKVPP_KAFKA_PARTITIONS", 3, 1, 1024),
+        vpp_participant_id=env.get("PARKVPP_VPP_PARTICIPANT_ID", "parkvpp-vpp"),
+        operator_fee_share_percent=_int(env, "PARKVPP_OPERATOR_FEE_PERCENT", 10, 0, 100),
+        dispatch_ack_seconds=_int(env, "PARKVPP_DISPATCH_ACK_SECONDS", 300, 1, 86400),
+        grid_factor_kg_per_kwh=_float(env, "PARKVPP_GRID_FACTOR_KG_PER_KWH", 0.5366, 0.0, 5.0),
+        residual_factor_kg_per_kwh=_float(
+            env, "PARKVPP_RESIDUAL_FACTOR_KG_PER_KWH", 0.5703, 0.0, 5.0
+        ),
+        peer_addrs={name: _addr(env, name) for name in SERVICE_NAMES},
+    )

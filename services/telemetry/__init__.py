@@ -1,0 +1,1 @@
+"""TelemetryService: meter readings in through Kafka, 15-minute rollups out."""

@@ -1,0 +1,151 @@
+"""TelemetryService request handling: check readings, publish them, serve load profiles."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from datetime import UTC, datetime, timedelta
+
+from bidding.intervals import INTERVAL_HOURS, days_between, locate_period_end
+from parkvpp.v1 import enrollment_pb2 as epb
+from parkvpp.v1 import events_pb2, telemetry_pb2_grpc
+from parkvpp.v1 import telemetry_pb2 as pb
+from services.enrollment.registry import Registry
+from services.runtime.context import Runtime
+from services.runtime.errors import InvalidArgument
+from services.runtime.events import TOPIC_TELEMETRY
+from services.runtime.metrics import READINGS
+from services.runtime.rpc import market_day, require_id
+from services.telemetry.rollups import Rollups
+
+#: Readings stamped further ahead than this are refused as clock errors.
+MAX_FUTURE = timedelta(minutes=5)
+#: Readings older than this are refused as late (settlement of that period is closed).
+MAX_AGE = timedelta(days=400)
+MAX_PROFILE_DAYS = 366
+
+
+class TelemetryServicer(telemetry_pb2_grpc.TelemetryServiceServicer):
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.registry = Registry(runtime.redis)
+        self.rollups = Rollups(runtime.redis)
+
+    def _check(
+        self, reading: pb.Reading, assets: dict[str, epb.Asset | None], now: datetime
+    ) -> str | None:
+        """The reason a reading is refused, or None when it is accepted."""
+        if reading.asset_id not in assets:
+            assets[reading.asset_id] = self.registry.find_asset(reading.asset_id)
+        asset = assets[reading.asset_id]
+        if asset is None or asset.status == epb.ASSET_STATUS_WITHDRAWN:
+            return "unknown_asset"
+        kind = reading.WhichOneof("value")
+        if kind is None:
+            return "missing_value"
+        if kind == "energy_register_kwh":
+            return "energy_register_unsupported"
+        if not math.isfinite(reading.power_kw):
+            return "not_finite"
+        if reading.power_kw < 0 and asset.kind != epb.ASSET_KIND_BATTERY:
+            return "negative"
+        if reading.timestamp.seconds == 0:
+            return "missing_timestamp"
+        stamp = datetime.fromtimestamp(reading.timestamp.seconds, UTC)
+        if stamp > now + MAX_FUTURE:
+            return "future_timestamp"
+        if stamp < now - MAX_AGE:
+            return "too_old"
+        return None
+
+    def StreamReadings(self, request_iterator, context):  # noqa: N802
+        rejections: Counter[str] = Counter()
+        accepted = batches = 0
+        assets: dict[str, epb.Asset | None] = {}
+        publisher = self.runtime.publisher
+        for batch in request_iterator:
+            batches += 1
+            now = datetime.now(UTC)
+            by_asset: dict[str, list[pb.Reading]] = defaultdict(list)
+            for reading in batch.readings:
+                reason = self._check(reading, assets, now)
+                if reason is None:
+                    by_asset[reading.asset_id].append(reading)
+                else:
+                    rejections[reason] += 1
+            for asset_id, readings in by_asset.items():
+                asset = assets[asset_id]
+                assert asset is not None
+                # send() blocks while the producer buffer is full: back-pressure on the stream.
+                publisher.publish(
+                    TOPIC_TELEMETRY,
+                    asset_id,
+                    events_pb2.ReadingsAccepted(asset_id=asset_id, readings=readings),
+                    asset.enterprise_id,
+                )
+                accepted += len(readings)
+        publisher.flush()
+        READINGS.labels("accepted").inc(accepted)
+        READINGS.labels("rejected").inc(sum(rejections.values()))
+        return pb.IngestSummary(
+            accepted=accepted,
+            rejected=sum(rejections.values()),
+            rejections=[
+                pb.RejectionCount(reason=r, count=n) for r, n in sorted(rejections.items())
+            ],
+            batches=batches,
+        )
+
+    def GetLoadProfile(self, request, context):  # noqa: N802
+        first = market_day("from_market_day", request.from_market_day)
+        last = market_day("to_market_day", request.to_market_day or request.from_market_day)
+        days = days_between(first, last)
+        if not days or len(days) > MAX_PROFILE_DAYS:
+            raise InvalidArgument("to_market_day", f"must be 0..{MAX_PROFILE_DAYS} days after "
+                                  "from_market_day")
+        subject = request.WhichOneof("subject")
+        if subject == "asset_id":
+            asset = self.registry.get_asset(require_id("asset_id", request.asset_id))
+            assets = [asset]
+            enterprise_id = asset.enterprise_id
+        elif subject == "enterprise_id":
+            enterprise_id = require_id("enterprise_id", request.enterprise_id)
+            self.registry.get_enterprise(enterprise_id)
+            assets = [
+                a for a in self.registry.iter_assets(enterprise_id)
+                if a.kind != epb.ASSET_KIND_GENERATOR
+            ]
+        else:
+            raise InvalidArgument("subject", "asset_id or enterprise_id is required")
+        profile = pb.LoadProfile(
+            asset_id=request.asset_id if subject == "asset_id" else "",
+            enterprise_id=enterprise_id,
+        )
+        totals = {d: None for d in days}
+        for asset in assets:
+            for day, (kw, counts) in self.rollups.day_kw(enterprise_id, asset.asset_id, days).items():
+                prev = totals[day]
+                totals[day] = (kw, counts) if prev is None else (prev[0] + kw, prev[1] + counts)
+        for day, value in totals.items():
+            if value is None:
+                continue
+            kw, counts = value
+            for interval, (avg, n) in enumerate(zip(kw, counts, strict=True)):
+                measured = not math.isnan(avg)
+                profile.intervals.add(
+                    market_day=day.isoformat(),
+                    interval=interval,
+                    average_kw=float(avg) if measured else 0.0,
+                    energy_kwh=float(avg) * INTERVAL_HOURS if measured else 0.0,
+                    quality=pb.READING_QUALITY_MEASURED if measured
+                    else pb.READING_QUALITY_MISSING,
+                    reading_count=int(n),
+                )
+        return profile
+
+
+def reading_location(reading: pb.Reading) -> tuple[object, int, int]:
+    """(market day, interval, epoch second) of a reading stamped at its period's end."""
+    stamp = datetime.fromtimestamp(reading.timestamp.seconds, UTC)
+    day, interval = locate_period_end(stamp)
+    return day, interval, reading.timestamp.seconds

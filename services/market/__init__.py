@@ -1,0 +1,1 @@
+"""MarketService: the built-in reference exchange (order book, uniform-price clearing)."""

@@ -1,0 +1,160 @@
+"""MarketService request handling: accept orders, clear each interval, publish awards."""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+
+from bidding.clearing import Block, clear_interval
+from bidding.intervals import INTERVALS_PER_DAY
+from parkvpp.v1 import events_pb2, market_pb2_grpc
+from parkvpp.v1 import market_pb2 as pb
+from services.runtime.context import Runtime
+from services.runtime.errors import FailedPrecondition, InvalidArgument, NotFound
+from services.runtime.events import TOPIC_CLEARING
+from services.runtime.metrics import AWARDED_KW
+from services.runtime.rpc import market_day, now_ts, require_id
+from services.runtime.store import shared_key
+
+MAX_ORDERS_PER_BATCH = 100_000
+MAX_STEPS = 50
+
+_SUBMIT = """
+-- KEYS: batches, orders, cleared-marker; ARGV: batch id, then order id / bytes pairs
+if redis.call('EXISTS', KEYS[3]) == 1 then return -1 end
+if redis.call('SADD', KEYS[1], ARGV[1]) == 0 then return -2 end
+for i = 2, #ARGV, 2 do redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1]) end
+return (#ARGV - 1) / 2
+"""
+
+
+def _check_order(n: int, order: pb.Order, day: str) -> None:
+    field = f"orders[{n}]"
+    require_id(f"{field}.participant_id", order.participant_id)
+    if order.market_day != day:
+        raise InvalidArgument(f"{field}.market_day", "must equal the request's market_day")
+    if not 0 <= order.interval < INTERVALS_PER_DAY:
+        raise InvalidArgument(f"{field}.interval", f"must be 0..{INTERVALS_PER_DAY - 1}")
+    if order.product not in (pb.PRODUCT_DEMAND_RESPONSE, pb.PRODUCT_ENERGY):
+        raise InvalidArgument(f"{field}.product", "must be DEMAND_RESPONSE or ENERGY")
+    if order.side not in (pb.SIDE_SELL, pb.SIDE_BUY):
+        raise InvalidArgument(f"{field}.side", "must be SELL or BUY")
+    if not 1 <= len(order.steps) <= MAX_STEPS:
+        raise InvalidArgument(f"{field}.steps", f"must have 1..{MAX_STEPS} blocks")
+    for k, step in enumerate(order.steps):
+        if step.price_fen_per_mwh < 0:
+            raise InvalidArgument(f"{field}.steps[{k}].price_fen_per_mwh", "must be >= 0")
+        if not math.isfinite(step.quantity_kw) or step.quantity_kw < 0:
+            raise InvalidArgument(f"{field}.steps[{k}].quantity_kw", "must be finite and >= 0")
+
+
+class MarketServicer(market_pb2_grpc.MarketServiceServicer):
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.redis = runtime.redis
+        self._submit = self.redis.register_script(_SUBMIT)
+
+    @staticmethod
+    def _key(day: str, *parts: str) -> str:
+        return shared_key("market", day, *parts)
+
+    def SubmitOrders(self, request, context):  # noqa: N802
+        day = market_day("market_day", request.market_day).isoformat()
+        batch_id = require_id("batch_id", request.batch_id)
+        if not request.orders or len(request.orders) > MAX_ORDERS_PER_BATCH:
+            raise InvalidArgument("orders", f"must hold 1..{MAX_ORDERS_PER_BATCH} orders")
+        args: list[str | bytes] = [batch_id]
+        seen: set[str] = set()
+        for n, order in enumerate(request.orders):
+            _check_order(n, order, day)
+            order_id = order.order_id or f"{batch_id}-{n}"
+            require_id(f"orders[{n}].order_id", order_id)
+            if order_id in seen:
+                raise InvalidArgument(f"orders[{n}].order_id", "is repeated in the batch")
+            seen.add(order_id)
+            stored = pb.Order()
+            stored.CopyFrom(order)
+            stored.order_id = order_id
+            args.extend((order_id, stored.SerializeToString()))
+        keys = [self._key(day, "batches"), self._key(day, "orders"), self._key(day, "cleared")]
+        result = int(self._submit(keys=keys, args=args))
+        if result == -1:
+            raise FailedPrecondition(f"market day {day} is already cleared")
+        return pb.SubmitOrdersResponse(batch_id=batch_id, orders_accepted=len(request.orders))
+
+    def _orders(self, day: str, product: int) -> list[pb.Order]:
+        raw = self.redis.hgetall(self._key(day, "orders"))
+        orders = [pb.Order.FromString(v) for _, v in sorted(raw.items())]
+        return [o for o in orders if o.product == product]
+
+    def ClearMarket(self, request, context):  # noqa: N802
+        day = market_day("market_day", request.market_day).isoformat()
+        product = request.product or pb.PRODUCT_DEMAND_RESPONSE
+        key = self._key(day, "result", pb.Product.Name(product))
+        stored = self.redis.get(key)
+        if stored is not None:
+            return pb.ClearingResult.FromString(stored)
+        result = self._clear(day, product)
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.set(key, result.SerializeToString(), nx=True)
+        pipe.set(self._key(day, "cleared"), 1)
+        if not pipe.execute()[0]:  # cleared concurrently: the first result stands
+            return pb.ClearingResult.FromString(self.redis.get(key))
+        self.runtime.publisher.publish(
+            TOPIC_CLEARING, day, events_pb2.MarketCleared(result=result)
+        )
+        self.runtime.publisher.flush()
+        vpp = self.runtime.settings.vpp_participant_id
+        per_interval: dict[int, float] = defaultdict(float)
+        for award in result.awards:
+            if award.participant_id == vpp:
+                per_interval[award.interval] += award.awarded_kw
+        AWARDED_KW.set(max(per_interval.values(), default=0.0))
+        return result
+
+    def _clear(self, day: str, product: int) -> pb.ClearingResult:
+        orders = self._orders(day, product)
+        by_interval: dict[int, list[pb.Order]] = defaultdict(list)
+        for order in orders:
+            by_interval[order.interval].append(order)
+        result = pb.ClearingResult(
+            clearing_id=f"{day}-{pb.Product.Name(product).lower()}",
+            market_day=day,
+            product=product,
+            cleared_at=now_ts(),
+        )
+        index = {o.order_id: o for o in orders}
+        for interval in sorted(by_interval):
+            book = by_interval[interval]
+            sells = [Block(o.order_id, s.price_fen_per_mwh, s.quantity_kw)
+                     for o in book if o.side == pb.SIDE_SELL for s in o.steps]
+            buys = [Block(o.order_id, s.price_fen_per_mwh, s.quantity_kw)
+                    for o in book if o.side == pb.SIDE_BUY for s in o.steps]
+            cleared = clear_interval(sells, buys)
+            result.intervals.add(
+                interval=interval,
+                clearing_price_fen_per_mwh=cleared.clearing_price_fen_per_mwh,
+                cleared_kw=cleared.cleared_kw,
+            )
+            for order_id, kw in sorted({**cleared.sold_kw, **cleared.bought_kw}.items()):
+                order = index[order_id]
+                result.awards.add(
+                    award_id=f"{day}-{order_id}",
+                    order_id=order_id,
+                    participant_id=order.participant_id,
+                    market_day=day,
+                    interval=interval,
+                    product=product,
+                    side=order.side,
+                    awarded_kw=kw,
+                    price_fen_per_mwh=cleared.clearing_price_fen_per_mwh,
+                )
+        return result
+
+    def GetClearingResult(self, request, context):  # noqa: N802
+        day = market_day("market_day", request.market_day).isoformat()
+        product = request.product or pb.PRODUCT_DEMAND_RESPONSE
+        stored = self.redis.get(self._key(day, "result", pb.Product.Name(product)))
+        if stored is None:
+            raise NotFound(f"market day {day} has not been cleared for {pb.Product.Name(product)}")
+        return pb.ClearingResult.FromString(stored)

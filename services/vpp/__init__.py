@@ -1,0 +1,1 @@
+"""VppService: the park as one virtual power plant — flexibility, baselines, dispatch."""

@@ -1,0 +1,126 @@
+"""Dispatch instructions per enterprise in Redis: an ordered log, acknowledgements, resume.
+
+Keys (enterprise hash tag): dispatch:seq (counter), dispatch:log (zset seq -> id),
+dispatch:items (id -> instruction JSON), dispatch:seqs (id -> seq), dispatch:acks
+(id -> ack time), dispatch:acked (highest acknowledged seq), dispatch:day:{day}.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+import redis
+from google.protobuf import json_format
+
+from parkvpp.v1 import vpp_pb2 as pb
+from services.runtime.store import APPLIED_TTL_S, tenant_key
+from services.vpp.portfolio import event_days_key
+
+_ISSUE = """
+-- KEYS: marker, seq, log, items, seqs, day set, event days
+-- ARGV: ttl, then triples: instruction id, instruction JSON, event-day member
+if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) == false then return -1 end
+local added = 0
+for i = 2, #ARGV, 3 do
+  if redis.call('HEXISTS', KEYS[4], ARGV[i]) == 0 then
+    local seq = redis.call('INCR', KEYS[2])
+    redis.call('ZADD', KEYS[3], seq, ARGV[i])
+    redis.call('HSET', KEYS[4], ARGV[i], ARGV[i + 1])
+    redis.call('HSET', KEYS[5], ARGV[i], seq)
+    redis.call('SADD', KEYS[6], ARGV[i])
+    redis.call('SADD', KEYS[7], ARGV[i + 2])
+    added = added + 1
+  end
+end
+return added
+"""
+
+_ACK = """
+-- KEYS: seqs, acks, acked; ARGV: ack time, then instruction ids
+local top = tonumber(redis.call('GET', KEYS[3]) or '0')
+local count = 0
+for i = 2, #ARGV do
+  local seq = redis.call('HGET', KEYS[1], ARGV[i])
+  if seq then
+    if redis.call('HSETNX', KEYS[2], ARGV[i], ARGV[1]) == 1 then count = count + 1 end
+    if tonumber(seq) > top then top = tonumber(seq) end
+  end
+end
+redis.call('SET', KEYS[3], top)
+return {count, top}
+"""
+
+
+def _key(enterprise_id: str, *parts: str) -> str:
+    return tenant_key(enterprise_id, "dispatch", *parts)
+
+
+class DispatchStore:
+    """Writes instructions once per event, reads them in sequence order."""
+
+    def __init__(self, client: redis.Redis) -> None:
+        self.redis = client
+        self._issue = client.register_script(_ISSUE)
+        self._ack = client.register_script(_ACK)
+
+    def issue(
+        self, event_id: str, enterprise_id: str, day: str, items: Sequence[pb.DispatchInstruction]
+    ) -> int:
+        """Store instructions not stored yet; -1 when this event was applied before."""
+        keys = [
+            tenant_key(enterprise_id, "applied", "dispatch", event_id),
+            _key(enterprise_id, "seq"),
+            _key(enterprise_id, "log"),
+            _key(enterprise_id, "items"),
+            _key(enterprise_id, "seqs"),
+            _key(enterprise_id, "day", day),
+            event_days_key(enterprise_id),
+        ]
+        args: list[str | int] = [APPLIED_TTL_S]
+        for item in items:
+            args.extend(
+                (item.instruction_id, json_format.MessageToJson(item, indent=None),
+                 f"{item.asset_id}/{day}")
+            )
+        return int(self._issue(keys=keys, args=args))
+
+    def _load(self, enterprise_id: str, ids: list[str]) -> list[pb.DispatchInstruction]:
+        if not ids:
+            return []
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.hmget(_key(enterprise_id, "items"), ids)
+        pipe.hmget(_key(enterprise_id, "seqs"), ids)
+        pipe.hmget(_key(enterprise_id, "acks"), ids)
+        items, seqs, acks = pipe.execute()
+        out = []
+        for raw, seq, ack in zip(items, seqs, acks, strict=True):
+            if raw is None:
+                continue
+            item = json_format.Parse(raw, pb.DispatchInstruction())
+            item.sequence = int(seq)
+            item.status = (
+                pb.DISPATCH_STATUS_ACKNOWLEDGED if ack is not None else pb.DISPATCH_STATUS_SENT
+            )
+            out.append(item)
+        return out
+
+    def after(self, enterprise_id: str, sequence: int, limit: int = 500):
+        """Instructions with a sequence above `sequence`, in order."""
+        ids = self.redis.zrangebyscore(
+            _key(enterprise_id, "log"), f"({sequence}", "+inf", start=0, num=limit
+        )
+        return self._load(enterprise_id, [i.decode() for i in ids])
+
+    def last_acknowledged(self, enterprise_id: str) -> int:
+        return int(self.redis.get(_key(enterprise_id, "acked")) or 0)
+
+    def acknowledge(self, enterprise_id: str, ids: Sequence[str]) -> tuple[int, int]:
+        """Mark instructions acknowledged; returns (newly acknowledged, highest ack seq)."""
+        keys = [_key(enterprise_id, "seqs"), _key(enterprise_id, "acks"), _key(enterprise_id, "acked")]
+        count, top = self._ack(keys=keys, args=[datetime.now(UTC).isoformat(), *ids])
+        return int(count), int(top)
+
+    def of_day(self, enterprise_id: str, day: str) -> list[pb.DispatchInstruction]:
+        ids = sorted(m.decode() for m in self.redis.smembers(_key(enterprise_id, "day", day)))
+        return sorted(self._load(enterprise_id, ids), key=lambda i: i.sequence)

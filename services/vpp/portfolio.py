@@ -1,0 +1,95 @@
+"""The VPP portfolio of a market day: active assets with forecasts, envelopes and baselines."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import numpy as np
+import redis
+
+from bidding.assets import AssetSpec, BatterySpec, CurtailableLoadSpec
+from bidding.baseline import BaselineResult, compute_baseline
+from bidding.exceptions import InsufficientHistory
+from bidding.flexibility import AssetEnvelope, asset_envelope
+from bidding.forecast import similar_day_forecast
+from bidding.offer_model import BidAsset
+from parkvpp.v1 import enrollment_pb2 as epb
+from services.enrollment.convert import spec_from_proto
+from services.enrollment.registry import Registry
+from services.runtime.store import tenant_key
+from services.telemetry.rollups import Rollups
+
+log = logging.getLogger(__name__)
+
+#: Days of history read for forecasts and baselines.
+LOOKBACK_DAYS = 45
+
+
+@dataclass(frozen=True)
+class PortfolioAsset:
+    asset: epb.Asset
+    spec: AssetSpec
+    forecast_kw: np.ndarray | None
+    envelope: AssetEnvelope
+
+
+def event_days_key(enterprise_id: str) -> str:
+    """Redis set of "asset_id/market_day" members: days an asset was dispatched on."""
+    return tenant_key(enterprise_id, "event_days")
+
+
+class Portfolio:
+    """Reads the registry and rollups to build what bidding and dispatch optimise over."""
+
+    def __init__(self, client: redis.Redis, registry: Registry, rollups: Rollups) -> None:
+        self.redis = client
+        self.registry = registry
+        self.rollups = rollups
+
+    def history(self, asset: epb.Asset, day: date) -> dict[date, np.ndarray]:
+        days = [day - timedelta(days=n) for n in range(LOOKBACK_DAYS, 0, -1)]
+        return self.rollups.history_kw(asset.enterprise_id, asset.asset_id, days)
+
+    def event_days(self, asset: epb.Asset) -> set[date]:
+        """Days the asset was dispatched on; baselines leave them out."""
+        members = self.redis.smembers(event_days_key(asset.enterprise_id))
+        prefix = f"{asset.asset_id}/"
+        return {
+            date.fromisoformat(m.decode()[len(prefix):])
+            for m in members
+            if m.decode().startswith(prefix)
+        }
+
+    def baseline(self, asset: epb.Asset, day: date, method: str = "similar_day") -> BaselineResult:
+        """The asset's baseline for `day`; InsufficientHistory when history is too short."""
+        return compute_baseline(method, self.history(asset, day), day, self.event_days(asset))
+
+    def assets(self, day: date, enterprise_id: str = "") -> list[PortfolioAsset]:
+        """Active assets with their envelope for `day`.
+
+        A curtailable load without enough history to forecast gets an empty envelope
+        (the VPP cannot offer to shed a load it cannot predict) and a warning log.
+        """
+        out = []
+        for asset in self.registry.active_assets(enterprise_id):
+            spec = spec_from_proto(asset.spec)
+            forecast = None
+            if isinstance(spec, CurtailableLoadSpec):
+                try:
+                    forecast = similar_day_forecast(self.history(asset, day), day)
+                except InsufficientHistory:
+                    log.warning("no forecast for %s: too little history", asset.asset_id)
+                    forecast = np.zeros(96)
+            envelope = asset_envelope(asset.asset_id, spec, day, forecast)
+            out.append(PortfolioAsset(asset, spec, forecast, envelope))
+        return out
+
+    def bid_assets(self, day: date) -> list[BidAsset]:
+        """The dispatchable part of the portfolio (curtailable loads and batteries)."""
+        return [
+            BidAsset(p.asset.asset_id, p.asset.enterprise_id, p.spec, p.envelope)
+            for p in self.assets(day)
+            if isinstance(p.spec, CurtailableLoadSpec | BatterySpec)
+        ]

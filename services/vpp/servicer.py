@@ -1,0 +1,153 @@
+"""VppService request handling: flexibility envelopes, baselines and the dispatch stream."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+
+from bidding.flexibility import aggregate
+from parkvpp.v1 import vpp_pb2 as pb
+from parkvpp.v1 import vpp_pb2_grpc
+from services.enrollment.registry import Registry
+from services.runtime.context import Runtime
+from services.runtime.errors import InvalidArgument
+from services.runtime.metrics import DISPATCH_OVERDUE, ENROLLED_FLEXIBILITY_KW
+from services.runtime.rpc import market_day, require_id
+from services.telemetry.rollups import Rollups
+from services.vpp.dispatch_store import DispatchStore
+from services.vpp.portfolio import Portfolio
+
+BASELINE_METHODS = {
+    pb.BASELINE_METHOD_UNSPECIFIED: "similar_day",
+    pb.BASELINE_METHOD_SIMILAR_DAY: "similar_day",
+}
+POLL_SECONDS = 0.2
+
+
+def baseline_method(value: int) -> str:
+    """The bidding package's name of a proto baseline method.
+
+    Raises InvalidArgument("method") for methods not offered yet.
+    """
+    if value not in BASELINE_METHODS:
+        raise InvalidArgument("method", f"{pb.BaselineMethod.Name(value)} is not offered yet")
+    return BASELINE_METHODS[value]
+
+
+def _intervals(up, down, baseline=None, low=None, high=None) -> list[pb.IntervalFlexibility]:
+    out = []
+    for i in range(len(up)):
+        out.append(
+            pb.IntervalFlexibility(
+                interval=i,
+                up_kw=float(up[i]),
+                down_kw=float(down[i]),
+                baseline_kw=float(baseline[i]) if baseline is not None else 0.0,
+                stored_energy_min_kwh=float(low[i]) if low is not None else 0.0,
+                stored_energy_max_kwh=float(high[i]) if high is not None else 0.0,
+            )
+        )
+    return out
+
+
+class VppServicer(vpp_pb2_grpc.VppServiceServicer):
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.registry = Registry(runtime.redis)
+        self.portfolio = Portfolio(runtime.redis, self.registry, Rollups(runtime.redis))
+        self.dispatch = DispatchStore(runtime.redis)
+
+    def GetFlexibility(self, request, context):  # noqa: N802
+        day = market_day("market_day", request.market_day)
+        if request.enterprise_id:
+            self.registry.get_enterprise(require_id("enterprise_id", request.enterprise_id))
+        assets = self.portfolio.assets(day, request.enterprise_id)
+        total = aggregate(p.envelope for p in assets)
+        if not request.enterprise_id:
+            ENROLLED_FLEXIBILITY_KW.set(float(total.up_kw.max(initial=0.0)))
+        envelope = pb.FlexibilityEnvelope(
+            market_day=day.isoformat(), aggregate=_intervals(total.up_kw, total.down_kw)
+        )
+        if request.include_assets:
+            for p in assets:
+                env = p.envelope
+                envelope.assets.add(
+                    asset_id=p.asset.asset_id,
+                    enterprise_id=p.asset.enterprise_id,
+                    intervals=_intervals(
+                        env.up_kw, env.down_kw, p.forecast_kw,
+                        env.stored_energy_min_kwh, env.stored_energy_max_kwh,
+                    ),
+                    max_daily_up_kwh=env.max_daily_up_kwh,
+                )
+        return envelope
+
+    def GetBaseline(self, request, context):  # noqa: N802
+        day = market_day("market_day", request.market_day)
+        method = baseline_method(request.method)
+        subject = request.WhichOneof("subject")
+        if subject == "asset_id":
+            assets = [self.registry.get_asset(require_id("asset_id", request.asset_id))]
+        elif subject == "enterprise_id":
+            enterprise_id = require_id("enterprise_id", request.enterprise_id)
+            self.registry.get_enterprise(enterprise_id)
+            assets = [a for a in self.registry.active_assets(enterprise_id) if a.kind != 4]
+        else:
+            raise InvalidArgument("subject", "asset_id or enterprise_id is required")
+        total, days_used = None, set()
+        for asset in assets:
+            result = self.portfolio.baseline(asset, day, method)
+            total = result.baseline_kw if total is None else total + result.baseline_kw
+            days_used.update(result.days_used)
+        return pb.Baseline(
+            market_day=day.isoformat(),
+            asset_id=request.asset_id,
+            enterprise_id=assets[0].enterprise_id if assets else request.enterprise_id,
+            method=request.method or pb.BASELINE_METHOD_SIMILAR_DAY,
+            baseline_kw=[float(v) for v in (total if total is not None else [])],
+            days_used=sorted(d.isoformat() for d in days_used),
+        )
+
+    def SubscribeDispatch(self, request, context):  # noqa: N802
+        enterprise_id = require_id("enterprise_id", request.enterprise_id)
+        self.registry.get_enterprise(enterprise_id)
+        if request.after_sequence < 0:
+            raise InvalidArgument("after_sequence", "must be >= 0")
+        after = request.after_sequence or self.dispatch.last_acknowledged(enterprise_id)
+        while context.is_active():
+            batch = self.dispatch.after(enterprise_id, after)
+            for item in batch:
+                yield item
+                after = item.sequence
+            if not batch:
+                if request.until_caught_up:
+                    return
+                time.sleep(POLL_SECONDS)
+
+    def AcknowledgeDispatch(self, request, context):  # noqa: N802
+        enterprise_id = require_id("enterprise_id", request.enterprise_id)
+        if not request.instruction_ids:
+            raise InvalidArgument("instruction_ids", "must not be empty")
+        count, top = self.dispatch.acknowledge(enterprise_id, list(request.instruction_ids))
+        return pb.AcknowledgeDispatchResponse(acknowledged=count, last_acknowledged_sequence=top)
+
+    def ListDispatch(self, request, context):  # noqa: N802
+        day = market_day("market_day", request.market_day).isoformat()
+        if request.enterprise_id:
+            enterprises = [require_id("enterprise_id", request.enterprise_id)]
+        else:
+            enterprises = [e.enterprise_id for e in self.registry.list_enterprises()]
+        now = datetime.now(UTC)
+        items, overdue = [], 0
+        for enterprise_id in enterprises:
+            for item in self.dispatch.of_day(enterprise_id, day):
+                late = (
+                    item.status != pb.DISPATCH_STATUS_ACKNOWLEDGED
+                    and item.deadline.ToDatetime(tzinfo=UTC) < now
+                )
+                overdue += late
+                if late or not request.only_overdue:
+                    items.append(item)
+        if not request.enterprise_id:
+            DISPATCH_OVERDUE.set(overdue)
+        return pb.ListDispatchResponse(instructions=items)

@@ -19,20 +19,18 @@ class RunSettlementRequest(_message.Message):
     def __init__(self, market_day: _Optional[str] = ..., baseline_method: _Optional[_Union[_vpp_pb2.BaselineMethod, str]] = ...) -> None: ...
 
 class EnterpriseAmount(_message.Message):
-    __slots__ = ("enterprise_id", "delivered_kwh", "amount_fen", "penalty_fen", "net_fen", "includes_estimated")
+    __slots__ = ("enterprise_id", "delivered_kwh", "amount_fen", "includes_estimated", "previous_amount_fen")
     ENTERPRISE_ID_FIELD_NUMBER: _ClassVar[int]
     DELIVERED_KWH_FIELD_NUMBER: _ClassVar[int]
     AMOUNT_FEN_FIELD_NUMBER: _ClassVar[int]
-    PENALTY_FEN_FIELD_NUMBER: _ClassVar[int]
-    NET_FEN_FIELD_NUMBER: _ClassVar[int]
     INCLUDES_ESTIMATED_FIELD_NUMBER: _ClassVar[int]
+    PREVIOUS_AMOUNT_FEN_FIELD_NUMBER: _ClassVar[int]
     enterprise_id: str
     delivered_kwh: float
     amount_fen: int
-    penalty_fen: int
-    net_fen: int
     includes_estimated: bool
-    def __init__(self, enterprise_id: _Optional[str] = ..., delivered_kwh: _Optional[float] = ..., amount_fen: _Optional[int] = ..., penalty_fen: _Optional[int] = ..., net_fen: _Optional[int] = ..., includes_estimated: _Optional[bool] = ...) -> None: ...
+    previous_amount_fen: int
+    def __init__(self, enterprise_id: _Optional[str] = ..., delivered_kwh: _Optional[float] = ..., amount_fen: _Optional[int] = ..., includes_estimated: _Optional[bool] = ..., previous_amount_fen: _Optional[int] = ...) -> None: ...
 
 class SettlementRun(_message.Message):
     __slots__ = ("run_id", "market_day", "version", "gross_payment_fen", "penalty_fen", "operator_fee_fen", "enterprise_pool_fen", "enterprises", "awarded_kwh", "delivered_kwh", "input_digest", "created_at", "changes_from_previous")
@@ -75,7 +73,7 @@ class GetStatementRequest(_message.Message):
     def __init__(self, enterprise_id: _Optional[str] = ..., market_day: _Optional[str] = ..., version: _Optional[int] = ...) -> None: ...
 
 class StatementLine(_message.Message):
-    __slots__ = ("asset_id", "interval", "baseline_kw", "metered_kw", "instructed_kw", "delivered_kwh", "clearing_price_fen_per_mwh", "estimated")
+    __slots__ = ("asset_id", "interval", "baseline_kw", "metered_kw", "instructed_kw", "delivered_kwh", "clearing_price_fen_per_mwh", "estimated", "amount_fen")
     ASSET_ID_FIELD_NUMBER: _ClassVar[int]
     INTERVAL_FIELD_NUMBER: _ClassVar[int]
     BASELINE_KW_FIELD_NUMBER: _ClassVar[int]
@@ -84,6 +82,7 @@ class StatementLine(_message.Message):
     DELIVERED_KWH_FIELD_NUMBER: _ClassVar[int]
     CLEARING_PRICE_FEN_PER_MWH_FIELD_NUMBER: _ClassVar[int]
     ESTIMATED_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_FEN_FIELD_NUMBER: _ClassVar[int]
     asset_id: str
     interval: int
     baseline_kw: float
@@ -92,10 +91,11 @@ class StatementLine(_message.Message):
     delivered_kwh: float
     clearing_price_fen_per_mwh: int
     estimated: bool
-    def __init__(self, asset_id: _Optional[str] = ..., interval: _Optional[int] = ..., baseline_kw: _Optional[float] = ..., metered_kw: _Optional[float] = ..., instructed_kw: _Optional[float] = ..., delivered_kwh: _Optional[float] = ..., clearing_price_fen_per_mwh: _Optional[int] = ..., estimated: _Optional[bool] = ...) -> None: ...
+    amount_fen: int
+    def __init__(self, asset_id: _Optional[str] = ..., interval: _Optional[int] = ..., baseline_kw: _Optional[float] = ..., metered_kw: _Optional[float] = ..., instructed_kw: _Optional[float] = ..., delivered_kwh: _Optional[float] = ..., clearing_price_fen_per_mwh: _Optional[int] = ..., estimated: _Optional[bool] = ..., amount_fen: _Optional[int] = ...) -> None: ...
 
 class Statement(_message.Message):
-    __slots__ = ("enterprise_id", "market_day", "run_id", "version", "lines", "delivered_kwh", "amount_fen", "penalty_fen", "net_fen")
+    __slots__ = ("enterprise_id", "market_day", "run_id", "version", "lines", "delivered_kwh", "amount_fen", "includes_estimated")
     ENTERPRISE_ID_FIELD_NUMBER: _ClassVar[int]
     MARKET_DAY_FIELD_NUMBER: _ClassVar[int]
     RUN_ID_FIELD_NUMBER: _ClassVar[int]
@@ -103,8 +103,7 @@ class Statement(_message.Message):
     LINES_FIELD_NUMBER: _ClassVar[int]
     DELIVERED_KWH_FIELD_NUMBER: _ClassVar[int]
     AMOUNT_FEN_FIELD_NUMBER: _ClassVar[int]
-    PENALTY_FEN_FIELD_NUMBER: _ClassVar[int]
-    NET_FEN_FIELD_NUMBER: _ClassVar[int]
+    INCLUDES_ESTIMATED_FIELD_NUMBER: _ClassVar[int]
     enterprise_id: str
     market_day: str
     run_id: str
@@ -112,6 +111,5 @@ class Statement(_message.Message):
     lines: _containers.RepeatedCompositeFieldContainer[StatementLine]
     delivered_kwh: float
     amount_fen: int
-    penalty_fen: int
-    net_fen: int
-    def __init__(self, enterprise_id: _Optional[str] = ..., market_day: _Optional[str] = ..., run_id: _Optional[str] = ..., version: _Optional[int] = ..., lines: _Optional[_Iterable[_Union[StatementLine, _Mapping]]] = ..., delivered_kwh: _Optional[float] = ..., amount_fen: _Optional[int] = ..., penalty_fen: _Optional[int] = ..., net_fen: _Optional[int] = ...) -> None: ...
+    includes_estimated: bool
+    def __init__(self, enterprise_id: _Optional[str] = ..., market_day: _Optional[str] = ..., run_id: _Optional[str] = ..., version: _Optional[int] = ..., lines: _Optional[_Iterable[_Union[StatementLine, _Mapping]]] = ..., delivered_kwh: _Optional[float] = ..., amount_fen: _Optional[int] = ..., includes_estimated: _Optional[bool] = ...) -> None: ...

@@ -1,0 +1,1 @@
+"""Pure settlement rules: delivered energy, payments, penalties and who gets which fen."""

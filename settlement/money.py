@@ -1,0 +1,119 @@
+"""Exact money: integer fen, exact energy values, and splits that never lose a fen."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
+from numbers import Real
+
+from settlement.exceptions import InvalidInput
+
+FEN_PER_CNY = 100
+WH_PER_KWH = 1_000
+WH_PER_MWH = 1_000_000
+
+
+def largest_remainder(
+    total_fen: int,
+    weights: Sequence[int | Fraction],
+    keys: Sequence[str] | None = None,
+) -> list[int]:
+    """Split `total_fen` in proportion to `weights` so the parts add up to it exactly.
+
+    Why: shares of a payment are rarely whole fen; rounding each one on its own loses
+    or invents fen. How: each part starts at the floor of its exact share, then the
+    fen left over go one each to the parts with the largest fractional remainders.
+
+    Tie rule: among equal remainders the part with the larger weight is served first,
+    then the one with the smaller key (or, without keys, the lower index). So the
+    result depends on the inputs only, never on their order, when keys are given or
+    the weights are distinct. A zero weight never receives a fen.
+
+    A negative total is split as its absolute value and every part negated, so a
+    penalty is shared exactly like a payment of the same size.
+
+    Raises InvalidInput("total_fen") when the total is not an int, InvalidInput("weights")
+    for a negative or inexact (float) weight, or all-zero / no weights with a non-zero
+    total, and InvalidInput("keys") when keys do not match the weights one to one.
+    """
+    if isinstance(total_fen, bool) or not isinstance(total_fen, int):
+        raise InvalidInput("total_fen", f"must be an integer number of fen, got {total_fen!r}")
+    exact = [_exact_weight(w) for w in weights]
+    if keys is not None:
+        if len(keys) != len(exact):
+            raise InvalidInput(
+                "keys", f"need one key per weight: {len(keys)} keys, {len(exact)} weights"
+            )
+        if len(set(keys)) != len(keys):
+            raise InvalidInput("keys", "must be distinct")
+    weight_sum = sum(exact, Fraction(0))
+    if weight_sum == 0:
+        if total_fen == 0:
+            return [0] * len(exact)
+        raise InvalidInput("weights", f"cannot split {total_fen} fen over no or all-zero weights")
+
+    magnitude = abs(total_fen)
+    shares = [magnitude * w / weight_sum for w in exact]
+    parts = [math.floor(s) for s in shares]
+    leftover = magnitude - sum(parts)
+    tiebreak = list(keys) if keys is not None else list(range(len(exact)))
+    order = sorted(
+        range(len(exact)), key=lambda i: (-(shares[i] - parts[i]), -exact[i], tiebreak[i])
+    )
+    for i in order[:leftover]:
+        parts[i] += 1
+    sign = -1 if total_fen < 0 else 1
+    return [sign * p for p in parts]
+
+
+def _exact_weight(weight: int | Fraction) -> Fraction:
+    if isinstance(weight, bool) or not isinstance(weight, int | Fraction):
+        raise InvalidInput("weights", f"must be int or Fraction (exact), got {weight!r}")
+    if weight < 0:
+        raise InvalidInput("weights", f"must not be negative, got {weight}")
+    return Fraction(weight)
+
+
+def energy_value_fen(price_fen_per_mwh: int, energy_wh: int | Fraction) -> Fraction:
+    """Exact value in fen of `energy_wh` at `price_fen_per_mwh`: price × Wh / 1_000_000.
+
+    Why exact: interval values are summed before one final rounding, so none may be
+    rounded on its own. Raises InvalidInput when the price is not an int or the energy
+    is not an int or Fraction.
+    """
+    if isinstance(price_fen_per_mwh, bool) or not isinstance(price_fen_per_mwh, int):
+        raise InvalidInput("price_fen_per_mwh", f"must be an integer, got {price_fen_per_mwh!r}")
+    if isinstance(energy_wh, bool) or not isinstance(energy_wh, int | Fraction):
+        raise InvalidInput("energy_wh", f"must be int or Fraction, got {energy_wh!r}")
+    return Fraction(price_fen_per_mwh) * energy_wh / WH_PER_MWH
+
+
+def round_fen(value: Fraction) -> int:
+    """Round an exact amount to whole fen, half away from zero (ROUND_HALF_UP).
+
+    Why this rule: it is what a person checking a statement by hand does, and it
+    treats payments and penalties symmetrically (-2.5 fen becomes -3, 2.5 becomes 3).
+    Banker's rounding (half to even) is deliberately not used. Raises InvalidInput
+    when `value` is not exact (a float).
+    """
+    if isinstance(value, bool) or not isinstance(value, int | Fraction):
+        raise InvalidInput("value", f"must be int or Fraction, got {value!r}")
+    magnitude = math.floor(abs(value) + Fraction(1, 2))
+    return -magnitude if value < 0 else magnitude
+
+
+def kwh_to_wh(kwh: float) -> int:
+    """Whole Wh nearest to `kwh`, halves rounded away from zero.
+
+    The float is read as its shortest decimal form (what `repr` prints, what a person
+    sees), so 0.0005 kWh becomes 1 Wh rather than falling to binary noise. Energy is
+    exact from here on. Raises InvalidInput for NaN, infinities and non-numbers.
+    """
+    if isinstance(kwh, bool) or not isinstance(kwh, Real):
+        raise InvalidInput("kwh", f"must be a number, got {kwh!r}")
+    if not math.isfinite(kwh):
+        raise InvalidInput("kwh", f"must be finite, got {kwh!r}")
+    wh = Decimal(repr(float(kwh))) * WH_PER_KWH
+    return int(wh.to_integral_value(rounding=ROUND_HALF_UP))

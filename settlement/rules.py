@@ -1,0 +1,252 @@
+"""Settle one market day: interval payments, penalties, and the fen for operator and enterprises."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
+from fractions import Fraction
+
+import pandas as pd
+
+from settlement.exceptions import InvalidInput, MissingData
+from settlement.money import energy_value_fen, largest_remainder, round_fen
+from settlement.performance import MeteredInterval, delivery_lines, interval_wh
+from settlement.program import ProgramRules
+from settlement.results import DaySettlement, EnterpriseChange, EnterpriseResult, IntervalAward
+
+DIGEST_VERSION = 1
+INTERVAL_COLUMNS = [
+    "interval",
+    "awarded_kw",
+    "clearing_price_fen_per_mwh",
+    "awarded_wh",
+    "delivered_wh",
+    "response_rate",
+    "pay_factor",
+    "paid_wh",
+    "payment_fen",
+    "penalty_fen",
+]
+
+__all__ = [
+    "DaySettlement",
+    "EnterpriseChange",
+    "EnterpriseResult",
+    "IntervalAward",
+    "diff",
+    "input_digest",
+    "settle_day",
+]
+
+
+def settle_day(
+    market_day: date,
+    rows: Sequence[MeteredInterval],
+    awards: Mapping[int, IntervalAward],
+    program: ProgramRules,
+) -> DaySettlement:
+    """Settle `market_day`: what the market pays, what it fines, and who gets which fen.
+
+    Per awarded interval the portfolio's response rate (delivered / awarded energy)
+    picks the program band; paid energy is delivered energy capped at cap_ratio ×
+    awarded, times the band's pay factor, valued exactly at the clearing price. Below
+    the penalty threshold the shortfall to threshold × awarded is fined at the price ×
+    penalty factor. Gross and penalty are each rounded once, over the whole day.
+
+    The net pool (gross - penalty) is split [operator, enterprises] by
+    [fee share, 1 - fee share], then among enterprises and their lines by delivered Wh,
+    all with largest_remainder so no fen is lost. A negative pool (a penalty) is shared
+    by instructed Wh instead, so enterprises that were called but did not deliver pay
+    too. If nobody has any share basis the operator carries the whole pool.
+
+    Raises InvalidInput for malformed inputs and MissingData when an instructed
+    interval has no award or an awarded interval has no metered rows at all.
+    """
+    if isinstance(market_day, datetime) or not isinstance(market_day, date):
+        raise InvalidInput("market_day", f"must be a date, got {market_day!r}")
+    if not isinstance(program, ProgramRules):
+        raise InvalidInput("program", "must be ProgramRules")
+    checked_awards = _checked_awards(awards)
+    lines = delivery_lines(rows, program)
+    _check_coverage(lines, checked_awards)
+    intervals, gross_exact, penalty_exact = _interval_table(lines, checked_awards, program)
+    gross_fen, penalty_fen = round_fen(gross_exact), round_fen(penalty_exact)
+
+    share = program.operator_fee_share
+    operator_fen, pool_fen = largest_remainder(
+        gross_fen - penalty_fen, [share, 1 - share], keys=["operator", "enterprises"]
+    )
+    bases = ["delivered_wh", "instructed_wh"] if pool_fen >= 0 else ["instructed_wh"]
+    basis = next((b for b in bases if lines[b].sum() > 0), None)
+    if basis is None:
+        operator_fen, pool_fen, basis = operator_fen + pool_fen, 0, "delivered_wh"
+
+    enterprise_ids = sorted(set(lines["enterprise_id"]))
+    weights = [int(lines.loc[lines["enterprise_id"] == e, basis].sum()) for e in enterprise_ids]
+    amounts = largest_remainder(pool_fen, weights, keys=enterprise_ids)
+    line_amounts = pd.Series(0, index=lines.index, dtype="int64")
+    results = []
+    for enterprise_id, amount_fen in zip(enterprise_ids, amounts, strict=True):
+        own = lines[lines["enterprise_id"] == enterprise_id]
+        keys = [f"{a}/{i:02d}" for a, i in zip(own["asset_id"], own["interval"], strict=True)]
+        parts = largest_remainder(amount_fen, [int(w) for w in own[basis]], keys=keys)
+        line_amounts.loc[own.index] = parts
+        results.append(
+            EnterpriseResult(
+                enterprise_id=enterprise_id,
+                delivered_wh=int(own["delivered_wh"].sum()),
+                amount_fen=amount_fen,
+                includes_estimated=bool(own["estimated"].any()),
+            )
+        )
+    prices = {i: a.clearing_price_fen_per_mwh for i, a in checked_awards.items()}
+    lines["clearing_price_fen_per_mwh"] = pd.array(
+        [prices.get(i) for i in lines["interval"]], dtype="Int64"
+    )
+    lines["amount_fen"] = line_amounts
+    return DaySettlement(
+        market_day=market_day,
+        gross_payment_fen=gross_fen,
+        penalty_fen=penalty_fen,
+        operator_fee_fen=operator_fen,
+        enterprise_pool_fen=pool_fen,
+        enterprises=tuple(results),
+        awarded_wh=int(intervals["awarded_wh"].sum()),
+        delivered_wh=int(lines["delivered_wh"].sum()),
+        lines=lines,
+        intervals=intervals,
+    )
+
+
+def _checked_awards(awards: Mapping[int, IntervalAward]) -> dict[int, IntervalAward]:
+    if not isinstance(awards, Mapping):
+        raise InvalidInput("awards", "must be a mapping of interval to IntervalAward")
+    for key, award in awards.items():
+        if not isinstance(award, IntervalAward):
+            raise InvalidInput(f"awards[{key!r}]", "must be an IntervalAward")
+        if key != award.interval or isinstance(key, bool):
+            raise InvalidInput(f"awards[{key!r}]", f"key must equal its interval {award.interval}")
+    return dict(sorted(awards.items()))
+
+
+def _check_coverage(lines: pd.DataFrame, awards: Mapping[int, IntervalAward]) -> None:
+    """An instruction needs an award to be paid from; an award needs meter data to be judged."""
+    for interval in sorted(set(lines.loc[lines["instructed"], "interval"])):
+        if interval not in awards:
+            raise MissingData("award", f"interval {interval} has instructions but no award")
+    metered = set(lines["interval"])
+    for interval, award in awards.items():
+        if award.awarded_kw > 0 and interval not in metered:
+            raise MissingData("meter data", f"interval {interval} is awarded but has no rows")
+
+
+def _interval_table(
+    lines: pd.DataFrame, awards: Mapping[int, IntervalAward], program: ProgramRules
+) -> tuple[pd.DataFrame, Fraction, Fraction]:
+    """Per awarded interval: rate, band, paid Wh, exact payment and penalty; plus exact totals."""
+    delivered_by_interval = lines.groupby("interval")["delivered_wh"].sum()
+    records = []
+    gross, penalty = Fraction(0), Fraction(0)
+    for interval, award in awards.items():
+        awarded = interval_wh(award.awarded_kw)
+        delivered = int(delivered_by_interval.get(interval, 0))
+        price = award.clearing_price_fen_per_mwh
+        rate, paid, fine = None, Fraction(0), Fraction(0)
+        pay_factor = None
+        if awarded > 0:
+            rate = Fraction(delivered, awarded)
+            pay_factor = program.band_for(rate).pay_factor
+            paid = min(Fraction(delivered), program.cap_ratio * awarded) * pay_factor
+            if rate < program.penalty_threshold:
+                shortfall = program.penalty_threshold * awarded - delivered
+                fine = energy_value_fen(price, shortfall) * program.penalty_factor
+        payment = energy_value_fen(price, paid)
+        gross += payment
+        penalty += fine
+        records.append(
+            {
+                "interval": interval,
+                "awarded_kw": award.awarded_kw,
+                "clearing_price_fen_per_mwh": price,
+                "awarded_wh": awarded,
+                "delivered_wh": delivered,
+                "response_rate": math.nan if rate is None else float(rate),
+                "pay_factor": math.nan if pay_factor is None else float(pay_factor),
+                "paid_wh": float(paid),
+                "payment_fen": float(payment),
+                "penalty_fen": float(fine),
+            }
+        )
+    table = pd.DataFrame.from_records(records, columns=INTERVAL_COLUMNS)
+    integer_columns = ("interval", "clearing_price_fen_per_mwh", "awarded_wh", "delivered_wh")
+    table = table.astype(
+        {c: "int64" if c in integer_columns else "float64" for c in INTERVAL_COLUMNS}
+    )
+    return table, gross, penalty
+
+
+def input_digest(
+    market_day: date,
+    rows: Sequence[MeteredInterval],
+    awards: Mapping[int, IntervalAward],
+    program: ProgramRules,
+) -> str:
+    """sha256 (hex) of the inputs in a canonical form, so a re-run can be told from a correction.
+
+    Row order and award insertion order do not matter; float values are written as
+    their shortest round-trip text, so the same numbers always hash the same.
+    Raises InvalidInput when rows or awards are not the settlement types.
+    """
+    for i, row in enumerate(rows):
+        if not isinstance(row, MeteredInterval):
+            raise InvalidInput(f"rows[{i}]", "must be a MeteredInterval")
+    checked = _checked_awards(awards)
+    payload = {
+        "version": DIGEST_VERSION,
+        "market_day": market_day.isoformat(),
+        "program": program.to_dict(),
+        "rows": sorted(
+            [
+                r.enterprise_id,
+                r.asset_id,
+                r.interval,
+                r.baseline_kw,
+                r.metered_kw,
+                r.instructed_kw,
+                r.estimated,
+            ]
+            for r in rows
+        ),
+        "awards": [
+            [a.interval, a.awarded_kw, a.clearing_price_fen_per_mwh] for a in checked.values()
+        ],
+    }
+    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def diff(previous: DaySettlement, current: DaySettlement) -> list[EnterpriseChange]:
+    """Enterprises whose amount or delivered energy changed, sorted by id.
+
+    An enterprise present in only one settlement counts as 0 fen / 0 Wh in the other.
+    Raises InvalidInput when the two settlements are for different market days.
+    """
+    if previous.market_day != current.market_day:
+        raise InvalidInput(
+            "current.market_day", f"{current.market_day} differs from {previous.market_day}"
+        )
+    before = {r.enterprise_id: r for r in previous.enterprises}
+    after = {r.enterprise_id: r for r in current.enterprises}
+    changes = []
+    for enterprise_id in sorted(before.keys() | after.keys()):
+        old, new = before.get(enterprise_id), after.get(enterprise_id)
+        old_fen, new_fen = (old.amount_fen if old else 0), (new.amount_fen if new else 0)
+        old_wh, new_wh = (old.delivered_wh if old else 0), (new.delivered_wh if new else 0)
+        if old_fen != new_fen or old_wh != new_wh:
+            changes.append(
+                EnterpriseChange(enterprise_id, old_fen, new_fen, new_fen - old_fen, old_wh, new_wh)
+            )
+    return changes

@@ -96,7 +96,8 @@ def spec_from_proto(spec: pb.AssetSpec) -> AssetSpec:
             grid_connection_id=g.grid_connection_id,
         )
     else:
-        raise InvalidArgument("spec", "one of curtailable_load, shiftable_load, battery, "
-                              "generator must be set")
+        raise InvalidArgument(
+            "spec", "one of curtailable_load, shiftable_load, battery, generator must be set"
+        )
     validate_spec(domain, f"spec.{kind}")
     return domain

@@ -149,7 +149,9 @@ class EnrollmentServicer(enrollment_pb2_grpc.EnrollmentServiceServicer):
                 if len(found) == size:
                     break
         more = len(found) == size
-        return pb.ListAssetsResponse(assets=found, next_page_token=encode_page_token(after if more else ""))
+        return pb.ListAssetsResponse(
+            assets=found, next_page_token=encode_page_token(after if more else "")
+        )
 
     def GetAssetHistory(self, request, context):  # noqa: N802
         asset = self.registry.get_asset(require_id("asset_id", request.asset_id))

@@ -100,9 +100,7 @@ class MarketServicer(market_pb2_grpc.MarketServiceServicer):
         pipe.set(self._key(day, "cleared"), 1)
         if not pipe.execute()[0]:  # cleared concurrently: the first result stands
             return pb.ClearingResult.FromString(self.redis.get(key))
-        self.runtime.publisher.publish(
-            TOPIC_CLEARING, day, events_pb2.MarketCleared(result=result)
-        )
+        self.runtime.publisher.publish(TOPIC_CLEARING, day, events_pb2.MarketCleared(result=result))
         self.runtime.publisher.flush()
         vpp = self.runtime.settings.vpp_participant_id
         per_interval: dict[int, float] = defaultdict(float)
@@ -126,10 +124,18 @@ class MarketServicer(market_pb2_grpc.MarketServiceServicer):
         index = {o.order_id: o for o in orders}
         for interval in sorted(by_interval):
             book = by_interval[interval]
-            sells = [Block(o.order_id, s.price_fen_per_mwh, s.quantity_kw)
-                     for o in book if o.side == pb.SIDE_SELL for s in o.steps]
-            buys = [Block(o.order_id, s.price_fen_per_mwh, s.quantity_kw)
-                    for o in book if o.side == pb.SIDE_BUY for s in o.steps]
+            sells = [
+                Block(o.order_id, s.price_fen_per_mwh, s.quantity_kw)
+                for o in book
+                if o.side == pb.SIDE_SELL
+                for s in o.steps
+            ]
+            buys = [
+                Block(o.order_id, s.price_fen_per_mwh, s.quantity_kw)
+                for o in book
+                if o.side == pb.SIDE_BUY
+                for s in o.steps
+            ]
             cleared = clear_interval(sells, buys)
             result.intervals.add(
                 interval=interval,

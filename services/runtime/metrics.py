@@ -15,16 +15,15 @@ RPC_LATENCY = Histogram(
     ["method"],
     buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
 )
-KAFKA_PRODUCED = Counter(
-    "parkvpp_kafka_produced_total", "Events produced, by topic.", ["topic"]
-)
+KAFKA_PRODUCED = Counter("parkvpp_kafka_produced_total", "Events produced, by topic.", ["topic"])
 KAFKA_CONSUMED = Counter(
     "parkvpp_kafka_consumed_total",
     "Events consumed, by topic, group and outcome (applied, duplicate, failed).",
     ["topic", "group", "outcome"],
 )
 KAFKA_LAG = Gauge(
-    "parkvpp_kafka_consumer_lag", "Messages behind the log end, by topic and group.",
+    "parkvpp_kafka_consumer_lag",
+    "Messages behind the log end, by topic and group.",
     ["topic", "group"],
 )
 ENROLLED_FLEXIBILITY_KW = Gauge(
@@ -33,12 +32,11 @@ ENROLLED_FLEXIBILITY_KW = Gauge(
 AWARDED_KW = Gauge("parkvpp_awarded_kw", "Peak awarded load reduction of the last clearing, kW.")
 DELIVERED_KWH = Counter("parkvpp_delivered_kwh_total", "Delivered load reduction settled, kWh.")
 CERTIFICATES_WH = Counter(
-    "parkvpp_certificates_wh_total", "Certificate energy by operation (issued, retired), Wh.",
+    "parkvpp_certificates_wh_total",
+    "Certificate energy by operation (issued, retired), Wh.",
     ["operation"],
 )
-READINGS = Counter(
-    "parkvpp_readings_total", "Meter readings at ingest, by outcome.", ["outcome"]
-)
+READINGS = Counter("parkvpp_readings_total", "Meter readings at ingest, by outcome.", ["outcome"])
 DISPATCH_OVERDUE = Gauge(
     "parkvpp_dispatch_overdue", "Dispatch instructions past their deadline, unacknowledged."
 )

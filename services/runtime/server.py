@@ -19,11 +19,11 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from services.runtime.context import Runtime
 from services.runtime.events import ConsumerSpec, EventConsumer, ensure_topics
 from services.runtime.interceptors import ObservingInterceptor
 from services.runtime.logs import configure_logging
 from services.runtime.metrics import serve_metrics
-from services.runtime.context import Runtime
 from services.runtime.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
@@ -91,7 +91,9 @@ def create_server(
     for part in parts:
         part.register(server)
     names = [p.full_name for p in parts]
-    reflection.enable_server_reflection([*names, reflection.SERVICE_NAME, health.SERVICE_NAME], server)
+    reflection.enable_server_reflection(
+        [*names, reflection.SERVICE_NAME, health.SERVICE_NAME], server
+    )
     port = server.add_insecure_port(address)
     if port == 0:
         raise RuntimeError(f"could not bind gRPC server to {address}")
@@ -127,9 +129,7 @@ def serve(service: str, builder: Builder, settings: Settings | None = None) -> N
     runtime = Runtime(settings)
     metrics_port = serve_metrics(settings.metrics_port, settings.grpc_host)
     app, port = create_server(runtime, [builder], f"{settings.grpc_host}:{settings.grpc_port}")
-    log.info(
-        "serving", extra={"service": service, "grpc_port": port, "metrics_port": metrics_port}
-    )
+    log.info("serving", extra={"service": service, "grpc_port": port, "metrics_port": metrics_port})
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())

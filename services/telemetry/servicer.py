@@ -101,8 +101,9 @@ class TelemetryServicer(telemetry_pb2_grpc.TelemetryServiceServicer):
         last = market_day("to_market_day", request.to_market_day or request.from_market_day)
         days = days_between(first, last)
         if not days or len(days) > MAX_PROFILE_DAYS:
-            raise InvalidArgument("to_market_day", f"must be 0..{MAX_PROFILE_DAYS} days after "
-                                  "from_market_day")
+            raise InvalidArgument(
+                "to_market_day", f"must be 0..{MAX_PROFILE_DAYS} days after from_market_day"
+            )
         subject = request.WhichOneof("subject")
         if subject == "asset_id":
             asset = self.registry.get_asset(require_id("asset_id", request.asset_id))
@@ -112,7 +113,8 @@ class TelemetryServicer(telemetry_pb2_grpc.TelemetryServiceServicer):
             enterprise_id = require_id("enterprise_id", request.enterprise_id)
             self.registry.get_enterprise(enterprise_id)
             assets = [
-                a for a in self.registry.iter_assets(enterprise_id)
+                a
+                for a in self.registry.iter_assets(enterprise_id)
                 if a.kind != epb.ASSET_KIND_GENERATOR
             ]
         else:
@@ -123,7 +125,9 @@ class TelemetryServicer(telemetry_pb2_grpc.TelemetryServiceServicer):
         )
         totals = {d: None for d in days}
         for asset in assets:
-            for day, (kw, counts) in self.rollups.day_kw(enterprise_id, asset.asset_id, days).items():
+            for day, (kw, counts) in self.rollups.day_kw(
+                enterprise_id, asset.asset_id, days
+            ).items():
                 prev = totals[day]
                 totals[day] = (kw, counts) if prev is None else (prev[0] + kw, prev[1] + counts)
         for day, value in totals.items():
@@ -137,8 +141,7 @@ class TelemetryServicer(telemetry_pb2_grpc.TelemetryServiceServicer):
                     interval=interval,
                     average_kw=float(avg) if measured else 0.0,
                     energy_kwh=float(avg) * INTERVAL_HOURS if measured else 0.0,
-                    quality=pb.READING_QUALITY_MEASURED if measured
-                    else pb.READING_QUALITY_MISSING,
+                    quality=pb.READING_QUALITY_MEASURED if measured else pb.READING_QUALITY_MISSING,
                     reading_count=int(n),
                 )
         return profile

@@ -80,8 +80,11 @@ class DispatchStore:
         args: list[str | int] = [APPLIED_TTL_S]
         for item in items:
             args.extend(
-                (item.instruction_id, json_format.MessageToJson(item, indent=None),
-                 f"{item.asset_id}/{day}")
+                (
+                    item.instruction_id,
+                    json_format.MessageToJson(item, indent=None),
+                    f"{item.asset_id}/{day}",
+                )
             )
         return int(self._issue(keys=keys, args=args))
 
@@ -117,7 +120,11 @@ class DispatchStore:
 
     def acknowledge(self, enterprise_id: str, ids: Sequence[str]) -> tuple[int, int]:
         """Mark instructions acknowledged; returns (newly acknowledged, highest ack seq)."""
-        keys = [_key(enterprise_id, "seqs"), _key(enterprise_id, "acks"), _key(enterprise_id, "acked")]
+        keys = [
+            _key(enterprise_id, "seqs"),
+            _key(enterprise_id, "acks"),
+            _key(enterprise_id, "acked"),
+        ]
         count, top = self._ack(keys=keys, args=[datetime.now(UTC).isoformat(), *ids])
         return int(count), int(top)
 

@@ -57,7 +57,7 @@ class Portfolio:
         members = self.redis.smembers(event_days_key(asset.enterprise_id))
         prefix = f"{asset.asset_id}/"
         return {
-            date.fromisoformat(m.decode()[len(prefix):])
+            date.fromisoformat(m.decode()[len(prefix) :])
             for m in members
             if m.decode().startswith(prefix)
         }

@@ -75,8 +75,11 @@ class VppServicer(vpp_pb2_grpc.VppServiceServicer):
                     asset_id=p.asset.asset_id,
                     enterprise_id=p.asset.enterprise_id,
                     intervals=_intervals(
-                        env.up_kw, env.down_kw, p.forecast_kw,
-                        env.stored_energy_min_kwh, env.stored_energy_max_kwh,
+                        env.up_kw,
+                        env.down_kw,
+                        p.forecast_kw,
+                        env.stored_energy_min_kwh,
+                        env.stored_energy_max_kwh,
                     ),
                     max_daily_up_kwh=env.max_daily_up_kwh,
                 )

@@ -1,0 +1,1 @@
+"""SettlementService: delivery measured, money settled to the fen, statements."""

@@ -1,0 +1,79 @@
+"""Gathering a market day's settlement inputs: awards, instructions, baselines, meters."""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+
+from bidding.exceptions import InsufficientHistory
+from bidding.intervals import INTERVALS_PER_DAY
+from parkvpp.v1 import market_pb2 as mpb
+from services.enrollment.registry import Registry
+from services.runtime.errors import FailedPrecondition
+from services.vpp.consumer import vpp_awards_kw
+from services.vpp.dispatch_store import DispatchStore
+from services.vpp.portfolio import Portfolio
+from settlement.performance import MeteredInterval
+from settlement.rules import IntervalAward
+
+
+@dataclass(frozen=True)
+class DayInputs:
+    rows: list[MeteredInterval]
+    awards: dict[int, IntervalAward]
+
+
+def interval_awards(result: mpb.ClearingResult, participant_id: str) -> dict[int, IntervalAward]:
+    """The VPP's award and the clearing price of every interval it was awarded in."""
+    prices = {i.interval: i.clearing_price_fen_per_mwh for i in result.intervals}
+    return {
+        interval: IntervalAward(interval, kw, prices[interval])
+        for interval, kw in sorted(vpp_awards_kw(result, participant_id).items())
+        if kw > 0
+    }
+
+
+def gather(
+    day: date,
+    result: mpb.ClearingResult,
+    participant_id: str,
+    registry: Registry,
+    portfolio: Portfolio,
+    dispatch: DispatchStore,
+    baseline_method: str,
+) -> DayInputs:
+    """Rows for every interval of every dispatched asset, and the VPP's awards.
+
+    A missing meter value in an instructed interval is settled as no delivery and
+    flagged estimated (metered = baseline), so a data gap never pays. Raises
+    FailedPrecondition when a dispatched asset has too little history for a baseline.
+    """
+    instructed: dict[str, dict[int, float]] = defaultdict(dict)
+    for enterprise in registry.list_enterprises():
+        for item in dispatch.of_day(enterprise.enterprise_id, day.isoformat()):
+            instructed[item.asset_id][item.interval] = max(0.0, item.reduction_kw)
+    rows: list[MeteredInterval] = []
+    for asset_id in sorted(instructed):
+        asset = registry.get_asset(asset_id)
+        try:
+            baseline = portfolio.baseline(asset, day, baseline_method).baseline_kw
+        except InsufficientHistory as exc:
+            raise FailedPrecondition(f"no baseline for asset {asset_id}: {exc}") from exc
+        metered, _ = portfolio.rollups.day_kw(asset.enterprise_id, asset_id, [day])[day]
+        for interval in range(INTERVALS_PER_DAY):
+            value = float(metered[interval])
+            missing = math.isnan(value)
+            rows.append(
+                MeteredInterval(
+                    enterprise_id=asset.enterprise_id,
+                    asset_id=asset_id,
+                    interval=interval,
+                    baseline_kw=float(baseline[interval]),
+                    metered_kw=float(baseline[interval]) if missing else value,
+                    instructed_kw=instructed[asset_id].get(interval, 0.0),
+                    estimated=missing,
+                )
+            )
+    return DayInputs(rows, interval_awards(result, participant_id))

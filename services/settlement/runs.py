@@ -1,0 +1,81 @@
+"""Settlement runs and statements in Redis: versioned, one version per distinct input."""
+
+from __future__ import annotations
+
+import redis
+
+from parkvpp.v1 import settlement_pb2 as pb
+from services.runtime.errors import NotFound
+from services.runtime.store import shared_key
+
+
+def _key(day: str, *parts: str) -> str:
+    return shared_key("settlement", day, *parts)
+
+
+class RunStore:
+    """Append-only versions of a day's settlement; identical inputs map to one version."""
+
+    def __init__(self, client: redis.Redis) -> None:
+        self.redis = client
+
+    def version_for(self, day: str, digest: str) -> pb.SettlementRun | None:
+        version = self.redis.hget(_key(day, "digests"), digest)
+        return self.get(day, int(version)) if version is not None else None
+
+    def latest(self, day: str) -> pb.SettlementRun | None:
+        raw = self.redis.lindex(_key(day, "runs"), -1)
+        return pb.SettlementRun.FromString(raw) if raw is not None else None
+
+    def get(self, day: str, version: int) -> pb.SettlementRun:
+        """Raises NotFound when the day has no such version."""
+        raw = self.redis.lindex(_key(day, "runs"), version - 1) if version > 0 else None
+        if raw is None:
+            raise NotFound(f"no settlement version {version} for {day}")
+        return pb.SettlementRun.FromString(raw)
+
+    def append(
+        self, run: pb.SettlementRun, statements: list[pb.Statement]
+    ) -> tuple[pb.SettlementRun, bool]:
+        """Store `run` as the next version with its statements, atomically.
+
+        Returns (stored run, created). When a concurrent call stored the same digest
+        first, that run is returned with created=False.
+        """
+        day = run.market_day
+        runs_key, digests_key = _key(day, "runs"), _key(day, "digests")
+        with self.redis.pipeline(transaction=True) as pipe:
+            while True:
+                try:
+                    pipe.watch(runs_key, digests_key)
+                    known = pipe.hget(digests_key, run.input_digest)
+                    if known is not None:
+                        pipe.reset()
+                        return self.get(day, int(known)), False
+                    run.version = int(pipe.llen(runs_key)) + 1
+                    run.run_id = f"{day}-v{run.version}"
+                    pipe.multi()
+                    pipe.rpush(runs_key, run.SerializeToString())
+                    pipe.hset(digests_key, run.input_digest, run.version)
+                    for statement in statements:
+                        statement.run_id, statement.version = run.run_id, run.version
+                        pipe.set(
+                            _key(day, f"v{run.version}", "statement", statement.enterprise_id),
+                            statement.SerializeToString(),
+                        )
+                    pipe.execute()
+                    return run, True
+                except redis.WatchError:
+                    continue
+
+    def statement(self, day: str, enterprise_id: str, version: int) -> pb.Statement:
+        """Raises NotFound when the enterprise has no statement in that version."""
+        if version == 0:
+            latest = self.latest(day)
+            if latest is None:
+                raise NotFound(f"no settlement for {day}")
+            version = latest.version
+        raw = self.redis.get(_key(day, f"v{version}", "statement", enterprise_id))
+        if raw is None:
+            raise NotFound(f"no statement for {enterprise_id} on {day} version {version}")
+        return pb.Statement.FromString(raw)

@@ -1,0 +1,144 @@
+"""SettlementService request handling: settle a market day once per input, serve statements."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from fractions import Fraction
+
+from parkvpp.v1 import events_pb2, market_pb2, market_pb2_grpc, settlement_pb2_grpc
+from parkvpp.v1 import settlement_pb2 as pb
+from services.enrollment.registry import Registry
+from services.runtime.context import Runtime
+from services.runtime.errors import FailedPrecondition, InvalidArgument
+from services.runtime.events import TOPIC_SETTLEMENT
+from services.runtime.metrics import DELIVERED_KWH
+from services.runtime.rpc import market_day, now_ts, require_id
+from services.settlement.inputs import gather
+from services.settlement.runs import RunStore
+from services.telemetry.rollups import Rollups
+from services.vpp.dispatch_store import DispatchStore
+from services.vpp.portfolio import Portfolio
+from services.vpp.servicer import baseline_method
+from settlement.money import WH_PER_KWH
+from settlement.program import DEFAULT_PROGRAM
+from settlement.rules import DaySettlement, input_digest, settle_day
+from settlement.statement import statement_frame
+
+
+def _run_message(day: DaySettlement, digest: str) -> pb.SettlementRun:
+    run = pb.SettlementRun(
+        market_day=day.market_day.isoformat(),
+        gross_payment_fen=day.gross_payment_fen,
+        penalty_fen=day.penalty_fen,
+        operator_fee_fen=day.operator_fee_fen,
+        enterprise_pool_fen=day.enterprise_pool_fen,
+        awarded_kwh=day.awarded_wh / WH_PER_KWH,
+        delivered_kwh=day.delivered_wh / WH_PER_KWH,
+        input_digest=digest,
+        created_at=now_ts(),
+    )
+    for result in day.enterprises:
+        run.enterprises.add(
+            enterprise_id=result.enterprise_id,
+            delivered_kwh=result.delivered_wh / WH_PER_KWH,
+            amount_fen=result.amount_fen,
+            includes_estimated=result.includes_estimated,
+        )
+    return run
+
+
+def _statement(day: DaySettlement, enterprise_id: str) -> pb.Statement:
+    frame = statement_frame(day, enterprise_id)
+    result = day.enterprise(enterprise_id)
+    statement = pb.Statement(
+        enterprise_id=enterprise_id,
+        market_day=day.market_day.isoformat(),
+        delivered_kwh=result.delivered_wh / WH_PER_KWH,
+        amount_fen=result.amount_fen,
+        includes_estimated=result.includes_estimated,
+    )
+    for line in frame.itertuples(index=False):
+        price = line.clearing_price_fen_per_mwh
+        statement.lines.add(
+            asset_id=line.asset_id,
+            interval=int(line.interval),
+            baseline_kw=float(line.baseline_kw),
+            metered_kw=float(line.metered_kw),
+            instructed_kw=float(line.instructed_kw),
+            delivered_kwh=float(line.delivered_kwh),
+            clearing_price_fen_per_mwh=0 if price is None or _isnan(price) else int(price),
+            estimated=bool(line.estimated),
+            amount_fen=int(line.amount_fen),
+        )
+    return statement
+
+
+def _isnan(value: object) -> bool:
+    return isinstance(value, float) and math.isnan(value)
+
+
+class SettlementServicer(settlement_pb2_grpc.SettlementServiceServicer):
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.registry = Registry(runtime.redis)
+        self.portfolio = Portfolio(runtime.redis, self.registry, Rollups(runtime.redis))
+        self.dispatch = DispatchStore(runtime.redis)
+        self.runs = RunStore(runtime.redis)
+        fee = Fraction(runtime.settings.operator_fee_share_percent, 100)
+        self.program = dataclasses.replace(DEFAULT_PROGRAM, operator_fee_share=fee)
+
+    def _clearing(self, day: str) -> market_pb2.ClearingResult:
+        market = market_pb2_grpc.MarketServiceStub(self.runtime.channel("market"))
+        request = market_pb2.GetClearingResultRequest(
+            market_day=day, product=market_pb2.PRODUCT_DEMAND_RESPONSE
+        )
+        return market.GetClearingResult(request, timeout=30)
+
+    def RunSettlement(self, request, context):  # noqa: N802
+        day = market_day("market_day", request.market_day)
+        method = baseline_method(request.baseline_method)
+        result = self._clearing(day.isoformat())
+        inputs = gather(
+            day,
+            result,
+            self.runtime.settings.vpp_participant_id,
+            self.registry,
+            self.portfolio,
+            self.dispatch,
+            method,
+        )
+        if not inputs.rows:
+            raise FailedPrecondition(f"nothing was dispatched on {day}; nothing to settle")
+        digest = input_digest(day, inputs.rows, inputs.awards, self.program)
+        known = self.runs.version_for(day.isoformat(), digest)
+        if known is not None:
+            return known
+        settled = settle_day(day, inputs.rows, inputs.awards, self.program)
+        run = _run_message(settled, digest)
+        previous = self.runs.latest(day.isoformat())
+        if previous is not None:
+            before = {e.enterprise_id: e for e in previous.enterprises}
+            for now in run.enterprises:
+                old = before.get(now.enterprise_id)
+                if old is None or old.amount_fen != now.amount_fen:
+                    change = run.changes_from_previous.add()
+                    change.CopyFrom(now)
+                    change.previous_amount_fen = old.amount_fen if old else 0
+        statements = [_statement(settled, e.enterprise_id) for e in settled.enterprises]
+        stored, created = self.runs.append(run, statements)
+        if created:
+            self.runtime.publisher.publish(
+                TOPIC_SETTLEMENT, day.isoformat(), events_pb2.SettlementCompleted(run=stored)
+            )
+            self.runtime.publisher.flush()
+            if stored.version == 1:
+                DELIVERED_KWH.inc(stored.delivered_kwh)
+        return stored
+
+    def GetStatement(self, request, context):  # noqa: N802
+        enterprise_id = require_id("enterprise_id", request.enterprise_id)
+        day = market_day("market_day", request.market_day)
+        if request.version < 0:
+            raise InvalidArgument("version", "must be >= 0")
+        return self.runs.statement(day.isoformat(), enterprise_id, request.version)

@@ -9,7 +9,7 @@
     ├── ResourceExhausted        RESOURCE_EXHAUSTED (back-pressure, rate limits)
     └── Unavailable              UNAVAILABLE (Redis, Kafka or a peer is down)
 
-Domain errors (`bidding.exceptions`, `settlement.exceptions`, `certificates.exceptions`)
+Errors of peer services (grpc.RpcError) keep their code. Domain errors (`bidding.exceptions`, `settlement.exceptions`, `certificates.exceptions`)
 are mapped by `status_for`; anything else is a bug and becomes INTERNAL with a log line.
 """
 
@@ -88,6 +88,9 @@ def status_for(exc: BaseException) -> tuple[grpc.StatusCode, str] | None:
     """
     if isinstance(exc, ServiceError):
         return exc.code, str(exc)
+    if isinstance(exc, grpc.RpcError) and isinstance(exc, grpc.Call):
+        # A peer service (e.g. the market gateway) refused: pass its answer on.
+        return exc.code(), f"peer: {exc.details()}"
     if isinstance(exc, cx.NotOwner):
         return grpc.StatusCode.NOT_FOUND, "lot not found"
     for cls, code in _DOMAIN_CODES:

@@ -1,0 +1,1 @@
+"""BiddingService: OR-Tools offers from the portfolio, submitted to the market gateway."""

@@ -1,0 +1,20 @@
+"""BiddingService server parts."""
+
+from __future__ import annotations
+
+from parkvpp.v1 import bidding_pb2_grpc
+from services.bidding.servicer import BiddingServicer
+from services.runtime.context import Runtime
+from services.runtime.server import ServiceParts
+
+FULL_NAME = "parkvpp.v1.BiddingService"
+
+
+def build(runtime: Runtime) -> ServiceParts:
+    servicer = BiddingServicer(runtime)
+    return ServiceParts(
+        full_name=FULL_NAME,
+        register=lambda server: bidding_pb2_grpc.add_BiddingServiceServicer_to_server(
+            servicer, server
+        ),
+    )

@@ -9,8 +9,9 @@
     ├── ResourceExhausted        RESOURCE_EXHAUSTED (back-pressure, rate limits)
     └── Unavailable              UNAVAILABLE (Redis, Kafka or a peer is down)
 
-Errors of peer services (grpc.RpcError) keep their code. Domain errors (`bidding.exceptions`, `settlement.exceptions`, `certificates.exceptions`)
-are mapped by `status_for`; anything else is a bug and becomes INTERNAL with a log line.
+Errors of peer services (grpc.RpcError) keep their code. Domain errors
+(`bidding.exceptions`, `settlement.exceptions`, `certificates.exceptions`) are mapped by
+`status_for`; anything else is a bug and becomes INTERNAL with a log line.
 """
 
 from __future__ import annotations

@@ -1,0 +1,85 @@
+"""The `parkvpp` command: serve one service, bring the whole stack up, or run the demo day."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+
+from services.runtime.settings import SERVICE_NAMES, SettingsError, load_settings
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from services.runtime.catalog import builder
+    from services.runtime.server import serve
+
+    serve(args.service, builder(args.service))
+    return 0
+
+
+def _up(args: argparse.Namespace) -> int:
+    from services.launcher import Stack, StackError
+    from services.runtime.logs import configure_logging
+
+    settings = load_settings()
+    if args.data_dir:
+        settings = settings.with_overrides(data_dir=args.data_dir)
+    configure_logging("up", settings.log_level)
+    stack = Stack(settings)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    stack.start()
+    print("ParkVPP is up:", flush=True)
+    print(f"  redis   {stack.redis_url}", flush=True)
+    print(f"  kafka   {stack.kafka_bootstrap}", flush=True)
+    for name in SERVICE_NAMES:
+        print(
+            f"  {name:<13} grpc {stack.grpc_addrs[name]}  metrics {stack.metrics_urls[name]}",
+            flush=True,
+        )
+    code = 0
+    while not stop.wait(1.0):
+        try:
+            stack.check_children()
+        except StackError as exc:
+            logging.getLogger("up").error(str(exc))
+            code = 1
+            break
+    stack.stop(settings.shutdown_grace_s)
+    print("ParkVPP stopped.", flush=True)
+    return code
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from services.demo.run import run_demo
+
+    return run_demo(data_dir=args.data_dir)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="parkvpp", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser(
+        "serve", help="run one service (needs REDIS_URL, KAFKA_BOOTSTRAP_SERVERS)"
+    )
+    serve.add_argument("service", choices=SERVICE_NAMES)
+    serve.set_defaults(func=_serve)
+    up = sub.add_parser("up", help="run every service; embedded Valkey and broker by default")
+    up.add_argument("--data-dir", default="", help="where embedded data and logs go")
+    up.set_defaults(func=_up)
+    demo = sub.add_parser("demo", help="run one full market day on the embedded default")
+    demo.add_argument("--data-dir", default="", help="where embedded data and logs go")
+    demo.set_defaults(func=_demo)
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args))
+    except SettingsError as exc:
+        print(f"parkvpp: bad setting: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,159 @@
+"""`parkvpp up`: embedded Valkey and broker when none are configured, one process per service.
+
+Every child dies with this process (PR_SET_PDEATHSIG), and a clean stop sends SIGTERM
+to the services first (they drain and commit), then stops the embedded servers.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from services.runtime.embedded import EmbeddedBroker, EmbeddedValkey, _die_with_parent, free_port
+from services.runtime.events import ensure_topics
+from services.runtime.settings import (
+    DEFAULT_GRPC_PORTS,
+    DEFAULT_METRICS_PORTS,
+    SERVICE_NAMES,
+    Settings,
+)
+
+log = logging.getLogger(__name__)
+
+
+class StackError(RuntimeError):
+    """A service did not become healthy, or exited while the stack was running."""
+
+
+@dataclass
+class Stack:
+    """The running stack: addresses of each service's gRPC and metrics endpoints."""
+
+    settings: Settings
+    free_ports: bool = False
+    grpc_addrs: dict[str, str] = field(default_factory=dict)
+    metrics_urls: dict[str, str] = field(default_factory=dict)
+    redis_url: str = ""
+    kafka_bootstrap: str = ""
+    _children: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    _embedded: list[EmbeddedValkey | EmbeddedBroker] = field(default_factory=list)
+
+    def start(self, timeout_s: float = 90.0) -> None:
+        """Start everything and wait until every service answers SERVING.
+
+        Raises StackError (after stopping what started) when a service fails.
+        """
+        try:
+            self._start_backends()
+            self._start_services()
+            self.wait_healthy(timeout_s)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start_backends(self) -> None:
+        self.redis_url = self.settings.redis_url
+        self.kafka_bootstrap = self.settings.kafka_bootstrap_servers
+        data_dir = Path(self.settings.data_dir).resolve()
+        if not self.redis_url:
+            valkey = EmbeddedValkey(data_dir / "valkey")
+            valkey.start()
+            self._embedded.append(valkey)
+            self.redis_url = valkey.url
+            log.info("embedded valkey", extra={"url": valkey.url, "data_dir": str(valkey.data_dir)})
+        if not self.kafka_bootstrap:
+            broker = EmbeddedBroker(data_dir / "broker")
+            broker.start()
+            self._embedded.append(broker)
+            self.kafka_bootstrap = broker.bootstrap_servers
+            log.info("embedded broker", extra={"bootstrap": self.kafka_bootstrap})
+        ensure_topics(self.kafka_bootstrap, self.settings.kafka_partitions)
+
+    def _ports(self, name: str) -> tuple[int, int]:
+        if self.free_ports:
+            return free_port(), free_port()
+        return DEFAULT_GRPC_PORTS[name], DEFAULT_METRICS_PORTS[name]
+
+    def _start_services(self) -> None:
+        ports = {name: self._ports(name) for name in SERVICE_NAMES}
+        host = self.settings.grpc_host
+        self.grpc_addrs = {n: f"{host}:{g}" for n, (g, _) in ports.items()}
+        self.metrics_urls = {n: f"http://{host}:{m}/metrics" for n, (_, m) in ports.items()}
+        env = dict(os.environ)
+        env.update(
+            {
+                "REDIS_URL": self.redis_url,
+                "KAFKA_BOOTSTRAP_SERVERS": self.kafka_bootstrap,
+                "PYTHONUNBUFFERED": "1",
+                **{f"PARKVPP_{n.upper()}_ADDR": a for n, a in self.grpc_addrs.items()},
+            }
+        )
+        logs = Path(self.settings.data_dir).resolve() / "logs"
+        logs.mkdir(parents=True, exist_ok=True)
+        for name, (grpc_port, metrics_port) in ports.items():
+            child_env = dict(
+                env, PARKVPP_GRPC_PORT=str(grpc_port), PARKVPP_METRICS_PORT=str(metrics_port)
+            )
+            with open(logs / f"{name}.log", "ab") as out:
+                self._children[name] = subprocess.Popen(
+                    [sys.executable, "-m", "services.cli", "serve", name],
+                    env=child_env,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    preexec_fn=_die_with_parent,
+                )
+
+    def wait_healthy(self, timeout_s: float) -> None:
+        deadline = time.monotonic() + timeout_s
+        for name, addr in self.grpc_addrs.items():
+            with grpc.insecure_channel(addr) as channel:
+                stub = health_pb2_grpc.HealthStub(channel)
+                while True:
+                    self.check_children()
+                    try:
+                        reply = stub.Check(health_pb2.HealthCheckRequest(service=""), timeout=1)
+                        if reply.status == health_pb2.HealthCheckResponse.SERVING:
+                            break
+                    except grpc.RpcError:
+                        pass
+                    if time.monotonic() > deadline:
+                        raise StackError(f"service {name} not healthy after {timeout_s:.0f}s")
+                    time.sleep(0.2)
+
+    def check_children(self) -> None:
+        """Raises StackError naming a service whose process has exited."""
+        for name, child in self._children.items():
+            if child.poll() is not None:
+                logs = Path(self.settings.data_dir).resolve() / "logs" / f"{name}.log"
+                raise StackError(f"service {name} exited with {child.returncode}; see {logs}")
+
+    @property
+    def pids(self) -> list[int]:
+        own = [c.pid for c in self._children.values()]
+        return own + [s.pid for s in self._embedded if s.pid is not None]
+
+    def stop(self, grace_s: float = 15.0) -> None:
+        """SIGTERM the services, wait for them to drain, then stop the embedded servers."""
+        for child in self._children.values():
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + grace_s
+        for child in self._children.values():
+            try:
+                child.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
+        self._children.clear()
+        for server in reversed(self._embedded):
+            server.stop()
+        self._embedded.clear()

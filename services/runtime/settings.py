@@ -6,6 +6,8 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
+from certificates.carbon import GRID_FACTOR_KG_PER_KWH, RESIDUAL_FACTOR_KG_PER_KWH
+
 SERVICE_NAMES = (
     "enrollment",
     "telemetry",
@@ -79,8 +81,8 @@ class Settings:
     vpp_participant_id: str = "parkvpp-vpp"
     operator_fee_share_percent: int = 10
     dispatch_ack_seconds: int = 300
-    grid_factor_kg_per_kwh: float = 0.5366
-    residual_factor_kg_per_kwh: float = 0.5703
+    grid_factor_kg_per_kwh: float = GRID_FACTOR_KG_PER_KWH
+    residual_factor_kg_per_kwh: float = RESIDUAL_FACTOR_KG_PER_KWH
     peer_addrs: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -128,9 +130,11 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         vpp_participant_id=env.get("PARKVPP_VPP_PARTICIPANT_ID", "parkvpp-vpp"),
         operator_fee_share_percent=_int(env, "PARKVPP_OPERATOR_FEE_PERCENT", 10, 0, 100),
         dispatch_ack_seconds=_int(env, "PARKVPP_DISPATCH_ACK_SECONDS", 300, 1, 86400),
-        grid_factor_kg_per_kwh=_float(env, "PARKVPP_GRID_FACTOR_KG_PER_KWH", 0.5366, 0.0, 5.0),
+        grid_factor_kg_per_kwh=_float(
+            env, "PARKVPP_GRID_FACTOR_KG_PER_KWH", GRID_FACTOR_KG_PER_KWH, 0.0, 5.0
+        ),
         residual_factor_kg_per_kwh=_float(
-            env, "PARKVPP_RESIDUAL_FACTOR_KG_PER_KWH", 0.5703, 0.0, 5.0
+            env, "PARKVPP_RESIDUAL_FACTOR_KG_PER_KWH", RESIDUAL_FACTOR_KG_PER_KWH, 0.0, 5.0
         ),
         peer_addrs={name: _addr(env, name) for name in SERVICE_NAMES},
     )

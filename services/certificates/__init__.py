@@ -1,0 +1,1 @@
+"""CertificateService: the green-certificate ledger and carbon attribution over gRPC."""

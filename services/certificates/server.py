@@ -1,0 +1,20 @@
+"""CertificateService server parts."""
+
+from __future__ import annotations
+
+from parkvpp.v1 import certificates_pb2_grpc
+from services.certificates.servicer import CertificateServicer
+from services.runtime.context import Runtime
+from services.runtime.server import ServiceParts
+
+FULL_NAME = "parkvpp.v1.CertificateService"
+
+
+def build(runtime: Runtime) -> ServiceParts:
+    servicer = CertificateServicer(runtime)
+    return ServiceParts(
+        full_name=FULL_NAME,
+        register=lambda server: certificates_pb2_grpc.add_CertificateServiceServicer_to_server(
+            servicer, server
+        ),
+    )

@@ -204,10 +204,13 @@ class CertificateServicer(certificates_pb2_grpc.CertificateServiceServicer):
         consumption = sum(hourly_wh(self.rollups, self._consumers(), days, floor=False).values())
         generators = [a for a in self.registry.iter_assets() if a.kind == epb.ASSET_KIND_GENERATOR]
         generation = sum(hourly_wh(self.rollups, generators, days, floor=True).values())
+        # Certificates of the park's own generators are already in `generation`.
+        own = {a.asset_id for a in generators}
         retired = sum(
             lot.energy_wh
             for enterprise in self.registry.list_enterprises()
             for lot in self.ledger.retired_for(enterprise.enterprise_id, start, end)
+            if lot.generator_asset_id not in own
         )
         settings = self.runtime.settings
         result = park_indicators(

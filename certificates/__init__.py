@@ -1,0 +1,1 @@
+"""Green-electricity certificate (GEC) ledger in Redis, and carbon attribution."""

@@ -1,0 +1,140 @@
+-- Helpers prepended to issue.lua, transfer.lua and retire.lua when they are loaded.
+-- KEYS[1] is the request key, ARGV[1] the key prefix carrying the hash tag, ARGV[2] the
+-- request fingerprint. Every other key is built from the prefix, so all share one slot.
+-- A script validates everything before its first write: error replies do not roll back.
+local PREFIX = ARGV[1]
+local FINGERPRINT = ARGV[2]
+local REQUEST_KEY = KEYS[1]
+
+local function k(...)
+  return PREFIX .. ':' .. table.concat({...}, ':')
+end
+
+-- tostring() prints %.14g; serials and Wh must stay exact integers (exact up to 2^53).
+local function int(n)
+  return string.format('%d', n)
+end
+
+local function fail(code, detail)
+  return redis.error_reply(code .. ':' .. detail)
+end
+
+-- The stored result of an earlier run of this request, or an error when the id was reused
+-- with different parameters; both nil for a new request.
+local function previous_result()
+  local stored = redis.call('HMGET', REQUEST_KEY, 'fingerprint', 'result')
+  if not stored[1] then
+    return nil, nil
+  end
+  if stored[1] ~= FINGERPRINT then
+    return nil, fail('DUPLICATE', 'request')
+  end
+  return stored[2], nil
+end
+
+local function finish(lots)
+  local result = cjson.encode(lots)
+  redis.call('HSET', REQUEST_KEY, 'fingerprint', FINGERPRINT, 'result', result)
+  return result
+end
+
+local function load_lot(lot_id)
+  local raw = redis.call('HGETALL', k('lot', lot_id))
+  if #raw == 0 then
+    return nil
+  end
+  local lot = {}
+  for i = 1, #raw, 2 do
+    lot[raw[i]] = raw[i + 1]
+  end
+  return lot
+end
+
+local function save_lot(lot)
+  local flat = {}
+  for field, value in pairs(lot) do
+    flat[#flat + 1] = field
+    flat[#flat + 1] = value
+  end
+  redis.call('HSET', k('lot', lot.lot_id), unpack(flat))
+end
+
+local function index_keys(lot)
+  return {
+    k('idx', 'all'),
+    k('idx', 'status', lot.status),
+    k('idx', 'owner', lot.owner_enterprise_id),
+    k('idx', 'owner-status', lot.status, lot.owner_enterprise_id),
+  }
+end
+
+local function index(lot)
+  for _, key in ipairs(index_keys(lot)) do
+    redis.call('ZADD', key, lot.seq, lot.lot_id)
+  end
+end
+
+local function unindex(lot)
+  for _, key in ipairs(index_keys(lot)) do
+    redis.call('ZREM', key, lot.lot_id)
+  end
+end
+
+local function add(key, field, wh)
+  redis.call('HINCRBY', key, field, int(wh))
+end
+
+local function new_lot_id()
+  local seq = redis.call('INCR', k('seq', 'lot'))
+  return string.format('GEC-%012d', seq), int(seq)
+end
+
+-- The lot `owner` may act on, or an error: owner is checked before status so that a
+-- stranger learns nothing about the lot.
+local function owned_active_lot(lot_id, owner)
+  local lot = load_lot(lot_id)
+  if not lot then
+    return nil, fail('NOT_FOUND', lot_id)
+  end
+  if lot.owner_enterprise_id ~= owner then
+    return nil, fail('NOT_OWNER', lot_id)
+  end
+  if lot.status ~= 'ACTIVE' then
+    return nil, fail('RETIRED', lot_id)
+  end
+  return lot, nil
+end
+
+-- Cut the LOW serials [serial_start, serial_start + wh) off `lot` into a new child lot;
+-- `lot` keeps its id and the high serials. The caller saves both.
+local function split(lot, wh)
+  local part = {}
+  for field, value in pairs(lot) do
+    part[field] = value
+  end
+  local start = tonumber(lot.serial_start)
+  part.lot_id, part.seq = new_lot_id()
+  part.parent_lot_id = lot.lot_id
+  part.energy_wh = int(wh)
+  part.serial_end = int(start + wh)
+  lot.serial_start = int(start + wh)
+  lot.energy_wh = int(tonumber(lot.energy_wh) - wh)
+  return part
+end
+
+-- The part of `lot` an operation on `wh` Wh acts on (0 = whole lot) and the remainder,
+-- or an error when the lot holds less. Unindexes `lot`; the caller re-indexes both.
+local function take(lot, wh)
+  local have = tonumber(lot.energy_wh)
+  if wh == 0 then
+    wh = have
+  end
+  if wh > have then
+    return nil, nil, 0, fail('INSUFFICIENT', int(have) .. ':' .. int(wh))
+  end
+  unindex(lot)
+  if wh == have then
+    return lot, nil, wh, nil
+  end
+  return split(lot, wh), lot, wh, nil
+end

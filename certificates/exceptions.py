@@ -1,0 +1,89 @@
+"""Errors of the certificates package.
+
+CertificateError
+├── InvalidInput          a field of the input breaks a rule (names the field and the rule)
+├── LotNotFound           no lot with that id
+├── NotOwner              the caller does not own the lot; the service layer reports it as
+│                         not-found, so the message never names the real owner
+├── InsufficientEnergy    more energy asked for than the lot holds
+├── AlreadyRetired        the lot is retired; its serials can never move or retire again
+├── LotExpired            the lot is past its two-year validity
+├── OverlappingIssuance   the generator already has certificates for one of the hours
+└── DuplicateRequest      a request_id was reused with different parameters
+"""
+
+from __future__ import annotations
+
+
+class CertificateError(Exception):
+    """Base of every error raised by `certificates`."""
+
+
+class InvalidInput(CertificateError, ValueError):
+    """A field of the input breaks a rule; `field` is its path, `rule` what it broke."""
+
+    def __init__(self, field: str, rule: str) -> None:
+        super().__init__(f"{field}: {rule}")
+        self.field = field
+        self.rule = rule
+
+
+class LotNotFound(CertificateError, LookupError):
+    """No lot has id `lot_id`."""
+
+    def __init__(self, lot_id: str) -> None:
+        super().__init__(f"lot {lot_id!r} not found")
+        self.lot_id = lot_id
+
+
+class NotOwner(CertificateError):
+    """The acting enterprise does not own `lot_id`; deliberately silent about who does."""
+
+    def __init__(self, lot_id: str) -> None:
+        super().__init__(f"lot {lot_id!r} is not owned by the acting enterprise")
+        self.lot_id = lot_id
+
+
+class InsufficientEnergy(CertificateError):
+    """`requested_wh` exceeds the `available_wh` of lot `lot_id`."""
+
+    def __init__(self, lot_id: str, available_wh: int, requested_wh: int) -> None:
+        super().__init__(f"lot {lot_id!r} holds {available_wh} Wh, {requested_wh} Wh requested")
+        self.lot_id = lot_id
+        self.available_wh = available_wh
+        self.requested_wh = requested_wh
+
+
+class AlreadyRetired(CertificateError):
+    """Lot `lot_id` is retired and can be neither transferred nor retired again."""
+
+    def __init__(self, lot_id: str) -> None:
+        super().__init__(f"lot {lot_id!r} is already retired")
+        self.lot_id = lot_id
+
+
+class LotExpired(CertificateError):
+    """Lot `lot_id` was past its validity at the time of the operation."""
+
+    def __init__(self, lot_id: str) -> None:
+        super().__init__(f"lot {lot_id!r} has expired")
+        self.lot_id = lot_id
+
+
+class OverlappingIssuance(CertificateError):
+    """Generator `generator_asset_id` already has certificates for hour `hour_start` (ISO)."""
+
+    def __init__(self, generator_asset_id: str, hour_start: str) -> None:
+        super().__init__(
+            f"generator {generator_asset_id!r} already has certificates for hour {hour_start}"
+        )
+        self.generator_asset_id = generator_asset_id
+        self.hour_start = hour_start
+
+
+class DuplicateRequest(CertificateError):
+    """`request_id` was already used for a different operation or different parameters."""
+
+    def __init__(self, request_id: str) -> None:
+        super().__init__(f"request_id {request_id!r} was already used with other parameters")
+        self.request_id = request_id

@@ -1,0 +1,1 @@
+"""`parkvpp demo`: a sample park runs one full market day through the real services."""

@@ -1,0 +1,52 @@
+"""gRPC stubs of every ParkVPP service for a client such as the demo."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import grpc
+
+from parkvpp.v1 import (
+    bidding_pb2_grpc,
+    certificates_pb2_grpc,
+    enrollment_pb2_grpc,
+    market_pb2_grpc,
+    settlement_pb2_grpc,
+    telemetry_pb2_grpc,
+    vpp_pb2_grpc,
+)
+
+
+@dataclass
+class Clients:
+    enrollment: enrollment_pb2_grpc.EnrollmentServiceStub
+    telemetry: telemetry_pb2_grpc.TelemetryServiceStub
+    vpp: vpp_pb2_grpc.VppServiceStub
+    bidding: bidding_pb2_grpc.BiddingServiceStub
+    market: market_pb2_grpc.MarketServiceStub
+    settlement: settlement_pb2_grpc.SettlementServiceStub
+    certificates: certificates_pb2_grpc.CertificateServiceStub
+    channels: list[grpc.Channel]
+
+    @classmethod
+    def connect(cls, addrs: dict[str, str]) -> Clients:
+        """Stubs on one channel per address (services sharing an address share it)."""
+        channels = {addr: grpc.insecure_channel(addr) for addr in set(addrs.values())}
+
+        def ch(name: str) -> grpc.Channel:
+            return channels[addrs[name]]
+
+        return cls(
+            enrollment=enrollment_pb2_grpc.EnrollmentServiceStub(ch("enrollment")),
+            telemetry=telemetry_pb2_grpc.TelemetryServiceStub(ch("telemetry")),
+            vpp=vpp_pb2_grpc.VppServiceStub(ch("vpp")),
+            bidding=bidding_pb2_grpc.BiddingServiceStub(ch("bidding")),
+            market=market_pb2_grpc.MarketServiceStub(ch("market")),
+            settlement=settlement_pb2_grpc.SettlementServiceStub(ch("settlement")),
+            certificates=certificates_pb2_grpc.CertificateServiceStub(ch("certificates")),
+            channels=list(channels.values()),
+        )
+
+    def close(self) -> None:
+        for channel in self.channels:
+            channel.close()

@@ -1,0 +1,407 @@
+"""One market day of the sample park, step by step, through the real gRPC services."""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+from bidding.intervals import INTERVAL, INTERVALS_PER_DAY, MARKET_TZ, interval_end, interval_start
+from parkvpp.v1 import bidding_pb2, certificates_pb2, enrollment_pb2, market_pb2
+from parkvpp.v1 import settlement_pb2, telemetry_pb2, vpp_pb2
+from services.demo.clients import Clients
+from services.demo.park import ASSETS, ENTERPRISES, DemoAsset, meter_kw
+from services.runtime.rpc import to_ts
+
+HISTORY_DAYS = 21
+GRID_OPERATOR = "grid-operator"
+#: The grid operator's call: 18:00-20:00 local, up to 700 kW at up to 13 CNY/kWh.
+GRID_CALL_INTERVALS = range(72, 80)
+GRID_CALL_KW = 700.0
+GRID_CALL_CAP_FEN_PER_MWH = 1_300_000
+BATCH = 500
+OPERATOR = (("x-parkvpp-actor", "operator"),)
+
+
+class DemoError(RuntimeError):
+    """A step of the demo day did not reach its expected state in time."""
+
+
+@dataclass
+class DaySummary:
+    market_day: date
+    readings_accepted: int = 0
+    peak_flexibility_kw: float = 0.0
+    plan: bidding_pb2.BidPlan | None = None
+    clearing: market_pb2.ClearingResult | None = None
+    instructions: dict[str, list[vpp_pb2.DispatchInstruction]] = field(default_factory=dict)
+    settlement: settlement_pb2.SettlementRun | None = None
+    settlement_again: settlement_pb2.SettlementRun | None = None
+    statement: settlement_pb2.Statement | None = None
+    issued: certificates_pb2.IssueCertificatesResponse | None = None
+    transferred_wh: int = 0
+    retired_wh: int = 0
+    balances: dict[str, certificates_pb2.Balance] = field(default_factory=dict)
+    footprint: certificates_pb2.CarbonFootprint | None = None
+    indicators: certificates_pb2.ParkIndicators | None = None
+    timings_s: dict[str, float] = field(default_factory=dict)
+
+
+def last_working_day(today: date) -> date:
+    """The latest Monday-Friday before `today`: the day whose meters are complete."""
+    day = today - timedelta(days=1)
+    while day.isoweekday() >= 6:
+        day -= timedelta(days=1)
+    return day
+
+
+def wait_for(what: str, check: Callable[[], bool], timeout_s: float = 120.0) -> None:
+    """Poll `check` until true; DemoError naming `what` after `timeout_s`."""
+    deadline = time.monotonic() + timeout_s
+    while not check():
+        if time.monotonic() > deadline:
+            raise DemoError(f"timed out after {timeout_s:.0f}s waiting for {what}")
+        time.sleep(0.25)
+
+
+def _readings(asset: DemoAsset, day: date, kw: list[float]) -> Iterator[telemetry_pb2.Reading]:
+    for interval in range(INTERVALS_PER_DAY):
+        yield telemetry_pb2.Reading(
+            asset_id=asset.asset_id,
+            timestamp=to_ts(interval_end(day, interval)),
+            power_kw=float(kw[interval]),
+        )
+
+
+def _batches(readings: list[telemetry_pb2.Reading]) -> Iterator[telemetry_pb2.ReadingBatch]:
+    for start in range(0, len(readings), BATCH):
+        yield telemetry_pb2.ReadingBatch(readings=readings[start : start + BATCH])
+
+
+def stream(clients: Clients, readings: list[telemetry_pb2.Reading]) -> telemetry_pb2.IngestSummary:
+    return clients.telemetry.StreamReadings(_batches(readings), timeout=300)
+
+
+def rolled_up(clients: Clients, day: date) -> bool:
+    """True when every demo asset has all 96 intervals of `day` measured."""
+    for asset in ASSETS:
+        profile = clients.telemetry.GetLoadProfile(
+            telemetry_pb2.GetLoadProfileRequest(
+                asset_id=asset.asset_id, from_market_day=day.isoformat()
+            ),
+            timeout=10,
+        )
+        if sum(i.reading_count > 0 for i in profile.intervals) < INTERVALS_PER_DAY:
+            return False
+    return True
+
+
+class MarketDay:
+    """Runs the demo's steps in order; each step is a method, timed into the summary."""
+
+    def __init__(self, clients: Clients, market_day: date, log: Callable[[str], None]) -> None:
+        self.c = clients
+        self.day = market_day
+        self.log = log
+        self.summary = DaySummary(market_day)
+
+    def _step(self, name: str, fn: Callable[[], None]) -> None:
+        started = time.perf_counter()
+        fn()
+        self.summary.timings_s[name] = time.perf_counter() - started
+
+    def run(self) -> DaySummary:
+        for name, fn in (
+            ("enrol", self.enrol),
+            ("history telemetry", self.history),
+            ("flexibility and baselines", self.flexibility),
+            ("bidding", self.bid),
+            ("clearing", self.clear),
+            ("dispatch", self.dispatch),
+            ("metering the day", self.meter_day),
+            ("settlement", self.settle),
+            ("certificates and carbon", self.certificates),
+        ):
+            self.log(f"-- {name}")
+            self._step(name, fn)
+        return self.summary
+
+    def enrol(self) -> None:
+        for enterprise_id, name, area in ENTERPRISES:
+            self.c.enrollment.RegisterEnterprise(
+                enrollment_pb2.RegisterEnterpriseRequest(
+                    enterprise_id=enterprise_id, name=name, grid_area=area
+                ),
+                timeout=10,
+            )
+        for asset in ASSETS:
+            enrolled = self.c.enrollment.EnrollAsset(
+                enrollment_pb2.EnrollAssetRequest(
+                    request_id=f"enrol-{asset.asset_id}",
+                    enterprise_id=asset.enterprise_id,
+                    name=asset.name,
+                    spec=asset.spec,
+                    asset_id=asset.asset_id,
+                ),
+                metadata=(("x-parkvpp-actor", f"enterprise:{asset.enterprise_id}"),),
+                timeout=10,
+            )
+            self.c.enrollment.ApproveAsset(
+                enrollment_pb2.ApproveAssetRequest(asset_id=enrolled.asset_id),
+                metadata=OPERATOR,
+                timeout=10,
+            )
+        self.log(f"   {len(ENTERPRISES)} enterprises, {len(ASSETS)} assets enrolled and approved")
+
+    def history(self) -> None:
+        days = [self.day - timedelta(days=n) for n in range(HISTORY_DAYS, 0, -1)]
+        readings = [
+            r for asset in ASSETS for d in days for r in _readings(asset, d, meter_kw(asset, d))
+        ]
+        summary = stream(self.c, readings)
+        if summary.rejected:
+            raise DemoError(f"history readings rejected: {summary.rejections}")
+        self.summary.readings_accepted += summary.accepted
+        wait_for("history rollups", lambda: rolled_up(self.c, days[-1]))
+        self.log(f"   {summary.accepted} readings of {HISTORY_DAYS} days streamed and rolled up")
+
+    def flexibility(self) -> None:
+        envelope = self.c.vpp.GetFlexibility(
+            vpp_pb2.GetFlexibilityRequest(market_day=self.day.isoformat(), include_assets=True),
+            timeout=30,
+        )
+        peak = max(envelope.aggregate, key=lambda i: i.up_kw)
+        self.summary.peak_flexibility_kw = peak.up_kw
+        self.log(f"   peak upward flexibility {peak.up_kw:,.0f} kW at interval {peak.interval}")
+        for enterprise_id, _, _ in ENTERPRISES:
+            baseline = self.c.vpp.GetBaseline(
+                vpp_pb2.GetBaselineRequest(
+                    market_day=self.day.isoformat(),
+                    enterprise_id=enterprise_id,
+                    method=vpp_pb2.BASELINE_METHOD_SIMILAR_DAY,
+                ),
+                timeout=30,
+            )
+            self.log(
+                f"   baseline {enterprise_id}: peak {max(baseline.baseline_kw):,.0f} kW "
+                f"from {len(baseline.days_used)} similar days"
+            )
+
+    def bid(self) -> None:
+        plan = self.c.bidding.PrepareBids(
+            bidding_pb2.PrepareBidsRequest(market_day=self.day.isoformat()), timeout=300
+        )
+        self.summary.plan = plan
+        self.log(
+            f"   plan {plan.plan_id}: {len(plan.demand_response_offers)} interval curves, "
+            f"expected revenue {plan.expected_revenue_fen / 100:,.2f} CNY, "
+            f"{plan.solver} gap {plan.relative_gap:.2%} in {plan.solve_seconds:.1f}s"
+        )
+        reply = self.c.bidding.SubmitBids(
+            bidding_pb2.SubmitBidsRequest(plan_id=plan.plan_id), metadata=OPERATOR, timeout=60
+        )
+        self.log(f"   {reply.orders_submitted} offers submitted to the market gateway")
+
+    def clear(self) -> None:
+        orders = [
+            market_pb2.Order(
+                order_id=f"grid-call-{interval:02d}",
+                participant_id=GRID_OPERATOR,
+                market_day=self.day.isoformat(),
+                interval=interval,
+                product=market_pb2.PRODUCT_DEMAND_RESPONSE,
+                side=market_pb2.SIDE_BUY,
+                steps=[
+                    market_pb2.PriceStep(
+                        price_fen_per_mwh=GRID_CALL_CAP_FEN_PER_MWH, quantity_kw=GRID_CALL_KW
+                    )
+                ],
+            )
+            for interval in GRID_CALL_INTERVALS
+        ]
+        self.c.market.SubmitOrders(
+            market_pb2.SubmitOrdersRequest(
+                batch_id=f"grid-call-{self.day.isoformat()}",
+                market_day=self.day.isoformat(),
+                orders=orders,
+            ),
+            timeout=30,
+        )
+        result = self.c.market.ClearMarket(
+            market_pb2.ClearMarketRequest(
+                market_day=self.day.isoformat(), product=market_pb2.PRODUCT_DEMAND_RESPONSE
+            ),
+            timeout=60,
+        )
+        self.summary.clearing = result
+        traded = [i for i in result.intervals if i.cleared_kw > 0]
+        self.log(
+            f"   {len(traded)} intervals cleared; "
+            + ", ".join(
+                f"#{i.interval} {i.cleared_kw:,.0f} kW @ {i.clearing_price_fen_per_mwh / 100_000:.2f}"
+                " CNY/kWh"
+                for i in traded[:4]
+            )
+            + (" ..." if len(traded) > 4 else "")
+        )
+
+    def _instructions(self, enterprise_id: str) -> list[vpp_pb2.DispatchInstruction]:
+        stream = self.c.vpp.SubscribeDispatch(
+            vpp_pb2.SubscribeDispatchRequest(enterprise_id=enterprise_id, until_caught_up=True),
+            timeout=30,
+        )
+        return list(stream)
+
+    def dispatch(self) -> None:
+        expected = {a.participant_id for a in self.summary.clearing.awards}  # type: ignore[union-attr]
+        if "parkvpp-vpp" not in expected:
+            self.log("   the VPP won nothing; no dispatch")
+            return
+        got: dict[str, list[vpp_pb2.DispatchInstruction]] = defaultdict(list)
+
+        def arrived() -> bool:
+            for enterprise_id, _, _ in ENTERPRISES:
+                got[enterprise_id].extend(self._instructions(enterprise_id))
+            return any(got.values())
+
+        wait_for("dispatch instructions", arrived)
+        for enterprise_id, items in got.items():
+            if items:
+                reply = self.c.vpp.AcknowledgeDispatch(
+                    vpp_pb2.AcknowledgeDispatchRequest(
+                        enterprise_id=enterprise_id,
+                        instruction_ids=[i.instruction_id for i in items],
+                    ),
+                    timeout=10,
+                )
+                resumed = self._instructions(enterprise_id)
+                self.log(
+                    f"   {enterprise_id}: {len(items)} setpoints received, {reply.acknowledged} "
+                    f"acknowledged; on reconnect {len(resumed)} new"
+                )
+        self.summary.instructions = dict(got)
+
+    def meter_day(self) -> None:
+        instructed: dict[str, dict[int, float]] = defaultdict(dict)
+        for items in self.summary.instructions.values():
+            for item in items:
+                instructed[item.asset_id][item.interval] = item.reduction_kw
+        readings = []
+        by_id = {a.asset_id: a for a in ASSETS}
+        for asset_id, asset in by_id.items():
+            kw = list(meter_kw(asset, self.day))
+            for interval, reduction in instructed.get(asset_id, {}).items():
+                kw[interval] = round(kw[interval] - reduction * asset.compliance, 3)
+            readings.extend(_readings(asset, self.day, kw))
+        summary = stream(self.c, readings)
+        self.summary.readings_accepted += summary.accepted
+        wait_for("rollups of the market day", lambda: rolled_up(self.c, self.day))
+        self.log(f"   {summary.accepted} readings of the market day streamed and rolled up")
+
+    def settle(self) -> None:
+        if not self.summary.instructions:
+            self.log("   nothing dispatched, nothing to settle")
+            return
+        request = settlement_pb2.RunSettlementRequest(market_day=self.day.isoformat())
+        run = self.c.settlement.RunSettlement(request, timeout=120)
+        self.summary.settlement = run
+        self.summary.settlement_again = self.c.settlement.RunSettlement(request, timeout=120)
+        self.summary.statement = self.c.settlement.GetStatement(
+            settlement_pb2.GetStatementRequest(
+                enterprise_id="ent-foundry", market_day=self.day.isoformat()
+            ),
+            timeout=30,
+        )
+        shares = sum(e.amount_fen for e in run.enterprises)
+        self.log(
+            f"   run {run.run_id}: gross {run.gross_payment_fen / 100:,.2f} CNY, penalty "
+            f"{run.penalty_fen / 100:,.2f}, operator fee {run.operator_fee_fen / 100:,.2f}"
+        )
+        for e in run.enterprises:
+            self.log(
+                f"   {e.enterprise_id:<14} delivered {e.delivered_kwh:8,.1f} kWh  "
+                f"receives {e.amount_fen / 100:10,.2f} CNY"
+            )
+        check = shares + run.operator_fee_fen == run.gross_payment_fen - run.penalty_fen
+        self.log(
+            f"   shares + fee == gross - penalty to the fen: {check}; "
+            f"re-run returned {self.summary.settlement_again.run_id}"
+        )
+
+    def certificates(self) -> None:
+        start = interval_start(self.day, 0)
+        end = start + INTERVALS_PER_DAY * INTERVAL
+        issued = self.c.certificates.IssueCertificates(
+            certificates_pb2.IssueCertificatesRequest(
+                request_id=f"issue-logistics-pv-{self.day.isoformat()}",
+                generator_asset_id="logistics-pv",
+                period_start=to_ts(start),
+                period_end=to_ts(end),
+            ),
+            metadata=(("x-parkvpp-actor", "registry"),),
+            timeout=30,
+        )
+        self.summary.issued = issued
+        self.log(f"   issued {len(issued.lots)} hourly lots, {issued.energy_wh:,} Wh from PV")
+        trade = f"gpt-{self.day.isoformat()}-001"
+        lots = sorted(issued.lots, key=lambda lot: -lot.energy_wh)
+        moved = []
+        for n, lot in enumerate(lots[:4]):
+            part = lot.energy_wh // 2 if n == 3 else 0
+            reply = self.c.certificates.Transfer(
+                certificates_pb2.TransferRequest(
+                    request_id=f"{trade}-{n}",
+                    lot_id=lot.lot_id,
+                    from_enterprise_id="ent-logistics",
+                    to_enterprise_id="ent-foundry",
+                    energy_wh=part,
+                    trade_id=trade,
+                ),
+                timeout=30,
+            )
+            moved.append(reply.transferred)
+        self.summary.transferred_wh = sum(lot.energy_wh for lot in moved)
+        for n, lot in enumerate(moved):
+            self.c.certificates.Retire(
+                certificates_pb2.RetireRequest(
+                    request_id=f"retire-foundry-{self.day.isoformat()}-{n}",
+                    lot_id=lot.lot_id,
+                    owner_enterprise_id="ent-foundry",
+                    beneficiary_enterprise_id="ent-foundry",
+                    consumption_period_start=to_ts(start),
+                    consumption_period_end=to_ts(end),
+                ),
+                timeout=30,
+            )
+        self.summary.retired_wh = self.summary.transferred_wh
+        self.log(f"   trade {trade}: {self.summary.transferred_wh:,} Wh to ent-foundry, retired")
+        for enterprise_id in ("ent-logistics", "ent-foundry"):
+            self.summary.balances[enterprise_id] = self.c.certificates.GetBalance(
+                certificates_pb2.GetBalanceRequest(enterprise_id=enterprise_id), timeout=10
+            )
+        day = self.day.isoformat()
+        self.summary.footprint = self.c.certificates.GetCarbonFootprint(
+            certificates_pb2.GetCarbonFootprintRequest(
+                enterprise_id="ent-foundry", from_market_day=day, to_market_day=day
+            ),
+            timeout=30,
+        )
+        self.summary.indicators = self.c.certificates.GetParkIndicators(
+            certificates_pb2.GetParkIndicatorsRequest(from_market_day=day, to_market_day=day),
+            timeout=30,
+        )
+        f = self.summary.footprint
+        self.log(
+            f"   ent-foundry Scope 2 on {day}: location-based {f.location_based_kg_co2e:,.1f} "
+            f"kgCO2e, market-based {f.market_based_kg_co2e:,.1f} kgCO2e "
+            f"({f.retired_certificate_wh:,} Wh certificates retired, hourly-matched "
+            f"{f.hourly_matched_cfe_share:.1%})"
+        )
+
+
+def market_day_for(now: datetime | None = None) -> date:
+    """The demo's market day: the last working day before today in Asia/Shanghai."""
+    now = now or datetime.now(UTC)
+    return last_working_day(now.astimezone(MARKET_TZ).date())

@@ -9,8 +9,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 from bidding.intervals import INTERVAL, INTERVALS_PER_DAY, MARKET_TZ, interval_end, interval_start
-from parkvpp.v1 import bidding_pb2, certificates_pb2, enrollment_pb2, market_pb2
-from parkvpp.v1 import settlement_pb2, telemetry_pb2, vpp_pb2
+from parkvpp.v1 import (
+    bidding_pb2,
+    certificates_pb2,
+    enrollment_pb2,
+    market_pb2,
+    settlement_pb2,
+    telemetry_pb2,
+    vpp_pb2,
+)
 from services.demo.clients import Clients
 from services.demo.park import ASSETS, ENTERPRISES, DemoAsset, meter_kw
 from services.runtime.rpc import to_ts
@@ -240,8 +247,8 @@ class MarketDay:
         self.log(
             f"   {len(traded)} intervals cleared; "
             + ", ".join(
-                f"#{i.interval} {i.cleared_kw:,.0f} kW @ {i.clearing_price_fen_per_mwh / 100_000:.2f}"
-                " CNY/kWh"
+                f"#{i.interval} {i.cleared_kw:,.0f} kW @ "
+                f"{i.clearing_price_fen_per_mwh / 100_000:.2f} CNY/kWh"
                 for i in traded[:4]
             )
             + (" ..." if len(traded) > 4 else "")

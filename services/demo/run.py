@@ -42,6 +42,7 @@ def run_demo(data_dir: str = "") -> int:
     settings = settings.with_overrides(data_dir=data_dir)
     started = time.perf_counter()
     stack = Stack(settings, free_ports=True)
+    _print(f"   data and service logs in {data_dir}")
     _print(
         "ParkVPP demo: starting "
         + ("embedded Valkey and broker, " if settings.embedded else "")
@@ -53,6 +54,7 @@ def run_demo(data_dir: str = "") -> int:
         f"kafka {stack.kafka_bootstrap})"
     )
     clients = Clients.connect(stack.grpc_addrs)
+    ok = False
     try:
         day = market_day_for()
         _print(f"Market day {day.isoformat()} (Asia/Shanghai)")
@@ -66,9 +68,12 @@ def run_demo(data_dir: str = "") -> int:
                 f"methods at {stack.metrics_urls[name]}"
             )
         _print(f"Demo day complete in {time.perf_counter() - started:.1f}s.")
+        ok = True
         return 0
     finally:
         clients.close()
         stack.stop()
-        if temp:
+        if temp and ok:
             shutil.rmtree(temp, ignore_errors=True)
+        elif not ok:
+            _print(f"Service logs kept in {data_dir}/logs")

@@ -72,33 +72,47 @@ def envelope(message: Message, enterprise_id: str = "", event_id: str = "") -> b
 class EventPublisher:
     """Publishes protobuf events in envelopes with acks=all.
 
-    `publish` blocks up to `max_block_ms` when the producer's buffer is full, which
-    slows callers down instead of growing memory (back-pressure); it then raises
+    Back-pressure: once `max_pending` events are unacknowledged, `publish` waits for
+    the broker to acknowledge them before accepting more, so a slow broker slows the
+    caller instead of growing memory; past `flush_timeout_s` it raises
     kafka.errors.KafkaTimeoutError, which services answer with UNAVAILABLE.
     """
 
-    def __init__(self, bootstrap_servers: str, max_block_ms: int = 10000) -> None:
+    def __init__(
+        self, bootstrap_servers: str, max_pending: int = 5000, flush_timeout_s: float = 30.0
+    ) -> None:
         self._producer = KafkaProducer(
             bootstrap_servers=bootstrap_servers,
             acks="all",
             linger_ms=5,
-            max_block_ms=max_block_ms,
-            buffer_memory=32 * 1024 * 1024,
+            max_block_ms=int(flush_timeout_s * 1000),
             client_id="parkvpp-producer",
         )
+        self._max_pending = max_pending
+        self._flush_timeout_s = flush_timeout_s
+        self._pending = 0
+        self._lock = threading.Lock()
 
     def publish(
         self, topic: str, key: str, message: Message, enterprise_id: str = "", event_id: str = ""
     ) -> str:
         """Send one event keyed by `key`; returns the event id (not yet flushed)."""
+        event_id = event_id or str(uuid.uuid4())
         data = envelope(message, enterprise_id, event_id)
         self._producer.send(topic, key=key.encode(), value=data)
         KAFKA_PRODUCED.labels(topic).inc()
-        return events_pb2.EventEnvelope.FromString(data).event_id
+        with self._lock:
+            self._pending += 1
+            full = self._pending >= self._max_pending
+        if full:
+            self.flush()
+        return event_id
 
-    def flush(self, timeout_s: float = 30.0) -> None:
+    def flush(self) -> None:
         """Wait until every sent event is acknowledged by all in-sync replicas."""
-        self._producer.flush(timeout=timeout_s)
+        self._producer.flush(timeout=self._flush_timeout_s)
+        with self._lock:
+            self._pending = 0
 
     def close(self) -> None:
         self._producer.flush(timeout=10)

@@ -1,0 +1,1 @@
+"""The .proto contract and its code generator (not installed; see protos/parkvpp)."""

@@ -1,9 +1,10 @@
 """Errors of the bidding package.
 
-    BiddingError
-    ├── InvalidInput            a field of the input is out of range (names the field)
-    ├── InsufficientHistory     too little metered history for a baseline or forecast
-    └── InfeasibleProblem       no offer can satisfy a constraint (names it and the interval)
+BiddingError
+├── InvalidInput            a field of the input is out of range (names the field)
+├── InsufficientHistory     too little metered history for a baseline or forecast
+├── InfeasibleProblem       no offer can satisfy a constraint (names it and the interval)
+└── SolverFailed            the solver stopped without a usable solution (time limit, numerics)
 """
 
 from __future__ import annotations
@@ -40,3 +41,12 @@ class InfeasibleProblem(BiddingError):
         super().__init__(f"infeasible: {constraint}{where}{': ' + detail if detail else ''}")
         self.constraint = constraint
         self.interval = interval
+
+
+class SolverFailed(BiddingError):
+    """The LP solver returned no usable solution; `solver` and `status` say which and why."""
+
+    def __init__(self, solver: str, status: str) -> None:
+        super().__init__(f"solver {solver} returned no usable solution (status {status})")
+        self.solver = solver
+        self.status = status

@@ -34,8 +34,15 @@ def test_the_contract_declares_all_seven_services():
 
     from google.protobuf import descriptor_pool
 
-    for module in ("enrollment", "telemetry", "vpp", "bidding", "market", "settlement",
-                   "certificates"):
+    for module in (
+        "enrollment",
+        "telemetry",
+        "vpp",
+        "bidding",
+        "market",
+        "settlement",
+        "certificates",
+    ):
         importlib.import_module(f"parkvpp.v1.{module}_pb2")
     pool = descriptor_pool.Default()
     found = set()

@@ -85,7 +85,10 @@ def test_battery_rules_name_field_and_rule(changes: dict, field: str, rule: str)
         ({"notification_lead_minutes": -5}, "load.notification_lead_minutes"),
         ({"curtailment_cost_fen_per_mwh": -1}, "load.curtailment_cost_fen_per_mwh"),
         ({"availability": (AvailabilityWindow((8,), 0, 96),)}, "load.availability[0].weekdays[0]"),
-        ({"availability": (AvailabilityWindow((), 50, 40),)}, "load.availability[0].start_interval"),
+        (
+            {"availability": (AvailabilityWindow((), 50, 40),)},
+            "load.availability[0].start_interval",
+        ),
         ({"availability": (AvailabilityWindow((), 0, 97),)}, "load.availability[0].end_interval"),
         ({"availability": (AvailabilityWindow((), -1, 4),)}, "load.availability[0].start_interval"),
     ],

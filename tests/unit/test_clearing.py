@@ -49,9 +49,7 @@ def test_bad_block_names_the_field():
     assert err.value.field == "sell[0].quantity_kw"
 
 
-blocks = st.lists(
-    st.tuples(st.integers(0, 2000), st.floats(0, 500, allow_nan=False)), max_size=8
-)
+blocks = st.lists(st.tuples(st.integers(0, 2000), st.floats(0, 500, allow_nan=False)), max_size=8)
 
 
 @given(blocks, blocks)

@@ -1,0 +1,161 @@
+"""Flexibility envelopes: how far each asset can move its net consumption, interval by interval.
+
+"Up" is a reduction of net consumption (curtailment or battery discharge), "down" an
+increase (battery charge); both are non-negative kW for each of the 96 intervals.
+
+A battery's power envelope alone overstates what it can do: it cannot discharge at
+`up_kw` in every interval. Its `stored_energy_min_kwh`/`stored_energy_max_kwh` bounds
+must be respected by whoever uses the envelope (the bid optimiser and dispatch do, by
+tracking state of charge). Shiftable loads and generators are not dispatchable in this
+version: their envelopes are zero.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+import numpy as np
+
+from bidding.assets import (
+    AssetSpec,
+    BatterySpec,
+    CurtailableLoadSpec,
+    GeneratorSpec,
+    ShiftableLoadSpec,
+    is_available,
+    validate_spec,
+)
+from bidding.exceptions import InvalidInput
+from bidding.intervals import INTERVAL_HOURS, INTERVALS_PER_DAY, interval_start
+
+
+@dataclass(frozen=True)
+class AssetEnvelope:
+    """One asset's per-interval up/down kW and, for batteries, stored-energy bounds (kWh)."""
+
+    asset_id: str
+    up_kw: np.ndarray
+    down_kw: np.ndarray
+    stored_energy_min_kwh: np.ndarray
+    stored_energy_max_kwh: np.ndarray
+    max_daily_up_kwh: float
+
+
+@dataclass(frozen=True)
+class AggregateEnvelope:
+    """Portfolio sum of up/down kW over the listed assets (energy bounds are not summed)."""
+
+    asset_ids: tuple[str, ...]
+    up_kw: np.ndarray
+    down_kw: np.ndarray
+
+
+def _zeros() -> np.ndarray:
+    return np.zeros(INTERVALS_PER_DAY)
+
+
+def zero_envelope(asset_id: str) -> AssetEnvelope:
+    """An envelope with no flexibility (shiftable loads and generators in this version)."""
+    return AssetEnvelope(asset_id, _zeros(), _zeros(), _zeros(), _zeros(), 0.0)
+
+
+def _as_forecast(forecast_load_kw: Sequence[float] | np.ndarray) -> np.ndarray:
+    forecast = np.asarray(forecast_load_kw, dtype=float)
+    if forecast.shape != (INTERVALS_PER_DAY,):
+        raise InvalidInput("forecast_load_kw", f"must have {INTERVALS_PER_DAY} values")
+    if not np.all(np.isfinite(forecast)):
+        raise InvalidInput("forecast_load_kw", "must be finite")
+    return np.maximum(forecast, 0.0)
+
+
+def curtailable_envelope(
+    asset_id: str,
+    spec: CurtailableLoadSpec,
+    market_day: date,
+    forecast_load_kw: Sequence[float] | np.ndarray,
+    decision_time: datetime | None = None,
+) -> AssetEnvelope:
+    """Curtailable load: up to min(max_curtailment_kw, forecast load) where allowed.
+
+    An interval is allowed when an availability window covers it and, if
+    `decision_time` is given, it starts at least `notification_lead_minutes` after it.
+    A load cannot shed more than it is forecast to draw (negative forecasts count as 0).
+    `max_daily_up_kwh` is max_events_per_day x max event duration x max_curtailment_kw.
+    Raises InvalidInput for a bad spec, a forecast that is not 96 finite values, or a
+    naive `decision_time`.
+    """
+    validate_spec(spec, "curtailable_load")
+    forecast = _as_forecast(forecast_load_kw)
+    if decision_time is not None and decision_time.tzinfo is None:
+        raise InvalidInput("decision_time", "must carry a time zone")
+    lead = timedelta(minutes=spec.notification_lead_minutes)
+    up_kw = _zeros()
+    for i in range(INTERVALS_PER_DAY):
+        if not is_available(spec, market_day, i):
+            continue
+        if decision_time is not None and interval_start(market_day, i) - decision_time < lead:
+            continue
+        up_kw[i] = min(spec.max_curtailment_kw, forecast[i])
+    max_event_hours = spec.max_event_minutes / 60
+    max_daily_up_kwh = spec.max_events_per_day * max_event_hours * spec.max_curtailment_kw
+    return AssetEnvelope(asset_id, up_kw, _zeros(), _zeros(), _zeros(), max_daily_up_kwh)
+
+
+def battery_envelope(asset_id: str, spec: BatterySpec) -> AssetEnvelope:
+    """Battery: up = max_discharge_kw, down = max_charge_kw, energy in [soc_min, soc_max] x cap.
+
+    `max_daily_up_kwh` is only the power bound (discharging all day); the real limit
+    comes from the energy bounds. Raises InvalidInput for a bad spec.
+    """
+    validate_spec(spec, "battery")
+    full = np.ones(INTERVALS_PER_DAY)
+    return AssetEnvelope(
+        asset_id=asset_id,
+        up_kw=full * spec.max_discharge_kw,
+        down_kw=full * spec.max_charge_kw,
+        stored_energy_min_kwh=full * spec.soc_min * spec.energy_capacity_kwh,
+        stored_energy_max_kwh=full * spec.soc_max * spec.energy_capacity_kwh,
+        max_daily_up_kwh=spec.max_discharge_kw * INTERVALS_PER_DAY * INTERVAL_HOURS,
+    )
+
+
+def asset_envelope(
+    asset_id: str,
+    spec: AssetSpec,
+    market_day: date,
+    forecast_load_kw: Sequence[float] | np.ndarray | None = None,
+    decision_time: datetime | None = None,
+) -> AssetEnvelope:
+    """The envelope of any asset kind; picks the rule for `spec`'s kind.
+
+    Raises InvalidInput when a curtailable load has no `forecast_load_kw`, for a bad
+    spec, or for an unknown kind.
+    """
+    if isinstance(spec, CurtailableLoadSpec):
+        if forecast_load_kw is None:
+            raise InvalidInput("forecast_load_kw", "is required for a curtailable load")
+        return curtailable_envelope(asset_id, spec, market_day, forecast_load_kw, decision_time)
+    if isinstance(spec, BatterySpec):
+        return battery_envelope(asset_id, spec)
+    if isinstance(spec, ShiftableLoadSpec | GeneratorSpec):
+        validate_spec(spec, type(spec).__name__)
+        return zero_envelope(asset_id)
+    raise InvalidInput("spec", f"unknown asset kind {type(spec).__name__}")
+
+
+def aggregate(envelopes: Iterable[AssetEnvelope]) -> AggregateEnvelope:
+    """Sum up/down kW over `envelopes`: the portfolio's power limits per interval.
+
+    Raises InvalidInput when an asset id appears twice (it would be counted twice).
+    """
+    ids: list[str] = []
+    up_kw, down_kw = _zeros(), _zeros()
+    for env in envelopes:
+        if env.asset_id in ids:
+            raise InvalidInput("envelopes", f"asset {env.asset_id!r} appears twice")
+        ids.append(env.asset_id)
+        up_kw += env.up_kw
+        down_kw += env.down_kw
+    return AggregateEnvelope(tuple(ids), up_kw, down_kw)

@@ -1,0 +1,145 @@
+"""One whole market day of the sample park through the real services, broker and Redis."""
+
+from __future__ import annotations
+
+import pytest
+
+from parkvpp.v1 import market_pb2, settlement_pb2, vpp_pb2
+from services.demo.clients import Clients
+from services.demo.day import DaySummary, MarketDay, market_day_for
+
+pytestmark = pytest.mark.timeout(600)
+
+
+@pytest.fixture(scope="module")
+def day_run(stack_factory) -> tuple[DaySummary, Clients]:
+    stack = stack_factory(db=1)
+    clients = Clients.connect(stack.addrs)
+    summary = MarketDay(clients, market_day_for(), lambda line: None).run()
+    yield summary, clients
+    clients.close()
+
+
+def test_the_vpp_wins_awards_and_every_enterprise_instructed_gets_them(day_run):
+    summary, _ = day_run
+    vpp_awards = [a for a in summary.clearing.awards if a.participant_id == "parkvpp-vpp"]
+    assert vpp_awards, "the reference exchange awarded the VPP nothing"
+    awarded = {}
+    for award in vpp_awards:
+        awarded[award.interval] = awarded.get(award.interval, 0.0) + award.awarded_kw
+    dispatched = {}
+    for items in summary.instructions.values():
+        for item in items:
+            if item.reduction_kw > 0:
+                dispatched[item.interval] = dispatched.get(item.interval, 0.0) + item.reduction_kw
+    for interval, kw in awarded.items():
+        assert dispatched.get(interval, 0.0) == pytest.approx(kw, abs=0.05)
+    assert set(dispatched) <= set(awarded), "load was curtailed outside awarded intervals"
+
+
+def test_the_plan_is_solved_to_a_proven_bound_and_offers_monotone_curves(day_run):
+    plan = day_run[0].plan
+    assert plan.relative_gap <= 1e-6
+    assert plan.bound_fen >= plan.objective_fen - 1e-6
+    for curve in plan.demand_response_offers:
+        prices = [s.price_fen_per_mwh for s in curve.steps]
+        assert prices == sorted(prices) and all(s.quantity_kw > 0 for s in curve.steps)
+
+
+def test_settlement_money_adds_up_to_the_fen_and_reruns_change_nothing(day_run):
+    summary, _ = day_run
+    run = summary.settlement
+    assert run.gross_payment_fen > 0
+    shares = sum(e.amount_fen for e in run.enterprises)
+    assert shares == run.enterprise_pool_fen
+    assert shares + run.operator_fee_fen == run.gross_payment_fen - run.penalty_fen
+    assert summary.settlement_again.run_id == run.run_id
+    assert summary.settlement_again.version == 1
+
+
+def test_the_statement_lines_sum_to_the_enterprise_amount(day_run):
+    summary, _ = day_run
+    statement = summary.statement
+    amount = next(
+        e.amount_fen
+        for e in summary.settlement.enterprises
+        if e.enterprise_id == statement.enterprise_id
+    )
+    assert sum(line.amount_fen for line in statement.lines) == statement.amount_fen == amount
+
+
+def test_certificates_follow_the_trade_and_lower_market_based_scope_2(day_run):
+    summary, _ = day_run
+    issued = summary.issued
+    assert issued.energy_wh == sum(lot.energy_wh for lot in issued.lots) > 0
+    for lot in issued.lots:
+        assert lot.serial_end - lot.serial_start == lot.energy_wh
+    foundry = summary.balances["ent-foundry"]
+    logistics = summary.balances["ent-logistics"]
+    assert foundry.retired_wh == summary.retired_wh > 0
+    assert logistics.active_wh == issued.energy_wh - summary.transferred_wh
+    footprint = summary.footprint
+    assert footprint.retired_certificate_wh == summary.retired_wh
+    assert footprint.market_based_kg_co2e < footprint.location_based_kg_co2e
+    expected = footprint.consumption_wh / 1000 * footprint.grid_emission_factor_kg_per_kwh
+    assert footprint.location_based_kg_co2e == pytest.approx(expected)
+
+
+def test_a_reconnecting_subscriber_resumes_after_its_last_acknowledgement(day_run):
+    summary, clients = day_run
+    enterprise_id, items = next((e, i) for e, i in summary.instructions.items() if i)
+    replay = list(
+        clients.vpp.SubscribeDispatch(
+            vpp_pb2.SubscribeDispatchRequest(
+                enterprise_id=enterprise_id, after_sequence=0, until_caught_up=True
+            ),
+            timeout=10,
+        )
+    )
+    assert replay == []
+    first = items[0].sequence
+    again = list(
+        clients.vpp.SubscribeDispatch(
+            vpp_pb2.SubscribeDispatchRequest(
+                enterprise_id=enterprise_id, after_sequence=first, until_caught_up=True
+            ),
+            timeout=10,
+        )
+    )
+    assert [i.sequence for i in again] == [i.sequence for i in items[1:]]
+    assert all(i.status == vpp_pb2.DISPATCH_STATUS_ACKNOWLEDGED for i in again)
+
+
+def test_clearing_twice_returns_the_first_result_and_late_orders_are_refused(day_run):
+    import grpc
+
+    summary, clients = day_run
+    day = summary.market_day.isoformat()
+    again = clients.market.ClearMarket(
+        market_pb2.ClearMarketRequest(market_day=day, product=market_pb2.PRODUCT_DEMAND_RESPONSE)
+    )
+    assert again == summary.clearing
+    late = market_pb2.Order(
+        participant_id="late",
+        market_day=day,
+        interval=1,
+        product=market_pb2.PRODUCT_DEMAND_RESPONSE,
+        side=market_pb2.SIDE_SELL,
+        steps=[market_pb2.PriceStep(price_fen_per_mwh=1, quantity_kw=1)],
+    )
+    with pytest.raises(grpc.RpcError) as err:
+        clients.market.SubmitOrders(
+            market_pb2.SubmitOrdersRequest(batch_id="late-1", market_day=day, orders=[late])
+        )
+    assert err.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+
+
+def test_statement_of_an_unsettled_day_is_not_found(day_run):
+    import grpc
+
+    _, clients = day_run
+    with pytest.raises(grpc.RpcError) as err:
+        clients.settlement.GetStatement(
+            settlement_pb2.GetStatementRequest(enterprise_id="ent-foundry", market_day="2020-01-06")
+        )
+    assert err.value.code() == grpc.StatusCode.NOT_FOUND

@@ -24,9 +24,9 @@ from services.runtime.rpc import to_ts
 
 HISTORY_DAYS = 21
 GRID_OPERATOR = "grid-operator"
-#: The grid operator's call: 18:00-20:00 local, up to 700 kW at up to 13 CNY/kWh.
+#: The grid operator's call: 18:00-20:00 local, up to 1 MW at up to 13 CNY/kWh.
 GRID_CALL_INTERVALS = range(72, 80)
-GRID_CALL_KW = 700.0
+GRID_CALL_KW = 1000.0
 GRID_CALL_CAP_FEN_PER_MWH = 1_300_000
 BATCH = 500
 OPERATOR = (("x-parkvpp-actor", "operator"),)
@@ -317,7 +317,7 @@ class MarketDay:
         self.summary.settlement_again = self.c.settlement.RunSettlement(request, timeout=120)
         self.summary.statement = self.c.settlement.GetStatement(
             settlement_pb2.GetStatementRequest(
-                enterprise_id="ent-foundry", market_day=self.day.isoformat()
+                enterprise_id=run.enterprises[0].enterprise_id, market_day=self.day.isoformat()
             ),
             timeout=30,
         )

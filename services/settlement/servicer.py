@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
-import math
 from fractions import Fraction
+
+import pandas as pd
 
 from parkvpp.v1 import events_pb2, market_pb2, market_pb2_grpc, settlement_pb2_grpc
 from parkvpp.v1 import settlement_pb2 as pb
@@ -67,15 +68,11 @@ def _statement(day: DaySettlement, enterprise_id: str) -> pb.Statement:
             metered_kw=float(line.metered_kw),
             instructed_kw=float(line.instructed_kw),
             delivered_kwh=float(line.delivered_kwh),
-            clearing_price_fen_per_mwh=0 if price is None or _isnan(price) else int(price),
+            clearing_price_fen_per_mwh=0 if pd.isna(price) else int(price),
             estimated=bool(line.estimated),
             amount_fen=int(line.amount_fen),
         )
     return statement
-
-
-def _isnan(value: object) -> bool:
-    return isinstance(value, float) and math.isnan(value)
 
 
 class SettlementServicer(settlement_pb2_grpc.SettlementServiceServicer):

@@ -30,6 +30,7 @@ GRID_CALL_KW = 1000.0
 GRID_CALL_CAP_FEN_PER_MWH = 1_300_000
 BATCH = 500
 OPERATOR = (("x-parkvpp-actor", "operator"),)
+VPP_PARTICIPANT = "parkvpp-vpp"
 
 
 class DemoError(RuntimeError):
@@ -261,34 +262,49 @@ class MarketDay:
         )
         return list(stream)
 
+    def _dispatched_kw(self) -> dict[int, float]:
+        """Positive setpoints per interval in the operator's view of the day's dispatch."""
+        listing = self.c.vpp.ListDispatch(
+            vpp_pb2.ListDispatchRequest(market_day=self.day.isoformat()),
+            metadata=OPERATOR,
+            timeout=10,
+        )
+        total: dict[int, float] = defaultdict(float)
+        for item in listing.instructions:
+            total[item.interval] += max(0.0, item.reduction_kw)
+        return total
+
     def dispatch(self) -> None:
-        expected = {a.participant_id for a in self.summary.clearing.awards}  # type: ignore[union-attr]
-        if "parkvpp-vpp" not in expected:
+        awarded: dict[int, float] = defaultdict(float)
+        for award in self.summary.clearing.awards:  # type: ignore[union-attr]
+            if award.participant_id == VPP_PARTICIPANT:
+                awarded[award.interval] += award.awarded_kw
+        if not awarded:
             self.log("   the VPP won nothing; no dispatch")
             return
-        got: dict[str, list[vpp_pb2.DispatchInstruction]] = defaultdict(list)
 
-        def arrived() -> bool:
-            for enterprise_id, _, _ in ENTERPRISES:
-                got[enterprise_id].extend(self._instructions(enterprise_id))
-            return any(got.values())
+        def complete() -> bool:
+            dispatched = self._dispatched_kw()
+            return all(abs(dispatched.get(i, 0.0) - kw) < 0.01 for i, kw in awarded.items())
 
-        wait_for("dispatch instructions", arrived)
-        for enterprise_id, items in got.items():
-            if items:
-                reply = self.c.vpp.AcknowledgeDispatch(
-                    vpp_pb2.AcknowledgeDispatchRequest(
-                        enterprise_id=enterprise_id,
-                        instruction_ids=[i.instruction_id for i in items],
-                    ),
-                    timeout=10,
-                )
-                resumed = self._instructions(enterprise_id)
-                self.log(
-                    f"   {enterprise_id}: {len(items)} setpoints received, {reply.acknowledged} "
-                    f"acknowledged; on reconnect {len(resumed)} new"
-                )
-        self.summary.instructions = dict(got)
+        wait_for("dispatch of every award", complete)
+        for enterprise_id, _, _ in ENTERPRISES:
+            items = self._instructions(enterprise_id)
+            self.summary.instructions[enterprise_id] = items
+            if not items:
+                continue
+            reply = self.c.vpp.AcknowledgeDispatch(
+                vpp_pb2.AcknowledgeDispatchRequest(
+                    enterprise_id=enterprise_id,
+                    instruction_ids=[i.instruction_id for i in items],
+                ),
+                timeout=10,
+            )
+            resumed = self._instructions(enterprise_id)
+            self.log(
+                f"   {enterprise_id}: {len(items)} setpoints received, {reply.acknowledged} "
+                f"acknowledged; on reconnect {len(resumed)} new"
+            )
 
     def meter_day(self) -> None:
         instructed: dict[str, dict[int, float]] = defaultdict(dict)

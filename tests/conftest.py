@@ -60,6 +60,8 @@ class InProcessStack:
             "REDIS_URL": redis_url.rsplit("/", 1)[0] + f"/{db}",
             "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
             "PARKVPP_KAFKA_GROUP_PREFIX": f"test-db{db}",
+            # A short rebalance timeout makes first joins quick on the embedded broker.
+            "PARKVPP_KAFKA_REBALANCE_TIMEOUT_MS": "3000",
             **{f"PARKVPP_{name.upper()}_ADDR": addr for name in SERVICE_NAMES},
         }
         self.settings = load_settings(env)
@@ -68,6 +70,8 @@ class InProcessStack:
         from services.runtime.server import create_server
 
         self.app, self.port = create_server(self.runtime, all_builders(), addr)
+        # Waits on the condition (partitions assigned) with a deadline, not a sleep.
+        assert self.app.wait_ready(60), "consumers did not join their groups in 60 s"
         self.addr = addr
         self.addrs = {name: addr for name in SERVICE_NAMES}
         self.redis = self.runtime.redis

@@ -1,0 +1,166 @@
+"""All seven services on one in-process gRPC server over embedded Valkey and broker."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+import uuid
+from collections import deque
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+import grpc
+
+from parkvpp.v1 import enrollment_pb2 as epb
+from parkvpp.v1 import enrollment_pb2_grpc
+from services.runtime.catalog import all_builders
+from services.runtime.context import Runtime
+from services.runtime.embedded import EmbeddedBroker, EmbeddedValkey, free_port
+from services.runtime.events import ensure_topics
+from services.runtime.server import AppServer, create_server
+from services.runtime.settings import SERVICE_NAMES, load_settings
+
+#: Most RPCs a client keeps in flight while enrolling.
+MAX_IN_FLIGHT = 64
+
+
+class LocalStack:
+    """Embedded backends plus every service on one loopback port; `stop()` undoes it all."""
+
+    def __init__(self) -> None:
+        self.data_dir = Path(tempfile.mkdtemp(prefix="parkvpp-loadtest-"))
+        self.valkey = EmbeddedValkey(self.data_dir / "valkey")
+        self.broker = EmbeddedBroker(self.data_dir / "broker")
+        self.app: AppServer | None = None
+        self.addr = ""
+
+    def start(self, ready_timeout_s: float = 90.0) -> LocalStack:
+        """Start backends and services; waits until every consumer has partitions.
+
+        Raises RuntimeError when the consumers are not assigned within the timeout.
+        """
+        self.valkey.start()
+        self.broker.start()
+        self.addr = f"127.0.0.1:{free_port()}"
+        env = {
+            "REDIS_URL": self.valkey.url,
+            "KAFKA_BOOTSTRAP_SERVERS": self.broker.bootstrap_servers,
+            "PARKVPP_KAFKA_GROUP_PREFIX": f"loadtest-{uuid.uuid4().hex[:8]}",
+            **{f"PARKVPP_{name.upper()}_ADDR": self.addr for name in SERVICE_NAMES},
+        }
+        settings = load_settings(env)
+        ensure_topics(settings.kafka_bootstrap_servers, settings.kafka_partitions)
+        self.app, _port = create_server(Runtime(settings), all_builders(), self.addr)
+        if not self.app.wait_ready(ready_timeout_s):
+            raise RuntimeError(f"consumers not assigned partitions in {ready_timeout_s:.0f}s")
+        return self
+
+    @property
+    def runtime(self) -> Runtime:
+        assert self.app is not None, "start() first"
+        return self.app.runtime
+
+    def stop(self) -> None:
+        if self.app is not None:
+            self.app.stop(1.0)
+            self.app = None
+        self.broker.stop()
+        self.valkey.stop()
+        shutil.rmtree(self.data_dir, ignore_errors=True)
+
+
+def run_windowed(calls: Iterable[Callable[[], grpc.Future]], timeout_s: float) -> int:
+    """Run future-returning calls with at most MAX_IN_FLIGHT outstanding; returns the count.
+
+    Raises the first failed call's grpc.RpcError, or grpc.FutureTimeoutError when the
+    calls have not all finished `timeout_s` after the first was sent.
+    """
+    deadline = time.monotonic() + timeout_s
+    pending: deque[grpc.Future] = deque()
+    done = 0
+    for call in calls:
+        if len(pending) >= MAX_IN_FLIGHT:
+            pending.popleft().result(timeout=max(0.0, deadline - time.monotonic()))
+            done += 1
+        pending.append(call())
+    while pending:
+        pending.popleft().result(timeout=max(0.0, deadline - time.monotonic()))
+        done += 1
+    return done
+
+
+def curtailable_spec(max_kw: float) -> epb.AssetSpec:
+    """A working-day curtailable load, 08:00-22:00, like the demo park's."""
+    return epb.AssetSpec(
+        curtailable_load=epb.CurtailableLoad(
+            max_curtailment_kw=max_kw,
+            min_event_minutes=30,
+            max_event_minutes=120,
+            max_events_per_day=2,
+            notification_lead_minutes=60,
+            rebound_fraction=0.2,
+            availability=[
+                epb.AvailabilityWindow(weekdays=[1, 2, 3, 4, 5], start_interval=32, end_interval=88)
+            ],
+            curtailment_cost_fen_per_mwh=200_000,
+        )
+    )
+
+
+def battery_spec(capacity_kwh: float) -> epb.AssetSpec:
+    return epb.AssetSpec(
+        battery=epb.Battery(
+            energy_capacity_kwh=capacity_kwh,
+            max_charge_kw=capacity_kwh / 2,
+            max_discharge_kw=capacity_kwh / 2,
+            round_trip_efficiency=0.9,
+            soc_min=0.1,
+            soc_max=0.95,
+            initial_soc=0.5,
+            degradation_cost_fen_per_mwh=50_000,
+        )
+    )
+
+
+def enrol(
+    channel: grpc.Channel,
+    assets: dict[str, tuple[str, epb.AssetSpec]],
+    approve: bool,
+    timeout_s: float = 600.0,
+) -> None:
+    """Register the enterprises of `assets` (asset_id -> (enterprise_id, spec)), enrol them.
+
+    Approves each asset too when `approve` (the VPP only counts active assets).
+    Raises grpc.RpcError on the first refused call, grpc.FutureTimeoutError past `timeout_s`.
+    """
+    stub = enrollment_pb2_grpc.EnrollmentServiceStub(channel)
+    for enterprise_id in sorted({ent for ent, _ in assets.values()}):
+        stub.RegisterEnterprise(
+            epb.RegisterEnterpriseRequest(
+                enterprise_id=enterprise_id, name=f"Load-test {enterprise_id}", grid_area="CN-JS"
+            ),
+            timeout=10,
+        )
+    run_windowed(
+        (
+            lambda a=asset_id, e=ent, s=spec: stub.EnrollAsset.future(
+                epb.EnrollAssetRequest(
+                    request_id=f"req-{a}", enterprise_id=e, name=a, spec=s, asset_id=a
+                ),
+                timeout=30,
+            )
+            for asset_id, (ent, spec) in assets.items()
+        ),
+        timeout_s,
+    )
+    if approve:
+        run_windowed(
+            (
+                lambda a=asset_id: stub.ApproveAsset.future(
+                    epb.ApproveAssetRequest(asset_id=a), timeout=30
+                )
+                for asset_id in assets
+            ),
+            timeout_s,
+        )

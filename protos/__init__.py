@@ -1,1 +1,0 @@
-"""The .proto contract and its code generator (not installed; see protos/parkvpp)."""

@@ -1,8 +1,13 @@
-"""Regenerate the Python code of the v1 contract: python protos/generate.py [OUT_DIR]."""
+"""Regenerate the v1 contract's Python code: `python protos/generate.py [--check | OUT_DIR]`.
+
+With --check nothing is written: the code is generated into a temporary folder and
+compared with the committed files; the exit status is 1 when any is stale.
+"""
 
 from __future__ import annotations
 
 import sys
+import tempfile
 from pathlib import Path
 
 PROTO_ROOT = Path(__file__).resolve().parent
@@ -35,7 +40,34 @@ def generate(out_dir: Path = PROTO_ROOT) -> list[Path]:
     return sorted((out_dir / "parkvpp" / "v1").glob("*_pb2*.py*"))
 
 
-if __name__ == "__main__":
-    target = Path(sys.argv[1]) if len(sys.argv) > 1 else PROTO_ROOT
+def stale_files() -> list[str]:
+    """Names of committed generated files that differ from freshly generated ones."""
+    with tempfile.TemporaryDirectory() as tmp:
+        fresh = generate(Path(tmp))
+        names = {p.name for p in fresh}
+        stale = [
+            p.name
+            for p in fresh
+            if not (PROTO_DIR / p.name).exists()
+            or (PROTO_DIR / p.name).read_bytes() != p.read_bytes()
+        ]
+    extra = [p.name for p in PROTO_DIR.glob("*_pb2*.py*") if p.name not in names]
+    return sorted(stale + extra)
+
+
+def main(argv: list[str]) -> int:
+    if argv[:1] == ["--check"]:
+        stale = stale_files()
+        if stale:
+            print("stale generated code, run `python protos/generate.py`: " + ", ".join(stale))
+            return 1
+        print("generated code is up to date with protos/parkvpp/v1/*.proto")
+        return 0
+    target = Path(argv[0]) if argv else PROTO_ROOT
     for path in generate(target):
         print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

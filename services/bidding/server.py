@@ -12,9 +12,6 @@ FULL_NAME = "parkvpp.v1.BiddingService"
 
 def build(runtime: Runtime) -> ServiceParts:
     servicer = BiddingServicer(runtime)
-    return ServiceParts(
-        full_name=FULL_NAME,
-        register=lambda server: bidding_pb2_grpc.add_BiddingServiceServicer_to_server(
-            servicer, server
-        ),
+    return ServiceParts.of(
+        servicer, bidding_pb2_grpc.add_BiddingServiceServicer_to_server, FULL_NAME
     )

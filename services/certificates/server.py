@@ -12,9 +12,6 @@ FULL_NAME = "parkvpp.v1.CertificateService"
 
 def build(runtime: Runtime) -> ServiceParts:
     servicer = CertificateServicer(runtime)
-    return ServiceParts(
-        full_name=FULL_NAME,
-        register=lambda server: certificates_pb2_grpc.add_CertificateServiceServicer_to_server(
-            servicer, server
-        ),
+    return ServiceParts.of(
+        servicer, certificates_pb2_grpc.add_CertificateServiceServicer_to_server, FULL_NAME
     )

@@ -12,9 +12,6 @@ FULL_NAME = "parkvpp.v1.EnrollmentService"
 
 def build(runtime: Runtime) -> ServiceParts:
     servicer = EnrollmentServicer(runtime)
-    return ServiceParts(
-        full_name=FULL_NAME,
-        register=lambda server: enrollment_pb2_grpc.add_EnrollmentServiceServicer_to_server(
-            servicer, server
-        ),
+    return ServiceParts.of(
+        servicer, enrollment_pb2_grpc.add_EnrollmentServiceServicer_to_server, FULL_NAME
     )

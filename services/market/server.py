@@ -12,9 +12,4 @@ FULL_NAME = "parkvpp.v1.MarketService"
 
 def build(runtime: Runtime) -> ServiceParts:
     servicer = MarketServicer(runtime)
-    return ServiceParts(
-        full_name=FULL_NAME,
-        register=lambda server: market_pb2_grpc.add_MarketServiceServicer_to_server(
-            servicer, server
-        ),
-    )
+    return ServiceParts.of(servicer, market_pb2_grpc.add_MarketServiceServicer_to_server, FULL_NAME)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import grpc
@@ -25,53 +26,48 @@ def _code_name(context: grpc.ServicerContext, default: str = "OK") -> str:
 
 
 def _abort_for(exc: Exception, context: grpc.ServicerContext, method: str) -> None:
+    """Abort the call with the status mapped from `exc`; a bug becomes INTERNAL and a log."""
     mapped = status_for(exc)
     if mapped is None:
         log.exception("unhandled error in %s", method)
         context.abort(grpc.StatusCode.INTERNAL, "internal error; see the service log")
     else:
-        code, details = mapped
-        context.abort(code, details)
+        context.abort(*mapped)
+
+
+@contextmanager
+def _observed(method: str, context: grpc.ServicerContext) -> Iterator[None]:
+    """Time the call, count it by method and final status, map errors to statuses."""
+    started = time.perf_counter()
+    outcome = ""
+    try:
+        yield
+    except Exception as exc:  # noqa: BLE001 - mapped or reported as INTERNAL
+        if context.code() is not None:  # the servicer aborted the call itself
+            outcome = _code_name(context)
+            raise
+        mapped = status_for(exc)
+        outcome = mapped[0].name if mapped else "INTERNAL"
+        _abort_for(exc, context, method)
+    finally:
+        if not outcome:
+            outcome = _code_name(context) if context.is_active() else "CANCELLED"
+        RPC_REQUESTS.labels(method, outcome).inc()
+        RPC_LATENCY.labels(method).observe(time.perf_counter() - started)
 
 
 def _unary(behavior: Callable[..., Any], method: str) -> Callable[..., Any]:
     def handler(request: Any, context: grpc.ServicerContext) -> Any:
-        started = time.perf_counter()
-        code = "OK"
-        try:
+        with _observed(method, context):
             return behavior(request, context)
-        except Exception as exc:  # noqa: BLE001 - mapped or reported as INTERNAL
-            if context.code() is not None:  # already aborted by the servicer
-                code = _code_name(context)
-                raise
-            mapped = status_for(exc)
-            code = mapped[0].name if mapped else "INTERNAL"
-            _abort_for(exc, context, method)
-        finally:
-            RPC_REQUESTS.labels(method, code if code != "OK" else _code_name(context)).inc()
-            RPC_LATENCY.labels(method).observe(time.perf_counter() - started)
 
     return handler
 
 
 def _streaming(behavior: Callable[..., Iterator[Any]], method: str) -> Callable[..., Any]:
     def handler(request: Any, context: grpc.ServicerContext) -> Iterator[Any]:
-        started = time.perf_counter()
-        code = "OK"
-        try:
+        with _observed(method, context):
             yield from behavior(request, context)
-        except Exception as exc:  # noqa: BLE001 - mapped or reported as INTERNAL
-            if context.code() is not None:
-                code = _code_name(context)
-                raise
-            mapped = status_for(exc)
-            code = mapped[0].name if mapped else "INTERNAL"
-            _abort_for(exc, context, method)
-        finally:
-            if code == "OK" and not context.is_active():
-                code = "CANCELLED"
-            RPC_REQUESTS.labels(method, code if code != "OK" else _code_name(context)).inc()
-            RPC_LATENCY.labels(method).observe(time.perf_counter() - started)
 
     return handler
 

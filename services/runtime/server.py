@@ -37,6 +37,17 @@ class ServiceParts:
     register: Callable[[grpc.Server], None]
     consumers: list[ConsumerSpec] = field(default_factory=list)
 
+    @classmethod
+    def of(
+        cls,
+        servicer: object,
+        add_to_server: Callable[[object, grpc.Server], None],
+        full_name: str,
+        consumers: Sequence[ConsumerSpec] = (),
+    ) -> ServiceParts:
+        """Parts of a servicer registered with its generated `add_..._to_server`."""
+        return cls(full_name, lambda server: add_to_server(servicer, server), list(consumers))
+
 
 Builder = Callable[[Runtime], ServiceParts]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from typing import TypeVar
 
 from certificates.carbon import GRID_FACTOR_KG_PER_KWH, RESIDUAL_FACTOR_KG_PER_KWH
 
@@ -23,34 +24,33 @@ DEFAULT_GRPC_PORTS = {name: 50051 + n for n, name in enumerate(SERVICE_NAMES)}
 DEFAULT_METRICS_PORTS = {name: 9101 + n for n, name in enumerate(SERVICE_NAMES)}
 
 
+T = TypeVar("T", int, float)
+
+
 class SettingsError(ValueError):
     """An environment variable holds a value ParkVPP cannot use; names the variable."""
 
 
-def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+def _number(env: Mapping[str, str], name: str, default: T, low: T, high: T, kind: type[T]) -> T:
+    """`kind(env[name])` within [low, high], or `default` when unset or empty."""
     raw = env.get(name)
     if raw is None or raw == "":
         return default
     try:
-        value = int(raw)
+        value = kind(raw)
     except ValueError as exc:
-        raise SettingsError(f"{name}={raw!r} is not an integer") from exc
-    if not low <= value <= high:
+        raise SettingsError(f"{name}={raw!r} is not a {kind.__name__}") from exc
+    if not low <= value <= high:  # type: ignore[operator]
         raise SettingsError(f"{name}={value} must be between {low} and {high}")
     return value
+
+
+def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    return _number(env, name, default, low, high, int)
 
 
 def _float(env: Mapping[str, str], name: str, default: float, low: float, high: float) -> float:
-    raw = env.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = float(raw)
-    except ValueError as exc:
-        raise SettingsError(f"{name}={raw!r} is not a number") from exc
-    if not low <= value <= high:
-        raise SettingsError(f"{name}={value} must be between {low} and {high}")
-    return value
+    return _number(env, name, default, low, high, float)
 
 
 def _addr(env: Mapping[str, str], service: str) -> str:

@@ -12,9 +12,6 @@ FULL_NAME = "parkvpp.v1.SettlementService"
 
 def build(runtime: Runtime) -> ServiceParts:
     servicer = SettlementServicer(runtime)
-    return ServiceParts(
-        full_name=FULL_NAME,
-        register=lambda server: settlement_pb2_grpc.add_SettlementServiceServicer_to_server(
-            servicer, server
-        ),
+    return ServiceParts.of(
+        servicer, settlement_pb2_grpc.add_SettlementServiceServicer_to_server, FULL_NAME
     )

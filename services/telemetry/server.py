@@ -13,10 +13,9 @@ FULL_NAME = "parkvpp.v1.TelemetryService"
 
 def build(runtime: Runtime) -> ServiceParts:
     servicer = TelemetryServicer(runtime)
-    return ServiceParts(
-        full_name=FULL_NAME,
-        register=lambda server: telemetry_pb2_grpc.add_TelemetryServiceServicer_to_server(
-            servicer, server
-        ),
-        consumers=[rollup_consumer(runtime.settings, servicer.rollups)],
+    return ServiceParts.of(
+        servicer,
+        telemetry_pb2_grpc.add_TelemetryServiceServicer_to_server,
+        FULL_NAME,
+        [rollup_consumer(runtime.settings, servicer.rollups)],
     )

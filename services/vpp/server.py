@@ -13,8 +13,9 @@ FULL_NAME = "parkvpp.v1.VppService"
 
 def build(runtime: Runtime) -> ServiceParts:
     servicer = VppServicer(runtime)
-    return ServiceParts(
-        full_name=FULL_NAME,
-        register=lambda server: vpp_pb2_grpc.add_VppServiceServicer_to_server(servicer, server),
-        consumers=[dispatch_consumer(runtime, servicer.portfolio, servicer.dispatch)],
+    return ServiceParts.of(
+        servicer,
+        vpp_pb2_grpc.add_VppServiceServicer_to_server,
+        FULL_NAME,
+        [dispatch_consumer(runtime, servicer.portfolio, servicer.dispatch)],
     )

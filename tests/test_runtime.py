@@ -1,0 +1,98 @@
+"""Shared runtime: settings refuse bad values by name; the interceptor maps and counts."""
+
+from __future__ import annotations
+
+import grpc
+import pytest
+
+from bidding.exceptions import InvalidInput
+from services.runtime.context import Runtime
+from services.runtime.embedded import free_port
+from services.runtime.metrics import RPC_REQUESTS
+from services.runtime.server import ServiceParts, create_server
+from services.runtime.settings import SettingsError, load_settings
+
+
+@pytest.mark.parametrize(
+    ("env", "variable"),
+    [
+        ({"PARKVPP_GRPC_PORT": "http"}, "PARKVPP_GRPC_PORT"),
+        ({"PARKVPP_GRPC_PORT": "70000"}, "PARKVPP_GRPC_PORT"),
+        ({"PARKVPP_SHUTDOWN_GRACE_S": "-1"}, "PARKVPP_SHUTDOWN_GRACE_S"),
+        ({"PARKVPP_LOG_LEVEL": "LOUD"}, "PARKVPP_LOG_LEVEL"),
+        ({"REDIS_URL": "localhost:6379"}, "REDIS_URL"),
+        ({"PARKVPP_MARKET_ADDR": "market"}, "PARKVPP_MARKET_ADDR"),
+    ],
+)
+def test_a_bad_setting_stops_start_up_naming_the_variable(env, variable):
+    with pytest.raises(SettingsError) as err:
+        load_settings(env)
+    assert str(err.value).startswith(variable)
+
+
+def test_defaults_need_no_environment():
+    settings = load_settings({})
+    assert settings.embedded
+    assert settings.addr_of("market") == "127.0.0.1:50055"
+    assert settings.operator_fee_share_percent == 10
+
+
+def _count(method: str, code: str) -> float:
+    return RPC_REQUESTS.labels(method, code)._value.get()
+
+
+@pytest.fixture(scope="module")
+def probe_server(redis_url, kafka_bootstrap):
+    def bug(request, context):
+        raise ZeroDivisionError("a bug")
+
+    def bad_input(request, context):
+        raise InvalidInput("spec.battery.soc_min", "must be <= soc_max")
+
+    def fine(request, context):
+        return b"ok"
+
+    handler = grpc.method_handlers_generic_handler(
+        "probe.Probe",
+        {
+            name: grpc.unary_unary_rpc_method_handler(fn)
+            for name, fn in (("Bug", bug), ("Bad", bad_input), ("Fine", fine))
+        },
+    )
+    settings = load_settings({"REDIS_URL": redis_url, "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap})
+    parts = ServiceParts("probe.Probe", lambda server: server.add_generic_rpc_handlers((handler,)))
+    addr = f"127.0.0.1:{free_port()}"
+    app, _ = create_server(Runtime(settings), [lambda runtime: parts], addr)
+    channel = grpc.insecure_channel(addr)
+    yield channel
+    channel.close()
+    app.stop(1.0)
+
+
+def _call(channel, name):
+    return channel.unary_unary(f"/probe.Probe/{name}")(b"", timeout=5)
+
+
+def test_a_bug_is_internal_without_details_and_is_counted(probe_server, caplog):
+    before = _count("/probe.Probe/Bug", "INTERNAL")
+    with pytest.raises(grpc.RpcError) as err:
+        _call(probe_server, "Bug")
+    assert err.value.code() == grpc.StatusCode.INTERNAL
+    assert "ZeroDivision" not in err.value.details()
+    assert _count("/probe.Probe/Bug", "INTERNAL") == before + 1
+    assert any("unhandled error" in r.getMessage() for r in caplog.records)
+
+
+def test_a_domain_error_is_invalid_argument_naming_the_field(probe_server):
+    before = _count("/probe.Probe/Bad", "INVALID_ARGUMENT")
+    with pytest.raises(grpc.RpcError) as err:
+        _call(probe_server, "Bad")
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert err.value.details() == "spec.battery.soc_min: must be <= soc_max"
+    assert _count("/probe.Probe/Bad", "INVALID_ARGUMENT") == before + 1
+
+
+def test_success_is_counted_as_ok(probe_server):
+    before = _count("/probe.Probe/Fine", "OK")
+    assert _call(probe_server, "Fine") == b"ok"
+    assert _count("/probe.Probe/Fine", "OK") == before + 1

@@ -1,0 +1,222 @@
+"""Bidding, market and certificates over real gRPC: clear refusals, idempotent writes."""
+
+from __future__ import annotations
+
+import math
+from datetime import timedelta
+
+import grpc
+import pytest
+
+from bidding.intervals import INTERVAL, INTERVALS_PER_DAY, interval_start
+from parkvpp.v1 import bidding_pb2, certificates_pb2, market_pb2
+from services.demo.clients import Clients
+from services.demo.day import MarketDay, market_day_for
+from services.runtime.rpc import to_ts
+
+DR = market_pb2.PRODUCT_DEMAND_RESPONSE
+
+
+@pytest.fixture(scope="module")
+def park(stack_factory):
+    """The sample park enrolled with its history (no bids yet)."""
+    stack = stack_factory(db=4)
+    clients = Clients.connect(stack.addrs)
+    day = MarketDay(clients, market_day_for(), lambda line: None)
+    day.enrol()
+    day.history()
+    yield clients, day.day
+    clients.close()
+
+
+def sell(interval=0, price=100, quantity=10.0, **kw) -> market_pb2.Order:
+    values = dict(
+        participant_id="seller",
+        market_day="2026-01-05",
+        interval=interval,
+        product=DR,
+        side=market_pb2.SIDE_SELL,
+        steps=[market_pb2.PriceStep(price_fen_per_mwh=price, quantity_kw=quantity)],
+    )
+    values.update(kw)
+    return market_pb2.Order(**values)
+
+
+@pytest.mark.parametrize(
+    ("order", "field"),
+    [
+        (sell(interval=96), "orders[0].interval"),
+        (sell(price=-1), "orders[0].steps[0].price_fen_per_mwh"),
+        (sell(quantity=math.nan), "orders[0].steps[0].quantity_kw"),
+        (sell(quantity=math.inf), "orders[0].steps[0].quantity_kw"),
+        (sell(side=market_pb2.SIDE_UNSPECIFIED), "orders[0].side"),
+        (sell(product=7), "orders[0].product"),
+        (sell(market_day="2026-01-06"), "orders[0].market_day"),
+        (sell(participant_id=""), "orders[0].participant_id"),
+    ],
+)
+def test_bad_orders_are_refused_naming_the_field(park, order, field):
+    clients, _ = park
+    with pytest.raises(grpc.RpcError) as err:
+        clients.market.SubmitOrders(
+            market_pb2.SubmitOrdersRequest(batch_id="bad", market_day="2026-01-05", orders=[order])
+        )
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert err.value.details().startswith(field), err.value.details()
+
+
+def test_a_resubmitted_batch_is_booked_once(park):
+    clients, _ = park
+    day = "2026-01-07"
+    request = market_pb2.SubmitOrdersRequest(
+        batch_id="b-once",
+        market_day=day,
+        orders=[
+            sell(market_day=day, order_id="s1"),
+            sell(
+                market_day=day,
+                order_id="b1",
+                participant_id="buyer",
+                side=market_pb2.SIDE_BUY,
+                steps=[market_pb2.PriceStep(price_fen_per_mwh=500, quantity_kw=30.0)],
+            ),
+        ],
+    )
+    for _ in range(2):
+        clients.market.SubmitOrders(request)
+    result = clients.market.ClearMarket(market_pb2.ClearMarketRequest(market_day=day, product=DR))
+    assert [(i.interval, i.cleared_kw, i.clearing_price_fen_per_mwh) for i in result.intervals] == [
+        (0, 10.0, 100)
+    ]
+
+
+def test_bid_scenarios_are_checked_before_solving(park):
+    clients, day = park
+    bad = bidding_pb2.PriceScenario(probability=1.0, price_fen_per_mwh=[100] * 95)
+    with pytest.raises(grpc.RpcError) as err:
+        clients.bidding.PrepareBids(
+            bidding_pb2.PrepareBidsRequest(market_day=day.isoformat(), price_scenarios=[bad])
+        )
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert err.value.details().startswith("price_scenarios[0].price_fen_per_mwh")
+
+
+def test_a_commitment_beyond_the_portfolio_names_the_interval(park):
+    clients, day = park
+    with pytest.raises(grpc.RpcError) as err:
+        clients.bidding.PrepareBids(
+            bidding_pb2.PrepareBidsRequest(
+                market_day=day.isoformat(),
+                commitments=[bidding_pb2.Commitment(interval=75, min_reduction_kw=50_000.0)],
+            )
+        )
+    assert err.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert "commitment" in err.value.details() and "75" in err.value.details()
+
+
+def test_given_scenarios_give_curves_that_never_offer_less_at_a_higher_price(park):
+    clients, day = park
+    scenarios = [
+        bidding_pb2.PriceScenario(probability=p, price_fen_per_mwh=[level] * INTERVALS_PER_DAY)
+        for p, level in ((0.5, 200_000), (0.3, 800_000), (0.2, 1_600_000))
+    ]
+    plan = clients.bidding.PrepareBids(
+        bidding_pb2.PrepareBidsRequest(market_day=day.isoformat(), price_scenarios=scenarios)
+    )
+    assert plan.demand_response_offers
+    assert {s.scenario for s in plan.scenario_revenues} == {0, 1, 2}
+    for curve in plan.demand_response_offers:
+        cumulative = 0.0
+        for step in curve.steps:
+            assert step.quantity_kw > 0
+            cumulative += step.quantity_kw
+        assert [s.price_fen_per_mwh for s in curve.steps] == sorted(
+            {s.price_fen_per_mwh for s in curve.steps}
+        )
+    stored = clients.bidding.GetBidPlan(bidding_pb2.GetBidPlanRequest(plan_id=plan.plan_id))
+    assert stored == plan
+
+
+def _period(day):
+    start = interval_start(day, 0)
+    return to_ts(start), to_ts(start + INTERVALS_PER_DAY * INTERVAL)
+
+
+def test_certificates_are_issued_once_and_only_owners_move_them(park):
+    clients, day = park
+    start, end = _period(day - timedelta(days=1))
+    issue = certificates_pb2.IssueCertificatesRequest(
+        request_id="issue-1", generator_asset_id="logistics-pv", period_start=start, period_end=end
+    )
+    issued = clients.certificates.IssueCertificates(issue)
+    assert issued.energy_wh > 0
+    assert clients.certificates.IssueCertificates(issue) == issued, "replay returns the same"
+    issue.request_id = "issue-2"
+    with pytest.raises(grpc.RpcError) as err:
+        clients.certificates.IssueCertificates(issue)
+    assert err.value.code() == grpc.StatusCode.ALREADY_EXISTS
+    lot = issued.lots[0]
+    with pytest.raises(grpc.RpcError) as err:
+        clients.certificates.Transfer(
+            certificates_pb2.TransferRequest(
+                request_id="steal",
+                lot_id=lot.lot_id,
+                from_enterprise_id="ent-foundry",
+                to_enterprise_id="ent-chem",
+            )
+        )
+    assert err.value.code() == grpc.StatusCode.NOT_FOUND
+    assert "ent-logistics" not in err.value.details()
+    with pytest.raises(grpc.RpcError) as err:
+        clients.certificates.Retire(
+            certificates_pb2.RetireRequest(
+                request_id="too-much",
+                lot_id=lot.lot_id,
+                owner_enterprise_id="ent-logistics",
+                beneficiary_enterprise_id="ent-logistics",
+                energy_wh=lot.energy_wh + 1,
+                consumption_period_start=start,
+                consumption_period_end=end,
+            )
+        )
+    assert err.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    balance = clients.certificates.GetBalance(
+        certificates_pb2.GetBalanceRequest(enterprise_id="ent-logistics")
+    )
+    assert balance.active_wh == issued.energy_wh
+    assert balance.active_gec * 1_000_000 + balance.active_remainder_wh == issued.energy_wh
+
+
+def test_issuing_from_a_load_or_the_future_is_refused(park):
+    clients, day = park
+    start, end = _period(day + timedelta(days=7))
+    for asset_id, code in (
+        ("foundry-furnace-1", grpc.StatusCode.INVALID_ARGUMENT),
+        ("logistics-pv", grpc.StatusCode.INVALID_ARGUMENT),
+    ):
+        with pytest.raises(grpc.RpcError) as err:
+            clients.certificates.IssueCertificates(
+                certificates_pb2.IssueCertificatesRequest(
+                    request_id=f"r-{asset_id}",
+                    generator_asset_id=asset_id,
+                    period_start=start,
+                    period_end=end,
+                )
+            )
+        assert err.value.code() == code
+
+
+def test_lots_page_through_without_repeats(park):
+    clients, _ = park
+    seen, token = [], ""
+    while True:
+        page = clients.certificates.ListLots(
+            certificates_pb2.ListLotsRequest(
+                owner_enterprise_id="ent-logistics", page_size=5, page_token=token
+            )
+        )
+        seen.extend(lot.lot_id for lot in page.lots)
+        token = page.next_page_token
+        if not token:
+            break
+    assert seen and len(seen) == len(set(seen))

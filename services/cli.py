@@ -7,6 +7,7 @@ import logging
 import signal
 import sys
 import threading
+from pathlib import Path
 
 from services.runtime.settings import SERVICE_NAMES, SettingsError, load_settings
 
@@ -35,6 +36,9 @@ def _up(args: argparse.Namespace) -> int:
     print("ParkVPP is up:", flush=True)
     print(f"  redis   {stack.redis_url}", flush=True)
     print(f"  kafka   {stack.kafka_bootstrap}", flush=True)
+    print(
+        f"  data    {Path(settings.data_dir).resolve()} (embedded data, service logs)", flush=True
+    )
     for name in SERVICE_NAMES:
         print(
             f"  {name:<13} grpc {stack.grpc_addrs[name]}  metrics {stack.metrics_urls[name]}",

@@ -141,3 +141,30 @@ def test_sigterm_stops_every_process_including_valkey_and_the_broker(running_up)
     while any(_alive(pid) for pid in family) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not [pid for pid in family if _alive(pid)]
+
+
+def test_a_killed_up_takes_its_children_with_it(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "KAFKA_BOOTSTRAP_SERVERS")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "services.cli", "up", "--data-dir", str(tmp_path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=env,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            if not line or line.strip().startswith("certificates"):
+                break
+        family = _children(proc.pid)
+        assert len(family) >= 9
+    finally:
+        proc.kill()  # SIGKILL: no chance to clean up
+        proc.wait()
+        proc.stdout.close()
+    deadline = time.monotonic() + 30
+    while any(_alive(pid) for pid in family) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [pid for pid in family if _alive(pid)]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -14,6 +13,9 @@ from google.protobuf.message import DecodeError, Message
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.admin import NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
+from kafka.structs import OffsetAndMetadata
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from parkvpp.v1 import events_pb2
 from services.runtime.metrics import KAFKA_CONSUMED, KAFKA_LAG, KAFKA_PRODUCED
@@ -121,6 +123,9 @@ class EventPublisher:
 
 Handler = Callable[[events_pb2.EventEnvelope], bool]
 
+#: Failures that pass: the event is retried, never skipped.
+TRANSIENT_ERRORS = (RedisConnectionError, RedisTimeoutError, KafkaError)
+
 
 @dataclass
 class ConsumerSpec:
@@ -169,17 +174,36 @@ class EventConsumer:
                 batch = self._consumer.poll(timeout_ms=200, max_records=500)
             except KafkaError:
                 log.exception("poll failed in group %s", self.spec.group)
-                time.sleep(1)
+                self._stop.wait(1.0)
                 continue
             if self._consumer.assignment():
                 self._assigned.set()
-            if not batch:
-                continue
             for partition, records in batch.items():
+                last = None
                 for record in records:
-                    self._handle(record.topic, record.value)
-                self._report_lag(partition)
-            self._consumer.commit()
+                    if not self._handle_until_done(record.topic, record.value):
+                        break  # stopping: what was not handled is redelivered later
+                    last = record.offset
+                if last is not None:
+                    self._consumer.commit({partition: OffsetAndMetadata(last + 1, "", -1)})
+                    self._report_lag(partition)
+
+    def _handle_until_done(self, topic: str, value: bytes) -> bool:
+        """Handle one event, retrying while Redis or Kafka is unreachable.
+
+        Returns False only when the consumer is stopping before the event was handled,
+        so its offset is not committed and the event is not lost.
+        """
+        delay_s = 0.5
+        while True:
+            try:
+                self._handle(topic, value)
+                return True
+            except TRANSIENT_ERRORS:
+                log.warning("transient failure in group %s; retrying", self.spec.group)
+                if self._stop.wait(delay_s):
+                    return False
+                delay_s = min(delay_s * 2, 10.0)
 
     def _handle(self, topic: str, value: bytes) -> None:
         group = self.spec.group
@@ -191,6 +215,8 @@ class EventConsumer:
             return
         try:
             applied = self.spec.handler(event)
+        except TRANSIENT_ERRORS:
+            raise
         except Exception:  # noqa: BLE001 - one bad event must not stop the consumer
             log.exception("handler failed for event %s on %s", event.event_id, topic)
             KAFKA_CONSUMED.labels(topic, group, "failed").inc()
@@ -206,11 +232,12 @@ class EventConsumer:
             )
 
     def stop(self, timeout_s: float = 10.0) -> None:
-        """Finish the batch in hand, commit its offsets, leave the group."""
+        """Finish the event in hand, leave the group.
+
+        Offsets are committed per partition right after their events are handled, so
+        nothing is committed here: a plain commit would also cover fetched events that
+        were never handled.
+        """
         self._stop.set()
         self._thread.join(timeout_s)
-        try:
-            self._consumer.commit()
-        except KafkaError:
-            log.warning("final commit failed for group %s", self.spec.group)
         self._consumer.close(autocommit=False)

@@ -1,0 +1,110 @@
+"""Kafka plumbing on the real broker: envelopes, consumer groups, retries, poison events."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+
+import pytest
+import redis.exceptions
+
+from parkvpp.v1 import events_pb2
+from services.runtime.events import ConsumerSpec, EventConsumer, EventPublisher, ensure_topics
+
+
+def wait_until(check, timeout_s: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not check():
+        assert time.monotonic() < deadline, "condition not reached in time"
+        time.sleep(0.05)
+
+
+@pytest.fixture()
+def topic(kafka_bootstrap) -> str:
+    name = f"parkvpp.test-{uuid.uuid4().hex[:8]}.v1"
+    ensure_topics(kafka_bootstrap, 1, [name])
+    return name
+
+
+def consume(kafka_bootstrap, topic, handler) -> EventConsumer:
+    spec = ConsumerSpec(group=f"g-{uuid.uuid4().hex[:8]}", topics=(topic,), handler=handler)
+    consumer = EventConsumer(spec, kafka_bootstrap, rebalance_timeout_ms=3000)
+    consumer.start()
+    return consumer
+
+
+def test_a_transient_failure_is_retried_and_a_poison_event_skipped(kafka_bootstrap, topic):
+    seen: list[str] = []
+    failures = {"left": 2}
+    lock = threading.Lock()
+
+    def handler(event: events_pb2.EventEnvelope) -> bool:
+        with lock:
+            if event.event_id == "poison":
+                raise ValueError("cannot apply")
+            if event.event_id == "flaky" and failures["left"]:
+                failures["left"] -= 1
+                raise redis.exceptions.ConnectionError("redis is restarting")
+            seen.append(event.event_id)
+        return True
+
+    publisher = EventPublisher(kafka_bootstrap)
+    for event_id in ("first", "poison", "flaky", "last"):
+        publisher.publish(topic, "k", events_pb2.MarketCleared(), event_id=event_id)
+    publisher.flush()
+    consumer = consume(kafka_bootstrap, topic, handler)
+    try:
+        wait_until(lambda: "last" in seen)
+        assert seen == ["first", "flaky", "last"]
+        assert failures["left"] == 0
+    finally:
+        consumer.stop()
+        publisher.close()
+
+
+def test_a_restarted_group_member_resumes_after_committed_events(kafka_bootstrap, topic):
+    seen: list[str] = []
+    publisher = EventPublisher(kafka_bootstrap)
+    spec = ConsumerSpec(
+        group=f"g-{uuid.uuid4().hex[:8]}",
+        topics=(topic,),
+        handler=lambda e: seen.append(e.event_id) or True,
+    )
+    publisher.publish(topic, "k", events_pb2.MarketCleared(), event_id="one")
+    publisher.flush()
+    first = EventConsumer(spec, kafka_bootstrap, rebalance_timeout_ms=3000)
+    first.start()
+    wait_until(lambda: seen == ["one"])
+    first.stop()
+    publisher.publish(topic, "k", events_pb2.MarketCleared(), event_id="two")
+    publisher.flush()
+    second = EventConsumer(spec, kafka_bootstrap, rebalance_timeout_ms=3000)
+    second.start()
+    try:
+        wait_until(lambda: "two" in seen)
+        assert seen == ["one", "two"], "the committed event was delivered again"
+    finally:
+        second.stop()
+        publisher.close()
+
+
+def test_the_envelope_names_its_payload_and_keeps_the_enterprise(kafka_bootstrap, topic):
+    got: list[events_pb2.EventEnvelope] = []
+    publisher = EventPublisher(kafka_bootstrap)
+    message = events_pb2.ReadingsAccepted(asset_id="a-1")
+    event_id = publisher.publish(topic, "a-1", message, enterprise_id="ent-9")
+    publisher.flush()
+    consumer = consume(kafka_bootstrap, topic, lambda e: got.append(e) or True)
+    try:
+        wait_until(lambda: got)
+        envelope = got[0]
+        assert envelope.event_id == event_id
+        assert envelope.type == "parkvpp.v1.ReadingsAccepted"
+        assert envelope.enterprise_id == "ent-9"
+        unpacked = events_pb2.ReadingsAccepted()
+        assert envelope.payload.Unpack(unpacked) and unpacked.asset_id == "a-1"
+        assert envelope.occurred_at.seconds > 0
+    finally:
+        consumer.stop()
+        publisher.close()

@@ -1,10 +1,12 @@
--- Helpers prepended to issue.lua, transfer.lua and retire.lua when they are loaded.
+-- Helpers prepended (with audit.lua) to every mutation script when it is loaded.
 -- KEYS[1] is the request key, ARGV[1] the key prefix carrying the hash tag, ARGV[2] the
 -- request fingerprint. Every other key is built from the prefix, so all share one slot.
 -- A script validates everything before its first write: error replies do not roll back.
 local PREFIX = ARGV[1]
 local FINGERPRINT = ARGV[2]
 local REQUEST_KEY = KEYS[1]
+-- The request key is PREFIX .. ':request:' .. request_id.
+local REQUEST_ID = string.sub(REQUEST_KEY, #PREFIX + #':request:' + 1)
 
 local function k(...)
   return PREFIX .. ':' .. table.concat({...}, ':')
@@ -32,8 +34,8 @@ local function previous_result()
   return stored[2], nil
 end
 
-local function finish(lots)
-  local result = cjson.encode(lots)
+local function finish(value)
+  local result = cjson.encode(value)
   redis.call('HSET', REQUEST_KEY, 'fingerprint', FINGERPRINT, 'result', result)
   return result
 end
@@ -82,6 +84,12 @@ end
 
 local function add(key, field, wh)
   redis.call('HINCRBY', key, field, int(wh))
+end
+
+-- Per (generator, production hour) counters: issued_wh = active_wh + retired_wh. One hash
+-- per counter, field "<hour epoch s>:<generator>" (the hour has no ':' so it splits once).
+local function add_hour(lot, counter, wh)
+  add(k('gen-hour', counter), lot.production_hour_start .. ':' .. lot.generator_asset_id, wh)
 end
 
 local function new_lot_id()

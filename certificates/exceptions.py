@@ -3,13 +3,18 @@
 CertificateError
 ├── InvalidInput          a field of the input breaks a rule (names the field and the rule)
 ├── LotNotFound           no lot with that id
+├── TradeNotFound         no green-power trade with that id
 ├── NotOwner              the caller does not own the lot; the service layer reports it as
 │                         not-found, so the message never names the real owner
 ├── InsufficientEnergy    more energy asked for than the lot holds
 ├── AlreadyRetired        the lot is retired; its serials can never move or retire again
 ├── LotExpired            the lot is past its two-year validity
 ├── OverlappingIssuance   the generator already has certificates for one of the hours
+├── TradeExists           the trade_id was already settled by another request
 └── DuplicateRequest      a request_id was reused with different parameters
+
+An audit that finds the ledger inconsistent is not an error: CertificateLedger.verify
+returns a VerifyReport with ok=False.
 """
 
 from __future__ import annotations
@@ -34,6 +39,14 @@ class LotNotFound(CertificateError, LookupError):
     def __init__(self, lot_id: str) -> None:
         super().__init__(f"lot {lot_id!r} not found")
         self.lot_id = lot_id
+
+
+class TradeNotFound(CertificateError, LookupError):
+    """No green-power trade has id `trade_id`."""
+
+    def __init__(self, trade_id: str) -> None:
+        super().__init__(f"trade {trade_id!r} not found")
+        self.trade_id = trade_id
 
 
 class NotOwner(CertificateError):
@@ -79,6 +92,14 @@ class OverlappingIssuance(CertificateError):
         )
         self.generator_asset_id = generator_asset_id
         self.hour_start = hour_start
+
+
+class TradeExists(CertificateError):
+    """Trade `trade_id` was already settled by a different request; it settles only once."""
+
+    def __init__(self, trade_id: str) -> None:
+        super().__init__(f"trade {trade_id!r} was already settled by another request")
+        self.trade_id = trade_id
 
 
 class DuplicateRequest(CertificateError):

@@ -1,10 +1,27 @@
-"""The certificate ledger in Redis: the only code here that talks to Redis."""
+"""The certificate ledger's mutations in Redis + Lua, each atomic, idempotent and audited.
+
+Durability. Every mutation is one Lua script, so Redis applies it whole or not at all, and
+the append-only file (AOF) records it as one unit. What an acknowledged write survives is
+set by the server's `appendfsync` policy, which is configured outside this package:
+
+* `everysec` (the embedded default in services/runtime/embedded.py): the AOF is fsynced
+  once a second, so a machine crash or power loss can lose up to about 1 s of writes that
+  were already acknowledged to callers (a process crash alone loses nothing, the kernel
+  still holds the data). A lost write is lost whole, together with its audit entry and its
+  request record, so a retry with the same request_id simply redoes it; but an event
+  already published about it would then describe a write the ledger no longer has.
+* `always`: fsync before every reply, so nothing acknowledged is ever lost, at a
+  throughput cost (one fsync per write; batched across clients by Redis).
+
+Recommendation: run production ledgers with `appendonly yes` and `appendfsync always`
+(and replicas with WAIT if failover must not lose writes either); certificate volumes are
+small next to what one fsyncing shard can do. `everysec` is fine for demos and tests.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
-import math
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from importlib.resources import files
@@ -13,25 +30,22 @@ import redis
 from redis.commands.core import Script
 
 from certificates import exceptions as exc
+from certificates.audit import VerifyReport, verify_ledger
 from certificates.exceptions import InvalidInput
 from certificates.lots import (
-    Balance,
     Lot,
-    LotStatus,
     Technology,
     aware,
     check_energy,
     check_id,
     epoch_s,
     expires_at,
-    gec_view,
     whole_hour,
 )
+from certificates.queries import LedgerQueries
+from certificates.trades import GreenTrade
+from bidding.intervals import MARKET_TZ
 
-MAX_PAGE_SIZE = 1000
-DEFAULT_PAGE_SIZE = 100
-_HOUR_S = 3600
-_HMGET_CHUNK = 5000
 _LOT_ERRORS: dict[str, type[exc.CertificateError]] = {
     "NOT_FOUND": exc.LotNotFound,
     "NOT_OWNER": exc.NotOwner,
@@ -42,7 +56,7 @@ _LOT_ERRORS: dict[str, type[exc.CertificateError]] = {
 
 def _script_text(name: str) -> str:
     package = files("certificates")
-    return package.joinpath("common.lua").read_text() + package.joinpath(name).read_text()
+    return "".join(package.joinpath(part).read_text() for part in ("common.lua", "audit.lua", name))
 
 
 def _fingerprint(*parts: object) -> str:
@@ -53,36 +67,26 @@ def _lots(reply: bytes | str) -> list[Lot]:
     return [Lot.from_fields(fields) for fields in json.loads(reply)]
 
 
-def _pair(reply: bytes | str) -> tuple[Lot, Lot | None]:
-    lots = _lots(reply)
+def _pair(lots: list[Lot]) -> tuple[Lot, Lot | None]:
     return lots[0], (lots[1] if len(lots) > 1 else None)
 
 
-def _int(value: bytes | None) -> int:
-    return int(value) if value is not None else 0
-
-
-class CertificateLedger:
-    """Issue, transfer and retire granular GEC lots; invariants are enforced in Lua.
+class CertificateLedger(LedgerQueries):
+    """Issue, transfer, retire and trade granular GEC lots; invariants are enforced in Lua.
 
     Every key starts with `prefix`, which must carry a Redis Cluster hash tag so that
     each script touches one slot. Mutations take a request_id: a replay returns the
     original result and changes nothing; reusing it with other parameters raises
-    DuplicateRequest.
+    DuplicateRequest. Every mutation appends to the hash-chained audit log in the same
+    script; `verify` checks the log and the state against each other.
     """
 
     def __init__(self, client: redis.Redis, prefix: str = "parkvpp:{ledger}") -> None:
-        open_at = prefix.find("{")
-        if open_at < 0 or prefix.find("}", open_at) <= open_at + 1:
-            raise InvalidInput("prefix", "must contain a non-empty hash tag such as {ledger}")
-        self._redis = client
-        self._prefix = prefix
+        super().__init__(client, prefix)
         self._issue = client.register_script(_script_text("issue.lua"))
         self._transfer = client.register_script(_script_text("transfer.lua"))
         self._retire = client.register_script(_script_text("retire.lua"))
-
-    def _key(self, *parts: str) -> str:
-        return ":".join((self._prefix, *parts))
+        self._trade = client.register_script(_script_text("trade.lua"))
 
     def _run(self, script: Script, request_id: str, fingerprint: str, args: list, lot_id: str):
         """Run a mutation script and map its "CODE:detail" error replies to exceptions."""
@@ -99,6 +103,8 @@ class CertificateLedger:
             if code == "OVERLAP":
                 hour = datetime.fromtimestamp(int(detail), UTC).isoformat()
                 raise exc.OverlappingIssuance(args[0], hour) from None
+            if code == "TRADE_EXISTS":
+                raise exc.TradeExists(detail) from None
             if code == "DUPLICATE":
                 raise exc.DuplicateRequest(request_id) from None
             raise
@@ -141,7 +147,9 @@ class CertificateLedger:
             "issue", generator_asset_id, str(technology), grid_area, owner_enterprise_id, rows
         )
         args = [generator_asset_id, str(technology), grid_area, owner_enterprise_id]
-        args += [value for row in rows for value in row]
+        for hour_s, energy_wh, expires_s in rows:
+            month = datetime.fromtimestamp(hour_s, MARKET_TZ).strftime("%Y-%m")
+            args += [hour_s, energy_wh, expires_s, month]
         return _lots(self._run(self._issue, request_id, fingerprint, args, ""))
 
     def transfer(
@@ -171,7 +179,7 @@ class CertificateLedger:
             raise InvalidInput("to_enterprise_id", "must differ from from_enterprise_id")
         args = [lot_id, from_enterprise_id, to_enterprise_id, energy_wh, trade_id]
         fingerprint = _fingerprint("transfer", *args)
-        return _pair(self._run(self._transfer, request_id, fingerprint, args, lot_id))
+        return _pair(_lots(self._run(self._transfer, request_id, fingerprint, args, lot_id)))
 
     def retire(
         self,
@@ -203,96 +211,51 @@ class CertificateLedger:
         at_s = int(aware(at, "at").timestamp())
         args = [lot_id, owner_enterprise_id, beneficiary_enterprise_id, energy_wh, start_s, end_s]
         fingerprint = _fingerprint("retire", *args)
-        return _pair(self._run(self._retire, request_id, fingerprint, [*args, at_s], lot_id))
+        reply = self._run(self._retire, request_id, fingerprint, [*args, at_s], lot_id)
+        return _pair(_lots(reply))
 
-    def get_lot(self, lot_id: str) -> Lot:
-        """The lot as stored now; raises LotNotFound."""
-        fields = self._redis.hgetall(self._key("lot", lot_id))
-        if not fields:
-            raise exc.LotNotFound(lot_id)
-        return Lot.from_fields(fields)
-
-    def balance(self, enterprise_id: str) -> Balance:
-        """Active Wh held and Wh retired as owner (zero when unknown), with a GEC view."""
-        active, retired = self._redis.hmget(
-            self._key("balance", enterprise_id), "active_wh", "retired_wh"
-        )
-        gec, remainder_wh = gec_view(_int(active))
-        return Balance(enterprise_id, _int(active), _int(retired), gec, remainder_wh)
-
-    def totals(self) -> dict[str, int]:
-        """Ledger-wide issued_wh, active_wh and retired_wh (issued = active + retired)."""
-        names = ("issued_wh", "active_wh", "retired_wh")
-        values = self._redis.hmget(self._key("totals"), *names)
-        return {name: _int(value) for name, value in zip(names, values, strict=True)}
-
-    def list_lots(
+    def settle_green_trade(
         self,
-        owner_enterprise_id: str = "",
-        status: LotStatus | None = None,
-        page_size: int = DEFAULT_PAGE_SIZE,
-        page_token: str = "",
-    ) -> tuple[list[Lot], str]:
-        """One page of lots in creation order, optionally by owner and status.
+        request_id: str,
+        trade_id: str,
+        lot_id: str,
+        seller_enterprise_id: str,
+        buyer_enterprise_id: str,
+        energy_wh: int,
+        amount_fen: int,
+        at: datetime,
+    ) -> tuple[GreenTrade, Lot, Lot | None]:
+        """Transfer `energy_wh` of a lot to the buyer and record what the buyer pays, at once.
 
-        page_size 0 means the default; next_token is "" on the last page. Raises
-        InvalidInput for a page_size outside 0..1000 or a token this ledger did not issue.
+        The certificates move like a partial `transfer` (the buyer's lot carries trade_id)
+        and the trade record is written in the same Lua script, so a trade is either fully
+        settled or not at all. `at` (the trade time, checked against the lot's validity)
+        is not part of the request identity. Returns (trade, buyer's lot, seller's
+        remainder or None). Raises InvalidInput (energy_wh must be > 0, amount_fen an int
+        >= 0), LotNotFound, NotOwner, AlreadyRetired, LotExpired, InsufficientEnergy,
+        TradeExists when another request already settled trade_id, DuplicateRequest.
         """
-        if not 0 <= page_size <= MAX_PAGE_SIZE:
-            raise InvalidInput("page_size", f"must be 0..{MAX_PAGE_SIZE}, got {page_size}")
-        page_size = page_size or DEFAULT_PAGE_SIZE
-        if page_token and not page_token.isdigit():
-            raise InvalidInput("page_token", "is not a token returned by list_lots")
-        if owner_enterprise_id and status:
-            key = self._key("idx", "owner-status", str(status), owner_enterprise_id)
-        elif owner_enterprise_id:
-            key = self._key("idx", "owner", owner_enterprise_id)
-        elif status:
-            key = self._key("idx", "status", str(status))
-        else:
-            key = self._key("idx", "all")
-        low = f"({page_token}" if page_token else "-inf"
-        rows = self._redis.zrangebyscore(key, low, "+inf", 0, page_size + 1, withscores=True)
-        page = rows[:page_size]
-        next_token = str(int(page[-1][1])) if len(rows) > page_size else ""
-        return self._fetch([member.decode() for member, _ in page]), next_token
+        check_id(request_id, "request_id")
+        check_id(trade_id, "trade_id")
+        check_id(lot_id, "lot_id")
+        check_id(seller_enterprise_id, "seller_enterprise_id")
+        check_id(buyer_enterprise_id, "buyer_enterprise_id")
+        if check_energy(energy_wh) == 0:
+            raise InvalidInput("energy_wh", "must be > 0")
+        check_energy(amount_fen, "amount_fen")
+        if seller_enterprise_id == buyer_enterprise_id:
+            raise InvalidInput("buyer_enterprise_id", "must differ from seller_enterprise_id")
+        at_s = epoch_s(at, "at")
+        args = [trade_id, lot_id, seller_enterprise_id, buyer_enterprise_id, energy_wh, amount_fen]
+        fingerprint = _fingerprint("trade", *args)
+        reply = json.loads(self._run(self._trade, request_id, fingerprint, [*args, at_s], lot_id))
+        lots = [Lot.from_fields(fields) for fields in reply["lots"]]
+        return (GreenTrade.from_fields(reply["trade"]), *_pair(lots))
 
-    def retired_for(
-        self, beneficiary_enterprise_id: str, start: datetime, end: datetime
-    ) -> list[Lot]:
-        """Lots retired for a beneficiary whose consumption period overlaps [start, end).
+    def verify(self) -> VerifyReport:
+        """Recompute the audit chain, replay it and compare with the stored state.
 
-        Ordered by consumption start. Raises InvalidInput on naive datetimes or end <= start.
+        Never raises for an inconsistent ledger: the report says what is wrong (see
+        certificates.audit). Raises redis errors only when Redis is unreachable.
         """
-        start_s, end_s = epoch_s(start, "start"), epoch_s(end, "end")
-        if end_s <= start_s:
-            raise InvalidInput("end", "must be after start")
-        key = self._key("idx", "beneficiary", beneficiary_enterprise_id)
-        ids = [m.decode() for m in self._redis.zrangebyscore(key, "-inf", f"({end_s}")]
-        return [
-            lot
-            for lot in self._fetch(ids)
-            if lot.consumption_period_end and lot.consumption_period_end.timestamp() > start_s
-        ]
-
-    def issued_between(self, start: datetime, end: datetime) -> int:
-        """Wh issued for production hours h with start <= h < end, for park indicators.
-
-        Raises InvalidInput on naive datetimes or end < start.
-        """
-        start_ts, end_ts = aware(start, "start").timestamp(), aware(end, "end").timestamp()
-        if end_ts < start_ts:
-            raise InvalidInput("end", "must not be before start")
-        first_s = math.ceil(start_ts / _HOUR_S) * _HOUR_S
-        fields = [str(hour_s) for hour_s in range(first_s, math.ceil(end_ts), _HOUR_S)]
-        key = self._key("issued-by-hour")
-        total_wh = 0
-        for i in range(0, len(fields), _HMGET_CHUNK):
-            total_wh += sum(_int(v) for v in self._redis.hmget(key, fields[i : i + _HMGET_CHUNK]))
-        return total_wh
-
-    def _fetch(self, lot_ids: Sequence[str]) -> list[Lot]:
-        pipe = self._redis.pipeline(transaction=False)
-        for lot_id in lot_ids:
-            pipe.hgetall(self._key("lot", lot_id))
-        return [Lot.from_fields(fields) for fields in pipe.execute() if fields]
+        return verify_ledger(self._redis, self._prefix)

@@ -29,4 +29,5 @@ if rest then
 end
 add(k('balance', sender), 'active_wh', -wh)
 add(k('balance', receiver), 'active_wh', wh)
+append_log('transfer', {moved, rest}, nil)
 return finish({moved, rest})

@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--battery-share", type=float, default=0.05)
     parser.add_argument("--enterprises", type=int, default=100)
     parser.add_argument("--days", type=int, default=14, help="days of history per load")
-    parser.add_argument("--calls", type=int, default=3, help="timed calls of each kind")
+    parser.add_argument("--calls", type=int, default=2, help="timed calls of each kind")
     parser.add_argument("--timeout", type=float, default=900.0, help="bound of each phase, s")
     args = parser.parse_args(argv)
     if not (args.assets >= 1 and args.enterprises >= 1 and 1 <= args.days <= 45):

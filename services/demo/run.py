@@ -42,7 +42,8 @@ def run_demo(data_dir: str = "") -> int:
     settings = settings.with_overrides(data_dir=data_dir)
     started = time.perf_counter()
     stack = Stack(settings, free_ports=True)
-    _print(f"   data and service logs in {data_dir}")
+    if not temp:
+        _print(f"   data and service logs in {data_dir}")
     _print(
         "ParkVPP demo: starting "
         + ("embedded Valkey and broker, " if settings.embedded else "")

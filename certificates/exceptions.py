@@ -11,7 +11,8 @@ CertificateError
 ├── LotExpired            the lot is past its two-year validity
 ├── OverlappingIssuance   the generator already has certificates for one of the hours
 ├── TradeExists           the trade_id was already settled by another request
-└── DuplicateRequest      a request_id was reused with different parameters
+├── DuplicateRequest      a request_id was reused with different parameters
+└── LedgerBusy            verify found the ledger changing on every snapshot attempt
 
 An audit that finds the ledger inconsistent is not an error: CertificateLedger.verify
 returns a VerifyReport with ok=False.
@@ -108,3 +109,11 @@ class DuplicateRequest(CertificateError):
     def __init__(self, request_id: str) -> None:
         super().__init__(f"request_id {request_id!r} was already used with other parameters")
         self.request_id = request_id
+
+
+class LedgerBusy(CertificateError):
+    """The ledger changed during each of `attempts` snapshot reads; retry when quieter."""
+
+    def __init__(self, attempts: int) -> None:
+        super().__init__(f"the ledger changed during each of {attempts} snapshot attempts")
+        self.attempts = attempts

@@ -29,6 +29,7 @@ from importlib.resources import files
 import redis
 from redis.commands.core import Script
 
+from bidding.intervals import MARKET_TZ
 from certificates import exceptions as exc
 from certificates.audit import VerifyReport, verify_ledger
 from certificates.exceptions import InvalidInput
@@ -44,7 +45,6 @@ from certificates.lots import (
 )
 from certificates.queries import LedgerQueries
 from certificates.trades import GreenTrade
-from bidding.intervals import MARKET_TZ
 
 _LOT_ERRORS: dict[str, type[exc.CertificateError]] = {
     "NOT_FOUND": exc.LotNotFound,
@@ -245,7 +245,7 @@ class CertificateLedger(LedgerQueries):
         check_energy(amount_fen, "amount_fen")
         if seller_enterprise_id == buyer_enterprise_id:
             raise InvalidInput("buyer_enterprise_id", "must differ from seller_enterprise_id")
-        at_s = epoch_s(at, "at")
+        at_s = int(aware(at, "at").timestamp())
         args = [trade_id, lot_id, seller_enterprise_id, buyer_enterprise_id, energy_wh, amount_fen]
         fingerprint = _fingerprint("trade", *args)
         reply = json.loads(self._run(self._trade, request_id, fingerprint, [*args, at_s], lot_id))

@@ -261,7 +261,7 @@ def test_many_threads_taking_slices_never_overdraw(ledger):
 
 OWNERS = ["ent-a", "ent-b", "ent-c"]
 _op = st.tuples(
-    st.sampled_from(["transfer", "retire", "replay"]),
+    st.sampled_from(["transfer", "retire", "replay", "trade"]),
     st.integers(0, 30),  # which lot
     st.integers(0, 2),  # acting enterprise
     st.integers(0, 2),  # counterparty
@@ -276,7 +276,9 @@ _op = st.tuples(
     issued=st.lists(st.integers(1, 1_000), min_size=1, max_size=4),
     ops=st.lists(_op, min_size=5, max_size=25),
 )
-def test_random_operations_keep_issued_equal_active_plus_retired(redis_client, issued, ops):
+def test_random_operations_keep_issued_equal_active_plus_retired_and_verify(
+    redis_client, issued, ops
+):
     redis_client.flushdb()
     ledger = CertificateLedger(redis_client)
     _issue(ledger, "r0", [(H0 + n * HOUR, wh) for n, wh in enumerate(issued)])
@@ -295,6 +297,20 @@ def test_random_operations_keep_issued_equal_active_plus_retired(redis_client, i
                 done.append((f"t{n}", args, ledger.transfer(f"t{n}", *args)))
             elif kind == "retire":
                 ledger.retire(f"x{n}", *args[:3], energy_wh, *PERIOD, NOW)
+            elif kind == "trade" and actor != other and energy_wh > 0:
+                ledger.settle_green_trade(f"g{n}", f"T{n}", *args, 7 * energy_wh, NOW)
         except err.CertificateError as error:
             assert isinstance(error, err.NotOwner | err.AlreadyRetired | err.InsufficientEnergy)
     _assert_consistent(ledger, OWNERS)
+    lots = _all_lots(ledger)
+    for n, issued_wh in enumerate(issued):
+        hour = ledger.generator_hour("gen-1", H0 + n * HOUR)
+        mine = [lot for lot in lots if lot.production_hour_start == H0 + n * HOUR]
+        retired_wh = sum(lot.energy_wh for lot in mine if lot.status is LotStatus.RETIRED)
+        assert hour == {
+            "issued_wh": issued_wh,
+            "active_wh": issued_wh - retired_wh,
+            "retired_wh": retired_wh,
+        }
+    report = ledger.verify()
+    assert report.ok, report

@@ -1,0 +1,169 @@
+"""Read-only queries of the certificate ledger: lots, balances, totals, trades, views."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from datetime import datetime
+
+import redis
+
+from certificates import exceptions as exc
+from certificates.exceptions import InvalidInput
+from certificates.lots import (
+    Balance,
+    Lot,
+    LotStatus,
+    aware,
+    epoch_s,
+    gec_view,
+    monthly_gec,
+    whole_hour,
+)
+from certificates.trades import GreenTrade
+
+MAX_PAGE_SIZE = 1000
+DEFAULT_PAGE_SIZE = 100
+_HOUR_S = 3600
+_HMGET_CHUNK = 5000
+
+
+def _int(value: bytes | None) -> int:
+    return int(value) if value is not None else 0
+
+
+class LedgerQueries:
+    """Reads of the ledger's Redis state; every key starts with `prefix`.
+
+    Raises InvalidInput when `prefix` carries no Redis Cluster hash tag such as {ledger}.
+    """
+
+    def __init__(self, client: redis.Redis, prefix: str = "parkvpp:{ledger}") -> None:
+        open_at = prefix.find("{")
+        if open_at < 0 or prefix.find("}", open_at) <= open_at + 1:
+            raise InvalidInput("prefix", "must contain a non-empty hash tag such as {ledger}")
+        self._redis = client
+        self._prefix = prefix
+
+    def _key(self, *parts: str) -> str:
+        return ":".join((self._prefix, *parts))
+
+    def get_lot(self, lot_id: str) -> Lot:
+        """The lot as stored now; raises LotNotFound."""
+        fields = self._redis.hgetall(self._key("lot", lot_id))
+        if not fields:
+            raise exc.LotNotFound(lot_id)
+        return Lot.from_fields(fields)
+
+    def balance(self, enterprise_id: str) -> Balance:
+        """Active Wh held and Wh retired as owner (zero when unknown), with a GEC view."""
+        active, retired = self._redis.hmget(
+            self._key("balance", enterprise_id), "active_wh", "retired_wh"
+        )
+        gec, remainder_wh = gec_view(_int(active))
+        return Balance(enterprise_id, _int(active), _int(retired), gec, remainder_wh)
+
+    def totals(self) -> dict[str, int]:
+        """Ledger-wide issued_wh, active_wh and retired_wh (issued = active + retired)."""
+        names = ("issued_wh", "active_wh", "retired_wh")
+        values = self._redis.hmget(self._key("totals"), *names)
+        return {name: _int(value) for name, value in zip(names, values, strict=True)}
+
+    def list_lots(
+        self,
+        owner_enterprise_id: str = "",
+        status: LotStatus | None = None,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        page_token: str = "",
+    ) -> tuple[list[Lot], str]:
+        """One page of lots in creation order, optionally by owner and status.
+
+        page_size 0 means the default; next_token is "" on the last page. Raises
+        InvalidInput for a page_size outside 0..1000 or a token this ledger did not issue.
+        """
+        if not 0 <= page_size <= MAX_PAGE_SIZE:
+            raise InvalidInput("page_size", f"must be 0..{MAX_PAGE_SIZE}, got {page_size}")
+        page_size = page_size or DEFAULT_PAGE_SIZE
+        if page_token and not page_token.isdigit():
+            raise InvalidInput("page_token", "is not a token returned by list_lots")
+        if owner_enterprise_id and status:
+            key = self._key("idx", "owner-status", str(status), owner_enterprise_id)
+        elif owner_enterprise_id:
+            key = self._key("idx", "owner", owner_enterprise_id)
+        elif status:
+            key = self._key("idx", "status", str(status))
+        else:
+            key = self._key("idx", "all")
+        low = f"({page_token}" if page_token else "-inf"
+        rows = self._redis.zrangebyscore(key, low, "+inf", 0, page_size + 1, withscores=True)
+        page = rows[:page_size]
+        next_token = str(int(page[-1][1])) if len(rows) > page_size else ""
+        return self._fetch([member.decode() for member, _ in page]), next_token
+
+    def retired_for(
+        self, beneficiary_enterprise_id: str, start: datetime, end: datetime
+    ) -> list[Lot]:
+        """Lots retired for a beneficiary whose consumption period overlaps [start, end).
+
+        Ordered by consumption start. Raises InvalidInput on naive datetimes or end <= start.
+        """
+        start_s, end_s = epoch_s(start, "start"), epoch_s(end, "end")
+        if end_s <= start_s:
+            raise InvalidInput("end", "must be after start")
+        key = self._key("idx", "beneficiary", beneficiary_enterprise_id)
+        ids = [m.decode() for m in self._redis.zrangebyscore(key, "-inf", f"({end_s}")]
+        return [
+            lot
+            for lot in self._fetch(ids)
+            if lot.consumption_period_end and lot.consumption_period_end.timestamp() > start_s
+        ]
+
+    def issued_between(self, start: datetime, end: datetime) -> int:
+        """Wh issued for production hours h with start <= h < end, for park indicators.
+
+        Raises InvalidInput on naive datetimes or end < start.
+        """
+        start_ts, end_ts = aware(start, "start").timestamp(), aware(end, "end").timestamp()
+        if end_ts < start_ts:
+            raise InvalidInput("end", "must not be before start")
+        first_s = math.ceil(start_ts / _HOUR_S) * _HOUR_S
+        fields = [str(hour_s) for hour_s in range(first_s, math.ceil(end_ts), _HOUR_S)]
+        key = self._key("issued-by-hour")
+        total_wh = 0
+        for i in range(0, len(fields), _HMGET_CHUNK):
+            total_wh += sum(_int(v) for v in self._redis.hmget(key, fields[i : i + _HMGET_CHUNK]))
+        return total_wh
+
+    def _fetch(self, lot_ids: Sequence[str]) -> list[Lot]:
+        pipe = self._redis.pipeline(transaction=False)
+        for lot_id in lot_ids:
+            pipe.hgetall(self._key("lot", lot_id))
+        return [Lot.from_fields(fields) for fields in pipe.execute() if fields]
+
+    def generator_hour(self, generator_asset_id: str, hour_start: datetime) -> dict[str, int]:
+        """issued_wh, active_wh and retired_wh of one generator's production hour, where
+        issued = active + retired; zeros when unknown. Raises InvalidInput unless
+        `hour_start` is an aware whole hour."""
+        field = f"{int(whole_hour(hour_start, 'hour_start').timestamp())}:{generator_asset_id}"
+        names = ("issued_wh", "active_wh", "retired_wh")
+        pipe = self._redis.pipeline(transaction=False)
+        for name in names:
+            pipe.hget(self._key("gen-hour", name), field)
+        return {name: _int(value) for name, value in zip(names, pipe.execute(), strict=True)}
+
+    def get_trade(self, trade_id: str) -> GreenTrade:
+        """The settled green-power trade; raises TradeNotFound."""
+        fields = self._redis.hgetall(self._key("trade", trade_id))
+        if not fields:
+            raise exc.TradeNotFound(trade_id)
+        return GreenTrade.from_fields(fields)
+
+    def monthly_gec_view(self, owner_enterprise_id: str) -> list[tuple[str, int, int]]:
+        """Whole GECs per production month (China local) of the energy issued to an owner.
+
+        Counts what was issued to `owner_enterprise_id` as the generator's owner, whatever
+        happened to the lots later; the remainder below 1 MWh carries to the next month as
+        in `lots.monthly_gec`. Returns [] for an owner with no issuance.
+        """
+        stored = self._redis.hgetall(self._key("issued-by-month", owner_enterprise_id))
+        return monthly_gec({month.decode(): int(wh) for month, wh in stored.items()})

@@ -1,0 +1,52 @@
+-- Settle a green-power trade: move the certificates to the buyer and record the money leg
+-- in one step, so no half-done trade is ever visible.
+-- ARGV: prefix, fingerprint, trade_id, lot_id, seller_enterprise_id, buyer_enterprise_id,
+-- energy_wh (> 0), amount_fen (>= 0), at (epoch s).
+local done, err = previous_result()
+if err then
+  return err
+end
+if done then
+  return done
+end
+local trade_id, lot_id, seller, buyer = ARGV[3], ARGV[4], ARGV[5], ARGV[6]
+local trade_key = k('trade', trade_id)
+if redis.call('EXISTS', trade_key) == 1 then
+  return fail('TRADE_EXISTS', trade_id)
+end
+local lot
+lot, err = owned_active_lot(lot_id, seller)
+if err then
+  return err
+end
+if tonumber(lot.expires_at) <= tonumber(ARGV[9]) then
+  return fail('EXPIRED', lot_id)
+end
+local moved, rest, wh
+moved, rest, wh, err = take(lot, tonumber(ARGV[7]))
+if err then
+  return err
+end
+moved.owner_enterprise_id = buyer
+moved.trade_id = trade_id
+save_lot(moved)
+index(moved)
+if rest then
+  save_lot(rest)
+  index(rest)
+end
+add(k('balance', seller), 'active_wh', -wh)
+add(k('balance', buyer), 'active_wh', wh)
+local trade = {
+  trade_id = trade_id, lot_id = moved.lot_id, source_lot_id = lot_id,
+  seller_enterprise_id = seller, buyer_enterprise_id = buyer, energy_wh = int(wh),
+  amount_fen = ARGV[8], at = ARGV[9], request_id = REQUEST_ID,
+}
+local flat = {}
+for field, value in pairs(trade) do
+  flat[#flat + 1] = field
+  flat[#flat + 1] = value
+end
+redis.call('HSET', trade_key, unpack(flat))
+append_log('trade', {moved, rest}, trade)
+return finish({lots = {moved, rest}, trade = trade})

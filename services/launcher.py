@@ -76,7 +76,11 @@ class Stack:
             self._embedded.append(broker)
             self.kafka_bootstrap = broker.bootstrap_servers
             log.info("embedded broker", extra={"bootstrap": self.kafka_bootstrap})
-        ensure_topics(self.kafka_bootstrap, self.settings.kafka_partitions)
+        ensure_topics(
+            self.kafka_bootstrap,
+            self.settings.kafka_partitions,
+            replication=self.settings.kafka_replication,
+        )
 
     def _ports(self, name: str) -> tuple[int, int]:
         if self.free_ports:

@@ -75,9 +75,12 @@ class InProcessStack:
         self.addr = addr
         self.addrs = {name: addr for name in SERVICE_NAMES}
         self.redis = self.runtime.redis
+        self.stopped = False
 
     def stop(self) -> None:
-        self.app.stop(1.0)
+        if not self.stopped:
+            self.stopped = True
+            self.app.stop(1.0)
 
 
 @pytest.fixture(scope="module")

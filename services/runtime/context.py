@@ -21,6 +21,8 @@ class Runtime:
         self._publisher: EventPublisher | None = None
         self._channels: dict[str, grpc.Channel] = {}
         self._lock = threading.Lock()
+        #: Set when the server begins to stop; long-lived streams end when they see it.
+        self.stopping = threading.Event()
 
     @property
     def publisher(self) -> EventPublisher:

@@ -40,15 +40,21 @@ TOPICS = (
 )
 
 
-def ensure_topics(bootstrap_servers: str, partitions: int, topics: Iterable[str] = TOPICS) -> None:
-    """Create the topics that do not exist yet (idempotent; safe from several processes)."""
+def ensure_topics(
+    bootstrap_servers: str, partitions: int, topics: Iterable[str] = TOPICS, replication: int = 1
+) -> None:
+    """Create the topics that do not exist yet (idempotent; safe from several processes).
+
+    Existing topics are left as they are, so topics made by an operator (e.g. Strimzi
+    KafkaTopic resources with replication 3) keep their settings.
+    """
     admin = KafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="parkvpp-admin")
     try:
         existing = set(admin.list_topics())
         missing = [t for t in topics if t not in existing]
         if missing:
             try:
-                admin.create_topics([NewTopic(t, partitions, 1) for t in missing])
+                admin.create_topics([NewTopic(t, partitions, replication) for t in missing])
             except TopicAlreadyExistsError:
                 pass
     finally:

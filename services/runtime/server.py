@@ -76,6 +76,7 @@ class AppServer:
     def stop(self, grace_s: float) -> None:
         for name in ["", *self.names]:
             self.health.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)
+        self.runtime.stopping.set()  # long-lived streams end instead of using up the grace
         self.server.stop(grace_s).wait()
         for consumer in self.consumers:
             consumer.stop()
@@ -109,8 +110,11 @@ def create_server(
     if port == 0:
         raise RuntimeError(f"could not bind gRPC server to {address}")
     consumer_specs = [spec for part in parts for spec in part.consumers]
-    if consumer_specs:
-        ensure_topics(settings.kafka_bootstrap_servers, settings.kafka_partitions)
+    ensure_topics(
+        settings.kafka_bootstrap_servers,
+        settings.kafka_partitions,
+        replication=settings.kafka_replication,
+    )
     consumers = [
         EventConsumer(spec, settings.kafka_bootstrap_servers, settings.kafka_rebalance_timeout_ms)
         for spec in consumer_specs
@@ -136,7 +140,6 @@ def serve(service: str, builder: Builder, settings: Settings | None = None) -> N
             "REDIS_URL and KAFKA_BOOTSTRAP_SERVERS must be set for `parkvpp serve`; "
             "`parkvpp up` starts embedded ones when both are unset"
         )
-    ensure_topics(settings.kafka_bootstrap_servers, settings.kafka_partitions)
     runtime = Runtime(settings)
     metrics_port = serve_metrics(settings.metrics_port, settings.grpc_host)
     app, port = create_server(runtime, [builder], f"{settings.grpc_host}:{settings.grpc_port}")

@@ -78,6 +78,7 @@ class Settings:
     kafka_group_prefix: str = "parkvpp"
     kafka_rebalance_timeout_ms: int = 10000
     kafka_partitions: int = 3
+    kafka_replication: int = 1
     vpp_participant_id: str = "parkvpp-vpp"
     operator_fee_share_percent: int = 10
     dispatch_ack_seconds: int = 300
@@ -127,6 +128,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             env, "PARKVPP_KAFKA_REBALANCE_TIMEOUT_MS", 10000, 1000, 600000
         ),
         kafka_partitions=_int(env, "PARKVPP_KAFKA_PARTITIONS", 3, 1, 1024),
+        kafka_replication=_int(env, "PARKVPP_KAFKA_REPLICATION", 1, 1, 16),
         vpp_participant_id=env.get("PARKVPP_VPP_PARTICIPANT_ID", "parkvpp-vpp"),
         operator_fee_share_percent=_int(env, "PARKVPP_OPERATOR_FEE_PERCENT", 10, 0, 100),
         dispatch_ack_seconds=_int(env, "PARKVPP_DISPATCH_ACK_SECONDS", 300, 1, 86400),

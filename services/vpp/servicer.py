@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime
 
 from bidding.flexibility import aggregate
@@ -117,7 +116,9 @@ class VppServicer(vpp_pb2_grpc.VppServiceServicer):
         if request.after_sequence < 0:
             raise InvalidArgument("after_sequence", "must be >= 0")
         after = request.after_sequence or self.dispatch.last_acknowledged(enterprise_id)
-        while context.is_active():
+        context.send_initial_metadata(())  # tells the subscriber the stream is live
+        stopping = self.runtime.stopping
+        while context.is_active() and not stopping.is_set():
             batch = self.dispatch.after(enterprise_id, after)
             for item in batch:
                 yield item
@@ -125,7 +126,7 @@ class VppServicer(vpp_pb2_grpc.VppServiceServicer):
             if not batch:
                 if request.until_caught_up:
                     return
-                time.sleep(POLL_SECONDS)
+                stopping.wait(POLL_SECONDS)
 
     def AcknowledgeDispatch(self, request, context):  # noqa: N802
         enterprise_id = require_id("enterprise_id", request.enterprise_id)

@@ -1,73 +1,18 @@
-"""All seven services on one in-process gRPC server over embedded Valkey and broker."""
+"""Helpers of the in-process benchmarks: windowed RPCs, sample specs, enrolment."""
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 import time
-import uuid
 from collections import deque
 from collections.abc import Callable, Iterable
-from pathlib import Path
 
 import grpc
 
 from parkvpp.v1 import enrollment_pb2 as epb
 from parkvpp.v1 import enrollment_pb2_grpc
-from services.runtime.catalog import all_builders
-from services.runtime.context import Runtime
-from services.runtime.embedded import EmbeddedBroker, EmbeddedValkey, free_port
-from services.runtime.events import ensure_topics
-from services.runtime.server import AppServer, create_server
-from services.runtime.settings import SERVICE_NAMES, load_settings
 
 #: Most RPCs a client keeps in flight while enrolling.
 MAX_IN_FLIGHT = 64
-
-
-class LocalStack:
-    """Embedded backends plus every service on one loopback port; `stop()` undoes it all."""
-
-    def __init__(self) -> None:
-        self.data_dir = Path(tempfile.mkdtemp(prefix="parkvpp-loadtest-"))
-        self.valkey = EmbeddedValkey(self.data_dir / "valkey")
-        self.broker = EmbeddedBroker(self.data_dir / "broker")
-        self.app: AppServer | None = None
-        self.addr = ""
-
-    def start(self, ready_timeout_s: float = 90.0) -> LocalStack:
-        """Start backends and services; waits until every consumer has partitions.
-
-        Raises RuntimeError when the consumers are not assigned within the timeout.
-        """
-        self.valkey.start()
-        self.broker.start()
-        self.addr = f"127.0.0.1:{free_port()}"
-        env = {
-            "REDIS_URL": self.valkey.url,
-            "KAFKA_BOOTSTRAP_SERVERS": self.broker.bootstrap_servers,
-            "PARKVPP_KAFKA_GROUP_PREFIX": f"loadtest-{uuid.uuid4().hex[:8]}",
-            **{f"PARKVPP_{name.upper()}_ADDR": self.addr for name in SERVICE_NAMES},
-        }
-        settings = load_settings(env)
-        ensure_topics(settings.kafka_bootstrap_servers, settings.kafka_partitions)
-        self.app, _port = create_server(Runtime(settings), all_builders(), self.addr)
-        if not self.app.wait_ready(ready_timeout_s):
-            raise RuntimeError(f"consumers not assigned partitions in {ready_timeout_s:.0f}s")
-        return self
-
-    @property
-    def runtime(self) -> Runtime:
-        assert self.app is not None, "start() first"
-        return self.app.runtime
-
-    def stop(self) -> None:
-        if self.app is not None:
-            self.app.stop(1.0)
-            self.app = None
-        self.broker.stop()
-        self.valkey.stop()
-        shutil.rmtree(self.data_dir, ignore_errors=True)
 
 
 def run_windowed(calls: Iterable[Callable[[], grpc.Future]], timeout_s: float) -> int:

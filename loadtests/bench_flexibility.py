@@ -16,9 +16,10 @@ import grpc
 import numpy as np
 
 from bidding.intervals import INTERVALS_PER_DAY, MARKET_TZ, interval_end
-from loadtests._stack import LocalStack, battery_spec, curtailable_spec, enrol
+from loadtests._stack import battery_spec, curtailable_spec, enrol
 from parkvpp.v1 import vpp_pb2 as vpb
 from parkvpp.v1 import vpp_pb2_grpc
+from services.runtime.local_stack import LocalStack
 from services.telemetry.rollups import RollupReading, Rollups
 
 #: Per-asset envelopes of 10,000 assets are tens of MB; the default client limit is 4 MB.

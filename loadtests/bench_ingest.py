@@ -21,10 +21,11 @@ import grpc
 from kafka import KafkaProducer
 
 from bidding.intervals import INTERVALS_PER_DAY, MARKET_TZ, interval_end
-from loadtests._stack import LocalStack, curtailable_spec, enrol
+from loadtests._stack import curtailable_spec, enrol
 from parkvpp.v1 import events_pb2, telemetry_pb2_grpc
 from parkvpp.v1 import telemetry_pb2 as tpb
 from services.runtime.events import ensure_topics, envelope
+from services.runtime.local_stack import LocalStack
 from services.telemetry.rollups import Rollups
 
 RAW_TOPIC = "loadtests.raw.v1"
@@ -138,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
         acked_s = time.perf_counter() - started
         seen = wait_rolled_up(rollups, owners, days, summary.accepted, args.timeout)
         rolled_s = time.perf_counter() - started
-        raw_s = raw_produce(stack.broker.bootstrap_servers, events, args.timeout)
+        raw_s = raw_produce(stack.settings.kafka_bootstrap_servers, events, args.timeout)
     finally:
         channel.close()
         stack.stop()

@@ -8,6 +8,7 @@ import pytest
 import redis
 
 from services.runtime.embedded import EmbeddedBroker, EmbeddedValkey
+from services.runtime.local_stack import LocalStack
 
 
 @pytest.fixture(scope="session")
@@ -45,51 +46,13 @@ def kafka_bootstrap(broker: EmbeddedBroker) -> str:
     return broker.bootstrap_servers
 
 
-class InProcessStack:
-    """All seven services on one real gRPC server (port 0 style) over the real backends."""
-
-    def __init__(self, redis_url: str, kafka_bootstrap: str, db: int) -> None:
-        from services.runtime.catalog import all_builders
-        from services.runtime.context import Runtime
-        from services.runtime.embedded import free_port
-        from services.runtime.settings import SERVICE_NAMES, load_settings
-
-        port = free_port()
-        addr = f"127.0.0.1:{port}"
-        env = {
-            "REDIS_URL": redis_url.rsplit("/", 1)[0] + f"/{db}",
-            "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
-            "PARKVPP_KAFKA_GROUP_PREFIX": f"test-db{db}",
-            # A short rebalance timeout makes first joins quick on the embedded broker.
-            "PARKVPP_KAFKA_REBALANCE_TIMEOUT_MS": "3000",
-            **{f"PARKVPP_{name.upper()}_ADDR": addr for name in SERVICE_NAMES},
-        }
-        self.settings = load_settings(env)
-        self.runtime = Runtime(self.settings)
-        self.runtime.redis.flushdb()
-        from services.runtime.server import create_server
-
-        self.app, self.port = create_server(self.runtime, all_builders(), addr)
-        # Waits on the condition (partitions assigned) with a deadline, not a sleep.
-        assert self.app.wait_ready(60), "consumers did not join their groups in 60 s"
-        self.addr = addr
-        self.addrs = {name: addr for name in SERVICE_NAMES}
-        self.redis = self.runtime.redis
-        self.stopped = False
-
-    def stop(self) -> None:
-        if not self.stopped:
-            self.stopped = True
-            self.app.stop(1.0)
-
-
 @pytest.fixture(scope="module")
 def stack_factory(redis_url: str, kafka_bootstrap: str):
     """Start in-process stacks, each on its own Redis database; stopped after the module."""
-    started: list[InProcessStack] = []
+    started: list[LocalStack] = []
 
-    def make(db: int) -> InProcessStack:
-        stack = InProcessStack(redis_url, kafka_bootstrap, db)
+    def make(db: int) -> LocalStack:
+        stack = LocalStack(redis_url, kafka_bootstrap, db, group_prefix=f"test-db{db}").start()
         started.append(stack)
         return stack
 

@@ -24,7 +24,7 @@ from services.runtime.events import ConsumerSpec, EventConsumer, ensure_topics
 from services.runtime.interceptors import ObservingInterceptor
 from services.runtime.logs import configure_logging
 from services.runtime.metrics import serve_metrics
-from services.runtime.settings import Settings, load_settings
+from services.runtime.settings import Settings, SettingsError, load_settings
 
 log = logging.getLogger(__name__)
 
@@ -131,12 +131,12 @@ def serve(service: str, builder: Builder, settings: Settings | None = None) -> N
     """Run one service in this process until SIGTERM or SIGINT.
 
     Raises SettingsError (naming the variable) before anything starts when settings
-    are bad, and RuntimeError when Redis or Kafka are not configured.
+    are bad or Redis or Kafka are not configured.
     """
     settings = settings or load_settings()
     configure_logging(service, settings.log_level)
     if not settings.redis_url or not settings.kafka_bootstrap_servers:
-        raise RuntimeError(
+        raise SettingsError(
             "REDIS_URL and KAFKA_BOOTSTRAP_SERVERS must be set for `parkvpp serve`; "
             "`parkvpp up` starts embedded ones when both are unset"
         )

@@ -39,7 +39,8 @@ def _number(env: Mapping[str, str], name: str, default: T, low: T, high: T, kind
     try:
         value = kind(raw)
     except ValueError as exc:
-        raise SettingsError(f"{name}={raw!r} is not a {kind.__name__}") from exc
+        what = "an integer" if kind is int else "a number"
+        raise SettingsError(f"{name}={raw!r} is not {what}") from exc
     if not low <= value <= high:  # type: ignore[operator]
         raise SettingsError(f"{name}={value} must be between {low} and {high}")
     return value

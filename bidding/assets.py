@@ -111,12 +111,19 @@ def _is_real(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
+#: No field of a park asset is anywhere near this (1e9 kW is a terawatt); larger values
+#: are typing errors and would overflow the optimiser's arithmetic.
+MAX_MAGNITUDE = 1e9
+
+
 def _check_numbers(spec: object, prefix: str) -> None:
-    """Every numeric field must be a finite real; integers where the proto says int."""
+    """Every numeric field must be a finite real of sane size; integers where the proto says int."""
     for f in fields(spec):  # type: ignore[arg-type]
         value = getattr(spec, f.name)
         if f.type in ("float", "int") and not _is_real(value):
             raise InvalidInput(f"{prefix}.{f.name}", "must be a finite number")
+        if f.type in ("float", "int") and abs(value) > MAX_MAGNITUDE:
+            raise InvalidInput(f"{prefix}.{f.name}", f"must be at most {MAX_MAGNITUDE:.0e}")
         if f.type == "int" and not isinstance(value, int):
             raise InvalidInput(f"{prefix}.{f.name}", "must be a whole number")
 

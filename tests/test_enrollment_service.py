@@ -52,6 +52,7 @@ def enrol(clients, request_id: str, spec: pb.AssetSpec, **kw) -> pb.Asset:
         (battery(soc_min=0.95), "spec.battery.soc_min"),
         (battery(max_charge_kw=math.nan), "spec.battery.max_charge_kw"),
         (battery(energy_capacity_kwh=math.inf), "spec.battery.energy_capacity_kwh"),
+        (battery(energy_capacity_kwh=1e300), "spec.battery.energy_capacity_kwh"),
         (battery(initial_soc=0.05), "spec.battery.initial_soc"),
         (battery(charge_efficiency=1.5), "spec.battery.charge_efficiency"),
         (pb.AssetSpec(), "spec"),

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import grpc
 import pytest
+from google.protobuf import timestamp_pb2
 
 from bidding.intervals import interval_end, locate
 from parkvpp.v1 import enrollment_pb2 as epb
@@ -100,16 +101,23 @@ def test_bad_readings_are_counted_by_reason_and_good_ones_roll_up(stack):
             reading("meter-load", now + timedelta(hours=1), 1.0),
             reading("nobody", good_at, 1.0),
             pb.Reading(asset_id="meter-load", timestamp=to_ts(good_at)),
+            pb.Reading(
+                asset_id="meter-load",
+                power_kw=1.0,
+                timestamp=timestamp_pb2.Timestamp(seconds=253_402_300_799),  # year 9999
+            ),
+            reading("meter-load", good_at, 1e12),
         ]
     )
     summary = clients.telemetry.StreamReadings(iter([batch]))
-    assert (summary.accepted, summary.rejected, summary.batches) == (3, 5, 1)
+    assert (summary.accepted, summary.rejected, summary.batches) == (3, 7, 1)
     assert {r.reason: r.count for r in summary.rejections} == {
         "not_finite": 1,
         "negative": 1,
-        "future_timestamp": 1,
+        "future_timestamp": 2,
         "unknown_asset": 1,
         "missing_value": 1,
+        "out_of_range": 1,
     }
     wait_until(lambda: profile(clients, "meter-load", day)[10].reading_count == 2)
     interval = profile(clients, "meter-load", day)[10]

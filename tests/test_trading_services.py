@@ -49,6 +49,8 @@ def sell(interval=0, price=100, quantity=10.0, **kw) -> market_pb2.Order:
         (sell(price=-1), "orders[0].steps[0].price_fen_per_mwh"),
         (sell(quantity=math.nan), "orders[0].steps[0].quantity_kw"),
         (sell(quantity=math.inf), "orders[0].steps[0].quantity_kw"),
+        (sell(quantity=1e300), "orders[0].steps[0].quantity_kw"),
+        (sell(price=2**62), "orders[0].steps[0].price_fen_per_mwh"),
         (sell(side=market_pb2.SIDE_UNSPECIFIED), "orders[0].side"),
         (sell(product=7), "orders[0].product"),
         (sell(market_day="2026-01-06"), "orders[0].market_day"),

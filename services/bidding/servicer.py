@@ -24,11 +24,16 @@ from services.vpp.portfolio import Portfolio
 DEFAULT_TIME_LIMIT_S = 60.0
 MAX_TIME_LIMIT_S = 600.0
 SCENARIO_COUNT = 10
+MAX_SCENARIOS = 100
+#: 10 million CNY per MWh: far above any price cap, small enough for exact LP arithmetic.
+MAX_PRICE = 1_000_000_000
 
 
 def _scenarios(request: pb.PrepareBidsRequest, day) -> list[PriceScenario]:
     if not request.price_scenarios:
         return default_scenarios(day, count=SCENARIO_COUNT)
+    if len(request.price_scenarios) > MAX_SCENARIOS:
+        raise InvalidArgument("price_scenarios", f"at most {MAX_SCENARIOS} scenarios")
     out = []
     for n, scenario in enumerate(request.price_scenarios):
         field = f"price_scenarios[{n}]"
@@ -36,8 +41,8 @@ def _scenarios(request: pb.PrepareBidsRequest, day) -> list[PriceScenario]:
             raise InvalidArgument(f"{field}.probability", "must be in (0, 1]")
         if len(scenario.price_fen_per_mwh) != INTERVALS_PER_DAY:
             raise InvalidArgument(f"{field}.price_fen_per_mwh", "must have 96 prices")
-        if min(scenario.price_fen_per_mwh) < 0:
-            raise InvalidArgument(f"{field}.price_fen_per_mwh", "must be >= 0")
+        if min(scenario.price_fen_per_mwh) < 0 or max(scenario.price_fen_per_mwh) > MAX_PRICE:
+            raise InvalidArgument(f"{field}.price_fen_per_mwh", f"must be 0..{MAX_PRICE}")
         prices = np.array(scenario.price_fen_per_mwh, dtype=float)
         out.append(PriceScenario(scenario.probability, prices))
     if abs(sum(s.probability for s in out) - 1) > 1e-6:
@@ -50,8 +55,8 @@ def _commitments(request: pb.PrepareBidsRequest) -> dict[int, float]:
     for n, c in enumerate(request.commitments):
         if not 0 <= c.interval < INTERVALS_PER_DAY:
             raise InvalidArgument(f"commitments[{n}].interval", "must be 0..95")
-        if not math.isfinite(c.min_reduction_kw) or c.min_reduction_kw < 0:
-            raise InvalidArgument(f"commitments[{n}].min_reduction_kw", "must be finite, >= 0")
+        if not math.isfinite(c.min_reduction_kw) or not 0 <= c.min_reduction_kw <= 1e9:
+            raise InvalidArgument(f"commitments[{n}].min_reduction_kw", "must be 0..1e9 kW")
         out[c.interval] = out.get(c.interval, 0.0) + c.min_reduction_kw
     return out
 

@@ -18,6 +18,9 @@ from services.runtime.store import shared_key
 
 MAX_ORDERS_PER_BATCH = 100_000
 MAX_STEPS = 50
+#: Bounds that keep sums exact and meaningful: 10 GW per block, 10 million CNY per MWh.
+MAX_QUANTITY_KW = 1e7
+MAX_PRICE_FEN_PER_MWH = 1_000_000_000
 
 _SUBMIT = """
 -- KEYS: batches, orders, cleared-marker; ARGV: batch id, then order id / bytes pairs
@@ -44,8 +47,14 @@ def _check_order(n: int, order: pb.Order, day: str) -> None:
     for k, step in enumerate(order.steps):
         if step.price_fen_per_mwh < 0:
             raise InvalidArgument(f"{field}.steps[{k}].price_fen_per_mwh", "must be >= 0")
-        if not math.isfinite(step.quantity_kw) or step.quantity_kw < 0:
-            raise InvalidArgument(f"{field}.steps[{k}].quantity_kw", "must be finite and >= 0")
+        if not math.isfinite(step.quantity_kw) or not 0 <= step.quantity_kw <= MAX_QUANTITY_KW:
+            raise InvalidArgument(
+                f"{field}.steps[{k}].quantity_kw", f"must be 0..{MAX_QUANTITY_KW:.0e} kW"
+            )
+        if step.price_fen_per_mwh > MAX_PRICE_FEN_PER_MWH:
+            raise InvalidArgument(
+                f"{field}.steps[{k}].price_fen_per_mwh", f"must be <= {MAX_PRICE_FEN_PER_MWH}"
+            )
 
 
 class MarketServicer(market_pb2_grpc.MarketServiceServicer):

@@ -70,6 +70,7 @@ _DOMAIN_CODES: tuple[tuple[type[BaseException], grpc.StatusCode], ...] = (
     (cx.InvalidInput, grpc.StatusCode.INVALID_ARGUMENT),
     (bx.InsufficientHistory, grpc.StatusCode.FAILED_PRECONDITION),
     (bx.InfeasibleProblem, grpc.StatusCode.FAILED_PRECONDITION),
+    (bx.BiddingError, grpc.StatusCode.FAILED_PRECONDITION),
     (sx.SettlementError, grpc.StatusCode.FAILED_PRECONDITION),
     (cx.LotNotFound, grpc.StatusCode.NOT_FOUND),
     (cx.NotOwner, grpc.StatusCode.NOT_FOUND),

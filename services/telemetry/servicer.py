@@ -23,6 +23,11 @@ MAX_FUTURE = timedelta(minutes=5)
 #: Readings older than this are refused as late (settlement of that period is closed).
 MAX_AGE = timedelta(days=400)
 MAX_PROFILE_DAYS = 366
+#: Timestamps outside 2000-01-01 .. 2100-01-01 are refused before any date arithmetic.
+MIN_EPOCH_S = 946_684_800
+MAX_EPOCH_S = 4_102_444_800
+#: Largest power a meter of a park asset can report (1 TW): beyond it is a bad value.
+MAX_POWER_KW = 1e9
 
 
 class TelemetryServicer(telemetry_pb2_grpc.TelemetryServiceServicer):
@@ -47,10 +52,14 @@ class TelemetryServicer(telemetry_pb2_grpc.TelemetryServiceServicer):
             return "energy_register_unsupported"
         if not math.isfinite(reading.power_kw):
             return "not_finite"
+        if abs(reading.power_kw) > MAX_POWER_KW:
+            return "out_of_range"
         if reading.power_kw < 0 and asset.kind != epb.ASSET_KIND_BATTERY:
             return "negative"
         if reading.timestamp.seconds == 0:
             return "missing_timestamp"
+        if not MIN_EPOCH_S <= reading.timestamp.seconds <= MAX_EPOCH_S:
+            return "too_old" if reading.timestamp.seconds < MIN_EPOCH_S else "future_timestamp"
         stamp = datetime.fromtimestamp(reading.timestamp.seconds, UTC)
         if stamp > now + MAX_FUTURE:
             return "future_timestamp"

@@ -146,3 +146,34 @@ local function take(lot, wh)
   end
   return split(lot, wh), lot, wh, nil
 end
+
+-- Save and index a lot and, after a split, its remainder.
+local function save_parts(part, rest)
+  save_lot(part)
+  index(part)
+  if rest then
+    save_lot(rest)
+    index(rest)
+  end
+end
+
+-- Hand `wh` Wh (0 = whole lot) of `lot` from `sender` to `receiver` under `trade_id`:
+-- the moved part, the remainder, the Wh moved, or an error.
+local function hand_over(lot, wh, sender, receiver, trade_id)
+  local moved, rest, moved_wh, err = take(lot, wh)
+  if err then
+    return nil, nil, 0, err
+  end
+  moved.owner_enterprise_id = receiver
+  moved.trade_id = trade_id
+  save_parts(moved, rest)
+  add(k('balance', sender), 'active_wh', -moved_wh)
+  add(k('balance', receiver), 'active_wh', moved_wh)
+  return moved, rest, moved_wh, nil
+end
+
+-- The stored reply of a replayed request, or an error; nil when the request is new.
+local function replayed()
+  local done, err = previous_result()
+  return err or done
+end

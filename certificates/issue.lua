@@ -1,13 +1,11 @@
 -- Issue one lot per hour for a generator, all or nothing.
 -- ARGV: prefix, fingerprint, generator_asset_id, technology, grid_area, owner_enterprise_id,
 -- then quadruples (hour_start epoch s, energy_wh, expires_at epoch s, local month YYYY-MM).
-local done, err = previous_result()
-if err then
-  return err
+local replay = replayed()
+if replay then
+  return replay
 end
-if done then
-  return done
-end
+local err
 local generator, technology, grid_area, owner = ARGV[3], ARGV[4], ARGV[5], ARGV[6]
 local generator_hours = k('generator', generator, 'hours')
 for i = 7, #ARGV, 4 do

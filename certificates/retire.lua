@@ -1,13 +1,11 @@
 -- Retire a lot, or its low serials, for a beneficiary's consumption period. Irreversible.
 -- ARGV: prefix, fingerprint, lot_id, owner_enterprise_id, beneficiary_enterprise_id,
 -- energy_wh (0 = whole lot), consumption start and end (epoch s), at (epoch s).
-local done, err = previous_result()
-if err then
-  return err
+local replay = replayed()
+if replay then
+  return replay
 end
-if done then
-  return done
-end
+local err
 local lot_id, owner, beneficiary = ARGV[3], ARGV[4], ARGV[5]
 local lot
 lot, err = owned_active_lot(lot_id, owner)
@@ -26,12 +24,7 @@ retired.status = 'RETIRED'
 retired.beneficiary_enterprise_id = beneficiary
 retired.consumption_period_start = ARGV[7]
 retired.consumption_period_end = ARGV[8]
-save_lot(retired)
-index(retired)
-if rest then
-  save_lot(rest)
-  index(rest)
-end
+save_parts(retired, rest)
 redis.call('ZADD', k('idx', 'beneficiary', beneficiary), ARGV[7], retired.lot_id)
 add(k('balance', owner), 'active_wh', -wh)
 add(k('balance', owner), 'retired_wh', wh)

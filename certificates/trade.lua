@@ -2,13 +2,11 @@
 -- in one step, so no half-done trade is ever visible.
 -- ARGV: prefix, fingerprint, trade_id, lot_id, seller_enterprise_id, buyer_enterprise_id,
 -- energy_wh (> 0), amount_fen (>= 0), at (epoch s).
-local done, err = previous_result()
-if err then
-  return err
+local replay = replayed()
+if replay then
+  return replay
 end
-if done then
-  return done
-end
+local err
 local trade_id, lot_id, seller, buyer = ARGV[3], ARGV[4], ARGV[5], ARGV[6]
 local trade_key = k('trade', trade_id)
 if redis.call('EXISTS', trade_key) == 1 then
@@ -23,20 +21,10 @@ if tonumber(lot.expires_at) <= tonumber(ARGV[9]) then
   return fail('EXPIRED', lot_id)
 end
 local moved, rest, wh
-moved, rest, wh, err = take(lot, tonumber(ARGV[7]))
+moved, rest, wh, err = hand_over(lot, tonumber(ARGV[7]), seller, buyer, trade_id)
 if err then
   return err
 end
-moved.owner_enterprise_id = buyer
-moved.trade_id = trade_id
-save_lot(moved)
-index(moved)
-if rest then
-  save_lot(rest)
-  index(rest)
-end
-add(k('balance', seller), 'active_wh', -wh)
-add(k('balance', buyer), 'active_wh', wh)
 local trade = {
   trade_id = trade_id, lot_id = moved.lot_id, source_lot_id = lot_id,
   seller_enterprise_id = seller, buyer_enterprise_id = buyer, energy_wh = int(wh),

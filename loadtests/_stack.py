@@ -10,6 +10,9 @@ import grpc
 
 from parkvpp.v1 import enrollment_pb2 as epb
 from parkvpp.v1 import enrollment_pb2_grpc
+from services.demo.park import curtailable_spec
+
+__all__ = ["battery_spec", "curtailable_spec", "enrol", "run_windowed"]
 
 #: Most RPCs a client keeps in flight while enrolling.
 MAX_IN_FLIGHT = 64
@@ -33,24 +36,6 @@ def run_windowed(calls: Iterable[Callable[[], grpc.Future]], timeout_s: float) -
         pending.popleft().result(timeout=max(0.0, deadline - time.monotonic()))
         done += 1
     return done
-
-
-def curtailable_spec(max_kw: float) -> epb.AssetSpec:
-    """A working-day curtailable load, 08:00-22:00, like the demo park's."""
-    return epb.AssetSpec(
-        curtailable_load=epb.CurtailableLoad(
-            max_curtailment_kw=max_kw,
-            min_event_minutes=30,
-            max_event_minutes=120,
-            max_events_per_day=2,
-            notification_lead_minutes=60,
-            rebound_fraction=0.2,
-            availability=[
-                epb.AvailabilityWindow(weekdays=[1, 2, 3, 4, 5], start_interval=32, end_interval=88)
-            ],
-            curtailment_cost_fen_per_mwh=200_000,
-        )
-    )
 
 
 def battery_spec(capacity_kwh: float) -> epb.AssetSpec:

@@ -35,7 +35,8 @@ ENTERPRISES = (
 )
 
 
-def _curtailable(max_kw: float, cost_fen_per_mwh: int) -> epb.AssetSpec:
+def curtailable_spec(max_kw: float, cost_fen_per_mwh: int = 200_000) -> epb.AssetSpec:
+    """A working-day curtailable load, available 08:00-22:00 on weekdays."""
     return epb.AssetSpec(
         curtailable_load=epb.CurtailableLoad(
             max_curtailment_kw=max_kw,
@@ -57,7 +58,7 @@ ASSETS = (
         "foundry-furnace-1",
         "ent-foundry",
         "Induction furnace line 1",
-        _curtailable(600.0, 300_000),
+        curtailable_spec(600.0, 300_000),
         1500.0,
         compliance=1.0,
     ),
@@ -65,7 +66,7 @@ ASSETS = (
         "chem-chillers",
         "ent-chem",
         "Chiller plant",
-        _curtailable(300.0, 150_000),
+        curtailable_spec(300.0, 150_000),
         700.0,
         compliance=0.85,
     ),
@@ -91,7 +92,7 @@ ASSETS = (
         "logistics-cold-store",
         "ent-logistics",
         "Cold store compressors",
-        _curtailable(150.0, 100_000),
+        curtailable_spec(150.0, 100_000),
         400.0,
         compliance=0.6,
     ),

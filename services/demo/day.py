@@ -4,22 +4,22 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
-from bidding.intervals import INTERVAL, INTERVALS_PER_DAY, MARKET_TZ, interval_end, interval_start
+from bidding.intervals import INTERVAL, INTERVALS_PER_DAY, MARKET_TZ, interval_start
 from parkvpp.v1 import (
     bidding_pb2,
     certificates_pb2,
     enrollment_pb2,
     market_pb2,
     settlement_pb2,
-    telemetry_pb2,
     vpp_pb2,
 )
 from services.demo.clients import Clients
-from services.demo.park import ASSETS, ENTERPRISES, DemoAsset, meter_kw
+from services.demo.meters import DemoError, readings_of, rolled_up, stream, wait_for
+from services.demo.park import ASSETS, ENTERPRISES, meter_kw
 from services.runtime.rpc import to_ts
 
 HISTORY_DAYS = 21
@@ -28,13 +28,8 @@ GRID_OPERATOR = "grid-operator"
 GRID_CALL_INTERVALS = range(72, 80)
 GRID_CALL_KW = 1000.0
 GRID_CALL_CAP_FEN_PER_MWH = 1_300_000
-BATCH = 500
 OPERATOR = (("x-parkvpp-actor", "operator"),)
 VPP_PARTICIPANT = "parkvpp-vpp"
-
-
-class DemoError(RuntimeError):
-    """A step of the demo day did not reach its expected state in time."""
 
 
 @dataclass
@@ -63,47 +58,6 @@ def last_working_day(today: date) -> date:
     while day.isoweekday() >= 6:
         day -= timedelta(days=1)
     return day
-
-
-def wait_for(what: str, check: Callable[[], bool], timeout_s: float = 120.0) -> None:
-    """Poll `check` until true; DemoError naming `what` after `timeout_s`."""
-    deadline = time.monotonic() + timeout_s
-    while not check():
-        if time.monotonic() > deadline:
-            raise DemoError(f"timed out after {timeout_s:.0f}s waiting for {what}")
-        time.sleep(0.25)
-
-
-def _readings(asset: DemoAsset, day: date, kw: list[float]) -> Iterator[telemetry_pb2.Reading]:
-    for interval in range(INTERVALS_PER_DAY):
-        yield telemetry_pb2.Reading(
-            asset_id=asset.asset_id,
-            timestamp=to_ts(interval_end(day, interval)),
-            power_kw=float(kw[interval]),
-        )
-
-
-def _batches(readings: list[telemetry_pb2.Reading]) -> Iterator[telemetry_pb2.ReadingBatch]:
-    for start in range(0, len(readings), BATCH):
-        yield telemetry_pb2.ReadingBatch(readings=readings[start : start + BATCH])
-
-
-def stream(clients: Clients, readings: list[telemetry_pb2.Reading]) -> telemetry_pb2.IngestSummary:
-    return clients.telemetry.StreamReadings(_batches(readings), timeout=300)
-
-
-def rolled_up(clients: Clients, day: date) -> bool:
-    """True when every demo asset has all 96 intervals of `day` measured."""
-    for asset in ASSETS:
-        profile = clients.telemetry.GetLoadProfile(
-            telemetry_pb2.GetLoadProfileRequest(
-                asset_id=asset.asset_id, from_market_day=day.isoformat()
-            ),
-            timeout=10,
-        )
-        if sum(i.reading_count > 0 for i in profile.intervals) < INTERVALS_PER_DAY:
-            return False
-    return True
 
 
 class MarketDay:
@@ -166,7 +120,7 @@ class MarketDay:
     def history(self) -> None:
         days = [self.day - timedelta(days=n) for n in range(HISTORY_DAYS, 0, -1)]
         readings = [
-            r for asset in ASSETS for d in days for r in _readings(asset, d, meter_kw(asset, d))
+            r for asset in ASSETS for d in days for r in readings_of(asset, d, meter_kw(asset, d))
         ]
         summary = stream(self.c, readings)
         if summary.rejected:
@@ -317,7 +271,7 @@ class MarketDay:
             kw = list(meter_kw(asset, self.day))
             for interval, reduction in instructed.get(asset_id, {}).items():
                 kw[interval] = round(kw[interval] - reduction * asset.compliance, 3)
-            readings.extend(_readings(asset, self.day, kw))
+            readings.extend(readings_of(asset, self.day, kw))
         summary = stream(self.c, readings)
         self.summary.readings_accepted += summary.accepted
         wait_for("rollups of the market day", lambda: rolled_up(self.c, self.day))

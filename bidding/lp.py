@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+import numpy as np
 from ortools.linear_solver import pywraplp
 
 from bidding.exceptions import InfeasibleProblem, InvalidInput, SolverFailed
@@ -80,3 +81,22 @@ def solve(solver: pywraplp.Solver, name: str, constraint: str, detail: str = "")
     bound = objective if optimal else solver.Objective().BestBound()
     gap = 0.0 if optimal else abs(bound - objective) / max(1.0, abs(objective))
     return LpOutcome(name, optimal, objective, bound, gap, seconds)
+
+
+def link_monotone_in_price(
+    solver: pywraplp.Solver, prices_fen_per_mwh: np.ndarray, quantity: list[list]
+) -> None:
+    """Non-anticipative bids: in every interval, quantity[s][t] never falls as the price of
+    scenario s at t rises, and scenarios with equal prices (to the fen) share one quantity.
+
+    `prices_fen_per_mwh` is (scenarios x intervals); `quantity` holds one solver variable
+    per scenario and interval. This is what turns scenario plans into step curves.
+    """
+    prices = np.rint(np.asarray(prices_fen_per_mwh, dtype=float))
+    for t in range(prices.shape[1]):
+        order = sorted(range(prices.shape[0]), key=lambda s: prices[s, t])
+        for lower, higher in zip(order, order[1:], strict=False):
+            equal = prices[lower, t] == prices[higher, t]
+            row = solver.Constraint(0.0, 0.0 if equal else solver.infinity())
+            row.SetCoefficient(quantity[higher][t], 1.0)
+            row.SetCoefficient(quantity[lower][t], -1.0)

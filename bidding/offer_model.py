@@ -28,6 +28,7 @@ from bidding.assets import BatterySpec, CurtailableLoadSpec, validate_spec
 from bidding.exceptions import InfeasibleProblem, InvalidInput
 from bidding.flexibility import AssetEnvelope
 from bidding.intervals import INTERVAL_HOURS, INTERVALS_PER_DAY, check_interval
+from bidding.lp import link_monotone_in_price
 
 PROBABILITY_TOLERANCE = 1e-6
 CAPACITY_TOLERANCE_KW = 1e-6
@@ -240,18 +241,7 @@ def build_model(problem: BidProblem, solver: pywraplp.Solver) -> BidModel:
                 reduce, increase = _add_battery(solver, asset, s, scenario, balance)
             model.reduce[asset.asset_id].append(reduce)
             model.increase[asset.asset_id].append(increase)
-    _link_scenarios(problem, solver, model)
+    prices = np.array([sc.price_fen_per_mwh for sc in problem.scenarios])
+    link_monotone_in_price(solver, prices, model.quantity)
     solver.Objective().SetMaximization()
     return model
-
-
-def _link_scenarios(problem: BidProblem, solver: pywraplp.Solver, model: BidModel) -> None:
-    """Q must not fall as price rises; equal prices (to the fen) share one Q."""
-    prices = np.rint([s.price_fen_per_mwh for s in problem.scenarios])
-    for t in range(INTERVALS_PER_DAY):
-        order = sorted(range(len(problem.scenarios)), key=lambda s: prices[s, t])
-        for lower, higher in zip(order, order[1:], strict=False):
-            equal = prices[lower, t] == prices[higher, t]
-            row = solver.Constraint(0.0, 0.0 if equal else solver.infinity())
-            row.SetCoefficient(model.quantity[higher][t], 1.0)
-            row.SetCoefficient(model.quantity[lower][t], -1.0)

@@ -47,6 +47,7 @@ from bidding.lp import (
     DEFAULT_TIME_LIMIT_SECONDS,
     LpOutcome,
     create_solver,
+    link_monotone_in_price,
     solve,
 )
 from bidding.offer_model import (
@@ -207,17 +208,6 @@ def _add_positions(
     return net, balance
 
 
-def _link_scenarios(lp: pywraplp.Solver, prices: np.ndarray, net: list[list[Var]]) -> None:
-    """N must not fall as price rises; equal prices (to the fen) share one N."""
-    for t in range(INTERVALS_PER_DAY):
-        order = sorted(range(prices.shape[0]), key=lambda s: prices[s, t])
-        for lower, higher in zip(order, order[1:], strict=False):
-            equal = prices[lower, t] == prices[higher, t]
-            row = lp.Constraint(0.0, 0.0 if equal else lp.infinity())
-            row.SetCoefficient(net[higher][t], 1.0)
-            row.SetCoefficient(net[lower][t], -1.0)
-
-
 def _values(rows: list[list[Var]]) -> np.ndarray:
     return np.array([[max(v.solution_value(), 0.0) for v in row] for row in rows])
 
@@ -315,7 +305,7 @@ def build_storage_offers(
     prices = np.rint([s.price_fen_per_mwh for s in scenarios])
     net, balance = _add_positions(lp, batteries, scenarios)
     plans = {b.asset_id: _add_battery(lp, b, scenarios, balance) for b in batteries}
-    _link_scenarios(lp, prices, net)
+    link_monotone_in_price(lp, prices, net)
     lp.Objective().SetMaximization()
     outcome = _solve_lazily(lp, name, plans, time_limit_seconds)
     charge, discharge = {}, {}

@@ -16,6 +16,8 @@ from bidding.intervals import INTERVAL_HOURS, INTERVALS_PER_DAY
 # highspy and OR-Tools each bundle HiGHS and cannot share a process (whichever loads first
 # wins the symbols), so the highspy solve runs in a child that never imports OR-Tools.
 _FEN_PER_KW_INTERVAL = INTERVAL_HOURS / 1000
+# --method -> build_bids' aggregate_above_assets ("auto" is replaced by its default).
+_THRESHOLDS: dict[str, int | None] = {"auto": None, "monolithic": None, "aggregated": 0}
 
 
 def portfolio(assets: int, scenarios: int, seed: int, battery_share: float):
@@ -140,7 +142,7 @@ def highspy_check(problem, solver: str) -> str:
     from bidding.offers import build_bids
 
     started = time.perf_counter()
-    ours = build_bids(problem, solver=solver, time_limit_seconds=600)
+    ours = build_bids(problem, solver=solver, time_limit_seconds=600, aggregate_above_assets=None)
     ours_s = time.perf_counter() - started
     child = subprocess.run(
         [sys.executable, "-m", "loadtests.bench_bidding_scale", "--highspy-child"],
@@ -169,27 +171,36 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--time-limit", type=float, default=120.0, help="per size, seconds")
     parser.add_argument("--check-assets", type=int, default=200, help="highspy check size")
     parser.add_argument("--solver", default="HIGHS")
+    parser.add_argument(
+        "--method",
+        choices=sorted(_THRESHOLDS),
+        default="auto",
+        help="auto: build_bids' default size threshold; or force one method",
+    )
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--highspy-child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.highspy_child:
         return _highspy_child()
-    from bidding.offers import build_bids
+    from bidding.offers import DEFAULT_AGGREGATE_ABOVE_ASSETS, build_bids
 
+    threshold = _THRESHOLDS[args.method]
+    if args.method == "auto":
+        threshold = DEFAULT_AGGREGATE_ABOVE_ASSETS
     print(
         f"{'assets':>7} {'scen':>5} {'seconds':>8} {'objective fen':>16} {'bound fen':>16}"
-        f" {'gap':>8} {'method':<24} {'cores':>5}"
+        f" {'gap':>8} {'method':<11} {'solver':<32} {'cores':>5}"
     )
     for count in args.assets:
         problem = portfolio(count, args.scenarios, args.seed, args.battery_share)
         started = time.perf_counter()
-        solution = build_bids(problem, args.solver, args.time_limit)
+        solution = build_bids(problem, args.solver, args.time_limit, threshold)
         seconds = time.perf_counter() - started
-        method = "monolithic"
+        method = "aggregated" if "aggregated" in solution.solver else "monolithic"
         print(
             f"{count:>7} {args.scenarios:>5} {seconds:>8.1f} {solution.objective_fen:>16,.0f}"
             f" {solution.bound_fen:>16,.0f} {solution.relative_gap:>8.2%}"
-            f" {method + '/' + solution.solver:<24} {os.cpu_count():>5}",
+            f" {method:<11} {solution.solver:<32} {os.cpu_count():>5}",
             flush=True,
         )
     check = portfolio(args.check_assets, args.scenarios, args.seed, args.battery_share)

@@ -2,12 +2,17 @@
 
 Keys (enterprise hash tag, one cluster slot per enterprise):
   parkvpp:{ent}:readings:{asset}:{day}  hash  epoch-second -> kW (dedupe of readings)
-  parkvpp:{ent}:rollup:{asset}:{day}    hash  s:{interval} sum of kW, n:{interval} count
+  parkvpp:{ent}:rollup:{asset}:{day}    string, packed little-endian: 96 float64 sums of
+                                        kW, then 96 int32 reading counts (1,152 bytes)
+
+The packed day is updated in place (GETRANGE/SETRANGE of one slot inside the Lua step)
+and read with one GET, so a forecast over 10,000 assets x 28 days is 280,000 small GETs
+instead of 54 million hash fields.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -26,13 +31,34 @@ for i = 2, #ARGV, 4 do
   local slot = tonumber(ARGV[i])
   local readings, rollup = KEYS[2 * slot], KEYS[2 * slot + 1]
   if redis.call('HSETNX', readings, ARGV[i + 1], ARGV[i + 3]) == 1 then
-    redis.call('HINCRBYFLOAT', rollup, 's:' .. ARGV[i + 2], ARGV[i + 3])
-    redis.call('HINCRBY', rollup, 'n:' .. ARGV[i + 2], 1)
+    local interval = tonumber(ARGV[i + 2])
+    local sum_at, count_at = interval * 8, 768 + interval * 4
+    local sum, count = 0, 0
+    local raw = redis.call('GETRANGE', rollup, sum_at, sum_at + 7)
+    if #raw == 8 then sum = struct.unpack('<d', raw) end
+    raw = redis.call('GETRANGE', rollup, count_at, count_at + 3)
+    if #raw == 4 then count = struct.unpack('<i4', raw) end
+    redis.call('SETRANGE', rollup, sum_at, struct.pack('<d', sum + tonumber(ARGV[i + 3])))
+    redis.call('SETRANGE', rollup, count_at, struct.pack('<i4', count + 1))
     added = added + 1
   end
 end
 return added
 """
+
+
+_SUMS_BYTES = INTERVALS_PER_DAY * 8
+_DAY_BYTES = _SUMS_BYTES + INTERVALS_PER_DAY * 4
+
+
+def _decode(packed: bytes | None) -> tuple[np.ndarray, np.ndarray]:
+    """(average kW with NaN where unmeasured, counts) from one packed day."""
+    buf = (packed or b"").ljust(_DAY_BYTES, b"\0")
+    sums = np.frombuffer(buf, dtype="<f8", count=INTERVALS_PER_DAY)
+    counts = np.frombuffer(buf, dtype="<i4", offset=_SUMS_BYTES).astype(np.int64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        avg = np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
+    return avg, counts
 
 
 @dataclass(frozen=True)
@@ -81,27 +107,23 @@ class Rollups:
         self, enterprise_id: str, asset_id: str, days: Sequence[date]
     ) -> dict[date, tuple[np.ndarray, np.ndarray]]:
         """Per day: (average kW per interval with NaN where missing, reading counts)."""
-        pipe = self._redis.pipeline(transaction=False)
-        for day in days:
-            pipe.hgetall(self._keys(enterprise_id, asset_id, day)[1])
-        out: dict[date, tuple[np.ndarray, np.ndarray]] = {}
-        for day, raw in zip(days, pipe.execute(), strict=True):
-            sums = np.zeros(INTERVALS_PER_DAY)
-            counts = np.zeros(INTERVALS_PER_DAY, dtype=np.int64)
-            for field, value in raw.items():
-                kind, _, idx = field.decode().partition(":")
-                if kind == "s":
-                    sums[int(idx)] = float(value)
-                else:
-                    counts[int(idx)] = int(value)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                avg = np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
-            out[day] = (avg, counts)
-        return out
+        return self.many_day_kw([(enterprise_id, asset_id)], days)[asset_id]
 
-    def history_kw(
-        self, enterprise_id: str, asset_id: str, days: Iterable[date]
-    ) -> dict[date, np.ndarray]:
-        """Days with a complete measured profile (all 96 intervals), for baselines."""
-        found = self.day_kw(enterprise_id, asset_id, list(days))
-        return {d: kw for d, (kw, counts) in found.items() if bool((counts > 0).all())}
+    def many_day_kw(
+        self, assets: Sequence[tuple[str, str]], days: Sequence[date], chunk: int = 2000
+    ) -> dict[str, dict[date, tuple[np.ndarray, np.ndarray]]]:
+        """`day_kw` for many (enterprise_id, asset_id) pairs in pipelined round trips."""
+        keys = [
+            (asset_id, day, self._keys(enterprise_id, asset_id, day)[1])
+            for enterprise_id, asset_id in assets
+            for day in days
+        ]
+        out: dict[str, dict[date, tuple[np.ndarray, np.ndarray]]] = {a: {} for _, a in assets}
+        for start in range(0, len(keys), chunk):
+            part = keys[start : start + chunk]
+            pipe = self._redis.pipeline(transaction=False)
+            for _, _, key in part:
+                pipe.get(key)
+            for (asset_id, day, _), values in zip(part, pipe.execute(), strict=True):
+                out[asset_id][day] = _decode(values)
+        return out

@@ -14,6 +14,7 @@ from bidding.baseline import BaselineResult, compute_baseline
 from bidding.exceptions import InsufficientHistory
 from bidding.flexibility import AssetEnvelope, asset_envelope
 from bidding.forecast import similar_day_forecast
+from bidding.intervals import INTERVALS_PER_DAY
 from bidding.offer_model import BidAsset
 from parkvpp.v1 import enrollment_pb2 as epb
 from services.enrollment.convert import spec_from_proto
@@ -23,8 +24,9 @@ from services.telemetry.rollups import Rollups
 
 log = logging.getLogger(__name__)
 
-#: Days of history read for forecasts and baselines.
-LOOKBACK_DAYS = 45
+#: Days of history read for forecasts and baselines: four weeks hold the five working
+#: days a similar-day baseline needs even around a week-long holiday.
+LOOKBACK_DAYS = 28
 
 
 @dataclass(frozen=True)
@@ -49,8 +51,16 @@ class Portfolio:
         self.rollups = rollups
 
     def history(self, asset: epb.Asset, day: date) -> dict[date, np.ndarray]:
+        return self.histories([asset], day)[asset.asset_id]
+
+    def histories(self, assets: list[epb.Asset], day: date) -> dict[str, dict[date, np.ndarray]]:
+        """Complete measured days before `day`, per asset, read in pipelined round trips."""
         days = [day - timedelta(days=n) for n in range(LOOKBACK_DAYS, 0, -1)]
-        return self.rollups.history_kw(asset.enterprise_id, asset.asset_id, days)
+        found = self.rollups.many_day_kw([(a.enterprise_id, a.asset_id) for a in assets], days)
+        return {
+            asset_id: {d: kw for d, (kw, counts) in per_day.items() if bool((counts > 0).all())}
+            for asset_id, per_day in found.items()
+        }
 
     def event_days(self, asset: epb.Asset) -> set[date]:
         """Days the asset was dispatched on; baselines leave them out."""
@@ -73,15 +83,17 @@ class Portfolio:
         (the VPP cannot offer to shed a load it cannot predict) and a warning log.
         """
         out = []
-        for asset in self.registry.active_assets(enterprise_id):
-            spec = spec_from_proto(asset.spec)
+        active = [(a, spec_from_proto(a.spec)) for a in self.registry.active_assets(enterprise_id)]
+        loads = [a for a, spec in active if isinstance(spec, CurtailableLoadSpec)]
+        history = self.histories(loads, day)
+        for asset, spec in active:
             forecast = None
             if isinstance(spec, CurtailableLoadSpec):
                 try:
-                    forecast = similar_day_forecast(self.history(asset, day), day)
+                    forecast = similar_day_forecast(history[asset.asset_id], day)
                 except InsufficientHistory:
                     log.warning("no forecast for %s: too little history", asset.asset_id)
-                    forecast = np.zeros(96)
+                    forecast = np.zeros(INTERVALS_PER_DAY)
             envelope = asset_envelope(asset.asset_id, spec, day, forecast)
             out.append(PortfolioAsset(asset, spec, forecast, envelope))
         return out

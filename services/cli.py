@@ -28,7 +28,7 @@ def _up(args: argparse.Namespace) -> int:
     if args.data_dir:
         settings = settings.with_overrides(data_dir=args.data_dir)
     configure_logging("up", settings.log_level)
-    stack = Stack(settings)
+    stack = Stack(settings, free_ports=args.free_ports)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
@@ -73,6 +73,9 @@ def main(argv: list[str] | None = None) -> int:
     serve.set_defaults(func=_serve)
     up = sub.add_parser("up", help="run every service; embedded Valkey and broker by default")
     up.add_argument("--data-dir", default="", help="where embedded data and logs go")
+    up.add_argument(
+        "--free-ports", action="store_true", help="pick free ports instead of 50051-57/9101-07"
+    )
     up.set_defaults(func=_up)
     demo = sub.add_parser("demo", help="run one full market day on the embedded default")
     demo.add_argument("--data-dir", default="", help="where embedded data and logs go")

@@ -60,6 +60,7 @@ def running_up(tmp_path_factory):
             "-m",
             "services.cli",
             "up",
+            "--free-ports",
             "--data-dir",
             str(tmp_path_factory.mktemp("up")),
         ],
@@ -146,7 +147,7 @@ def test_sigterm_stops_every_process_including_valkey_and_the_broker(running_up)
 def test_a_killed_up_takes_its_children_with_it(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "KAFKA_BOOTSTRAP_SERVERS")}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "services.cli", "up", "--data-dir", str(tmp_path)],
+        [sys.executable, "-m", "services.cli", "up", "--free-ports", "--data-dir", str(tmp_path)],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,

@@ -113,6 +113,19 @@ local function owned_active_lot(lot_id, owner)
   return lot, nil
 end
 
+-- Like owned_active_lot, and still valid at `at` (epoch s): expired lots cannot be
+-- retired or sold.
+local function owned_valid_lot(lot_id, owner, at)
+  local lot, err = owned_active_lot(lot_id, owner)
+  if err then
+    return nil, err
+  end
+  if tonumber(lot.expires_at) <= tonumber(at) then
+    return nil, fail('EXPIRED', lot_id)
+  end
+  return lot, nil
+end
+
 -- Cut the LOW serials [serial_start, serial_start + wh) off `lot` into a new child lot;
 -- `lot` keeps its id and the high serials. The caller saves both.
 local function split(lot, wh)

@@ -8,12 +8,9 @@ end
 local err
 local lot_id, owner, beneficiary = ARGV[3], ARGV[4], ARGV[5]
 local lot
-lot, err = owned_active_lot(lot_id, owner)
+lot, err = owned_valid_lot(lot_id, owner, ARGV[9])
 if err then
   return err
-end
-if tonumber(lot.expires_at) <= tonumber(ARGV[9]) then
-  return fail('EXPIRED', lot_id)
 end
 local retired, rest, wh
 retired, rest, wh, err = take(lot, tonumber(ARGV[6]))

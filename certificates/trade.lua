@@ -13,12 +13,9 @@ if redis.call('EXISTS', trade_key) == 1 then
   return fail('TRADE_EXISTS', trade_id)
 end
 local lot
-lot, err = owned_active_lot(lot_id, seller)
+lot, err = owned_valid_lot(lot_id, seller, ARGV[9])
 if err then
   return err
-end
-if tonumber(lot.expires_at) <= tonumber(ARGV[9]) then
-  return fail('EXPIRED', lot_id)
 end
 local moved, rest, wh
 moved, rest, wh, err = hand_over(lot, tonumber(ARGV[7]), seller, buyer, trade_id)

@@ -197,3 +197,126 @@ def test_bad_profile_requests_name_the_field(stack, request_, field):
         clients.telemetry.GetLoadProfile(request_)
     assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert err.value.details().startswith(field)
+
+
+def enrol_load(clients, asset_id: str) -> None:
+    clients.enrollment.EnrollAsset(
+        epb.EnrollAssetRequest(
+            request_id=f"r-{asset_id}",
+            enterprise_id="ent-t",
+            name=asset_id,
+            asset_id=asset_id,
+            spec=epb.AssetSpec(
+                curtailable_load=epb.CurtailableLoad(
+                    max_curtailment_kw=50.0,
+                    min_event_minutes=15,
+                    max_event_minutes=60,
+                    max_events_per_day=1,
+                )
+            ),
+        )
+    )
+
+
+def register(asset_id: str, moment: datetime, kwh: float) -> pb.Reading:
+    return pb.Reading(asset_id=asset_id, timestamp=to_ts(moment), energy_register_kwh=kwh)
+
+
+def stream(clients, readings: list[pb.Reading]) -> pb.IngestSummary:
+    return clients.telemetry.StreamReadings(iter([pb.ReadingBatch(readings=readings)]))
+
+
+def test_energy_registers_roll_up_as_interval_energy_in_any_order(stack):
+    _, clients = stack
+    enrol_load(clients, "meter-reg")
+    day, _ = locate(datetime.now(UTC) - timedelta(days=2))
+    # Registers at the ends of intervals 9..13: +2.5 kWh per interval is 10 kW, except a
+    # fall between the ends of 12 and 13 (a replaced meter), which must not roll up.
+    values = {9: 1000.0, 10: 1002.5, 11: 1005.0, 12: 1007.5, 13: 3.0}
+    shuffled = [11, 9, 13, 12, 10]
+    summary = stream(
+        clients, [register("meter-reg", interval_end(day, i), values[i]) for i in shuffled]
+    )
+    assert (summary.accepted, summary.rejected) == (5, 0)
+    off = stream(
+        clients,
+        [
+            register("meter-reg", interval_end(day, 20) - timedelta(minutes=5), 1010.0),
+            register("meter-reg", interval_end(day, 20), -1.0),
+        ],
+    )
+    assert {r.reason: r.count for r in off.rejections} == {
+        "register_off_interval": 1,
+        "negative": 1,
+    }
+    wait_until(lambda: profile(clients, "meter-reg", day)[12].reading_count == 1)
+    intervals = profile(clients, "meter-reg", day)
+    for i in (10, 11, 12):
+        assert intervals[i].quality == pb.READING_QUALITY_MEASURED
+        assert intervals[i].average_kw == pytest.approx(10.0)
+        assert intervals[i].energy_kwh == pytest.approx(2.5)
+    # The first register has no earlier neighbour and the fall is an anomaly: no energy.
+    assert intervals[9].reading_count == 0
+    assert intervals[13].reading_count == 0
+
+
+def test_gaps_are_filled_as_estimates_and_late_readings_replace_them(stack):
+    _, clients = stack
+    enrol_load(clients, "meter-gap")
+    today, _ = locate(datetime.now(UTC))
+    history_day, day = today - timedelta(days=3), today - timedelta(days=2)
+    full = [reading("meter-gap", interval_end(history_day, i), 30.0) for i in range(96)]
+    short_gap, long_gap = {20, 21}, set(range(40, 50))
+    partial = [
+        reading("meter-gap", interval_end(day, i), 10.0 + i)
+        for i in range(96)
+        if i not in short_gap | long_gap
+    ]
+    assert stream(clients, full + partial).accepted == 96 + 84
+    wait_until(lambda: profile(clients, "meter-gap", day)[95].reading_count == 1)
+    wait_until(lambda: profile(clients, "meter-gap", history_day)[95].reading_count == 1)
+    report = clients.telemetry.GetLoadProfile(
+        pb.GetLoadProfileRequest(asset_id="meter-gap", from_market_day=day.isoformat())
+    )
+    assert (report.measured_intervals, report.estimated_intervals, report.missing_intervals) == (
+        84,
+        12,
+        0,
+    )
+    by = {i.interval: i for i in report.intervals}
+    # Short gap: linear between 29 kW (interval 19) and 32 kW (interval 22).
+    assert [by[i].average_kw for i in (20, 21)] == pytest.approx([30.0, 31.0])
+    # Long gap: the similar-day profile, here the one complete earlier day at 30 kW.
+    assert {by[i].average_kw for i in long_gap} == {30.0}
+    for i in short_gap | long_gap:
+        assert by[i].quality == pb.READING_QUALITY_ESTIMATED and by[i].reading_count == 0
+    late = stream(
+        clients,
+        [
+            reading("meter-gap", interval_end(day, 20), 50.0),
+            reading("meter-gap", datetime.now(UTC) - timedelta(days=500), 1.0),
+        ],
+    )
+    assert (late.accepted, {r.reason: r.count for r in late.rejections}) == (1, {"too_old": 1})
+    wait_until(lambda: profile(clients, "meter-gap", day)[20].reading_count == 1)
+    after = {i.interval: i for i in profile(clients, "meter-gap", day)}
+    assert after[20].quality == pb.READING_QUALITY_MEASURED
+    assert after[20].average_kw == pytest.approx(50.0)
+    # Interval 21 is re-estimated between the late 50 kW and 32 kW.
+    assert after[21].quality == pb.READING_QUALITY_ESTIMATED
+    assert after[21].average_kw == pytest.approx(41.0)
+
+
+def test_an_enterprise_profile_is_as_good_as_its_worst_asset(stack):
+    _, clients = stack
+    enrol_load(clients, "meter-e1")
+    day, _ = locate(datetime.now(UTC) - timedelta(days=6))
+    readings = [reading("meter-e1", interval_end(day, i), 5.0) for i in range(96)]
+    stream(clients, readings)
+    wait_until(lambda: profile(clients, "meter-e1", day)[95].reading_count == 1)
+    total = clients.telemetry.GetLoadProfile(
+        pb.GetLoadProfileRequest(enterprise_id="ent-t", from_market_day=day.isoformat())
+    )
+    # Other assets of ent-t have no readings that day and nothing to estimate from.
+    assert total.missing_intervals == 96
+    assert all(i.quality == pb.READING_QUALITY_MISSING for i in total.intervals)

@@ -37,6 +37,10 @@ CERTIFICATES_WH = Counter(
     ["operation"],
 )
 READINGS = Counter("parkvpp_readings_total", "Meter readings at ingest, by outcome.", ["outcome"])
+REGISTER_ANOMALIES = Counter(
+    "parkvpp_telemetry_register_anomalies_total",
+    "Energy register steps that fell on a one-way meter (reset or replaced): left as gaps.",
+)
 DISPATCH_OVERDUE = Gauge(
     "parkvpp_dispatch_overdue", "Dispatch instructions past their deadline, unacknowledged."
 )

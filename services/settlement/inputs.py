@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 
 from bidding.exceptions import InsufficientHistory
+from bidding.gapfill import Quality
 from bidding.intervals import INTERVALS_PER_DAY
 from parkvpp.v1 import market_pb2 as mpb
 from services.enrollment.registry import Registry
 from services.runtime.errors import FailedPrecondition
+from services.telemetry.profiles import Profiles
 from services.vpp.consumer import vpp_awards_kw
 from services.vpp.dispatch_store import DispatchStore
 from services.vpp.portfolio import Portfolio
@@ -46,34 +47,39 @@ def gather(
 ) -> DayInputs:
     """Rows for every interval of every dispatched asset, and the VPP's awards.
 
-    A missing meter value in an instructed interval is settled as no delivery and
-    flagged estimated (metered = baseline), so a data gap never pays. Raises
+    Meter data comes gap-filled (services.telemetry.profiles): an estimated interval is
+    flagged estimated, and one with nothing to estimate from is settled as no delivery
+    (metered = baseline) and flagged too, so a data gap never pays unflagged. Raises
     FailedPrecondition when a dispatched asset has too little history for a baseline.
     """
     instructed: dict[str, dict[int, float]] = defaultdict(dict)
     for enterprise in registry.list_enterprises():
         for item in dispatch.of_day(enterprise.enterprise_id, day.isoformat()):
             instructed[item.asset_id][item.interval] = max(0.0, item.reduction_kw)
+    profiles = Profiles(portfolio.rollups)
+    now = datetime.now(UTC)
     rows: list[MeteredInterval] = []
     for asset_id in sorted(instructed):
         asset = registry.get_asset(asset_id)
         try:
-            baseline = portfolio.baseline(asset, day, baseline_method).baseline_kw
+            baseline = portfolio.baseline(
+                asset, day, baseline_method, sorted(instructed[asset_id])
+            ).baseline_kw
         except InsufficientHistory as exc:
             raise FailedPrecondition(f"no baseline for asset {asset_id}: {exc}") from exc
-        metered, _ = portfolio.rollups.day_kw(asset.enterprise_id, asset_id, [day])[day]
+        metered = profiles.asset_days(asset.enterprise_id, asset_id, [day], now)[day]
         for interval in range(INTERVALS_PER_DAY):
-            value = float(metered[interval])
-            missing = math.isnan(value)
+            quality = metered.quality[interval]
+            missing = quality == Quality.MISSING
             rows.append(
                 MeteredInterval(
                     enterprise_id=asset.enterprise_id,
                     asset_id=asset_id,
                     interval=interval,
                     baseline_kw=float(baseline[interval]),
-                    metered_kw=float(baseline[interval]) if missing else value,
+                    metered_kw=float(baseline[interval] if missing else metered.kw[interval]),
                     instructed_kw=instructed[asset_id].get(interval, 0.0),
-                    estimated=missing,
+                    estimated=bool(quality != Quality.MEASURED),
                 )
             )
     return DayInputs(rows, interval_awards(result, participant_id))

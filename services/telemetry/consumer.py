@@ -5,8 +5,7 @@ from __future__ import annotations
 from parkvpp.v1 import events_pb2
 from services.runtime.events import TOPIC_TELEMETRY, ConsumerSpec
 from services.runtime.settings import Settings
-from services.telemetry.rollups import RollupReading, Rollups
-from services.telemetry.servicer import reading_location
+from services.telemetry.rollups import RegisterReading, Rollups, power_reading
 
 
 def rollup_consumer(settings: Settings, rollups: Rollups) -> ConsumerSpec:
@@ -16,11 +15,22 @@ def rollup_consumer(settings: Settings, rollups: Rollups) -> ConsumerSpec:
         message = events_pb2.ReadingsAccepted()
         if not event.payload.Unpack(message):
             return False
-        readings = []
+        powers, registers = [], []
         for reading in message.readings:
-            day, interval, epoch_s = reading_location(reading)
-            readings.append(RollupReading(day, interval, epoch_s, reading.power_kw))  # type: ignore[arg-type]
-        return rollups.apply(event.event_id, event.enterprise_id, message.asset_id, readings) >= 0
+            epoch_s = reading.timestamp.seconds
+            if reading.WhichOneof("value") == "energy_register_kwh":
+                registers.append(RegisterReading(epoch_s, reading.energy_register_kwh))
+            else:
+                powers.append(power_reading(epoch_s, reading.power_kw))
+        applied = rollups.apply(
+            event.event_id,
+            event.enterprise_id,
+            message.asset_id,
+            powers,
+            registers,
+            message.bidirectional,
+        )
+        return applied >= 0
 
     return ConsumerSpec(
         group=f"{settings.kafka_group_prefix}-telemetry-rollup",

@@ -1,7 +1,8 @@
 """Per-asset 15-minute rollups in Redis: written once per reading, read by every service.
 
 Keys (enterprise hash tag, one cluster slot per enterprise):
-  parkvpp:{ent}:readings:{asset}:{day}  hash  epoch-second -> kW (dedupe of readings)
+  parkvpp:{ent}:readings:{asset}:{day}  hash  epoch-second -> kW (dedupe of readings),
+                                        "r" + epoch-second -> register kWh
   parkvpp:{ent}:rollup:{asset}:{day}    string, packed little-endian: 96 float64 sums of
                                         kW, then 96 int32 reading counts (1,152 bytes)
 
@@ -14,36 +15,58 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 
 import numpy as np
 import redis
 
-from bidding.intervals import INTERVALS_PER_DAY
+from bidding.intervals import INTERVAL, INTERVAL_HOURS, INTERVALS_PER_DAY, locate_period_end
+from services.runtime.metrics import REGISTER_ANOMALIES
 from services.runtime.store import APPLIED_TTL_S, tenant_key
 
 _APPLY = """
--- KEYS[1]: applied marker; then per day: readings key, rollup key
--- ARGV[1]: ttl; then per reading: day slot (1-based), epoch second, interval, kW
-if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) == false then return -1 end
-local added = 0
-for i = 2, #ARGV, 4 do
-  local slot = tonumber(ARGV[i])
-  local readings, rollup = KEYS[2 * slot], KEYS[2 * slot + 1]
-  if redis.call('HSETNX', readings, ARGV[i + 1], ARGV[i + 3]) == 1 then
-    local interval = tonumber(ARGV[i + 2])
-    local sum_at, count_at = interval * 8, 768 + interval * 4
-    local sum, count = 0, 0
-    local raw = redis.call('GETRANGE', rollup, sum_at, sum_at + 7)
-    if #raw == 8 then sum = struct.unpack('<d', raw) end
-    raw = redis.call('GETRANGE', rollup, count_at, count_at + 3)
-    if #raw == 4 then count = struct.unpack('<i4', raw) end
-    redis.call('SETRANGE', rollup, sum_at, struct.pack('<d', sum + tonumber(ARGV[i + 3])))
-    redis.call('SETRANGE', rollup, count_at, struct.pack('<i4', count + 1))
+-- KEYS[1]: applied marker; then per day slot s: KEYS[2s] readings hash, KEYS[2s+1] rollup
+-- ARGV[1]: ttl, ARGV[2]: kW per kWh of one interval, ARGV[3]: interval seconds,
+-- ARGV[4]: '1' when register deltas may be negative (batteries)
+-- then per reading 8 values: kind ('p' power / 'r' register), epoch second, value,
+-- day slot, interval, slot of the day one interval earlier, slot and interval of the
+-- interval ending one interval later.
+local function add(rollup, interval, kw)
+  local sum_at, count_at = interval * 8, 768 + interval * 4
+  local sum, count = 0, 0
+  local raw = redis.call('GETRANGE', rollup, sum_at, sum_at + 7)
+  if #raw == 8 then sum = struct.unpack('<d', raw) end
+  raw = redis.call('GETRANGE', rollup, count_at, count_at + 3)
+  if #raw == 4 then count = struct.unpack('<i4', raw) end
+  redis.call('SETRANGE', rollup, sum_at, struct.pack('<d', sum + kw))
+  redis.call('SETRANGE', rollup, count_at, struct.pack('<i4', count + 1))
+end
+if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) == false then return {-1, 0} end
+local per_kwh, step, signed = tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4] == '1'
+local added, anomalies = 0, 0
+local function delta(rollup, interval, later, earlier)
+  local kwh = tonumber(later) - tonumber(earlier)
+  if kwh < 0 and not signed then anomalies = anomalies + 1 return end
+  add(rollup, interval, kwh * per_kwh)
+end
+for i = 5, #ARGV, 8 do
+  local epoch, value = tonumber(ARGV[i + 1]), ARGV[i + 2]
+  local slot, interval = tonumber(ARGV[i + 3]), tonumber(ARGV[i + 4])
+  if ARGV[i] == 'p' then
+    if redis.call('HSETNX', KEYS[2 * slot], ARGV[i + 1], value) == 1 then
+      add(KEYS[2 * slot + 1], interval, tonumber(value))
+      added = added + 1
+    end
+  elseif redis.call('HSETNX', KEYS[2 * slot], 'r' .. ARGV[i + 1], value) == 1 then
     added = added + 1
+    local before, after = tonumber(ARGV[i + 5]), tonumber(ARGV[i + 6])
+    local earlier = redis.call('HGET', KEYS[2 * before], 'r' .. string.format('%d', epoch - step))
+    if earlier then delta(KEYS[2 * slot + 1], interval, value, earlier) end
+    local later = redis.call('HGET', KEYS[2 * after], 'r' .. string.format('%d', epoch + step))
+    if later then delta(KEYS[2 * after + 1], tonumber(ARGV[i + 7]), later, value) end
   end
 end
-return added
+return {added, anomalies}
 """
 
 
@@ -63,12 +86,30 @@ def _decode(packed: bytes | None) -> tuple[np.ndarray, np.ndarray]:
 
 @dataclass(frozen=True)
 class RollupReading:
-    """One accepted reading, located in its market day and interval."""
+    """One accepted power reading, located in its market day and interval."""
 
     market_day: date
     interval: int
     epoch_s: int
     power_kw: float
+
+
+@dataclass(frozen=True)
+class RegisterReading:
+    """One accepted cumulative energy register value, read at an interval end (epoch second)."""
+
+    epoch_s: int
+    register_kwh: float
+
+
+def _located(epoch_s: int) -> tuple[date, int]:
+    return locate_period_end(datetime.fromtimestamp(epoch_s, UTC))
+
+
+def power_reading(epoch_s: int, power_kw: float) -> RollupReading:
+    """A power reading stamped at the end of its metering period, located in its interval."""
+    day, interval = _located(epoch_s)
+    return RollupReading(day, interval, epoch_s, power_kw)
 
 
 class Rollups:
@@ -87,18 +128,59 @@ class Rollups:
         )
 
     def apply(
-        self, event_id: str, enterprise_id: str, asset_id: str, readings: Sequence[RollupReading]
+        self,
+        event_id: str,
+        enterprise_id: str,
+        asset_id: str,
+        readings: Sequence[RollupReading],
+        registers: Sequence[RegisterReading] = (),
+        bidirectional: bool = False,
     ) -> int:
-        """Add readings not seen before; returns how many, or -1 if the event was applied."""
-        days = sorted({r.market_day for r in readings})
-        slot = {day: n + 1 for n, day in enumerate(days)}
-        keys = [tenant_key(enterprise_id, "applied", "telemetry", event_id)]
-        for day in days:
-            keys.extend(self._keys(enterprise_id, asset_id, day))
-        args: list[str | int | float] = [APPLIED_TTL_S]
+        """Add readings not seen before; returns how many, or -1 if the event was applied.
+
+        A register value rolls up the interval ending at it (with the register one interval
+        earlier) and the interval after it (with the register one interval later), whichever
+        of those neighbours is already known; readings may arrive in any order. A falling
+        register of a one-way asset (meter replaced or reset) rolls up nothing: the interval
+        stays a gap, and REGISTER_ANOMALIES counts it.
+        """
+        step = int(INTERVAL.total_seconds())
+        slots: dict[date, int] = {}
+
+        def slot(day: date) -> int:
+            return slots.setdefault(day, len(slots) + 1)
+
+        args: list[str | int | float] = [
+            APPLIED_TTL_S,
+            repr(1 / INTERVAL_HOURS),
+            step,
+            "1" if bidirectional else "0",
+        ]
         for r in readings:
-            args.extend((slot[r.market_day], r.epoch_s, r.interval, repr(r.power_kw)))
-        return int(self._apply(keys=keys, args=args))
+            args.extend(("p", r.epoch_s, repr(r.power_kw), slot(r.market_day), r.interval, 0, 0, 0))
+        for r in registers:
+            day, interval = _located(r.epoch_s)
+            before, _ = _located(r.epoch_s - step)
+            after, after_interval = _located(r.epoch_s + step)
+            args.extend(
+                (
+                    "r",
+                    r.epoch_s,
+                    repr(r.register_kwh),
+                    slot(day),
+                    interval,
+                    slot(before),
+                    slot(after),
+                    after_interval,
+                )
+            )
+        keys = [tenant_key(enterprise_id, "applied", "telemetry", event_id)]
+        for day in slots:
+            keys.extend(self._keys(enterprise_id, asset_id, day))
+        added, anomalies = self._apply(keys=keys, args=args)
+        if anomalies:
+            REGISTER_ANOMALIES.inc(int(anomalies))
+        return int(added)
 
     def has_reading(self, enterprise_id: str, asset_id: str, day: date, epoch_s: int) -> bool:
         return bool(self._redis.hexists(self._keys(enterprise_id, asset_id, day)[0], epoch_s))

@@ -6,7 +6,8 @@ import math
 from collections import Counter, defaultdict
 from datetime import UTC, datetime, timedelta
 
-from bidding.intervals import INTERVAL_HOURS, days_between, locate_period_end
+from bidding.gapfill import Quality
+from bidding.intervals import INTERVAL, INTERVAL_HOURS, INTERVALS_PER_DAY, days_between
 from parkvpp.v1 import enrollment_pb2 as epb
 from parkvpp.v1 import events_pb2, telemetry_pb2_grpc
 from parkvpp.v1 import telemetry_pb2 as pb
@@ -16,6 +17,7 @@ from services.runtime.errors import InvalidArgument
 from services.runtime.events import TOPIC_TELEMETRY
 from services.runtime.metrics import READINGS
 from services.runtime.rpc import market_day, require_id
+from services.telemetry.profiles import Profiles, combine
 from services.telemetry.rollups import Rollups
 
 #: Readings stamped further ahead than this are refused as clock errors.
@@ -23,11 +25,18 @@ MAX_FUTURE = timedelta(minutes=5)
 #: Readings older than this are refused as late (settlement of that period is closed).
 MAX_AGE = timedelta(days=400)
 MAX_PROFILE_DAYS = 366
+QUALITY = {
+    Quality.MEASURED: pb.READING_QUALITY_MEASURED,
+    Quality.ESTIMATED: pb.READING_QUALITY_ESTIMATED,
+    Quality.MISSING: pb.READING_QUALITY_MISSING,
+}
 #: Timestamps outside 2000-01-01 .. 2100-01-01 are refused before any date arithmetic.
 MIN_EPOCH_S = 946_684_800
 MAX_EPOCH_S = 4_102_444_800
-#: Largest power a meter of a park asset can report (1 TW): beyond it is a bad value.
-MAX_POWER_KW = 1e9
+#: Largest value a meter of a park asset can report, per reading kind: beyond is a bad value
+#: (1 TW of power; a register of 1e12 kWh, a century of a 1 GW plant's output).
+MAX_VALUE = {"power_kw": 1e9, "energy_register_kwh": 1e12}
+INTERVAL_SECONDS = int(INTERVAL.total_seconds())
 
 
 class TelemetryServicer(telemetry_pb2_grpc.TelemetryServiceServicer):
@@ -35,6 +44,7 @@ class TelemetryServicer(telemetry_pb2_grpc.TelemetryServiceServicer):
         self.runtime = runtime
         self.registry = Registry(runtime.redis)
         self.rollups = Rollups(runtime.redis)
+        self.profiles = Profiles(self.rollups)
 
     def _check(
         self, reading: pb.Reading, assets: dict[str, epb.Asset | None], now: datetime
@@ -48,13 +58,12 @@ class TelemetryServicer(telemetry_pb2_grpc.TelemetryServiceServicer):
         kind = reading.WhichOneof("value")
         if kind is None:
             return "missing_value"
-        if kind == "energy_register_kwh":
-            return "energy_register_unsupported"
-        if not math.isfinite(reading.power_kw):
+        value = getattr(reading, kind)
+        if not math.isfinite(value):
             return "not_finite"
-        if abs(reading.power_kw) > MAX_POWER_KW:
+        if abs(value) > MAX_VALUE[kind]:
             return "out_of_range"
-        if reading.power_kw < 0 and asset.kind != epb.ASSET_KIND_BATTERY:
+        if value < 0 and (kind == "energy_register_kwh" or asset.kind != epb.ASSET_KIND_BATTERY):
             return "negative"
         if reading.timestamp.seconds == 0:
             return "missing_timestamp"
@@ -65,6 +74,8 @@ class TelemetryServicer(telemetry_pb2_grpc.TelemetryServiceServicer):
             return "future_timestamp"
         if stamp < now - MAX_AGE:
             return "too_old"
+        if kind == "energy_register_kwh" and reading.timestamp.seconds % INTERVAL_SECONDS:
+            return "register_off_interval"
         return None
 
     def StreamReadings(self, request_iterator, context):  # noqa: N802
@@ -89,7 +100,11 @@ class TelemetryServicer(telemetry_pb2_grpc.TelemetryServiceServicer):
                 publisher.publish(
                     TOPIC_TELEMETRY,
                     asset_id,
-                    events_pb2.ReadingsAccepted(asset_id=asset_id, readings=readings),
+                    events_pb2.ReadingsAccepted(
+                        asset_id=asset_id,
+                        readings=readings,
+                        bidirectional=asset.kind == epb.ASSET_KIND_BATTERY,
+                    ),
                     asset.enterprise_id,
                 )
                 accepted += len(readings)
@@ -132,32 +147,25 @@ class TelemetryServicer(telemetry_pb2_grpc.TelemetryServiceServicer):
             asset_id=request.asset_id if subject == "asset_id" else "",
             enterprise_id=enterprise_id,
         )
-        totals = {d: None for d in days}
-        for asset in assets:
-            for day, (kw, counts) in self.rollups.day_kw(
-                enterprise_id, asset.asset_id, days
-            ).items():
-                prev = totals[day]
-                totals[day] = (kw, counts) if prev is None else (prev[0] + kw, prev[1] + counts)
-        for day, value in totals.items():
-            if value is None:
-                continue
-            kw, counts = value
-            for interval, (avg, n) in enumerate(zip(kw, counts, strict=True)):
-                measured = not math.isnan(avg)
+        if not assets:
+            return profile
+        now = datetime.now(UTC)
+        per_asset = [self.profiles.asset_days(enterprise_id, a.asset_id, days, now) for a in assets]
+        for day in days:
+            total = combine([p[day] for p in per_asset])
+            for interval in range(INTERVALS_PER_DAY):
+                quality = Quality(int(total.quality[interval]))
+                kw = 0.0 if quality == Quality.MISSING else float(total.kw[interval])
                 profile.intervals.add(
                     market_day=day.isoformat(),
                     interval=interval,
-                    average_kw=float(avg) if measured else 0.0,
-                    energy_kwh=float(avg) * INTERVAL_HOURS if measured else 0.0,
-                    quality=pb.READING_QUALITY_MEASURED if measured else pb.READING_QUALITY_MISSING,
-                    reading_count=int(n),
+                    average_kw=kw,
+                    energy_kwh=kw * INTERVAL_HOURS,
+                    quality=QUALITY[quality],
+                    reading_count=int(total.counts[interval]),
                 )
+        qualities = Counter(i.quality for i in profile.intervals)
+        profile.measured_intervals = qualities[pb.READING_QUALITY_MEASURED]
+        profile.estimated_intervals = qualities[pb.READING_QUALITY_ESTIMATED]
+        profile.missing_intervals = qualities[pb.READING_QUALITY_MISSING]
         return profile
-
-
-def reading_location(reading: pb.Reading) -> tuple[object, int, int]:
-    """(market day, interval, epoch second) of a reading stamped at its period's end."""
-    stamp = datetime.fromtimestamp(reading.timestamp.seconds, UTC)
-    day, interval = locate_period_end(stamp)
-    return day, interval, reading.timestamp.seconds

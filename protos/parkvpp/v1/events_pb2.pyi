@@ -37,12 +37,14 @@ class AssetChanged(_message.Message):
     def __init__(self, change: _Optional[_Union[_enrollment_pb2.AssetChange, _Mapping]] = ...) -> None: ...
 
 class ReadingsAccepted(_message.Message):
-    __slots__ = ("asset_id", "readings")
+    __slots__ = ("asset_id", "readings", "bidirectional")
     ASSET_ID_FIELD_NUMBER: _ClassVar[int]
     READINGS_FIELD_NUMBER: _ClassVar[int]
+    BIDIRECTIONAL_FIELD_NUMBER: _ClassVar[int]
     asset_id: str
     readings: _containers.RepeatedCompositeFieldContainer[_telemetry_pb2.Reading]
-    def __init__(self, asset_id: _Optional[str] = ..., readings: _Optional[_Iterable[_Union[_telemetry_pb2.Reading, _Mapping]]] = ...) -> None: ...
+    bidirectional: bool
+    def __init__(self, asset_id: _Optional[str] = ..., readings: _Optional[_Iterable[_Union[_telemetry_pb2.Reading, _Mapping]]] = ..., bidirectional: _Optional[bool] = ...) -> None: ...
 
 class BidsSubmitted(_message.Message):
     __slots__ = ("plan_id", "market_day", "batch_id", "orders")

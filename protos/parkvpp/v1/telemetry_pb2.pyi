@@ -88,11 +88,17 @@ class IntervalEnergy(_message.Message):
     def __init__(self, market_day: _Optional[str] = ..., interval: _Optional[int] = ..., average_kw: _Optional[float] = ..., energy_kwh: _Optional[float] = ..., quality: _Optional[_Union[ReadingQuality, str]] = ..., reading_count: _Optional[int] = ...) -> None: ...
 
 class LoadProfile(_message.Message):
-    __slots__ = ("asset_id", "enterprise_id", "intervals")
+    __slots__ = ("asset_id", "enterprise_id", "intervals", "measured_intervals", "estimated_intervals", "missing_intervals")
     ASSET_ID_FIELD_NUMBER: _ClassVar[int]
     ENTERPRISE_ID_FIELD_NUMBER: _ClassVar[int]
     INTERVALS_FIELD_NUMBER: _ClassVar[int]
+    MEASURED_INTERVALS_FIELD_NUMBER: _ClassVar[int]
+    ESTIMATED_INTERVALS_FIELD_NUMBER: _ClassVar[int]
+    MISSING_INTERVALS_FIELD_NUMBER: _ClassVar[int]
     asset_id: str
     enterprise_id: str
     intervals: _containers.RepeatedCompositeFieldContainer[IntervalEnergy]
-    def __init__(self, asset_id: _Optional[str] = ..., enterprise_id: _Optional[str] = ..., intervals: _Optional[_Iterable[_Union[IntervalEnergy, _Mapping]]] = ...) -> None: ...
+    measured_intervals: int
+    estimated_intervals: int
+    missing_intervals: int
+    def __init__(self, asset_id: _Optional[str] = ..., enterprise_id: _Optional[str] = ..., intervals: _Optional[_Iterable[_Union[IntervalEnergy, _Mapping]]] = ..., measured_intervals: _Optional[int] = ..., estimated_intervals: _Optional[int] = ..., missing_intervals: _Optional[int] = ...) -> None: ...

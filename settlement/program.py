@@ -7,6 +7,7 @@ from dataclasses import dataclass, fields
 from fractions import Fraction
 from typing import Any
 
+from bidding.baseline import BASELINE_METHODS
 from settlement.exceptions import InvalidInput
 
 
@@ -51,6 +52,8 @@ class ProgramRules:
     operator_fee_share: the operator's part of the net pool; enterprises share the rest.
     settle_estimated: whether gap-filled (estimated) meter data may earn payment.
     cap_ratio: paid energy never exceeds `cap_ratio` × awarded energy.
+    baseline_method: the customer baseline delivery is measured against, a name of
+        bidding.baseline.BASELINE_METHODS ("similar_day", "ten_in_ten_adjusted", "high_4_of_5").
     """
 
     name: str
@@ -60,10 +63,14 @@ class ProgramRules:
     operator_fee_share: Fraction
     settle_estimated: bool
     cap_ratio: Fraction
+    baseline_method: str = "similar_day"
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name.strip():
             raise InvalidInput("name", "must be a non-empty string")
+        if self.baseline_method not in BASELINE_METHODS:
+            known = ", ".join(sorted(BASELINE_METHODS))
+            raise InvalidInput("baseline_method", f"must be one of {known}")
         if not isinstance(self.settle_estimated, bool):
             raise InvalidInput(
                 "settle_estimated", f"must be true or false, got {self.settle_estimated!r}"
@@ -101,7 +108,7 @@ class ProgramRules:
         for key in data:
             if key not in known:
                 raise InvalidInput(str(key), "unknown key")
-        for key in known:
+        for key in known - {"baseline_method"}:
             if key not in data:
                 raise InvalidInput(key, "required")
         raw_bands = data["bands"]
@@ -130,6 +137,7 @@ class ProgramRules:
             name=data["name"],
             bands=tuple(bands),
             settle_estimated=data["settle_estimated"],
+            baseline_method=data.get("baseline_method", "similar_day"),
             **{
                 key: _exact(data[key], key)
                 for key in (
@@ -158,6 +166,7 @@ class ProgramRules:
             "operator_fee_share": str(self.operator_fee_share),
             "settle_estimated": self.settle_estimated,
             "cap_ratio": str(self.cap_ratio),
+            "baseline_method": self.baseline_method,
         }
 
 

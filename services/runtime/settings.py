@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
+from bidding.baseline import BASELINE_METHODS
 from certificates.carbon import GRID_FACTOR_KG_PER_KWH, RESIDUAL_FACTOR_KG_PER_KWH
 
 SERVICE_NAMES = (
@@ -63,6 +64,13 @@ def _addr(env: Mapping[str, str], service: str) -> str:
     return value
 
 
+def _choice(env: Mapping[str, str], name: str, default: str, choices: Iterable[str]) -> str:
+    value = env.get(name, default)
+    if value not in choices:
+        raise SettingsError(f"{name}={value!r} must be one of {', '.join(sorted(choices))}")
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything a ParkVPP process reads from its environment (see README for the table)."""
@@ -83,6 +91,7 @@ class Settings:
     vpp_participant_id: str = "parkvpp-vpp"
     operator_fee_share_percent: int = 10
     dispatch_ack_seconds: int = 300
+    baseline_method: str = "similar_day"
     grid_factor_kg_per_kwh: float = GRID_FACTOR_KG_PER_KWH
     residual_factor_kg_per_kwh: float = RESIDUAL_FACTOR_KG_PER_KWH
     peer_addrs: dict[str, str] = field(default_factory=dict)
@@ -133,6 +142,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         vpp_participant_id=env.get("PARKVPP_VPP_PARTICIPANT_ID", "parkvpp-vpp"),
         operator_fee_share_percent=_int(env, "PARKVPP_OPERATOR_FEE_PERCENT", 10, 0, 100),
         dispatch_ack_seconds=_int(env, "PARKVPP_DISPATCH_ACK_SECONDS", 300, 1, 86400),
+        baseline_method=_choice(env, "PARKVPP_BASELINE_METHOD", "similar_day", BASELINE_METHODS),
         grid_factor_kg_per_kwh=_float(
             env, "PARKVPP_GRID_FACTOR_KG_PER_KWH", GRID_FACTOR_KG_PER_KWH, 0.0, 5.0
         ),

@@ -83,7 +83,11 @@ class SettlementServicer(settlement_pb2_grpc.SettlementServiceServicer):
         self.dispatch = DispatchStore(runtime.redis)
         self.runs = RunStore(runtime.redis)
         fee = Fraction(runtime.settings.operator_fee_share_percent, 100)
-        self.program = dataclasses.replace(DEFAULT_PROGRAM, operator_fee_share=fee)
+        self.program = dataclasses.replace(
+            DEFAULT_PROGRAM,
+            operator_fee_share=fee,
+            baseline_method=runtime.settings.baseline_method,
+        )
 
     def _clearing(self, day: str) -> market_pb2.ClearingResult:
         market = market_pb2_grpc.MarketServiceStub(self.runtime.channel("market"))
@@ -94,7 +98,12 @@ class SettlementServicer(settlement_pb2_grpc.SettlementServiceServicer):
 
     def RunSettlement(self, request, context):  # noqa: N802
         day = market_day("market_day", request.market_day)
-        method = baseline_method(request.baseline_method)
+        method = (
+            baseline_method(request.baseline_method)
+            if request.baseline_method
+            else self.program.baseline_method
+        )
+        program = dataclasses.replace(self.program, baseline_method=method)
         result = self._clearing(day.isoformat())
         inputs = gather(
             day,
@@ -107,11 +116,11 @@ class SettlementServicer(settlement_pb2_grpc.SettlementServiceServicer):
         )
         if not inputs.rows:
             raise FailedPrecondition(f"nothing was dispatched on {day}; nothing to settle")
-        digest = input_digest(day, inputs.rows, inputs.awards, self.program)
+        digest = input_digest(day, inputs.rows, inputs.awards, program)
         known = self.runs.version_for(day.isoformat(), digest)
         if known is not None:
             return known
-        settled = settle_day(day, inputs.rows, inputs.awards, self.program)
+        settled = settle_day(day, inputs.rows, inputs.awards, program)
         run = _run_message(settled, digest)
         previous = self.runs.latest(day.isoformat())
         if previous is not None:

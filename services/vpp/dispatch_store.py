@@ -2,7 +2,9 @@
 
 Keys (enterprise hash tag): dispatch:seq (counter), dispatch:log (zset seq -> id),
 dispatch:items (id -> instruction JSON), dispatch:seqs (id -> seq), dispatch:acks
-(id -> ack time), dispatch:acked (highest acknowledged seq), dispatch:day:{day}.
+(id -> ack time), dispatch:acked (watermark: every instruction up to this seq is
+acknowledged), dispatch:pending (zset deadline epoch -> id, unacknowledged only),
+dispatch:day:{day}.
 """
 
 from __future__ import annotations
@@ -18,11 +20,11 @@ from services.runtime.store import APPLIED_TTL_S, tenant_key
 from services.vpp.portfolio import event_days_key
 
 _ISSUE = """
--- KEYS: marker, seq, log, items, seqs, day set, event days
--- ARGV: ttl, then triples: instruction id, instruction JSON, event-day member
+-- KEYS: marker, seq, log, items, seqs, day set, event days, pending
+-- ARGV: ttl, then quadruples: instruction id, instruction JSON, event-day member, deadline
 if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) == false then return -1 end
 local added = 0
-for i = 2, #ARGV, 3 do
+for i = 2, #ARGV, 4 do
   if redis.call('HEXISTS', KEYS[4], ARGV[i]) == 0 then
     local seq = redis.call('INCR', KEYS[2])
     redis.call('ZADD', KEYS[3], seq, ARGV[i])
@@ -30,6 +32,7 @@ for i = 2, #ARGV, 3 do
     redis.call('HSET', KEYS[5], ARGV[i], seq)
     redis.call('SADD', KEYS[6], ARGV[i])
     redis.call('SADD', KEYS[7], ARGV[i + 2])
+    redis.call('ZADD', KEYS[8], ARGV[i + 3], ARGV[i])
     added = added + 1
   end
 end
@@ -37,18 +40,26 @@ return added
 """
 
 _ACK = """
--- KEYS: seqs, acks, acked; ARGV: ack time, then instruction ids
-local top = tonumber(redis.call('GET', KEYS[3]) or '0')
+-- KEYS: seqs, acks, acked, log, pending; ARGV: ack time, then instruction ids
 local count = 0
 for i = 2, #ARGV do
-  local seq = redis.call('HGET', KEYS[1], ARGV[i])
-  if seq then
-    if redis.call('HSETNX', KEYS[2], ARGV[i], ARGV[1]) == 1 then count = count + 1 end
-    if tonumber(seq) > top then top = tonumber(seq) end
+  if redis.call('HEXISTS', KEYS[1], ARGV[i]) == 1 then
+    if redis.call('HSETNX', KEYS[2], ARGV[i], ARGV[1]) == 1 then
+      count = count + 1
+      redis.call('ZREM', KEYS[5], ARGV[i])
+    end
   end
 end
-redis.call('SET', KEYS[3], top)
-return {count, top}
+-- The watermark only moves over a gap-free run of acknowledged sequences, so resuming
+-- after it never skips an instruction acknowledged out of order's unacknowledged elders.
+local mark = tonumber(redis.call('GET', KEYS[3]) or '0')
+while true do
+  local nxt = redis.call('ZRANGEBYSCORE', KEYS[4], mark + 1, mark + 1)
+  if #nxt == 0 or redis.call('HEXISTS', KEYS[2], nxt[1]) == 0 then break end
+  mark = mark + 1
+end
+redis.call('SET', KEYS[3], mark)
+return {count, mark}
 """
 
 
@@ -76,6 +87,7 @@ class DispatchStore:
             _key(enterprise_id, "seqs"),
             _key(enterprise_id, "day", day),
             event_days_key(enterprise_id),
+            _key(enterprise_id, "pending"),
         ]
         args: list[str | int] = [APPLIED_TTL_S]
         for item in items:
@@ -84,6 +96,7 @@ class DispatchStore:
                     item.instruction_id,
                     json_format.MessageToJson(item, indent=None),
                     f"{item.asset_id}/{day}",
+                    item.deadline.seconds,
                 )
             )
         return int(self._issue(keys=keys, args=args))
@@ -116,14 +129,24 @@ class DispatchStore:
         return self._load(enterprise_id, [i.decode() for i in ids])
 
     def last_acknowledged(self, enterprise_id: str) -> int:
+        """The watermark: every instruction up to this sequence is acknowledged."""
         return int(self.redis.get(_key(enterprise_id, "acked")) or 0)
 
+    def overdue(self, enterprise_id: str, now: datetime) -> int:
+        """Unacknowledged instructions whose deadline has passed."""
+        return int(self.redis.zcount(_key(enterprise_id, "pending"), "-inf", now.timestamp()))
+
     def acknowledge(self, enterprise_id: str, ids: Sequence[str]) -> tuple[int, int]:
-        """Mark instructions acknowledged; returns (newly acknowledged, highest ack seq)."""
+        """Mark instructions acknowledged; returns (newly acknowledged, watermark).
+
+        Unknown ids are ignored (an enterprise acknowledging another's ids changes nothing).
+        """
         keys = [
             _key(enterprise_id, "seqs"),
             _key(enterprise_id, "acks"),
             _key(enterprise_id, "acked"),
+            _key(enterprise_id, "log"),
+            _key(enterprise_id, "pending"),
         ]
         count, top = self._ack(keys=keys, args=[datetime.now(UTC).isoformat(), *ids])
         return int(count), int(top)

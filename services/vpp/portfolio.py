@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -20,13 +21,10 @@ from parkvpp.v1 import enrollment_pb2 as epb
 from services.enrollment.convert import spec_from_proto
 from services.enrollment.registry import Registry
 from services.runtime.store import tenant_key
+from services.telemetry.profiles import HISTORY_DAYS, complete_days
 from services.telemetry.rollups import Rollups
 
 log = logging.getLogger(__name__)
-
-#: Days of history read for forecasts and baselines: four weeks hold the five working
-#: days a similar-day baseline needs even around a week-long holiday.
-LOOKBACK_DAYS = 28
 
 
 @dataclass(frozen=True)
@@ -55,12 +53,9 @@ class Portfolio:
 
     def histories(self, assets: list[epb.Asset], day: date) -> dict[str, dict[date, np.ndarray]]:
         """Complete measured days before `day`, per asset, read in pipelined round trips."""
-        days = [day - timedelta(days=n) for n in range(LOOKBACK_DAYS, 0, -1)]
+        days = [day - timedelta(days=n) for n in range(HISTORY_DAYS, 0, -1)]
         found = self.rollups.many_day_kw([(a.enterprise_id, a.asset_id) for a in assets], days)
-        return {
-            asset_id: {d: kw for d, (kw, counts) in per_day.items() if bool((counts > 0).all())}
-            for asset_id, per_day in found.items()
-        }
+        return {asset_id: complete_days(per_day) for asset_id, per_day in found.items()}
 
     def event_days(self, asset: epb.Asset) -> set[date]:
         """Days the asset was dispatched on; baselines leave them out."""
@@ -72,9 +67,27 @@ class Portfolio:
             if m.decode().startswith(prefix)
         }
 
-    def baseline(self, asset: epb.Asset, day: date, method: str = "similar_day") -> BaselineResult:
-        """The asset's baseline for `day`; InsufficientHistory when history is too short."""
-        return compute_baseline(method, self.history(asset, day), day, self.event_days(asset))
+    def baseline(
+        self,
+        asset: epb.Asset,
+        day: date,
+        method: str = "similar_day",
+        event_intervals: Sequence[int] = (),
+    ) -> BaselineResult:
+        """The asset's baseline for `day` by `method`; InsufficientHistory when history is short.
+
+        `event_intervals` (the intervals the asset was instructed in) feed the methods that
+        use them: the same-day adjustment of ten_in_ten_adjusted (window before the first
+        one, against the day's measured load) and the day choice of high_4_of_5.
+        """
+        options: dict[str, object] = {}
+        if method == "ten_in_ten_adjusted" and event_intervals:
+            measured, _ = self.rollups.day_kw(asset.enterprise_id, asset.asset_id, [day])[day]
+            options = {"event_start_interval": min(event_intervals), "same_day_kw": measured}
+        elif method == "high_4_of_5" and event_intervals:
+            options = {"event_intervals": sorted(set(event_intervals))}
+        history = self.history(asset, day)
+        return compute_baseline(method, history, day, self.event_days(asset), **options)
 
     def assets(self, day: date, enterprise_id: str = "") -> list[PortfolioAsset]:
         """Active assets with their envelope for `day`.

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime
+
+import redis
 
 from bidding.flexibility import aggregate
 from parkvpp.v1 import vpp_pb2 as pb
 from parkvpp.v1 import vpp_pb2_grpc
 from services.enrollment.registry import Registry
 from services.runtime.context import Runtime
-from services.runtime.errors import InvalidArgument
+from services.runtime.errors import InvalidArgument, ResourceExhausted
 from services.runtime.metrics import DISPATCH_OVERDUE, ENROLLED_FLEXIBILITY_KW
 from services.runtime.rpc import market_day, require_id
 from services.telemetry.rollups import Rollups
@@ -21,6 +24,8 @@ BASELINE_METHODS = {
     pb.BASELINE_METHOD_SIMILAR_DAY: "similar_day",
 }
 POLL_SECONDS = 0.2
+#: Server threads kept free of dispatch streams for unary calls.
+RESERVED_WORKERS = 4
 
 
 def baseline_method(value: int) -> str:
@@ -55,6 +60,11 @@ class VppServicer(vpp_pb2_grpc.VppServiceServicer):
         self.registry = Registry(runtime.redis)
         self.portfolio = Portfolio(runtime.redis, self.registry, Rollups(runtime.redis))
         self.dispatch = DispatchStore(runtime.redis)
+        DISPATCH_OVERDUE.set_function(self.overdue_count)
+        # Each open dispatch stream holds a server thread; keep some for unary calls.
+        self._streams = threading.BoundedSemaphore(
+            max(1, runtime.settings.grpc_workers - RESERVED_WORKERS)
+        )
 
     def GetFlexibility(self, request, context):  # noqa: N802
         day = market_day("market_day", request.market_day)
@@ -115,14 +125,26 @@ class VppServicer(vpp_pb2_grpc.VppServiceServicer):
         self.registry.get_enterprise(enterprise_id)
         if request.after_sequence < 0:
             raise InvalidArgument("after_sequence", "must be >= 0")
+        if not self._streams.acquire(blocking=False):
+            raise ResourceExhausted("too many open dispatch streams on this server; retry later")
+        try:
+            yield from self._stream_dispatch(enterprise_id, request, context)
+        finally:
+            self._streams.release()
+
+    def _stream_dispatch(self, enterprise_id: str, request, context):
+        # Resuming (after_sequence 0) starts at the acknowledgement watermark and skips what
+        # was acknowledged out of order; an explicit sequence replays everything after it.
+        resume = request.after_sequence == 0
         after = request.after_sequence or self.dispatch.last_acknowledged(enterprise_id)
         context.send_initial_metadata(())  # tells the subscriber the stream is live
         stopping = self.runtime.stopping
         while context.is_active() and not stopping.is_set():
             batch = self.dispatch.after(enterprise_id, after)
             for item in batch:
-                yield item
                 after = item.sequence
+                if not (resume and item.status == pb.DISPATCH_STATUS_ACKNOWLEDGED):
+                    yield item
             if not batch:
                 if request.until_caught_up:
                     return
@@ -142,16 +164,26 @@ class VppServicer(vpp_pb2_grpc.VppServiceServicer):
         else:
             enterprises = [e.enterprise_id for e in self.registry.list_enterprises()]
         now = datetime.now(UTC)
-        items, overdue = [], 0
+        items = []
         for enterprise_id in enterprises:
             for item in self.dispatch.of_day(enterprise_id, day):
                 late = (
                     item.status != pb.DISPATCH_STATUS_ACKNOWLEDGED
                     and item.deadline.ToDatetime(tzinfo=UTC) < now
                 )
-                overdue += late
                 if late or not request.only_overdue:
                     items.append(item)
-        if not request.enterprise_id:
-            DISPATCH_OVERDUE.set(overdue)
         return pb.ListDispatchResponse(instructions=items)
+
+    def overdue_count(self) -> float:
+        """Unacknowledged instructions past deadline across enterprises (metrics scrape)."""
+        now = datetime.now(UTC)
+        try:
+            return float(
+                sum(
+                    self.dispatch.overdue(e.enterprise_id, now)
+                    for e in self.registry.list_enterprises()
+                )
+            )
+        except redis.RedisError:
+            return float("nan")

@@ -25,17 +25,17 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x14parkvpp/v1/vpp.proto\x12\nparkvpp.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"Z\n\x15GetFlexibilityRequest\x12\x12\n\nmarket_day\x18\x01 \x01(\t\x12\x15\n\renterprise_id\x18\x02 \x01(\t\x12\x16\n\x0einclude_assets\x18\x03 \x01(\x08\"\x9a\x01\n\x13IntervalFlexibility\x12\x10\n\x08interval\x18\x01 \x01(\x05\x12\r\n\x05up_kw\x18\x02 \x01(\x01\x12\x0f\n\x07\x64own_kw\x18\x03 \x01(\x01\x12\x13\n\x0b\x62\x61seline_kw\x18\x04 \x01(\x01\x12\x1d\n\x15stored_energy_min_kwh\x18\x05 \x01(\x01\x12\x1d\n\x15stored_energy_max_kwh\x18\x06 \x01(\x01\"\x89\x01\n\x10\x41ssetFlexibility\x12\x10\n\x08\x61sset_id\x18\x01 \x01(\t\x12\x15\n\renterprise_id\x18\x02 \x01(\t\x12\x32\n\tintervals\x18\x03 \x03(\x0b\x32\x1f.parkvpp.v1.IntervalFlexibility\x12\x18\n\x10max_daily_up_kwh\x18\x04 \x01(\x01\"\x8b\x01\n\x13\x46lexibilityEnvelope\x12\x12\n\nmarket_day\x18\x01 \x01(\t\x12\x32\n\taggregate\x18\x02 \x03(\x0b\x32\x1f.parkvpp.v1.IntervalFlexibility\x12,\n\x06\x61ssets\x18\x03 \x03(\x0b\x32\x1c.parkvpp.v1.AssetFlexibility\"\x8c\x01\n\x12GetBaselineRequest\x12\x12\n\nmarket_day\x18\x01 \x01(\t\x12\x12\n\x08\x61sset_id\x18\x02 \x01(\tH\x00\x12\x17\n\renterprise_id\x18\x03 \x01(\tH\x00\x12*\n\x06method\x18\x04 \x01(\x0e\x32\x1a.parkvpp.v1.BaselineMethodB\t\n\x07subject\"\x9b\x01\n\x08\x42\x61seline\x12\x12\n\nmarket_day\x18\x01 \x01(\t\x12\x10\n\x08\x61sset_id\x18\x02 \x01(\t\x12\x15\n\renterprise_id\x18\x03 \x01(\t\x12*\n\x06method\x18\x04 \x01(\x0e\x32\x1a.parkvpp.v1.BaselineMethod\x12\x13\n\x0b\x62\x61seline_kw\x18\x05 \x03(\x01\x12\x11\n\tdays_used\x18\x06 \x03(\t\"\xc4\x02\n\x13\x44ispatchInstruction\x12\x16\n\x0einstruction_id\x18\x01 \x01(\t\x12\x10\n\x08sequence\x18\x02 \x01(\x03\x12\x15\n\renterprise_id\x18\x03 \x01(\t\x12\x10\n\x08\x61sset_id\x18\x04 \x01(\t\x12\x12\n\nmarket_day\x18\x05 \x01(\t\x12\x10\n\x08interval\x18\x06 \x01(\x05\x12\x32\n\x0einterval_start\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x14\n\x0creduction_kw\x18\x08 \x01(\x01\x12,\n\x08\x64\x65\x61\x64line\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12*\n\x06status\x18\n \x01(\x0e\x32\x1a.parkvpp.v1.DispatchStatus\x12\x10\n\x08\x61ward_id\x18\x0b \x01(\t\"b\n\x18SubscribeDispatchRequest\x12\x15\n\renterprise_id\x18\x01 \x01(\t\x12\x16\n\x0e\x61\x66ter_sequence\x18\x02 \x01(\x03\x12\x17\n\x0funtil_caught_up\x18\x03 \x01(\x08\"L\n\x1a\x41\x63knowledgeDispatchRequest\x12\x15\n\renterprise_id\x18\x01 \x01(\t\x12\x17\n\x0finstruction_ids\x18\x02 \x03(\t\"W\n\x1b\x41\x63knowledgeDispatchResponse\x12\x14\n\x0c\x61\x63knowledged\x18\x01 \x01(\x05\x12\"\n\x1alast_acknowledged_sequence\x18\x02 \x01(\x03\"V\n\x13ListDispatchRequest\x12\x12\n\nmarket_day\x18\x01 \x01(\t\x12\x15\n\renterprise_id\x18\x02 \x01(\t\x12\x14\n\x0conly_overdue\x18\x03 \x01(\x08\"M\n\x14ListDispatchResponse\x12\x35\n\x0cinstructions\x18\x01 \x03(\x0b\x32\x1f.parkvpp.v1.DispatchInstruction*\x9c\x01\n\x0e\x42\x61selineMethod\x12\x1f\n\x1b\x42\x41SELINE_METHOD_UNSPECIFIED\x10\x00\x12\x1f\n\x1b\x42\x41SELINE_METHOD_SIMILAR_DAY\x10\x01\x12\'\n#BASELINE_METHOD_TEN_IN_TEN_ADJUSTED\x10\x02\x12\x1f\n\x1b\x42\x41SELINE_METHOD_HIGH_4_OF_5\x10\x03*m\n\x0e\x44ispatchStatus\x12\x1f\n\x1b\x44ISPATCH_STATUS_UNSPECIFIED\x10\x00\x12\x18\n\x14\x44ISPATCH_STATUS_SENT\x10\x01\x12 \n\x1c\x44ISPATCH_STATUS_ACKNOWLEDGED\x10\x02\x32\xc0\x03\n\nVppService\x12T\n\x0eGetFlexibility\x12!.parkvpp.v1.GetFlexibilityRequest\x1a\x1f.parkvpp.v1.FlexibilityEnvelope\x12\x43\n\x0bGetBaseline\x12\x1e.parkvpp.v1.GetBaselineRequest\x1a\x14.parkvpp.v1.Baseline\x12\\\n\x11SubscribeDispatch\x12$.parkvpp.v1.SubscribeDispatchRequest\x1a\x1f.parkvpp.v1.DispatchInstruction0\x01\x12\x66\n\x13\x41\x63knowledgeDispatch\x12&.parkvpp.v1.AcknowledgeDispatchRequest\x1a\'.parkvpp.v1.AcknowledgeDispatchResponse\x12Q\n\x0cListDispatch\x12\x1f.parkvpp.v1.ListDispatchRequest\x1a .parkvpp.v1.ListDispatchResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x14parkvpp/v1/vpp.proto\x12\nparkvpp.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"Z\n\x15GetFlexibilityRequest\x12\x12\n\nmarket_day\x18\x01 \x01(\t\x12\x15\n\renterprise_id\x18\x02 \x01(\t\x12\x16\n\x0einclude_assets\x18\x03 \x01(\x08\"\x9a\x01\n\x13IntervalFlexibility\x12\x10\n\x08interval\x18\x01 \x01(\x05\x12\r\n\x05up_kw\x18\x02 \x01(\x01\x12\x0f\n\x07\x64own_kw\x18\x03 \x01(\x01\x12\x13\n\x0b\x62\x61seline_kw\x18\x04 \x01(\x01\x12\x1d\n\x15stored_energy_min_kwh\x18\x05 \x01(\x01\x12\x1d\n\x15stored_energy_max_kwh\x18\x06 \x01(\x01\"\x89\x01\n\x10\x41ssetFlexibility\x12\x10\n\x08\x61sset_id\x18\x01 \x01(\t\x12\x15\n\renterprise_id\x18\x02 \x01(\t\x12\x32\n\tintervals\x18\x03 \x03(\x0b\x32\x1f.parkvpp.v1.IntervalFlexibility\x12\x18\n\x10max_daily_up_kwh\x18\x04 \x01(\x01\"\x8b\x01\n\x13\x46lexibilityEnvelope\x12\x12\n\nmarket_day\x18\x01 \x01(\t\x12\x32\n\taggregate\x18\x02 \x03(\x0b\x32\x1f.parkvpp.v1.IntervalFlexibility\x12,\n\x06\x61ssets\x18\x03 \x03(\x0b\x32\x1c.parkvpp.v1.AssetFlexibility\"\xe1\x01\n\x12GetBaselineRequest\x12\x12\n\nmarket_day\x18\x01 \x01(\t\x12\x12\n\x08\x61sset_id\x18\x02 \x01(\tH\x00\x12\x17\n\renterprise_id\x18\x03 \x01(\tH\x00\x12*\n\x06method\x18\x04 \x01(\x0e\x32\x1a.parkvpp.v1.BaselineMethod\x12!\n\x14\x65vent_start_interval\x18\x05 \x01(\x05H\x01\x88\x01\x01\x12\x17\n\x0f\x65vent_intervals\x18\x06 \x03(\x05\x42\t\n\x07subjectB\x17\n\x15_event_start_interval\"\xd6\x01\n\x08\x42\x61seline\x12\x12\n\nmarket_day\x18\x01 \x01(\t\x12\x10\n\x08\x61sset_id\x18\x02 \x01(\t\x12\x15\n\renterprise_id\x18\x03 \x01(\t\x12*\n\x06method\x18\x04 \x01(\x0e\x32\x1a.parkvpp.v1.BaselineMethod\x12\x13\n\x0b\x62\x61seline_kw\x18\x05 \x03(\x01\x12\x11\n\tdays_used\x18\x06 \x03(\t\x12\x12\n\nadjustment\x18\x07 \x01(\x01\x12\x0c\n\x04note\x18\x08 \x01(\t\x12\x17\n\x0f\x64\x61ys_considered\x18\t \x03(\t\"\xc4\x02\n\x13\x44ispatchInstruction\x12\x16\n\x0einstruction_id\x18\x01 \x01(\t\x12\x10\n\x08sequence\x18\x02 \x01(\x03\x12\x15\n\renterprise_id\x18\x03 \x01(\t\x12\x10\n\x08\x61sset_id\x18\x04 \x01(\t\x12\x12\n\nmarket_day\x18\x05 \x01(\t\x12\x10\n\x08interval\x18\x06 \x01(\x05\x12\x32\n\x0einterval_start\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x14\n\x0creduction_kw\x18\x08 \x01(\x01\x12,\n\x08\x64\x65\x61\x64line\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12*\n\x06status\x18\n \x01(\x0e\x32\x1a.parkvpp.v1.DispatchStatus\x12\x10\n\x08\x61ward_id\x18\x0b \x01(\t\"b\n\x18SubscribeDispatchRequest\x12\x15\n\renterprise_id\x18\x01 \x01(\t\x12\x16\n\x0e\x61\x66ter_sequence\x18\x02 \x01(\x03\x12\x17\n\x0funtil_caught_up\x18\x03 \x01(\x08\"L\n\x1a\x41\x63knowledgeDispatchRequest\x12\x15\n\renterprise_id\x18\x01 \x01(\t\x12\x17\n\x0finstruction_ids\x18\x02 \x03(\t\"W\n\x1b\x41\x63knowledgeDispatchResponse\x12\x14\n\x0c\x61\x63knowledged\x18\x01 \x01(\x05\x12\"\n\x1alast_acknowledged_sequence\x18\x02 \x01(\x03\"V\n\x13ListDispatchRequest\x12\x12\n\nmarket_day\x18\x01 \x01(\t\x12\x15\n\renterprise_id\x18\x02 \x01(\t\x12\x14\n\x0conly_overdue\x18\x03 \x01(\x08\"M\n\x14ListDispatchResponse\x12\x35\n\x0cinstructions\x18\x01 \x03(\x0b\x32\x1f.parkvpp.v1.DispatchInstruction\"~\n\x1aGetForecastAccuracyRequest\x12\x12\n\nmarket_day\x18\x01 \x01(\t\x12\x12\n\x08\x61sset_id\x18\x02 \x01(\tH\x00\x12\x17\n\renterprise_id\x18\x03 \x01(\tH\x00\x12\x14\n\x0choldout_days\x18\x04 \x01(\x05\x42\t\n\x07subject\"\x89\x01\n\x15\x41ssetForecastAccuracy\x12\x10\n\x08\x61sset_id\x18\x01 \x01(\t\x12\x10\n\x08mape_pct\x18\x02 \x01(\x01\x12\x10\n\x08wape_pct\x18\x03 \x01(\x01\x12\x16\n\x0e\x64\x61ys_evaluated\x18\x04 \x01(\x05\x12\x14\n\x0c\x64\x61ys_skipped\x18\x05 \x01(\x05\x12\x0c\n\x04note\x18\x06 \x01(\t\"{\n\x10\x46orecastAccuracy\x12\x12\n\nmarket_day\x18\x01 \x01(\t\x12\x0e\n\x06method\x18\x02 \x01(\t\x12\x31\n\x06\x61ssets\x18\x03 \x03(\x0b\x32!.parkvpp.v1.AssetForecastAccuracy\x12\x10\n\x08wape_pct\x18\x04 \x01(\x01*\x9c\x01\n\x0e\x42\x61selineMethod\x12\x1f\n\x1b\x42\x41SELINE_METHOD_UNSPECIFIED\x10\x00\x12\x1f\n\x1b\x42\x41SELINE_METHOD_SIMILAR_DAY\x10\x01\x12\'\n#BASELINE_METHOD_TEN_IN_TEN_ADJUSTED\x10\x02\x12\x1f\n\x1b\x42\x41SELINE_METHOD_HIGH_4_OF_5\x10\x03*m\n\x0e\x44ispatchStatus\x12\x1f\n\x1b\x44ISPATCH_STATUS_UNSPECIFIED\x10\x00\x12\x18\n\x14\x44ISPATCH_STATUS_SENT\x10\x01\x12 \n\x1c\x44ISPATCH_STATUS_ACKNOWLEDGED\x10\x02\x32\x9d\x04\n\nVppService\x12T\n\x0eGetFlexibility\x12!.parkvpp.v1.GetFlexibilityRequest\x1a\x1f.parkvpp.v1.FlexibilityEnvelope\x12\x43\n\x0bGetBaseline\x12\x1e.parkvpp.v1.GetBaselineRequest\x1a\x14.parkvpp.v1.Baseline\x12\\\n\x11SubscribeDispatch\x12$.parkvpp.v1.SubscribeDispatchRequest\x1a\x1f.parkvpp.v1.DispatchInstruction0\x01\x12\x66\n\x13\x41\x63knowledgeDispatch\x12&.parkvpp.v1.AcknowledgeDispatchRequest\x1a\'.parkvpp.v1.AcknowledgeDispatchResponse\x12Q\n\x0cListDispatch\x12\x1f.parkvpp.v1.ListDispatchRequest\x1a .parkvpp.v1.ListDispatchResponse\x12[\n\x13GetForecastAccuracy\x12&.parkvpp.v1.GetForecastAccuracyRequest\x1a\x1c.parkvpp.v1.ForecastAccuracyb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'parkvpp.v1.vpp_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_BASELINEMETHOD']._serialized_start=1663
-  _globals['_BASELINEMETHOD']._serialized_end=1819
-  _globals['_DISPATCHSTATUS']._serialized_start=1821
-  _globals['_DISPATCHSTATUS']._serialized_end=1930
+  _globals['_BASELINEMETHOD']._serialized_start=2200
+  _globals['_BASELINEMETHOD']._serialized_end=2356
+  _globals['_DISPATCHSTATUS']._serialized_start=2358
+  _globals['_DISPATCHSTATUS']._serialized_end=2467
   _globals['_GETFLEXIBILITYREQUEST']._serialized_start=69
   _globals['_GETFLEXIBILITYREQUEST']._serialized_end=159
   _globals['_INTERVALFLEXIBILITY']._serialized_start=162
@@ -45,21 +45,27 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_FLEXIBILITYENVELOPE']._serialized_start=459
   _globals['_FLEXIBILITYENVELOPE']._serialized_end=598
   _globals['_GETBASELINEREQUEST']._serialized_start=601
-  _globals['_GETBASELINEREQUEST']._serialized_end=741
-  _globals['_BASELINE']._serialized_start=744
-  _globals['_BASELINE']._serialized_end=899
-  _globals['_DISPATCHINSTRUCTION']._serialized_start=902
-  _globals['_DISPATCHINSTRUCTION']._serialized_end=1226
-  _globals['_SUBSCRIBEDISPATCHREQUEST']._serialized_start=1228
-  _globals['_SUBSCRIBEDISPATCHREQUEST']._serialized_end=1326
-  _globals['_ACKNOWLEDGEDISPATCHREQUEST']._serialized_start=1328
-  _globals['_ACKNOWLEDGEDISPATCHREQUEST']._serialized_end=1404
-  _globals['_ACKNOWLEDGEDISPATCHRESPONSE']._serialized_start=1406
-  _globals['_ACKNOWLEDGEDISPATCHRESPONSE']._serialized_end=1493
-  _globals['_LISTDISPATCHREQUEST']._serialized_start=1495
-  _globals['_LISTDISPATCHREQUEST']._serialized_end=1581
-  _globals['_LISTDISPATCHRESPONSE']._serialized_start=1583
-  _globals['_LISTDISPATCHRESPONSE']._serialized_end=1660
-  _globals['_VPPSERVICE']._serialized_start=1933
-  _globals['_VPPSERVICE']._serialized_end=2381
+  _globals['_GETBASELINEREQUEST']._serialized_end=826
+  _globals['_BASELINE']._serialized_start=829
+  _globals['_BASELINE']._serialized_end=1043
+  _globals['_DISPATCHINSTRUCTION']._serialized_start=1046
+  _globals['_DISPATCHINSTRUCTION']._serialized_end=1370
+  _globals['_SUBSCRIBEDISPATCHREQUEST']._serialized_start=1372
+  _globals['_SUBSCRIBEDISPATCHREQUEST']._serialized_end=1470
+  _globals['_ACKNOWLEDGEDISPATCHREQUEST']._serialized_start=1472
+  _globals['_ACKNOWLEDGEDISPATCHREQUEST']._serialized_end=1548
+  _globals['_ACKNOWLEDGEDISPATCHRESPONSE']._serialized_start=1550
+  _globals['_ACKNOWLEDGEDISPATCHRESPONSE']._serialized_end=1637
+  _globals['_LISTDISPATCHREQUEST']._serialized_start=1639
+  _globals['_LISTDISPATCHREQUEST']._serialized_end=1725
+  _globals['_LISTDISPATCHRESPONSE']._serialized_start=1727
+  _globals['_LISTDISPATCHRESPONSE']._serialized_end=1804
+  _globals['_GETFORECASTACCURACYREQUEST']._serialized_start=1806
+  _globals['_GETFORECASTACCURACYREQUEST']._serialized_end=1932
+  _globals['_ASSETFORECASTACCURACY']._serialized_start=1935
+  _globals['_ASSETFORECASTACCURACY']._serialized_end=2072
+  _globals['_FORECASTACCURACY']._serialized_start=2074
+  _globals['_FORECASTACCURACY']._serialized_end=2197
+  _globals['_VPPSERVICE']._serialized_start=2470
+  _globals['_VPPSERVICE']._serialized_end=3011
 # @@protoc_insertion_point(module_scope)

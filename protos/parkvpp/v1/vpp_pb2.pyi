@@ -79,32 +79,42 @@ class FlexibilityEnvelope(_message.Message):
     def __init__(self, market_day: _Optional[str] = ..., aggregate: _Optional[_Iterable[_Union[IntervalFlexibility, _Mapping]]] = ..., assets: _Optional[_Iterable[_Union[AssetFlexibility, _Mapping]]] = ...) -> None: ...
 
 class GetBaselineRequest(_message.Message):
-    __slots__ = ("market_day", "asset_id", "enterprise_id", "method")
+    __slots__ = ("market_day", "asset_id", "enterprise_id", "method", "event_start_interval", "event_intervals")
     MARKET_DAY_FIELD_NUMBER: _ClassVar[int]
     ASSET_ID_FIELD_NUMBER: _ClassVar[int]
     ENTERPRISE_ID_FIELD_NUMBER: _ClassVar[int]
     METHOD_FIELD_NUMBER: _ClassVar[int]
+    EVENT_START_INTERVAL_FIELD_NUMBER: _ClassVar[int]
+    EVENT_INTERVALS_FIELD_NUMBER: _ClassVar[int]
     market_day: str
     asset_id: str
     enterprise_id: str
     method: BaselineMethod
-    def __init__(self, market_day: _Optional[str] = ..., asset_id: _Optional[str] = ..., enterprise_id: _Optional[str] = ..., method: _Optional[_Union[BaselineMethod, str]] = ...) -> None: ...
+    event_start_interval: int
+    event_intervals: _containers.RepeatedScalarFieldContainer[int]
+    def __init__(self, market_day: _Optional[str] = ..., asset_id: _Optional[str] = ..., enterprise_id: _Optional[str] = ..., method: _Optional[_Union[BaselineMethod, str]] = ..., event_start_interval: _Optional[int] = ..., event_intervals: _Optional[_Iterable[int]] = ...) -> None: ...
 
 class Baseline(_message.Message):
-    __slots__ = ("market_day", "asset_id", "enterprise_id", "method", "baseline_kw", "days_used")
+    __slots__ = ("market_day", "asset_id", "enterprise_id", "method", "baseline_kw", "days_used", "adjustment", "note", "days_considered")
     MARKET_DAY_FIELD_NUMBER: _ClassVar[int]
     ASSET_ID_FIELD_NUMBER: _ClassVar[int]
     ENTERPRISE_ID_FIELD_NUMBER: _ClassVar[int]
     METHOD_FIELD_NUMBER: _ClassVar[int]
     BASELINE_KW_FIELD_NUMBER: _ClassVar[int]
     DAYS_USED_FIELD_NUMBER: _ClassVar[int]
+    ADJUSTMENT_FIELD_NUMBER: _ClassVar[int]
+    NOTE_FIELD_NUMBER: _ClassVar[int]
+    DAYS_CONSIDERED_FIELD_NUMBER: _ClassVar[int]
     market_day: str
     asset_id: str
     enterprise_id: str
     method: BaselineMethod
     baseline_kw: _containers.RepeatedScalarFieldContainer[float]
     days_used: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, market_day: _Optional[str] = ..., asset_id: _Optional[str] = ..., enterprise_id: _Optional[str] = ..., method: _Optional[_Union[BaselineMethod, str]] = ..., baseline_kw: _Optional[_Iterable[float]] = ..., days_used: _Optional[_Iterable[str]] = ...) -> None: ...
+    adjustment: float
+    note: str
+    days_considered: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, market_day: _Optional[str] = ..., asset_id: _Optional[str] = ..., enterprise_id: _Optional[str] = ..., method: _Optional[_Union[BaselineMethod, str]] = ..., baseline_kw: _Optional[_Iterable[float]] = ..., days_used: _Optional[_Iterable[str]] = ..., adjustment: _Optional[float] = ..., note: _Optional[str] = ..., days_considered: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class DispatchInstruction(_message.Message):
     __slots__ = ("instruction_id", "sequence", "enterprise_id", "asset_id", "market_day", "interval", "interval_start", "reduction_kw", "deadline", "status", "award_id")
@@ -173,3 +183,43 @@ class ListDispatchResponse(_message.Message):
     INSTRUCTIONS_FIELD_NUMBER: _ClassVar[int]
     instructions: _containers.RepeatedCompositeFieldContainer[DispatchInstruction]
     def __init__(self, instructions: _Optional[_Iterable[_Union[DispatchInstruction, _Mapping]]] = ...) -> None: ...
+
+class GetForecastAccuracyRequest(_message.Message):
+    __slots__ = ("market_day", "asset_id", "enterprise_id", "holdout_days")
+    MARKET_DAY_FIELD_NUMBER: _ClassVar[int]
+    ASSET_ID_FIELD_NUMBER: _ClassVar[int]
+    ENTERPRISE_ID_FIELD_NUMBER: _ClassVar[int]
+    HOLDOUT_DAYS_FIELD_NUMBER: _ClassVar[int]
+    market_day: str
+    asset_id: str
+    enterprise_id: str
+    holdout_days: int
+    def __init__(self, market_day: _Optional[str] = ..., asset_id: _Optional[str] = ..., enterprise_id: _Optional[str] = ..., holdout_days: _Optional[int] = ...) -> None: ...
+
+class AssetForecastAccuracy(_message.Message):
+    __slots__ = ("asset_id", "mape_pct", "wape_pct", "days_evaluated", "days_skipped", "note")
+    ASSET_ID_FIELD_NUMBER: _ClassVar[int]
+    MAPE_PCT_FIELD_NUMBER: _ClassVar[int]
+    WAPE_PCT_FIELD_NUMBER: _ClassVar[int]
+    DAYS_EVALUATED_FIELD_NUMBER: _ClassVar[int]
+    DAYS_SKIPPED_FIELD_NUMBER: _ClassVar[int]
+    NOTE_FIELD_NUMBER: _ClassVar[int]
+    asset_id: str
+    mape_pct: float
+    wape_pct: float
+    days_evaluated: int
+    days_skipped: int
+    note: str
+    def __init__(self, asset_id: _Optional[str] = ..., mape_pct: _Optional[float] = ..., wape_pct: _Optional[float] = ..., days_evaluated: _Optional[int] = ..., days_skipped: _Optional[int] = ..., note: _Optional[str] = ...) -> None: ...
+
+class ForecastAccuracy(_message.Message):
+    __slots__ = ("market_day", "method", "assets", "wape_pct")
+    MARKET_DAY_FIELD_NUMBER: _ClassVar[int]
+    METHOD_FIELD_NUMBER: _ClassVar[int]
+    ASSETS_FIELD_NUMBER: _ClassVar[int]
+    WAPE_PCT_FIELD_NUMBER: _ClassVar[int]
+    market_day: str
+    method: str
+    assets: _containers.RepeatedCompositeFieldContainer[AssetForecastAccuracy]
+    wape_pct: float
+    def __init__(self, market_day: _Optional[str] = ..., method: _Optional[str] = ..., assets: _Optional[_Iterable[_Union[AssetForecastAccuracy, _Mapping]]] = ..., wape_pct: _Optional[float] = ...) -> None: ...

@@ -59,6 +59,11 @@ class VppServiceStub:
                 request_serializer=parkvpp_dot_v1_dot_vpp__pb2.ListDispatchRequest.SerializeToString,
                 response_deserializer=parkvpp_dot_v1_dot_vpp__pb2.ListDispatchResponse.FromString,
                 _registered_method=True)
+        self.GetForecastAccuracy = channel.unary_unary(
+                '/parkvpp.v1.VppService/GetForecastAccuracy',
+                request_serializer=parkvpp_dot_v1_dot_vpp__pb2.GetForecastAccuracyRequest.SerializeToString,
+                response_deserializer=parkvpp_dot_v1_dot_vpp__pb2.ForecastAccuracy.FromString,
+                _registered_method=True)
 
 
 class VppServiceServicer:
@@ -96,6 +101,13 @@ class VppServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetForecastAccuracy(self, request, context):
+        """Accuracy of the day-ahead forecast on held-out days of measured history.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_VppServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -123,6 +135,11 @@ def add_VppServiceServicer_to_server(servicer, server):
                     servicer.ListDispatch,
                     request_deserializer=parkvpp_dot_v1_dot_vpp__pb2.ListDispatchRequest.FromString,
                     response_serializer=parkvpp_dot_v1_dot_vpp__pb2.ListDispatchResponse.SerializeToString,
+            ),
+            'GetForecastAccuracy': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetForecastAccuracy,
+                    request_deserializer=parkvpp_dot_v1_dot_vpp__pb2.GetForecastAccuracyRequest.FromString,
+                    response_serializer=parkvpp_dot_v1_dot_vpp__pb2.ForecastAccuracy.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -260,6 +277,33 @@ class VppService:
             '/parkvpp.v1.VppService/ListDispatch',
             parkvpp_dot_v1_dot_vpp__pb2.ListDispatchRequest.SerializeToString,
             parkvpp_dot_v1_dot_vpp__pb2.ListDispatchResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetForecastAccuracy(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/parkvpp.v1.VppService/GetForecastAccuracy',
+            parkvpp_dot_v1_dot_vpp__pb2.GetForecastAccuracyRequest.SerializeToString,
+            parkvpp_dot_v1_dot_vpp__pb2.ForecastAccuracy.FromString,
             options,
             channel_credentials,
             insecure,

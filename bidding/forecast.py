@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -10,6 +10,12 @@ import numpy as np
 
 from bidding.baseline import History, full_day
 from bidding.exceptions import InsufficientHistory, InvalidInput
+from bidding.intervals import INTERVAL_HOURS
+
+#: MAPE leaves out intervals whose |actual| is below 1 % of the day's mean |actual| or
+#: below 0.01 kW, whichever is larger: near-zero actuals make percentages explode.
+MAPE_FLOOR_FRACTION = 0.01
+MAPE_FLOOR_KW = 0.01
 
 
 @dataclass(frozen=True)
@@ -79,8 +85,126 @@ def compute_forecast(
 
     Raises InvalidInput("method") for an unregistered name, else whatever the method raises.
     """
+    return _registered(method)(history, market_day, **options)
+
+
+def _registered(method: str) -> ForecastMethod:
+    """The forecast function registered as `method`; InvalidInput("method") if none is."""
     chosen = FORECAST_METHODS.get(method)
     if chosen is None:
         known = ", ".join(sorted(FORECAST_METHODS))
         raise InvalidInput("method", f"must be one of {known}, got {method!r}")
-    return chosen(history, market_day, **options)
+    return chosen
+
+
+@dataclass(frozen=True)
+class DayAccuracy:
+    """Errors of the forecast of one held-out day.
+
+    `mape_pct` is None when no interval cleared the MAPE floor, `wape_pct` None when
+    the day's actual energy is 0. `abs_error_kwh` = Σ|forecast - actual| x 0.25 h and
+    `actual_kwh` = Σ|actual| x 0.25 h over all 96 intervals, so WAPE = their ratio.
+    """
+
+    market_day: date
+    mape_pct: float | None
+    wape_pct: float | None
+    mape_intervals: int
+    mape_intervals_excluded: int
+    abs_error_kwh: float
+    actual_kwh: float
+
+
+@dataclass(frozen=True)
+class ForecastAccuracy:
+    """Back-test of a forecast method over held-out days (see `forecast_accuracy`).
+
+    Overall figures pool every interval of every evaluated day: `mape_pct` is the mean
+    over all intervals that cleared the floor (None when none did), `wape_pct` is total
+    |error| / total |actual| (None when all actuals are 0). `days_skipped` are held-out
+    days that had too little earlier history to be forecast.
+    """
+
+    method: str
+    mape_pct: float | None
+    wape_pct: float | None
+    mape_intervals: int
+    mape_intervals_excluded: int
+    days: tuple[DayAccuracy, ...]
+    days_skipped: tuple[date, ...]
+
+
+def day_accuracy(market_day: date, forecast_kw: np.ndarray, actual_kw: np.ndarray) -> DayAccuracy:
+    """MAPE and WAPE (%) of one day's forecast against its actual interval averages (kW).
+
+    Both arrays hold the day's 96 intervals. MAPE leaves out (and counts) intervals
+    whose |actual| is below max(1 % of the day's mean |actual|, 0.01 kW).
+    """
+    abs_error_kw = np.abs(forecast_kw - actual_kw)
+    abs_actual_kw = np.abs(actual_kw)
+    floor_kw = max(MAPE_FLOOR_FRACTION * float(abs_actual_kw.mean()), MAPE_FLOOR_KW)
+    kept = abs_actual_kw >= floor_kw
+    actual_kwh = float(abs_actual_kw.sum()) * INTERVAL_HOURS
+    abs_error_kwh = float(abs_error_kw.sum()) * INTERVAL_HOURS
+    mape_pct = None
+    if kept.any():
+        mape_pct = float(np.mean(abs_error_kw[kept] / abs_actual_kw[kept])) * 100
+    return DayAccuracy(
+        market_day=market_day,
+        mape_pct=mape_pct,
+        wape_pct=abs_error_kwh / actual_kwh * 100 if actual_kwh > 0 else None,
+        mape_intervals=int(kept.sum()),
+        mape_intervals_excluded=int((~kept).sum()),
+        abs_error_kwh=abs_error_kwh,
+        actual_kwh=actual_kwh,
+    )
+
+
+def _pooled(days: Sequence[DayAccuracy], method: str, skipped: Sequence[date]) -> ForecastAccuracy:
+    """Overall figures from per-day rows: MAPE weighted by intervals, WAPE by energy."""
+    mape_intervals = sum(d.mape_intervals for d in days)
+    mape_sum = sum(d.mape_pct * d.mape_intervals for d in days if d.mape_pct is not None)
+    actual_kwh = sum(d.actual_kwh for d in days)
+    return ForecastAccuracy(
+        method=method,
+        mape_pct=mape_sum / mape_intervals if mape_intervals else None,
+        wape_pct=sum(d.abs_error_kwh for d in days) / actual_kwh * 100 if actual_kwh else None,
+        mape_intervals=mape_intervals,
+        mape_intervals_excluded=sum(d.mape_intervals_excluded for d in days),
+        days=tuple(days),
+        days_skipped=tuple(skipped),
+    )
+
+
+def forecast_accuracy(
+    history: History, holdout_days: int = 14, method: str = "similar_day", **options: int
+) -> ForecastAccuracy:
+    """Back-test `method` on the last `holdout_days` complete days of `history`.
+
+    Each held-out day (in date order) is forecast by `compute_forecast(method, ...,
+    **options)` from the days strictly before it only, then compared with what was
+    metered (kW per interval) by MAPE and WAPE in % (see `day_accuracy`). Days the
+    method cannot forecast (InsufficientHistory) are skipped and listed. Raises
+    InvalidInput for `holdout_days` < 1 or an unknown `method`, and InsufficientHistory
+    when no held-out day could be evaluated.
+    """
+    if holdout_days < 1:
+        raise InvalidInput("holdout_days", "must be >= 1")
+    forecast_with = _registered(method)
+    complete = [
+        (day, row) for day in sorted(history) if (row := full_day(history[day])) is not None
+    ]
+    evaluated: list[DayAccuracy] = []
+    skipped: list[date] = []
+    for day, actual_kw in complete[-holdout_days:]:
+        before = {d: values for d, values in history.items() if d < day}
+        try:
+            forecast = forecast_with(before, day, **options)
+        except InsufficientHistory:
+            skipped.append(day)
+            continue
+        evaluated.append(day_accuracy(day, forecast.forecast_kw, actual_kw))
+    if not evaluated:
+        subject = f"{method} forecast accuracy (no held-out day could be forecast)"
+        raise InsufficientHistory(subject, 1, 0)
+    return _pooled(evaluated, method, skipped)

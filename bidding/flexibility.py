@@ -104,19 +104,42 @@ def curtailable_envelope(
 
 
 def battery_envelope(asset_id: str, spec: BatterySpec) -> AssetEnvelope:
-    """Battery: up = max_discharge_kw, down = max_charge_kw, energy in [soc_min, soc_max] x cap.
+    """Battery: power limits plus the stored energy reachable from its initial state of charge.
 
-    `max_daily_up_kwh` is only the power bound (discharging all day); the real limit
-    comes from the energy bounds. Raises InvalidInput for a bad spec.
+    Stored energy (kWh, inside the cells) at the end of interval t lies in a tube that
+    starts at `initial_soc` and widens by at most a full interval of charging
+    (`max_charge_kw` x charge efficiency) or discharging (`max_discharge_kw` / discharge
+    efficiency) per interval, clipped to [soc_min, soc_max] x capacity. Up (discharge)
+    and down (charge) kW of an interval are further limited to what the best-placed
+    state at its start could deliver or absorb. The tube bounds every interval on its
+    own; a schedule must still track state of charge from interval to interval (the bid
+    optimiser and dispatch do), since discharging at `up_kw` in every interval is not
+    possible. `max_daily_up_kwh` is only the power bound (discharging all day).
+    Raises InvalidInput for a bad spec.
     """
     validate_spec(spec, "battery")
-    full = np.ones(INTERVALS_PER_DAY)
+    low = spec.soc_min * spec.energy_capacity_kwh
+    high = spec.soc_max * spec.energy_capacity_kwh
+    start = spec.initial_soc * spec.energy_capacity_kwh
+    steps = np.arange(1, INTERVALS_PER_DAY + 1)
+    gain_kwh = spec.max_charge_kw * spec.charge_efficiency * INTERVAL_HOURS
+    loss_kwh = spec.max_discharge_kw / spec.discharge_efficiency * INTERVAL_HOURS
+    reach_max = np.minimum(high, start + steps * gain_kwh)
+    reach_min = np.maximum(low, start - steps * loss_kwh)
+    top_at_start = np.concatenate(([start], reach_max[:-1]))
+    bottom_at_start = np.concatenate(([start], reach_min[:-1]))
     return AssetEnvelope(
         asset_id=asset_id,
-        up_kw=full * spec.max_discharge_kw,
-        down_kw=full * spec.max_charge_kw,
-        stored_energy_min_kwh=full * spec.soc_min * spec.energy_capacity_kwh,
-        stored_energy_max_kwh=full * spec.soc_max * spec.energy_capacity_kwh,
+        up_kw=np.minimum(
+            spec.max_discharge_kw,
+            (top_at_start - low) * spec.discharge_efficiency / INTERVAL_HOURS,
+        ),
+        down_kw=np.minimum(
+            spec.max_charge_kw,
+            (high - bottom_at_start) / spec.charge_efficiency / INTERVAL_HOURS,
+        ),
+        stored_energy_min_kwh=reach_min,
+        stored_energy_max_kwh=reach_max,
         max_daily_up_kwh=spec.max_discharge_kw * INTERVALS_PER_DAY * INTERVAL_HOURS,
     )
 

@@ -86,14 +86,29 @@ def test_daily_energy_limit_from_event_rules() -> None:
 
 
 def test_battery_envelope_power_and_energy_bounds() -> None:
+    # 200 kWh, charge 80 kW at 95 %, discharge 120 kW at 95 %, SoC 0.1..0.9, starts at 0.5.
     env = battery_envelope("bess-1", BATTERY)
-    assert np.all(env.up_kw == 120.0)
-    assert np.all(env.down_kw == 80.0)
-    np.testing.assert_allclose(env.stored_energy_min_kwh, 20.0)  # 0.1 x 200 kWh
-    np.testing.assert_allclose(env.stored_energy_max_kwh, 180.0)  # 0.9 x 200 kWh
+    gain, loss = 80.0 * 0.95 * 0.25, 120.0 / 0.95 * 0.25  # kWh per interval: 19 and 31.58
+    np.testing.assert_allclose(env.stored_energy_max_kwh[:6], [119, 138, 157, 176, 180, 180])
+    np.testing.assert_allclose(env.stored_energy_min_kwh[:3], [100 - loss, 100 - 2 * loss, 20])
+    assert 100 + 4 * gain == 176.0
+    # SoC limits hold all day: never below 0.1 x 200 or above 0.9 x 200 kWh.
+    assert env.stored_energy_min_kwh.min() == 20.0 and env.stored_energy_max_kwh.max() == 180.0
+    assert np.all(env.stored_energy_min_kwh <= env.stored_energy_max_kwh)
+    assert np.all(env.up_kw == 120.0) and np.all(env.down_kw == 80.0)
     with pytest.raises(InvalidInput) as caught:
         battery_envelope("bess-1", replace(BATTERY, soc_min=0.95))
     assert caught.value.field == "battery.soc_min"
+
+
+def test_an_empty_battery_cannot_discharge_until_it_could_have_charged() -> None:
+    env = battery_envelope("bess-1", replace(BATTERY, initial_soc=0.1))
+    assert env.up_kw[0] == 0.0  # starts at soc_min: nothing to give
+    # After one interval of full charging it could hold 20 + 19 kWh: 19 x 0.95 / 0.25 kW out.
+    assert env.up_kw[1] == pytest.approx(19.0 * 0.95 / 0.25)
+    assert env.up_kw[5] == 120.0
+    full = battery_envelope("bess-1", replace(BATTERY, initial_soc=0.9))
+    assert full.down_kw[0] == 0.0 and full.up_kw[0] == 120.0
 
 
 def test_generators_and_shiftable_loads_offer_nothing_yet() -> None:

@@ -1,8 +1,9 @@
 """Time VppService.GetFlexibility for a large synthetic park with days of rollup history.
 
-Enrols and approves the assets through EnrollmentService, writes their history straight
-into the rollups with `Rollups.apply` (what the telemetry consumer does, minus Kafka),
-then calls GetFlexibility for tomorrow: aggregate only, and with per-asset envelopes.
+The park and its meter history come from `loadtests.synthetic_park` (seeded). Enrols
+and approves the assets through EnrollmentService, writes the curtailable loads' history
+straight into the rollups with `Rollups.apply` (what the telemetry consumer does, minus
+Kafka), then calls GetFlexibility for tomorrow: aggregate only, and with per-asset envelopes.
 """
 
 from __future__ import annotations
@@ -15,10 +16,14 @@ from datetime import date, datetime, timedelta
 import grpc
 import numpy as np
 
-from bidding.intervals import INTERVALS_PER_DAY, MARKET_TZ, interval_end
-from loadtests._stack import battery_spec, curtailable_spec, enrol
+from bidding.assets import AssetSpec, BatterySpec, CurtailableLoadSpec, ShiftableLoadSpec
+from bidding.intervals import MARKET_TZ
+from loadtests._stack import enrol
+from loadtests.synthetic_park import KINDS, AssetMix, SyntheticPark, build_park, history_days
+from parkvpp.v1 import enrollment_pb2 as epb
 from parkvpp.v1 import vpp_pb2 as vpb
 from parkvpp.v1 import vpp_pb2_grpc
+from services.enrollment.convert import TECHNOLOGY_ENUM
 from services.runtime.local_stack import LocalStack
 from services.telemetry.rollups import RollupReading, Rollups
 
@@ -26,39 +31,43 @@ from services.telemetry.rollups import RollupReading, Rollups
 MAX_MESSAGE_BYTES = 512 * 1024 * 1024
 
 
-def park(assets: int, battery_share: float, enterprises: int) -> dict[str, tuple[str, object]]:
-    """asset_id -> (enterprise_id, spec): curtailable loads and a share of batteries."""
-    batteries = round(assets * battery_share)
-    out: dict[str, tuple[str, object]] = {}
-    for n in range(assets):
-        enterprise_id = f"ent-{n % enterprises:04d}"
-        if n < batteries:
-            out[f"bat-{n:06d}"] = (enterprise_id, battery_spec(1000.0 + n % 7 * 500))
-        else:
-            out[f"load-{n:06d}"] = (enterprise_id, curtailable_spec(100.0 + n % 40 * 20))
-    return out
+def proto_spec(spec: AssetSpec) -> epb.AssetSpec:
+    """The enrollment.proto form of a domain spec (the inverse of `spec_from_proto`)."""
+    if isinstance(spec, CurtailableLoadSpec):
+        windows = [epb.AvailabilityWindow(**vars(w)) for w in spec.availability]
+        fields = {**vars(spec), "availability": windows}
+        return epb.AssetSpec(curtailable_load=epb.CurtailableLoad(**fields))
+    if isinstance(spec, ShiftableLoadSpec):
+        return epb.AssetSpec(shiftable_load=epb.ShiftableLoad(**vars(spec)))
+    if isinstance(spec, BatterySpec):
+        return epb.AssetSpec(battery=epb.Battery(**vars(spec)))
+    fields = {**vars(spec), "technology": TECHNOLOGY_ENUM[spec.technology]}
+    return epb.AssetSpec(generator=epb.Generator(**fields))
 
 
-def seed_history(rollups: Rollups, loads: dict[str, str], days: list[date], deadline: float) -> int:
-    """One reading per interval per day for each load; returns readings written.
+def seed_history(rollups: Rollups, park: SyntheticPark, days: list[date], deadline: float) -> int:
+    """The generator's readings of each curtailable load on `days`; returns readings written.
 
+    Only curtailable loads: they are the assets GetFlexibility forecasts from history.
     Raises TimeoutError when `deadline` (time.monotonic) passes first.
     """
-    shape_kw = 600.0 + 300.0 * np.sin(np.linspace(0.0, np.pi, INTERVALS_PER_DAY))
-    stamps = {
-        d: [int(interval_end(d, i).timestamp()) for i in range(INTERVALS_PER_DAY)] for d in days
-    }
+    loads = park.of_kind("curtailable")
     written = 0
-    for n, (asset_id, enterprise_id) in enumerate(loads.items()):
+    for n, block in enumerate(park.iter_readings(days, kinds=("curtailable",))):
         if time.monotonic() > deadline:
             raise TimeoutError(f"history of {n}/{len(loads)} loads written before the deadline")
-        scale = 0.5 + (n % 10) / 10
         readings = [
-            RollupReading(day, i, stamps[day][i], round(float(shape_kw[i]) * scale, 1))
-            for day in days
-            for i in range(INTERVALS_PER_DAY)
+            RollupReading(day, interval, epoch_s, kw)
+            for day, interval, epoch_s, kw in zip(
+                block.day.tolist(),
+                block.interval.tolist(),
+                block.epoch_s.tolist(),
+                np.round(block.kw, 1).tolist(),
+                strict=True,
+            )
         ]
-        written += max(0, rollups.apply(f"seed-{asset_id}", enterprise_id, asset_id, readings))
+        event_id = f"seed-{block.asset_id}"
+        written += max(0, rollups.apply(event_id, block.enterprise_id, block.asset_id, readings))
     return written
 
 
@@ -82,6 +91,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--assets", type=int, default=10_000)
     parser.add_argument("--battery-share", type=float, default=0.05)
+    parser.add_argument("--pv-share", type=float, default=0.0)
+    parser.add_argument("--shiftable-share", type=float, default=0.0)
+    parser.add_argument("--seed", type=int, default=1, help="seed of the synthetic park")
     parser.add_argument("--enterprises", type=int, default=100)
     parser.add_argument("--days", type=int, default=14, help="days of history per load")
     parser.add_argument("--calls", type=int, default=2, help="timed calls of each kind")
@@ -89,24 +101,27 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not (args.assets >= 1 and args.enterprises >= 1 and 1 <= args.days <= 45):
         parser.error("need --assets >= 1, --enterprises >= 1, --days in 1..45")
-    if not (0 <= args.battery_share <= 1 and args.calls >= 1):
-        parser.error("need --battery-share in [0, 1] and --calls >= 1")
+    shares = (args.battery_share, args.pv_share, args.shiftable_share)
+    if not (min(shares) >= 0 and sum(shares) <= 1 and args.calls >= 1 and args.seed >= 0):
+        parser.error("need shares >= 0 summing to <= 1, --calls >= 1, --seed >= 0")
 
-    assets = park(args.assets, args.battery_share, args.enterprises)
-    loads = {a: e for a, (e, _s) in assets.items() if a.startswith("load-")}
+    mix = AssetMix(1 - sum(shares), args.shiftable_share, args.battery_share, args.pv_share)
+    park = build_park(args.seed, args.enterprises, args.assets, mix)
+    assets = {a: (e, proto_spec(spec)) for a, (e, spec) in park.specs().items()}
+    kinds = {kind: len(park.of_kind(kind)) for kind in KINDS}
     today = datetime.now(MARKET_TZ).date()
     market_day = today + timedelta(days=1)
-    history_days = [today - timedelta(days=k) for k in range(args.days, 0, -1)]
+    days = history_days(today, args.days)
     options = [("grpc.max_receive_message_length", MAX_MESSAGE_BYTES)]
     stack = LocalStack().start()
     channel = grpc.insecure_channel(stack.addr, options=options)
     try:
         started = time.perf_counter()
-        enrol(channel, assets, approve=True, timeout_s=args.timeout)  # type: ignore[arg-type]
+        enrol(channel, assets, approve=True, timeout_s=args.timeout)
         enrol_s = time.perf_counter() - started
         started = time.perf_counter()
         deadline = time.monotonic() + args.timeout
-        written = seed_history(Rollups(stack.runtime.redis), loads, history_days, deadline)
+        written = seed_history(Rollups(stack.runtime.redis), park, days, deadline)
         seed_s = time.perf_counter() - started
         stub = vpp_pb2_grpc.VppServiceStub(channel)
         request = vpb.GetFlexibilityRequest(market_day=market_day.isoformat())
@@ -120,8 +135,9 @@ def main(argv: list[str] | None = None) -> int:
     print("bench_flexibility: VppService.GetFlexibility (in-process, embedded Valkey)")
     print(f"  cores                     {os.cpu_count()}")
     print(
-        f"  assets                    {len(assets)} ({len(loads)} loads, "
-        f"{len(assets) - len(loads)} batteries, {args.enterprises} enterprises)"
+        f"  assets                    {len(assets)} ({kinds['curtailable']} loads, "
+        f"{kinds['battery']} batteries, {kinds['pv']} PV, {kinds['shiftable']} shiftable, "
+        f"{args.enterprises} enterprises, seed {args.seed})"
     )
     print(f"  history                   {args.days} days, {written:,} readings")
     print(f"  market day                {market_day.isoformat()}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -15,14 +16,35 @@ from parkvpp.v1 import (
     enrollment_pb2,
     market_pb2,
     settlement_pb2,
+    telemetry_pb2,
     vpp_pb2,
 )
 from services.demo.clients import Clients
-from services.demo.meters import DemoError, readings_of, rolled_up, stream, wait_for
+from services.demo.meters import (
+    DemoError,
+    EnergyRegister,
+    readings_of,
+    rolled_up,
+    stream,
+    wait_for,
+)
 from services.demo.park import ASSETS, ENTERPRISES, meter_kw
 from services.runtime.rpc import to_ts
 
-HISTORY_DAYS = 21
+#: Four weeks: ten working days for the 10-in-10 baseline and held-out days for accuracy.
+HISTORY_DAYS = 28
+#: Held-out days of the forecast accuracy report.
+HOLDOUT_DAYS = 7
+#: The chillers' meter drops 01:30-03:00 of the market day (a long gap, estimated from
+#: similar days), outside any instruction.
+METER_GAP = {"chem-chillers": range(6, 12)}
+#: The PV export meter reports a cumulative kWh register; its reading at the start of history.
+PV_REGISTER_START_KWH = 1_250_000.0
+BASELINES = (
+    ("similar-day", vpp_pb2.BASELINE_METHOD_SIMILAR_DAY),
+    ("10-in-10 adj.", vpp_pb2.BASELINE_METHOD_TEN_IN_TEN_ADJUSTED),
+    ("high 4 of 5", vpp_pb2.BASELINE_METHOD_HIGH_4_OF_5),
+)
 GRID_OPERATOR = "grid-operator"
 #: The grid operator's call: 18:00-20:00 local, up to 1 MW at up to 13 CNY/kWh.
 GRID_CALL_INTERVALS = range(72, 80)
@@ -49,6 +71,10 @@ class DaySummary:
     balances: dict[str, certificates_pb2.Balance] = field(default_factory=dict)
     footprint: certificates_pb2.CarbonFootprint | None = None
     indicators: certificates_pb2.ParkIndicators | None = None
+    forecast_accuracy: dict[str, vpp_pb2.ForecastAccuracy] = field(default_factory=dict)
+    battery_envelope: vpp_pb2.AssetFlexibility | None = None
+    event_baselines: dict[str, vpp_pb2.Baseline] = field(default_factory=dict)
+    gap_profile: telemetry_pb2.LoadProfile | None = None
     timings_s: dict[str, float] = field(default_factory=dict)
 
 
@@ -68,6 +94,8 @@ class MarketDay:
         self.day = market_day
         self.log = log
         self.summary = DaySummary(market_day)
+        pv = next(a for a in ASSETS if a.spec.WhichOneof("kind") == "generator")
+        self.pv_meter = EnergyRegister(pv, PV_REGISTER_START_KWH)
 
     def _step(self, name: str, fn: Callable[[], None]) -> None:
         started = time.perf_counter()
@@ -83,6 +111,7 @@ class MarketDay:
             ("clearing", self.clear),
             ("dispatch", self.dispatch),
             ("metering the day", self.meter_day),
+            ("baselines of the event", self.event_baselines),
             ("settlement", self.settle),
             ("certificates and carbon", self.certificates),
         ):
@@ -117,17 +146,33 @@ class MarketDay:
             )
         self.log(f"   {len(ENTERPRISES)} enterprises, {len(ASSETS)} assets enrolled and approved")
 
+    def _meter_readings(
+        self, day: date, kw_of: Callable[[object], list[float]], gaps: bool = False
+    ) -> list[telemetry_pb2.Reading]:
+        """The day's readings of every demo meter (PV as an energy register)."""
+        readings: list[telemetry_pb2.Reading] = []
+        for asset in ASSETS:
+            if asset is self.pv_meter.asset:
+                readings.extend(self.pv_meter.readings(day, kw_of(asset)))
+            else:
+                skip = METER_GAP.get(asset.asset_id, ()) if gaps else ()
+                readings.extend(readings_of(asset, day, kw_of(asset), skip))
+        return readings
+
     def history(self) -> None:
         days = [self.day - timedelta(days=n) for n in range(HISTORY_DAYS, 0, -1)]
-        readings = [
-            r for asset in ASSETS for d in days for r in readings_of(asset, d, meter_kw(asset, d))
-        ]
+        readings = [self.pv_meter.opening(days[0])]
+        for d in days:
+            readings.extend(self._meter_readings(d, lambda asset, d=d: meter_kw(asset, d)))
         summary = stream(self.c, readings)
         if summary.rejected:
             raise DemoError(f"history readings rejected: {summary.rejections}")
         self.summary.readings_accepted += summary.accepted
         wait_for("history rollups", lambda: rolled_up(self.c, days[-1]))
-        self.log(f"   {summary.accepted} readings of {HISTORY_DAYS} days streamed and rolled up")
+        self.log(
+            f"   {summary.accepted} readings of {HISTORY_DAYS} days streamed and rolled up "
+            "(PV as a kWh register)"
+        )
 
     def flexibility(self) -> None:
         envelope = self.c.vpp.GetFlexibility(
@@ -137,19 +182,34 @@ class MarketDay:
         peak = max(envelope.aggregate, key=lambda i: i.up_kw)
         self.summary.peak_flexibility_kw = peak.up_kw
         self.log(f"   peak upward flexibility {peak.up_kw:,.0f} kW at interval {peak.interval}")
+        for asset in envelope.assets:
+            stored = [(i.stored_energy_min_kwh, i.stored_energy_max_kwh) for i in asset.intervals]
+            if any(high > 0 for _, high in stored):
+                self.summary.battery_envelope = asset
+                out_kw = max(i.up_kw for i in asset.intervals)
+                in_kw = max(i.down_kw for i in asset.intervals)
+                self.log(
+                    f"   battery {asset.asset_id}: up to {out_kw:,.0f} kW out / {in_kw:,.0f} kW "
+                    "in, stored "
+                    f"energy bounds {min(lo for lo, _ in stored):,.0f}.."
+                    f"{max(hi for _, hi in stored):,.0f} kWh over the day"
+                )
         for enterprise_id, _, _ in ENTERPRISES:
-            baseline = self.c.vpp.GetBaseline(
-                vpp_pb2.GetBaselineRequest(
+            accuracy = self.c.vpp.GetForecastAccuracy(
+                vpp_pb2.GetForecastAccuracyRequest(
                     market_day=self.day.isoformat(),
                     enterprise_id=enterprise_id,
-                    method=vpp_pb2.BASELINE_METHOD_SIMILAR_DAY,
+                    holdout_days=HOLDOUT_DAYS,
                 ),
                 timeout=30,
             )
-            self.log(
-                f"   baseline {enterprise_id}: peak {max(baseline.baseline_kw):,.0f} kW "
-                f"from {len(baseline.days_used)} similar days"
-            )
+            self.summary.forecast_accuracy[enterprise_id] = accuracy
+            for row in accuracy.assets:
+                if row.days_evaluated and math.isfinite(row.wape_pct):
+                    self.log(
+                        f"   forecast {row.asset_id}: WAPE {row.wape_pct:.1f}%, MAPE "
+                        f"{row.mape_pct:.1f}% on {row.days_evaluated} held-out days"
+                    )
 
     def bid(self) -> None:
         plan = self.c.bidding.PrepareBids(
@@ -265,17 +325,54 @@ class MarketDay:
         for items in self.summary.instructions.values():
             for item in items:
                 instructed[item.asset_id][item.interval] = item.reduction_kw
-        readings = []
-        by_id = {a.asset_id: a for a in ASSETS}
-        for asset_id, asset in by_id.items():
+
+        def delivered_kw(asset) -> list[float]:
             kw = list(meter_kw(asset, self.day))
-            for interval, reduction in instructed.get(asset_id, {}).items():
+            for interval, reduction in instructed.get(asset.asset_id, {}).items():
                 kw[interval] = round(kw[interval] - reduction * asset.compliance, 3)
-            readings.extend(readings_of(asset, self.day, kw))
-        summary = stream(self.c, readings)
+            return kw
+
+        summary = stream(self.c, self._meter_readings(self.day, delivered_kw, gaps=True))
         self.summary.readings_accepted += summary.accepted
-        wait_for("rollups of the market day", lambda: rolled_up(self.c, self.day))
+        wait_for("rollups of the market day", lambda: rolled_up(self.c, self.day, METER_GAP))
         self.log(f"   {summary.accepted} readings of the market day streamed and rolled up")
+        for asset_id in METER_GAP:
+            profile = self.c.telemetry.GetLoadProfile(
+                telemetry_pb2.GetLoadProfileRequest(
+                    asset_id=asset_id, from_market_day=self.day.isoformat()
+                ),
+                timeout=10,
+            )
+            self.summary.gap_profile = profile
+            self.log(
+                f"   {asset_id} meter gap: {profile.measured_intervals} intervals measured, "
+                f"{profile.estimated_intervals} estimated (flagged), "
+                f"{profile.missing_intervals} missing"
+            )
+
+    def event_baselines(self) -> None:
+        """Each instructed asset's baseline by the three methods, around its event."""
+        for items in self.summary.instructions.values():
+            for asset_id in sorted({i.asset_id for i in items if i.reduction_kw > 0}):
+                event = sorted({i.interval for i in items if i.asset_id == asset_id})
+                for label, method in BASELINES:
+                    baseline = self.c.vpp.GetBaseline(
+                        vpp_pb2.GetBaselineRequest(
+                            market_day=self.day.isoformat(),
+                            asset_id=asset_id,
+                            method=method,
+                            event_start_interval=event[0],
+                            event_intervals=event,
+                        ),
+                        timeout=30,
+                    )
+                    self.summary.event_baselines[f"{asset_id}/{label}"] = baseline
+                    during = [baseline.baseline_kw[i] for i in event]
+                    self.log(
+                        f"   {asset_id:<20} {label:<14} {sum(during) / len(during):8,.1f} kW "
+                        f"over the event, {len(baseline.days_used)} days, "
+                        f"adjustment x{baseline.adjustment:.3f}"
+                    )
 
     def settle(self) -> None:
         if not self.summary.instructions:

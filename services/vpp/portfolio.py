@@ -11,6 +11,7 @@ import numpy as np
 import redis
 
 from bidding.assets import AssetSpec, BatterySpec, CurtailableLoadSpec
+from bidding.baseline import LOOKBACK_DAYS as BASELINE_LOOKBACK_DAYS
 from bidding.baseline import BaselineResult, compute_baseline
 from bidding.exceptions import InsufficientHistory
 from bidding.flexibility import AssetEnvelope, asset_envelope
@@ -49,11 +50,14 @@ class Portfolio:
         self.rollups = rollups
 
     def history(self, asset: epb.Asset, day: date) -> dict[date, np.ndarray]:
-        return self.histories([asset], day)[asset.asset_id]
+        """The asset's complete measured days in the baselines' lookback before `day`."""
+        return self.histories([asset], day, BASELINE_LOOKBACK_DAYS)[asset.asset_id]
 
-    def histories(self, assets: list[epb.Asset], day: date) -> dict[str, dict[date, np.ndarray]]:
+    def histories(
+        self, assets: list[epb.Asset], day: date, lookback_days: int = HISTORY_DAYS
+    ) -> dict[str, dict[date, np.ndarray]]:
         """Complete measured days before `day`, per asset, read in pipelined round trips."""
-        days = [day - timedelta(days=n) for n in range(HISTORY_DAYS, 0, -1)]
+        days = [day - timedelta(days=n) for n in range(lookback_days, 0, -1)]
         found = self.rollups.many_day_kw([(a.enterprise_id, a.asset_id) for a in assets], days)
         return {asset_id: complete_days(per_day) for asset_id, per_day in found.items()}
 

@@ -5,9 +5,13 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime
 
+import numpy as np
 import redis
 
+from bidding.exceptions import InsufficientHistory
 from bidding.flexibility import aggregate
+from bidding.forecast import forecast_accuracy
+from parkvpp.v1 import enrollment_pb2 as epb
 from parkvpp.v1 import vpp_pb2 as pb
 from parkvpp.v1 import vpp_pb2_grpc
 from services.enrollment.registry import Registry
@@ -15,6 +19,7 @@ from services.runtime.context import Runtime
 from services.runtime.errors import InvalidArgument, ResourceExhausted
 from services.runtime.metrics import DISPATCH_OVERDUE, ENROLLED_FLEXIBILITY_KW
 from services.runtime.rpc import market_day, require_id
+from services.telemetry.profiles import HISTORY_DAYS
 from services.telemetry.rollups import Rollups
 from services.vpp.dispatch_store import DispatchStore
 from services.vpp.portfolio import Portfolio
@@ -22,7 +27,11 @@ from services.vpp.portfolio import Portfolio
 BASELINE_METHODS = {
     pb.BASELINE_METHOD_UNSPECIFIED: "similar_day",
     pb.BASELINE_METHOD_SIMILAR_DAY: "similar_day",
+    pb.BASELINE_METHOD_TEN_IN_TEN_ADJUSTED: "ten_in_ten_adjusted",
+    pb.BASELINE_METHOD_HIGH_4_OF_5: "high_4_of_5",
 }
+DEFAULT_HOLDOUT_DAYS = 14
+MAX_HOLDOUT_DAYS = 60
 POLL_SECONDS = 0.2
 #: Server threads kept free of dispatch streams for unary calls.
 RESERVED_WORKERS = 4
@@ -36,6 +45,11 @@ def baseline_method(value: int) -> str:
     if value not in BASELINE_METHODS:
         raise InvalidArgument("method", f"{pb.BaselineMethod.Name(value)} is not offered yet")
     return BASELINE_METHODS[value]
+
+
+def _pct(value: float | None) -> float:
+    """A percentage for the wire: NaN when the figure is undefined (no qualifying interval)."""
+    return float("nan") if value is None else float(value)
 
 
 def _intervals(up, down, baseline=None, low=None, high=None) -> list[pb.IntervalFlexibility]:
@@ -94,31 +108,75 @@ class VppServicer(vpp_pb2_grpc.VppServiceServicer):
                 )
         return envelope
 
+    def _subject_assets(self, request) -> list[epb.Asset]:
+        """The asset, or the enterprise's active non-generator assets, a request is about."""
+        subject = request.WhichOneof("subject")
+        if subject == "asset_id":
+            return [self.registry.get_asset(require_id("asset_id", request.asset_id))]
+        if subject == "enterprise_id":
+            enterprise_id = require_id("enterprise_id", request.enterprise_id)
+            self.registry.get_enterprise(enterprise_id)
+            return [
+                a
+                for a in self.registry.active_assets(enterprise_id)
+                if a.kind != epb.ASSET_KIND_GENERATOR
+            ]
+        raise InvalidArgument("subject", "asset_id or enterprise_id is required")
+
     def GetBaseline(self, request, context):  # noqa: N802
         day = market_day("market_day", request.market_day)
         method = baseline_method(request.method)
-        subject = request.WhichOneof("subject")
-        if subject == "asset_id":
-            assets = [self.registry.get_asset(require_id("asset_id", request.asset_id))]
-        elif subject == "enterprise_id":
-            enterprise_id = require_id("enterprise_id", request.enterprise_id)
-            self.registry.get_enterprise(enterprise_id)
-            assets = [a for a in self.registry.active_assets(enterprise_id) if a.kind != 4]
+        if method == "ten_in_ten_adjusted" and request.HasField("event_start_interval"):
+            event_intervals = [request.event_start_interval]
+        elif method == "high_4_of_5":
+            event_intervals = list(request.event_intervals)
         else:
-            raise InvalidArgument("subject", "asset_id or enterprise_id is required")
-        total, days_used = None, set()
-        for asset in assets:
-            result = self.portfolio.baseline(asset, day, method)
-            total = result.baseline_kw if total is None else total + result.baseline_kw
-            days_used.update(result.days_used)
+            event_intervals = []
+        assets = self._subject_assets(request)
+        results = [self.portfolio.baseline(a, day, method, event_intervals) for a in assets]
+        total = np.sum([r.baseline_kw for r in results], axis=0) if results else np.zeros(0)
+        unadjusted = sum(float(np.sum(r.baseline_kw)) / r.adjustment for r in results)
         return pb.Baseline(
             market_day=day.isoformat(),
             asset_id=request.asset_id,
             enterprise_id=assets[0].enterprise_id if assets else request.enterprise_id,
             method=request.method or pb.BASELINE_METHOD_SIMILAR_DAY,
-            baseline_kw=[float(v) for v in (total if total is not None else [])],
-            days_used=sorted(d.isoformat() for d in days_used),
+            baseline_kw=[float(v) for v in total],
+            days_used=sorted({d.isoformat() for r in results for d in r.days_used}),
+            days_considered=sorted(
+                {d.isoformat() for r in results for d in r.days_considered or r.days_used}
+            ),
+            # An enterprise's factor is its adjusted over its unadjusted baseline energy.
+            adjustment=float(np.sum(total)) / unadjusted if unadjusted > 0 else 1.0,
+            note="; ".join(sorted({r.note for r in results if r.note})),
         )
+
+    def GetForecastAccuracy(self, request, context):  # noqa: N802
+        day = market_day("market_day", request.market_day)
+        holdout = request.holdout_days or DEFAULT_HOLDOUT_DAYS
+        if not 1 <= holdout <= MAX_HOLDOUT_DAYS:
+            raise InvalidArgument("holdout_days", f"must be 1..{MAX_HOLDOUT_DAYS} (0 means 14)")
+        assets = self._subject_assets(request)
+        histories = self.portfolio.histories(assets, day, HISTORY_DAYS + holdout)
+        reply = pb.ForecastAccuracy(market_day=day.isoformat(), method="similar_day")
+        error_kwh = actual_kwh = 0.0
+        for asset in assets:
+            row = reply.assets.add(asset_id=asset.asset_id)
+            try:
+                result = forecast_accuracy(histories[asset.asset_id], holdout)
+            except InsufficientHistory as exc:
+                row.note = str(exc)
+                continue
+            row.mape_pct = _pct(result.mape_pct)
+            row.wape_pct = _pct(result.wape_pct)
+            row.days_evaluated = len(result.days)
+            row.days_skipped = len(result.days_skipped)
+            if result.wape_pct is None:
+                row.note = "no energy metered on the held-out days: percentages undefined"
+            error_kwh += sum(d.abs_error_kwh for d in result.days)
+            actual_kwh += sum(d.actual_kwh for d in result.days)
+        reply.wape_pct = 100.0 * error_kwh / actual_kwh if actual_kwh > 0 else float("nan")
+        return reply
 
     def SubscribeDispatch(self, request, context):  # noqa: N802
         enterprise_id = require_id("enterprise_id", request.enterprise_id)

@@ -143,3 +143,26 @@ def test_statement_of_an_unsettled_day_is_not_found(day_run):
             settlement_pb2.GetStatementRequest(enterprise_id="ent-foundry", market_day="2020-01-06")
         )
     assert err.value.code() == grpc.StatusCode.NOT_FOUND
+
+
+def test_the_day_shows_estimates_baselines_battery_energy_and_forecast_accuracy(day_run):
+    summary, _ = day_run
+    gap = summary.gap_profile
+    assert (gap.measured_intervals, gap.estimated_intervals, gap.missing_intervals) == (90, 6, 0)
+    methods = {key.split("/")[1] for key in summary.event_baselines}
+    assert methods == {"similar-day", "10-in-10 adj.", "high 4 of 5"}
+    for key, baseline in summary.event_baselines.items():
+        assert len(baseline.baseline_kw) == 96, key
+        assert 0.8 <= baseline.adjustment <= 1.2, key
+    battery = summary.battery_envelope
+    assert battery is not None
+    for i in battery.intervals:
+        assert 100.0 - 1e-9 <= i.stored_energy_min_kwh <= i.stored_energy_max_kwh <= 950.0 + 1e-9
+    loads = [
+        row
+        for accuracy in summary.forecast_accuracy.values()
+        for row in accuracy.assets
+        if row.days_evaluated
+        and row.asset_id in {"foundry-furnace-1", "chem-chillers", "logistics-cold-store"}
+    ]
+    assert len(loads) == 3 and all(0 < row.wape_pct < 15 for row in loads)

@@ -150,3 +150,50 @@ def test_availability_follows_weekday_and_window() -> None:
     assert is_available(every_day, SATURDAY, 3)
     with pytest.raises(InvalidInput):
         is_available(LOAD, WEDNESDAY, 96)
+
+
+@pytest.mark.parametrize(
+    ("spec", "field", "rule"),
+    [
+        (replace(LOAD, min_event_minutes=0), "x.min_event_minutes", "must be > 0"),
+        (
+            replace(LOAD, min_event_minutes=200, max_event_minutes=120),
+            "x.min_event_minutes",
+            "<= max_event_minutes",
+        ),
+        (
+            replace(LOAD, min_event_minutes=60, max_event_minutes=1500),
+            "x.max_event_minutes",
+            "must be <= 1440",
+        ),
+        (replace(LOAD, max_curtailment_kw=2e9), "x.max_curtailment_kw", "at most"),
+        (
+            replace(LOAD, availability=(AvailabilityWindow((True,), 0, 4),)),
+            "x.availability[0].weekdays[0]",
+            "ISO weekday",
+        ),
+        (replace(SHIFTABLE, energy_per_run_kwh=0.0), "x.energy_per_run_kwh", "must be > 0"),
+        (replace(SHIFTABLE, power_kw=0.0), "x.power_kw", "must be > 0"),
+        (replace(SHIFTABLE, run_duration_minutes=0), "x.run_duration_minutes", "must be > 0"),
+        (replace(SHIFTABLE, earliest_start_interval=96), "x.earliest_start_interval", "0..95"),
+        (replace(SHIFTABLE, latest_end_interval=97), "x.latest_end_interval", "1..96"),
+        (
+            replace(SHIFTABLE, earliest_start_interval=40, latest_end_interval=40),
+            "x.earliest_start_interval",
+            "< latest_end_interval",
+        ),
+        (replace(SHIFTABLE, power_kw=math.inf), "x.power_kw", "finite"),
+        (replace(BATTERY, max_discharge_kw=-1.0), "x.max_discharge_kw", "must be >= 0"),
+        (replace(BATTERY, soc_min=-0.1), "x.soc_min", "must be in [0, 1]"),
+        (replace(BATTERY, initial_soc=1.5), "x.initial_soc", "must be in [0, 1]"),
+        (
+            replace(BATTERY, degradation_cost_fen_per_mwh=-1),
+            "x.degradation_cost_fen_per_mwh",
+            "must be >= 0",
+        ),
+        (replace(GENERATOR, capacity_kw=math.nan), "x.capacity_kw", "finite"),
+    ],
+)
+def test_every_remaining_rule_names_its_field(spec, field: str, rule: str) -> None:
+    error = _rejects(spec, "x")
+    assert (error.field, rule in error.rule) == (field, True), error.rule

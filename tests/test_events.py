@@ -27,8 +27,13 @@ def topic(kafka_bootstrap) -> str:
     return name
 
 
-def consume(kafka_bootstrap, topic, handler) -> EventConsumer:
-    spec = ConsumerSpec(group=f"g-{uuid.uuid4().hex[:8]}", topics=(topic,), handler=handler)
+def consume(kafka_bootstrap, topic, handler, batch_handler=None) -> EventConsumer:
+    spec = ConsumerSpec(
+        group=f"g-{uuid.uuid4().hex[:8]}",
+        topics=(topic,),
+        handler=handler,
+        batch_handler=batch_handler,
+    )
     consumer = EventConsumer(spec, kafka_bootstrap, rebalance_timeout_ms=3000)
     consumer.start()
     return consumer
@@ -58,6 +63,39 @@ def test_a_transient_failure_is_retried_and_a_poison_event_skipped(kafka_bootstr
         wait_until(lambda: "last" in seen)
         assert seen == ["first", "flaky", "last"]
         assert failures["left"] == 0
+    finally:
+        consumer.stop()
+        publisher.close()
+
+
+def test_a_batch_with_a_poison_event_is_handled_one_by_one(kafka_bootstrap, topic):
+    applied: dict[str, int] = {}
+    batches: list[int] = []
+    lock = threading.Lock()
+
+    def handler(event: events_pb2.EventEnvelope) -> bool:
+        with lock:
+            if event.event_id == "poison":
+                raise ValueError("cannot apply")
+            if event.event_id in applied:
+                return False  # idempotent, as every real handler is
+            applied[event.event_id] = len(applied)
+            return True
+
+    def batch_handler(events: list[events_pb2.EventEnvelope]) -> list[bool]:
+        batches.append(len(events))
+        return [handler(e) for e in events]
+
+    publisher = EventPublisher(kafka_bootstrap)
+    for event_id in ("a", "b", "poison", "c"):
+        publisher.publish(topic, "k", events_pb2.MarketCleared(), event_id=event_id)
+    publisher.publish(topic, "k", events_pb2.MarketCleared(), event_id="a")  # redelivery
+    publisher.flush()
+    consumer = consume(kafka_bootstrap, topic, handler, batch_handler)
+    try:
+        wait_until(lambda: "c" in applied)
+        assert batches and max(batches) > 1, "events were not handed over as a batch"
+        assert list(applied) == ["a", "b", "c"]
     finally:
         consumer.stop()
         publisher.close()

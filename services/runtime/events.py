@@ -128,6 +128,7 @@ class EventPublisher:
 
 
 Handler = Callable[[events_pb2.EventEnvelope], bool]
+BatchHandler = Callable[[list[events_pb2.EventEnvelope]], list[bool]]
 
 #: Failures that pass: the event is retried, never skipped.
 TRANSIENT_ERRORS = (RedisConnectionError, RedisTimeoutError, KafkaError)
@@ -139,11 +140,15 @@ class ConsumerSpec:
 
     The handler returns True when it applied the event, False for a duplicate; it must
     be idempotent (apply the effect and the "applied" record in one Redis step).
+    An optional `batch_handler` takes a partition's polled events at once (e.g. one
+    pipelined round trip) with the same per-event contract; should it fail on a bad
+    event, the batch is handled again event by event so only the bad one is skipped.
     """
 
     group: str
     topics: tuple[str, ...]
     handler: Handler
+    batch_handler: BatchHandler | None = None
 
 
 class EventConsumer:
@@ -186,10 +191,13 @@ class EventConsumer:
                 self._assigned.set()
             for partition, records in batch.items():
                 last = None
-                for record in records:
-                    if not self._handle_until_done(record.topic, record.value):
-                        break  # stopping: what was not handled is redelivered later
-                    last = record.offset
+                if self.spec.batch_handler is not None and self._handle_batch(records):
+                    last = records[-1].offset
+                elif not self._stop.is_set():
+                    for record in records:
+                        if not self._handle_until_done(record.topic, record.value):
+                            break  # stopping: what was not handled is redelivered later
+                        last = record.offset
                 if last is not None:
                     self._consumer.commit({partition: OffsetAndMetadata(last + 1, "", -1)})
                     self._report_lag(partition)
@@ -210,6 +218,38 @@ class EventConsumer:
                 if self._stop.wait(delay_s):
                     return False
                 delay_s = min(delay_s * 2, 10.0)
+
+    def _handle_batch(self, records: list) -> bool:
+        """All of one partition's records through the batch handler, retrying transients.
+
+        False when they must go event by event instead: a handler bug (to isolate the
+        bad event) or stopping during a retry (then nothing further is handled).
+        """
+        group, topic = self.spec.group, records[0].topic
+        events = []
+        for record in records:
+            try:
+                events.append(events_pb2.EventEnvelope.FromString(record.value))
+            except DecodeError:
+                log.error("undecodable event on %s skipped", topic)
+                KAFKA_CONSUMED.labels(topic, group, "failed").inc()
+        delay_s = 0.5
+        while True:
+            try:
+                applied = self.spec.batch_handler(events)  # type: ignore[misc]
+                break
+            except TRANSIENT_ERRORS:
+                log.warning("transient failure in group %s; retrying", group)
+                if self._stop.wait(delay_s):
+                    return False
+                delay_s = min(delay_s * 2, 10.0)
+            except Exception:  # noqa: BLE001 - retried one by one to skip only the bad event
+                log.exception("batch handler failed in group %s; handling one by one", group)
+                return False
+        done = sum(applied)
+        KAFKA_CONSUMED.labels(topic, group, "applied").inc(done)
+        KAFKA_CONSUMED.labels(topic, group, "duplicate").inc(len(applied) - done)
+        return True
 
     def _handle(self, topic: str, value: bytes) -> None:
         group = self.spec.group

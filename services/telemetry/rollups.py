@@ -112,20 +112,70 @@ def power_reading(epoch_s: int, power_kw: float) -> RollupReading:
     return RollupReading(day, interval, epoch_s, power_kw)
 
 
+@dataclass(frozen=True)
+class RollupBatch:
+    """The readings of one telemetry event for one asset."""
+
+    event_id: str
+    enterprise_id: str
+    asset_id: str
+    readings: Sequence[RollupReading]
+    registers: Sequence[RegisterReading] = ()
+    bidirectional: bool = False
+
+
+def _keys(enterprise_id: str, asset_id: str, day: date) -> tuple[str, str]:
+    iso = day.isoformat()
+    return (
+        tenant_key(enterprise_id, "readings", asset_id, iso),
+        tenant_key(enterprise_id, "rollup", asset_id, iso),
+    )
+
+
+def _script_input(batch: RollupBatch) -> tuple[list[str], list[str | int | float]]:
+    """KEYS and ARGV of the rollup script for one event (see _APPLY for the layout)."""
+    step = int(INTERVAL.total_seconds())
+    slots: dict[date, int] = {}
+
+    def slot(day: date) -> int:
+        return slots.setdefault(day, len(slots) + 1)
+
+    args: list[str | int | float] = [
+        APPLIED_TTL_S,
+        repr(1 / INTERVAL_HOURS),
+        step,
+        "1" if batch.bidirectional else "0",
+    ]
+    for r in batch.readings:
+        args.extend(("p", r.epoch_s, repr(r.power_kw), slot(r.market_day), r.interval, 0, 0, 0))
+    for r in batch.registers:
+        day, interval = _located(r.epoch_s)
+        before, _ = _located(r.epoch_s - step)
+        after, after_interval = _located(r.epoch_s + step)
+        args.extend(
+            (
+                "r",
+                r.epoch_s,
+                repr(r.register_kwh),
+                slot(day),
+                interval,
+                slot(before),
+                slot(after),
+                after_interval,
+            )
+        )
+    keys = [tenant_key(batch.enterprise_id, "applied", "telemetry", batch.event_id)]
+    for day in slots:
+        keys.extend(_keys(batch.enterprise_id, batch.asset_id, day))
+    return keys, args
+
+
 class Rollups:
     """Atomic, idempotent rollup writes and vectorised reads."""
 
     def __init__(self, client: redis.Redis) -> None:
         self._redis = client
         self._apply = client.register_script(_APPLY)
-
-    @staticmethod
-    def _keys(enterprise_id: str, asset_id: str, day: date) -> tuple[str, str]:
-        iso = day.isoformat()
-        return (
-            tenant_key(enterprise_id, "readings", asset_id, iso),
-            tenant_key(enterprise_id, "rollup", asset_id, iso),
-        )
 
     def apply(
         self,
@@ -144,46 +194,23 @@ class Rollups:
         register of a one-way asset (meter replaced or reset) rolls up nothing: the interval
         stays a gap, and REGISTER_ANOMALIES counts it.
         """
-        step = int(INTERVAL.total_seconds())
-        slots: dict[date, int] = {}
+        batch = RollupBatch(event_id, enterprise_id, asset_id, readings, registers, bidirectional)
+        return self.apply_many([batch])[0]
 
-        def slot(day: date) -> int:
-            return slots.setdefault(day, len(slots) + 1)
-
-        args: list[str | int | float] = [
-            APPLIED_TTL_S,
-            repr(1 / INTERVAL_HOURS),
-            step,
-            "1" if bidirectional else "0",
-        ]
-        for r in readings:
-            args.extend(("p", r.epoch_s, repr(r.power_kw), slot(r.market_day), r.interval, 0, 0, 0))
-        for r in registers:
-            day, interval = _located(r.epoch_s)
-            before, _ = _located(r.epoch_s - step)
-            after, after_interval = _located(r.epoch_s + step)
-            args.extend(
-                (
-                    "r",
-                    r.epoch_s,
-                    repr(r.register_kwh),
-                    slot(day),
-                    interval,
-                    slot(before),
-                    slot(after),
-                    after_interval,
-                )
-            )
-        keys = [tenant_key(enterprise_id, "applied", "telemetry", event_id)]
-        for day in slots:
-            keys.extend(self._keys(enterprise_id, asset_id, day))
-        added, anomalies = self._apply(keys=keys, args=args)
+    def apply_many(self, batches: Sequence[RollupBatch]) -> list[int]:
+        """`apply` for several events in one pipelined round trip; each stays atomic."""
+        pipe = self._redis.pipeline(transaction=False)
+        for batch in batches:
+            keys, args = _script_input(batch)
+            self._apply(keys=keys, args=args, client=pipe)
+        outcomes = pipe.execute()
+        anomalies = sum(int(n) for _, n in outcomes)
         if anomalies:
-            REGISTER_ANOMALIES.inc(int(anomalies))
-        return int(added)
+            REGISTER_ANOMALIES.inc(anomalies)
+        return [int(added) for added, _ in outcomes]
 
     def has_reading(self, enterprise_id: str, asset_id: str, day: date, epoch_s: int) -> bool:
-        return bool(self._redis.hexists(self._keys(enterprise_id, asset_id, day)[0], epoch_s))
+        return bool(self._redis.hexists(_keys(enterprise_id, asset_id, day)[0], epoch_s))
 
     def day_kw(
         self, enterprise_id: str, asset_id: str, days: Sequence[date]
@@ -196,7 +223,7 @@ class Rollups:
     ) -> dict[str, dict[date, tuple[np.ndarray, np.ndarray]]]:
         """`day_kw` for many (enterprise_id, asset_id) pairs in pipelined round trips."""
         keys = [
-            (asset_id, day, self._keys(enterprise_id, asset_id, day)[1])
+            (asset_id, day, _keys(enterprise_id, asset_id, day)[1])
             for enterprise_id, asset_id in assets
             for day in days
         ]

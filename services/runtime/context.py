@@ -29,7 +29,11 @@ class Runtime:
         """The process's Kafka producer, created on first use."""
         with self._lock:
             if self._publisher is None:
-                self._publisher = EventPublisher(self.settings.kafka_bootstrap_servers)
+                self._publisher = EventPublisher(
+                    self.settings.kafka_bootstrap_servers,
+                    max_pending=self.settings.kafka_max_pending,
+                    flush_timeout_s=self.settings.kafka_publish_timeout_s,
+                )
             return self._publisher
 
     def channel(self, service: str) -> grpc.Channel:

@@ -199,8 +199,7 @@ class EventConsumer:
                             break  # stopping: what was not handled is redelivered later
                         last = record.offset
                 if last is not None:
-                    self._consumer.commit({partition: OffsetAndMetadata(last + 1, "", -1)})
-                    self._report_lag(partition)
+                    self._commit(partition, last + 1)
 
     def _handle_until_done(self, topic: str, value: bytes) -> bool:
         """Handle one event, retrying while Redis or Kafka is unreachable.
@@ -218,6 +217,20 @@ class EventConsumer:
                 if self._stop.wait(delay_s):
                     return False
                 delay_s = min(delay_s * 2, 10.0)
+
+    def _commit(self, partition: object, offset: int) -> None:
+        """Commit after handling; a failed commit (rebalance, broker away) is not fatal.
+
+        The uncommitted events are redelivered to whoever owns the partition next, and
+        every handler is idempotent, so they change nothing the second time.
+        """
+        try:
+            self._consumer.commit({partition: OffsetAndMetadata(offset, "", -1)})  # type: ignore[dict-item]
+            self._report_lag(partition)
+        except KafkaError as exc:
+            log.warning(
+                "commit failed in group %s (%s); events will be redelivered", self.spec.group, exc
+            )
 
     def _handle_batch(self, records: list) -> bool:
         """All of one partition's records through the batch handler, retrying transients.

@@ -35,12 +35,14 @@ class LocalStack:
         db: int = 0,
         group_prefix: str = "",
         rebalance_timeout_ms: int = 3000,
+        env: dict[str, str] | None = None,
     ) -> None:
         self._redis_url = redis_url
         self._kafka = kafka_bootstrap
         self._db = db
         self._group_prefix = group_prefix or f"local-{uuid.uuid4().hex[:8]}"
         self._rebalance_ms = rebalance_timeout_ms
+        self._env = dict(env or {})
         self._embedded: list[EmbeddedValkey | EmbeddedBroker] = []
         self._data_dir: Path | None = None
         self.app: AppServer | None = None
@@ -72,6 +74,7 @@ class LocalStack:
             # A short rebalance timeout makes first joins quick on the embedded broker.
             "PARKVPP_KAFKA_REBALANCE_TIMEOUT_MS": str(self._rebalance_ms),
             **{f"PARKVPP_{name.upper()}_ADDR": self.addr for name in SERVICE_NAMES},
+            **self._env,
         }
         runtime = Runtime(load_settings(env))
         runtime.redis.flushdb()

@@ -88,6 +88,8 @@ class Settings:
     kafka_rebalance_timeout_ms: int = 10000
     kafka_partitions: int = 3
     kafka_replication: int = 1
+    kafka_max_pending: int = 5000
+    kafka_publish_timeout_s: float = 30.0
     vpp_participant_id: str = "parkvpp-vpp"
     operator_fee_share_percent: int = 10
     dispatch_ack_seconds: int = 300
@@ -139,6 +141,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         ),
         kafka_partitions=_int(env, "PARKVPP_KAFKA_PARTITIONS", 3, 1, 1024),
         kafka_replication=_int(env, "PARKVPP_KAFKA_REPLICATION", 1, 1, 16),
+        kafka_max_pending=_int(env, "PARKVPP_KAFKA_MAX_PENDING", 5000, 1, 1_000_000),
+        kafka_publish_timeout_s=_float(env, "PARKVPP_KAFKA_PUBLISH_TIMEOUT_S", 30.0, 1.0, 600.0),
         vpp_participant_id=env.get("PARKVPP_VPP_PARTICIPANT_ID", "parkvpp-vpp"),
         operator_fee_share_percent=_int(env, "PARKVPP_OPERATOR_FEE_PERCENT", 10, 0, 100),
         dispatch_ack_seconds=_int(env, "PARKVPP_DISPATCH_ACK_SECONDS", 300, 1, 86400),

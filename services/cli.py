@@ -63,6 +63,23 @@ def _demo(args: argparse.Namespace) -> int:
     return run_demo(data_dir=args.data_dir)
 
 
+def _token(args: argparse.Namespace) -> int:
+    from services.launcher import token_secret_for
+    from services.runtime.auth import issue_token
+    from services.runtime.errors import InvalidArgument
+
+    settings = load_settings()
+    if args.data_dir:
+        settings = settings.with_overrides(data_dir=args.data_dir)
+    secret = token_secret_for(settings, create=False)
+    try:
+        print(issue_token(secret, args.role, args.ttl, args.subject))
+    except InvalidArgument as exc:
+        print(f"parkvpp token: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="parkvpp", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -80,6 +97,19 @@ def main(argv: list[str] | None = None) -> int:
     demo = sub.add_parser("demo", help="run one full market day on the embedded default")
     demo.add_argument("--data-dir", default="", help="where embedded data and logs go")
     demo.set_defaults(func=_demo)
+    token = sub.add_parser(
+        "token",
+        help="print a signed bearer token (key: PARKVPP_TOKEN_SECRET or the up data dir)",
+    )
+    token.add_argument(
+        "--role",
+        required=True,
+        help="operator, esco, registry, monitor or enterprise:<enterprise id>",
+    )
+    token.add_argument("--ttl", type=int, default=3600, help="lifetime in seconds")
+    token.add_argument("--subject", default="", help="who it is for (shown in audit history)")
+    token.add_argument("--data-dir", default="", help="the data dir of a running parkvpp up")
+    token.set_defaults(func=_token)
     args = parser.parse_args(argv)
     try:
         return int(args.func(args))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -18,6 +19,7 @@ from pathlib import Path
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from services.runtime.channels import open_channel
 from services.runtime.embedded import EmbeddedBroker, EmbeddedValkey, _die_with_parent, free_port
 from services.runtime.events import ensure_topics
 from services.runtime.settings import (
@@ -25,6 +27,7 @@ from services.runtime.settings import (
     DEFAULT_METRICS_PORTS,
     SERVICE_NAMES,
     Settings,
+    SettingsError,
 )
 
 log = logging.getLogger(__name__)
@@ -32,6 +35,32 @@ log = logging.getLogger(__name__)
 
 class StackError(RuntimeError):
     """A service did not become healthy, or exited while the stack was running."""
+
+
+SECRET_FILE = "token-secret"
+
+
+def token_secret_for(settings: Settings, create: bool = True) -> str:
+    """PARKVPP_TOKEN_SECRET, or the data directory's own key (made on first use, mode 0600).
+
+    The embedded default keeps its signing key next to its data, so `parkvpp token` can
+    issue tokens for a running `parkvpp up` without the key ever being printed. With
+    `create` False a missing key is a SettingsError instead.
+    """
+    if settings.token_secret:
+        return settings.token_secret
+    path = Path(settings.data_dir).resolve() / SECRET_FILE
+    if not path.exists() and not create:
+        raise SettingsError(
+            f"no signing key: set PARKVPP_TOKEN_SECRET or point --data-dir at the folder of "
+            f"a `parkvpp up` ({path} does not exist)"
+        )
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()
 
 
 @dataclass
@@ -44,6 +73,7 @@ class Stack:
     metrics_urls: dict[str, str] = field(default_factory=dict)
     redis_url: str = ""
     kafka_bootstrap: str = ""
+    token_secret: str = field(default="", repr=False)
     _children: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     _embedded: list[EmbeddedValkey | EmbeddedBroker] = field(default_factory=list)
 
@@ -53,6 +83,7 @@ class Stack:
         Raises StackError (after stopping what started) when a service fails.
         """
         try:
+            self.token_secret = token_secret_for(self.settings)
             self._start_backends()
             self._start_services()
             self.wait_healthy(timeout_s)
@@ -98,6 +129,7 @@ class Stack:
                 "REDIS_URL": self.redis_url,
                 "KAFKA_BOOTSTRAP_SERVERS": self.kafka_bootstrap,
                 "PYTHONUNBUFFERED": "1",
+                "PARKVPP_TOKEN_SECRET": self.token_secret,
                 **{f"PARKVPP_{n.upper()}_ADDR": a for n, a in self.grpc_addrs.items()},
             }
         )
@@ -119,7 +151,10 @@ class Stack:
     def wait_healthy(self, timeout_s: float) -> None:
         deadline = time.monotonic() + timeout_s
         for name, addr in self.grpc_addrs.items():
-            with grpc.insecure_channel(addr) as channel:
+            s = self.settings
+            with open_channel(
+                addr, None, s.tls_cert_file, s.tls_key_file, s.tls_ca_file
+            ) as channel:
                 stub = health_pb2_grpc.HealthStub(channel)
                 while True:
                     self.check_children()

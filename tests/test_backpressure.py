@@ -16,7 +16,6 @@ import pytest
 
 from parkvpp.v1 import enrollment_pb2 as epb
 from parkvpp.v1 import telemetry_pb2 as pb
-from services.demo.clients import Clients
 from services.runtime.embedded import EmbeddedBroker
 from services.runtime.local_stack import LocalStack
 from services.runtime.rpc import to_ts
@@ -33,7 +32,7 @@ def paused_park(redis_url, tmp_path_factory):
     broker.start()
     env = {"PARKVPP_KAFKA_MAX_PENDING": "5", "PARKVPP_KAFKA_PUBLISH_TIMEOUT_S": "3"}
     stack = LocalStack(redis_url, broker.bootstrap_servers, db=9, env=env).start()
-    clients = Clients.connect(stack.addrs)
+    clients = stack.clients()
     clients.enrollment.RegisterEnterprise(
         epb.RegisterEnterpriseRequest(enterprise_id="ent-bp", name="BP", grid_area="CN-JS")
     )

@@ -11,7 +11,6 @@ from hypothesis import strategies as st
 from parkvpp.v1 import enrollment_pb2 as epb
 from parkvpp.v1 import market_pb2 as mpb
 from parkvpp.v1 import telemetry_pb2 as tpb
-from services.demo.clients import Clients
 
 CLIENT_ERRORS = {
     grpc.StatusCode.INVALID_ARGUMENT,
@@ -35,7 +34,7 @@ texts = st.one_of(st.text(max_size=80), st.sampled_from(["", "{x}", "a:b", "é" 
 @pytest.fixture(scope="module")
 def clients(stack_factory):
     stack = stack_factory(db=6)
-    c = Clients.connect(stack.addrs)
+    c = stack.clients()
     c.enrollment.RegisterEnterprise(
         epb.RegisterEnterpriseRequest(enterprise_id="ent-f", name="F", grid_area="CN-JS")
     )

@@ -8,13 +8,16 @@ import grpc
 import pytest
 
 from parkvpp.v1 import enrollment_pb2 as pb
-from services.demo.clients import Clients
 
 
 @pytest.fixture(scope="module")
-def clients(stack_factory):
-    stack = stack_factory(db=2)
-    c = Clients.connect(stack.addrs)
+def stack(stack_factory):
+    return stack_factory(db=2)
+
+
+@pytest.fixture(scope="module")
+def clients(stack):
+    c = stack.clients()
     c.enrollment.RegisterEnterprise(
         pb.RegisterEnterpriseRequest(enterprise_id="ent-a", name="A Works", grid_area="CN-JS")
     )
@@ -92,12 +95,18 @@ def test_the_same_request_id_returns_the_same_asset(clients):
     assert first.status == pb.ASSET_STATUS_PENDING and first.version == 1
 
 
-def test_lifecycle_is_recorded_with_actor_and_version(clients):
-    asset = enrol(clients, "req-life", battery(), asset_id="bess-life")
-    operator = (("x-parkvpp-actor", "operator"),)
-    approved = clients.enrollment.ApproveAsset(
-        pb.ApproveAssetRequest(asset_id="bess-life"), metadata=operator
+def test_lifecycle_is_recorded_with_actor_and_version(clients, stack):
+    asset = clients.enrollment.EnrollAsset(
+        pb.EnrollAssetRequest(
+            request_id="req-life",
+            enterprise_id="ent-a",
+            name="asset",
+            spec=battery(),
+            asset_id="bess-life",
+        ),
+        metadata=stack.auth("enterprise:ent-a"),
     )
+    approved = clients.enrollment.ApproveAsset(pb.ApproveAssetRequest(asset_id="bess-life"))
     assert approved.status == pb.ASSET_STATUS_ACTIVE and approved.version == 2
     with pytest.raises(grpc.RpcError) as err:
         clients.enrollment.UpdateAsset(
@@ -114,7 +123,7 @@ def test_lifecycle_is_recorded_with_actor_and_version(clients):
     assert withdrawn.status == pb.ASSET_STATUS_WITHDRAWN
     history = clients.enrollment.GetAssetHistory(pb.GetAssetHistoryRequest(asset_id="bess-life"))
     assert [c.action for c in history.changes] == ["ENROLLED", "APPROVED", "UPDATED", "WITHDRAWN"]
-    assert history.changes[1].actor == "operator"
+    assert [c.actor for c in history.changes[:2]] == ["enterprise:ent-a", "operator"]
     assert history.changes[0].asset == asset
 
 

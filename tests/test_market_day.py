@@ -14,8 +14,8 @@ pytestmark = pytest.mark.timeout(600)
 @pytest.fixture(scope="module")
 def day_run(stack_factory) -> tuple[DaySummary, Clients]:
     stack = stack_factory(db=1)
-    clients = Clients.connect(stack.addrs)
-    summary = MarketDay(clients, market_day_for(), lambda line: None).run()
+    clients = stack.clients()
+    summary = MarketDay(clients, market_day_for(), lambda line: None, stack.token).run()
     yield summary, clients
     clients.close()
 

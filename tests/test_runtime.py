@@ -6,9 +6,12 @@ import grpc
 import pytest
 
 from bidding.exceptions import InvalidInput
+from services.runtime.auth import issue_token
+from services.runtime.channels import open_channel
 from services.runtime.context import Runtime
 from services.runtime.embedded import free_port
 from services.runtime.metrics import RPC_REQUESTS
+from services.runtime.permissions import Rule
 from services.runtime.server import ServiceParts, create_server
 from services.runtime.settings import SettingsError, load_settings
 
@@ -59,11 +62,19 @@ def probe_server(redis_url, kafka_bootstrap):
             for name, fn in (("Bug", bug), ("Bad", bad_input), ("Fine", fine))
         },
     )
-    settings = load_settings({"REDIS_URL": redis_url, "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap})
+    secret = "s" * 32
+    settings = load_settings(
+        {
+            "REDIS_URL": redis_url,
+            "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
+            "PARKVPP_TOKEN_SECRET": secret,
+        }
+    )
     parts = ServiceParts("probe.Probe", lambda server: server.add_generic_rpc_handlers((handler,)))
     addr = f"127.0.0.1:{free_port()}"
-    app, _ = create_server(Runtime(settings), [lambda runtime: parts], addr)
-    channel = grpc.insecure_channel(addr)
+    rules = {f"/probe.Probe/{n}": Rule(frozenset({"operator"})) for n in ("Bug", "Bad", "Fine")}
+    app, _ = create_server(Runtime(settings), [lambda runtime: parts], addr, rules)
+    channel = open_channel(addr, token=issue_token(secret, "operator"))
     yield channel
     channel.close()
     app.stop(1.0)

@@ -7,12 +7,11 @@ import threading
 import grpc
 
 from parkvpp.v1 import enrollment_pb2, vpp_pb2
-from services.demo.clients import Clients
 
 
 def test_an_open_dispatch_stream_ends_normally_when_the_server_stops(stack_factory):
     stack = stack_factory(db=5)
-    clients = Clients.connect(stack.addrs)
+    clients = stack.clients()
     clients.enrollment.RegisterEnterprise(
         enrollment_pb2.RegisterEnterpriseRequest(enterprise_id="ent-s", name="S", grid_area="CN-JS")
     )

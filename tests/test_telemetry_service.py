@@ -14,7 +14,6 @@ from bidding.intervals import interval_end, locate
 from parkvpp.v1 import enrollment_pb2 as epb
 from parkvpp.v1 import events_pb2
 from parkvpp.v1 import telemetry_pb2 as pb
-from services.demo.clients import Clients
 from services.runtime.events import TOPIC_TELEMETRY
 from services.runtime.rpc import to_ts
 from services.telemetry.rollups import RollupReading, Rollups
@@ -23,7 +22,7 @@ from services.telemetry.rollups import RollupReading, Rollups
 @pytest.fixture(scope="module")
 def stack(stack_factory):
     stack = stack_factory(db=3)
-    clients = Clients.connect(stack.addrs)
+    clients = stack.clients()
     clients.enrollment.RegisterEnterprise(
         epb.RegisterEnterpriseRequest(enterprise_id="ent-t", name="T", grid_area="CN-JS")
     )

@@ -10,7 +10,6 @@ import pytest
 
 from bidding.intervals import INTERVAL, INTERVALS_PER_DAY, interval_start
 from parkvpp.v1 import bidding_pb2, certificates_pb2, market_pb2
-from services.demo.clients import Clients
 from services.demo.day import MarketDay, market_day_for
 from services.runtime.rpc import to_ts
 
@@ -21,11 +20,11 @@ DR = market_pb2.PRODUCT_DEMAND_RESPONSE
 def park(stack_factory):
     """The sample park enrolled with its history (no bids yet)."""
     stack = stack_factory(db=4)
-    clients = Clients.connect(stack.addrs)
-    day = MarketDay(clients, market_day_for(), lambda line: None)
+    clients = stack.clients()
+    day = MarketDay(clients, market_day_for(), lambda line: None, stack.token)
     day.enrol()
     day.history()
-    yield clients, day.day
+    yield clients, day.day, stack
     clients.close()
 
 
@@ -58,7 +57,7 @@ def sell(interval=0, price=100, quantity=10.0, **kw) -> market_pb2.Order:
     ],
 )
 def test_bad_orders_are_refused_naming_the_field(park, order, field):
-    clients, _ = park
+    clients, _, stack = park
     with pytest.raises(grpc.RpcError) as err:
         clients.market.SubmitOrders(
             market_pb2.SubmitOrdersRequest(batch_id="bad", market_day="2026-01-05", orders=[order])
@@ -68,7 +67,7 @@ def test_bad_orders_are_refused_naming_the_field(park, order, field):
 
 
 def test_a_resubmitted_batch_is_booked_once(park):
-    clients, _ = park
+    clients, _, stack = park
     day = "2026-01-07"
     request = market_pb2.SubmitOrdersRequest(
         batch_id="b-once",
@@ -93,7 +92,7 @@ def test_a_resubmitted_batch_is_booked_once(park):
 
 
 def test_bid_scenarios_are_checked_before_solving(park):
-    clients, day = park
+    clients, day, stack = park
     bad = bidding_pb2.PriceScenario(probability=1.0, price_fen_per_mwh=[100] * 95)
     with pytest.raises(grpc.RpcError) as err:
         clients.bidding.PrepareBids(
@@ -104,7 +103,7 @@ def test_bid_scenarios_are_checked_before_solving(park):
 
 
 def test_a_commitment_beyond_the_portfolio_names_the_interval(park):
-    clients, day = park
+    clients, day, stack = park
     with pytest.raises(grpc.RpcError) as err:
         clients.bidding.PrepareBids(
             bidding_pb2.PrepareBidsRequest(
@@ -117,7 +116,7 @@ def test_a_commitment_beyond_the_portfolio_names_the_interval(park):
 
 
 def test_given_scenarios_give_curves_that_never_offer_less_at_a_higher_price(park):
-    clients, day = park
+    clients, day, stack = park
     scenarios = [
         bidding_pb2.PriceScenario(probability=p, price_fen_per_mwh=[level] * INTERVALS_PER_DAY)
         for p, level in ((0.5, 200_000), (0.3, 800_000), (0.2, 1_600_000))
@@ -145,17 +144,19 @@ def _period(day):
 
 
 def test_certificates_are_issued_once_and_only_owners_move_them(park):
-    clients, day = park
+    clients, day, stack = park
     start, end = _period(day - timedelta(days=1))
     issue = certificates_pb2.IssueCertificatesRequest(
         request_id="issue-1", generator_asset_id="logistics-pv", period_start=start, period_end=end
     )
-    issued = clients.certificates.IssueCertificates(issue)
+    registry = stack.auth("registry")
+    issued = clients.certificates.IssueCertificates(issue, metadata=registry)
     assert issued.energy_wh > 0
-    assert clients.certificates.IssueCertificates(issue) == issued, "replay returns the same"
+    again = clients.certificates.IssueCertificates(issue, metadata=registry)
+    assert again == issued, "replay returns the same"
     issue.request_id = "issue-2"
     with pytest.raises(grpc.RpcError) as err:
-        clients.certificates.IssueCertificates(issue)
+        clients.certificates.IssueCertificates(issue, metadata=registry)
     assert err.value.code() == grpc.StatusCode.ALREADY_EXISTS
     lot = issued.lots[0]
     with pytest.raises(grpc.RpcError) as err:
@@ -165,7 +166,8 @@ def test_certificates_are_issued_once_and_only_owners_move_them(park):
                 lot_id=lot.lot_id,
                 from_enterprise_id="ent-foundry",
                 to_enterprise_id="ent-chem",
-            )
+            ),
+            metadata=stack.auth("enterprise:ent-foundry"),
         )
     assert err.value.code() == grpc.StatusCode.NOT_FOUND
     assert "ent-logistics" not in err.value.details()
@@ -179,7 +181,8 @@ def test_certificates_are_issued_once_and_only_owners_move_them(park):
                 energy_wh=lot.energy_wh + 1,
                 consumption_period_start=start,
                 consumption_period_end=end,
-            )
+            ),
+            metadata=stack.auth("enterprise:ent-logistics"),
         )
     assert err.value.code() == grpc.StatusCode.FAILED_PRECONDITION
     balance = clients.certificates.GetBalance(
@@ -190,7 +193,7 @@ def test_certificates_are_issued_once_and_only_owners_move_them(park):
 
 
 def test_issuing_from_a_load_or_the_future_is_refused(park):
-    clients, day = park
+    clients, day, stack = park
     start, end = _period(day + timedelta(days=7))
     for asset_id, code in (
         ("foundry-furnace-1", grpc.StatusCode.INVALID_ARGUMENT),
@@ -203,13 +206,14 @@ def test_issuing_from_a_load_or_the_future_is_refused(park):
                     generator_asset_id=asset_id,
                     period_start=start,
                     period_end=end,
-                )
+                ),
+                metadata=stack.auth("registry"),
             )
         assert err.value.code() == code
 
 
 def test_lots_page_through_without_repeats(park):
-    clients, _ = park
+    clients, _, stack = park
     seen, token = [], ""
     while True:
         page = clients.certificates.ListLots(

@@ -54,6 +54,7 @@ def _alive(pid: int) -> bool:
 def running_up(tmp_path_factory):
     env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "KAFKA_BOOTSTRAP_SERVERS")}
     env["PARKVPP_SHUTDOWN_GRACE_S"] = "5"
+    data_dir = str(tmp_path_factory.mktemp("up"))
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -62,7 +63,7 @@ def running_up(tmp_path_factory):
             "up",
             "--free-ports",
             "--data-dir",
-            str(tmp_path_factory.mktemp("up")),
+            data_dir,
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
@@ -83,7 +84,23 @@ def running_up(tmp_path_factory):
         proc.wait()
         proc.stdout.close()
         pytest.fail(f"parkvpp up did not report seven services: {endpoints}")
-    yield proc, endpoints
+    token = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "services.cli",
+            "token",
+            "--role",
+            "operator",
+            "--data-dir",
+            data_dir,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+    ).stdout.strip()
+    yield proc, endpoints, token
     if proc.poll() is None:
         proc.kill()
         proc.wait()
@@ -91,7 +108,7 @@ def running_up(tmp_path_factory):
 
 
 def test_reflection_lists_all_seven_services_and_health_is_serving(running_up):
-    _, endpoints = running_up
+    _, endpoints, _ = running_up
     wanted = {
         "EnrollmentService",
         "TelemetryService",
@@ -116,24 +133,30 @@ def test_reflection_lists_all_seven_services_and_health_is_serving(running_up):
     assert wanted <= listed
 
 
-def test_metrics_count_requests_by_method_and_code(running_up):
-    _, endpoints = running_up
+def test_a_token_from_parkvpp_token_is_needed_and_calls_are_counted(running_up):
+    _, endpoints, token = running_up
     grpc_addr, metrics_url = endpoints["enrollment"]
+    request = enrollment_pb2.GetEnterpriseRequest(enterprise_id="nobody")
     with grpc.insecure_channel(grpc_addr) as channel:
         stub = enrollment_pb2_grpc.EnrollmentServiceStub(channel)
-        with pytest.raises(grpc.RpcError):
-            stub.GetEnterprise(enrollment_pb2.GetEnterpriseRequest(enterprise_id="nobody"))
+        with pytest.raises(grpc.RpcError) as anonymous:
+            stub.GetEnterprise(request)
+        assert anonymous.value.code() == grpc.StatusCode.UNAUTHENTICATED
+        with pytest.raises(grpc.RpcError) as unknown:
+            stub.GetEnterprise(request, metadata=(("authorization", f"Bearer {token}"),))
+        assert unknown.value.code() == grpc.StatusCode.NOT_FOUND
     text = urllib.request.urlopen(metrics_url, timeout=5).read().decode()
-    assert re.search(
-        r'parkvpp_grpc_requests_total\{code="NOT_FOUND",'
-        r'method="/parkvpp.v1.EnrollmentService/GetEnterprise"\} 1\.0',
-        text,
-    ), text[:2000]
+    for code in ("UNAUTHENTICATED", "NOT_FOUND"):
+        assert re.search(
+            rf'parkvpp_grpc_requests_total\{{code="{code}",'
+            r'method="/parkvpp.v1.EnrollmentService/GetEnterprise"\} 1\.0',
+            text,
+        ), text[:2000]
     assert "parkvpp_grpc_request_seconds_bucket" in text
 
 
 def test_sigterm_stops_every_process_including_valkey_and_the_broker(running_up):
-    proc, _ = running_up
+    proc, _, _ = running_up
     family = _children(proc.pid)
     assert len(family) >= 9, "seven services plus valkey and the broker"
     proc.send_signal(signal.SIGTERM)

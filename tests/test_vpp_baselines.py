@@ -16,7 +16,6 @@ import pytest
 from bidding.intervals import INTERVALS_PER_DAY, interval_end
 from parkvpp.v1 import enrollment_pb2 as epb
 from parkvpp.v1 import vpp_pb2 as pb
-from services.demo.clients import Clients
 from services.telemetry.rollups import RollupReading, Rollups
 from services.vpp.portfolio import event_days_key
 
@@ -36,7 +35,7 @@ def write_day(rollups: Rollups, asset_id: str, day: date, kw: float, intervals=N
 @pytest.fixture(scope="module")
 def park(stack_factory):
     stack = stack_factory(db=8)
-    clients = Clients.connect(stack.addrs)
+    clients = stack.clients()
     clients.enrollment.RegisterEnterprise(
         epb.RegisterEnterpriseRequest(enterprise_id="ent-b", name="B", grid_area="CN-JS")
     )

@@ -10,7 +10,6 @@ from prometheus_client import REGISTRY
 
 from parkvpp.v1 import enrollment_pb2 as epb
 from parkvpp.v1 import vpp_pb2 as pb
-from services.demo.clients import Clients
 from services.runtime.rpc import to_ts
 from services.vpp.dispatch_store import DispatchStore
 
@@ -20,7 +19,7 @@ DAY = "2026-11-20"
 @pytest.fixture(scope="module")
 def park(stack_factory):
     stack = stack_factory(db=7)
-    clients = Clients.connect(stack.addrs)
+    clients = stack.clients()
     for enterprise_id in ("ent-d", "ent-other"):
         clients.enrollment.RegisterEnterprise(
             epb.RegisterEnterpriseRequest(

@@ -15,6 +15,7 @@ from parkvpp.v1 import (
     telemetry_pb2_grpc,
     vpp_pb2_grpc,
 )
+from services.runtime.channels import open_channel
 
 
 @dataclass
@@ -29,9 +30,15 @@ class Clients:
     channels: list[grpc.Channel]
 
     @classmethod
-    def connect(cls, addrs: dict[str, str]) -> Clients:
-        """Stubs on one channel per address (services sharing an address share it)."""
-        channels = {addr: grpc.insecure_channel(addr) for addr in set(addrs.values())}
+    def connect(cls, addrs: dict[str, str], token: str | None = None, ca_file: str = "") -> Clients:
+        """Stubs on one channel per address (services sharing an address share it).
+
+        Every call carries `token` unless it passes its own `authorization` metadata
+        (see `bearer_metadata`); `ca_file` switches the channels to TLS.
+        """
+        channels = {
+            addr: open_channel(addr, token=token, ca_file=ca_file) for addr in set(addrs.values())
+        }
 
         def ch(name: str) -> grpc.Channel:
             return channels[addrs[name]]
@@ -46,6 +53,11 @@ class Clients:
             certificates=certificates_pb2_grpc.CertificateServiceStub(ch("certificates")),
             channels=list(channels.values()),
         )
+
+    @staticmethod
+    def bearer_metadata(token: str) -> tuple[tuple[str, str], ...]:
+        """Per-call metadata that makes one call as another token's caller."""
+        return (("authorization", f"Bearer {token}"),)
 
     def close(self) -> None:
         for channel in self.channels:

@@ -50,7 +50,6 @@ GRID_OPERATOR = "grid-operator"
 GRID_CALL_INTERVALS = range(72, 80)
 GRID_CALL_KW = 1000.0
 GRID_CALL_CAP_FEN_PER_MWH = 1_300_000
-OPERATOR = (("x-parkvpp-actor", "operator"),)
 VPP_PARTICIPANT = "parkvpp-vpp"
 
 
@@ -89,13 +88,25 @@ def last_working_day(today: date) -> date:
 class MarketDay:
     """Runs the demo's steps in order; each step is a method, timed into the summary."""
 
-    def __init__(self, clients: Clients, market_day: date, log: Callable[[str], None]) -> None:
+    def __init__(
+        self,
+        clients: Clients,
+        market_day: date,
+        log: Callable[[str], None],
+        token_for: Callable[[str], str],
+    ) -> None:
+        """`clients` call as the operator; `token_for(role)` signs tokens for the other roles."""
         self.c = clients
         self.day = market_day
         self.log = log
+        self._token_for = token_for
         self.summary = DaySummary(market_day)
         pv = next(a for a in ASSETS if a.spec.WhichOneof("kind") == "generator")
         self.pv_meter = EnergyRegister(pv, PV_REGISTER_START_KWH)
+
+    def as_(self, role: str) -> tuple[tuple[str, str], ...]:
+        """Metadata making one call as `role`, e.g. "enterprise:ent-chem" or "registry"."""
+        return Clients.bearer_metadata(self._token_for(role))
 
     def _step(self, name: str, fn: Callable[[], None]) -> None:
         started = time.perf_counter()
@@ -136,12 +147,11 @@ class MarketDay:
                     spec=asset.spec,
                     asset_id=asset.asset_id,
                 ),
-                metadata=(("x-parkvpp-actor", f"enterprise:{asset.enterprise_id}"),),
+                metadata=self.as_(f"enterprise:{asset.enterprise_id}"),
                 timeout=10,
             )
             self.c.enrollment.ApproveAsset(
                 enrollment_pb2.ApproveAssetRequest(asset_id=enrolled.asset_id),
-                metadata=OPERATOR,
                 timeout=10,
             )
         self.log(f"   {len(ENTERPRISES)} enterprises, {len(ASSETS)} assets enrolled and approved")
@@ -222,7 +232,7 @@ class MarketDay:
             f"{plan.solver} gap {plan.relative_gap:.2%} in {plan.solve_seconds:.1f}s"
         )
         reply = self.c.bidding.SubmitBids(
-            bidding_pb2.SubmitBidsRequest(plan_id=plan.plan_id), metadata=OPERATOR, timeout=60
+            bidding_pb2.SubmitBidsRequest(plan_id=plan.plan_id), timeout=60
         )
         self.log(f"   {reply.orders_submitted} offers submitted to the market gateway")
 
@@ -272,6 +282,7 @@ class MarketDay:
     def _instructions(self, enterprise_id: str) -> list[vpp_pb2.DispatchInstruction]:
         stream = self.c.vpp.SubscribeDispatch(
             vpp_pb2.SubscribeDispatchRequest(enterprise_id=enterprise_id, until_caught_up=True),
+            metadata=self.as_(f"enterprise:{enterprise_id}"),
             timeout=30,
         )
         return list(stream)
@@ -280,7 +291,6 @@ class MarketDay:
         """Positive setpoints per interval in the operator's view of the day's dispatch."""
         listing = self.c.vpp.ListDispatch(
             vpp_pb2.ListDispatchRequest(market_day=self.day.isoformat()),
-            metadata=OPERATOR,
             timeout=10,
         )
         total: dict[int, float] = defaultdict(float)
@@ -312,6 +322,7 @@ class MarketDay:
                     enterprise_id=enterprise_id,
                     instruction_ids=[i.instruction_id for i in items],
                 ),
+                metadata=self.as_(f"enterprise:{enterprise_id}"),
                 timeout=10,
             )
             resumed = self._instructions(enterprise_id)
@@ -379,13 +390,18 @@ class MarketDay:
             self.log("   nothing dispatched, nothing to settle")
             return
         request = settlement_pb2.RunSettlementRequest(market_day=self.day.isoformat())
-        run = self.c.settlement.RunSettlement(request, timeout=120)
+        esco = self.as_("esco")
+        run = self.c.settlement.RunSettlement(request, metadata=esco, timeout=120)
         self.summary.settlement = run
-        self.summary.settlement_again = self.c.settlement.RunSettlement(request, timeout=120)
+        self.summary.settlement_again = self.c.settlement.RunSettlement(
+            request, metadata=esco, timeout=120
+        )
+        first = run.enterprises[0].enterprise_id
         self.summary.statement = self.c.settlement.GetStatement(
             settlement_pb2.GetStatementRequest(
-                enterprise_id=run.enterprises[0].enterprise_id, market_day=self.day.isoformat()
+                enterprise_id=first, market_day=self.day.isoformat()
             ),
+            metadata=self.as_(f"enterprise:{first}"),
             timeout=30,
         )
         shares = sum(e.amount_fen for e in run.enterprises)
@@ -414,7 +430,7 @@ class MarketDay:
                 period_start=to_ts(start),
                 period_end=to_ts(end),
             ),
-            metadata=(("x-parkvpp-actor", "registry"),),
+            metadata=self.as_("registry"),
             timeout=30,
         )
         self.summary.issued = issued
@@ -433,6 +449,7 @@ class MarketDay:
                     energy_wh=part,
                     trade_id=trade,
                 ),
+                metadata=self.as_("enterprise:ent-logistics"),
                 timeout=30,
             )
             moved.append(reply.transferred)
@@ -447,6 +464,7 @@ class MarketDay:
                     consumption_period_start=to_ts(start),
                     consumption_period_end=to_ts(end),
                 ),
+                metadata=self.as_("enterprise:ent-foundry"),
                 timeout=30,
             )
         self.summary.retired_wh = self.summary.transferred_wh
@@ -460,6 +478,7 @@ class MarketDay:
             certificates_pb2.GetCarbonFootprintRequest(
                 enterprise_id="ent-foundry", from_market_day=day, to_market_day=day
             ),
+            metadata=self.as_("enterprise:ent-foundry"),
             timeout=30,
         )
         self.summary.indicators = self.c.certificates.GetParkIndicators(

@@ -11,6 +11,7 @@ import urllib.request
 from services.demo.clients import Clients
 from services.demo.day import MarketDay, market_day_for
 from services.launcher import Stack
+from services.runtime.auth import issue_token
 from services.runtime.settings import SERVICE_NAMES, load_settings
 
 _SAMPLE = re.compile(r'^parkvpp_grpc_requests_total\{code="(\w+)",method="([^"]+)"\} (\S+)$')
@@ -54,12 +55,12 @@ def run_demo(data_dir: str = "") -> int:
         f"   up in {time.perf_counter() - started:.1f}s (redis {stack.redis_url}, "
         f"kafka {stack.kafka_bootstrap})"
     )
-    clients = Clients.connect(stack.grpc_addrs)
+    clients = Clients.connect(stack.grpc_addrs, token=issue_token(stack.token_secret, "operator"))
     ok = False
     try:
         day = market_day_for()
         _print(f"Market day {day.isoformat()} (Asia/Shanghai)")
-        MarketDay(clients, day, _print).run()
+        MarketDay(clients, day, _print, lambda role: issue_token(stack.token_secret, role)).run()
         _print("-- metrics (requests per process, scraped from /metrics)")
         for name in SERVICE_NAMES:
             counts = scrape_requests(stack.metrics_urls[name])

@@ -6,6 +6,7 @@
     ├── AlreadyExists            ALREADY_EXISTS
     ├── FailedPrecondition       FAILED_PRECONDITION
     ├── PermissionDenied         PERMISSION_DENIED
+    ├── Unauthenticated          UNAUTHENTICATED (no, forged or expired token)
     ├── ResourceExhausted        RESOURCE_EXHAUSTED (back-pressure, rate limits)
     └── Unavailable              UNAVAILABLE (Redis, Kafka or a peer is down)
 
@@ -54,6 +55,10 @@ class FailedPrecondition(ServiceError):
 
 class PermissionDenied(ServiceError):
     code = grpc.StatusCode.PERMISSION_DENIED
+
+
+class Unauthenticated(ServiceError):
+    code = grpc.StatusCode.UNAUTHENTICATED
 
 
 class ResourceExhausted(ServiceError):

@@ -1,21 +1,30 @@
-"""Server interceptor: per-method metrics and the mapping of errors to gRPC status codes."""
+"""Server interceptor: authentication and permissions, per-method metrics, error mapping."""
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
 import grpc
+from google.protobuf.message import Message
 
-from services.runtime.errors import status_for
+from services.runtime.auth import (
+    Caller,
+    bearer,
+    calling_as,
+    current_caller,
+    own_enterprise,
+    verify_token,
+)
+from services.runtime.errors import NotFound, PermissionDenied, Unauthenticated, status_for
 from services.runtime.metrics import RPC_LATENCY, RPC_REQUESTS
+from services.runtime.permissions import OPEN_PREFIXES, PERMISSIONS, Rule
+from services.runtime.ratelimit import RateLimiter
 
 log = logging.getLogger(__name__)
-
-_EXEMPT_PREFIXES = ("/grpc.health.", "/grpc.reflection.")
 
 
 def _code_name(context: grpc.ServicerContext, default: str = "OK") -> str:
@@ -56,24 +65,99 @@ def _observed(method: str, context: grpc.ServicerContext) -> Iterator[None]:
         RPC_LATENCY.labels(method).observe(time.perf_counter() - started)
 
 
-def _unary(behavior: Callable[..., Any], method: str) -> Callable[..., Any]:
+class Gatekeeper:
+    """Authenticates the bearer token, applies the permission table and the rate limits."""
+
+    def __init__(
+        self,
+        secret: str,
+        owner_of: Callable[[str], str | None],
+        limiter: RateLimiter | None,
+        permissions: Mapping[str, Rule] = PERMISSIONS,
+    ) -> None:
+        self._secret = secret
+        self._owner_of = owner_of
+        self._limiter = limiter
+        self._permissions = permissions
+
+    def admit(self, method: str, context: grpc.ServicerContext) -> tuple[Caller, str, Rule]:
+        """The caller of `method`; Unauthenticated or PermissionDenied when not allowed."""
+        rule = self._permissions.get(method)
+        if rule is None:
+            raise PermissionDenied(f"{method} is not in the permission table")
+        token = bearer(context.invocation_metadata())
+        if token is None:
+            raise Unauthenticated("missing bearer token (metadata authorization: Bearer ...)")
+        caller = verify_token(self._secret, token)
+        if caller.role not in rule.roles:
+            raise PermissionDenied(f"role {caller.role} may not call {method.rsplit('/', 1)[1]}")
+        return caller, token, rule
+
+    def scope(self, rule: Rule, request: Message) -> None:
+        """Point an enterprise caller's request at its own enterprise; NotFound for others'.
+
+        Runs with the caller current. Empty enterprise fields become the caller's own
+        (fields in a oneof only when set); assets must belong to the caller.
+        """
+        caller = current_caller()
+        if caller is None or caller.role != "enterprise":
+            return
+        fields = request.DESCRIPTOR.fields_by_name
+        for name in rule.enterprise_fields:
+            if fields[name].containing_oneof is not None and not request.HasField(name):
+                continue
+            setattr(request, name, own_enterprise(getattr(request, name)))
+        for name in rule.asset_fields:
+            asset_id = getattr(request, name)
+            if asset_id and self._owner_of(asset_id) != caller.enterprise_id:
+                raise NotFound(f"asset {asset_id} not found")
+
+    def charge(self, caller: Caller, rule: Rule) -> None:
+        if rule.rate and self._limiter is not None:
+            self._limiter.charge(caller, rule.rate)
+
+
+@contextmanager
+def _admitted(
+    gate: Gatekeeper | None, method: str, request: Any, context: grpc.ServicerContext
+) -> Iterator[None]:
+    """Run the block as the authenticated caller, scoped and charged (no gate: as nobody)."""
+    if gate is None:
+        yield
+        return
+    caller, token, rule = gate.admit(method, context)
+    with calling_as(caller, token):
+        if isinstance(request, Message):
+            gate.scope(rule, request)
+            gate.charge(caller, rule)
+        yield
+
+
+def _unary(behavior: Callable[..., Any], method: str, gate: Gatekeeper | None):
     def handler(request: Any, context: grpc.ServicerContext) -> Any:
-        with _observed(method, context):
+        with _observed(method, context), _admitted(gate, method, request, context):
             return behavior(request, context)
 
     return handler
 
 
-def _streaming(behavior: Callable[..., Iterator[Any]], method: str) -> Callable[..., Any]:
+def _streaming(behavior: Callable[..., Iterator[Any]], method: str, gate: Gatekeeper | None):
     def handler(request: Any, context: grpc.ServicerContext) -> Iterator[Any]:
-        with _observed(method, context):
+        with _observed(method, context), _admitted(gate, method, request, context):
             yield from behavior(request, context)
 
     return handler
 
 
 class ObservingInterceptor(grpc.ServerInterceptor):
-    """Counts and times every RPC by method and status, and maps errors to status codes."""
+    """Counts and times every RPC by method and status, maps errors to status codes and,
+    with a Gatekeeper, admits only callers the permission table allows.
+
+    Health checking and reflection are served to anyone: they carry no tenant data.
+    """
+
+    def __init__(self, gate: Gatekeeper | None = None) -> None:
+        self._gate = gate
 
     def intercept_service(
         self,
@@ -82,14 +166,15 @@ class ObservingInterceptor(grpc.ServerInterceptor):
     ) -> grpc.RpcMethodHandler | None:
         handler = continuation(handler_call_details)
         method = handler_call_details.method
-        if handler is None or method.startswith(_EXEMPT_PREFIXES):
+        if handler is None or method.startswith(OPEN_PREFIXES):
             return handler
+        gate = self._gate
         if handler.unary_unary:
-            return handler._replace(unary_unary=_unary(handler.unary_unary, method))
+            return handler._replace(unary_unary=_unary(handler.unary_unary, method, gate))
         if handler.stream_unary:
-            return handler._replace(stream_unary=_unary(handler.stream_unary, method))
+            return handler._replace(stream_unary=_unary(handler.stream_unary, method, gate))
         if handler.unary_stream:
-            return handler._replace(unary_stream=_streaming(handler.unary_stream, method))
+            return handler._replace(unary_stream=_streaming(handler.unary_stream, method, gate))
         if handler.stream_stream:
-            return handler._replace(stream_stream=_streaming(handler.stream_stream, method))
+            return handler._replace(stream_stream=_streaming(handler.stream_stream, method, gate))
         return handler

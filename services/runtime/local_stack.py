@@ -6,18 +6,24 @@ the caller's process on one loopback port, over given Redis/Kafka or embedded on
 
 from __future__ import annotations
 
+import secrets
 import shutil
 import tempfile
 import uuid
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import redis
 
+from services.runtime.auth import issue_token
 from services.runtime.catalog import all_builders
 from services.runtime.context import Runtime
 from services.runtime.embedded import EmbeddedBroker, EmbeddedValkey, free_port
 from services.runtime.server import AppServer, create_server
 from services.runtime.settings import SERVICE_NAMES, Settings, load_settings
+
+if TYPE_CHECKING:
+    from services.demo.clients import Clients
 
 
 class LocalStack:
@@ -43,6 +49,7 @@ class LocalStack:
         self._group_prefix = group_prefix or f"local-{uuid.uuid4().hex[:8]}"
         self._rebalance_ms = rebalance_timeout_ms
         self._env = dict(env or {})
+        self._env.setdefault("PARKVPP_TOKEN_SECRET", secrets.token_urlsafe(48))
         self._embedded: list[EmbeddedValkey | EmbeddedBroker] = []
         self._data_dir: Path | None = None
         self.app: AppServer | None = None
@@ -83,6 +90,20 @@ class LocalStack:
             self.stop()
             raise RuntimeError(f"consumers not assigned partitions in {ready_timeout_s:.0f}s")
         return self
+
+    def token(self, role: str = "operator", ttl_s: int = 3600) -> str:
+        """A token this stack accepts, e.g. for "operator" or "enterprise:ent-1"."""
+        return issue_token(self._env["PARKVPP_TOKEN_SECRET"], role, ttl_s)
+
+    def auth(self, role: str) -> tuple[tuple[str, str], ...]:
+        """Per-call metadata to make one call as `role`."""
+        return (("authorization", f"Bearer {self.token(role)}"),)
+
+    def clients(self, role: str = "operator") -> Clients:
+        """Stubs of every service calling as `role` (close them when done)."""
+        from services.demo.clients import Clients
+
+        return Clients.connect(self.addrs, token=self.token(role))
 
     @property
     def addrs(self) -> dict[str, str]:

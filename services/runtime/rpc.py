@@ -10,6 +10,7 @@ import grpc
 from google.protobuf import timestamp_pb2
 
 from bidding.intervals import parse_market_day
+from services.runtime.auth import current_caller
 from services.runtime.errors import InvalidArgument
 
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -87,11 +88,6 @@ def page_size(field: str, value: int, default: int = 100, maximum: int = 1000) -
 
 
 def actor(context: grpc.ServicerContext) -> str:
-    """Who is calling, for audit history: the `x-parkvpp-actor` metadata or "anonymous".
-
-    Authenticated identities come from the auth interceptor once tokens are required.
-    """
-    for key, value in context.invocation_metadata():
-        if key == "x-parkvpp-actor" and isinstance(value, str):
-            return value[:100]
-    return "anonymous"
+    """Who is calling, for audit history: the authenticated caller's label."""
+    caller = current_caller()
+    return caller.label if caller is not None else "anonymous"

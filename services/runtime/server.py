@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent import futures
 from dataclasses import dataclass, field
 
@@ -19,11 +19,13 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from services.runtime.channels import add_port
 from services.runtime.context import Runtime
 from services.runtime.events import ConsumerSpec, EventConsumer, ensure_topics
-from services.runtime.interceptors import ObservingInterceptor
+from services.runtime.interceptors import Gatekeeper, ObservingInterceptor
 from services.runtime.logs import configure_logging
 from services.runtime.metrics import serve_metrics
+from services.runtime.permissions import PERMISSIONS, Rule
 from services.runtime.settings import Settings, SettingsError, load_settings
 
 log = logging.getLogger(__name__)
@@ -83,8 +85,23 @@ class AppServer:
         self.runtime.close()
 
 
+def _gatekeeper(runtime: Runtime, permissions: Mapping[str, Rule]) -> Gatekeeper:
+    from services.enrollment.registry import Registry  # the registry knows who owns an asset
+
+    registry = Registry(runtime.redis)
+
+    def owner_of(asset_id: str) -> str | None:
+        asset = registry.find_asset(asset_id)
+        return asset.enterprise_id if asset is not None else None
+
+    return Gatekeeper(runtime.settings.token_secret, owner_of, runtime.limiter, permissions)
+
+
 def create_server(
-    runtime: Runtime, builders: Sequence[Builder], address: str
+    runtime: Runtime,
+    builders: Sequence[Builder],
+    address: str,
+    permissions: Mapping[str, Rule] = PERMISSIONS,
 ) -> tuple[AppServer, int]:
     """Build and start a server for `builders` on `address` (port 0 picks one).
 
@@ -92,9 +109,11 @@ def create_server(
     address cannot be bound.
     """
     settings = runtime.settings
+    if not settings.token_secret:
+        raise SettingsError("PARKVPP_TOKEN_SECRET must be set: every RPC needs a signed token")
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=settings.grpc_workers),
-        interceptors=[ObservingInterceptor()],
+        interceptors=[ObservingInterceptor(_gatekeeper(runtime, permissions))],
         options=[("grpc.max_receive_message_length", 16 * 1024 * 1024)],
     )
     parts = [build(runtime) for build in builders]
@@ -106,7 +125,9 @@ def create_server(
     reflection.enable_server_reflection(
         [*names, reflection.SERVICE_NAME, health.SERVICE_NAME], server
     )
-    port = server.add_insecure_port(address)
+    port = add_port(
+        server, address, settings.tls_cert_file, settings.tls_key_file, settings.tls_ca_file
+    )
     if port == 0:
         raise RuntimeError(f"could not bind gRPC server to {address}")
     consumer_specs = [spec for part in parts for spec in part.consumers]

@@ -9,6 +9,7 @@ from typing import TypeVar
 
 from bidding.baseline import BASELINE_METHODS
 from certificates.carbon import GRID_FACTOR_KG_PER_KWH, RESIDUAL_FACTOR_KG_PER_KWH
+from services.runtime.auth import MIN_SECRET_BYTES
 
 SERVICE_NAMES = (
     "enrollment",
@@ -71,6 +72,30 @@ def _choice(env: Mapping[str, str], name: str, default: str, choices: Iterable[s
     return value
 
 
+def _secret(env: Mapping[str, str], name: str) -> str:
+    value = env.get(name, "")
+    if value and len(value.encode()) < MIN_SECRET_BYTES:
+        raise SettingsError(f"{name} must be at least {MIN_SECRET_BYTES} bytes long")
+    return value
+
+
+def _tls_files(env: Mapping[str, str]) -> dict[str, str]:
+    """TLS file paths: certificate and key together or neither; a CA turns on mutual TLS."""
+    files = {
+        "tls_cert_file": env.get("PARKVPP_TLS_CERT_FILE", ""),
+        "tls_key_file": env.get("PARKVPP_TLS_KEY_FILE", ""),
+        "tls_ca_file": env.get("PARKVPP_TLS_CA_FILE", ""),
+    }
+    if bool(files["tls_cert_file"]) != bool(files["tls_key_file"]):
+        raise SettingsError("PARKVPP_TLS_CERT_FILE and PARKVPP_TLS_KEY_FILE go together")
+    if files["tls_ca_file"] and not files["tls_cert_file"]:
+        raise SettingsError("PARKVPP_TLS_CA_FILE (mutual TLS) needs PARKVPP_TLS_CERT_FILE")
+    for key, path in files.items():
+        if path and not os.path.isfile(path):
+            raise SettingsError(f"PARKVPP_{key.upper()}={path!r} is not a readable file")
+    return files
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything a ParkVPP process reads from its environment (see README for the table)."""
@@ -94,6 +119,14 @@ class Settings:
     operator_fee_share_percent: int = 10
     dispatch_ack_seconds: int = 300
     baseline_method: str = "similar_day"
+    token_secret: str = field(default="", repr=False)
+    rate_writes_per_s: float = 100.0
+    rate_writes_burst: float = 1000.0
+    rate_readings_per_s: float = 50000.0
+    rate_readings_burst: float = 500000.0
+    tls_cert_file: str = ""
+    tls_key_file: str = ""
+    tls_ca_file: str = ""
     grid_factor_kg_per_kwh: float = GRID_FACTOR_KG_PER_KWH
     residual_factor_kg_per_kwh: float = RESIDUAL_FACTOR_KG_PER_KWH
     peer_addrs: dict[str, str] = field(default_factory=dict)
@@ -147,6 +180,12 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         operator_fee_share_percent=_int(env, "PARKVPP_OPERATOR_FEE_PERCENT", 10, 0, 100),
         dispatch_ack_seconds=_int(env, "PARKVPP_DISPATCH_ACK_SECONDS", 300, 1, 86400),
         baseline_method=_choice(env, "PARKVPP_BASELINE_METHOD", "similar_day", BASELINE_METHODS),
+        token_secret=_secret(env, "PARKVPP_TOKEN_SECRET"),
+        rate_writes_per_s=_float(env, "PARKVPP_RATE_WRITES_PER_S", 100.0, 0.0, 1e6),
+        rate_writes_burst=_float(env, "PARKVPP_RATE_WRITES_BURST", 1000.0, 1.0, 1e7),
+        rate_readings_per_s=_float(env, "PARKVPP_RATE_READINGS_PER_S", 50000.0, 0.0, 1e8),
+        rate_readings_burst=_float(env, "PARKVPP_RATE_READINGS_BURST", 500000.0, 1.0, 1e9),
+        **_tls_files(env),
         grid_factor_kg_per_kwh=_float(
             env, "PARKVPP_GRID_FACTOR_KG_PER_KWH", GRID_FACTOR_KG_PER_KWH, 0.0, 5.0
         ),

@@ -12,6 +12,7 @@ from parkvpp.v1 import enrollment_pb2 as epb
 from parkvpp.v1 import events_pb2, telemetry_pb2_grpc
 from parkvpp.v1 import telemetry_pb2 as pb
 from services.enrollment.registry import Registry
+from services.runtime.auth import current_caller, may_see
 from services.runtime.context import Runtime
 from services.runtime.errors import InvalidArgument
 from services.runtime.events import TOPIC_TELEMETRY
@@ -53,7 +54,11 @@ class TelemetryServicer(telemetry_pb2_grpc.TelemetryServiceServicer):
         if reading.asset_id not in assets:
             assets[reading.asset_id] = self.registry.find_asset(reading.asset_id)
         asset = assets[reading.asset_id]
-        if asset is None or asset.status == epb.ASSET_STATUS_WITHDRAWN:
+        if (
+            asset is None
+            or asset.status == epb.ASSET_STATUS_WITHDRAWN
+            or not may_see(asset.enterprise_id)
+        ):
             return "unknown_asset"
         kind = reading.WhichOneof("value")
         if kind is None:
@@ -83,7 +88,10 @@ class TelemetryServicer(telemetry_pb2_grpc.TelemetryServiceServicer):
         accepted = batches = 0
         assets: dict[str, epb.Asset | None] = {}
         publisher = self.runtime.publisher
+        caller = current_caller()
         for batch in request_iterator:
+            if caller is not None:
+                self.runtime.limiter.charge(caller, "ingest", len(batch.readings))
             batches += 1
             now = datetime.now(UTC)
             by_asset: dict[str, list[pb.Reading]] = defaultdict(list)

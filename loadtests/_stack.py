@@ -12,10 +12,12 @@ from parkvpp.v1 import enrollment_pb2 as epb
 from parkvpp.v1 import enrollment_pb2_grpc
 from services.demo.park import curtailable_spec
 
-__all__ = ["battery_spec", "curtailable_spec", "enrol", "run_windowed"]
+__all__ = ["UNLIMITED", "battery_spec", "curtailable_spec", "enrol", "run_windowed"]
 
 #: Most RPCs a client keeps in flight while enrolling.
 MAX_IN_FLIGHT = 64
+#: Benchmarks measure the services, not the per-tenant rate limits: both switched off.
+UNLIMITED = {"PARKVPP_RATE_WRITES_PER_S": "0", "PARKVPP_RATE_READINGS_PER_S": "0"}
 
 
 def run_windowed(calls: Iterable[Callable[[], grpc.Future]], timeout_s: float) -> int:

@@ -13,17 +13,17 @@ import os
 import time
 from datetime import date, datetime, timedelta
 
-import grpc
 import numpy as np
 
 from bidding.assets import AssetSpec, BatterySpec, CurtailableLoadSpec, ShiftableLoadSpec
 from bidding.intervals import MARKET_TZ
-from loadtests._stack import enrol
+from loadtests._stack import UNLIMITED, enrol
 from loadtests.synthetic_park import KINDS, AssetMix, SyntheticPark, build_park, history_days
 from parkvpp.v1 import enrollment_pb2 as epb
 from parkvpp.v1 import vpp_pb2 as vpb
 from parkvpp.v1 import vpp_pb2_grpc
 from services.enrollment.convert import TECHNOLOGY_ENUM
+from services.runtime.channels import open_channel
 from services.runtime.local_stack import LocalStack
 from services.telemetry.rollups import RollupReading, Rollups
 
@@ -113,8 +113,8 @@ def main(argv: list[str] | None = None) -> int:
     market_day = today + timedelta(days=1)
     days = history_days(today, args.days)
     options = [("grpc.max_receive_message_length", MAX_MESSAGE_BYTES)]
-    stack = LocalStack().start()
-    channel = grpc.insecure_channel(stack.addr, options=options)
+    stack = LocalStack(env=UNLIMITED).start()
+    channel = open_channel(stack.addr, token=stack.token("operator"), options=options)
     try:
         started = time.perf_counter()
         enrol(channel, assets, approve=True, timeout_s=args.timeout)

@@ -17,13 +17,13 @@ from collections import defaultdict
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 
-import grpc
 from kafka import KafkaProducer
 
 from bidding.intervals import INTERVALS_PER_DAY, MARKET_TZ, interval_end
-from loadtests._stack import curtailable_spec, enrol
+from loadtests._stack import UNLIMITED, curtailable_spec, enrol
 from parkvpp.v1 import events_pb2, telemetry_pb2_grpc
 from parkvpp.v1 import telemetry_pb2 as tpb
+from services.runtime.channels import open_channel
 from services.runtime.events import ensure_topics, envelope
 from services.runtime.local_stack import LocalStack
 from services.telemetry.rollups import Rollups
@@ -116,8 +116,8 @@ def main(argv: list[str] | None = None) -> int:
     owners = {f"meter-{n:06d}": f"ent-{n % args.enterprises:04d}" for n in range(args.assets)}
     today = datetime.now(MARKET_TZ).date()
     days = [today - timedelta(days=k) for k in range(args.days, 0, -1)]
-    stack = LocalStack().start()
-    channel = grpc.insecure_channel(stack.addr)
+    stack = LocalStack(env=UNLIMITED).start()
+    channel = open_channel(stack.addr, token=stack.token("operator"))
     try:
         started = time.perf_counter()
         enrol(

@@ -162,3 +162,21 @@ def test_forecast_accuracy_on_a_held_out_day(park):
             )
         )
     assert err.value.details().startswith("holdout_days")
+
+
+def test_the_short_forecast_read_gives_the_forecast_of_the_whole_lookback(park):
+    from bidding.forecast import similar_day_forecast_detail
+    from services.enrollment.registry import Registry
+    from services.vpp.portfolio import Portfolio
+
+    stack, _ = park
+    portfolio = Portfolio(stack.redis, Registry(stack.redis), Rollups(stack.redis))
+    assets = [portfolio.registry.get_asset(a) for a in ("load-b", "load-new")]
+    for day in (MARKET_DAY, MARKET_DAY + timedelta(days=3)):  # a Wednesday and a Saturday
+        short = portfolio.forecast_histories(assets, day)
+        full = portfolio.histories(assets, day)
+        for asset in assets:
+            a = similar_day_forecast_detail(short[asset.asset_id], day)
+            b = similar_day_forecast_detail(full[asset.asset_id], day)
+            assert (a.days_used, a.same_day_type) == (b.days_used, b.same_day_type)
+            assert list(a.forecast_kw) == list(b.forecast_kw)

@@ -84,7 +84,7 @@ class LedgerQueries:
         if not 0 <= page_size <= MAX_PAGE_SIZE:
             raise InvalidInput("page_size", f"must be 0..{MAX_PAGE_SIZE}, got {page_size}")
         page_size = page_size or DEFAULT_PAGE_SIZE
-        if page_token and not page_token.isdigit():
+        if page_token and not (page_token.isascii() and page_token.isdigit()):
             raise InvalidInput("page_token", "is not a token returned by list_lots")
         if owner_enterprise_id and status:
             key = self._key("idx", "owner-status", str(status), owner_enterprise_id)

@@ -95,6 +95,20 @@ def test_the_same_request_id_returns_the_same_asset(clients):
     assert first.status == pb.ASSET_STATUS_PENDING and first.version == 1
 
 
+def test_another_enterprise_reusing_a_request_id_gets_its_own_asset(clients, stack):
+    first = enrol(clients, "req-shared", battery())
+    clients.enrollment.RegisterEnterprise(
+        pb.RegisterEnterpriseRequest(enterprise_id="ent-b", name="B Works", grid_area="CN-JS")
+    )
+    other = clients.enrollment.EnrollAsset(
+        pb.EnrollAssetRequest(
+            request_id="req-shared", enterprise_id="ent-b", name="asset", spec=battery()
+        ),
+        metadata=stack.auth("enterprise:ent-b"),
+    )
+    assert other.enterprise_id == "ent-b" and other.asset_id != first.asset_id
+
+
 def test_lifecycle_is_recorded_with_actor_and_version(clients, stack):
     asset = clients.enrollment.EnrollAsset(
         pb.EnrollAssetRequest(

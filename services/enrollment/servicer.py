@@ -23,6 +23,17 @@ from services.runtime.rpc import (
     require_text,
 )
 
+#: Largest serialised asset spec accepted: keeps each asset and its AssetChanged event far
+#: below the broker's 1 MB message limit (the demo's specs are under 100 bytes).
+MAX_SPEC_BYTES = 16_384
+
+
+def _checked_spec(spec: pb.AssetSpec) -> None:
+    """Raises InvalidArgument("spec") when too large, else what spec_from_proto raises."""
+    if spec.ByteSize() > MAX_SPEC_BYTES:
+        raise InvalidArgument("spec", f"must be at most {MAX_SPEC_BYTES} bytes serialised")
+    spec_from_proto(spec)
+
 
 class EnrollmentServicer(enrollment_pb2_grpc.EnrollmentServiceServicer):
     def __init__(self, runtime: Runtime) -> None:
@@ -51,13 +62,15 @@ class EnrollmentServicer(enrollment_pb2_grpc.EnrollmentServiceServicer):
         return self.registry.get_enterprise(require_id("enterprise_id", request.enterprise_id))
 
     def EnrollAsset(self, request, context):  # noqa: N802
-        request_id = require_id("request_id", request.request_id)
+        enterprise_id = require_id("enterprise_id", request.enterprise_id)
+        # Request ids are the enterprise's own: another enterprise reusing one enrols anew
+        # instead of being handed the first enterprise's asset.
+        request_id = f"{enterprise_id}/{require_id('request_id', request.request_id)}"
         known = self.registry.asset_id_for_request(request_id)
         if known is not None:
             return self.registry.get_asset(known)
-        enterprise_id = require_id("enterprise_id", request.enterprise_id)
         name = require_text("name", request.name)
-        spec_from_proto(request.spec)
+        _checked_spec(request.spec)
         self.registry.get_enterprise(enterprise_id)
         asset_id = request.asset_id or f"ast-{uuid.uuid4().hex[:12]}"
         require_id("asset_id", asset_id)
@@ -105,7 +118,7 @@ class EnrollmentServicer(enrollment_pb2_grpc.EnrollmentServiceServicer):
         if request.name:
             asset.name = require_text("name", request.name)
         if request.HasField("spec"):
-            spec_from_proto(request.spec)
+            _checked_spec(request.spec)
             new_kind = KIND_OF[request.spec.WhichOneof("kind")]
             if new_kind != asset.kind:
                 raise InvalidArgument("spec", "cannot change the kind of an asset")

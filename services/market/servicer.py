@@ -12,7 +12,7 @@ from parkvpp.v1 import market_pb2 as pb
 from services.runtime.context import Runtime
 from services.runtime.errors import FailedPrecondition, InvalidArgument, NotFound
 from services.runtime.events import TOPIC_CLEARING
-from services.runtime.metrics import AWARDED_KW
+from services.runtime.metrics import AWARDED_WATTS, WATTS_PER_KW
 from services.runtime.rpc import market_day, now_ts, require_id
 from services.runtime.store import shared_key
 
@@ -57,6 +57,14 @@ def _check_order(n: int, order: pb.Order, day: str) -> None:
             )
 
 
+def _product(value: int) -> int:
+    """The product a clearing is about (DEMAND_RESPONSE when unset); InvalidArgument if unknown."""
+    product = value or pb.PRODUCT_DEMAND_RESPONSE
+    if product not in (pb.PRODUCT_DEMAND_RESPONSE, pb.PRODUCT_ENERGY):
+        raise InvalidArgument("product", "must be DEMAND_RESPONSE or ENERGY")
+    return product
+
+
 class MarketServicer(market_pb2_grpc.MarketServiceServicer):
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
@@ -98,7 +106,7 @@ class MarketServicer(market_pb2_grpc.MarketServiceServicer):
 
     def ClearMarket(self, request, context):  # noqa: N802
         day = market_day("market_day", request.market_day).isoformat()
-        product = request.product or pb.PRODUCT_DEMAND_RESPONSE
+        product = _product(request.product)
         key = self._key(day, "result", pb.Product.Name(product))
         stored = self.redis.get(key)
         if stored is not None:
@@ -116,7 +124,7 @@ class MarketServicer(market_pb2_grpc.MarketServiceServicer):
         for award in result.awards:
             if award.participant_id == vpp:
                 per_interval[award.interval] += award.awarded_kw
-        AWARDED_KW.set(max(per_interval.values(), default=0.0))
+        AWARDED_WATTS.set(max(per_interval.values(), default=0.0) * WATTS_PER_KW)
         return result
 
     def _clear(self, day: str, product: int) -> pb.ClearingResult:
@@ -168,7 +176,7 @@ class MarketServicer(market_pb2_grpc.MarketServiceServicer):
 
     def GetClearingResult(self, request, context):  # noqa: N802
         day = market_day("market_day", request.market_day).isoformat()
-        product = request.product or pb.PRODUCT_DEMAND_RESPONSE
+        product = _product(request.product)
         stored = self.redis.get(self._key(day, "result", pb.Product.Name(product)))
         if stored is None:
             raise NotFound(f"market day {day} has not been cleared for {pb.Product.Name(product)}")

@@ -41,7 +41,18 @@ def _abort_for(exc: Exception, context: grpc.ServicerContext, method: str) -> No
         log.exception("unhandled error in %s", method)
         context.abort(grpc.StatusCode.INTERNAL, "internal error; see the service log")
     else:
-        context.abort(*mapped)
+        code, details = mapped
+        context.abort(code, _bounded(details))
+
+
+#: Longest error text sent back: details echo request values, and a 1 MB value would
+#: push the reply past the client's metadata limit and hide the real status code.
+MAX_DETAILS = 512
+
+
+def _bounded(details: str) -> str:
+    """`details` cut to MAX_DETAILS characters (marked with an ellipsis when cut)."""
+    return details if len(details) <= MAX_DETAILS else details[: MAX_DETAILS - 1] + "…"
 
 
 @contextmanager

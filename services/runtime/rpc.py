@@ -14,6 +14,10 @@ from services.runtime.auth import current_caller
 from services.runtime.errors import InvalidArgument
 
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+#: Market days the services accept: date arithmetic around them (history, ranges) cannot
+#: leave Python's date range, and a day range stays short enough to list.
+FIRST_MARKET_DAY = date(2000, 1, 1)
+LAST_MARKET_DAY = date(2099, 12, 31)
 
 
 def require_id(field: str, value: str) -> str:
@@ -39,10 +43,13 @@ def require_text(field: str, value: str, max_len: int = 200) -> str:
 
 
 def market_day(field: str, value: str) -> date:
-    """Parse a market day; InvalidInput naming `field` when it is not YYYY-MM-DD."""
+    """Parse a market day; InvalidInput naming `field` when it is not YYYY-MM-DD in 2000-2099."""
     if not value:
         raise InvalidArgument(field, "is required (YYYY-MM-DD)")
-    return parse_market_day(value, field)
+    day = parse_market_day(value, field)
+    if not FIRST_MARKET_DAY <= day <= LAST_MARKET_DAY:
+        raise InvalidArgument(field, f"must be {FIRST_MARKET_DAY}..{LAST_MARKET_DAY}")
+    return day
 
 
 def now_ts() -> timestamp_pb2.Timestamp:

@@ -13,7 +13,7 @@ from services.enrollment.registry import Registry
 from services.runtime.context import Runtime
 from services.runtime.errors import FailedPrecondition, InvalidArgument
 from services.runtime.events import TOPIC_SETTLEMENT
-from services.runtime.metrics import DELIVERED_KWH
+from services.runtime.metrics import record_settlement
 from services.runtime.rpc import market_day, now_ts, require_id
 from services.settlement.inputs import gather
 from services.settlement.runs import RunStore
@@ -99,7 +99,7 @@ class SettlementServicer(settlement_pb2_grpc.SettlementServiceServicer):
     def RunSettlement(self, request, context):  # noqa: N802
         day = market_day("market_day", request.market_day)
         method = (
-            baseline_method(request.baseline_method)
+            baseline_method(request.baseline_method, "baseline_method")
             if request.baseline_method
             else self.program.baseline_method
         )
@@ -139,7 +139,7 @@ class SettlementServicer(settlement_pb2_grpc.SettlementServiceServicer):
             )
             self.runtime.publisher.flush()
             if stored.version == 1:
-                DELIVERED_KWH.inc(stored.delivered_kwh)
+                record_settlement(stored)
         return stored
 
     def GetStatement(self, request, context):  # noqa: N802

@@ -26,6 +26,9 @@ MAX_FUTURE = timedelta(minutes=5)
 #: Readings older than this are refused as late (settlement of that period is closed).
 MAX_AGE = timedelta(days=400)
 MAX_PROFILE_DAYS = 366
+#: Readings one ReadingBatch may carry (10 times the demo's batches): a batch's event per
+#: asset stays under ~0.5 MB, below the broker's 1 MB message limit.
+MAX_BATCH_READINGS = 5_000
 QUALITY = {
     Quality.MEASURED: pb.READING_QUALITY_MEASURED,
     Quality.ESTIMATED: pb.READING_QUALITY_ESTIMATED,
@@ -90,6 +93,8 @@ class TelemetryServicer(telemetry_pb2_grpc.TelemetryServiceServicer):
         publisher = self.runtime.publisher
         caller = current_caller()
         for batch in request_iterator:
+            if len(batch.readings) > MAX_BATCH_READINGS:
+                raise InvalidArgument("readings", f"at most {MAX_BATCH_READINGS} per batch")
             if caller is not None:
                 self.runtime.limiter.charge(caller, "ingest", len(batch.readings))
             batches += 1

@@ -17,7 +17,12 @@ from parkvpp.v1 import vpp_pb2_grpc
 from services.enrollment.registry import Registry
 from services.runtime.context import Runtime
 from services.runtime.errors import InvalidArgument, ResourceExhausted
-from services.runtime.metrics import DISPATCH_OVERDUE, ENROLLED_FLEXIBILITY_KW
+from services.runtime.metrics import (
+    DISPATCH_OVERDUE,
+    ENROLLED_FLEXIBILITY_WATTS,
+    WATTS_PER_KW,
+    record_dispatch_acks,
+)
 from services.runtime.rpc import market_day, require_id
 from services.telemetry.profiles import HISTORY_DAYS
 from services.telemetry.rollups import Rollups
@@ -37,13 +42,13 @@ POLL_SECONDS = 0.2
 RESERVED_WORKERS = 4
 
 
-def baseline_method(value: int) -> str:
+def baseline_method(value: int, field: str = "method") -> str:
     """The bidding package's name of a proto baseline method.
 
-    Raises InvalidArgument("method") for methods not offered yet.
+    Raises InvalidArgument(field) for a number that is no method offered.
     """
     if value not in BASELINE_METHODS:
-        raise InvalidArgument("method", f"{pb.BaselineMethod.Name(value)} is not offered yet")
+        raise InvalidArgument(field, f"{value} is not a baseline method offered")
     return BASELINE_METHODS[value]
 
 
@@ -87,7 +92,7 @@ class VppServicer(vpp_pb2_grpc.VppServiceServicer):
         assets = self.portfolio.assets(day, request.enterprise_id)
         total = aggregate(p.envelope for p in assets)
         if not request.enterprise_id:
-            ENROLLED_FLEXIBILITY_KW.set(float(total.up_kw.max(initial=0.0)))
+            ENROLLED_FLEXIBILITY_WATTS.set(float(total.up_kw.max(initial=0.0)) * WATTS_PER_KW)
         envelope = pb.FlexibilityEnvelope(
             market_day=day.isoformat(), aggregate=_intervals(total.up_kw, total.down_kw)
         )
@@ -212,7 +217,9 @@ class VppServicer(vpp_pb2_grpc.VppServiceServicer):
         enterprise_id = require_id("enterprise_id", request.enterprise_id)
         if not request.instruction_ids:
             raise InvalidArgument("instruction_ids", "must not be empty")
+        deadlines = self.dispatch.pending_deadlines(enterprise_id, request.instruction_ids)
         count, top = self.dispatch.acknowledge(enterprise_id, list(request.instruction_ids))
+        record_dispatch_acks(deadlines, self.runtime.settings.dispatch_ack_seconds)
         return pb.AcknowledgeDispatchResponse(acknowledged=count, last_acknowledged_sequence=top)
 
     def ListDispatch(self, request, context):  # noqa: N802

@@ -1,0 +1,563 @@
+"""Hypothesis strategies for every ParkVPP request: adversarial values and almost-valid requests.
+
+`RequestStrategies(park).requests(method)` draws a request of any RPC. Half of the draws
+are built generically from the request's descriptor (every field kind: strings, ints of
+each width, doubles, bools, enums with unknown numbers, nested and repeated messages,
+oneofs, Timestamps) with random, boundary and adversarial values; string fields named
+like an id also draw the seeded park's real ids. The other half start from a valid
+request of that RPC (`VALID`, built from the park's ids) and replace up to two of its
+fields, nested ones included, with such values, so calls get past the first check.
+"""
+
+from __future__ import annotations
+
+import calendar
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from google.protobuf import message_factory, timestamp_pb2
+from google.protobuf.descriptor import Descriptor, FieldDescriptor, MethodDescriptor
+from google.protobuf.message import Message
+from hypothesis import strategies as st
+
+from parkvpp.v1 import bidding_pb2 as bpb
+from parkvpp.v1 import certificates_pb2 as cpb
+from parkvpp.v1 import enrollment_pb2 as epb
+from parkvpp.v1 import market_pb2 as mpb
+from parkvpp.v1 import settlement_pb2 as spb
+from parkvpp.v1 import telemetry_pb2 as tpb
+from parkvpp.v1 import vpp_pb2 as vpb
+
+ONE_MB = "x" * (1 << 20)
+#: The range google.protobuf.Timestamp allows: 0001-01-01 .. 9999-12-31T23:59:59.
+MIN_TS_S, MAX_TS_S = -62_135_596_800, 253_402_300_799
+INTERVAL_S = 900
+MAX_DEPTH = 3
+
+F = FieldDescriptor
+_INT_RANGES = {
+    **dict.fromkeys((F.TYPE_INT32, F.TYPE_SINT32, F.TYPE_SFIXED32), (-(2**31), 2**31 - 1)),
+    **dict.fromkeys((F.TYPE_UINT32, F.TYPE_FIXED32), (0, 2**32 - 1)),
+    **dict.fromkeys((F.TYPE_INT64, F.TYPE_SINT64, F.TYPE_SFIXED64), (-(2**63), 2**63 - 1)),
+    **dict.fromkeys((F.TYPE_UINT64, F.TYPE_FIXED64), (0, 2**64 - 1)),
+}
+_ADVERSARIAL_STRINGS = [
+    *("", " ", "\x00", "é" * 70, "电力需求响应", "🔋⚡" * 20, "\u202eevil", "x" * 65, ONE_MB),
+    *("{ent-chem}", "a:b", "../../etc", "١٢٣", "²"),  # the last two pass str.isdigit()
+    *("2026-02-30", "0001-01-01", "9999-12-31", "20260105"),
+]
+_STRINGS = st.one_of(st.text(max_size=40), st.sampled_from(_ADVERSARIAL_STRINGS))
+_DOUBLES = st.one_of(
+    st.floats(),
+    st.sampled_from(
+        [0.0, -0.0, 5e-324, -1.0, 1e9 + 1, 1e308, -1e308, math.nan, math.inf, -math.inf]
+    ),
+)
+TIMESTAMPS = st.builds(
+    timestamp_pb2.Timestamp,
+    seconds=st.one_of(
+        st.sampled_from(
+            [0, 1, -1, MIN_TS_S, MAX_TS_S, MAX_TS_S + 1, 253_370_764_800, int(time.time())]
+        ),
+        st.integers(-(2**63), 2**63 - 1),
+    ),
+    nanos=st.one_of(
+        st.sampled_from([0, 999_999_999, 1_000_000_000, -1]), st.integers(-(2**31), 2**31 - 1)
+    ),
+)
+
+
+def _ints(low: int, high: int) -> st.SearchStrategy[int]:
+    edges = [v for v in (0, 1, -1, 95, 96, 1000, 1001, 2**31 - 1, 2**31) if low <= v <= high]
+    return st.one_of(st.integers(low, high), st.sampled_from(sorted({low, high, *edges})))
+
+
+def message_class(descriptor: Descriptor) -> type[Message]:
+    return message_factory.GetMessageClass(descriptor)
+
+
+@dataclass
+class ParkIds:
+    """Real ids of the seeded park, for almost-valid requests."""
+
+    market_day: date
+    enterprises: list[str]
+    asset_owner: dict[str, str]
+    asset_specs: dict[str, epb.AssetSpec]
+    generators: list[str]
+    plans: list[str]
+    #: (lot_id, owner_enterprise_id, energy_wh) of active lots.
+    lots: list[tuple[str, str, int]]
+    instructions: dict[str, list[str]]
+    #: Assets enrolled only to be withdrawn, so the park's own stay active.
+    spares: list[str]
+    pools: dict[str, list[str]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        days = [self.market_day + timedelta(days=n) for n in (-8, -1, 0, 1, 2)]
+        self.pools = {
+            "enterprise_id": [*self.enterprises, "ent-ghost"],
+            "asset_id": [*self.asset_owner, "ast-ghost"],
+            "market_day": [d.isoformat() for d in days],
+            "plan_id": [*self.plans, "plan-ghost"],
+            "lot_id": [lot_id for lot_id, _, _ in self.lots] + ["GEC-999999999999"],
+            "instruction_ids": [i for ids in self.instructions.values() for i in ids],
+        }
+
+    def pool(self, field_name: str) -> list[str]:
+        """Real values for a string field, matched by the end of its name."""
+        for suffix, values in self.pools.items():
+            if field_name.endswith(suffix) and values:
+                return values
+        return []
+
+
+class RequestStrategies:
+    """Request strategies of every RPC over one seeded park; built once, cached."""
+
+    def __init__(self, park: ParkIds) -> None:
+        self.park = park
+        self._messages: dict[tuple[str, int], st.SearchStrategy[Message]] = {}
+        self._requests: dict[str, st.SearchStrategy] = {}
+
+    def requests(self, method: MethodDescriptor) -> st.SearchStrategy:
+        """One request, or a list of them for a client-streaming RPC.
+
+        Raises KeyError when VALID has no valid request for `method`.
+        """
+        path = rpc_path(method)
+        if path not in self._requests:
+            valid = VALID[path](self.park)
+            one = st.one_of(self.message(method.input_type), almost_valid(valid, self.values))
+            self._requests[path] = st.lists(one, max_size=3) if method.client_streaming else one
+        return self._requests[path]
+
+    def message(self, descriptor: Descriptor, depth: int = 0) -> st.SearchStrategy[Message]:
+        """Any message of `descriptor`: each oneof with none or one member set."""
+        if descriptor.full_name == "google.protobuf.Timestamp":
+            return TIMESTAMPS
+        key = (descriptor.full_name, depth)
+        if key not in self._messages:
+            if depth >= MAX_DEPTH:
+                self._messages[key] = st.builds(message_class(descriptor))
+            else:
+                self._messages[key] = _generic(descriptor, depth, self.values)
+        return self._messages[key]
+
+    def values(
+        self, fd: FieldDescriptor, depth: int = 0, single: bool = False
+    ) -> st.SearchStrategy:
+        """Values for field `fd`: a list for a repeated field unless `single`."""
+        if fd.is_repeated and not single:
+            return st.lists(self.values(fd, depth, single=True), max_size=4)
+        if fd.message_type is not None:
+            return self.message(fd.message_type, depth + 1)
+        if fd.enum_type is not None:
+            known = [v.number for v in fd.enum_type.values]
+            return st.one_of(st.sampled_from(known), _ints(-(2**31), 2**31 - 1))
+        if fd.type == F.TYPE_STRING:
+            real = self.park.pool(fd.name)
+            return st.one_of(_STRINGS, st.sampled_from(real)) if real else _STRINGS
+        if fd.type == F.TYPE_BYTES:
+            return st.binary(max_size=64)
+        if fd.type == F.TYPE_BOOL:
+            return st.booleans()
+        if fd.type == F.TYPE_FLOAT:
+            return st.floats(width=32)
+        if fd.type == F.TYPE_DOUBLE:
+            return _DOUBLES
+        return _ints(*_INT_RANGES[fd.type])
+
+
+def rpc_path(method: MethodDescriptor) -> str:
+    """`/package.Service/Method`, as in the permission table."""
+    return f"/{method.containing_service.full_name}/{method.name}"
+
+
+def assign(message: Message, fd: FieldDescriptor, value, index: int | None = None) -> None:
+    """Set field `fd` of `message` (element `index` of a repeated field when given)."""
+    if index is not None:
+        getattr(message, fd.name)[index] = value
+    elif fd.is_repeated:
+        container = getattr(message, fd.name)
+        del container[:]
+        container.extend(value)
+    elif fd.message_type is not None:
+        getattr(message, fd.name).CopyFrom(value)
+    else:
+        setattr(message, fd.name, value)
+
+
+def _generic(descriptor: Descriptor, depth: int, values: Callable) -> st.SearchStrategy[Message]:
+    cls = message_class(descriptor)
+
+    @st.composite
+    def build(draw) -> Message:
+        message = cls()
+        skipped = set()
+        for oneof in descriptor.oneofs:
+            chosen = draw(st.sampled_from([None, *oneof.fields]))
+            skipped.update(f.name for f in oneof.fields if f is not chosen)
+        for fd in descriptor.fields:
+            if fd.name in skipped or (fd.containing_oneof is None and not draw(st.booleans())):
+                continue
+            assign(message, fd, draw(values(fd, depth)))
+        return message
+
+    return build()
+
+
+def leaves(message: Message):
+    """(parent, field, index) of every scalar, Timestamp or list in `message`, nested included."""
+    for fd in message.DESCRIPTOR.fields:
+        nested = (
+            fd.message_type is not None and fd.message_type.full_name != "google.protobuf.Timestamp"
+        )
+        if fd.is_repeated:
+            yield message, fd, None
+            for index, item in enumerate(getattr(message, fd.name)):
+                if nested:
+                    yield from leaves(item)
+                else:
+                    yield message, fd, index
+        elif nested and message.HasField(fd.name):
+            yield from leaves(getattr(message, fd.name))
+        else:
+            yield message, fd, None
+
+
+def almost_valid(valid: st.SearchStrategy[Message], values: Callable) -> st.SearchStrategy[Message]:
+    """A valid request with up to two of its fields (nested ones too) set to fuzzed values."""
+
+    @st.composite
+    def build(draw) -> Message:
+        message = draw(valid)
+        for _ in range(draw(st.integers(0, 2))):
+            spots = list(leaves(message))  # again: the last change may have emptied a list
+            parent, fd, index = spots[draw(st.integers(0, len(spots) - 1))]
+            assign(parent, fd, draw(values(fd, single=index is not None)), index)
+        return message
+
+    return build()
+
+
+# --- valid requests, one per RPC, from the park's ids -------------------------------------
+
+
+def _fresh(prefix: str) -> st.SearchStrategy[str]:
+    return st.integers(0, 2**40).map(lambda n: f"{prefix}-{n}")
+
+
+def _day(p: ParkIds, back: int = 8, ahead: int = 0) -> st.SearchStrategy[str]:
+    return st.integers(-back, ahead).map(lambda n: (p.market_day + timedelta(days=n)).isoformat())
+
+
+def _hour_ts(p: ParkIds, days_back: int) -> timestamp_pb2.Timestamp:
+    day = p.market_day - timedelta(days=days_back)
+    return timestamp_pb2.Timestamp(seconds=calendar.timegm(day.timetuple()))
+
+
+def _reading(p: ParkIds) -> st.SearchStrategy[tpb.Reading]:
+    now = int(time.time()) // INTERVAL_S * INTERVAL_S
+
+    def make(asset_id: str, back: int, kw: float) -> tpb.Reading:
+        stamp = timestamp_pb2.Timestamp(seconds=now - back * INTERVAL_S)
+        if asset_id in p.generators:
+            return tpb.Reading(asset_id=asset_id, timestamp=stamp, energy_register_kwh=2e6 + kw)
+        return tpb.Reading(asset_id=asset_id, timestamp=stamp, power_kw=kw)
+
+    return st.builds(
+        make, st.sampled_from(sorted(p.asset_owner)), st.integers(0, 96 * 30), st.floats(0, 2000)
+    )
+
+
+def _spec_of(p: ParkIds) -> st.SearchStrategy[epb.AssetSpec]:
+    return st.sampled_from([p.asset_specs[a] for a in sorted(p.asset_specs)])
+
+
+def _update(p: ParkIds) -> st.SearchStrategy[epb.UpdateAssetRequest]:
+    def make(asset_id: str, name: str, with_spec: bool) -> epb.UpdateAssetRequest:
+        request = epb.UpdateAssetRequest(asset_id=asset_id, name=name)
+        if with_spec:
+            request.spec.CopyFrom(p.asset_specs[asset_id])
+        return request
+
+    names = st.sampled_from(["", "Renamed by fuzz"])
+    return st.builds(make, st.sampled_from(sorted(p.asset_specs)), names, st.booleans())
+
+
+def _subject(p: ParkIds) -> st.SearchStrategy[dict[str, str]]:
+    return st.one_of(
+        st.sampled_from(sorted(p.asset_owner)).map(lambda a: {"asset_id": a}),
+        st.sampled_from(p.enterprises).map(lambda e: {"enterprise_id": e}),
+    )
+
+
+def _baseline(p: ParkIds) -> st.SearchStrategy[vpb.GetBaselineRequest]:
+    def make(day, subject, method, start, events) -> vpb.GetBaselineRequest:
+        request = vpb.GetBaselineRequest(
+            market_day=day, method=method, event_intervals=events, **subject
+        )
+        if start is not None:
+            request.event_start_interval = start
+        return request
+
+    intervals = st.integers(0, 95)
+    return st.builds(
+        make,
+        _day(p),
+        _subject(p),
+        st.sampled_from(list(vpb.BaselineMethod.values())),
+        st.none() | intervals,
+        st.lists(intervals, max_size=8),
+    )
+
+
+def _acknowledge(p: ParkIds) -> st.SearchStrategy[vpb.AcknowledgeDispatchRequest]:
+    pairs = [(e, ids) for e, ids in sorted(p.instructions.items()) if ids]
+    return st.sampled_from(pairs).flatmap(
+        lambda pair: st.builds(
+            vpb.AcknowledgeDispatchRequest,
+            enterprise_id=st.just(pair[0]),
+            instruction_ids=st.lists(st.sampled_from(pair[1]), min_size=1, max_size=4),
+        )
+    )
+
+
+def _scenarios() -> st.SearchStrategy[list[bpb.PriceScenario]]:
+    def make(levels: list[int]) -> list[bpb.PriceScenario]:
+        share = 1.0 / len(levels)
+        return [bpb.PriceScenario(probability=share, price_fen_per_mwh=[v] * 96) for v in levels]
+
+    return st.one_of(
+        st.just([]), st.lists(st.integers(0, 2_000_000), min_size=1, max_size=3).map(make)
+    )
+
+
+def _orders(day: str) -> st.SearchStrategy[list[mpb.Order]]:
+    order = st.builds(
+        mpb.Order,
+        participant_id=st.sampled_from(["fuzz-seller", "fuzz-buyer", "parkvpp-vpp"]),
+        market_day=st.just(day),
+        interval=st.integers(0, 95),
+        product=st.sampled_from([mpb.PRODUCT_DEMAND_RESPONSE, mpb.PRODUCT_ENERGY]),
+        side=st.sampled_from([mpb.SIDE_SELL, mpb.SIDE_BUY]),
+        steps=st.lists(
+            st.builds(
+                mpb.PriceStep,
+                price_fen_per_mwh=st.integers(0, 2_000_000),
+                quantity_kw=st.floats(0, 5000),
+            ),
+            min_size=1,
+            max_size=3,
+        ),
+    )
+    return st.lists(order, min_size=1, max_size=3)
+
+
+def _submit_orders(p: ParkIds) -> st.SearchStrategy[mpb.SubmitOrdersRequest]:
+    return _day(p, back=0, ahead=4).flatmap(
+        lambda day: st.builds(
+            mpb.SubmitOrdersRequest,
+            batch_id=_fresh("fz-batch"),
+            market_day=st.just(day),
+            orders=_orders(day),
+        )
+    )
+
+
+def _lot_move(p: ParkIds, retire: bool) -> st.SearchStrategy[Message]:
+    others = st.sampled_from(p.enterprises)
+
+    def make(lot, request_id, to, share, days_back) -> Message:
+        lot_id, owner, energy_wh = lot
+        common = dict(request_id=request_id, lot_id=lot_id, energy_wh=int(energy_wh * share))
+        if not retire:
+            return cpb.TransferRequest(from_enterprise_id=owner, to_enterprise_id=to, **common)
+        return cpb.RetireRequest(
+            owner_enterprise_id=owner,
+            beneficiary_enterprise_id=owner,
+            consumption_period_start=_hour_ts(p, days_back),
+            consumption_period_end=_hour_ts(p, days_back - 1),
+            **common,
+        )
+
+    return st.builds(
+        make,
+        st.sampled_from(p.lots),
+        _fresh("fz-move"),
+        others,
+        st.sampled_from([0.0, 0.25, 1.0]),
+        st.integers(1, 20),
+    )
+
+
+def _issue(p: ParkIds) -> st.SearchStrategy[cpb.IssueCertificatesRequest]:
+    def make(request_id, generator, back, days) -> cpb.IssueCertificatesRequest:
+        return cpb.IssueCertificatesRequest(
+            request_id=request_id,
+            generator_asset_id=generator,
+            period_start=_hour_ts(p, back),
+            period_end=_hour_ts(p, back - days),
+        )
+
+    return st.builds(
+        make,
+        _fresh("fz-issue"),
+        st.sampled_from(p.generators),
+        st.integers(2, 25),
+        st.integers(1, 2),
+    )
+
+
+def _period(p: ParkIds, cls, **fixed) -> st.SearchStrategy[Message]:
+    return st.builds(cls, from_market_day=_day(p, back=40), to_market_day=_day(p, back=2), **fixed)
+
+
+def _one(values) -> st.SearchStrategy:
+    return st.sampled_from(sorted(values))
+
+
+_S = "/parkvpp.v1."
+#: A strategy of valid requests per RPC (refusals of these are still allowed: a day that
+#: is already cleared, an asset already withdrawn...).
+VALID: dict[str, Callable[[ParkIds], st.SearchStrategy]] = {
+    f"{_S}EnrollmentService/RegisterEnterprise": lambda p: st.builds(
+        epb.RegisterEnterpriseRequest,
+        enterprise_id=_fresh("fz-ent"),
+        name=st.just("Fuzz Works Ltd."),
+        grid_area=st.just("CN-JS"),
+        credit_code=st.just("91320500MA1XXXXX0X"),
+    ),
+    f"{_S}EnrollmentService/GetEnterprise": lambda p: st.builds(
+        epb.GetEnterpriseRequest, enterprise_id=_one(p.enterprises)
+    ),
+    f"{_S}EnrollmentService/EnrollAsset": lambda p: st.builds(
+        epb.EnrollAssetRequest,
+        request_id=_fresh("fz-enrol"),
+        enterprise_id=_one(p.enterprises),
+        name=st.just("Fuzz chiller"),
+        spec=_spec_of(p),
+        asset_id=st.one_of(st.just(""), _fresh("fz-ast")),
+    ),
+    f"{_S}EnrollmentService/UpdateAsset": _update,
+    f"{_S}EnrollmentService/WithdrawAsset": lambda p: st.builds(
+        epb.WithdrawAssetRequest, asset_id=_one(p.spares), reason=st.just("fuzz")
+    ),
+    f"{_S}EnrollmentService/ApproveAsset": lambda p: st.builds(
+        epb.ApproveAssetRequest, asset_id=_one(p.asset_owner)
+    ),
+    f"{_S}EnrollmentService/GetAsset": lambda p: st.builds(
+        epb.GetAssetRequest, asset_id=_one(p.asset_owner)
+    ),
+    f"{_S}EnrollmentService/ListAssets": lambda p: st.builds(
+        epb.ListAssetsRequest,
+        enterprise_id=st.sampled_from(["", *p.enterprises]),
+        kind=st.sampled_from(list(epb.AssetKind.values())),
+        status=st.sampled_from(list(epb.AssetStatus.values())),
+        page_size=st.integers(0, 1000),
+    ),
+    f"{_S}EnrollmentService/GetAssetHistory": lambda p: st.builds(
+        epb.GetAssetHistoryRequest, asset_id=_one(p.asset_owner)
+    ),
+    f"{_S}TelemetryService/StreamReadings": lambda p: st.builds(
+        tpb.ReadingBatch, readings=st.lists(_reading(p), min_size=1, max_size=5)
+    ),
+    f"{_S}TelemetryService/GetLoadProfile": lambda p: st.builds(
+        lambda subject, first, last: tpb.GetLoadProfileRequest(
+            from_market_day=first, to_market_day=last, **subject
+        ),
+        _subject(p),
+        _day(p, back=20),
+        st.sampled_from(["", p.market_day.isoformat()]),
+    ),
+    f"{_S}VppService/GetFlexibility": lambda p: st.builds(
+        vpb.GetFlexibilityRequest,
+        market_day=_day(p, ahead=2),
+        enterprise_id=st.sampled_from(["", *p.enterprises]),
+        include_assets=st.booleans(),
+    ),
+    f"{_S}VppService/GetBaseline": _baseline,
+    f"{_S}VppService/SubscribeDispatch": lambda p: st.builds(
+        vpb.SubscribeDispatchRequest,
+        enterprise_id=_one(p.enterprises),
+        after_sequence=st.integers(0, 50),
+        until_caught_up=st.just(True),
+    ),
+    f"{_S}VppService/AcknowledgeDispatch": _acknowledge,
+    f"{_S}VppService/ListDispatch": lambda p: st.builds(
+        vpb.ListDispatchRequest,
+        market_day=_day(p, back=1, ahead=1),
+        enterprise_id=st.sampled_from(["", *p.enterprises]),
+        only_overdue=st.booleans(),
+    ),
+    f"{_S}VppService/GetForecastAccuracy": lambda p: st.builds(
+        lambda day, subject, holdout: vpb.GetForecastAccuracyRequest(
+            market_day=day, holdout_days=holdout, **subject
+        ),
+        _day(p),
+        _subject(p),
+        st.integers(0, 60),
+    ),
+    f"{_S}BiddingService/PrepareBids": lambda p: st.builds(
+        bpb.PrepareBidsRequest,
+        market_day=_day(p, back=0, ahead=3),
+        price_scenarios=_scenarios(),
+        commitments=st.lists(
+            st.builds(
+                bpb.Commitment, interval=st.integers(0, 95), min_reduction_kw=st.floats(0, 50)
+            ),
+            max_size=2,
+        ),
+        time_limit_seconds=st.sampled_from([0.0, 5.0]),
+    ),
+    f"{_S}BiddingService/GetBidPlan": lambda p: st.one_of(
+        st.builds(bpb.GetBidPlanRequest, plan_id=_one(p.plans)),
+        st.builds(bpb.GetBidPlanRequest, market_day=_day(p, back=1, ahead=3)),
+    ),
+    f"{_S}BiddingService/SubmitBids": lambda p: st.builds(
+        bpb.SubmitBidsRequest, plan_id=_one(p.plans)
+    ),
+    f"{_S}MarketService/SubmitOrders": _submit_orders,
+    f"{_S}MarketService/ClearMarket": lambda p: st.builds(
+        mpb.ClearMarketRequest,
+        market_day=_day(p, back=1, ahead=4),
+        product=st.sampled_from([mpb.PRODUCT_DEMAND_RESPONSE, mpb.PRODUCT_ENERGY]),
+    ),
+    f"{_S}MarketService/GetClearingResult": lambda p: st.builds(
+        mpb.GetClearingResultRequest,
+        market_day=_day(p, back=1, ahead=1),
+        product=st.sampled_from(list(mpb.Product.values())),
+    ),
+    f"{_S}SettlementService/RunSettlement": lambda p: st.builds(
+        spb.RunSettlementRequest,
+        market_day=_day(p, back=1, ahead=1),
+        baseline_method=st.sampled_from(list(vpb.BaselineMethod.values())),
+    ),
+    f"{_S}SettlementService/GetStatement": lambda p: st.builds(
+        spb.GetStatementRequest,
+        enterprise_id=_one(p.enterprises),
+        market_day=_day(p, back=1, ahead=0),
+        version=st.integers(0, 3),
+    ),
+    f"{_S}CertificateService/IssueCertificates": _issue,
+    f"{_S}CertificateService/Transfer": lambda p: _lot_move(p, retire=False),
+    f"{_S}CertificateService/Retire": lambda p: _lot_move(p, retire=True),
+    f"{_S}CertificateService/GetBalance": lambda p: st.builds(
+        cpb.GetBalanceRequest, enterprise_id=_one(p.enterprises)
+    ),
+    f"{_S}CertificateService/ListLots": lambda p: st.builds(
+        cpb.ListLotsRequest,
+        owner_enterprise_id=st.sampled_from(["", *p.enterprises]),
+        status=st.sampled_from(list(cpb.LotStatus.values())),
+        page_size=st.integers(0, 1000),
+        page_token=st.sampled_from(["", "1", "5"]),
+    ),
+    f"{_S}CertificateService/GetCarbonFootprint": lambda p: _period(
+        p, cpb.GetCarbonFootprintRequest, enterprise_id=_one(p.enterprises)
+    ),
+    f"{_S}CertificateService/GetParkIndicators": lambda p: _period(p, cpb.GetParkIndicatorsRequest),
+}

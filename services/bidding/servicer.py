@@ -16,6 +16,7 @@ from services.enrollment.registry import Registry
 from services.runtime.context import Runtime
 from services.runtime.errors import FailedPrecondition, InvalidArgument, NotFound
 from services.runtime.events import TOPIC_BIDS
+from services.runtime.metrics import record_bid_plan
 from services.runtime.rpc import market_day, now_ts, require_id
 from services.runtime.store import shared_key
 from services.telemetry.rollups import Rollups
@@ -130,6 +131,7 @@ class BiddingServicer(bidding_pb2_grpc.BiddingServiceServicer):
                 scenario=n, probability=scenario.probability, revenue_fen=revenue
             )
         self._save(plan)
+        record_bid_plan(plan)
         return plan
 
     def GetBidPlan(self, request, context):  # noqa: N802

@@ -17,7 +17,7 @@ from services.enrollment.registry import Registry
 from services.runtime.context import Runtime
 from services.runtime.errors import FailedPrecondition, InvalidArgument
 from services.runtime.events import TOPIC_CERTIFICATES
-from services.runtime.metrics import CERTIFICATES_WH
+from services.runtime.metrics import CERTIFICATES_JOULES, JOULES_PER_WH
 from services.runtime.rpc import from_ts, market_day, require_id
 from services.telemetry.rollups import Rollups
 
@@ -74,7 +74,7 @@ class CertificateServicer(certificates_pb2_grpc.CertificateServiceServicer):
         self._publish(
             asset.asset_id, events_pb2.CertificatesIssued(lots=messages), asset.enterprise_id
         )
-        CERTIFICATES_WH.labels("issued").inc(energy_wh)
+        CERTIFICATES_JOULES.labels("issued").inc(energy_wh * JOULES_PER_WH)
         return pb.IssueCertificatesResponse(lots=messages, energy_wh=energy_wh)
 
     def Transfer(self, request, context):  # noqa: N802
@@ -129,7 +129,7 @@ class CertificateServicer(certificates_pb2_grpc.CertificateServiceServicer):
             events_pb2.CertificatesRetired(retired=reply.retired, remainder=reply.remainder),
             request.owner_enterprise_id,
         )
-        CERTIFICATES_WH.labels("retired").inc(retired.energy_wh)
+        CERTIFICATES_JOULES.labels("retired").inc(retired.energy_wh * JOULES_PER_WH)
         return reply
 
     def GetBalance(self, request, context):  # noqa: N802

@@ -1,8 +1,20 @@
-"""Prometheus metrics of a ParkVPP process, defined once, served on /metrics."""
+"""Prometheus metrics of a ParkVPP process, defined once, served on /metrics.
+
+Names follow Prometheus conventions: counters end in `_total`, units are base units in
+the name (seconds, watts, joules, ratio); money has no base unit and is in fen. The
+domain works in kW and kWh, so the record_* helpers convert at this one place.
+"""
 
 from __future__ import annotations
 
+import time
+from typing import Protocol
+
 from prometheus_client import Counter, Gauge, Histogram, start_http_server
+
+WATTS_PER_KW = 1000.0
+JOULES_PER_WH = 3600.0
+JOULES_PER_KWH = 3_600_000.0
 
 RPC_REQUESTS = Counter(
     "parkvpp_grpc_requests_total",
@@ -16,6 +28,11 @@ RPC_LATENCY = Histogram(
     buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
 )
 KAFKA_PRODUCED = Counter("parkvpp_kafka_produced_total", "Events produced, by topic.", ["topic"])
+KAFKA_PRODUCE_FAILED = Counter(
+    "parkvpp_kafka_produce_failed_total",
+    "Events the broker did not acknowledge (send failed or timed out), by topic.",
+    ["topic"],
+)
 KAFKA_CONSUMED = Counter(
     "parkvpp_kafka_consumed_total",
     "Events consumed, by topic, group and outcome (applied, duplicate, failed).",
@@ -26,14 +43,28 @@ KAFKA_LAG = Gauge(
     "Messages behind the log end, by topic and group.",
     ["topic", "group"],
 )
-ENROLLED_FLEXIBILITY_KW = Gauge(
-    "parkvpp_enrolled_flexibility_kw", "Upward flexibility of enrolled active assets, kW."
+ENROLLED_FLEXIBILITY_WATTS = Gauge(
+    "parkvpp_enrolled_flexibility_watts",
+    "Peak upward flexibility of enrolled active assets in the last portfolio envelope, W.",
 )
-AWARDED_KW = Gauge("parkvpp_awarded_kw", "Peak awarded load reduction of the last clearing, kW.")
-DELIVERED_KWH = Counter("parkvpp_delivered_kwh_total", "Delivered load reduction settled, kWh.")
-CERTIFICATES_WH = Counter(
-    "parkvpp_certificates_wh_total",
-    "Certificate energy by operation (issued, retired), Wh.",
+AWARDED_WATTS = Gauge(
+    "parkvpp_awarded_watts", "Peak awarded load reduction of the VPP in the last clearing, W."
+)
+DELIVERED_JOULES = Counter(
+    "parkvpp_delivered_energy_joules_total", "Delivered load reduction settled (first runs), J."
+)
+SETTLED_AWARDED_JOULES = Counter(
+    "parkvpp_settled_awarded_energy_joules_total",
+    "Awarded load reduction of settled market days (first runs), J.",
+)
+SETTLEMENT_FEN = Counter(
+    "parkvpp_settlement_amount_fen_total",
+    "Money of first settlement runs by component (gross_payment, penalty, operator_fee), fen.",
+    ["component"],
+)
+CERTIFICATES_JOULES = Counter(
+    "parkvpp_certificates_energy_joules_total",
+    "Certificate energy by operation (issued, retired), J (1 Wh = 3600 J).",
     ["operation"],
 )
 READINGS = Counter("parkvpp_readings_total", "Meter readings at ingest, by outcome.", ["outcome"])
@@ -44,6 +75,90 @@ REGISTER_ANOMALIES = Counter(
 DISPATCH_OVERDUE = Gauge(
     "parkvpp_dispatch_overdue", "Dispatch instructions past their deadline, unacknowledged."
 )
+DISPATCH_ACK_SECONDS = Histogram(
+    "parkvpp_dispatch_ack_seconds",
+    "Time from issuing a dispatch instruction to its acknowledgement, s.",
+    buckets=(1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600),
+)
+BID_SOLVE_SECONDS = Histogram(
+    "parkvpp_bid_solve_seconds",
+    "Solver time of a bid plan (PrepareBids), s.",
+    buckets=(0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600),
+)
+BID_RELATIVE_GAP = Gauge(
+    "parkvpp_bid_relative_gap_ratio",
+    "Relative gap between the last bid plan's objective and the solver's proven bound.",
+)
+BID_EXPECTED_REVENUE_FEN = Gauge(
+    "parkvpp_bid_expected_revenue_fen", "Expected revenue of the last prepared bid plan, fen."
+)
+BID_PLAN_NEXT_DAY_READY = Gauge(
+    "parkvpp_bid_plan_next_day_ready",
+    "1 when a bid plan exists for the next market day (Asia/Shanghai), else 0.",
+)
+BID_PLAN_NEXT_DAY_SUBMITTED = Gauge(
+    "parkvpp_bid_plan_next_day_submitted",
+    "1 when the next market day's bid plan has been submitted to the market, else 0.",
+)
+LEDGER_VERIFY_OK = Gauge(
+    "parkvpp_ledger_verify_ok",
+    "1 when the last certificate-ledger audit (chain, replay, invariants) passed, 0 if not.",
+)
+LEDGER_VERIFY_TIMESTAMP = Gauge(
+    "parkvpp_ledger_verify_timestamp_seconds", "Unix time of the last certificate-ledger audit."
+)
+
+
+class BidPlanFigures(Protocol):
+    """What record_bid_plan reads of a bid plan (parkvpp.v1.BidPlan)."""
+
+    solve_seconds: float
+    relative_gap: float
+    expected_revenue_fen: int
+
+
+def record_bid_plan(plan: BidPlanFigures) -> None:
+    """Observe a prepared bid plan's solve time, optimality gap and expected revenue."""
+    BID_SOLVE_SECONDS.observe(plan.solve_seconds)
+    BID_RELATIVE_GAP.set(plan.relative_gap)
+    BID_EXPECTED_REVENUE_FEN.set(plan.expected_revenue_fen)
+
+
+class SettlementTotals(Protocol):
+    """What record_settlement reads of a settlement run (parkvpp.v1.SettlementRun)."""
+
+    delivered_kwh: float
+    awarded_kwh: float
+    gross_payment_fen: int
+    penalty_fen: int
+    operator_fee_fen: int
+
+
+def record_settlement(run: SettlementTotals) -> None:
+    """Count a market day's first settlement run: energy in joules, money in fen."""
+    DELIVERED_JOULES.inc(max(0.0, run.delivered_kwh) * JOULES_PER_KWH)
+    SETTLED_AWARDED_JOULES.inc(max(0.0, run.awarded_kwh) * JOULES_PER_KWH)
+    SETTLEMENT_FEN.labels("gross_payment").inc(max(0, run.gross_payment_fen))
+    SETTLEMENT_FEN.labels("penalty").inc(max(0, run.penalty_fen))
+    # A negative operator fee (penalties above payments) cannot lower a counter.
+    SETTLEMENT_FEN.labels("operator_fee").inc(max(0, run.operator_fee_fen))
+
+
+def record_dispatch_acks(deadlines_epoch_s: list[float], ack_window_s: float) -> None:
+    """Observe acknowledgement latencies of instructions whose deadlines are given.
+
+    Each instruction was issued `ack_window_s` before its deadline, so its latency is
+    now - (deadline - window).
+    """
+    now = time.time()
+    for deadline in deadlines_epoch_s:
+        DISPATCH_ACK_SECONDS.observe(max(0.0, now - (deadline - ack_window_s)))
+
+
+def record_ledger_verify(ok: bool) -> None:
+    """Set the outcome and time of a certificate-ledger audit."""
+    LEDGER_VERIFY_OK.set(1.0 if ok else 0.0)
+    LEDGER_VERIFY_TIMESTAMP.set(time.time())
 
 
 def serve_metrics(port: int, host: str = "127.0.0.1") -> int:

@@ -13,6 +13,7 @@ from parkvpp.v1 import market_pb2 as mpb
 from parkvpp.v1 import vpp_pb2 as pb
 from services.runtime.context import Runtime
 from services.runtime.events import TOPIC_CLEARING, TOPIC_DISPATCH, ConsumerSpec
+from services.runtime.metrics import AWARDED_WATTS, WATTS_PER_KW
 from services.runtime.rpc import to_ts
 from services.vpp.dispatch_store import DispatchStore
 from services.vpp.portfolio import Portfolio
@@ -48,6 +49,7 @@ def dispatch_consumer(runtime: Runtime, portfolio: Portfolio, store: DispatchSto
         awarded = vpp_awards_kw(result, settings.vpp_participant_id)
         if not awarded:
             return False
+        AWARDED_WATTS.set(max(awarded.values()) * WATTS_PER_KW)
         day = parse_market_day(result.market_day)
         assets = portfolio.bid_assets(day)
         setpoints = disaggregate(awarded, assets)

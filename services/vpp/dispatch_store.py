@@ -136,6 +136,14 @@ class DispatchStore:
         """Unacknowledged instructions whose deadline has passed."""
         return int(self.redis.zcount(_key(enterprise_id, "pending"), "-inf", now.timestamp()))
 
+    def pending_deadlines(self, enterprise_id: str, ids: Sequence[str]) -> list[float]:
+        """Deadlines (epoch seconds) of those of `ids` not acknowledged yet; others left out."""
+        unique = list(dict.fromkeys(ids))
+        if not unique:
+            return []
+        scores = self.redis.zmscore(_key(enterprise_id, "pending"), unique)
+        return [float(s) for s in scores if s is not None]
+
     def acknowledge(self, enterprise_id: str, ids: Sequence[str]) -> tuple[int, int]:
         """Mark instructions acknowledged; returns (newly acknowledged, watermark).
 

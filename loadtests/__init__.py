@@ -1,1 +1,1 @@
-"""Benchmarks that print figures with the machine's core count; run each with `python -m`."""
+"""Load generator (`python -m loadtests`) and benchmarks that print figures with the core count."""

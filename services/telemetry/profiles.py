@@ -59,21 +59,27 @@ class Profiles:
     def asset_days(
         self, enterprise_id: str, asset_id: str, days: Sequence[date], now: datetime
     ) -> dict[date, DayProfile]:
-        """Each of `days` (consecutive, ascending) of one asset, gap-filled as of `now`."""
-        prior = [days[0] - timedelta(days=n) for n in range(HISTORY_DAYS, 0, -1)]
-        read = self.rollups.day_kw(enterprise_id, asset_id, [*prior, *days])
-        history = complete_days(read)
+        """Each of `days` (consecutive, ascending) of one asset, gap-filled as of `now`.
+
+        History before the range is read only when a due interval is missing (the
+        similar-day reference of long gaps): one round trip for a day without gaps.
+        """
+        read = self.rollups.day_kw(enterprise_id, asset_id, list(days))
         measured = np.concatenate([read[d][0] for d in days])
         due = _due(days, now)
         reference = np.full(measured.shape, np.nan)
-        for n, day in enumerate(days):
-            part = slice(n * INTERVALS_PER_DAY, (n + 1) * INTERVALS_PER_DAY)
-            if not (due[part] & np.isnan(measured[part])).any():
-                continue
-            try:
-                reference[part] = similar_day_forecast(history, day)
-            except InsufficientHistory:
-                continue
+        gaps = due & np.isnan(measured)
+        if gaps.any():
+            prior = [days[0] - timedelta(days=n) for n in range(HISTORY_DAYS, 0, -1)]
+            history = complete_days({**self.rollups.day_kw(enterprise_id, asset_id, prior), **read})
+            for n, day in enumerate(days):
+                part = slice(n * INTERVALS_PER_DAY, (n + 1) * INTERVALS_PER_DAY)
+                if not gaps[part].any():
+                    continue
+                try:
+                    reference[part] = similar_day_forecast(history, day)
+                except InsufficientHistory:
+                    continue
         filled = fill_gaps(measured, due, reference)
         out = {}
         for n, day in enumerate(days):

@@ -20,7 +20,12 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from services.runtime.channels import open_channel
-from services.runtime.embedded import EmbeddedBroker, EmbeddedValkey, _die_with_parent, free_port
+from services.runtime.embedded import (
+    EmbeddedBroker,
+    EmbeddedValkey,
+    free_port,
+    spawn_dying_with_parent,
+)
 from services.runtime.events import ensure_topics
 from services.runtime.settings import (
     DEFAULT_GRPC_PORTS,
@@ -76,6 +81,8 @@ class Stack:
     token_secret: str = field(default="", repr=False)
     _children: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     _embedded: list[EmbeddedValkey | EmbeddedBroker] = field(default_factory=list)
+    _ports: dict[str, tuple[int, int]] = field(default_factory=dict)
+    _env: dict[str, str] = field(default_factory=dict, repr=False)
 
     def start(self, timeout_s: float = 90.0) -> None:
         """Start everything and wait until every service answers SERVING.
@@ -113,18 +120,18 @@ class Stack:
             replication=self.settings.kafka_replication,
         )
 
-    def _ports(self, name: str) -> tuple[int, int]:
+    def _pick_ports(self, name: str) -> tuple[int, int]:
         if self.free_ports:
             return free_port(), free_port()
         return DEFAULT_GRPC_PORTS[name], DEFAULT_METRICS_PORTS[name]
 
     def _start_services(self) -> None:
-        ports = {name: self._ports(name) for name in SERVICE_NAMES}
+        self._ports = {name: self._pick_ports(name) for name in SERVICE_NAMES}
         host = self.settings.grpc_host
-        self.grpc_addrs = {n: f"{host}:{g}" for n, (g, _) in ports.items()}
-        self.metrics_urls = {n: f"http://{host}:{m}/metrics" for n, (_, m) in ports.items()}
-        env = dict(os.environ)
-        env.update(
+        self.grpc_addrs = {n: f"{host}:{g}" for n, (g, _) in self._ports.items()}
+        self.metrics_urls = {n: f"http://{host}:{m}/metrics" for n, (_, m) in self._ports.items()}
+        self._env = dict(os.environ)
+        self._env.update(
             {
                 "REDIS_URL": self.redis_url,
                 "KAFKA_BOOTSTRAP_SERVERS": self.kafka_bootstrap,
@@ -133,20 +140,35 @@ class Stack:
                 **{f"PARKVPP_{n.upper()}_ADDR": a for n, a in self.grpc_addrs.items()},
             }
         )
+        for name in self._ports:
+            self._spawn(name)
+
+    def _spawn(self, name: str) -> None:
+        grpc_port, metrics_port = self._ports[name]
+        env = dict(
+            self._env, PARKVPP_GRPC_PORT=str(grpc_port), PARKVPP_METRICS_PORT=str(metrics_port)
+        )
         logs = Path(self.settings.data_dir).resolve() / "logs"
         logs.mkdir(parents=True, exist_ok=True)
-        for name, (grpc_port, metrics_port) in ports.items():
-            child_env = dict(
-                env, PARKVPP_GRPC_PORT=str(grpc_port), PARKVPP_METRICS_PORT=str(metrics_port)
+        with open(logs / f"{name}.log", "ab") as out:
+            self._children[name] = spawn_dying_with_parent(
+                [sys.executable, "-m", "services.cli", "serve", name],
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
             )
-            with open(logs / f"{name}.log", "ab") as out:
-                self._children[name] = subprocess.Popen(
-                    [sys.executable, "-m", "services.cli", "serve", name],
-                    env=child_env,
-                    stdout=out,
-                    stderr=subprocess.STDOUT,
-                    preexec_fn=_die_with_parent,
-                )
+
+    def restart(self, name: str) -> None:
+        """Start service `name` again on its ports once its process has exited (e.g. killed).
+
+        Does not wait for it (see `wait_healthy`). The new child dies with the calling
+        thread (PR_SET_PDEATHSIG), so call this from a thread that outlives the stack.
+        Raises StackError when the old process is still running.
+        """
+        child = self._children[name]
+        if child.poll() is None:
+            raise StackError(f"service {name} is still running (pid {child.pid})")
+        self._spawn(name)
 
     def wait_healthy(self, timeout_s: float) -> None:
         deadline = time.monotonic() + timeout_s

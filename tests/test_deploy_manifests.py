@@ -20,7 +20,7 @@ import yaml
 from kubernetes_validate.utils import SchemaNotFoundError
 
 from deploy.render import render
-from services.runtime.events import TOPICS
+from services.runtime.events import ALL_TOPICS
 
 K8S = Path(__file__).resolve().parents[1] / "deploy" / "k8s"
 TARGETS = ("base", "overlays/dev", "overlays/prod")
@@ -286,7 +286,7 @@ def test_prod_kafka_topics_are_the_services_topics_replicated_three_times():
     (kafka,) = _of_kind(docs, "Kafka").values()
     config = _of_kind(docs, "ConfigMap")["parkvpp-config"]["data"]
     topics = _of_kind(docs, "KafkaTopic")
-    assert set(topics) == set(TOPICS)
+    assert set(topics) == set(ALL_TOPICS)
     for topic in topics.values():
         assert topic["metadata"]["labels"]["strimzi.io/cluster"] == kafka["metadata"]["name"]
         assert topic["spec"]["partitions"] == int(config["PARKVPP_KAFKA_PARTITIONS"])

@@ -15,6 +15,7 @@ from parkvpp.v1 import (
     telemetry_pb2_grpc,
     vpp_pb2_grpc,
 )
+from services.demo.retry import RECONNECT_OPTIONS, RetryUnavailable
 from services.runtime.channels import open_channel
 
 
@@ -28,17 +29,33 @@ class Clients:
     settlement: settlement_pb2_grpc.SettlementServiceStub
     certificates: certificates_pb2_grpc.CertificateServiceStub
     channels: list[grpc.Channel]
+    #: The retrying interceptor of `connect(retry_unavailable=True)`, for its counts.
+    retry: RetryUnavailable | None = None
 
     @classmethod
-    def connect(cls, addrs: dict[str, str], token: str | None = None, ca_file: str = "") -> Clients:
+    def connect(
+        cls,
+        addrs: dict[str, str],
+        token: str | None = None,
+        ca_file: str = "",
+        retry_unavailable: bool = False,
+    ) -> Clients:
         """Stubs on one channel per address (services sharing an address share it).
 
         Every call carries `token` unless it passes its own `authorization` metadata
-        (see `bearer_metadata`); `ca_file` switches the channels to TLS.
+        (see `bearer_metadata`); `ca_file` switches the channels to TLS. With
+        `retry_unavailable` calls answered UNAVAILABLE are repeated until their deadline
+        (see `RetryUnavailable`), so the day rides out a restarting service.
         """
-        channels = {
-            addr: open_channel(addr, token=token, ca_file=ca_file) for addr in set(addrs.values())
-        }
+        retry = RetryUnavailable() if retry_unavailable else None
+
+        def open_one(addr: str) -> grpc.Channel:
+            if retry is None:
+                return open_channel(addr, token=token, ca_file=ca_file)
+            channel = open_channel(addr, token=token, ca_file=ca_file, options=RECONNECT_OPTIONS)
+            return grpc.intercept_channel(channel, retry)
+
+        channels = {addr: open_one(addr) for addr in set(addrs.values())}
 
         def ch(name: str) -> grpc.Channel:
             return channels[addrs[name]]
@@ -52,6 +69,7 @@ class Clients:
             settlement=settlement_pb2_grpc.SettlementServiceStub(ch("settlement")),
             certificates=certificates_pb2_grpc.CertificateServiceStub(ch("certificates")),
             channels=list(channels.values()),
+            retry=retry,
         )
 
     @staticmethod

@@ -55,7 +55,11 @@ def run_demo(data_dir: str = "") -> int:
         f"   up in {time.perf_counter() - started:.1f}s (redis {stack.redis_url}, "
         f"kafka {stack.kafka_bootstrap})"
     )
-    clients = Clients.connect(stack.grpc_addrs, token=issue_token(stack.token_secret, "operator"))
+    clients = Clients.connect(
+        stack.grpc_addrs,
+        token=issue_token(stack.token_secret, "operator"),
+        retry_unavailable=True,
+    )
     ok = False
     try:
         day = market_day_for()

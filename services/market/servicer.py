@@ -110,15 +110,19 @@ class MarketServicer(market_pb2_grpc.MarketServiceServicer):
         key = self._key(day, "result", pb.Product.Name(product))
         stored = self.redis.get(key)
         if stored is not None:
-            return pb.ClearingResult.FromString(stored)
+            # A replay announces the stored result again under the same event id: had the
+            # first call died between storing and publishing, the awards still reach the
+            # VPP; if it had not, the consumers drop the repeat as a duplicate.
+            result = pb.ClearingResult.FromString(stored)
+            self._announce(day, result)
+            return result
         result = self._clear(day, product)
         pipe = self.redis.pipeline(transaction=True)
         pipe.set(key, result.SerializeToString(), nx=True)
         pipe.set(self._key(day, "cleared"), 1)
         if not pipe.execute()[0]:  # cleared concurrently: the first result stands
             return pb.ClearingResult.FromString(self.redis.get(key))
-        self.runtime.publisher.publish(TOPIC_CLEARING, day, events_pb2.MarketCleared(result=result))
-        self.runtime.publisher.flush()
+        self._announce(day, result)
         vpp = self.runtime.settings.vpp_participant_id
         per_interval: dict[int, float] = defaultdict(float)
         for award in result.awards:
@@ -126,6 +130,16 @@ class MarketServicer(market_pb2_grpc.MarketServiceServicer):
                 per_interval[award.interval] += award.awarded_kw
         AWARDED_WATTS.set(max(per_interval.values(), default=0.0) * WATTS_PER_KW)
         return result
+
+    def _announce(self, day: str, result: pb.ClearingResult) -> None:
+        """Publish MarketCleared with an event id fixed by the clearing (idempotent)."""
+        self.runtime.publisher.publish(
+            TOPIC_CLEARING,
+            day,
+            events_pb2.MarketCleared(result=result),
+            event_id=f"cleared-{result.clearing_id}",
+        )
+        self.runtime.publisher.flush()
 
     def _clear(self, day: str, product: int) -> pb.ClearingResult:
         orders = self._orders(day, product)

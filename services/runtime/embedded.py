@@ -6,20 +6,17 @@ so a killed `parkvpp up` leaves no orphans even when it cannot clean up.
 
 from __future__ import annotations
 
-import ctypes
 import logging
 import os
-import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 log = logging.getLogger(__name__)
-
-_PR_SET_PDEATHSIG = 1
 
 
 class EmbeddedServerError(RuntimeError):
@@ -33,10 +30,29 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(sock.getsockname()[1])
 
 
-def _die_with_parent() -> None:
-    if sys.platform.startswith("linux"):
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+#: What a child runs before it becomes the command in argv[2:]: ask for SIGTERM when its
+#: parent dies (PR_SET_PDEATHSIG survives exec), give up if the parent (argv[1]) is
+#: already gone, then exec.
+_EXEC_DYING_WITH_PARENT = """\
+import ctypes, os, signal, sys
+if sys.platform.startswith("linux"):
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)
+if os.getppid() != int(sys.argv[1]):
+    sys.exit("parkvpp: the parent exited before the child started")
+os.execv(sys.argv[2], sys.argv[2:])
+"""
+
+
+def spawn_dying_with_parent(command: list[str], **popen: Any) -> subprocess.Popen[bytes]:
+    """Popen(`command`, **popen) for a child that gets SIGTERM when the calling thread exits.
+
+    Nothing runs between fork and exec (no preexec_fn, so subprocess uses vfork): a
+    preexec_fn forks with Python code and gRPC's fork handlers in the child, which can
+    hang it before exec when other threads of this process are inside gRPC calls (e.g.
+    restarting a service in the middle of a client's traffic).
+    """
+    wrapper = [sys.executable, "-c", _EXEC_DYING_WITH_PARENT, str(os.getpid()), *command]
+    return subprocess.Popen(wrapper, **popen)
 
 
 def _wait_for_port(host: str, port: int, proc: subprocess.Popen[bytes], timeout_s: float) -> None:
@@ -75,12 +91,8 @@ class _ChildServer:
         """
         self.port = free_port(self.host)
         with open(self.log_path, "ab") as log_file:
-            self._proc = subprocess.Popen(
-                self._command(),
-                stdout=log_file,
-                stderr=subprocess.STDOUT,
-                cwd=self.data_dir,
-                preexec_fn=_die_with_parent,
+            self._proc = spawn_dying_with_parent(
+                self._command(), stdout=log_file, stderr=subprocess.STDOUT, cwd=self.data_dir
             )
         _wait_for_port(self.host, self.port, self._proc, timeout_s)
         log.info("embedded %s pid %s on %s:%s", self.name, self._proc.pid, self.host, self.port)

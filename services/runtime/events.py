@@ -7,6 +7,7 @@ import threading
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from google.protobuf import any_pb2, timestamp_pb2
 from google.protobuf.message import DecodeError, Message
@@ -18,7 +19,12 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from parkvpp.v1 import events_pb2
-from services.runtime.metrics import KAFKA_CONSUMED, KAFKA_LAG, KAFKA_PRODUCED
+from services.runtime.metrics import (
+    KAFKA_CONSUMED,
+    KAFKA_LAG,
+    KAFKA_PRODUCE_FAILED,
+    KAFKA_PRODUCED,
+)
 
 log = logging.getLogger(__name__)
 
@@ -38,10 +44,17 @@ TOPICS = (
     TOPIC_SETTLEMENT,
     TOPIC_CERTIFICATES,
 )
+#: Poison events: the original bytes, with the reason and origin in the record headers.
+TOPIC_DEADLETTER = "parkvpp.deadletter.v1"
+#: Every topic ParkVPP creates: the event topics and the dead-letter topic.
+ALL_TOPICS = (*TOPICS, TOPIC_DEADLETTER)
 
 
 def ensure_topics(
-    bootstrap_servers: str, partitions: int, topics: Iterable[str] = TOPICS, replication: int = 1
+    bootstrap_servers: str,
+    partitions: int,
+    topics: Iterable[str] = ALL_TOPICS,
+    replication: int = 1,
 ) -> None:
     """Create the topics that do not exist yet (idempotent; safe from several processes).
 
@@ -92,6 +105,8 @@ class EventPublisher:
         self._producer = KafkaProducer(
             bootstrap_servers=bootstrap_servers,
             acks="all",
+            # Retried sends carry producer sequence numbers, so a retry never writes twice.
+            enable_idempotence=True,
             linger_ms=5,
             max_block_ms=int(flush_timeout_s * 1000),
             client_id="parkvpp-producer",
@@ -107,7 +122,8 @@ class EventPublisher:
         """Send one event keyed by `key`; returns the event id (not yet flushed)."""
         event_id = event_id or str(uuid.uuid4())
         data = envelope(message, enterprise_id, event_id)
-        self._producer.send(topic, key=key.encode(), value=data)
+        sent = self._producer.send(topic, key=key.encode(), value=data)
+        sent.add_errback(lambda _exc: KAFKA_PRODUCE_FAILED.labels(topic).inc())
         KAFKA_PRODUCED.labels(topic).inc()
         with self._lock:
             self._pending += 1
@@ -127,6 +143,62 @@ class EventPublisher:
         self._producer.close(timeout=10)
 
 
+class DeadLetters:
+    """Sends poison events to TOPIC_DEADLETTER and waits until the broker has them.
+
+    The record keeps the original key and bytes; headers say why (`parkvpp-reason`:
+    `undecodable` or `handler_failed`, `parkvpp-error`) and where it came from
+    (`parkvpp-topic`, `-partition`, `-offset`, `-group`, and `-event-id` when decodable).
+    `send` raises KafkaError when the broker does not acknowledge in time; the consumer
+    then retries instead of committing past the event.
+    """
+
+    def __init__(self, bootstrap_servers: str, group: str, timeout_s: float = 30.0) -> None:
+        self._bootstrap = bootstrap_servers
+        self._group = group
+        self._timeout_s = timeout_s
+        self._producer: KafkaProducer | None = None
+
+    def send(self, record: Any, reason: str, error: str, event_id: str = "") -> None:
+        if self._producer is None:  # made on first use: most consumers never need one
+            self._producer = KafkaProducer(
+                bootstrap_servers=self._bootstrap,
+                acks="all",
+                enable_idempotence=True,
+                max_block_ms=int(self._timeout_s * 1000),
+                client_id=f"{self._group}-deadletter",
+            )
+        headers = [
+            ("parkvpp-reason", reason),
+            ("parkvpp-error", error[:1000]),
+            ("parkvpp-topic", record.topic),
+            ("parkvpp-partition", str(record.partition)),
+            ("parkvpp-offset", str(record.offset)),
+            ("parkvpp-group", self._group),
+            ("parkvpp-event-id", event_id),
+        ]
+        sent = self._producer.send(
+            TOPIC_DEADLETTER,
+            key=record.key,
+            value=record.value,
+            headers=[(name, value.encode()) for name, value in headers],
+        )
+        sent.get(timeout=self._timeout_s)
+        KAFKA_PRODUCED.labels(TOPIC_DEADLETTER).inc()
+        log.error(
+            "event %s of %s[%s]@%s dead-lettered: %s",
+            event_id or "?",
+            record.topic,
+            record.partition,
+            record.offset,
+            reason,
+        )
+
+    def close(self) -> None:
+        if self._producer is not None:
+            self._producer.close(timeout=10)
+
+
 Handler = Callable[[events_pb2.EventEnvelope], bool]
 BatchHandler = Callable[[list[events_pb2.EventEnvelope]], list[bool]]
 
@@ -142,7 +214,8 @@ class ConsumerSpec:
     be idempotent (apply the effect and the "applied" record in one Redis step).
     An optional `batch_handler` takes a partition's polled events at once (e.g. one
     pipelined round trip) with the same per-event contract; should it fail on a bad
-    event, the batch is handled again event by event so only the bad one is skipped.
+    event, the batch is handled again event by event so only the bad one is dead-lettered.
+    A handler error that is not in TRANSIENT_ERRORS marks the event as poison.
     """
 
     group: str
@@ -152,7 +225,11 @@ class ConsumerSpec:
 
 
 class EventConsumer:
-    """A consumer-group member on its own thread; commits offsets after handling a batch."""
+    """A consumer-group member on its own thread; commits offsets after handling a batch.
+
+    A poison event (undecodable, or its handler fails with a non-transient error) goes
+    to the dead-letter topic before the offset moves past it, and processing continues.
+    """
 
     def __init__(self, spec: ConsumerSpec, bootstrap_servers: str, rebalance_timeout_ms: int):
         self.spec = spec
@@ -168,6 +245,7 @@ class EventConsumer:
             heartbeat_interval_ms=1000,
             client_id=f"{spec.group}-{uuid.uuid4().hex[:6]}",
         )
+        self._dead_letters = DeadLetters(bootstrap_servers, spec.group)
         self._stop = threading.Event()
         self._assigned = threading.Event()
         self._thread = threading.Thread(target=self._run, name=spec.group, daemon=True)
@@ -195,13 +273,13 @@ class EventConsumer:
                     last = records[-1].offset
                 elif not self._stop.is_set():
                     for record in records:
-                        if not self._handle_until_done(record.topic, record.value):
+                        if not self._handle_until_done(record):
                             break  # stopping: what was not handled is redelivered later
                         last = record.offset
                 if last is not None:
                     self._commit(partition, last + 1)
 
-    def _handle_until_done(self, topic: str, value: bytes) -> bool:
+    def _handle_until_done(self, record: Any) -> bool:
         """Handle one event, retrying while Redis or Kafka is unreachable.
 
         Returns False only when the consumer is stopping before the event was handled,
@@ -210,7 +288,7 @@ class EventConsumer:
         delay_s = 0.5
         while True:
             try:
-                self._handle(topic, value)
+                self._handle(record)
                 return True
             except TRANSIENT_ERRORS:
                 log.warning("transient failure in group %s; retrying", self.spec.group)
@@ -235,17 +313,15 @@ class EventConsumer:
     def _handle_batch(self, records: list) -> bool:
         """All of one partition's records through the batch handler, retrying transients.
 
-        False when they must go event by event instead: a handler bug (to isolate the
-        bad event) or stopping during a retry (then nothing further is handled).
+        False when they must go event by event instead: an undecodable event or a handler
+        bug (to dead-letter only the bad event) or stopping during a retry (then nothing
+        further is handled).
         """
         group, topic = self.spec.group, records[0].topic
-        events = []
-        for record in records:
-            try:
-                events.append(events_pb2.EventEnvelope.FromString(record.value))
-            except DecodeError:
-                log.error("undecodable event on %s skipped", topic)
-                KAFKA_CONSUMED.labels(topic, group, "failed").inc()
+        try:
+            events = [events_pb2.EventEnvelope.FromString(r.value) for r in records]
+        except DecodeError:
+            return False
         delay_s = 0.5
         while True:
             try:
@@ -264,20 +340,27 @@ class EventConsumer:
         KAFKA_CONSUMED.labels(topic, group, "duplicate").inc(len(applied) - done)
         return True
 
-    def _handle(self, topic: str, value: bytes) -> None:
-        group = self.spec.group
+    def _handle(self, record: Any) -> None:
+        """Apply one event, or dead-letter it when it is poison.
+
+        Raises TRANSIENT_ERRORS (from the handler, or KafkaError when the dead-letter
+        topic does not acknowledge), so that the caller retries.
+        """
+        group, topic = self.spec.group, record.topic
         try:
-            event = events_pb2.EventEnvelope.FromString(value)
-        except DecodeError:
-            log.error("undecodable event on %s skipped", topic)
+            event = events_pb2.EventEnvelope.FromString(record.value)
+        except DecodeError as exc:
+            self._dead_letters.send(record, "undecodable", f"DecodeError: {exc}")
             KAFKA_CONSUMED.labels(topic, group, "failed").inc()
             return
         try:
             applied = self.spec.handler(event)
         except TRANSIENT_ERRORS:
             raise
-        except Exception:  # noqa: BLE001 - one bad event must not stop the consumer
+        except Exception as exc:  # noqa: BLE001 - one bad event must not stop the consumer
             log.exception("handler failed for event %s on %s", event.event_id, topic)
+            error = f"{type(exc).__name__}: {exc}"
+            self._dead_letters.send(record, "handler_failed", error, event.event_id)
             KAFKA_CONSUMED.labels(topic, group, "failed").inc()
             return
         KAFKA_CONSUMED.labels(topic, group, "applied" if applied else "duplicate").inc()
@@ -300,3 +383,4 @@ class EventConsumer:
         self._stop.set()
         self._thread.join(timeout_s)
         self._consumer.close(autocommit=False)
+        self._dead_letters.close()

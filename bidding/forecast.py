@@ -14,6 +14,8 @@ from bidding.intervals import INTERVAL_HOURS
 
 #: MAPE leaves out intervals whose |actual| is below 1 % of the day's mean |actual| or
 #: below 0.01 kW, whichever is larger: near-zero actuals make percentages explode.
+#: Days a similar-day forecast averages by default.
+SIMILAR_DAYS = 5
 MAPE_FLOOR_FRACTION = 0.01
 MAPE_FLOOR_KW = 0.01
 
@@ -33,7 +35,7 @@ def is_weekend(day: date) -> bool:
 
 
 def similar_day_forecast_detail(
-    history: History, market_day: date, days: int = 5
+    history: History, market_day: date, days: int = SIMILAR_DAYS
 ) -> ForecastResult:
     """Like `similar_day_forecast`, but also says which days were used and whether it fell back.
 
@@ -59,7 +61,9 @@ def similar_day_forecast_detail(
     )
 
 
-def similar_day_forecast(history: History, market_day: date, days: int = 5) -> np.ndarray:
+def similar_day_forecast(
+    history: History, market_day: date, days: int = SIMILAR_DAYS
+) -> np.ndarray:
     """Forecast the 96 interval averages (kW) of `market_day` from similar past days.
 
     Averages the most recent `days` complete days before `market_day` of the same day

@@ -84,3 +84,8 @@ def days_between(first: date, last: date) -> list[date]:
 def hour_of_interval(interval: int) -> int:
     """Local hour 0..23 containing `interval`."""
     return check_interval(interval) * INTERVAL_MINUTES // 60
+
+
+def days_before(day: date, count: int) -> list[date]:
+    """The `count` days before `day`, oldest first (the day itself not included)."""
+    return [day - timedelta(days=n) for n in range(count, 0, -1)]

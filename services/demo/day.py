@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
-from bidding.intervals import INTERVAL, INTERVALS_PER_DAY, MARKET_TZ, interval_start
+from bidding.intervals import INTERVAL, INTERVALS_PER_DAY, MARKET_TZ, days_before, interval_start
 from parkvpp.v1 import (
     bidding_pb2,
     certificates_pb2,
@@ -170,7 +170,7 @@ class MarketDay:
         return readings
 
     def history(self) -> None:
-        days = [self.day - timedelta(days=n) for n in range(HISTORY_DAYS, 0, -1)]
+        days = days_before(self.day, HISTORY_DAYS)
         readings = [self.pv_meter.opening(days[0])]
         for d in days:
             readings.extend(self._meter_readings(d, lambda asset, d=d: meter_kw(asset, d)))

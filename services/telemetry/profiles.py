@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 import numpy as np
 
 from bidding.exceptions import InsufficientHistory
 from bidding.forecast import similar_day_forecast
 from bidding.gapfill import Quality, fill_gaps
-from bidding.intervals import INTERVAL, INTERVALS_PER_DAY, interval_end
+from bidding.intervals import INTERVAL, INTERVALS_PER_DAY, days_before, interval_end
 from services.telemetry.rollups import Rollups
 
 #: Days of measured history read before a range: four weeks hold the five working days a
@@ -70,7 +70,7 @@ class Profiles:
         reference = np.full(measured.shape, np.nan)
         gaps = due & np.isnan(measured)
         if gaps.any():
-            prior = [days[0] - timedelta(days=n) for n in range(HISTORY_DAYS, 0, -1)]
+            prior = days_before(days[0], HISTORY_DAYS)
             history = complete_days({**self.rollups.day_kw(enterprise_id, asset_id, prior), **read})
             for n, day in enumerate(days):
                 part = slice(n * INTERVALS_PER_DAY, (n + 1) * INTERVALS_PER_DAY)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 import numpy as np
 import redis
@@ -15,8 +15,8 @@ from bidding.baseline import LOOKBACK_DAYS as BASELINE_LOOKBACK_DAYS
 from bidding.baseline import BaselineResult, compute_baseline
 from bidding.exceptions import InsufficientHistory
 from bidding.flexibility import AssetEnvelope, asset_envelope
-from bidding.forecast import is_weekend, similar_day_forecast
-from bidding.intervals import INTERVALS_PER_DAY
+from bidding.forecast import SIMILAR_DAYS, is_weekend, similar_day_forecast
+from bidding.intervals import INTERVALS_PER_DAY, days_before
 from bidding.offer_model import BidAsset
 from parkvpp.v1 import enrollment_pb2 as epb
 from services.enrollment.convert import spec_from_proto
@@ -41,8 +41,7 @@ def event_days_key(enterprise_id: str) -> str:
     return tenant_key(enterprise_id, "event_days")
 
 
-#: Days the similar-day forecast averages, and how many of `day`'s type are read first.
-FORECAST_DAYS = 5
+#: Days of the market day's type read first for its similar-day forecast.
 FIRST_READ_DAYS = 7
 
 
@@ -62,7 +61,7 @@ class Portfolio:
         self, assets: list[epb.Asset], day: date, lookback_days: int = HISTORY_DAYS
     ) -> dict[str, dict[date, np.ndarray]]:
         """Complete measured days before `day`, per asset, read in pipelined round trips."""
-        days = [day - timedelta(days=n) for n in range(lookback_days, 0, -1)]
+        days = days_before(day, lookback_days)
         found = self.rollups.many_day_kw([(a.enterprise_id, a.asset_id) for a in assets], days)
         return {asset_id: complete_days(per_day) for asset_id, per_day in found.items()}
 
@@ -77,15 +76,12 @@ class Portfolio:
         read, where the forecast may fall back to days of the other type. A quarter of
         the reads of `histories` for a park with clean meters.
         """
-        same_type = [
-            d
-            for d in (day - timedelta(days=n) for n in range(1, HISTORY_DAYS + 1))
-            if is_weekend(d) == is_weekend(day)
-        ][:FIRST_READ_DAYS]
+        recent_first = reversed(days_before(day, HISTORY_DAYS))
+        same_type = [d for d in recent_first if is_weekend(d) == is_weekend(day)][:FIRST_READ_DAYS]
         pairs = [(a.enterprise_id, a.asset_id) for a in assets]
         found = self.rollups.many_day_kw(pairs, same_type)
         out = {asset_id: complete_days(per_day) for asset_id, per_day in found.items()}
-        short = [a for a in assets if len(out[a.asset_id]) < FORECAST_DAYS]
+        short = [a for a in assets if len(out[a.asset_id]) < SIMILAR_DAYS]
         if short:
             out.update(self.histories(short, day))
         return out

@@ -96,6 +96,51 @@ def _tls_files(env: Mapping[str, str]) -> dict[str, str]:
     return files
 
 
+#: Shandong's day-ahead spot bid range, -80..1,300 yuan/MWh, as the ENERGY default.
+ENERGY_PRICE_FLOOR_FEN_PER_MWH = -8_000
+ENERGY_PRICE_CAP_FEN_PER_MWH = 130_000
+#: Invitation-style demand response: 0..15 yuan/kWh.
+DR_PRICE_FLOOR_FEN_PER_MWH = 0
+DR_PRICE_CAP_FEN_PER_MWH = 1_500_000
+#: Outer bound of any configured price (10 million CNY per MWh): keeps sums exact.
+MAX_MARKET_PRICE_FEN_PER_MWH = 1_000_000_000
+
+
+def _price_range(env: Mapping[str, str], prefix: str, floor: int, cap: int) -> tuple[int, int]:
+    bound = MAX_MARKET_PRICE_FEN_PER_MWH
+    low = _int(env, f"{prefix}_FLOOR_FEN_PER_MWH", floor, -bound, bound)
+    high = _int(env, f"{prefix}_CAP_FEN_PER_MWH", cap, -bound, bound)
+    if low >= high:
+        raise SettingsError(f"{prefix}_FLOOR_FEN_PER_MWH={low} must be below the cap {high}")
+    return low, high
+
+
+def _market(env: Mapping[str, str]) -> dict[str, object]:
+    """The market gateway, the exchange's price ranges and its synthetic participants."""
+    gateway = _choice(env, "PARKVPP_MARKET_GATEWAY", "reference", ("reference", "file"))
+    gateway_dir = env.get("PARKVPP_MARKET_GATEWAY_DIR", "")
+    if gateway == "file" and not gateway_dir:
+        raise SettingsError("PARKVPP_MARKET_GATEWAY=file needs PARKVPP_MARKET_GATEWAY_DIR")
+    energy = _price_range(
+        env, "PARKVPP_MARKET_PRICE", ENERGY_PRICE_FLOOR_FEN_PER_MWH, ENERGY_PRICE_CAP_FEN_PER_MWH
+    )
+    dr = _price_range(
+        env, "PARKVPP_MARKET_DR_PRICE", DR_PRICE_FLOOR_FEN_PER_MWH, DR_PRICE_CAP_FEN_PER_MWH
+    )
+    participants = env.get("PARKVPP_MARKET_PARTICIPANTS_FILE", "")
+    if participants and not os.path.isfile(participants):
+        raise SettingsError(f"PARKVPP_MARKET_PARTICIPANTS_FILE={participants!r} is not a file")
+    return {
+        "market_gateway": gateway,
+        "market_gateway_dir": gateway_dir,
+        "market_price_floor_fen_per_mwh": energy[0],
+        "market_price_cap_fen_per_mwh": energy[1],
+        "market_dr_price_floor_fen_per_mwh": dr[0],
+        "market_dr_price_cap_fen_per_mwh": dr[1],
+        "market_participants_file": participants,
+    }
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything a ParkVPP process reads from its environment (see README for the table)."""
@@ -129,6 +174,14 @@ class Settings:
     tls_ca_file: str = ""
     grid_factor_kg_per_kwh: float = GRID_FACTOR_KG_PER_KWH
     residual_factor_kg_per_kwh: float = RESIDUAL_FACTOR_KG_PER_KWH
+    market_gateway: str = "reference"
+    market_gateway_dir: str = ""
+    market_price_floor_fen_per_mwh: int = ENERGY_PRICE_FLOOR_FEN_PER_MWH
+    market_price_cap_fen_per_mwh: int = ENERGY_PRICE_CAP_FEN_PER_MWH
+    market_dr_price_floor_fen_per_mwh: int = DR_PRICE_FLOOR_FEN_PER_MWH
+    market_dr_price_cap_fen_per_mwh: int = DR_PRICE_CAP_FEN_PER_MWH
+    market_participants_file: str = ""
+    storage_energy_share: float = 0.5
     peer_addrs: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -139,6 +192,12 @@ class Settings:
     def addr_of(self, service: str) -> str:
         """host:port of a peer service, e.g. the market gateway for the bidder."""
         return self.peer_addrs[service]
+
+    def market_price_range(self, product: str) -> tuple[int, int]:
+        """(floor, cap) in fen/MWh of a market product: "ENERGY" or "DEMAND_RESPONSE"."""
+        if product == "ENERGY":
+            return self.market_price_floor_fen_per_mwh, self.market_price_cap_fen_per_mwh
+        return self.market_dr_price_floor_fen_per_mwh, self.market_dr_price_cap_fen_per_mwh
 
     def with_overrides(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
@@ -192,5 +251,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         residual_factor_kg_per_kwh=_float(
             env, "PARKVPP_RESIDUAL_FACTOR_KG_PER_KWH", RESIDUAL_FACTOR_KG_PER_KWH, 0.0, 5.0
         ),
+        **_market(env),
+        storage_energy_share=_float(env, "PARKVPP_STORAGE_ENERGY_SHARE", 0.5, 0.0, 1.0),
         peer_addrs={name: _addr(env, name) for name in SERVICE_NAMES},
     )

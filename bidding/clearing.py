@@ -7,6 +7,9 @@ Tie rule: blocks at the clearing price share what is left at the margin pro rata
 their quantity; blocks strictly inside the price are accepted whole. Buy blocks are
 accepted from the highest price down with the same pro-rata rule at the margin.
 No crossing (no sell price at or below a buy price) clears nothing at price 0.
+Prices may be negative (a seller pays to produce, e.g. must-run solar at midday); the
+rules are the same on the whole integer line. An exchange's floor and cap, when given,
+bound every block's price, so the clearing price lies within them too.
 """
 
 from __future__ import annotations
@@ -40,12 +43,17 @@ class IntervalResult:
     bought_kw: dict[str, float]
 
 
-def _check(blocks: Sequence[Block], side: str) -> None:
+def _check(blocks: Sequence[Block], side: str, floor: int | None, cap: int | None) -> None:
     for n, block in enumerate(blocks):
         if not math.isfinite(block.quantity_kw) or block.quantity_kw < 0:
             raise InvalidInput(f"{side}[{n}].quantity_kw", "must be finite and >= 0")
-        if block.price_fen_per_mwh < 0:
-            raise InvalidInput(f"{side}[{n}].price_fen_per_mwh", "must be >= 0")
+        price = block.price_fen_per_mwh
+        if isinstance(price, bool) or not isinstance(price, int):
+            raise InvalidInput(f"{side}[{n}].price_fen_per_mwh", "must be a whole number")
+        if (floor is not None and price < floor) or (cap is not None and price > cap):
+            raise InvalidInput(
+                f"{side}[{n}].price_fen_per_mwh", f"must be within [{floor}, {cap}] fen/MWh"
+            )
 
 
 def _supply(sells: Sequence[Block], price: int) -> float:
@@ -70,14 +78,20 @@ def _accept(blocks: Sequence[Block], inside: list[Block], margin: list[Block], v
     return {k: v for k, v in accepted.items() if v > EPSILON_KW}
 
 
-def clear_interval(sells: Sequence[Block], buys: Sequence[Block]) -> IntervalResult:
+def clear_interval(
+    sells: Sequence[Block],
+    buys: Sequence[Block],
+    floor_fen_per_mwh: int | None = None,
+    cap_fen_per_mwh: int | None = None,
+) -> IntervalResult:
     """Clear one interval; see the module docstring for the price and tie rules.
 
-    Raises InvalidInput naming the block when a quantity is negative or not finite, or
-    a price is negative.
+    Raises InvalidInput naming the block (e.g. "buy[2].price_fen_per_mwh") when a
+    quantity is negative or not finite, or a price is not a whole number or lies
+    outside [floor_fen_per_mwh, cap_fen_per_mwh] (each bound optional).
     """
-    _check(sells, "sell")
-    _check(buys, "buy")
+    _check(sells, "sell", floor_fen_per_mwh, cap_fen_per_mwh)
+    _check(buys, "buy", floor_fen_per_mwh, cap_fen_per_mwh)
     prices = sorted({b.price_fen_per_mwh for b in (*sells, *buys)})
     best_volume, best_price = 0.0, None
     for price in prices:

@@ -49,7 +49,76 @@ def test_bad_block_names_the_field():
     assert err.value.field == "sell[0].quantity_kw"
 
 
-blocks = st.lists(st.tuples(st.integers(0, 2000), st.floats(0, 500, allow_nan=False)), max_size=8)
+def test_negative_prices_clear_at_the_marginal_sell_price():
+    # Midday: solar pays to run. Supply at -5000: 1,500; wind at 0. Demand 1,200 kW at
+    # any price. Volume is 1,200 at every price from -5000 up, the lowest is -5000.
+    sells = [Block("solar", -5000, 1500.0), Block("wind", 0, 800.0)]
+    buys = [Block("retail", 130_000, 1200.0)]
+    result = clear_interval(sells, buys, floor_fen_per_mwh=-8000, cap_fen_per_mwh=130_000)
+    assert result.clearing_price_fen_per_mwh == -5000
+    assert result.cleared_kw == pytest.approx(1200.0)
+    assert result.sold_kw == pytest.approx({"solar": 1200.0})
+    assert result.bought_kw == pytest.approx({"retail": 1200.0})
+
+
+def test_a_buyer_bidding_a_negative_price_buys_only_at_or_below_it():
+    # Battery buys 100 kW only if paid at least 3000 fen/MWh; solar 1500 at -5000 and
+    # the price-taking load 1200: volume 1300 at -5000, 1200 at 0 -> price -5000.
+    sells = [Block("solar", -5000, 1500.0), Block("wind", 0, 800.0)]
+    buys = [Block("retail", 130_000, 1200.0), Block("battery", -3000, 100.0)]
+    result = clear_interval(sells, buys)
+    assert (result.clearing_price_fen_per_mwh, result.cleared_kw) == (-5000, pytest.approx(1300))
+    assert result.bought_kw == pytest.approx({"retail": 1200.0, "battery": 100.0})
+
+
+def test_a_shortage_clears_at_the_cap():
+    # The gas peaker offers at the cap; price-taking demand of 6,500 kW against 6,000
+    # kW of supply: everything sells, at the cap, and the buyer is rationed.
+    sells = [Block("coal", 32_000, 5000.0), Block("gas", 130_000, 1000.0)]
+    buys = [Block("retail", 130_000, 6500.0)]
+    result = clear_interval(sells, buys, floor_fen_per_mwh=-8000, cap_fen_per_mwh=130_000)
+    assert result.clearing_price_fen_per_mwh == 130_000
+    assert result.cleared_kw == pytest.approx(6000.0)
+    assert result.sold_kw == pytest.approx({"coal": 5000.0, "gas": 1000.0})
+    assert result.bought_kw == pytest.approx({"retail": 6000.0})
+
+
+def test_no_crossing_with_negative_prices_clears_nothing_at_zero():
+    result = clear_interval([Block("a", -1000, 10.0)], [Block("b", -2000, 10.0)])
+    assert (result.clearing_price_fen_per_mwh, result.cleared_kw) == (0, 0.0)
+
+
+def test_an_exact_tie_on_both_sides_shares_pro_rata():
+    # Sells: 10 at -100 whole, then 30 + 10 at 200 tie; buys 20 + 20 tie at 200 and
+    # 40 at 500. Volume at 200: min(50, 80) = 50 -> price 200; buyers at 500 take 40
+    # whole, the 10 left is shared 5/5 by the two tied buyers; the 40 left of supply
+    # after the -100 block is shared 30:10 by the tied sellers -> 30 and 10.
+    sells = [Block("s0", -100, 10.0), Block("s1", 200, 30.0), Block("s2", 200, 10.0)]
+    buys = [Block("b0", 500, 40.0), Block("b1", 200, 20.0), Block("b2", 200, 20.0)]
+    result = clear_interval(sells, buys)
+    assert result.clearing_price_fen_per_mwh == 200
+    assert result.cleared_kw == pytest.approx(50.0)
+    assert result.sold_kw == pytest.approx({"s0": 10.0, "s1": 30.0, "s2": 10.0})
+    assert result.bought_kw == pytest.approx({"b0": 40.0, "b1": 5.0, "b2": 5.0})
+
+
+@pytest.mark.parametrize(
+    ("sells", "buys", "field"),
+    [
+        ([Block("a", -8001, 1.0)], [], "sell[0].price_fen_per_mwh"),
+        ([], [Block("a", 1, 1.0), Block("b", 130_001, 1.0)], "buy[1].price_fen_per_mwh"),
+        ([Block("a", 1.5, 1.0)], [], "sell[0].price_fen_per_mwh"),  # type: ignore[arg-type]
+    ],
+)
+def test_prices_outside_the_floor_and_cap_name_the_block(sells, buys, field):
+    with pytest.raises(InvalidInput) as err:
+        clear_interval(sells, buys, floor_fen_per_mwh=-8000, cap_fen_per_mwh=130_000)
+    assert err.value.field == field
+
+
+blocks = st.lists(
+    st.tuples(st.integers(-8000, 2000), st.floats(0, 500, allow_nan=False)), max_size=8
+)
 
 
 @given(blocks, blocks)

@@ -60,18 +60,24 @@ class GreenTarget(_message.Message):
     def __init__(self, enterprise_id: _Optional[str] = ..., share: _Optional[float] = ..., hourly_matched: _Optional[bool] = ..., bundled_price_limit_fen_per_mwh: _Optional[int] = ..., certificate_price_limit_fen_per_mwh: _Optional[int] = ...) -> None: ...
 
 class PrepareBidsRequest(_message.Message):
-    __slots__ = ("market_day", "price_scenarios", "commitments", "green_targets", "time_limit_seconds")
+    __slots__ = ("market_day", "price_scenarios", "commitments", "green_targets", "time_limit_seconds", "energy_price_scenarios", "green_bundled_price_fen_per_mwh", "certificate_price_fen_per_mwh")
     MARKET_DAY_FIELD_NUMBER: _ClassVar[int]
     PRICE_SCENARIOS_FIELD_NUMBER: _ClassVar[int]
     COMMITMENTS_FIELD_NUMBER: _ClassVar[int]
     GREEN_TARGETS_FIELD_NUMBER: _ClassVar[int]
     TIME_LIMIT_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    ENERGY_PRICE_SCENARIOS_FIELD_NUMBER: _ClassVar[int]
+    GREEN_BUNDLED_PRICE_FEN_PER_MWH_FIELD_NUMBER: _ClassVar[int]
+    CERTIFICATE_PRICE_FEN_PER_MWH_FIELD_NUMBER: _ClassVar[int]
     market_day: str
     price_scenarios: _containers.RepeatedCompositeFieldContainer[PriceScenario]
     commitments: _containers.RepeatedCompositeFieldContainer[Commitment]
     green_targets: _containers.RepeatedCompositeFieldContainer[GreenTarget]
     time_limit_seconds: float
-    def __init__(self, market_day: _Optional[str] = ..., price_scenarios: _Optional[_Iterable[_Union[PriceScenario, _Mapping]]] = ..., commitments: _Optional[_Iterable[_Union[Commitment, _Mapping]]] = ..., green_targets: _Optional[_Iterable[_Union[GreenTarget, _Mapping]]] = ..., time_limit_seconds: _Optional[float] = ...) -> None: ...
+    energy_price_scenarios: _containers.RepeatedCompositeFieldContainer[PriceScenario]
+    green_bundled_price_fen_per_mwh: int
+    certificate_price_fen_per_mwh: int
+    def __init__(self, market_day: _Optional[str] = ..., price_scenarios: _Optional[_Iterable[_Union[PriceScenario, _Mapping]]] = ..., commitments: _Optional[_Iterable[_Union[Commitment, _Mapping]]] = ..., green_targets: _Optional[_Iterable[_Union[GreenTarget, _Mapping]]] = ..., time_limit_seconds: _Optional[float] = ..., energy_price_scenarios: _Optional[_Iterable[_Union[PriceScenario, _Mapping]]] = ..., green_bundled_price_fen_per_mwh: _Optional[int] = ..., certificate_price_fen_per_mwh: _Optional[int] = ...) -> None: ...
 
 class OfferCurve(_message.Message):
     __slots__ = ("interval", "product", "side", "steps")
@@ -114,7 +120,7 @@ class GreenPowerOffer(_message.Message):
     def __init__(self, enterprise_id: _Optional[str] = ..., product: _Optional[_Union[GreenProduct, str]] = ..., side: _Optional[_Union[_market_pb2.Side, str]] = ..., energy_wh: _Optional[int] = ..., price_limit_fen_per_mwh: _Optional[int] = ..., period_start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., period_end: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class BidPlan(_message.Message):
-    __slots__ = ("plan_id", "market_day", "status", "demand_response_offers", "storage_offers", "green_power_offers", "scenario_revenues", "expected_revenue_fen", "objective_fen", "bound_fen", "relative_gap", "solver", "solve_seconds", "prepared_at")
+    __slots__ = ("plan_id", "market_day", "status", "demand_response_offers", "storage_offers", "green_power_offers", "scenario_revenues", "expected_revenue_fen", "objective_fen", "bound_fen", "relative_gap", "solver", "solve_seconds", "prepared_at", "storage_expected_revenue_fen", "storage_relative_gap", "storage_energy_share", "green_power_cost_fen", "green_power_results")
     PLAN_ID_FIELD_NUMBER: _ClassVar[int]
     MARKET_DAY_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
@@ -129,6 +135,11 @@ class BidPlan(_message.Message):
     SOLVER_FIELD_NUMBER: _ClassVar[int]
     SOLVE_SECONDS_FIELD_NUMBER: _ClassVar[int]
     PREPARED_AT_FIELD_NUMBER: _ClassVar[int]
+    STORAGE_EXPECTED_REVENUE_FEN_FIELD_NUMBER: _ClassVar[int]
+    STORAGE_RELATIVE_GAP_FIELD_NUMBER: _ClassVar[int]
+    STORAGE_ENERGY_SHARE_FIELD_NUMBER: _ClassVar[int]
+    GREEN_POWER_COST_FEN_FIELD_NUMBER: _ClassVar[int]
+    GREEN_POWER_RESULTS_FIELD_NUMBER: _ClassVar[int]
     plan_id: str
     market_day: str
     status: BidPlanStatus
@@ -143,7 +154,36 @@ class BidPlan(_message.Message):
     solver: str
     solve_seconds: float
     prepared_at: _timestamp_pb2.Timestamp
-    def __init__(self, plan_id: _Optional[str] = ..., market_day: _Optional[str] = ..., status: _Optional[_Union[BidPlanStatus, str]] = ..., demand_response_offers: _Optional[_Iterable[_Union[OfferCurve, _Mapping]]] = ..., storage_offers: _Optional[_Iterable[_Union[OfferCurve, _Mapping]]] = ..., green_power_offers: _Optional[_Iterable[_Union[GreenPowerOffer, _Mapping]]] = ..., scenario_revenues: _Optional[_Iterable[_Union[ScenarioRevenue, _Mapping]]] = ..., expected_revenue_fen: _Optional[int] = ..., objective_fen: _Optional[float] = ..., bound_fen: _Optional[float] = ..., relative_gap: _Optional[float] = ..., solver: _Optional[str] = ..., solve_seconds: _Optional[float] = ..., prepared_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    storage_expected_revenue_fen: int
+    storage_relative_gap: float
+    storage_energy_share: float
+    green_power_cost_fen: int
+    green_power_results: _containers.RepeatedCompositeFieldContainer[GreenPowerResult]
+    def __init__(self, plan_id: _Optional[str] = ..., market_day: _Optional[str] = ..., status: _Optional[_Union[BidPlanStatus, str]] = ..., demand_response_offers: _Optional[_Iterable[_Union[OfferCurve, _Mapping]]] = ..., storage_offers: _Optional[_Iterable[_Union[OfferCurve, _Mapping]]] = ..., green_power_offers: _Optional[_Iterable[_Union[GreenPowerOffer, _Mapping]]] = ..., scenario_revenues: _Optional[_Iterable[_Union[ScenarioRevenue, _Mapping]]] = ..., expected_revenue_fen: _Optional[int] = ..., objective_fen: _Optional[float] = ..., bound_fen: _Optional[float] = ..., relative_gap: _Optional[float] = ..., solver: _Optional[str] = ..., solve_seconds: _Optional[float] = ..., prepared_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., storage_expected_revenue_fen: _Optional[int] = ..., storage_relative_gap: _Optional[float] = ..., storage_energy_share: _Optional[float] = ..., green_power_cost_fen: _Optional[int] = ..., green_power_results: _Optional[_Iterable[_Union[GreenPowerResult, _Mapping]]] = ...) -> None: ...
+
+class GreenPowerResult(_message.Message):
+    __slots__ = ("enterprise_id", "consumption_kwh", "target_kwh", "onsite_pv_used_kwh", "bundled_wh", "certificate_wh", "surplus_offered_wh", "shortfall_kwh", "achieved_share", "cost_fen")
+    ENTERPRISE_ID_FIELD_NUMBER: _ClassVar[int]
+    CONSUMPTION_KWH_FIELD_NUMBER: _ClassVar[int]
+    TARGET_KWH_FIELD_NUMBER: _ClassVar[int]
+    ONSITE_PV_USED_KWH_FIELD_NUMBER: _ClassVar[int]
+    BUNDLED_WH_FIELD_NUMBER: _ClassVar[int]
+    CERTIFICATE_WH_FIELD_NUMBER: _ClassVar[int]
+    SURPLUS_OFFERED_WH_FIELD_NUMBER: _ClassVar[int]
+    SHORTFALL_KWH_FIELD_NUMBER: _ClassVar[int]
+    ACHIEVED_SHARE_FIELD_NUMBER: _ClassVar[int]
+    COST_FEN_FIELD_NUMBER: _ClassVar[int]
+    enterprise_id: str
+    consumption_kwh: float
+    target_kwh: float
+    onsite_pv_used_kwh: float
+    bundled_wh: int
+    certificate_wh: int
+    surplus_offered_wh: int
+    shortfall_kwh: float
+    achieved_share: float
+    cost_fen: int
+    def __init__(self, enterprise_id: _Optional[str] = ..., consumption_kwh: _Optional[float] = ..., target_kwh: _Optional[float] = ..., onsite_pv_used_kwh: _Optional[float] = ..., bundled_wh: _Optional[int] = ..., certificate_wh: _Optional[int] = ..., surplus_offered_wh: _Optional[int] = ..., shortfall_kwh: _Optional[float] = ..., achieved_share: _Optional[float] = ..., cost_fen: _Optional[int] = ...) -> None: ...
 
 class GetBidPlanRequest(_message.Message):
     __slots__ = ("plan_id", "market_day")

@@ -73,12 +73,14 @@ class SubmitOrdersResponse(_message.Message):
     def __init__(self, batch_id: _Optional[str] = ..., orders_accepted: _Optional[int] = ...) -> None: ...
 
 class ClearMarketRequest(_message.Message):
-    __slots__ = ("market_day", "product")
+    __slots__ = ("market_day", "product", "include_synthetic_participants")
     MARKET_DAY_FIELD_NUMBER: _ClassVar[int]
     PRODUCT_FIELD_NUMBER: _ClassVar[int]
+    INCLUDE_SYNTHETIC_PARTICIPANTS_FIELD_NUMBER: _ClassVar[int]
     market_day: str
     product: Product
-    def __init__(self, market_day: _Optional[str] = ..., product: _Optional[_Union[Product, str]] = ...) -> None: ...
+    include_synthetic_participants: bool
+    def __init__(self, market_day: _Optional[str] = ..., product: _Optional[_Union[Product, str]] = ..., include_synthetic_participants: _Optional[bool] = ...) -> None: ...
 
 class IntervalClearing(_message.Message):
     __slots__ = ("interval", "clearing_price_fen_per_mwh", "cleared_kw")

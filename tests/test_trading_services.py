@@ -14,6 +14,7 @@ from services.demo.day import MarketDay, market_day_for
 from services.runtime.rpc import to_ts
 
 DR = market_pb2.PRODUCT_DEMAND_RESPONSE
+ENERGY = market_pb2.PRODUCT_ENERGY
 
 
 @pytest.fixture(scope="module")
@@ -54,6 +55,9 @@ def sell(interval=0, price=100, quantity=10.0, **kw) -> market_pb2.Order:
         (sell(product=7), "orders[0].product"),
         (sell(market_day="2026-01-06"), "orders[0].market_day"),
         (sell(participant_id=""), "orders[0].participant_id"),
+        (sell(price=1_500_001), "orders[0].steps[0].price_fen_per_mwh"),
+        (sell(product=ENERGY, price=-8001), "orders[0].steps[0].price_fen_per_mwh"),
+        (sell(product=ENERGY, price=130_001), "orders[0].steps[0].price_fen_per_mwh"),
     ],
 )
 def test_bad_orders_are_refused_naming_the_field(park, order, field):
@@ -89,6 +93,68 @@ def test_a_resubmitted_batch_is_booked_once(park):
     assert [(i.interval, i.cleared_kw, i.clearing_price_fen_per_mwh) for i in result.intervals] == [
         (0, 10.0, 100)
     ]
+
+
+def test_energy_clears_at_a_negative_price_within_the_floor(park):
+    clients, _, stack = park
+    day = "2026-01-08"
+    orders = [
+        sell(market_day=day, order_id="solar", product=ENERGY, price=-5000, quantity=1500.0),
+        sell(market_day=day, order_id="wind", product=ENERGY, price=0, quantity=800.0),
+        sell(
+            market_day=day,
+            order_id="load",
+            product=ENERGY,
+            participant_id="buyer",
+            side=market_pb2.SIDE_BUY,
+            steps=[market_pb2.PriceStep(price_fen_per_mwh=130_000, quantity_kw=1200.0)],
+        ),
+    ]
+    clients.market.SubmitOrders(
+        market_pb2.SubmitOrdersRequest(batch_id="neg", market_day=day, orders=orders)
+    )
+    result = clients.market.ClearMarket(
+        market_pb2.ClearMarketRequest(market_day=day, product=ENERGY)
+    )
+    assert [(i.cleared_kw, i.clearing_price_fen_per_mwh) for i in result.intervals] == [
+        (1200.0, -5000)
+    ]
+    assert {a.order_id: a.awarded_kw for a in result.awards} == {"solar": 1200.0, "load": 1200.0}
+
+
+def test_synthetic_participants_join_a_clearing_only_when_asked(park):
+    clients, _, stack = park
+    day = "2026-01-09"
+    plain = clients.market.ClearMarket(market_pb2.ClearMarketRequest(market_day=day, product=DR))
+    assert not plain.intervals and not plain.awards
+    day = "2026-01-12"
+    vpp = sell(market_day=day, interval=72, price=900_000, quantity=400.0, order_id="vpp-72")
+    clients.market.SubmitOrders(
+        market_pb2.SubmitOrdersRequest(batch_id="vpp", market_day=day, orders=[vpp])
+    )
+    dr = clients.market.ClearMarket(
+        market_pb2.ClearMarketRequest(
+            market_day=day, product=DR, include_synthetic_participants=True
+        )
+    )
+    # The built-in grid call: 18:00-20:00 (intervals 72..79), 1,000 kW up to 1.3M fen/MWh.
+    assert [i.interval for i in dr.intervals] == list(range(72, 80))
+    assert (dr.intervals[0].cleared_kw, dr.intervals[0].clearing_price_fen_per_mwh) == (
+        400.0,
+        900_000,
+    )
+    assert {a.participant_id for a in dr.awards} == {"seller", "grid-operator"}
+    energy = clients.market.ClearMarket(
+        market_pb2.ClearMarketRequest(
+            market_day=day, product=ENERGY, include_synthetic_participants=True
+        )
+    )
+    prices = {i.interval: i.clearing_price_fen_per_mwh for i in energy.intervals}
+    # Hand-computed from the default participants (see services/market/participants.py):
+    # night 2,500 kW -> coal's first block 32,000; midday 1,200 kW -> solar at -5,000;
+    # morning 4,200 kW -> coal's second block 45,000; evening 6,200 kW -> gas at 90,000.
+    assert (prices[0], prices[36], prices[44], prices[72]) == (32_000, 45_000, -5_000, 90_000)
+    assert len(prices) == 96
 
 
 def test_bid_scenarios_are_checked_before_solving(park):

@@ -4,23 +4,26 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from datetime import date
 
 from bidding.clearing import Block, clear_interval
 from bidding.intervals import INTERVALS_PER_DAY
 from parkvpp.v1 import events_pb2, market_pb2_grpc
 from parkvpp.v1 import market_pb2 as pb
+from services.market.participants import ParticipantsError, SyntheticParticipants
 from services.runtime.context import Runtime
 from services.runtime.errors import FailedPrecondition, InvalidArgument, NotFound
 from services.runtime.events import TOPIC_CLEARING
 from services.runtime.metrics import AWARDED_WATTS, WATTS_PER_KW
 from services.runtime.rpc import market_day, now_ts, require_id
+from services.runtime.settings import Settings, SettingsError
 from services.runtime.store import shared_key
 
 MAX_ORDERS_PER_BATCH = 100_000
 MAX_STEPS = 50
-#: Bounds that keep sums exact and meaningful: 10 GW per block, 10 million CNY per MWh.
+#: Bound that keeps sums exact and meaningful: 10 GW per block. Prices are bounded by
+#: the exchange's floor and cap per product (settings).
 MAX_QUANTITY_KW = 1e7
-MAX_PRICE_FEN_PER_MWH = 1_000_000_000
 
 _SUBMIT = """
 -- KEYS: batches, orders, cleared-marker; ARGV: batch id, then order id / bytes pairs
@@ -31,7 +34,7 @@ return (#ARGV - 1) / 2
 """
 
 
-def _check_order(n: int, order: pb.Order, day: str) -> None:
+def _check_order(n: int, order: pb.Order, day: str, settings: Settings) -> None:
     field = f"orders[{n}]"
     require_id(f"{field}.participant_id", order.participant_id)
     if order.market_day != day:
@@ -44,16 +47,17 @@ def _check_order(n: int, order: pb.Order, day: str) -> None:
         raise InvalidArgument(f"{field}.side", "must be SELL or BUY")
     if not 1 <= len(order.steps) <= MAX_STEPS:
         raise InvalidArgument(f"{field}.steps", f"must have 1..{MAX_STEPS} blocks")
+    product = pb.Product.Name(order.product).removeprefix("PRODUCT_")
+    floor, cap = settings.market_price_range(product)
     for k, step in enumerate(order.steps):
-        if step.price_fen_per_mwh < 0:
-            raise InvalidArgument(f"{field}.steps[{k}].price_fen_per_mwh", "must be >= 0")
+        if not floor <= step.price_fen_per_mwh <= cap:
+            raise InvalidArgument(
+                f"{field}.steps[{k}].price_fen_per_mwh",
+                f"must be within the {product} floor and cap, {floor}..{cap} fen/MWh",
+            )
         if not math.isfinite(step.quantity_kw) or not 0 <= step.quantity_kw <= MAX_QUANTITY_KW:
             raise InvalidArgument(
                 f"{field}.steps[{k}].quantity_kw", f"must be 0..{MAX_QUANTITY_KW:.0e} kW"
-            )
-        if step.price_fen_per_mwh > MAX_PRICE_FEN_PER_MWH:
-            raise InvalidArgument(
-                f"{field}.steps[{k}].price_fen_per_mwh", f"must be <= {MAX_PRICE_FEN_PER_MWH}"
             )
 
 
@@ -70,6 +74,13 @@ class MarketServicer(market_pb2_grpc.MarketServiceServicer):
         self.runtime = runtime
         self.redis = runtime.redis
         self._submit = self.redis.register_script(_SUBMIT)
+        settings = runtime.settings
+        try:
+            self.participants = SyntheticParticipants.load(
+                settings.market_participants_file, settings.market_price_range
+            )
+        except ParticipantsError as exc:
+            raise SettingsError(f"PARKVPP_MARKET_PARTICIPANTS_FILE: {exc}") from exc
 
     @staticmethod
     def _key(day: str, *parts: str) -> str:
@@ -83,7 +94,7 @@ class MarketServicer(market_pb2_grpc.MarketServiceServicer):
         args: list[str | bytes] = [batch_id]
         seen: set[str] = set()
         for n, order in enumerate(request.orders):
-            _check_order(n, order, day)
+            _check_order(n, order, day, self.runtime.settings)
             order_id = order.order_id or f"{batch_id}-{n}"
             require_id(f"orders[{n}].order_id", order_id)
             if order_id in seen:
@@ -116,7 +127,7 @@ class MarketServicer(market_pb2_grpc.MarketServiceServicer):
             result = pb.ClearingResult.FromString(stored)
             self._announce(day, result)
             return result
-        result = self._clear(day, product)
+        result = self._clear(day, product, request.include_synthetic_participants)
         pipe = self.redis.pipeline(transaction=True)
         pipe.set(key, result.SerializeToString(), nx=True)
         pipe.set(self._key(day, "cleared"), 1)
@@ -141,8 +152,15 @@ class MarketServicer(market_pb2_grpc.MarketServiceServicer):
         )
         self.runtime.publisher.flush()
 
-    def _clear(self, day: str, product: int) -> pb.ClearingResult:
+    def _clear(self, day: str, product: int, synthetic: bool) -> pb.ClearingResult:
         orders = self._orders(day, product)
+        if synthetic:
+            booked = {o.order_id for o in orders}
+            extra = self.participants.orders(date.fromisoformat(day), product)
+            orders.extend(o for o in extra if o.order_id not in booked)
+        floor, cap = self.runtime.settings.market_price_range(
+            pb.Product.Name(product).removeprefix("PRODUCT_")
+        )
         by_interval: dict[int, list[pb.Order]] = defaultdict(list)
         for order in orders:
             by_interval[order.interval].append(order)
@@ -167,7 +185,7 @@ class MarketServicer(market_pb2_grpc.MarketServiceServicer):
                 if o.side == pb.SIDE_BUY
                 for s in o.steps
             ]
-            cleared = clear_interval(sells, buys)
+            cleared = clear_interval(sells, buys, floor, cap)
             result.intervals.add(
                 interval=interval,
                 clearing_price_fen_per_mwh=cleared.clearing_price_fen_per_mwh,

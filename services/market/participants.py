@@ -1,0 +1,193 @@
+"""Synthetic participants of the reference exchange: orders read from a JSON file (or the default).
+
+The file (PARKVPP_MARKET_PARTICIPANTS_FILE) holds `{"participants": [...]}`; each entry
+is one participant's standing order for every market day over a window of local time:
+
+    {"participant_id": "grid-operator", "product": "DEMAND_RESPONSE", "side": "BUY",
+     "from": "18:00", "to": "20:00",
+     "blocks": [{"price_fen_per_mwh": 1300000, "quantity_kw": 1000}]}
+
+`from`/`to` are local times on the interval grid ("24:00" ends the day); one participant
+may have several entries (e.g. a buyer's demand by time of day). Prices must lie within
+the exchange's floor and cap of the product. Without a file the exchange uses DEFAULT,
+made for the demo's park: the grid operator's 18:00-20:00 call for up to 1 MW at up to
+13 CNY/kWh, and an energy market of wind, solar, coal and gas against a retailer's load.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from bidding.intervals import INTERVAL_MINUTES, INTERVALS_PER_DAY
+from parkvpp.v1 import market_pb2 as pb
+
+PriceRange = Callable[[str], tuple[int, int]]
+
+_DAY = "00:00", "24:00"
+
+
+def _standing(pid: str, product: str, side: str, window: tuple[str, str], *blocks) -> dict:
+    return {
+        "participant_id": pid,
+        "product": product,
+        "side": side,
+        "from": window[0],
+        "to": window[1],
+        "blocks": [{"price_fen_per_mwh": p, "quantity_kw": q} for p, q in blocks],
+    }
+
+
+def _retail(window: tuple[str, str], kw: float) -> dict:
+    """The retailer's load in a window, bid at the ENERGY cap (it takes any price)."""
+    return _standing("retailer-load", "ENERGY", "BUY", window, (130_000, kw))
+
+
+DEFAULT: dict[str, Any] = {
+    "participants": [
+        _standing("grid-operator", "DEMAND_RESPONSE", "BUY", ("18:00", "20:00"), (1_300_000, 1000)),
+        _standing("wind-farm", "ENERGY", "SELL", _DAY, (0, 800)),
+        _standing("solar-farm", "ENERGY", "SELL", ("10:00", "15:00"), (-5_000, 1500)),
+        _standing("coal-unit", "ENERGY", "SELL", _DAY, (32_000, 3000), (45_000, 2000)),
+        _standing("gas-peaker", "ENERGY", "SELL", _DAY, (90_000, 1000)),
+        _retail(("00:00", "08:00"), 2500),
+        _retail(("08:00", "10:00"), 4200),
+        _retail(("10:00", "15:00"), 1200),
+        _retail(("15:00", "17:00"), 4200),
+        _retail(("17:00", "21:00"), 6200),
+        _retail(("21:00", "24:00"), 3000),
+    ]
+}
+
+MAX_ENTRIES = 1000
+MAX_BLOCKS = 50
+MAX_QUANTITY_KW = 1e7
+
+
+class ParticipantsError(ValueError):
+    """The participants data breaks a rule; the message names the entry's field."""
+
+
+@dataclass(frozen=True)
+class StandingOrder:
+    participant_id: str
+    product: int
+    side: int
+    intervals: range
+    steps: tuple[tuple[int, float], ...]
+
+
+def _interval(text: object, where: str) -> int:
+    """ "HH:MM" on the interval grid -> interval index (24:00 -> 96)."""
+    if not isinstance(text, str) or len(text) != 5 or text[2] != ":":
+        raise ParticipantsError(f"{where}: must be a time HH:MM")
+    hours, minutes = text[:2], text[3:]
+    if not (hours.isdigit() and minutes.isdigit()) or int(minutes) >= 60:
+        raise ParticipantsError(f"{where}: must be a time HH:MM")
+    total = int(hours) * 60 + int(minutes)
+    if total % INTERVAL_MINUTES or total > INTERVALS_PER_DAY * INTERVAL_MINUTES:
+        raise ParticipantsError(f"{where}: must be on the {INTERVAL_MINUTES}-minute grid, <= 24:00")
+    return total // INTERVAL_MINUTES
+
+
+def _enum(value: object, enum, prefix: str, where: str, allowed: tuple[str, ...]) -> int:
+    if value not in allowed:
+        raise ParticipantsError(f"{where}: must be one of {', '.join(allowed)}")
+    return enum.Value(f"{prefix}{value}")
+
+
+def _steps(blocks: object, where: str, price_range: PriceRange, product: str):
+    if not isinstance(blocks, list) or not 1 <= len(blocks) <= MAX_BLOCKS:
+        raise ParticipantsError(f"{where}: must be a list of 1..{MAX_BLOCKS} blocks")
+    floor, cap = price_range(product)
+    out = []
+    for k, block in enumerate(blocks):
+        at = f"{where}[{k}]"
+        price = block.get("price_fen_per_mwh") if isinstance(block, dict) else None
+        kw = block.get("quantity_kw") if isinstance(block, dict) else None
+        if isinstance(price, bool) or not isinstance(price, int) or not floor <= price <= cap:
+            raise ParticipantsError(f"{at}.price_fen_per_mwh: must be a whole {floor}..{cap}")
+        if isinstance(kw, bool) or not isinstance(kw, int | float) or not 0 < kw <= MAX_QUANTITY_KW:
+            raise ParticipantsError(f"{at}.quantity_kw: must be a number in (0, 1e7]")
+        out.append((price, float(kw)))
+    return tuple(out)
+
+
+def _entry(n: int, entry: object, price_range: PriceRange) -> StandingOrder:
+    where = f"participants[{n}]"
+    if not isinstance(entry, dict):
+        raise ParticipantsError(f"{where}: must be an object")
+    pid = entry.get("participant_id")
+    if not isinstance(pid, str) or not pid.strip() or len(pid) > 128:
+        raise ParticipantsError(f"{where}.participant_id: must be 1..128 characters")
+    product_name = entry.get("product")
+    product = _enum(
+        product_name, pb.Product, "PRODUCT_", f"{where}.product", ("DEMAND_RESPONSE", "ENERGY")
+    )
+    side = _enum(entry.get("side"), pb.Side, "SIDE_", f"{where}.side", ("SELL", "BUY"))
+    first = _interval(entry.get("from"), f"{where}.from")
+    end = _interval(entry.get("to"), f"{where}.to")
+    if end <= first:
+        raise ParticipantsError(f"{where}.to: must be after from")
+    steps = _steps(entry.get("blocks"), f"{where}.blocks", price_range, str(product_name))
+    return StandingOrder(pid, product, side, range(first, end), steps)
+
+
+@dataclass(frozen=True)
+class SyntheticParticipants:
+    """Standing orders of the exchange's synthetic participants, the same every market day."""
+
+    standing: tuple[StandingOrder, ...]
+    source: str
+
+    @classmethod
+    def parse(cls, data: Mapping[str, Any], price_range: PriceRange, source: str):
+        """Check `data` (the file's JSON); raises ParticipantsError naming the field."""
+        entries = data.get("participants") if isinstance(data, Mapping) else None
+        if not isinstance(entries, list) or len(entries) > MAX_ENTRIES:
+            raise ParticipantsError(f"participants: must be a list of at most {MAX_ENTRIES}")
+        return cls(tuple(_entry(n, e, price_range) for n, e in enumerate(entries)), source)
+
+    @classmethod
+    def load(cls, path: str, price_range: PriceRange) -> SyntheticParticipants:
+        """From the JSON file at `path`, or DEFAULT when `path` is empty.
+
+        Raises ParticipantsError naming the file and the field for unreadable or bad data.
+        """
+        if not path:
+            return cls.parse(DEFAULT, price_range, "built-in default")
+        try:
+            data = json.loads(Path(path).read_text())
+        except (OSError, ValueError) as exc:
+            raise ParticipantsError(f"{path}: not readable JSON ({exc})") from exc
+        try:
+            return cls.parse(data, price_range, path)
+        except ParticipantsError as exc:
+            raise ParticipantsError(f"{path}: {exc}") from exc
+
+    def orders(self, market_day: date, product: int) -> list[pb.Order]:
+        """The day's orders of `product`, one per entry and interval, with stable ids."""
+        day = market_day.isoformat()
+        out = []
+        for n, s in enumerate(self.standing):
+            if s.product != product:
+                continue
+            for interval in s.intervals:
+                out.append(
+                    pb.Order(
+                        order_id=f"synthetic-{n}-{s.participant_id}-{interval:02d}",
+                        participant_id=s.participant_id,
+                        market_day=day,
+                        interval=interval,
+                        product=product,
+                        side=s.side,
+                        steps=[
+                            pb.PriceStep(price_fen_per_mwh=p, quantity_kw=q) for p, q in s.steps
+                        ],
+                    )
+                )
+        return out

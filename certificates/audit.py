@@ -36,6 +36,9 @@ class VerifyReport:
     state equals the replayed one. first_broken_seq is the first log entry whose chain
     link fails (None when the chain is intact, even if the state differs); reason says
     what broke first; invariant_errors lists every rule break and state difference.
+    first_rule_break_seq is the first (intact) entry whose replay breaks a ledger rule;
+    first_broken_op is the operation of the entry that broke first ("" when none is
+    known: a malformed entry, or only the stored state differs).
     """
 
     ok: bool
@@ -43,6 +46,25 @@ class VerifyReport:
     first_broken_seq: int | None = None
     reason: str = ""
     invariant_errors: tuple[str, ...] = ()
+    first_rule_break_seq: int | None = None
+    first_broken_op: str = ""
+
+    def first_problem(self) -> str:
+        """One line naming the first broken entry (index, operation, what is wrong), or ""."""
+        if self.ok:
+            return ""
+        seq = self.first_broken_seq or self.first_rule_break_seq
+        if seq is not None:
+            op = f" ({self.first_broken_op})" if self.first_broken_op else ""
+            what = self.reason
+            if self.first_broken_seq is None:
+                what = next(e for e in self.invariant_errors if e.startswith(f"seq {seq}:"))
+            return f"entry {seq}{op}: {what}"
+        first = self.invariant_errors[0] if self.invariant_errors else self.reason
+        more = len(self.invariant_errors) - 1
+        return f"log intact, stored state differs: {first}" + (
+            f" (+{more} more)" if more > 0 else ""
+        )
 
 
 def _text(value: bytes | str) -> str:
@@ -87,13 +109,30 @@ def verify_ledger(client: redis.Redis, prefix: str) -> VerifyReport:
     raw_entries, head, stored = _snapshot(client, prefix)
     entries, broken_seq, reason = check_chain(raw_entries, head)
     if broken_seq is not None:
-        return VerifyReport(False, len(raw_entries), broken_seq, reason)
+        op = _op_of(raw_entries[broken_seq - 1]) if broken_seq <= len(raw_entries) else ""
+        return VerifyReport(False, len(raw_entries), broken_seq, reason, first_broken_op=op)
     replayed, errors = replay(entries)
+    rule_seqs = [int(m.group(1)) for m in map(_SEQ_ERROR.match, errors) if m]
+    first_rule = min(rule_seqs, default=None)
     errors += check_invariants(replayed)
     errors += [f"stored {error}" for error in check_invariants(stored)]
     errors += compare(replayed, stored)
     reason = "" if not errors else "state or invariants differ from the log"
-    return VerifyReport(not errors, len(entries), None, reason, tuple(errors))
+    op = str(entries[first_rule - 1].get("op", "")) if first_rule else ""
+    return VerifyReport(not errors, len(entries), None, reason, tuple(errors), first_rule, op)
+
+
+_SEQ_ERROR = re.compile(r"^seq (\d+):")
+
+
+def _op_of(raw: bytes | str) -> str:
+    """The operation a (possibly damaged) log entry claims, or "" when it is unreadable."""
+    parts = _text(raw).split(" ", 2)
+    try:
+        entry = json.loads(parts[2]) if len(parts) == 3 else None
+    except ValueError:
+        return ""
+    return str(entry.get("op", "")) if isinstance(entry, dict) else ""
 
 
 def _snapshot(client: redis.Redis, prefix: str) -> tuple[list[bytes], dict[str, str], LedgerState]:

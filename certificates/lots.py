@@ -194,6 +194,63 @@ def monthly_gec(issued_wh_by_month: Mapping[str, int]) -> list[tuple[str, int, i
     return result
 
 
+@dataclass(frozen=True)
+class MonthlyGec:
+    """One month of the GEC view: Wh issued, carried in, whole GECs, carried out (< 1 MWh)."""
+
+    month: str
+    issued_wh: int
+    carried_in_wh: int
+    gec: int
+    carried_out_wh: int
+
+
+def _month_index(month: str, field: str) -> int:
+    if not isinstance(month, str) or not _MONTH.match(month):
+        raise InvalidInput(field, f"must be YYYY-MM, got {month!r}")
+    year, number = int(month[:4]), int(month[5:])
+    if not 2000 <= year <= 2099:
+        raise InvalidInput(field, f"year must be 2000..2099, got {year}")
+    return year * 12 + number - 1
+
+
+def _month_name(index: int) -> str:
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+def monthly_gec_rows(
+    issued_wh_by_month: Mapping[str, int], from_month: str = "", to_month: str = ""
+) -> list[MonthlyGec]:
+    """Every month of the GEC view, months without issuance included, carry and all.
+
+    The carry starts at the first month with issuance, whatever `from_month` says, so
+    a month's figures never depend on the window asked for. The rows run from
+    `from_month` (default: the first issuance) to `to_month` (default: the last
+    issuance). Raises InvalidInput naming the field for a month that is not YYYY-MM in
+    2000..2099, a window that ends before it starts, or negative energy.
+    """
+    issued = {
+        _month_index(m, f"issued_wh_by_month[{m!r}]"): wh for m, wh in issued_wh_by_month.items()
+    }
+    for index, energy_wh in issued.items():
+        check_energy(energy_wh, f"issued_wh_by_month[{_month_name(index)}]")
+    first = _month_index(from_month, "from_month") if from_month else min(issued, default=None)
+    last = _month_index(to_month, "to_month") if to_month else max(issued, default=None)
+    if first is None or last is None:
+        return []
+    if last < first:
+        raise InvalidInput("to_month", "must not be before from_month")
+    rows: list[MonthlyGec] = []
+    carried_wh = 0
+    for index in range(min([first, *issued]), last + 1):
+        energy_wh = issued.get(index, 0)
+        gec, carried_out = divmod(carried_wh + energy_wh, WH_PER_GEC)
+        if index >= first:
+            rows.append(MonthlyGec(_month_name(index), energy_wh, carried_wh, gec, carried_out))
+        carried_wh = carried_out
+    return rows
+
+
 def expires_on(production_hour_start: datetime) -> date:
     """First day on which a certificate is no longer valid.
 

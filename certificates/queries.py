@@ -14,10 +14,12 @@ from certificates.lots import (
     Balance,
     Lot,
     LotStatus,
+    MonthlyGec,
     aware,
     epoch_s,
     gec_view,
     monthly_gec,
+    monthly_gec_rows,
     whole_hour,
 )
 from certificates.trades import GreenTrade
@@ -81,11 +83,6 @@ class LedgerQueries:
         page_size 0 means the default; next_token is "" on the last page. Raises
         InvalidInput for a page_size outside 0..1000 or a token this ledger did not issue.
         """
-        if not 0 <= page_size <= MAX_PAGE_SIZE:
-            raise InvalidInput("page_size", f"must be 0..{MAX_PAGE_SIZE}, got {page_size}")
-        page_size = page_size or DEFAULT_PAGE_SIZE
-        if page_token and not (page_token.isascii() and page_token.isdigit()):
-            raise InvalidInput("page_token", "is not a token returned by list_lots")
         if owner_enterprise_id and status:
             key = self._key("idx", "owner-status", str(status), owner_enterprise_id)
         elif owner_enterprise_id:
@@ -94,11 +91,8 @@ class LedgerQueries:
             key = self._key("idx", "status", str(status))
         else:
             key = self._key("idx", "all")
-        low = f"({page_token}" if page_token else "-inf"
-        rows = self._redis.zrangebyscore(key, low, "+inf", 0, page_size + 1, withscores=True)
-        page = rows[:page_size]
-        next_token = str(int(page[-1][1])) if len(rows) > page_size else ""
-        return self._fetch([member.decode() for member, _ in page]), next_token
+        lot_ids, next_token = self._page(key, page_size, page_token)
+        return self._fetch(lot_ids), next_token
 
     def retired_for(
         self, beneficiary_enterprise_id: str, start: datetime, end: datetime
@@ -134,6 +128,10 @@ class LedgerQueries:
             total_wh += sum(_int(v) for v in self._redis.hmget(key, fields[i : i + _HMGET_CHUNK]))
         return total_wh
 
+    def get_lots(self, lot_ids: Sequence[str]) -> dict[str, Lot]:
+        """The stored lots among `lot_ids` in one round trip, by id (unknown ids left out)."""
+        return {lot.lot_id: lot for lot in self._fetch(lot_ids)}
+
     def _fetch(self, lot_ids: Sequence[str]) -> list[Lot]:
         pipe = self._redis.pipeline(transaction=False)
         for lot_id in lot_ids:
@@ -165,5 +163,44 @@ class LedgerQueries:
         happened to the lots later; the remainder below 1 MWh carries to the next month as
         in `lots.monthly_gec`. Returns [] for an owner with no issuance.
         """
+        return monthly_gec(self._issued_by_month(owner_enterprise_id))
+
+    def monthly_gec_rows(
+        self, owner_enterprise_id: str, from_month: str = "", to_month: str = ""
+    ) -> list[MonthlyGec]:
+        """`lots.monthly_gec_rows` of what was issued to an owner; raises InvalidInput."""
+        rows = self._issued_by_month(owner_enterprise_id)
+        return monthly_gec_rows(rows, from_month, to_month)
+
+    def _issued_by_month(self, owner_enterprise_id: str) -> dict[str, int]:
         stored = self._redis.hgetall(self._key("issued-by-month", owner_enterprise_id))
-        return monthly_gec({month.decode(): int(wh) for month, wh in stored.items()})
+        return {month.decode(): int(wh) for month, wh in stored.items()}
+
+    def list_trades(
+        self, enterprise_id: str = "", page_size: int = DEFAULT_PAGE_SIZE, page_token: str = ""
+    ) -> tuple[list[GreenTrade], str]:
+        """One page of green-power trades in settlement order, all or those an enterprise
+        bought or sold; next_token is "" on the last page. Raises InvalidInput for a
+        page_size outside 0..1000 or a token this ledger did not issue."""
+        if enterprise_id:
+            key = self._key("idx", "trades-of", enterprise_id)
+        else:
+            key = self._key("idx", "trades")
+        ids, next_token = self._page(key, page_size, page_token)
+        pipe = self._redis.pipeline(transaction=False)
+        for trade_id in ids:
+            pipe.hgetall(self._key("trade", trade_id))
+        return [GreenTrade.from_fields(f) for f in pipe.execute() if f], next_token
+
+    def _page(self, key: str, page_size: int, page_token: str) -> tuple[list[str], str]:
+        """Members of a sorted set after the score in page_token, and the next token."""
+        if not 0 <= page_size <= MAX_PAGE_SIZE:
+            raise InvalidInput("page_size", f"must be 0..{MAX_PAGE_SIZE}, got {page_size}")
+        page_size = page_size or DEFAULT_PAGE_SIZE
+        if page_token and not (page_token.isascii() and page_token.isdigit()):
+            raise InvalidInput("page_token", "is not a token returned by this listing")
+        low = f"({page_token}" if page_token else "-inf"
+        rows = self._redis.zrangebyscore(key, low, "+inf", 0, page_size + 1, withscores=True)
+        page = rows[:page_size]
+        next_token = str(int(page[-1][1])) if len(rows) > page_size else ""
+        return [member.decode() for member, _ in page], next_token

@@ -44,7 +44,7 @@ from certificates.lots import (
     whole_hour,
 )
 from certificates.queries import LedgerQueries
-from certificates.trades import GreenTrade
+from certificates.trades import GreenTrade, trade_amount_fen
 
 _LOT_ERRORS: dict[str, type[exc.CertificateError]] = {
     "NOT_FOUND": exc.LotNotFound,
@@ -224,16 +224,19 @@ class CertificateLedger(LedgerQueries):
         energy_wh: int,
         amount_fen: int,
         at: datetime,
+        price_fen_per_mwh: int | None = None,
     ) -> tuple[GreenTrade, Lot, Lot | None]:
         """Transfer `energy_wh` of a lot to the buyer and record what the buyer pays, at once.
 
         The certificates move like a partial `transfer` (the buyer's lot carries trade_id)
         and the trade record is written in the same Lua script, so a trade is either fully
         settled or not at all. `at` (the trade time, checked against the lot's validity)
-        is not part of the request identity. Returns (trade, buyer's lot, seller's
-        remainder or None). Raises InvalidInput (energy_wh must be > 0, amount_fen an int
-        >= 0), LotNotFound, NotOwner, AlreadyRetired, LotExpired, InsufficientEnergy,
-        TradeExists when another request already settled trade_id, DuplicateRequest.
+        is not part of the request identity. With `price_fen_per_mwh` the contract price is
+        recorded too, and amount_fen must be `trade_amount_fen(energy_wh, price)`. Returns
+        (trade, buyer's lot, seller's remainder or None). Raises InvalidInput (energy_wh
+        must be > 0, amount_fen an int >= 0 matching the price), LotNotFound, NotOwner,
+        AlreadyRetired, LotExpired, InsufficientEnergy, TradeExists when another request
+        already settled trade_id, DuplicateRequest.
         """
         check_id(request_id, "request_id")
         check_id(trade_id, "trade_id")
@@ -245,10 +248,16 @@ class CertificateLedger(LedgerQueries):
         check_energy(amount_fen, "amount_fen")
         if seller_enterprise_id == buyer_enterprise_id:
             raise InvalidInput("buyer_enterprise_id", "must differ from seller_enterprise_id")
+        price = ""
+        if price_fen_per_mwh is not None:
+            if amount_fen != trade_amount_fen(energy_wh, price_fen_per_mwh):
+                raise InvalidInput("amount_fen", "must be energy_wh x price rounded half up")
+            price = str(price_fen_per_mwh)
         at_s = int(aware(at, "at").timestamp())
         args = [trade_id, lot_id, seller_enterprise_id, buyer_enterprise_id, energy_wh, amount_fen]
-        fingerprint = _fingerprint("trade", *args)
-        reply = json.loads(self._run(self._trade, request_id, fingerprint, [*args, at_s], lot_id))
+        fingerprint = _fingerprint("trade", *args, *([price] if price else []))
+        reply = self._run(self._trade, request_id, fingerprint, [*args, at_s, price], lot_id)
+        reply = json.loads(reply)
         lots = [Lot.from_fields(fields) for fields in reply["lots"]]
         return (GreenTrade.from_fields(reply["trade"]), *_pair(lots))
 

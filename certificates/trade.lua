@@ -1,7 +1,9 @@
 -- Settle a green-power trade: move the certificates to the buyer and record the money leg
 -- in one step, so no half-done trade is ever visible.
 -- ARGV: prefix, fingerprint, trade_id, lot_id, seller_enterprise_id, buyer_enterprise_id,
--- energy_wh (> 0), amount_fen (>= 0), at (epoch s).
+-- energy_wh (> 0), amount_fen (>= 0), at (epoch s), price_fen_per_mwh ("" when not agreed
+-- per MWh). The trade is indexed for listing by seller, by buyer and ledger-wide, in
+-- settlement order.
 local replay = replayed()
 if replay then
   return replay
@@ -27,11 +29,19 @@ local trade = {
   seller_enterprise_id = seller, buyer_enterprise_id = buyer, energy_wh = int(wh),
   amount_fen = ARGV[8], at = ARGV[9], request_id = REQUEST_ID,
 }
+if ARGV[10] ~= '' then
+  trade.price_fen_per_mwh = ARGV[10]
+end
 local flat = {}
 for field, value in pairs(trade) do
   flat[#flat + 1] = field
   flat[#flat + 1] = value
 end
 redis.call('HSET', trade_key, unpack(flat))
+local order = redis.call('INCR', k('seq', 'trade'))
+local indexes = {k('idx', 'trades'), k('idx', 'trades-of', seller), k('idx', 'trades-of', buyer)}
+for _, key in ipairs(indexes) do
+  redis.call('ZADD', key, order, trade_id)
+end
 append_log('trade', {moved, rest}, trade)
 return finish({lots = {moved, rest}, trade = trade})

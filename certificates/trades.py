@@ -7,14 +7,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from fractions import Fraction
 
-from certificates.lots import WH_PER_GEC
+from certificates.lots import WH_PER_GEC, check_energy
 
 
 @dataclass(frozen=True)
 class GreenTrade:
     """A settled green-power trade; `lot_id` is the buyer's lot, `source_lot_id` the seller's.
 
-    Only the amount is stored: the price is derived exactly, never rounded into the ledger.
+    `amount_fen` is what the buyer pays. `agreed_price_fen_per_mwh` is the contract price
+    when the trade was settled from one (None when only an amount was agreed); the
+    `price_fen_per_mwh` property is the exact effective price of the amount.
     """
 
     trade_id: str
@@ -26,6 +28,7 @@ class GreenTrade:
     amount_fen: int
     at: datetime
     request_id: str
+    agreed_price_fen_per_mwh: int | None = None
 
     @property
     def price_fen_per_mwh(self) -> Fraction:
@@ -50,4 +53,17 @@ class GreenTrade:
             amount_fen=int(f["amount_fen"]),
             at=datetime.fromtimestamp(int(f["at"]), UTC),
             request_id=f["request_id"],
+            agreed_price_fen_per_mwh=(
+                int(f["price_fen_per_mwh"]) if f.get("price_fen_per_mwh") else None
+            ),
         )
+
+
+def trade_amount_fen(energy_wh: int, price_fen_per_mwh: int) -> int:
+    """energy_wh x price / 1,000,000 Wh per MWh, rounded half up to the fen.
+
+    Raises InvalidInput naming the field when either is not an integer >= 0.
+    """
+    check_energy(energy_wh, "energy_wh")
+    check_energy(price_fen_per_mwh, "price_fen_per_mwh")
+    return (energy_wh * price_fen_per_mwh + WH_PER_GEC // 2) // WH_PER_GEC

@@ -413,6 +413,37 @@ def _issue(p: ParkIds) -> st.SearchStrategy[cpb.IssueCertificatesRequest]:
     )
 
 
+def _green_trade(p: ParkIds) -> st.SearchStrategy[cpb.SettleGreenTradeRequest]:
+    def make(lot, request_id, trade_id, buyer, share, price) -> cpb.SettleGreenTradeRequest:
+        lot_id, owner, energy_wh = lot
+        return cpb.SettleGreenTradeRequest(
+            request_id=request_id,
+            trade_id=trade_id,
+            lot_id=lot_id,
+            seller_enterprise_id=owner,
+            buyer_enterprise_id=buyer,
+            energy_wh=max(1, int(energy_wh * share)),
+            price_fen_per_mwh=price,
+        )
+
+    return st.builds(
+        make,
+        st.sampled_from(p.lots),
+        _fresh("fz-gt-req"),
+        _fresh("fz-gt"),
+        st.sampled_from(p.enterprises),
+        st.sampled_from([0.0, 0.25, 1.0]),
+        st.integers(0, 100_000_000),
+    )
+
+
+def _trade_ids(p: ParkIds) -> st.SearchStrategy[str]:
+    """The demo day's trades (`gpt-<day>-NNN`) and ids that name none."""
+    return st.sampled_from(
+        [f"gpt-{p.market_day.isoformat()}-{n:03d}" for n in (1, 2, 9)] + ["fz-no-trade"]
+    )
+
+
 def _period(p: ParkIds, cls, **fixed) -> st.SearchStrategy[Message]:
     return st.builds(cls, from_market_day=_day(p, back=40), to_market_day=_day(p, back=2), **fixed)
 
@@ -560,4 +591,22 @@ VALID: dict[str, Callable[[ParkIds], st.SearchStrategy]] = {
         p, cpb.GetCarbonFootprintRequest, enterprise_id=_one(p.enterprises)
     ),
     f"{_S}CertificateService/GetParkIndicators": lambda p: _period(p, cpb.GetParkIndicatorsRequest),
+    f"{_S}CertificateService/SettleGreenTrade": _green_trade,
+    f"{_S}CertificateService/GetGreenTrade": lambda p: st.builds(
+        cpb.GetGreenTradeRequest,
+        trade_id=_trade_ids(p),
+        enterprise_id=st.sampled_from(["", *p.enterprises]),
+    ),
+    f"{_S}CertificateService/ListGreenTrades": lambda p: st.builds(
+        cpb.ListGreenTradesRequest,
+        enterprise_id=st.sampled_from(["", *p.enterprises]),
+        page_size=st.integers(0, 1000),
+        page_token=st.sampled_from(["", "1", "5"]),
+    ),
+    f"{_S}CertificateService/GetMonthlyGec": lambda p: st.builds(
+        cpb.GetMonthlyGecRequest,
+        enterprise_id=_one(p.enterprises),
+        from_month=st.sampled_from(["", "2025-12", p.market_day.strftime("%Y-%m")]),
+        to_month=st.sampled_from(["", "2026-12", p.market_day.strftime("%Y-%m")]),
+    ),
 }

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from certificates.lots import Lot, LotStatus
+from certificates.lots import Lot, LotStatus, MonthlyGec
+from certificates.trades import GreenTrade
 from parkvpp.v1 import certificates_pb2 as pb
 from services.enrollment.convert import TECHNOLOGY_ENUM
 from services.runtime.errors import InvalidArgument
@@ -42,3 +43,40 @@ def status_filter(value: int) -> LotStatus | None:
     if value == pb.LOT_STATUS_UNSPECIFIED:
         return None
     raise InvalidArgument("status", f"unknown lot status {value}")
+
+
+def trade_message(trade: GreenTrade, bought: Lot | None, remainder: Lot | None = None):
+    """The GreenTrade reply; `bought` is the buyer's lot as it is now (None if unknown)."""
+    message = pb.GreenTrade(
+        trade_id=trade.trade_id,
+        request_id=trade.request_id,
+        seller_enterprise_id=trade.seller_enterprise_id,
+        buyer_enterprise_id=trade.buyer_enterprise_id,
+        source_lot_id=trade.source_lot_id,
+        energy_wh=trade.energy_wh,
+        price_fen_per_mwh=trade.agreed_price_fen_per_mwh or 0,
+        amount_fen=trade.amount_fen,
+        settled_at=to_ts(trade.at),
+    )
+    if bought is not None:
+        message.bought.CopyFrom(lot_message(bought))
+    if remainder is not None:
+        message.remainder.CopyFrom(lot_message(remainder))
+    return message
+
+
+def monthly_message(enterprise_id: str, rows: list[MonthlyGec]) -> pb.MonthlyGec:
+    return pb.MonthlyGec(
+        enterprise_id=enterprise_id,
+        months=[
+            pb.MonthlyGecRow(
+                month=row.month,
+                issued_wh=row.issued_wh,
+                carried_in_wh=row.carried_in_wh,
+                gec=row.gec,
+                carried_out_wh=row.carried_out_wh,
+            )
+            for row in rows
+        ],
+        total_gec=sum(row.gec for row in rows),
+    )

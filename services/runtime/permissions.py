@@ -92,6 +92,14 @@ PERMISSIONS: dict[str, Rule] = {
         OP, ENT, ESCO, enterprise=["enterprise_id"]
     ),
     f"/{_P}CertificateService/GetParkIndicators": _rule(OP, ESCO, REG, MON),
+    f"/{_P}CertificateService/SettleGreenTrade": _rule(
+        ENT, ESCO, enterprise=["seller_enterprise_id"], rate="write"
+    ),
+    f"/{_P}CertificateService/GetGreenTrade": _rule(OP, ENT, ESCO, enterprise=["enterprise_id"]),
+    f"/{_P}CertificateService/ListGreenTrades": _rule(OP, ENT, ESCO, enterprise=["enterprise_id"]),
+    f"/{_P}CertificateService/GetMonthlyGec": _rule(
+        OP, ENT, ESCO, REG, MON, enterprise=["enterprise_id"]
+    ),
 }
 
 #: Served without a token: gRPC health checking and server reflection (no tenant data).

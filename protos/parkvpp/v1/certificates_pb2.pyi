@@ -227,3 +227,113 @@ class ParkIndicators(_message.Message):
     location_based_kg_co2e: float
     market_based_kg_co2e: float
     def __init__(self, from_market_day: _Optional[str] = ..., to_market_day: _Optional[str] = ..., consumption_wh: _Optional[int] = ..., onsite_renewable_generation_wh: _Optional[int] = ..., certificates_issued_wh: _Optional[int] = ..., certificates_retired_wh: _Optional[int] = ..., green_power_share: _Optional[float] = ..., location_based_kg_co2e: _Optional[float] = ..., market_based_kg_co2e: _Optional[float] = ...) -> None: ...
+
+class SettleGreenTradeRequest(_message.Message):
+    __slots__ = ("request_id", "trade_id", "lot_id", "seller_enterprise_id", "buyer_enterprise_id", "energy_wh", "price_fen_per_mwh")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    TRADE_ID_FIELD_NUMBER: _ClassVar[int]
+    LOT_ID_FIELD_NUMBER: _ClassVar[int]
+    SELLER_ENTERPRISE_ID_FIELD_NUMBER: _ClassVar[int]
+    BUYER_ENTERPRISE_ID_FIELD_NUMBER: _ClassVar[int]
+    ENERGY_WH_FIELD_NUMBER: _ClassVar[int]
+    PRICE_FEN_PER_MWH_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    trade_id: str
+    lot_id: str
+    seller_enterprise_id: str
+    buyer_enterprise_id: str
+    energy_wh: int
+    price_fen_per_mwh: int
+    def __init__(self, request_id: _Optional[str] = ..., trade_id: _Optional[str] = ..., lot_id: _Optional[str] = ..., seller_enterprise_id: _Optional[str] = ..., buyer_enterprise_id: _Optional[str] = ..., energy_wh: _Optional[int] = ..., price_fen_per_mwh: _Optional[int] = ...) -> None: ...
+
+class GreenTrade(_message.Message):
+    __slots__ = ("trade_id", "request_id", "seller_enterprise_id", "buyer_enterprise_id", "source_lot_id", "bought", "energy_wh", "price_fen_per_mwh", "amount_fen", "settled_at", "remainder")
+    TRADE_ID_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    SELLER_ENTERPRISE_ID_FIELD_NUMBER: _ClassVar[int]
+    BUYER_ENTERPRISE_ID_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_LOT_ID_FIELD_NUMBER: _ClassVar[int]
+    BOUGHT_FIELD_NUMBER: _ClassVar[int]
+    ENERGY_WH_FIELD_NUMBER: _ClassVar[int]
+    PRICE_FEN_PER_MWH_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_FEN_FIELD_NUMBER: _ClassVar[int]
+    SETTLED_AT_FIELD_NUMBER: _ClassVar[int]
+    REMAINDER_FIELD_NUMBER: _ClassVar[int]
+    trade_id: str
+    request_id: str
+    seller_enterprise_id: str
+    buyer_enterprise_id: str
+    source_lot_id: str
+    bought: Lot
+    energy_wh: int
+    price_fen_per_mwh: int
+    amount_fen: int
+    settled_at: _timestamp_pb2.Timestamp
+    remainder: Lot
+    def __init__(self, trade_id: _Optional[str] = ..., request_id: _Optional[str] = ..., seller_enterprise_id: _Optional[str] = ..., buyer_enterprise_id: _Optional[str] = ..., source_lot_id: _Optional[str] = ..., bought: _Optional[_Union[Lot, _Mapping]] = ..., energy_wh: _Optional[int] = ..., price_fen_per_mwh: _Optional[int] = ..., amount_fen: _Optional[int] = ..., settled_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., remainder: _Optional[_Union[Lot, _Mapping]] = ...) -> None: ...
+
+class GetGreenTradeRequest(_message.Message):
+    __slots__ = ("trade_id", "enterprise_id")
+    TRADE_ID_FIELD_NUMBER: _ClassVar[int]
+    ENTERPRISE_ID_FIELD_NUMBER: _ClassVar[int]
+    trade_id: str
+    enterprise_id: str
+    def __init__(self, trade_id: _Optional[str] = ..., enterprise_id: _Optional[str] = ...) -> None: ...
+
+class ListGreenTradesRequest(_message.Message):
+    __slots__ = ("enterprise_id", "page_size", "page_token")
+    ENTERPRISE_ID_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    enterprise_id: str
+    page_size: int
+    page_token: str
+    def __init__(self, enterprise_id: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListGreenTradesResponse(_message.Message):
+    __slots__ = ("trades", "next_page_token")
+    TRADES_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    trades: _containers.RepeatedCompositeFieldContainer[GreenTrade]
+    next_page_token: str
+    def __init__(self, trades: _Optional[_Iterable[_Union[GreenTrade, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class GreenTradeSettled(_message.Message):
+    __slots__ = ("trade",)
+    TRADE_FIELD_NUMBER: _ClassVar[int]
+    trade: GreenTrade
+    def __init__(self, trade: _Optional[_Union[GreenTrade, _Mapping]] = ...) -> None: ...
+
+class GetMonthlyGecRequest(_message.Message):
+    __slots__ = ("enterprise_id", "from_month", "to_month")
+    ENTERPRISE_ID_FIELD_NUMBER: _ClassVar[int]
+    FROM_MONTH_FIELD_NUMBER: _ClassVar[int]
+    TO_MONTH_FIELD_NUMBER: _ClassVar[int]
+    enterprise_id: str
+    from_month: str
+    to_month: str
+    def __init__(self, enterprise_id: _Optional[str] = ..., from_month: _Optional[str] = ..., to_month: _Optional[str] = ...) -> None: ...
+
+class MonthlyGecRow(_message.Message):
+    __slots__ = ("month", "issued_wh", "carried_in_wh", "gec", "carried_out_wh")
+    MONTH_FIELD_NUMBER: _ClassVar[int]
+    ISSUED_WH_FIELD_NUMBER: _ClassVar[int]
+    CARRIED_IN_WH_FIELD_NUMBER: _ClassVar[int]
+    GEC_FIELD_NUMBER: _ClassVar[int]
+    CARRIED_OUT_WH_FIELD_NUMBER: _ClassVar[int]
+    month: str
+    issued_wh: int
+    carried_in_wh: int
+    gec: int
+    carried_out_wh: int
+    def __init__(self, month: _Optional[str] = ..., issued_wh: _Optional[int] = ..., carried_in_wh: _Optional[int] = ..., gec: _Optional[int] = ..., carried_out_wh: _Optional[int] = ...) -> None: ...
+
+class MonthlyGec(_message.Message):
+    __slots__ = ("enterprise_id", "months", "total_gec")
+    ENTERPRISE_ID_FIELD_NUMBER: _ClassVar[int]
+    MONTHS_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_GEC_FIELD_NUMBER: _ClassVar[int]
+    enterprise_id: str
+    months: _containers.RepeatedCompositeFieldContainer[MonthlyGecRow]
+    total_gec: int
+    def __init__(self, enterprise_id: _Optional[str] = ..., months: _Optional[_Iterable[_Union[MonthlyGecRow, _Mapping]]] = ..., total_gec: _Optional[int] = ...) -> None: ...

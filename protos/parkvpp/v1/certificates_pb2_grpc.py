@@ -69,6 +69,26 @@ class CertificateServiceStub:
                 request_serializer=parkvpp_dot_v1_dot_certificates__pb2.GetParkIndicatorsRequest.SerializeToString,
                 response_deserializer=parkvpp_dot_v1_dot_certificates__pb2.ParkIndicators.FromString,
                 _registered_method=True)
+        self.SettleGreenTrade = channel.unary_unary(
+                '/parkvpp.v1.CertificateService/SettleGreenTrade',
+                request_serializer=parkvpp_dot_v1_dot_certificates__pb2.SettleGreenTradeRequest.SerializeToString,
+                response_deserializer=parkvpp_dot_v1_dot_certificates__pb2.GreenTrade.FromString,
+                _registered_method=True)
+        self.GetGreenTrade = channel.unary_unary(
+                '/parkvpp.v1.CertificateService/GetGreenTrade',
+                request_serializer=parkvpp_dot_v1_dot_certificates__pb2.GetGreenTradeRequest.SerializeToString,
+                response_deserializer=parkvpp_dot_v1_dot_certificates__pb2.GreenTrade.FromString,
+                _registered_method=True)
+        self.ListGreenTrades = channel.unary_unary(
+                '/parkvpp.v1.CertificateService/ListGreenTrades',
+                request_serializer=parkvpp_dot_v1_dot_certificates__pb2.ListGreenTradesRequest.SerializeToString,
+                response_deserializer=parkvpp_dot_v1_dot_certificates__pb2.ListGreenTradesResponse.FromString,
+                _registered_method=True)
+        self.GetMonthlyGec = channel.unary_unary(
+                '/parkvpp.v1.CertificateService/GetMonthlyGec',
+                request_serializer=parkvpp_dot_v1_dot_certificates__pb2.GetMonthlyGecRequest.SerializeToString,
+                response_deserializer=parkvpp_dot_v1_dot_certificates__pb2.MonthlyGec.FromString,
+                _registered_method=True)
 
 
 class CertificateServiceServicer:
@@ -117,6 +137,33 @@ class CertificateServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SettleGreenTrade(self, request, context):
+        """Green-power trade: the certificates move to the buyer and the money leg is recorded in
+        one atomic ledger step, linked by trade_id; idempotent by request_id.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetGreenTrade(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListGreenTrades(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetMonthlyGec(self, request, context):
+        """Whole GECs per production month; the remainder below 1 MWh carries to the next month.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_CertificateServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -154,6 +201,26 @@ def add_CertificateServiceServicer_to_server(servicer, server):
                     servicer.GetParkIndicators,
                     request_deserializer=parkvpp_dot_v1_dot_certificates__pb2.GetParkIndicatorsRequest.FromString,
                     response_serializer=parkvpp_dot_v1_dot_certificates__pb2.ParkIndicators.SerializeToString,
+            ),
+            'SettleGreenTrade': grpc.unary_unary_rpc_method_handler(
+                    servicer.SettleGreenTrade,
+                    request_deserializer=parkvpp_dot_v1_dot_certificates__pb2.SettleGreenTradeRequest.FromString,
+                    response_serializer=parkvpp_dot_v1_dot_certificates__pb2.GreenTrade.SerializeToString,
+            ),
+            'GetGreenTrade': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetGreenTrade,
+                    request_deserializer=parkvpp_dot_v1_dot_certificates__pb2.GetGreenTradeRequest.FromString,
+                    response_serializer=parkvpp_dot_v1_dot_certificates__pb2.GreenTrade.SerializeToString,
+            ),
+            'ListGreenTrades': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListGreenTrades,
+                    request_deserializer=parkvpp_dot_v1_dot_certificates__pb2.ListGreenTradesRequest.FromString,
+                    response_serializer=parkvpp_dot_v1_dot_certificates__pb2.ListGreenTradesResponse.SerializeToString,
+            ),
+            'GetMonthlyGec': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetMonthlyGec,
+                    request_deserializer=parkvpp_dot_v1_dot_certificates__pb2.GetMonthlyGecRequest.FromString,
+                    response_serializer=parkvpp_dot_v1_dot_certificates__pb2.MonthlyGec.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -345,6 +412,114 @@ class CertificateService:
             '/parkvpp.v1.CertificateService/GetParkIndicators',
             parkvpp_dot_v1_dot_certificates__pb2.GetParkIndicatorsRequest.SerializeToString,
             parkvpp_dot_v1_dot_certificates__pb2.ParkIndicators.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SettleGreenTrade(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/parkvpp.v1.CertificateService/SettleGreenTrade',
+            parkvpp_dot_v1_dot_certificates__pb2.SettleGreenTradeRequest.SerializeToString,
+            parkvpp_dot_v1_dot_certificates__pb2.GreenTrade.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetGreenTrade(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/parkvpp.v1.CertificateService/GetGreenTrade',
+            parkvpp_dot_v1_dot_certificates__pb2.GetGreenTradeRequest.SerializeToString,
+            parkvpp_dot_v1_dot_certificates__pb2.GreenTrade.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListGreenTrades(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/parkvpp.v1.CertificateService/ListGreenTrades',
+            parkvpp_dot_v1_dot_certificates__pb2.ListGreenTradesRequest.SerializeToString,
+            parkvpp_dot_v1_dot_certificates__pb2.ListGreenTradesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetMonthlyGec(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/parkvpp.v1.CertificateService/GetMonthlyGec',
+            parkvpp_dot_v1_dot_certificates__pb2.GetMonthlyGecRequest.SerializeToString,
+            parkvpp_dot_v1_dot_certificates__pb2.MonthlyGec.FromString,
             options,
             channel_credentials,
             insecure,

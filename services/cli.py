@@ -80,6 +80,83 @@ def _token(args: argparse.Namespace) -> int:
     return 0
 
 
+def _ledger_verify(args: argparse.Namespace) -> int:
+    from services.certificates.ledger_cli import verify
+
+    settings = load_settings()
+    if args.data_dir:
+        settings = settings.with_overrides(data_dir=args.data_dir)
+    return verify(settings)
+
+
+def _add_ledger(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    ledger = sub.add_parser("ledger", help="the certificate ledger of a running stack")
+    actions = ledger.add_subparsers(dest="action", required=True)
+    check = actions.add_parser(
+        "verify",
+        help="recompute the audit hash chain and the invariants; exit 0 sound, 1 broken, "
+        "2 not checked (REDIS_URL, or the embedded Valkey of --data-dir)",
+    )
+    check.add_argument("--data-dir", default="", help="the data dir of a running parkvpp up")
+    check.set_defaults(func=_ledger_verify)
+
+
+def _statement(args: argparse.Namespace) -> int:
+    from services.launcher import token_secret_for
+    from services.runtime.auth import issue_token
+    from services.runtime.channels import open_channel
+    from services.statement_export import ExportError, export, fetch_statements
+
+    settings = load_settings()
+    if args.data_dir:
+        settings = settings.with_overrides(data_dir=args.data_dir)
+    token = args.token or issue_token(token_secret_for(settings, create=False), "esco", 600)
+    addr = args.addr or settings.addr_of("settlement")
+    s = settings
+    channel = open_channel(addr, token, s.tls_cert_file, s.tls_key_file, s.tls_ca_file)
+    try:
+        found = fetch_statements(channel, args.enterprise, args.from_day, args.to_day)
+        frame = export(found, args.format, Path(args.out))
+    except ExportError as exc:
+        print(f"parkvpp statement: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        channel.close()
+    print(
+        f"{args.out}: {len(frame)} lines of {len(found.days)} daily statements of "
+        f"{args.enterprise}, total {found.total_fen} fen ({found.total_fen / 100:,.2f} CNY)"
+    )
+    if found.missing_days:
+        print(f"  no statement on: {', '.join(d.isoformat() for d in found.missing_days)}")
+    return 0
+
+
+def _add_statement(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from datetime import date
+
+    statement = sub.add_parser(
+        "statement",
+        help="an enterprise's settlement statements of a period as CSV, Parquet or a PNG chart",
+    )
+    statement.add_argument("--enterprise", required=True, help="enterprise id")
+    statement.add_argument(
+        "--from", dest="from_day", required=True, type=date.fromisoformat, help="YYYY-MM-DD"
+    )
+    statement.add_argument(
+        "--to", dest="to_day", required=True, type=date.fromisoformat, help="YYYY-MM-DD, inclusive"
+    )
+    statement.add_argument("--format", required=True, choices=("csv", "parquet", "png"))
+    statement.add_argument("--out", required=True, help="file to write")
+    statement.add_argument(
+        "--addr", default="", help="SettlementService address (default PARKVPP_SETTLEMENT_ADDR)"
+    )
+    statement.add_argument(
+        "--token", default="", help="bearer token (default: an ESCO token signed with the key)"
+    )
+    statement.add_argument("--data-dir", default="", help="the data dir of a running parkvpp up")
+    statement.set_defaults(func=_statement)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="parkvpp", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -110,6 +187,8 @@ def main(argv: list[str] | None = None) -> int:
     token.add_argument("--subject", default="", help="who it is for (shown in audit history)")
     token.add_argument("--data-dir", default="", help="the data dir of a running parkvpp up")
     token.set_defaults(func=_token)
+    _add_ledger(sub)
+    _add_statement(sub)
     args = parser.parse_args(argv)
     try:
         return int(args.func(args))

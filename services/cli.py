@@ -157,6 +157,95 @@ def _add_statement(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     statement.set_defaults(func=_statement)
 
 
+_PRICE_FILE_HELP = """\
+price file (CSV, UTF-8, header first, one row per interval):
+  date               market day YYYY-MM-DD (Asia/Shanghai)
+  interval           0..95 (interval 0 starts at 00:00 local time, 15 minutes each)
+  price_fen_per_mwh  realised demand-response price, whole fen per MWh >= 0
+                     (1 yuan/kWh = 100,000 fen/MWh)
+  called_kw          optional: kW the grid called in that interval (caps what is accepted)
+every day needs all 96 intervals exactly once; rows may come in any order.
+example:
+  date,interval,price_fen_per_mwh
+  2025-06-02,0,150000
+"""
+
+
+def _backtest(args: argparse.Namespace) -> int:
+    from services.backtest_run import run
+
+    return run(args)
+
+
+def _add_backtest(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = sub.add_parser(
+        "backtest",
+        help="replay a DR price history: bid curves vs perfect foresight vs naive",
+        description=(
+            "Replay a price history day by day. Each day's bids come only from the "
+            "preceding days' prices (the last --lookback-days days as equiprobable "
+            "scenarios) and are settled at the realised price (blocks priced at or below "
+            "it are accepted); perfect foresight (the bid model solved on the realised "
+            "prices) and a naive strategy (all flexibility offered at one price) are "
+            "settled alike. Prints a table; writes backtest.csv and backtest.png to --out."
+        ),
+        epilog=_PRICE_FILE_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--prices", help="the price CSV (format below)")
+    source.add_argument(
+        "--sample",
+        action="store_true",
+        help="use the built-in 28-day sample (= loadtests/data/dr_prices_sample.csv)",
+    )
+    parser.add_argument("--portfolio", default="demo", help="demo (default) or synthetic:N")
+    parser.add_argument("--out", default=".parkvpp/backtest", help="folder for CSV and PNG")
+    parser.add_argument("--lookback-days", type=int, help="scenario days (default 10)")
+    parser.add_argument(
+        "--min-history-days", type=int, help="days needed before a scored day (default 5)"
+    )
+    parser.add_argument(
+        "--naive-price-fen-per-mwh",
+        type=int,
+        help="the naive strategy's one offer price (default 800000)",
+    )
+    parser.add_argument(
+        "--penalty-factor",
+        type=float,
+        help="accepted but undelivered energy costs this x the realised price (default 1)",
+    )
+    parser.set_defaults(func=_backtest)
+
+
+def _plot_bids(args: argparse.Namespace) -> int:
+    from services.bids_plot import run
+
+    return run(args)
+
+
+def _add_plot(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    plot = sub.add_parser("plot", help="write PNG charts")
+    charts = plot.add_subparsers(dest="chart", required=True)
+    bids = charts.add_parser(
+        "bids",
+        help="one interval's DR offer curve and clearing point, from a running stack",
+        description=(
+            "Reads the day's latest bid plan (GetBidPlan) and DR clearing "
+            "(GetClearingResult) from a running stack as the operator and draws the "
+            "interval's offer curve and clearing point. Addresses: PARKVPP_BIDDING_ADDR / "
+            "PARKVPP_MARKET_ADDR (default: those of `parkvpp up`); signing key: "
+            "PARKVPP_TOKEN_SECRET or the stack's --data-dir. Exit code 2 when no stack "
+            "answers or the day has no plan."
+        ),
+    )
+    bids.add_argument("--day", required=True, help="market day YYYY-MM-DD")
+    bids.add_argument("--interval", required=True, type=int, help="0..95")
+    bids.add_argument("--out", default="", help="PNG path (default bids-<day>-<interval>.png)")
+    bids.add_argument("--data-dir", default="", help="the data dir of a running parkvpp up")
+    bids.set_defaults(func=_plot_bids)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="parkvpp", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -189,6 +278,8 @@ def main(argv: list[str] | None = None) -> int:
     token.set_defaults(func=_token)
     _add_ledger(sub)
     _add_statement(sub)
+    _add_backtest(sub)
+    _add_plot(sub)
     args = parser.parse_args(argv)
     try:
         return int(args.func(args))

@@ -1,0 +1,175 @@
+"""`parkvpp plot bids`: one interval's DR offer curve and clearing point from a running stack."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from bidding.exceptions import InvalidInput
+from bidding.intervals import check_interval, parse_market_day
+from parkvpp.v1 import bidding_pb2, bidding_pb2_grpc, market_pb2, market_pb2_grpc
+from services.plots import Marker, StepCurve, step_curves_chart
+from services.runtime.channels import open_channel
+
+DR = market_pb2.PRODUCT_DEMAND_RESPONSE
+CALL_TIMEOUT_S = 10.0
+REACH_TIMEOUT_S = 3.0
+
+
+class NoStack(Exception):
+    """No ParkVPP service answered at the address; the message says where we looked."""
+
+
+def vpp_curve(plan: bidding_pb2.BidPlan, interval: int) -> StepCurve:
+    """The plan's demand-response sell curve of `interval` (empty when it offers nothing)."""
+    blocks = [
+        (step.price_fen_per_mwh, step.quantity_kw)
+        for curve in plan.demand_response_offers
+        if curve.interval == interval
+        for step in curve.steps
+    ]
+    return StepCurve("VPP offer (plan " + plan.plan_id + ")", blocks, "sell")
+
+
+def interval_markers(
+    clearing: market_pb2.ClearingResult | None, interval: int, vpp_participant: str
+) -> tuple[list[Marker], str]:
+    """The clearing point and the VPP's award in `interval`, plus a note for the chart."""
+    if clearing is None:
+        return [], "market not cleared yet"
+    cleared = next((i for i in clearing.intervals if i.interval == interval), None)
+    if cleared is None or cleared.cleared_kw <= 0:
+        return [], "no trade in this interval"
+    price = cleared.clearing_price_fen_per_mwh
+    vpp_kw = sum(
+        a.awarded_kw
+        for a in clearing.awards
+        if a.interval == interval
+        and a.participant_id == vpp_participant
+        and a.side == market_pb2.SIDE_SELL
+    )
+    others = sorted(
+        {a.participant_id for a in clearing.awards if a.interval == interval} - {vpp_participant}
+    )
+    markers = [
+        Marker(
+            f"clearing: {cleared.cleared_kw:,.1f} kW @ {price / 100:,.0f} yuan/MWh",
+            cleared.cleared_kw,
+            price,
+        ),
+        Marker(f"VPP award: {vpp_kw:,.1f} kW", vpp_kw, price),
+    ]
+    note = "other participants: " + (", ".join(others) if others else "none")
+    return markers, note
+
+
+def write_interval_plot(
+    path: str | Path,
+    plan: bidding_pb2.BidPlan,
+    clearing: market_pb2.ClearingResult | None,
+    interval: int,
+    vpp_participant: str,
+    other_curves: Sequence[StepCurve] = (),
+) -> Path:
+    """PNG of one interval: the VPP's curve, any other known curves, the clearing point."""
+    markers, note = interval_markers(clearing, interval, vpp_participant)
+    return step_curves_chart(
+        path,
+        f"Demand response {plan.market_day}, interval {interval}",
+        [vpp_curve(plan, interval), *other_curves],
+        markers,
+        note,
+    )
+
+
+def _reachable(address: str) -> None:
+    channel = grpc.insecure_channel(address)
+    try:
+        health_pb2_grpc.HealthStub(channel).Check(
+            health_pb2.HealthCheckRequest(service=""), timeout=REACH_TIMEOUT_S
+        )
+    except grpc.RpcError as exc:
+        if exc.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
+            raise NoStack(address) from exc
+    finally:
+        channel.close()
+
+
+def fetch(
+    bidding_addr: str,
+    market_addr: str,
+    token: str,
+    market_day: str,
+    tls: tuple[str, str, str] = ("", "", ""),
+) -> tuple[bidding_pb2.BidPlan, market_pb2.ClearingResult | None]:
+    """The latest bid plan of the day and its DR clearing (None when not cleared yet).
+
+    Raises NoStack when nothing answers at an address, grpc.RpcError for other refusals
+    (NOT_FOUND: no plan for the day). `tls` is (ca_file, cert_file, key_file); with a CA
+    the channels use TLS and reachability shows as UNAVAILABLE from the calls instead.
+    """
+    ca_file, cert_file, key_file = tls
+    for address in dict.fromkeys((bidding_addr, market_addr)):
+        if not ca_file:
+            _reachable(address)
+    channels = [
+        open_channel(a, token, cert_file, key_file, ca_file) for a in (bidding_addr, market_addr)
+    ]
+    bidding, market = channels
+    try:
+        plan = bidding_pb2_grpc.BiddingServiceStub(bidding).GetBidPlan(
+            bidding_pb2.GetBidPlanRequest(market_day=market_day), timeout=CALL_TIMEOUT_S
+        )
+        try:
+            clearing = market_pb2_grpc.MarketServiceStub(market).GetClearingResult(
+                market_pb2.GetClearingResultRequest(market_day=market_day, product=DR),
+                timeout=CALL_TIMEOUT_S,
+            )
+        except grpc.RpcError as exc:
+            if exc.code() != grpc.StatusCode.NOT_FOUND:
+                raise
+            clearing = None
+    finally:
+        for channel in channels:
+            channel.close()
+    return plan, clearing
+
+
+def run(args) -> int:
+    """Fetch and draw; 2 with a one-line message when there is nothing to draw from."""
+    from services.launcher import token_secret_for
+    from services.runtime.auth import issue_token
+    from services.runtime.settings import load_settings
+
+    try:
+        day = parse_market_day(args.day, "--day").isoformat()
+        interval = check_interval(args.interval, "--interval")
+    except InvalidInput as exc:
+        print(f"parkvpp plot bids: {exc}", file=sys.stderr)
+        return 2
+    settings = load_settings()
+    if args.data_dir:
+        settings = settings.with_overrides(data_dir=args.data_dir)
+    bidding_addr, market_addr = settings.addr_of("bidding"), settings.addr_of("market")
+    try:
+        token = issue_token(token_secret_for(settings, create=False), "operator", 300)
+        tls = (settings.tls_ca_file, settings.tls_cert_file, settings.tls_key_file)
+        plan, clearing = fetch(bidding_addr, market_addr, token, day, tls)
+    except NoStack as exc:
+        print(
+            f"parkvpp plot bids: no ParkVPP stack reachable at {exc} (start one with "
+            "`parkvpp up`, or set PARKVPP_BIDDING_ADDR / PARKVPP_MARKET_ADDR)",
+            file=sys.stderr,
+        )
+        return 2
+    except grpc.RpcError as exc:
+        print(f"parkvpp plot bids: {exc.code().name}: {exc.details()}", file=sys.stderr)
+        return 2
+    out = args.out or f"bids-{day}-{interval:02d}.png"
+    path = write_interval_plot(out, plan, clearing, interval, settings.vpp_participant_id)
+    print(f"wrote {path}")
+    return 0

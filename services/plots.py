@@ -1,0 +1,128 @@
+"""PNG charts for the CLI (matplotlib, Agg backend, no display): lines over days, step curves.
+
+Each chart function takes plain data, writes one PNG and returns its path; `figure()` and
+`save_png()` are the shared plumbing for adding more (e.g. settlement statement charts).
+Prices on the wire are fen/MWh; charts show yuan/MWh (`YUAN_PER_FEN`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402 - the backend must be chosen first
+from matplotlib.figure import Figure  # noqa: E402
+
+YUAN_PER_FEN = 0.01
+DPI = 110
+
+
+def figure(width_in: float = 9.0, height_in: float = 5.0) -> tuple[Figure, plt.Axes]:
+    """A new figure with one set of axes and a light grid."""
+    fig, ax = plt.subplots(figsize=(width_in, height_in))
+    ax.grid(True, alpha=0.3)
+    return fig, ax
+
+
+def save_png(fig: Figure, path: str | Path) -> Path:
+    """Write `fig` as PNG to `path` (folders made as needed), close it, return the path."""
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.tight_layout()
+    fig.savefig(out, format="png", dpi=DPI)
+    plt.close(fig)
+    return out
+
+
+def line_chart(
+    path: str | Path,
+    title: str,
+    x_labels: Sequence[str],
+    series: Mapping[str, Sequence[float]],
+    y_label: str,
+) -> Path:
+    """One line per series over categorical x labels (e.g. days), with a legend."""
+    fig, ax = figure()
+    positions = range(len(x_labels))
+    for name, values in series.items():
+        ax.plot(positions, list(values), marker="o", markersize=3, label=name)
+    step = max(1, len(x_labels) // 12)
+    ax.set_xticks(list(positions)[::step], list(x_labels)[::step], rotation=45, ha="right")
+    ax.set_title(title)
+    ax.set_ylabel(y_label)
+    ax.legend()
+    return save_png(fig, path)
+
+
+@dataclass(frozen=True)
+class StepCurve:
+    """Blocks of (price fen/MWh, kW); a sell curve rises with price, a buy curve falls."""
+
+    label: str
+    blocks: Sequence[tuple[int, float]]
+    side: str = "sell"
+
+
+@dataclass(frozen=True)
+class Marker:
+    """A labelled point: kW and price in fen/MWh."""
+
+    label: str
+    kw: float
+    price_fen_per_mwh: int
+
+
+def step_points(curve: StepCurve) -> tuple[list[float], list[float]]:
+    """Cumulative kW (x) and price in yuan/MWh (y) tracing the curve's steps.
+
+    Sell blocks are stacked cheapest first, buy blocks dearest first; each block is a
+    horizontal run at its price, joined by vertical risers.
+    """
+    blocks = sorted(curve.blocks, key=lambda b: b[0], reverse=curve.side == "buy")
+    xs: list[float] = []
+    ys: list[float] = []
+    cumulative = 0.0
+    for price, kw in blocks:
+        if kw <= 0:
+            continue
+        xs += [cumulative, cumulative + kw]
+        ys += [price * YUAN_PER_FEN, price * YUAN_PER_FEN]
+        cumulative += kw
+    return xs, ys
+
+
+def step_curves_chart(
+    path: str | Path,
+    title: str,
+    curves: Sequence[StepCurve],
+    markers: Sequence[Marker] = (),
+    note: str = "",
+) -> Path:
+    """Price-quantity step curves (x: cumulative kW, y: yuan/MWh) and marked points."""
+    fig, ax = figure()
+    for curve in curves:
+        xs, ys = step_points(curve)
+        if xs:
+            ax.plot(xs, ys, drawstyle="default", linewidth=2, label=curve.label)
+    for marker in markers:
+        ax.plot(
+            [marker.kw],
+            [marker.price_fen_per_mwh * YUAN_PER_FEN],
+            "o",
+            markersize=9,
+            label=marker.label,
+        )
+    ax.set_xlabel("cumulative quantity (kW)")
+    ax.set_ylabel("price (yuan/MWh)")
+    ax.set_title(title)
+    if note:
+        ax.text(0.01, 0.01, note, transform=ax.transAxes, fontsize=8, va="bottom")
+    if curves or markers:
+        ax.legend(loc="best")
+    ax.set_xlim(left=0)
+    return save_png(fig, path)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
@@ -40,40 +41,53 @@ def largest_remainder(
     """
     if isinstance(total_fen, bool) or not isinstance(total_fen, int):
         raise InvalidInput("total_fen", f"must be an integer number of fen, got {total_fen!r}")
-    exact = [_exact_weight(w) for w in weights]
+    scaled = _integer_weights(weights)
     if keys is not None:
-        if len(keys) != len(exact):
+        if len(keys) != len(scaled):
             raise InvalidInput(
-                "keys", f"need one key per weight: {len(keys)} keys, {len(exact)} weights"
+                "keys", f"need one key per weight: {len(keys)} keys, {len(scaled)} weights"
             )
         if len(set(keys)) != len(keys):
             raise InvalidInput("keys", "must be distinct")
-    weight_sum = sum(exact, Fraction(0))
+    weight_sum = sum(scaled)
     if weight_sum == 0:
         if total_fen == 0:
-            return [0] * len(exact)
+            return [0] * len(scaled)
         raise InvalidInput("weights", f"cannot split {total_fen} fen over no or all-zero weights")
 
+    # Share i is magnitude * w_i / weight_sum: its floor and its remainder's numerator over
+    # the common denominator weight_sum, all in exact integers.
     magnitude = abs(total_fen)
-    shares = [magnitude * w / weight_sum for w in exact]
-    parts = [math.floor(s) for s in shares]
+    parts, remainders = [], []
+    for w in scaled:
+        part, remainder = divmod(magnitude * w, weight_sum)
+        parts.append(part)
+        remainders.append(remainder)
     leftover = magnitude - sum(parts)
-    tiebreak = list(keys) if keys is not None else list(range(len(exact)))
-    order = sorted(
-        range(len(exact)), key=lambda i: (-(shares[i] - parts[i]), -exact[i], tiebreak[i])
+    tiebreak = list(keys) if keys is not None else list(range(len(scaled)))
+    order = heapq.nsmallest(
+        leftover, range(len(scaled)), key=lambda i: (-remainders[i], -scaled[i], tiebreak[i])
     )
-    for i in order[:leftover]:
+    for i in order:
         parts[i] += 1
     sign = -1 if total_fen < 0 else 1
     return [sign * p for p in parts]
 
 
-def _exact_weight(weight: int | Fraction) -> Fraction:
-    if isinstance(weight, bool) or not isinstance(weight, int | Fraction):
-        raise InvalidInput("weights", f"must be int or Fraction (exact), got {weight!r}")
-    if weight < 0:
-        raise InvalidInput("weights", f"must not be negative, got {weight}")
-    return Fraction(weight)
+def _integer_weights(weights: Sequence[int | Fraction]) -> list[int]:
+    """The weights as integers in the same proportions (Fractions over their common
+    denominator); raises InvalidInput("weights") for a non-exact or negative weight."""
+    denominator = 1
+    for weight in weights:
+        if isinstance(weight, bool) or not isinstance(weight, int | Fraction):
+            raise InvalidInput("weights", f"must be int or Fraction (exact), got {weight!r}")
+        if weight < 0:
+            raise InvalidInput("weights", f"must not be negative, got {weight}")
+        if isinstance(weight, Fraction):
+            denominator = math.lcm(denominator, weight.denominator)
+    if denominator == 1:
+        return [int(w) for w in weights]
+    return [int(w * denominator) for w in weights]
 
 
 def energy_value_fen(price_fen_per_mwh: int, energy_wh: int | Fraction) -> Fraction:

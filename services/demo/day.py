@@ -45,12 +45,16 @@ BASELINES = (
     ("10-in-10 adj.", vpp_pb2.BASELINE_METHOD_TEN_IN_TEN_ADJUSTED),
     ("high 4 of 5", vpp_pb2.BASELINE_METHOD_HIGH_4_OF_5),
 )
-GRID_OPERATOR = "grid-operator"
-#: The grid operator's call: 18:00-20:00 local, up to 1 MW at up to 13 CNY/kWh.
-GRID_CALL_INTERVALS = range(72, 80)
-GRID_CALL_KW = 1000.0
-GRID_CALL_CAP_FEN_PER_MWH = 1_300_000
 VPP_PARTICIPANT = "parkvpp-vpp"
+#: The foundry's green-power goal: 30% of its consumption, matched over the year (so
+#: certificates count), buying at most 450 CNY/MWh bundled and 20 CNY/MWh certificates.
+FOUNDRY_GREEN_TARGET = bidding_pb2.GreenTarget(
+    enterprise_id="ent-foundry",
+    share=0.3,
+    hourly_matched=False,
+    bundled_price_limit_fen_per_mwh=45_000,
+    certificate_price_limit_fen_per_mwh=2_000,
+)
 
 
 @dataclass
@@ -223,7 +227,10 @@ class MarketDay:
 
     def bid(self) -> None:
         plan = self.c.bidding.PrepareBids(
-            bidding_pb2.PrepareBidsRequest(market_day=self.day.isoformat()), timeout=300
+            bidding_pb2.PrepareBidsRequest(
+                market_day=self.day.isoformat(), green_targets=[FOUNDRY_GREEN_TARGET]
+            ),
+            timeout=300,
         )
         self.summary.plan = plan
         self.log(
@@ -231,39 +238,38 @@ class MarketDay:
             f"expected revenue {plan.expected_revenue_fen / 100:,.2f} CNY, "
             f"{plan.solver} gap {plan.relative_gap:.2%} in {plan.solve_seconds:.1f}s"
         )
+        sides = defaultdict(list)
+        for curve in plan.storage_offers:
+            sides[curve.side].append(sum(s.quantity_kw for s in curve.steps))
+        self.log(
+            f"   storage ({plan.storage_energy_share:.0%} of the battery): ENERGY buy curves in "
+            f"{len(sides[market_pb2.SIDE_BUY])} intervals (up to "
+            f"{max(sides[market_pb2.SIDE_BUY], default=0):,.0f} kW), sell curves in "
+            f"{len(sides[market_pb2.SIDE_SELL])} (up to "
+            f"{max(sides[market_pb2.SIDE_SELL], default=0):,.0f} kW), expected "
+            f"{plan.storage_expected_revenue_fen / 100:,.2f} CNY"
+        )
+        for result in plan.green_power_results:
+            self.log(
+                f"   green power {result.enterprise_id}: target {result.target_kwh:,.0f} of "
+                f"{result.consumption_kwh:,.0f} kWh -> on-site {result.onsite_pv_used_kwh:,.0f} "
+                f"kWh, bundled {result.bundled_wh / 1000:,.0f} kWh, certificates "
+                f"{result.certificate_wh / 1000:,.0f} kWh, surplus for sale "
+                f"{result.surplus_offered_wh / 1000:,.0f} kWh, "
+                f"cost {result.cost_fen / 100:,.2f} CNY"
+            )
         reply = self.c.bidding.SubmitBids(
             bidding_pb2.SubmitBidsRequest(plan_id=plan.plan_id), timeout=60
         )
         self.log(f"   {reply.orders_submitted} offers submitted to the market gateway")
 
     def clear(self) -> None:
-        orders = [
-            market_pb2.Order(
-                order_id=f"grid-call-{interval:02d}",
-                participant_id=GRID_OPERATOR,
-                market_day=self.day.isoformat(),
-                interval=interval,
-                product=market_pb2.PRODUCT_DEMAND_RESPONSE,
-                side=market_pb2.SIDE_BUY,
-                steps=[
-                    market_pb2.PriceStep(
-                        price_fen_per_mwh=GRID_CALL_CAP_FEN_PER_MWH, quantity_kw=GRID_CALL_KW
-                    )
-                ],
-            )
-            for interval in GRID_CALL_INTERVALS
-        ]
-        self.c.market.SubmitOrders(
-            market_pb2.SubmitOrdersRequest(
-                batch_id=f"grid-call-{self.day.isoformat()}",
-                market_day=self.day.isoformat(),
-                orders=orders,
-            ),
-            timeout=30,
-        )
+        """Clear DR, then ENERGY, each with the exchange's synthetic participants."""
         result = self.c.market.ClearMarket(
             market_pb2.ClearMarketRequest(
-                market_day=self.day.isoformat(), product=market_pb2.PRODUCT_DEMAND_RESPONSE
+                market_day=self.day.isoformat(),
+                product=market_pb2.PRODUCT_DEMAND_RESPONSE,
+                include_synthetic_participants=True,
             ),
             timeout=60,
         )
@@ -277,6 +283,25 @@ class MarketDay:
                 for i in traded[:4]
             )
             + (" ..." if len(traded) > 4 else "")
+        )
+        energy = self.c.market.ClearMarket(
+            market_pb2.ClearMarketRequest(
+                market_day=self.day.isoformat(),
+                product=market_pb2.PRODUCT_ENERGY,
+                include_synthetic_participants=True,
+            ),
+            timeout=60,
+        )
+        prices = [i.clearing_price_fen_per_mwh for i in energy.intervals]
+        vpp = defaultdict(float)
+        for award in energy.awards:
+            if award.participant_id == VPP_PARTICIPANT:
+                vpp[award.side] += award.awarded_kw * INTERVAL.total_seconds() / 3600
+        self.log(
+            f"   ENERGY: {len(energy.intervals)} intervals cleared at "
+            f"{min(prices, default=0) / 100:,.0f}..{max(prices, default=0) / 100:,.0f} "
+            f"CNY/MWh; the battery bought {vpp[market_pb2.SIDE_BUY]:,.0f} kWh and sold "
+            f"{vpp[market_pb2.SIDE_SELL]:,.0f} kWh"
         )
 
     def _instructions(self, enterprise_id: str) -> list[vpp_pb2.DispatchInstruction]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 
 import grpc
@@ -14,6 +15,7 @@ from bidding.intervals import check_interval, parse_market_day
 from parkvpp.v1 import bidding_pb2, bidding_pb2_grpc, market_pb2, market_pb2_grpc
 from services.plots import Marker, StepCurve, step_curves_chart
 from services.runtime.channels import open_channel
+from services.runtime.settings import Settings
 
 DR = market_pb2.PRODUCT_DEMAND_RESPONSE
 CALL_TIMEOUT_S = 10.0
@@ -33,6 +35,40 @@ def vpp_curve(plan: bidding_pb2.BidPlan, interval: int) -> StepCurve:
         for step in curve.steps
     ]
     return StepCurve("VPP offer (plan " + plan.plan_id + ")", blocks, "sell")
+
+
+def participant_curves(
+    settings: Settings, clearing: market_pb2.ClearingResult | None, interval: int
+) -> list[StepCurve]:
+    """Curves of the exchange's synthetic participants that traded in `interval`.
+
+    Their standing orders come from the participants settings of this process
+    (PARKVPP_MARKET_PARTICIPANTS_FILE or the built-in default), so they match the stack's
+    when both run with the same settings. Empty when not cleared or the file is unreadable.
+    """
+    from services.market.participants import ParticipantsError, SyntheticParticipants
+
+    if clearing is None:
+        return []
+    traded = {a.participant_id for a in clearing.awards if a.interval == interval}
+    try:
+        participants = SyntheticParticipants.load(
+            settings.market_participants_file, settings.market_price_range
+        )
+    except ParticipantsError:
+        return []
+    blocks: dict[tuple[str, int], list[tuple[int, float]]] = {}
+    day = date.fromisoformat(clearing.market_day)
+    for order in participants.orders(day, DR):
+        if order.interval == interval and order.participant_id in traded:
+            key = (order.participant_id, order.side)
+            blocks.setdefault(key, []).extend(
+                (s.price_fen_per_mwh, s.quantity_kw) for s in order.steps
+            )
+    return [
+        StepCurve(pid, steps, "buy" if side == market_pb2.SIDE_BUY else "sell")
+        for (pid, side), steps in sorted(blocks.items())
+    ]
 
 
 def interval_markers(
@@ -170,6 +206,7 @@ def run(args) -> int:
         print(f"parkvpp plot bids: {exc.code().name}: {exc.details()}", file=sys.stderr)
         return 2
     out = args.out or f"bids-{day}-{interval:02d}.png"
-    path = write_interval_plot(out, plan, clearing, interval, settings.vpp_participant_id)
+    others = participant_curves(settings, clearing, interval)
+    path = write_interval_plot(out, plan, clearing, interval, settings.vpp_participant_id, others)
     print(f"wrote {path}")
     return 0

@@ -60,7 +60,7 @@ def _up(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     from services.demo.run import run_demo
 
-    return run_demo(data_dir=args.data_dir)
+    return run_demo(data_dir=args.data_dir, plots_dir=args.plots)
 
 
 def _token(args: argparse.Namespace) -> int:
@@ -262,6 +262,9 @@ def main(argv: list[str] | None = None) -> int:
     up.set_defaults(func=_up)
     demo = sub.add_parser("demo", help="run one full market day on the embedded default")
     demo.add_argument("--data-dir", default="", help="where embedded data and logs go")
+    demo.add_argument(
+        "--plots", default="", help="also write bids-<interval>.png of the first cleared interval"
+    )
     demo.set_defaults(func=_demo)
     token = sub.add_parser(
         "token",

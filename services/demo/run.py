@@ -7,12 +7,13 @@ import shutil
 import tempfile
 import time
 import urllib.request
+from pathlib import Path
 
 from services.demo.clients import Clients
-from services.demo.day import MarketDay, market_day_for
+from services.demo.day import DaySummary, MarketDay, market_day_for
 from services.launcher import Stack
 from services.runtime.auth import issue_token
-from services.runtime.settings import SERVICE_NAMES, load_settings
+from services.runtime.settings import SERVICE_NAMES, Settings, load_settings
 
 _SAMPLE = re.compile(r'^parkvpp_grpc_requests_total\{code="(\w+)",method="([^"]+)"\} (\S+)$')
 
@@ -33,8 +34,31 @@ def _print(line: str) -> None:
     print(line, flush=True)
 
 
-def run_demo(data_dir: str = "") -> int:
-    """Run the demo day; returns the process exit code (0 when every step succeeded)."""
+def write_bids_plot(summary: DaySummary, plots_dir: str, settings: Settings) -> Path | None:
+    """bids-<interval>.png of the day's first cleared DR interval, with the other bidders."""
+    from services.bids_plot import participant_curves, write_interval_plot
+
+    if summary.plan is None or summary.clearing is None:
+        return None
+    traded = [i.interval for i in summary.clearing.intervals if i.cleared_kw > 0]
+    if not traded:
+        return None
+    interval = traded[0]
+    return write_interval_plot(
+        Path(plots_dir) / f"bids-{interval:02d}.png",
+        summary.plan,
+        summary.clearing,
+        interval,
+        settings.vpp_participant_id,
+        participant_curves(settings, summary.clearing, interval),
+    )
+
+
+def run_demo(data_dir: str = "", plots_dir: str = "") -> int:
+    """Run the demo day; returns the process exit code (0 when every step succeeded).
+
+    With `plots_dir` it also writes the first cleared interval's offer curves there.
+    """
     settings = load_settings()
     temp = None
     if not data_dir:
@@ -64,7 +88,12 @@ def run_demo(data_dir: str = "") -> int:
     try:
         day = market_day_for()
         _print(f"Market day {day.isoformat()} (Asia/Shanghai)")
-        MarketDay(clients, day, _print, lambda role: issue_token(stack.token_secret, role)).run()
+        summary = MarketDay(
+            clients, day, _print, lambda role: issue_token(stack.token_secret, role)
+        ).run()
+        if plots_dir:
+            plotted = write_bids_plot(summary, plots_dir, settings)
+            _print(f"   bids plot: {plotted or 'no interval cleared, nothing drawn'}")
         _print("-- metrics (requests per process, scraped from /metrics)")
         for name in SERVICE_NAMES:
             counts = scrape_requests(stack.metrics_urls[name])

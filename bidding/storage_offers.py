@@ -26,6 +26,11 @@ Linking (Fleten-Pettersen): in each interval N[s,t] must not fall as the scenari
 price rises, and scenarios with the same price (to the fen) share one N, so the plans
 form one supply curve per interval. Its positive part is the SELL curve, its negative
 part the BUY curve.
+
+Sharing a battery with the demand-response offers (`split_portfolio`): each battery is
+cut into two smaller batteries, one per product, by a share of its capacity and power
+limits; each part's offers hold its own limits, so both together hold the battery's
+(see `split_battery` for how the battery runs two parts that move in opposite ways).
 """
 
 from __future__ import annotations
@@ -41,7 +46,8 @@ from ortools.linear_solver import pywraplp
 
 from bidding.assets import BatterySpec
 from bidding.exceptions import InvalidInput, SolverFailed
-from bidding.intervals import INTERVAL_HOURS, INTERVALS_PER_DAY
+from bidding.flexibility import battery_envelope
+from bidding.intervals import INTERVAL_HOURS, INTERVALS_PER_DAY, hour_of_interval
 from bidding.lp import (
     DEFAULT_SOLVER,
     DEFAULT_TIME_LIMIT_SECONDS,
@@ -330,3 +336,97 @@ def build_storage_offers(
         scenario_discharge_kw=discharge,
         scenario_stored_energy_kwh={a: _values(v.stored) for a, v in plans.items()},
     )
+
+
+def split_battery(asset: BidAsset, energy_share: float) -> tuple[BidAsset | None, BidAsset | None]:
+    """A battery cut in two: (demand-response part, energy-market part), None for an empty part.
+
+    The energy part gets `energy_share` of the capacity and of both power limits, the
+    DR part the rest; both keep the SoC fractions, efficiencies and degradation cost, so
+    their initial energies add up to the battery's. Whatever each part's plan, the
+    battery can run both exactly: in an interval where one part charges c kW and the
+    other discharges d kW it charges at full power for c/max_charge_kw of the interval
+    and discharges for d/max_discharge_kw of it; these fit, since each part has only its
+    share of the power (c/max_charge + d/max_discharge <= (1 - share) + share). Losses
+    then fall on both flows as each part planned, so the stored energy is the sum of
+    the parts' energies, each in its own [soc_min, soc_max] band. (Running only the net
+    flow would save those losses and could leave the battery fuller than planned.)
+    Raises InvalidInput("energy_share") outside [0, 1] and ("spec") for an asset that
+    is not a battery.
+    """
+    if not (isinstance(energy_share, int | float) and 0 <= energy_share <= 1):
+        raise InvalidInput("energy_share", "must be in [0, 1]")
+    if not isinstance(asset.spec, BatterySpec):
+        raise InvalidInput("spec", "only a battery can be split")
+
+    def part(share: float) -> BidAsset | None:
+        if share <= 0:
+            return None
+        spec = replace(
+            asset.spec,
+            energy_capacity_kwh=asset.spec.energy_capacity_kwh * share,
+            max_charge_kw=asset.spec.max_charge_kw * share,
+            max_discharge_kw=asset.spec.max_discharge_kw * share,
+        )
+        return replace(asset, spec=spec, envelope=battery_envelope(asset.asset_id, spec))
+
+    return part(1.0 - energy_share), part(float(energy_share))
+
+
+def split_portfolio(
+    assets: Sequence[BidAsset], energy_share: float
+) -> tuple[list[BidAsset], list[BidAsset]]:
+    """(assets for the DR offers, batteries for the energy offers): batteries split by share.
+
+    Curtailable loads stay whole on the DR side. Raises as `split_battery`.
+    """
+    dr: list[BidAsset] = []
+    energy: list[BidAsset] = []
+    for asset in assets:
+        if not isinstance(asset.spec, BatterySpec):
+            dr.append(asset)
+            continue
+        dr_part, energy_part = split_battery(asset, energy_share)
+        dr.extend([dr_part] if dr_part else [])
+        energy.extend([energy_part] if energy_part else [])
+    return dr, energy
+
+
+# Day-ahead energy prices by local hour, fen/MWh, after a coastal province with much solar:
+# cheap nights, a midday trough below zero, an evening peak.
+_HOURLY_ENERGY_PRICE_FEN_PER_MWH = (
+    [30_000] * 7 + [45_000] * 3 + [-2_000] * 5 + [45_000] * 2 + [90_000] * 4 + [45_000] * 3
+)
+
+
+def default_energy_scenarios(
+    market_day: date,
+    floor_fen_per_mwh: int,
+    cap_fen_per_mwh: int,
+    count: int = 10,
+    spread: float = 0.3,
+    seed: int = 0,
+) -> list[PriceScenario]:
+    """Equiprobable energy price scenarios around a time-of-use shape, within [floor, cap].
+
+    Scenario k shifts every price by a level evenly spaced in [-spread, +spread] times
+    the shape's mean absolute price, plus per-interval noise (sd spread/5 of it) from a
+    generator seeded with `seed` and the day, so negative midday prices stay possible
+    in every scenario. Whole fen, clipped to the exchange's range. Raises InvalidInput
+    for count < 1, spread outside [0, 1) or floor >= cap.
+    """
+    if count < 1:
+        raise InvalidInput("count", "must be >= 1")
+    if not 0 <= spread < 1:
+        raise InvalidInput("spread", "must be in [0, 1)")
+    if floor_fen_per_mwh >= cap_fen_per_mwh:
+        raise InvalidInput("floor_fen_per_mwh", "must be below the cap")
+    hourly = _HOURLY_ENERGY_PRICE_FEN_PER_MWH
+    base = np.array([hourly[hour_of_interval(i)] for i in range(INTERVALS_PER_DAY)], dtype=float)
+    scale = float(np.abs(base).mean())
+    rng = np.random.default_rng([seed, market_day.toordinal()])
+    levels = np.linspace(-spread, spread, count) if count > 1 else np.zeros(1)
+    noise = rng.normal(0.0, spread / 5, size=(count, INTERVALS_PER_DAY))
+    prices = np.rint(base[None, :] + scale * (levels[:, None] + noise))
+    prices = np.clip(prices, floor_fen_per_mwh, cap_fen_per_mwh)
+    return [PriceScenario(1 / count, row) for row in prices]

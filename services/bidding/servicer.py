@@ -1,17 +1,24 @@
-"""BiddingService request handling: prepare plans with the bid builder, submit them."""
+"""BiddingService request handling: prepare plans with the bid builders, submit them."""
 
 from __future__ import annotations
 
 import math
 import uuid
+from datetime import date
 
-import numpy as np
-
-from bidding.intervals import INTERVALS_PER_DAY
-from bidding.offer_model import BidProblem, PriceScenario
-from bidding.offers import build_bids, default_scenarios
+from bidding.offer_model import BidAsset, BidProblem, PriceScenario
+from bidding.offers import BidSolution, build_bids, default_scenarios
+from bidding.storage_offers import (
+    StorageOfferSolution,
+    build_storage_offers,
+    default_energy_scenarios,
+    split_portfolio,
+)
 from parkvpp.v1 import bidding_pb2 as pb
-from parkvpp.v1 import bidding_pb2_grpc, events_pb2, market_pb2, market_pb2_grpc
+from parkvpp.v1 import bidding_pb2_grpc, events_pb2, market_pb2
+from services.bidding import green, requests
+from services.bidding.curves import add_curves, orders_of
+from services.bidding.gateway import MarketGateway, gateway_for
 from services.enrollment.registry import Registry
 from services.runtime.context import Runtime
 from services.runtime.errors import FailedPrecondition, InvalidArgument, NotFound
@@ -25,49 +32,17 @@ from services.vpp.portfolio import Portfolio
 DEFAULT_TIME_LIMIT_S = 60.0
 MAX_TIME_LIMIT_S = 600.0
 SCENARIO_COUNT = 10
-MAX_SCENARIOS = 100
-#: 10 million CNY per MWh: far above any price cap, small enough for exact LP arithmetic.
-MAX_PRICE = 1_000_000_000
-
-
-def _scenarios(request: pb.PrepareBidsRequest, day) -> list[PriceScenario]:
-    if not request.price_scenarios:
-        return default_scenarios(day, count=SCENARIO_COUNT)
-    if len(request.price_scenarios) > MAX_SCENARIOS:
-        raise InvalidArgument("price_scenarios", f"at most {MAX_SCENARIOS} scenarios")
-    out = []
-    for n, scenario in enumerate(request.price_scenarios):
-        field = f"price_scenarios[{n}]"
-        if not math.isfinite(scenario.probability) or not 0 < scenario.probability <= 1:
-            raise InvalidArgument(f"{field}.probability", "must be in (0, 1]")
-        if len(scenario.price_fen_per_mwh) != INTERVALS_PER_DAY:
-            raise InvalidArgument(f"{field}.price_fen_per_mwh", "must have 96 prices")
-        if min(scenario.price_fen_per_mwh) < 0 or max(scenario.price_fen_per_mwh) > MAX_PRICE:
-            raise InvalidArgument(f"{field}.price_fen_per_mwh", f"must be 0..{MAX_PRICE}")
-        prices = np.array(scenario.price_fen_per_mwh, dtype=float)
-        out.append(PriceScenario(scenario.probability, prices))
-    if abs(sum(s.probability for s in out) - 1) > 1e-6:
-        raise InvalidArgument("price_scenarios", "probabilities must sum to 1")
-    return out
-
-
-def _commitments(request: pb.PrepareBidsRequest) -> dict[int, float]:
-    out: dict[int, float] = {}
-    for n, c in enumerate(request.commitments):
-        if not 0 <= c.interval < INTERVALS_PER_DAY:
-            raise InvalidArgument(f"commitments[{n}].interval", "must be 0..95")
-        if not math.isfinite(c.min_reduction_kw) or not 0 <= c.min_reduction_kw <= 1e9:
-            raise InvalidArgument(f"commitments[{n}].min_reduction_kw", "must be 0..1e9 kW")
-        out[c.interval] = out.get(c.interval, 0.0) + c.min_reduction_kw
-    return out
+DR = market_pb2.PRODUCT_DEMAND_RESPONSE
+ENERGY = market_pb2.PRODUCT_ENERGY
 
 
 class BiddingServicer(bidding_pb2_grpc.BiddingServiceServicer):
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: Runtime, gateway: MarketGateway | None = None) -> None:
         self.runtime = runtime
         self.redis = runtime.redis
-        registry = Registry(runtime.redis)
-        self.portfolio = Portfolio(runtime.redis, registry, Rollups(runtime.redis))
+        self.registry = Registry(runtime.redis)
+        self.portfolio = Portfolio(runtime.redis, self.registry, Rollups(runtime.redis))
+        self.gateway = gateway or gateway_for(runtime)
 
     @staticmethod
     def _key(*parts: str) -> str:
@@ -85,54 +60,99 @@ class BiddingServicer(bidding_pb2_grpc.BiddingServiceServicer):
             raise NotFound(f"bid plan {plan_id} not found")
         return pb.BidPlan.FromString(raw)
 
+    def _demand_response(
+        self, problem: BidProblem, limit: float
+    ) -> tuple[BidProblem, BidSolution] | None:
+        if not problem.assets:
+            if problem.commitments:
+                raise FailedPrecondition(
+                    f"commitments: no demand-response assets on {problem.market_day}"
+                )
+            return None
+        return problem, build_bids(problem, time_limit_seconds=limit)
+
+    def _storage(
+        self, day: date, batteries: list[BidAsset], scenarios: list[PriceScenario], limit: float
+    ) -> StorageOfferSolution | None:
+        if not batteries:
+            return None
+        if not scenarios:
+            floor, cap = self.runtime.settings.market_price_range("ENERGY")
+            scenarios = default_energy_scenarios(day, floor, cap, count=SCENARIO_COUNT)
+        return build_storage_offers(day, batteries, scenarios, time_limit_seconds=limit)
+
     def PrepareBids(self, request, context):  # noqa: N802
         day = market_day("market_day", request.market_day)
-        if request.green_targets:
-            raise InvalidArgument("green_targets", "green-power offers are not offered yet")
         limit = request.time_limit_seconds or DEFAULT_TIME_LIMIT_S
         if not math.isfinite(limit) or not 0 < limit <= MAX_TIME_LIMIT_S:
             raise InvalidArgument("time_limit_seconds", f"must be in (0, {MAX_TIME_LIMIT_S}]")
+        dr_scenarios = requests.price_scenarios(request.price_scenarios, "price_scenarios", 0)
+        energy_scenarios = requests.price_scenarios(
+            request.energy_price_scenarios, "energy_price_scenarios", -requests.MAX_PRICE
+        )
+        commitments = requests.commitments(request)
+        targets = requests.green_targets(request, self.registry)
+        bundled, certificate = requests.green_prices(
+            request, green.BUNDLED_PRICE_FEN_PER_MWH, green.CERTIFICATE_PRICE_FEN_PER_MWH
+        )
+        settings = self.runtime.settings
+        share = settings.storage_energy_share
+        dr_assets, batteries = split_portfolio(self.portfolio.bid_assets(day), share)
         problem = BidProblem(
             market_day=day,
-            assets=self.portfolio.bid_assets(day),
-            scenarios=_scenarios(request, day),
-            commitments=_commitments(request),
+            assets=dr_assets,
+            scenarios=dr_scenarios or default_scenarios(day, count=SCENARIO_COUNT),
+            commitments=commitments,
         )
-        if not problem.assets:
+        demand_response = self._demand_response(problem, limit)
+        storage = self._storage(day, batteries, energy_scenarios, limit)
+        if demand_response is None and storage is None:
             raise FailedPrecondition(f"no active curtailable load or battery for {day}")
-        solution = build_bids(problem, time_limit_seconds=limit)
         plan = pb.BidPlan(
             plan_id=f"plan-{day.isoformat()}-{uuid.uuid4().hex[:8]}",
             market_day=day.isoformat(),
             status=pb.BID_PLAN_STATUS_PREPARED,
-            expected_revenue_fen=solution.expected_revenue_fen,
-            objective_fen=solution.objective_fen,
-            bound_fen=solution.bound_fen,
-            relative_gap=solution.relative_gap,
-            solver=solution.solver,
-            solve_seconds=solution.solve_seconds,
             prepared_at=now_ts(),
+            storage_energy_share=share,
         )
-        for interval, steps in sorted(solution.curves.items()):
-            if steps:
-                curve = plan.demand_response_offers.add(
-                    interval=interval,
-                    product=market_pb2.PRODUCT_DEMAND_RESPONSE,
-                    side=market_pb2.SIDE_SELL,
-                )
-                for step in steps:
-                    curve.steps.add(
-                        price_fen_per_mwh=step.price_fen_per_mwh, quantity_kw=step.quantity_kw
-                    )
+        if demand_response is not None:
+            self._add_demand_response(plan, *demand_response)
+        if storage is not None:
+            self._add_storage(plan, storage)
+        if targets:
+            solution = green.green_offers(self.portfolio, day, targets, bundled, certificate, limit)
+            green.add_to_plan(plan, solution)
+        self._save(plan)
+        record_bid_plan(plan)
+        return plan
+
+    def _add_storage(self, plan: pb.BidPlan, storage: StorageOfferSolution) -> None:
+        energy_range = self.runtime.settings.market_price_range("ENERGY")
+        for side, curves in (
+            (market_pb2.SIDE_BUY, storage.buy_curves),
+            (market_pb2.SIDE_SELL, storage.sell_curves),
+        ):
+            add_curves(plan.storage_offers, curves, ENERGY, side, energy_range)
+        plan.storage_expected_revenue_fen = storage.expected_revenue_fen
+        plan.storage_relative_gap = storage.relative_gap
+
+    def _add_demand_response(
+        self, plan: pb.BidPlan, problem: BidProblem, solution: BidSolution
+    ) -> None:
+        plan.expected_revenue_fen = solution.expected_revenue_fen
+        plan.objective_fen = solution.objective_fen
+        plan.bound_fen = solution.bound_fen
+        plan.relative_gap = solution.relative_gap
+        plan.solver = solution.solver
+        plan.solve_seconds = solution.solve_seconds
+        dr_range = self.runtime.settings.market_price_range("DEMAND_RESPONSE")
+        add_curves(plan.demand_response_offers, solution.curves, DR, market_pb2.SIDE_SELL, dr_range)
         for n, (scenario, revenue) in enumerate(
             zip(problem.scenarios, solution.scenario_revenue_fen, strict=True)
         ):
             plan.scenario_revenues.add(
                 scenario=n, probability=scenario.probability, revenue_fen=revenue
             )
-        self._save(plan)
-        record_bid_plan(plan)
-        return plan
 
     def GetBidPlan(self, request, context):  # noqa: N802
         if request.plan_id:
@@ -145,28 +165,10 @@ class BiddingServicer(bidding_pb2_grpc.BiddingServiceServicer):
 
     def SubmitBids(self, request, context):  # noqa: N802
         plan = self._load(require_id("plan_id", request.plan_id))
-        participant = self.runtime.settings.vpp_participant_id
-        orders = [
-            market_pb2.Order(
-                order_id=f"{plan.plan_id}-{curve.interval:02d}",
-                participant_id=participant,
-                market_day=plan.market_day,
-                interval=curve.interval,
-                product=curve.product,
-                side=curve.side,
-                steps=curve.steps,
-            )
-            for curve in plan.demand_response_offers
-        ]
+        orders = orders_of(plan, self.runtime.settings.vpp_participant_id)
         if not orders:
             raise FailedPrecondition(f"plan {plan.plan_id} has no offers to submit")
-        market = market_pb2_grpc.MarketServiceStub(self.runtime.channel("market"))
-        reply = market.SubmitOrders(
-            market_pb2.SubmitOrdersRequest(
-                batch_id=plan.plan_id, market_day=plan.market_day, orders=orders
-            ),
-            timeout=30,
-        )
+        receipt = self.gateway.submit(plan.plan_id, plan.market_day, orders)
         if plan.status != pb.BID_PLAN_STATUS_SUBMITTED:
             self.runtime.publisher.publish(
                 TOPIC_BIDS,
@@ -174,7 +176,7 @@ class BiddingServicer(bidding_pb2_grpc.BiddingServiceServicer):
                 events_pb2.BidsSubmitted(
                     plan_id=plan.plan_id,
                     market_day=plan.market_day,
-                    batch_id=reply.batch_id,
+                    batch_id=receipt.batch_id,
                     orders=orders,
                 ),
             )
@@ -182,5 +184,5 @@ class BiddingServicer(bidding_pb2_grpc.BiddingServiceServicer):
             plan.status = pb.BID_PLAN_STATUS_SUBMITTED
             self._save(plan)
         return pb.SubmitBidsResponse(
-            plan_id=plan.plan_id, orders_submitted=len(orders), batch_id=reply.batch_id
+            plan_id=plan.plan_id, orders_submitted=len(orders), batch_id=receipt.batch_id
         )

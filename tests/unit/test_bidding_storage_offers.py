@@ -12,9 +12,15 @@ from bidding.assets import BatterySpec, CurtailableLoadSpec
 from bidding.exceptions import InvalidInput
 from bidding.flexibility import AssetEnvelope, battery_envelope, curtailable_envelope
 from bidding.intervals import INTERVAL_HOURS
-from bidding.offer_model import BidAsset, PriceScenario
-from bidding.offers import OfferStep
-from bidding.storage_offers import StorageOfferSolution, build_storage_offers
+from bidding.offer_model import BidAsset, BidProblem, PriceScenario
+from bidding.offers import OfferStep, build_bids, default_scenarios
+from bidding.storage_offers import (
+    StorageOfferSolution,
+    build_storage_offers,
+    default_energy_scenarios,
+    split_battery,
+    split_portfolio,
+)
 
 DAY = date(2025, 7, 16)
 FLAT = 45_000  # fen/MWh = 450 yuan/MWh, a typical day-ahead energy price
@@ -216,3 +222,80 @@ def test_refuses_lp_only_solvers_and_non_batteries() -> None:
     with pytest.raises(InvalidInput) as err:
         build_storage_offers(DAY, [_battery(), load], scenario)
     assert err.value.field == "assets[1].spec"
+
+
+def _demo_battery() -> BidAsset:
+    """The demo park's 1 MWh battery: 250 kW both ways, SoC 0.1..0.95, starting at 0.6."""
+    spec = BatterySpec.from_round_trip(
+        energy_capacity_kwh=1000.0,
+        max_charge_kw=250.0,
+        max_discharge_kw=250.0,
+        round_trip_efficiency=0.9,
+        soc_min=0.1,
+        soc_max=0.95,
+        initial_soc=0.6,
+        degradation_cost_fen_per_mwh=50_000,
+    )
+    return BidAsset("chem-battery", "ent-chem", spec, battery_envelope("chem-battery", spec))
+
+
+def test_a_split_battery_keeps_its_limits_in_both_parts() -> None:
+    battery = _demo_battery()
+    dr_part, energy_part = split_battery(battery, 0.3)
+    assert dr_part is not None and energy_part is not None
+    for name in ("energy_capacity_kwh", "max_charge_kw", "max_discharge_kw"):
+        whole = getattr(battery.spec, name)
+        assert getattr(dr_part.spec, name) + getattr(energy_part.spec, name) == pytest.approx(whole)
+    assert energy_part.spec.max_discharge_kw == pytest.approx(75.0)
+    assert split_battery(battery, 0.0)[1] is None
+    assert split_battery(battery, 1.0)[0] is None
+    with pytest.raises(InvalidInput) as err:
+        split_battery(battery, 1.5)
+    assert err.value.field == "energy_share"
+
+
+@pytest.mark.parametrize("share", [0.5, 0.8])
+def test_dr_and_energy_offers_together_never_exceed_the_battery(share) -> None:
+    """Any DR scenario's plan plus any energy scenario's plan, run on the one battery.
+
+    The battery runs both parts' flows: in an interval where they oppose, it charges at
+    full power for part of the interval and discharges for another (the two fractions
+    must fit in the interval), so its energy is the parts' energies added up.
+    """
+    battery = _demo_battery()
+    spec = battery.spec
+    assert isinstance(spec, BatterySpec)
+    dr_assets, batteries = split_portfolio([battery], share)
+    dr = build_bids(BidProblem(DAY, dr_assets, default_scenarios(DAY)))
+    energy = build_storage_offers(DAY, batteries, default_energy_scenarios(DAY, -8000, 130_000))
+    dr_net = dr.scenario_asset_reduction_kw["chem-battery"]  # discharge - charge, per scenario
+    energy_charge = energy.scenario_charge_kw["chem-battery"]
+    energy_discharge = energy.scenario_discharge_kw["chem-battery"]
+    assert np.abs(dr_net).max() > 1 and energy_discharge.max() > 1, "both parts trade"
+    start = spec.initial_soc * spec.energy_capacity_kwh
+    for dr_plan in dr_net:
+        for charge_e, discharge_e in zip(energy_charge, energy_discharge, strict=True):
+            charge = np.clip(-dr_plan, 0, None) + charge_e
+            discharge = np.clip(dr_plan, 0, None) + discharge_e
+            busy = charge / spec.max_charge_kw + discharge / spec.max_discharge_kw
+            assert busy.max() <= 1 + 1e-6, "both flows fit in the interval at full power"
+            step = charge * spec.charge_efficiency - discharge / spec.discharge_efficiency
+            stored = start + np.cumsum(step * INTERVAL_HOURS)
+            assert stored.min() >= spec.soc_min * spec.energy_capacity_kwh - 1e-6
+            assert stored.max() <= spec.soc_max * spec.energy_capacity_kwh + 1e-6
+    # The offered curves too: the energy offers never exceed the energy part's power.
+    for t in range(96):
+        assert sum(s.quantity_kw for s in energy.sell_curves[t]) <= 250 * share + 1e-3
+        assert sum(s.quantity_kw for s in energy.buy_curves[t]) <= 250 * share + 1e-3
+
+
+def test_default_energy_scenarios_stay_within_the_range_and_go_negative_at_midday() -> None:
+    scenarios = default_energy_scenarios(DAY, -8000, 130_000)
+    prices = np.array([s.price_fen_per_mwh for s in scenarios])
+    assert len(scenarios) == 10 and sum(s.probability for s in scenarios) == pytest.approx(1)
+    assert prices.min() >= -8000 and prices.max() <= 130_000
+    assert (prices[:, 40:60] < 0).any(), "a midday solar trough below zero"
+    assert prices[:, 68:84].mean() > prices[:, 0:28].mean(), "evening peak above the night"
+    assert default_energy_scenarios(DAY, -8000, 130_000)[3].price_fen_per_mwh.tolist() == (
+        prices[3].tolist()
+    )

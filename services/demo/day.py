@@ -421,23 +421,30 @@ class MarketDay:
         self.summary.settlement_again = self.c.settlement.RunSettlement(
             request, metadata=esco, timeout=120
         )
-        first = run.enterprises[0].enterprise_id
-        self.summary.statement = self.c.settlement.GetStatement(
-            settlement_pb2.GetStatementRequest(
-                enterprise_id=first, market_day=self.day.isoformat()
-            ),
-            metadata=self.as_(f"enterprise:{first}"),
-            timeout=30,
-        )
         shares = sum(e.amount_fen for e in run.enterprises)
         self.log(
             f"   run {run.run_id}: gross {run.gross_payment_fen / 100:,.2f} CNY, penalty "
             f"{run.penalty_fen / 100:,.2f}, operator fee {run.operator_fee_fen / 100:,.2f}"
         )
         for e in run.enterprises:
+            # Each enterprise reads its own statement with its own token.
+            statement = self.c.settlement.GetStatement(
+                settlement_pb2.GetStatementRequest(
+                    enterprise_id=e.enterprise_id, market_day=self.day.isoformat()
+                ),
+                metadata=self.as_(f"enterprise:{e.enterprise_id}"),
+                timeout=30,
+            )
+            if self.summary.statement is None:
+                self.summary.statement = statement
+            lines_fen = sum(line.amount_fen for line in statement.lines)
+            estimated = sum(line.estimated for line in statement.lines)
             self.log(
-                f"   {e.enterprise_id:<14} delivered {e.delivered_kwh:8,.1f} kWh  "
-                f"receives {e.amount_fen / 100:10,.2f} CNY"
+                f"   {e.enterprise_id:<14} statement {statement.run_id}: delivered "
+                f"{statement.delivered_kwh:8,.1f} kWh, receives "
+                f"{statement.amount_fen / 100:10,.2f} CNY over {len(statement.lines)} lines "
+                f"({estimated} estimated; lines sum to the amount: "
+                f"{lines_fen == statement.amount_fen})"
             )
         check = shares + run.operator_fee_fen == run.gross_payment_fen - run.penalty_fen
         self.log(
@@ -460,25 +467,31 @@ class MarketDay:
         )
         self.summary.issued = issued
         self.log(f"   issued {len(issued.lots)} hourly lots, {issued.energy_wh:,} Wh from PV")
-        trade = f"gpt-{self.day.isoformat()}-001"
+        # Green-power trades settled by the ESCO: the PV's four best hours (the last one in
+        # part) sold to the foundry at 420 CNY/MWh, certificates and money in one step each.
         lots = sorted(issued.lots, key=lambda lot: -lot.energy_wh)
-        moved = []
-        for n, lot in enumerate(lots[:4]):
-            part = lot.energy_wh // 2 if n == 3 else 0
-            reply = self.c.certificates.Transfer(
-                certificates_pb2.TransferRequest(
-                    request_id=f"{trade}-{n}",
+        moved, paid_fen = [], 0
+        for n, lot in enumerate(lots[:4], start=1):
+            trade = self.c.certificates.SettleGreenTrade(
+                certificates_pb2.SettleGreenTradeRequest(
+                    request_id=f"settle-gpt-{self.day.isoformat()}-{n:03d}",
+                    trade_id=f"gpt-{self.day.isoformat()}-{n:03d}",
                     lot_id=lot.lot_id,
-                    from_enterprise_id="ent-logistics",
-                    to_enterprise_id="ent-foundry",
-                    energy_wh=part,
-                    trade_id=trade,
+                    seller_enterprise_id="ent-logistics",
+                    buyer_enterprise_id="ent-foundry",
+                    energy_wh=lot.energy_wh // 2 if n == 4 else lot.energy_wh,
+                    price_fen_per_mwh=42_000,
                 ),
-                metadata=self.as_("enterprise:ent-logistics"),
+                metadata=self.as_("esco"),
                 timeout=30,
             )
-            moved.append(reply.transferred)
+            moved.append(trade.bought)
+            paid_fen += trade.amount_fen
         self.summary.transferred_wh = sum(lot.energy_wh for lot in moved)
+        self.log(
+            f"   {len(moved)} green-power trades ent-logistics -> ent-foundry: "
+            f"{self.summary.transferred_wh:,} Wh for {paid_fen / 100:,.2f} CNY"
+        )
         for n, lot in enumerate(moved):
             self.c.certificates.Retire(
                 certificates_pb2.RetireRequest(
@@ -493,29 +506,57 @@ class MarketDay:
                 timeout=30,
             )
         self.summary.retired_wh = self.summary.transferred_wh
-        self.log(f"   trade {trade}: {self.summary.transferred_wh:,} Wh to ent-foundry, retired")
-        for enterprise_id in ("ent-logistics", "ent-foundry"):
-            self.summary.balances[enterprise_id] = self.c.certificates.GetBalance(
-                certificates_pb2.GetBalanceRequest(enterprise_id=enterprise_id), timeout=10
-            )
+        self.log(f"   ent-foundry retired the {self.summary.retired_wh:,} Wh it bought")
         day = self.day.isoformat()
-        self.summary.footprint = self.c.certificates.GetCarbonFootprint(
-            certificates_pb2.GetCarbonFootprintRequest(
-                enterprise_id="ent-foundry", from_market_day=day, to_market_day=day
-            ),
-            metadata=self.as_("enterprise:ent-foundry"),
-            timeout=30,
-        )
-        self.summary.indicators = self.c.certificates.GetParkIndicators(
+        month = self.day.strftime("%Y-%m")
+        for enterprise_id, _, _ in ENTERPRISES:
+            own = self.as_(f"enterprise:{enterprise_id}")
+            balance = self.c.certificates.GetBalance(
+                certificates_pb2.GetBalanceRequest(enterprise_id=enterprise_id),
+                metadata=own,
+                timeout=10,
+            )
+            self.summary.balances[enterprise_id] = balance
+            gec = self.c.certificates.GetMonthlyGec(
+                certificates_pb2.GetMonthlyGecRequest(
+                    enterprise_id=enterprise_id, from_month=month, to_month=month
+                ),
+                metadata=own,
+                timeout=10,
+            )
+            f = self.c.certificates.GetCarbonFootprint(
+                certificates_pb2.GetCarbonFootprintRequest(
+                    enterprise_id=enterprise_id, from_market_day=day, to_market_day=day
+                ),
+                metadata=own,
+                timeout=30,
+            )
+            if enterprise_id == "ent-foundry":
+                self.summary.footprint = f
+            carried = gec.months[-1].carried_out_wh if gec.months else 0
+            self.log(
+                f"   {enterprise_id:<14} certificates: {balance.active_wh:,} Wh active "
+                f"({balance.active_gec} GEC + {balance.active_remainder_wh:,} Wh), "
+                f"{balance.retired_wh:,} Wh retired; {month} issued {gec.total_gec} GEC, "
+                f"{carried:,} Wh carried to next month"
+            )
+            self.log(
+                f"   {enterprise_id:<14} Scope 2 on {day}: consumption "
+                f"{f.consumption_wh / 1000:,.1f} kWh, location-based "
+                f"{f.location_based_kg_co2e:,.1f} kgCO2e, market-based "
+                f"{f.market_based_kg_co2e:,.1f} kgCO2e, hourly-matched "
+                f"{f.hourly_matched_cfe_share:.1%}"
+            )
+        p = self.c.certificates.GetParkIndicators(
             certificates_pb2.GetParkIndicatorsRequest(from_market_day=day, to_market_day=day),
             timeout=30,
         )
-        f = self.summary.footprint
+        self.summary.indicators = p
         self.log(
-            f"   ent-foundry Scope 2 on {day}: location-based {f.location_based_kg_co2e:,.1f} "
-            f"kgCO2e, market-based {f.market_based_kg_co2e:,.1f} kgCO2e "
-            f"({f.retired_certificate_wh:,} Wh certificates retired, hourly-matched "
-            f"{f.hourly_matched_cfe_share:.1%})"
+            f"   park on {day}: consumption {p.consumption_wh / 1000:,.1f} kWh, on-site "
+            f"renewables {p.onsite_renewable_generation_wh / 1000:,.1f} kWh, green-power "
+            f"share {p.green_power_share:.1%}, location-based {p.location_based_kg_co2e:,.1f} "
+            f"kgCO2e, market-based {p.market_based_kg_co2e:,.1f} kgCO2e"
         )
 
 

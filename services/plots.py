@@ -20,6 +20,8 @@ from matplotlib.figure import Figure  # noqa: E402
 
 YUAN_PER_FEN = 0.01
 DPI = 110
+#: Marker shapes in turn, so points at the same place stay distinguishable.
+_MARKER_SHAPES = ("X", "o", "s", "^", "D")
 
 
 def figure(width_in: float = 9.0, height_in: float = 5.0) -> tuple[Figure, plt.Axes]:
@@ -108,21 +110,21 @@ def step_curves_chart(
     for curve in curves:
         xs, ys = step_points(curve)
         if xs:
-            ax.plot(xs, ys, drawstyle="default", linewidth=2, label=curve.label)
-    for marker in markers:
+            ax.plot(xs, ys, linewidth=2, label=curve.label)
+    for n, marker in enumerate(markers):
         ax.plot(
             [marker.kw],
             [marker.price_fen_per_mwh * YUAN_PER_FEN],
-            "o",
-            markersize=9,
+            _MARKER_SHAPES[n % len(_MARKER_SHAPES)],
+            markersize=12 - 3 * (n % 2),
             label=marker.label,
         )
     ax.set_xlabel("cumulative quantity (kW)")
     ax.set_ylabel("price (yuan/MWh)")
-    ax.set_title(title)
-    if note:
-        ax.text(0.01, 0.01, note, transform=ax.transAxes, fontsize=8, va="bottom")
+    ax.set_title(title + (f"\n{note}" if note else ""), fontsize=11)
     if curves or markers:
         ax.legend(loc="best")
     ax.set_xlim(left=0)
+    if ax.get_ylim()[0] > 0:
+        ax.set_ylim(bottom=0)  # prices from zero, unless some are negative
     return save_png(fig, path)

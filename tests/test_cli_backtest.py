@@ -1,0 +1,159 @@
+"""`parkvpp backtest` and `parkvpp plot bids` as a user runs them: real subprocesses, real PNGs."""
+
+from __future__ import annotations
+
+import csv
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bidding.price_history import price_csv_text, sample_price_history
+from parkvpp.v1 import bidding_pb2, market_pb2
+from services.demo.day import DaySummary, MarketDay, market_day_for
+from services.demo.run import write_bids_plot
+from services.runtime.embedded import free_port
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+#: The installed `parkvpp` script next to this interpreter (the module when not installed).
+_SCRIPT = Path(sys.executable).parent / "parkvpp"
+CLI = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "services.cli"]
+
+
+def _run(args: list[str], cwd: Path, env: dict[str, str] | None = None):
+    root = Path(__file__).parents[1]
+    full_env = {**os.environ, "PYTHONPATH": f"{root}{os.pathsep}{root / 'protos'}", **(env or {})}
+    return subprocess.run(
+        CLI + args, cwd=cwd, env=full_env, capture_output=True, text=True, timeout=240
+    )
+
+
+def _assert_png(path: Path) -> None:
+    data = path.read_bytes()
+    assert data[:8] == PNG_SIGNATURE
+    assert len(data) > 5_000  # axes, lines and labels, not an empty canvas
+
+
+def test_backtest_prints_the_table_and_writes_csv_and_png(tmp_path: Path) -> None:
+    prices = tmp_path / "prices.csv"
+    prices.write_text(price_csv_text(sample_price_history(days=7)))
+    out = tmp_path / "out"
+    done = _run(["backtest", "--prices", str(prices), "--out", str(out)], tmp_path)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].split() == ["day", "bid", "yuan", "perfect", "yuan", "naive", "yuan", "capture"]
+    assert [line.split()[0] for line in lines[2:4]] == ["2025-06-07", "2025-06-08"]
+    assert lines[5].startswith("total")
+    assert "2 days scored (5 warm-up days" in done.stdout
+    with (out / "backtest.csv").open() as table:
+        rows = list(csv.DictReader(table))
+    assert [r["market_day"] for r in rows] == ["2025-06-07", "2025-06-08"]
+    for row in rows:
+        assert int(row["perfect_net_fen"]) >= int(row["bid_net_fen"]) - 1
+    _assert_png(out / "backtest.png")
+
+
+def test_backtest_refuses_a_bad_file_naming_line_and_column(tmp_path: Path) -> None:
+    prices = tmp_path / "prices.csv"
+    text = price_csv_text(sample_price_history(days=2)).replace("2025-06-02,3,", "2025-06-02,x3,")
+    prices.write_text(text)
+    done = _run(["backtest", "--prices", str(prices)], tmp_path)
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        f"parkvpp backtest: {prices} line 5, column interval: must be a whole number "
+        "0..95, got 'x3'"
+    ]
+    assert not (tmp_path / ".parkvpp").exists()
+    done = _run(["backtest", "--prices", str(tmp_path / "missing.csv")], tmp_path)
+    assert done.returncode == 2 and "cannot read" in done.stderr
+    done = _run(["backtest", "--sample", "--portfolio", "synthetic:x"], tmp_path)
+    assert done.returncode == 2 and "portfolio" in done.stderr
+
+
+def test_backtest_help_documents_the_columns(tmp_path: Path) -> None:
+    done = _run(["backtest", "--help"], tmp_path)
+    assert done.returncode == 0
+    for column in ("date", "interval", "price_fen_per_mwh", "called_kw"):
+        assert column in done.stdout
+
+
+def test_plot_bids_without_a_stack_says_so_in_one_line(tmp_path: Path) -> None:
+    nowhere = f"127.0.0.1:{free_port()}"
+    env = {
+        "PARKVPP_BIDDING_ADDR": nowhere,
+        "PARKVPP_MARKET_ADDR": nowhere,
+        "PARKVPP_TOKEN_SECRET": "s" * 48,
+    }
+    done = _run(["plot", "bids", "--day", "2026-01-05", "--interval", "72"], tmp_path, env)
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        f"parkvpp plot bids: no ParkVPP stack reachable at {nowhere} (start one with "
+        "`parkvpp up`, or set PARKVPP_BIDDING_ADDR / PARKVPP_MARKET_ADDR)"
+    ]
+    done = _run(["plot", "bids", "--day", "2026-01-05", "--interval", "96"], tmp_path, env)
+    assert done.returncode == 2 and "--interval" in done.stderr
+
+
+@pytest.fixture(scope="module")
+def cleared_day(stack_factory):
+    """The demo park enrolled with history, its DR bids prepared and submitted, and the
+    day cleared against the exchange's synthetic participants (the grid's evening call)."""
+    stack = stack_factory(db=15)
+    clients = stack.clients()
+    day = MarketDay(clients, market_day_for(), lambda line: None, stack.token)
+    day.enrol()
+    day.history()
+    market_day = day.day.isoformat()
+    plan = clients.bidding.PrepareBids(
+        bidding_pb2.PrepareBidsRequest(market_day=market_day), timeout=300
+    )
+    clients.bidding.SubmitBids(bidding_pb2.SubmitBidsRequest(plan_id=plan.plan_id), timeout=60)
+    clearing = clients.market.ClearMarket(
+        market_pb2.ClearMarketRequest(
+            market_day=market_day,
+            product=market_pb2.PRODUCT_DEMAND_RESPONSE,
+            include_synthetic_participants=True,
+        ),
+        timeout=60,
+    )
+    yield stack, DaySummary(day.day, plan=plan, clearing=clearing)
+    clients.close()
+
+
+def _stack_env(stack) -> dict[str, str]:
+    return {
+        "PARKVPP_BIDDING_ADDR": stack.addr,
+        "PARKVPP_MARKET_ADDR": stack.addr,
+        "PARKVPP_TOKEN_SECRET": stack.settings.token_secret,
+    }
+
+
+def test_plot_bids_draws_a_cleared_interval_of_a_running_stack(cleared_day, tmp_path) -> None:
+    stack, summary = cleared_day
+    traded = [i.interval for i in summary.clearing.intervals if i.cleared_kw > 0]
+    assert traded, "the grid's evening call clears against the VPP's offers"
+    out = tmp_path / "bids.png"
+    args = ["plot", "bids", "--day", summary.market_day.isoformat(), "--interval", str(traded[0])]
+    done = _run([*args, "--out", str(out)], tmp_path, _stack_env(stack))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == f"wrote {out}"
+    _assert_png(out)
+
+
+def test_plot_bids_of_a_day_without_a_plan_is_refused(cleared_day, tmp_path) -> None:
+    stack, _ = cleared_day
+    args = ["plot", "bids", "--day", "2001-01-01", "--interval", "0"]
+    done = _run(args, tmp_path, _stack_env(stack))
+    assert done.returncode == 2
+    assert done.stderr.startswith("parkvpp plot bids: NOT_FOUND: ")
+    assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_the_demo_writes_the_first_cleared_intervals_plot(cleared_day, tmp_path) -> None:
+    stack, summary = cleared_day
+    path = write_bids_plot(summary, str(tmp_path), stack.settings)
+    first = min(i.interval for i in summary.clearing.intervals if i.cleared_kw > 0)
+    assert path == tmp_path / f"bids-{first:02d}.png"
+    _assert_png(path)

@@ -10,8 +10,9 @@ import pytest
 from google.protobuf import json_format
 
 from bidding.intervals import INTERVALS_PER_DAY
+from bidding.offers import OfferStep
 from parkvpp.v1 import bidding_pb2, market_pb2
-from services.bidding.curves import orders_of
+from services.bidding.curves import orders_of, within_range
 from services.bidding.gateway import BATCH_FORMAT, FileDropGateway
 from services.demo.day import MarketDay, market_day_for
 from services.runtime.errors import AlreadyExists
@@ -176,3 +177,19 @@ def test_a_file_gateway_refuses_a_changed_batch_over_grpc(two_stacks):
     finally:
         clients.close()
     assert err.value.code() == grpc.StatusCode.ALREADY_EXISTS
+
+
+def test_blocks_outside_the_exchange_range_move_to_its_bounds_and_merge():
+    sell = [OfferStep(-9_000, 1.0), OfferStep(-8_000, 2.0), OfferStep(50_000, 3.0)]
+    sell += [OfferStep(140_000, 4.0), OfferStep(150_000, 5.0)]
+    assert within_range(sell, -8000, 130_000) == [
+        OfferStep(-8_000, 3.0),
+        OfferStep(50_000, 3.0),
+        OfferStep(130_000, 9.0),
+    ]
+    buy = [OfferStep(200_000, 1.0), OfferStep(20_000, 2.0), OfferStep(-9_000, 3.0)]
+    assert within_range(buy, -8000, 130_000) == [
+        OfferStep(130_000, 1.0),
+        OfferStep(20_000, 2.0),
+        OfferStep(-8_000, 3.0),
+    ]

@@ -202,6 +202,86 @@ def test_given_scenarios_give_curves_that_never_offer_less_at_a_higher_price(par
         )
     stored = clients.bidding.GetBidPlan(bidding_pb2.GetBidPlanRequest(plan_id=plan.plan_id))
     assert stored == plan
+    # No block above the exchange's DR cap (1.5M fen/MWh by default).
+    assert max(s.price_fen_per_mwh for c in plan.demand_response_offers for s in c.steps) <= (
+        1_500_000
+    )
+
+
+def target(**kw) -> bidding_pb2.GreenTarget:
+    values = dict(
+        enterprise_id="ent-foundry",
+        share=0.3,
+        bundled_price_limit_fen_per_mwh=45_000,
+        certificate_price_limit_fen_per_mwh=2_000,
+    )
+    values.update(kw)
+    return bidding_pb2.GreenTarget(**values)
+
+
+@pytest.mark.parametrize(
+    ("targets", "field"),
+    [
+        ([target(share=1.5)], "green_targets[0].share"),
+        ([target(share=math.nan)], "green_targets[0].share"),
+        ([target(), target(enterprise_id="ent-nowhere")], "green_targets[1].enterprise_id"),
+        ([target(), target()], "green_targets[1].enterprise_id"),
+        ([target(bundled_price_limit_fen_per_mwh=-1)], "green_targets[0].bundled_price_limit"),
+        ([target(certificate_price_limit_fen_per_mwh=-1)], "green_targets[0].certificate_price"),
+    ],
+)
+def test_green_targets_are_checked_naming_the_field(park, targets, field):
+    clients, day, stack = park
+    with pytest.raises(grpc.RpcError) as err:
+        clients.bidding.PrepareBids(
+            bidding_pb2.PrepareBidsRequest(market_day=day.isoformat(), green_targets=targets)
+        )
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert err.value.details().startswith(field), err.value.details()
+
+
+def test_energy_scenarios_are_checked_naming_the_field(park):
+    clients, day, stack = park
+    bad = bidding_pb2.PriceScenario(probability=0.5, price_fen_per_mwh=[-100] * 96)
+    with pytest.raises(grpc.RpcError) as err:
+        clients.bidding.PrepareBids(
+            bidding_pb2.PrepareBidsRequest(market_day=day.isoformat(), energy_price_scenarios=[bad])
+        )
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert err.value.details().startswith("energy_price_scenarios")
+
+
+def test_a_plan_offers_storage_within_the_battery_share_and_green_power(park):
+    clients, day, stack = park
+    plan = clients.bidding.PrepareBids(
+        bidding_pb2.PrepareBidsRequest(market_day=day.isoformat(), green_targets=[target()])
+    )
+    assert plan.storage_energy_share == 0.5
+    assert plan.storage_offers, "the chemicals plant's battery trades energy"
+    for curve in plan.storage_offers:
+        assert curve.product == ENERGY
+        prices = [s.price_fen_per_mwh for s in curve.steps]
+        assert all(-8000 <= p <= 130_000 for p in prices)
+        ascending = curve.side == market_pb2.SIDE_SELL
+        assert prices == sorted(prices, reverse=not ascending)
+        # Half of the battery's 250 kW goes to the energy market, the rest to DR.
+        assert sum(s.quantity_kw for s in curve.steps) <= 125.0 + 1e-6
+    results = {r.enterprise_id: r for r in plan.green_power_results}
+    foundry = results["ent-foundry"]
+    assert foundry.target_kwh == pytest.approx(0.3 * foundry.consumption_kwh)
+    assert foundry.shortfall_kwh == 0.0
+    # Certificates (5 CNY/MWh by default) are cheaper than bundled power's premium, and
+    # an annual (not hourly-matched) target may count them.
+    assert foundry.certificate_wh >= foundry.target_kwh * 1000
+    buys = [o for o in plan.green_power_offers if o.enterprise_id == "ent-foundry"]
+    assert [(o.product, o.side) for o in buys] == [
+        (bidding_pb2.GREEN_PRODUCT_CERTIFICATE, market_pb2.SIDE_BUY)
+    ]
+    assert buys[0].price_limit_fen_per_mwh == 2_000
+    # The logistics site's rooftop PV beyond its own load is offered for sale by the hour.
+    surplus = [o for o in plan.green_power_offers if o.enterprise_id == "ent-logistics"]
+    assert surplus and all(o.side == market_pb2.SIDE_SELL for o in surplus)
+    assert sum(o.energy_wh for o in surplus) == results["ent-logistics"].surplus_offered_wh > 0
 
 
 def _period(day):

@@ -106,12 +106,15 @@ DR_PRICE_CAP_FEN_PER_MWH = 1_500_000
 MAX_MARKET_PRICE_FEN_PER_MWH = 1_000_000_000
 
 
-def _price_range(env: Mapping[str, str], prefix: str, floor: int, cap: int) -> tuple[int, int]:
+def _price_range(
+    env: Mapping[str, str], names: tuple[str, str], floor: int, cap: int
+) -> tuple[int, int]:
+    """(floor, cap) from the two variables `names`; the floor must lie below the cap."""
     bound = MAX_MARKET_PRICE_FEN_PER_MWH
-    low = _int(env, f"{prefix}_FLOOR_FEN_PER_MWH", floor, -bound, bound)
-    high = _int(env, f"{prefix}_CAP_FEN_PER_MWH", cap, -bound, bound)
+    low = _int(env, names[0], floor, -bound, bound)
+    high = _int(env, names[1], cap, -bound, bound)
     if low >= high:
-        raise SettingsError(f"{prefix}_FLOOR_FEN_PER_MWH={low} must be below the cap {high}")
+        raise SettingsError(f"{names[0]}={low} must be below {names[1]}={high}")
     return low, high
 
 
@@ -122,10 +125,16 @@ def _market(env: Mapping[str, str]) -> dict[str, object]:
     if gateway == "file" and not gateway_dir:
         raise SettingsError("PARKVPP_MARKET_GATEWAY=file needs PARKVPP_MARKET_GATEWAY_DIR")
     energy = _price_range(
-        env, "PARKVPP_MARKET_PRICE", ENERGY_PRICE_FLOOR_FEN_PER_MWH, ENERGY_PRICE_CAP_FEN_PER_MWH
+        env,
+        ("PARKVPP_MARKET_PRICE_FLOOR_FEN_PER_MWH", "PARKVPP_MARKET_PRICE_CAP_FEN_PER_MWH"),
+        ENERGY_PRICE_FLOOR_FEN_PER_MWH,
+        ENERGY_PRICE_CAP_FEN_PER_MWH,
     )
     dr = _price_range(
-        env, "PARKVPP_MARKET_DR_PRICE", DR_PRICE_FLOOR_FEN_PER_MWH, DR_PRICE_CAP_FEN_PER_MWH
+        env,
+        ("PARKVPP_MARKET_DR_PRICE_FLOOR_FEN_PER_MWH", "PARKVPP_MARKET_DR_PRICE_CAP_FEN_PER_MWH"),
+        DR_PRICE_FLOOR_FEN_PER_MWH,
+        DR_PRICE_CAP_FEN_PER_MWH,
     )
     participants = env.get("PARKVPP_MARKET_PARTICIPANTS_FILE", "")
     if participants and not os.path.isfile(participants):

@@ -8,6 +8,7 @@ domain works in kW and kWh, so the record_* helpers convert at this one place.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from typing import Protocol
 
 from prometheus_client import Counter, Gauge, Histogram, start_http_server
@@ -79,6 +80,15 @@ DISPATCH_ACK_SECONDS = Histogram(
     "parkvpp_dispatch_ack_seconds",
     "Time from issuing a dispatch instruction to its acknowledgement, s.",
     buckets=(1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600),
+)
+DISPATCH_SHORTFALL_WATTS = Gauge(
+    "parkvpp_dispatch_shortfall_watts",
+    "Largest award the latest dispatch plan revision cannot deliver in one interval, W.",
+)
+DISPATCH_REDISPATCHES = Counter(
+    "parkvpp_dispatch_redispatches_total",
+    "Re-dispatches of a market day's remaining intervals, by reason (reported, not_following).",
+    ["reason"],
 )
 BID_SOLVE_SECONDS = Histogram(
     "parkvpp_bid_solve_seconds",
@@ -153,6 +163,13 @@ def record_dispatch_acks(deadlines_epoch_s: list[float], ack_window_s: float) ->
     now = time.time()
     for deadline in deadlines_epoch_s:
         DISPATCH_ACK_SECONDS.observe(max(0.0, now - (deadline - ack_window_s)))
+
+
+def record_dispatch_plan(shortfall_kw: Iterable[float], redispatch_reason: str = "") -> None:
+    """Set the shortfall of a new dispatch plan revision; count it when it is a re-dispatch."""
+    DISPATCH_SHORTFALL_WATTS.set(max(shortfall_kw, default=0.0) * WATTS_PER_KW)
+    if redispatch_reason:
+        DISPATCH_REDISPATCHES.labels(redispatch_reason).inc()
 
 
 def record_ledger_verify(ok: bool) -> None:

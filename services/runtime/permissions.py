@@ -69,6 +69,8 @@ PERMISSIONS: dict[str, Rule] = {
     f"/{_P}VppService/GetForecastAccuracy": _rule(
         OP, ENT, ESCO, enterprise=["enterprise_id"], asset=["asset_id"]
     ),
+    f"/{_P}VppService/ReportAssetUnavailable": _rule(OP, ENT, asset=["asset_id"], rate="write"),
+    f"/{_P}VppService/CheckDispatchFollowing": _rule(OP, rate="write"),
     f"/{_P}BiddingService/PrepareBids": _rule(OP, rate="write"),
     f"/{_P}BiddingService/GetBidPlan": _rule(OP, MON),
     f"/{_P}BiddingService/SubmitBids": _rule(OP, rate="write"),

@@ -172,6 +172,9 @@ class Settings:
     vpp_participant_id: str = "parkvpp-vpp"
     operator_fee_share_percent: int = 10
     dispatch_ack_seconds: int = 300
+    following_share_percent: int = 50
+    following_intervals: int = 2
+    following_check_s: int = 300
     baseline_method: str = "similar_day"
     token_secret: str = field(default="", repr=False)
     rate_writes_per_s: float = 100.0
@@ -247,6 +250,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         vpp_participant_id=env.get("PARKVPP_VPP_PARTICIPANT_ID", "parkvpp-vpp"),
         operator_fee_share_percent=_int(env, "PARKVPP_OPERATOR_FEE_PERCENT", 10, 0, 100),
         dispatch_ack_seconds=_int(env, "PARKVPP_DISPATCH_ACK_SECONDS", 300, 1, 86400),
+        following_share_percent=_int(env, "PARKVPP_FOLLOWING_SHARE_PERCENT", 50, 1, 100),
+        following_intervals=_int(env, "PARKVPP_FOLLOWING_INTERVALS", 2, 1, 96),
+        following_check_s=_int(env, "PARKVPP_FOLLOWING_CHECK_S", 300, 0, 86400),
         baseline_method=_choice(env, "PARKVPP_BASELINE_METHOD", "similar_day", BASELINE_METHODS),
         token_secret=_secret(env, "PARKVPP_TOKEN_SECRET"),
         rate_writes_per_s=_float(env, "PARKVPP_RATE_WRITES_PER_S", 100.0, 0.0, 1e6),

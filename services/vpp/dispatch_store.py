@@ -3,8 +3,11 @@
 Keys (enterprise hash tag): dispatch:seq (counter), dispatch:log (zset seq -> id),
 dispatch:items (id -> instruction JSON), dispatch:seqs (id -> seq), dispatch:acks
 (id -> ack time), dispatch:acked (watermark: every instruction up to this seq is
-acknowledged), dispatch:pending (zset deadline epoch -> id, unacknowledged only),
-dispatch:day:{day}.
+acknowledged or superseded), dispatch:pending (zset deadline epoch -> id, unacknowledged
+only), dispatch:superseded (old id -> the id that replaced it), dispatch:day:{day}.
+
+A superseded instruction leaves the pending set (it is no longer to be acknowledged),
+counts as done for the watermark, and is not streamed again.
 """
 
 from __future__ import annotations
@@ -19,12 +22,32 @@ from parkvpp.v1 import vpp_pb2 as pb
 from services.runtime.store import APPLIED_TTL_S, tenant_key
 from services.vpp.portfolio import event_days_key
 
-_ISSUE = """
--- KEYS: marker, seq, log, items, seqs, day set, event days, pending
--- ARGV: ttl, then quadruples: instruction id, instruction JSON, event-day member, deadline
+# The watermark only moves over a gap-free run of acknowledged (or superseded) sequences,
+# so resuming after it never skips an unacknowledged instruction older than one
+# acknowledged out of order. KEYS[n..n+3]: acked, log, acks, superseded.
+_WATERMARK = """
+local function advance(acked, log, acks, superseded)
+  local mark = tonumber(redis.call('GET', acked) or '0')
+  while true do
+    local nxt = redis.call('ZRANGEBYSCORE', log, mark + 1, mark + 1)
+    if #nxt == 0 then break end
+    if redis.call('HEXISTS', acks, nxt[1]) == 0
+        and redis.call('HEXISTS', superseded, nxt[1]) == 0 then break end
+    mark = mark + 1
+  end
+  redis.call('SET', acked, mark)
+  return mark
+end
+"""
+
+_ISSUE = (
+    _WATERMARK
+    + """
+-- KEYS: marker, seq, log, items, seqs, day set, event days, pending, acked, acks, superseded
+-- ARGV: ttl, then quintuples: id, instruction JSON, event-day member, deadline, supersedes
 if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) == false then return -1 end
 local added = 0
-for i = 2, #ARGV, 4 do
+for i = 2, #ARGV, 5 do
   if redis.call('HEXISTS', KEYS[4], ARGV[i]) == 0 then
     local seq = redis.call('INCR', KEYS[2])
     redis.call('ZADD', KEYS[3], seq, ARGV[i])
@@ -33,14 +56,23 @@ for i = 2, #ARGV, 4 do
     redis.call('SADD', KEYS[6], ARGV[i])
     redis.call('SADD', KEYS[7], ARGV[i + 2])
     redis.call('ZADD', KEYS[8], ARGV[i + 3], ARGV[i])
+    local old = ARGV[i + 4]
+    if old ~= '' and redis.call('HEXISTS', KEYS[4], old) == 1 then
+      redis.call('HSET', KEYS[11], old, ARGV[i])
+      redis.call('ZREM', KEYS[8], old)
+    end
     added = added + 1
   end
 end
+advance(KEYS[9], KEYS[3], KEYS[10], KEYS[11])
 return added
 """
+)
 
-_ACK = """
--- KEYS: seqs, acks, acked, log, pending; ARGV: ack time, then instruction ids
+_ACK = (
+    _WATERMARK
+    + """
+-- KEYS: seqs, acks, acked, log, pending, superseded; ARGV: ack time, then instruction ids
 local count = 0
 for i = 2, #ARGV do
   if redis.call('HEXISTS', KEYS[1], ARGV[i]) == 1 then
@@ -50,17 +82,9 @@ for i = 2, #ARGV do
     end
   end
 end
--- The watermark only moves over a gap-free run of acknowledged sequences, so resuming
--- after it never skips an instruction acknowledged out of order's unacknowledged elders.
-local mark = tonumber(redis.call('GET', KEYS[3]) or '0')
-while true do
-  local nxt = redis.call('ZRANGEBYSCORE', KEYS[4], mark + 1, mark + 1)
-  if #nxt == 0 or redis.call('HEXISTS', KEYS[2], nxt[1]) == 0 then break end
-  mark = mark + 1
-end
-redis.call('SET', KEYS[3], mark)
-return {count, mark}
+return {count, advance(KEYS[3], KEYS[4], KEYS[2], KEYS[6])}
 """
+)
 
 
 def _key(enterprise_id: str, *parts: str) -> str:
@@ -78,7 +102,11 @@ class DispatchStore:
     def issue(
         self, event_id: str, enterprise_id: str, day: str, items: Sequence[pb.DispatchInstruction]
     ) -> int:
-        """Store instructions not stored yet; -1 when this event was applied before."""
+        """Store instructions not stored yet; -1 when this event was applied before.
+
+        An instruction naming one it `supersedes` marks that one superseded, in the same
+        atomic step.
+        """
         keys = [
             tenant_key(enterprise_id, "applied", "dispatch", event_id),
             _key(enterprise_id, "seq"),
@@ -88,6 +116,9 @@ class DispatchStore:
             _key(enterprise_id, "day", day),
             event_days_key(enterprise_id),
             _key(enterprise_id, "pending"),
+            _key(enterprise_id, "acked"),
+            _key(enterprise_id, "acks"),
+            _key(enterprise_id, "superseded"),
         ]
         args: list[str | int] = [APPLIED_TTL_S]
         for item in items:
@@ -97,6 +128,7 @@ class DispatchStore:
                     json_format.MessageToJson(item, indent=None),
                     f"{item.asset_id}/{day}",
                     item.deadline.seconds,
+                    item.supersedes,
                 )
             )
         return int(self._issue(keys=keys, args=args))
@@ -108,16 +140,21 @@ class DispatchStore:
         pipe.hmget(_key(enterprise_id, "items"), ids)
         pipe.hmget(_key(enterprise_id, "seqs"), ids)
         pipe.hmget(_key(enterprise_id, "acks"), ids)
-        items, seqs, acks = pipe.execute()
+        pipe.hmget(_key(enterprise_id, "superseded"), ids)
+        items, seqs, acks, replaced = pipe.execute()
         out = []
-        for raw, seq, ack in zip(items, seqs, acks, strict=True):
+        for raw, seq, ack, by in zip(items, seqs, acks, replaced, strict=True):
             if raw is None:
                 continue
             item = json_format.Parse(raw, pb.DispatchInstruction())
             item.sequence = int(seq)
-            item.status = (
-                pb.DISPATCH_STATUS_ACKNOWLEDGED if ack is not None else pb.DISPATCH_STATUS_SENT
-            )
+            if by is not None:
+                item.status = pb.DISPATCH_STATUS_SUPERSEDED
+                item.superseded_by = by.decode()
+            elif ack is not None:
+                item.status = pb.DISPATCH_STATUS_ACKNOWLEDGED
+            else:
+                item.status = pb.DISPATCH_STATUS_SENT
             out.append(item)
         return out
 
@@ -129,7 +166,7 @@ class DispatchStore:
         return self._load(enterprise_id, [i.decode() for i in ids])
 
     def last_acknowledged(self, enterprise_id: str) -> int:
-        """The watermark: every instruction up to this sequence is acknowledged."""
+        """The watermark: every instruction up to this sequence is acknowledged or superseded."""
         return int(self.redis.get(_key(enterprise_id, "acked")) or 0)
 
     def overdue(self, enterprise_id: str, now: datetime) -> int:
@@ -155,10 +192,17 @@ class DispatchStore:
             _key(enterprise_id, "acked"),
             _key(enterprise_id, "log"),
             _key(enterprise_id, "pending"),
+            _key(enterprise_id, "superseded"),
         ]
         count, top = self._ack(keys=keys, args=[datetime.now(UTC).isoformat(), *ids])
         return int(count), int(top)
 
+    def issued(self, enterprise_id: str, event_id: str) -> bool:
+        """Whether the instructions of `event_id` were stored for this enterprise."""
+        return bool(self.redis.exists(tenant_key(enterprise_id, "applied", "dispatch", event_id)))
+
     def of_day(self, enterprise_id: str, day: str) -> list[pb.DispatchInstruction]:
+        """Every instruction of the day in sequence order, superseded ones included (a
+        later instruction for the same asset and interval replaces an earlier one)."""
         ids = sorted(m.decode() for m in self.redis.smembers(_key(enterprise_id, "day", day)))
         return sorted(self._load(enterprise_id, ids), key=lambda i: i.sequence)

@@ -1,4 +1,4 @@
-"""VppService server parts: the servicer and the dispatch consumer."""
+"""VppService server parts: the servicer, the dispatch consumer and the following check."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from parkvpp.v1 import vpp_pb2_grpc
 from services.runtime.context import Runtime
 from services.runtime.server import ServiceParts
 from services.vpp.consumer import dispatch_consumer
+from services.vpp.following import start_following_job
 from services.vpp.servicer import VppServicer
 
 FULL_NAME = "parkvpp.v1.VppService"
@@ -13,9 +14,15 @@ FULL_NAME = "parkvpp.v1.VppService"
 
 def build(runtime: Runtime) -> ServiceParts:
     servicer = VppServicer(runtime)
+    start_following_job(
+        runtime,
+        servicer.following,
+        runtime.settings.following_check_s,
+        servicer.dispatcher.clock,
+    )
     return ServiceParts.of(
         servicer,
         vpp_pb2_grpc.add_VppServiceServicer_to_server,
         FULL_NAME,
-        [dispatch_consumer(runtime, servicer.portfolio, servicer.dispatch)],
+        [dispatch_consumer(runtime, servicer.dispatcher)],
     )

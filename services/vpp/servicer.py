@@ -27,7 +27,10 @@ from services.runtime.rpc import market_day, require_id
 from services.telemetry.profiles import HISTORY_DAYS
 from services.telemetry.rollups import Rollups
 from services.vpp.dispatch_store import DispatchStore
+from services.vpp.dispatcher import Dispatcher
+from services.vpp.following import FollowingCheck
 from services.vpp.portfolio import Portfolio
+from services.vpp.redispatch_rpc import RedispatchRpcs, shortfall_rows
 
 BASELINE_METHODS = {
     pb.BASELINE_METHOD_UNSPECIFIED: "similar_day",
@@ -73,12 +76,14 @@ def _intervals(up, down, baseline=None, low=None, high=None) -> list[pb.Interval
     return out
 
 
-class VppServicer(vpp_pb2_grpc.VppServiceServicer):
+class VppServicer(RedispatchRpcs, vpp_pb2_grpc.VppServiceServicer):
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
         self.registry = Registry(runtime.redis)
         self.portfolio = Portfolio(runtime.redis, self.registry, Rollups(runtime.redis))
         self.dispatch = DispatchStore(runtime.redis)
+        self.dispatcher = Dispatcher(runtime, self.portfolio, self.dispatch)
+        self.following = FollowingCheck(runtime, self.dispatcher, self.registry)
         DISPATCH_OVERDUE.set_function(self.overdue_count)
         # Each open dispatch stream holds a server thread; keep some for unary calls.
         self._streams = threading.BoundedSemaphore(
@@ -206,6 +211,8 @@ class VppServicer(vpp_pb2_grpc.VppServiceServicer):
             batch = self.dispatch.after(enterprise_id, after)
             for item in batch:
                 after = item.sequence
+                if item.status == pb.DISPATCH_STATUS_SUPERSEDED:
+                    continue  # its replacement follows later in the stream
                 if not (resume and item.status == pb.DISPATCH_STATUS_ACKNOWLEDGED):
                     yield item
             if not batch:
@@ -233,12 +240,17 @@ class VppServicer(vpp_pb2_grpc.VppServiceServicer):
         for enterprise_id in enterprises:
             for item in self.dispatch.of_day(enterprise_id, day):
                 late = (
-                    item.status != pb.DISPATCH_STATUS_ACKNOWLEDGED
+                    item.status == pb.DISPATCH_STATUS_SENT
                     and item.deadline.ToDatetime(tzinfo=UTC) < now
                 )
                 if late or not request.only_overdue:
                     items.append(item)
-        return pb.ListDispatchResponse(instructions=items)
+        reply = pb.ListDispatchResponse(instructions=items)
+        record = self.dispatcher.plans.current(day)
+        if record is not None:
+            reply.revision = record.revision
+            reply.shortfall.extend(shortfall_rows(record))
+        return reply
 
     def overdue_count(self) -> float:
         """Unacknowledged instructions past deadline across enterprises (metrics scrape)."""

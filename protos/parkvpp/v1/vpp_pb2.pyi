@@ -22,6 +22,7 @@ class DispatchStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     DISPATCH_STATUS_UNSPECIFIED: _ClassVar[DispatchStatus]
     DISPATCH_STATUS_SENT: _ClassVar[DispatchStatus]
     DISPATCH_STATUS_ACKNOWLEDGED: _ClassVar[DispatchStatus]
+    DISPATCH_STATUS_SUPERSEDED: _ClassVar[DispatchStatus]
 BASELINE_METHOD_UNSPECIFIED: BaselineMethod
 BASELINE_METHOD_SIMILAR_DAY: BaselineMethod
 BASELINE_METHOD_TEN_IN_TEN_ADJUSTED: BaselineMethod
@@ -29,6 +30,7 @@ BASELINE_METHOD_HIGH_4_OF_5: BaselineMethod
 DISPATCH_STATUS_UNSPECIFIED: DispatchStatus
 DISPATCH_STATUS_SENT: DispatchStatus
 DISPATCH_STATUS_ACKNOWLEDGED: DispatchStatus
+DISPATCH_STATUS_SUPERSEDED: DispatchStatus
 
 class GetFlexibilityRequest(_message.Message):
     __slots__ = ("market_day", "enterprise_id", "include_assets")
@@ -117,7 +119,7 @@ class Baseline(_message.Message):
     def __init__(self, market_day: _Optional[str] = ..., asset_id: _Optional[str] = ..., enterprise_id: _Optional[str] = ..., method: _Optional[_Union[BaselineMethod, str]] = ..., baseline_kw: _Optional[_Iterable[float]] = ..., days_used: _Optional[_Iterable[str]] = ..., adjustment: _Optional[float] = ..., note: _Optional[str] = ..., days_considered: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class DispatchInstruction(_message.Message):
-    __slots__ = ("instruction_id", "sequence", "enterprise_id", "asset_id", "market_day", "interval", "interval_start", "reduction_kw", "deadline", "status", "award_id")
+    __slots__ = ("instruction_id", "sequence", "enterprise_id", "asset_id", "market_day", "interval", "interval_start", "reduction_kw", "deadline", "status", "award_id", "revision", "supersedes", "superseded_by")
     INSTRUCTION_ID_FIELD_NUMBER: _ClassVar[int]
     SEQUENCE_FIELD_NUMBER: _ClassVar[int]
     ENTERPRISE_ID_FIELD_NUMBER: _ClassVar[int]
@@ -129,6 +131,9 @@ class DispatchInstruction(_message.Message):
     DEADLINE_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
     AWARD_ID_FIELD_NUMBER: _ClassVar[int]
+    REVISION_FIELD_NUMBER: _ClassVar[int]
+    SUPERSEDES_FIELD_NUMBER: _ClassVar[int]
+    SUPERSEDED_BY_FIELD_NUMBER: _ClassVar[int]
     instruction_id: str
     sequence: int
     enterprise_id: str
@@ -140,7 +145,10 @@ class DispatchInstruction(_message.Message):
     deadline: _timestamp_pb2.Timestamp
     status: DispatchStatus
     award_id: str
-    def __init__(self, instruction_id: _Optional[str] = ..., sequence: _Optional[int] = ..., enterprise_id: _Optional[str] = ..., asset_id: _Optional[str] = ..., market_day: _Optional[str] = ..., interval: _Optional[int] = ..., interval_start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., reduction_kw: _Optional[float] = ..., deadline: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., status: _Optional[_Union[DispatchStatus, str]] = ..., award_id: _Optional[str] = ...) -> None: ...
+    revision: int
+    supersedes: str
+    superseded_by: str
+    def __init__(self, instruction_id: _Optional[str] = ..., sequence: _Optional[int] = ..., enterprise_id: _Optional[str] = ..., asset_id: _Optional[str] = ..., market_day: _Optional[str] = ..., interval: _Optional[int] = ..., interval_start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., reduction_kw: _Optional[float] = ..., deadline: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., status: _Optional[_Union[DispatchStatus, str]] = ..., award_id: _Optional[str] = ..., revision: _Optional[int] = ..., supersedes: _Optional[str] = ..., superseded_by: _Optional[str] = ...) -> None: ...
 
 class SubscribeDispatchRequest(_message.Message):
     __slots__ = ("enterprise_id", "after_sequence", "until_caught_up")
@@ -179,10 +187,100 @@ class ListDispatchRequest(_message.Message):
     def __init__(self, market_day: _Optional[str] = ..., enterprise_id: _Optional[str] = ..., only_overdue: _Optional[bool] = ...) -> None: ...
 
 class ListDispatchResponse(_message.Message):
-    __slots__ = ("instructions",)
+    __slots__ = ("instructions", "revision", "shortfall")
     INSTRUCTIONS_FIELD_NUMBER: _ClassVar[int]
+    REVISION_FIELD_NUMBER: _ClassVar[int]
+    SHORTFALL_FIELD_NUMBER: _ClassVar[int]
     instructions: _containers.RepeatedCompositeFieldContainer[DispatchInstruction]
-    def __init__(self, instructions: _Optional[_Iterable[_Union[DispatchInstruction, _Mapping]]] = ...) -> None: ...
+    revision: int
+    shortfall: _containers.RepeatedCompositeFieldContainer[IntervalShortfall]
+    def __init__(self, instructions: _Optional[_Iterable[_Union[DispatchInstruction, _Mapping]]] = ..., revision: _Optional[int] = ..., shortfall: _Optional[_Iterable[_Union[IntervalShortfall, _Mapping]]] = ...) -> None: ...
+
+class IntervalShortfall(_message.Message):
+    __slots__ = ("interval", "awarded_kw", "shortfall_kw")
+    INTERVAL_FIELD_NUMBER: _ClassVar[int]
+    AWARDED_KW_FIELD_NUMBER: _ClassVar[int]
+    SHORTFALL_KW_FIELD_NUMBER: _ClassVar[int]
+    interval: int
+    awarded_kw: float
+    shortfall_kw: float
+    def __init__(self, interval: _Optional[int] = ..., awarded_kw: _Optional[float] = ..., shortfall_kw: _Optional[float] = ...) -> None: ...
+
+class ReportAssetUnavailableRequest(_message.Message):
+    __slots__ = ("request_id", "asset_id", "market_day", "from_interval", "reason")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    ASSET_ID_FIELD_NUMBER: _ClassVar[int]
+    MARKET_DAY_FIELD_NUMBER: _ClassVar[int]
+    FROM_INTERVAL_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    asset_id: str
+    market_day: str
+    from_interval: int
+    reason: str
+    def __init__(self, request_id: _Optional[str] = ..., asset_id: _Optional[str] = ..., market_day: _Optional[str] = ..., from_interval: _Optional[int] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class Redispatch(_message.Message):
+    __slots__ = ("market_day", "revision", "from_interval", "failed_asset_ids", "instructions", "changes", "shortfall", "note")
+    MARKET_DAY_FIELD_NUMBER: _ClassVar[int]
+    REVISION_FIELD_NUMBER: _ClassVar[int]
+    FROM_INTERVAL_FIELD_NUMBER: _ClassVar[int]
+    FAILED_ASSET_IDS_FIELD_NUMBER: _ClassVar[int]
+    INSTRUCTIONS_FIELD_NUMBER: _ClassVar[int]
+    CHANGES_FIELD_NUMBER: _ClassVar[int]
+    SHORTFALL_FIELD_NUMBER: _ClassVar[int]
+    NOTE_FIELD_NUMBER: _ClassVar[int]
+    market_day: str
+    revision: int
+    from_interval: int
+    failed_asset_ids: _containers.RepeatedScalarFieldContainer[str]
+    instructions: _containers.RepeatedCompositeFieldContainer[DispatchInstruction]
+    changes: _containers.RepeatedCompositeFieldContainer[DispatchChange]
+    shortfall: _containers.RepeatedCompositeFieldContainer[IntervalShortfall]
+    note: str
+    def __init__(self, market_day: _Optional[str] = ..., revision: _Optional[int] = ..., from_interval: _Optional[int] = ..., failed_asset_ids: _Optional[_Iterable[str]] = ..., instructions: _Optional[_Iterable[_Union[DispatchInstruction, _Mapping]]] = ..., changes: _Optional[_Iterable[_Union[DispatchChange, _Mapping]]] = ..., shortfall: _Optional[_Iterable[_Union[IntervalShortfall, _Mapping]]] = ..., note: _Optional[str] = ...) -> None: ...
+
+class DispatchChange(_message.Message):
+    __slots__ = ("asset_id", "enterprise_id", "energy_change_kwh")
+    ASSET_ID_FIELD_NUMBER: _ClassVar[int]
+    ENTERPRISE_ID_FIELD_NUMBER: _ClassVar[int]
+    ENERGY_CHANGE_KWH_FIELD_NUMBER: _ClassVar[int]
+    asset_id: str
+    enterprise_id: str
+    energy_change_kwh: float
+    def __init__(self, asset_id: _Optional[str] = ..., enterprise_id: _Optional[str] = ..., energy_change_kwh: _Optional[float] = ...) -> None: ...
+
+class CheckDispatchFollowingRequest(_message.Message):
+    __slots__ = ("market_day",)
+    MARKET_DAY_FIELD_NUMBER: _ClassVar[int]
+    market_day: str
+    def __init__(self, market_day: _Optional[str] = ...) -> None: ...
+
+class AssetNotFollowing(_message.Message):
+    __slots__ = ("asset_id", "enterprise_id", "intervals", "failed_from_interval")
+    ASSET_ID_FIELD_NUMBER: _ClassVar[int]
+    ENTERPRISE_ID_FIELD_NUMBER: _ClassVar[int]
+    INTERVALS_FIELD_NUMBER: _ClassVar[int]
+    FAILED_FROM_INTERVAL_FIELD_NUMBER: _ClassVar[int]
+    asset_id: str
+    enterprise_id: str
+    intervals: _containers.RepeatedScalarFieldContainer[int]
+    failed_from_interval: int
+    def __init__(self, asset_id: _Optional[str] = ..., enterprise_id: _Optional[str] = ..., intervals: _Optional[_Iterable[int]] = ..., failed_from_interval: _Optional[int] = ...) -> None: ...
+
+class DispatchFollowing(_message.Message):
+    __slots__ = ("market_day", "intervals_checked", "not_following", "redispatch", "note")
+    MARKET_DAY_FIELD_NUMBER: _ClassVar[int]
+    INTERVALS_CHECKED_FIELD_NUMBER: _ClassVar[int]
+    NOT_FOLLOWING_FIELD_NUMBER: _ClassVar[int]
+    REDISPATCH_FIELD_NUMBER: _ClassVar[int]
+    NOTE_FIELD_NUMBER: _ClassVar[int]
+    market_day: str
+    intervals_checked: int
+    not_following: _containers.RepeatedCompositeFieldContainer[AssetNotFollowing]
+    redispatch: Redispatch
+    note: str
+    def __init__(self, market_day: _Optional[str] = ..., intervals_checked: _Optional[int] = ..., not_following: _Optional[_Iterable[_Union[AssetNotFollowing, _Mapping]]] = ..., redispatch: _Optional[_Union[Redispatch, _Mapping]] = ..., note: _Optional[str] = ...) -> None: ...
 
 class GetForecastAccuracyRequest(_message.Message):
     __slots__ = ("market_day", "asset_id", "enterprise_id", "holdout_days")

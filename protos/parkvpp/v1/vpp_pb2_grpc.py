@@ -64,6 +64,16 @@ class VppServiceStub:
                 request_serializer=parkvpp_dot_v1_dot_vpp__pb2.GetForecastAccuracyRequest.SerializeToString,
                 response_deserializer=parkvpp_dot_v1_dot_vpp__pb2.ForecastAccuracy.FromString,
                 _registered_method=True)
+        self.ReportAssetUnavailable = channel.unary_unary(
+                '/parkvpp.v1.VppService/ReportAssetUnavailable',
+                request_serializer=parkvpp_dot_v1_dot_vpp__pb2.ReportAssetUnavailableRequest.SerializeToString,
+                response_deserializer=parkvpp_dot_v1_dot_vpp__pb2.Redispatch.FromString,
+                _registered_method=True)
+        self.CheckDispatchFollowing = channel.unary_unary(
+                '/parkvpp.v1.VppService/CheckDispatchFollowing',
+                request_serializer=parkvpp_dot_v1_dot_vpp__pb2.CheckDispatchFollowingRequest.SerializeToString,
+                response_deserializer=parkvpp_dot_v1_dot_vpp__pb2.DispatchFollowing.FromString,
+                _registered_method=True)
 
 
 class VppServiceServicer:
@@ -108,6 +118,23 @@ class VppServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ReportAssetUnavailable(self, request, context):
+        """An enterprise (or the operator) reports that an asset cannot follow its instructions
+        from an interval on: the intervals not yet past are re-dispatched to the other
+        assets; new instructions supersede the old. Idempotent by request_id.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CheckDispatchFollowing(self, request, context):
+        """Compares metered load with the instructions of a market day's ended intervals and
+        re-dispatches away from assets that do not follow (see README, Dispatch).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_VppServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -140,6 +167,16 @@ def add_VppServiceServicer_to_server(servicer, server):
                     servicer.GetForecastAccuracy,
                     request_deserializer=parkvpp_dot_v1_dot_vpp__pb2.GetForecastAccuracyRequest.FromString,
                     response_serializer=parkvpp_dot_v1_dot_vpp__pb2.ForecastAccuracy.SerializeToString,
+            ),
+            'ReportAssetUnavailable': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReportAssetUnavailable,
+                    request_deserializer=parkvpp_dot_v1_dot_vpp__pb2.ReportAssetUnavailableRequest.FromString,
+                    response_serializer=parkvpp_dot_v1_dot_vpp__pb2.Redispatch.SerializeToString,
+            ),
+            'CheckDispatchFollowing': grpc.unary_unary_rpc_method_handler(
+                    servicer.CheckDispatchFollowing,
+                    request_deserializer=parkvpp_dot_v1_dot_vpp__pb2.CheckDispatchFollowingRequest.FromString,
+                    response_serializer=parkvpp_dot_v1_dot_vpp__pb2.DispatchFollowing.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -304,6 +341,60 @@ class VppService:
             '/parkvpp.v1.VppService/GetForecastAccuracy',
             parkvpp_dot_v1_dot_vpp__pb2.GetForecastAccuracyRequest.SerializeToString,
             parkvpp_dot_v1_dot_vpp__pb2.ForecastAccuracy.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReportAssetUnavailable(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/parkvpp.v1.VppService/ReportAssetUnavailable',
+            parkvpp_dot_v1_dot_vpp__pb2.ReportAssetUnavailableRequest.SerializeToString,
+            parkvpp_dot_v1_dot_vpp__pb2.Redispatch.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CheckDispatchFollowing(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/parkvpp.v1.VppService/CheckDispatchFollowing',
+            parkvpp_dot_v1_dot_vpp__pb2.CheckDispatchFollowingRequest.SerializeToString,
+            parkvpp_dot_v1_dot_vpp__pb2.DispatchFollowing.FromString,
             options,
             channel_credentials,
             insecure,

@@ -533,6 +533,17 @@ VALID: dict[str, Callable[[ParkIds], st.SearchStrategy]] = {
         _subject(p),
         st.integers(0, 60),
     ),
+    f"{_S}VppService/ReportAssetUnavailable": lambda p: st.builds(
+        vpb.ReportAssetUnavailableRequest,
+        request_id=st.sampled_from(["fz-report-1", "fz-report-2"]),
+        asset_id=_one(p.asset_owner),
+        market_day=_day(p, back=1, ahead=1),
+        from_interval=st.integers(0, 95),
+        reason=st.just("compressor trip"),
+    ),
+    f"{_S}VppService/CheckDispatchFollowing": lambda p: st.builds(
+        vpb.CheckDispatchFollowingRequest, market_day=_day(p, back=1, ahead=1)
+    ),
     f"{_S}BiddingService/PrepareBids": lambda p: st.builds(
         bpb.PrepareBidsRequest,
         market_day=_day(p, back=0, ahead=3),

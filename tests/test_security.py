@@ -224,6 +224,17 @@ def _details(channel, method: str, request, metadata) -> tuple[grpc.StatusCode, 
             "ent-z",
         ),
         (
+            "/parkvpp.v1.VppService/ReportAssetUnavailable",
+            vpp_pb2.ReportAssetUnavailableRequest(
+                request_id="r1", asset_id="ent-b-load", market_day="2026-11-20", reason="trip"
+            ),
+            vpp_pb2.ReportAssetUnavailableRequest(
+                request_id="r1", asset_id="ent-z-load", market_day="2026-11-20", reason="trip"
+            ),
+            "ent-b-load",
+            "ent-z-load",
+        ),
+        (
             "/parkvpp.v1.SettlementService/GetStatement",
             settlement_pb2.GetStatementRequest(enterprise_id="ent-b", market_day="2026-11-20"),
             settlement_pb2.GetStatementRequest(enterprise_id="ent-z", market_day="2026-11-20"),

@@ -128,3 +128,23 @@ def step_curves_chart(
     if ax.get_ylim()[0] > 0:
         ax.set_ylim(bottom=0)  # prices from zero, unless some are negative
     return save_png(fig, path)
+
+
+def interval_steps_chart(
+    path: str | Path,
+    title: str,
+    interval_starts: Sequence[object],
+    series: Mapping[str, Sequence[float]],
+    y_label: str = "kW",
+) -> Path:
+    """Per-interval values held over each interval (steps), one line per series, against
+    the intervals' start times; e.g. a statement's baseline vs metered vs awarded kW."""
+    fig, ax = figure(width_in=12.0, height_in=4.5)
+    for name, values in series.items():
+        ax.step(list(interval_starts), list(values), where="post", label=name)
+    ax.set_title(title)
+    ax.set_xlabel("interval start (Asia/Shanghai)")
+    ax.set_ylabel(y_label)
+    ax.legend(loc="upper right")
+    fig.autofmt_xdate()
+    return save_png(fig, path)

@@ -3,8 +3,8 @@
 The statements come from SettlementService.GetStatement (one call per market day, latest
 version) with a token of the ESCO role unless one is given; the rows are built by
 `settlement.period_statement`, so the file's amount_fen column sums to the statements'
-total to the fen. The PNG chart (matplotlib, Agg backend) shows baseline, metered and
-awarded kW per interval summed over the enterprise's assets.
+total to the fen. The PNG chart (`services.plots.interval_steps_chart`) shows baseline,
+metered and awarded kW per interval summed over the enterprise's assets.
 """
 
 from __future__ import annotations
@@ -108,29 +108,16 @@ def read_parquet(path: Path) -> pd.DataFrame:
 
 def write_chart(frame: pd.DataFrame, path: Path, title: str) -> Path:
     """PNG of baseline vs metered vs awarded kW per interval (sums over the assets)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib import pyplot as plt
+    from services.plots import interval_steps_chart
 
     profile = interval_profile(frame)
-    times = pd.to_datetime(profile["interval_start_local"])
-    figure, axes = plt.subplots(figsize=(12, 4.5), dpi=100)
-    try:
-        axes.step(times, profile["baseline_kw"], where="post", label="baseline kW")
-        axes.step(times, profile["metered_kw"], where="post", label="metered kW")
-        axes.step(times, profile["awarded_kw"], where="post", label="awarded (instructed) kW")
-        axes.set_title(title)
-        axes.set_xlabel("interval start (Asia/Shanghai)")
-        axes.set_ylabel("kW")
-        axes.grid(alpha=0.3)
-        axes.legend(loc="upper right")
-        figure.autofmt_xdate()
-        figure.tight_layout()
-        figure.savefig(path, format="png")
-    finally:
-        plt.close(figure)
-    return path
+    series = {
+        "baseline kW": profile["baseline_kw"].tolist(),
+        "metered kW": profile["metered_kw"].tolist(),
+        "awarded (instructed) kW": profile["awarded_kw"].tolist(),
+    }
+    starts = pd.to_datetime(profile["interval_start_local"]).tolist()
+    return interval_steps_chart(path, title, starts, series)
 
 
 def export(statements: PeriodStatements, fmt: str, path: Path) -> pd.DataFrame:

@@ -12,7 +12,9 @@ For each market day d (in date order):
 - **Naive strategy**: every asset's full up kW in every interval, offered at one price
   (`naive_price_fen_per_mwh`); accepted the same way.
 - **Perfect foresight**: the bid model solved with the realised prices as its single
-  scenario (and the called kW as a cap): the most any bid could have earned that day.
+  scenario (and the called kW as a cap): what the best possible bid would have earned
+  that day, up to the model's own optimality gap and, with a called quantity, the pro
+  rata sharing of the call among assets.
 
 Settlement values each strategy with the bid model itself, through `build_bids` on one
 scenario (the realised prices), so costs are counted exactly as the bidder counts them:

@@ -57,7 +57,11 @@ def demo_portfolio() -> Portfolio:
 
 def synthetic_portfolio(count: int, seed: int = 7) -> Portfolio:
     """`count` seeded assets: curtailable loads of varied size, cost and window, every
-    third a battery; loads draw a flat 60-90 % of their size. Same count, same park."""
+    third a battery. A load's forecast is flat at 1.2-1.8 times what it may shed, so its
+    whole size is available in its window. Same count and seed, same park.
+
+    Raises InvalidInput("portfolio") outside 1..SYNTHETIC_MAX_ASSETS.
+    """
     if not 1 <= count <= SYNTHETIC_MAX_ASSETS:
         raise InvalidInput("portfolio", f"synthetic:N needs 1 <= N <= {SYNTHETIC_MAX_ASSETS}")
     rng = np.random.default_rng(seed)

@@ -312,16 +312,51 @@ class MarketDay:
         )
         return list(stream)
 
-    def _dispatched_kw(self) -> dict[int, float]:
-        """Positive setpoints per interval in the operator's view of the day's dispatch."""
-        listing = self.c.vpp.ListDispatch(
-            vpp_pb2.ListDispatchRequest(market_day=self.day.isoformat()),
+    def _listing(self, enterprise_id: str = "") -> vpp_pb2.ListDispatchResponse:
+        return self.c.vpp.ListDispatch(
+            vpp_pb2.ListDispatchRequest(
+                market_day=self.day.isoformat(), enterprise_id=enterprise_id
+            ),
             timeout=10,
         )
-        total: dict[int, float] = defaultdict(float)
+
+    @staticmethod
+    def _in_force(listing: vpp_pb2.ListDispatchResponse) -> dict[str, dict[int, float]]:
+        """kW per asset and interval of the instructions not superseded."""
+        out: dict[str, dict[int, float]] = defaultdict(dict)
         for item in listing.instructions:
-            total[item.interval] += max(0.0, item.reduction_kw)
+            if item.status != vpp_pb2.DISPATCH_STATUS_SUPERSEDED:
+                out[item.asset_id][item.interval] = item.reduction_kw
+        return out
+
+    def _dispatched_kw(self) -> dict[int, float]:
+        """Positive setpoints in force per interval, plus what the plan says is short."""
+        listing = self._listing()
+        total: dict[int, float] = defaultdict(float)
+        for per_interval in self._in_force(listing).values():
+            for interval, kw in per_interval.items():
+                total[interval] += max(0.0, kw)
+        for row in listing.shortfall:
+            total[row.interval] += row.shortfall_kw
         return total
+
+    def _receive(self, enterprise_id: str) -> str:
+        """Stream, acknowledge and resume: what the enterprise's controller does."""
+        items = self._instructions(enterprise_id)
+        if not items:
+            return f"   {enterprise_id}: nothing new"
+        reply = self.c.vpp.AcknowledgeDispatch(
+            vpp_pb2.AcknowledgeDispatchRequest(
+                enterprise_id=enterprise_id, instruction_ids=[i.instruction_id for i in items]
+            ),
+            metadata=self.as_(f"enterprise:{enterprise_id}"),
+            timeout=10,
+        )
+        resumed = self._instructions(enterprise_id)
+        return (
+            f"   {enterprise_id}: {len(items)} setpoints received, {reply.acknowledged} "
+            f"acknowledged; on reconnect {len(resumed)} new"
+        )
 
     def dispatch(self) -> None:
         awarded: dict[int, float] = defaultdict(float)
@@ -338,23 +373,60 @@ class MarketDay:
 
         wait_for("dispatch of every award", complete)
         for enterprise_id, _, _ in ENTERPRISES:
-            items = self._instructions(enterprise_id)
-            self.summary.instructions[enterprise_id] = items
-            if not items:
-                continue
-            reply = self.c.vpp.AcknowledgeDispatch(
-                vpp_pb2.AcknowledgeDispatchRequest(
-                    enterprise_id=enterprise_id,
-                    instruction_ids=[i.instruction_id for i in items],
-                ),
-                metadata=self.as_(f"enterprise:{enterprise_id}"),
-                timeout=10,
+            self.log(self._receive(enterprise_id))
+        self._report_failure(sorted(awarded))
+        for enterprise_id, _, _ in ENTERPRISES:
+            # What each enterprise now has to follow: its instructions not superseded.
+            mine = self._listing(enterprise_id).instructions
+            self.summary.instructions[enterprise_id] = sorted(
+                (i for i in mine if i.status != vpp_pb2.DISPATCH_STATUS_SUPERSEDED),
+                key=lambda i: i.sequence,
             )
-            resumed = self._instructions(enterprise_id)
-            self.log(
-                f"   {enterprise_id}: {len(items)} setpoints received, {reply.acknowledged} "
-                f"acknowledged; on reconnect {len(resumed)} new"
+
+    def _report_failure(self, call: list[int]) -> None:
+        """The chillers trip halfway through the call: their enterprise reports it, the VPP
+        re-dispatches the rest of the call to the other assets."""
+        before = self._in_force(self._listing())
+        failing = "chem-chillers"
+        shed = [t for t in call if before.get(failing, {}).get(t, 0.0) > 0]
+        if not shed:
+            self.log(f"   {failing} has no instruction in the call; no failure to report")
+            return
+        from_interval = shed[len(shed) // 2]
+        reply = self.c.vpp.ReportAssetUnavailable(
+            vpp_pb2.ReportAssetUnavailableRequest(
+                request_id=f"trip-{failing}-{self.day.isoformat()}",
+                asset_id=failing,
+                market_day=self.day.isoformat(),
+                from_interval=from_interval,
+                reason="chiller compressor trip",
+            ),
+            metadata=self.as_("enterprise:ent-chem"),
+            timeout=60,
+        )
+        after_listing = self._listing()
+        after = self._in_force(after_listing)
+        hours = INTERVAL / timedelta(hours=1)
+        self.log(
+            f"   {failing} reports it cannot follow from interval {from_interval}: "
+            f"revision {reply.revision} re-dispatches intervals {reply.from_interval}-{call[-1]}"
+        )
+        for asset_id in sorted(set(before) | set(after)):
+            old = sum(
+                max(0.0, before.get(asset_id, {}).get(t, 0.0)) for t in call if t >= from_interval
             )
+            new = sum(
+                max(0.0, after.get(asset_id, {}).get(t, 0.0)) for t in call if t >= from_interval
+            )
+            if abs(new - old) >= 0.01:
+                self.log(
+                    f"   {asset_id:<20} {old * hours:7,.1f} -> {new * hours:7,.1f} kWh "
+                    f"({'took over' if new > old else 'dropped'})"
+                )
+        short = sum(r.shortfall_kw for r in after_listing.shortfall) * hours
+        self.log(f"   shortfall after re-dispatch: {short:,.1f} kWh")
+        for enterprise_id, _, _ in ENTERPRISES:
+            self.log(self._receive(enterprise_id))
 
     def meter_day(self) -> None:
         instructed: dict[str, dict[int, float]] = defaultdict(dict)

@@ -84,13 +84,15 @@ def settle_day(
     if basis is None:
         operator_fen, pool_fen, basis = operator_fen + pool_fen, 0, "delivered_wh"
 
-    enterprise_ids = sorted(set(lines["enterprise_id"]))
-    weights = [int(lines.loc[lines["enterprise_id"] == e, basis].sum()) for e in enterprise_ids]
+    # One pass to group the lines (in their order) by enterprise, not one scan per enterprise.
+    by_enterprise = {str(e): group for e, group in lines.groupby("enterprise_id", sort=True)}
+    enterprise_ids = sorted(by_enterprise)
+    weights = [int(by_enterprise[e][basis].sum()) for e in enterprise_ids]
     amounts = largest_remainder(pool_fen, weights, keys=enterprise_ids)
     line_amounts = pd.Series(0, index=lines.index, dtype="int64")
     results = []
     for enterprise_id, amount_fen in zip(enterprise_ids, amounts, strict=True):
-        own = lines[lines["enterprise_id"] == enterprise_id]
+        own = by_enterprise[enterprise_id]
         keys = [f"{a}/{i:02d}" for a, i in zip(own["asset_id"], own["interval"], strict=True)]
         parts = largest_remainder(amount_fen, [int(w) for w in own[basis]], keys=keys)
         line_amounts.loc[own.index] = parts

@@ -248,7 +248,7 @@ def trade_future_day(load: Load, rng: random.Random) -> None:
             side=mpb.SIDE_SELL if side == "sell" else mpb.SIDE_BUY,
             steps=[mpb.PriceStep(price_fen_per_mwh=price, quantity_kw=rng.uniform(10, 500))],
         )
-        for side, price in (("sell", 300_000), ("buy", 450_000))
+        for side, price in (("sell", 30_000), ("buy", 45_000))  # within the ENERGY cap
     ]
     submit = mpb.SubmitOrdersRequest(batch_id=f"soak-{day}", market_day=day, orders=orders)
     load.tally.call("SubmitOrders", lambda: load.c.market.SubmitOrders(submit, timeout=30))

@@ -2,22 +2,27 @@
 
 Relaxed: any plan of the members sums to a plan the relaxed block allows, worth at least
 as much, so an LP over relaxed blocks bounds the true optimum from above. Loads: the
-sums of up kW per interval and of daily caps, at the members' cheapest cost per
-scenario (curtailment plus rebound, which is linear in kW). Batteries: summed powers,
-stored-energy bounds, start and end-of-day energy; the best charge and discharge
+sums of up kW per interval and of daily caps, no event windows, at the members' cheapest
+curtailment cost; rebound is energy that comes back after it was shed, at most 2L - 1
+intervals later (L: the longest event), at least the smallest rebound fraction of the
+members times the shed energy, wherever in that time it is cheapest. Every
+event-feasible plan of the members fits that. Batteries: summed
+powers, stored-energy bounds, start and end-of-day energy; the best charge and discharge
 efficiencies of the cluster, with free disposal of energy (stored energy may fall below
-what the flows give). Summing the members' equalities e_a[t] = e_a[t-1] + eta_c,a h c_a
-- h d_a / eta_d,a gives E[t] <= E[t-1] + max(eta_c) h C - h D / max(eta_d), which is
-what the block asks; the cheapest degradation cost makes the value at least as high.
+what the flows give) when it has more than one member. Summing the members' equalities
+e_a[t] = e_a[t-1] + eta_c,a h c_a - h d_a / eta_d,a gives E[t] <= E[t-1] + max(eta_c) h C
+- h D / max(eta_d), which is what the block asks; the cheapest degradation cost makes
+the value at least as high.
 
 Restricted: member a follows share_a x the block's plan (share = its weight over the
-cluster's, weight = max up kW for a load, energy capacity for a battery). The block's
-limits are the members' tightest normalised limits times the cluster weight, so each
-scaled plan fits its member; its cost is the weighted mean cost, so its value is exact.
-For batteries a lower trajectory (worst efficiencies, lowest initial SoC) must keep
-above every member's SoC floor and end no lower than it started, an upper one (best
-efficiencies, highest initial SoC) below every ceiling: each member's own SoC lies
-between the two because charge and discharge are non-negative.
+cluster's, weight = energy capacity for a battery). Loads of one cluster share their
+event windows (`bidding.event_windows`) and are called together: one fraction per
+window and scenario, each member shedding that fraction of its own up kW and drawing
+its own rebound, so every member's plan is its own event-feasible plan and the block's
+value is exact. For batteries a lower trajectory (worst efficiencies,
+lowest initial SoC) must keep above every member's SoC floor and end no lower than it
+started, an upper one (best efficiencies, highest initial SoC) below every ceiling: each
+member's own SoC lies between the two because charge and discharge are non-negative.
 """
 
 from __future__ import annotations
@@ -28,6 +33,8 @@ import numpy as np
 
 from bidding.assets import BatterySpec
 from bidding.clusters import Cluster
+from bidding.event_windows import EventWindow, event_length_limits, event_profiles
+from bidding.intervals import INTERVALS_PER_DAY as T
 from bidding.offer_model import BidAsset
 
 NO_LIMIT_KWH = np.inf
@@ -35,11 +42,35 @@ NO_LIMIT_KWH = np.inf
 
 @dataclass(frozen=True)
 class LoadBlock:
-    """Curtailment up to `up_kw` per interval, `daily_kwh` a day, at a cost per scenario."""
+    """Relaxed loads: up to `up_kw` per interval and `daily_kwh` a day, no event windows.
+
+    Rebound: between `rebound_fraction` (the members' smallest) and `rebound_max_fraction`
+    of the shed energy comes back, never before it was shed and all of it within
+    `rebound_within` intervals (an event of at most L intervals is paid back by the end of
+    the L intervals after it: 2L - 1 after its first interval).
+    """
 
     up_kw: np.ndarray
     daily_kwh: float
-    cost_fen_per_mwh: np.ndarray  # one per scenario (curtailment + rebound)
+    cost_fen_per_mwh: float
+    rebound_fraction: float
+    rebound_max_fraction: float
+    rebound_within: int
+
+
+@dataclass(frozen=True)
+class WindowLoadBlock:
+    """Loads sharing event windows: each window called at a fraction x in [0, 1] per scenario.
+
+    `profiles` (windows x 96) is the members' summed net reduction of a full call,
+    rebound included; `shed_cost_fen` (windows,) the curtailment cost of a full call in
+    fen per (fen/MWh-equivalent) unit, i.e. sum over members and window intervals of
+    cost x up kW, to be multiplied by the interval's hours / 1000 like prices.
+    """
+
+    windows: tuple[EventWindow, ...]
+    profiles: np.ndarray
+    shed_cost_fen: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -65,18 +96,20 @@ class BatteryBlock:
     trajectories: tuple[Trajectory, ...]
 
 
-Block = LoadBlock | BatteryBlock
+Block = LoadBlock | WindowLoadBlock | BatteryBlock
 
 
 def _members(assets: list[BidAsset], cluster: Cluster) -> list[BidAsset]:
     return [assets[i] for i in cluster.members]
 
 
-def _load_costs(members: list[BidAsset], mean_prices: np.ndarray) -> np.ndarray:
-    """(members, scenarios) curtailment plus rebound cost, fen/MWh."""
-    cost = np.array([m.spec.curtailment_cost_fen_per_mwh for m in members], dtype=float)
-    rebound = np.array([m.spec.rebound_fraction for m in members])
-    return cost[:, None] + rebound[:, None] * mean_prices[None, :]
+def _load_costs(members: list[BidAsset]) -> np.ndarray:
+    """Curtailment cost of each member, fen/MWh."""
+    return np.array([m.spec.curtailment_cost_fen_per_mwh for m in members], dtype=float)
+
+
+def _rebound(members: list[BidAsset]) -> np.ndarray:
+    return np.array([m.spec.rebound_fraction for m in members])
 
 
 def weights(assets: list[BidAsset], cluster: Cluster) -> np.ndarray:
@@ -87,13 +120,16 @@ def weights(assets: list[BidAsset], cluster: Cluster) -> np.ndarray:
     return np.array([float(m.envelope.up_kw.max()) for m in members])
 
 
-def relaxed_block(assets: list[BidAsset], cluster: Cluster, mean_prices: np.ndarray) -> Block:
+def relaxed_block(assets: list[BidAsset], cluster: Cluster) -> Block:
     """The cluster's relaxation (see the module docstring); raises nothing."""
     members = _members(assets, cluster)
     up = np.sum([m.envelope.up_kw for m in members], axis=0)
     if cluster.kind == "load":
         daily = sum(m.envelope.max_daily_up_kwh for m in members)
-        return LoadBlock(up, daily, _load_costs(members, mean_prices).min(axis=0))
+        cost, rebound = float(_load_costs(members).min()), _rebound(members)
+        longest = max(event_length_limits(m.spec)[1] for m in members)
+        within = max(2 * longest - 1, 1)
+        return LoadBlock(up, daily, cost, float(rebound.min()), float(rebound.max()), within)
     specs: list[BatterySpec] = [m.spec for m in members]  # type: ignore[misc]
     starts = np.array([s.initial_soc * s.energy_capacity_kwh for s in specs])
     final = [
@@ -107,26 +143,41 @@ def relaxed_block(assets: list[BidAsset], cluster: Cluster, mean_prices: np.ndar
         low_kwh=np.sum([m.envelope.stored_energy_min_kwh for m in members], axis=0),
         high_kwh=np.sum([m.envelope.stored_energy_max_kwh for m in members], axis=0),
         final_low_kwh=float(sum(final)),
-        disposal=True,
+        disposal=len(members) > 1,
     )
     down = np.sum([m.envelope.down_kw for m in members], axis=0)
     return BatteryBlock(up, down, min(s.degradation_cost_fen_per_mwh for s in specs), (path,))
 
 
-def restricted_block(assets: list[BidAsset], cluster: Cluster, mean_prices: np.ndarray) -> Block:
-    """The cluster's restriction (see the module docstring); raises nothing."""
+def window_block(members: list[BidAsset], windows: tuple[EventWindow, ...]) -> WindowLoadBlock:
+    """Loads called together at one fraction per window: exact, each keeps its own profile."""
+    profiles = np.zeros((len(windows), T))
+    shed_cost = np.zeros(len(windows))
+    for member in members:
+        own = event_profiles(member.envelope.up_kw, member.spec.rebound_fraction, windows)
+        profiles += own
+        shed_cost += member.spec.curtailment_cost_fen_per_mwh * np.array(
+            [own[k, w.start : w.end].sum() for k, w in enumerate(windows)]
+        )
+    return WindowLoadBlock(windows, profiles, shed_cost)
+
+
+def restricted_block(
+    assets: list[BidAsset], cluster: Cluster, windows: tuple[EventWindow, ...] = ()
+) -> Block:
+    """The cluster's restriction (see the module docstring); raises nothing.
+
+    `windows` are the event windows every member of a load cluster shares.
+    """
     members = _members(assets, cluster)
     weight = weights(assets, cluster)
     total = float(weight.sum())
     share = weight / total
+    if cluster.kind == "load":
+        return window_block(members, windows)
     up = total * np.min(
         [m.envelope.up_kw / w for m, w in zip(members, weight, strict=True)], axis=0
     )
-    if cluster.kind == "load":
-        daily = total * min(
-            m.envelope.max_daily_up_kwh / w for m, w in zip(members, weight, strict=True)
-        )
-        return LoadBlock(up, daily, share @ _load_costs(members, mean_prices))
     specs: list[BatterySpec] = [m.spec for m in members]  # type: ignore[misc]
     down = total * np.min(
         [m.envelope.down_kw / w for m, w in zip(members, weight, strict=True)], axis=0

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from ortools.linear_solver import pywraplp
 
-from bidding.cluster_blocks import BatteryBlock, Block, LoadBlock, Trajectory
+from bidding.cluster_blocks import BatteryBlock, Block, LoadBlock, Trajectory, WindowLoadBlock
 from bidding.intervals import INTERVAL_HOURS, INTERVALS_PER_DAY
 from bidding.lp import LpOutcome, create_solver, link_monotone_in_price, solve
-from bidding.offer_model import FEN_PER_KW_INTERVAL, BidModel, BidProblem
+from bidding.offer_model import FEN_PER_KW_INTERVAL, BidProblem
 
 T = INTERVALS_PER_DAY
+#: Penalty (fen) per kW of a commitment left unmet in one interval of one scenario: far
+#: above any interval's value, so the LP only falls short where it cannot do otherwise,
+#: and the shortfall says where (the bid builder turns it into a named error).
+SHORTFALL_PENALTY_FEN_PER_KW = 1e7
+#: Shortfalls below this (kW) are solver dust.
+SHORTFALL_TOLERANCE_KW = 1e-4
 
 
 @dataclass(frozen=True)
@@ -23,16 +29,28 @@ class ClusterLpResult:
     quantity_kw: np.ndarray
     block_net_kw: list[np.ndarray]
     block_value_fen: np.ndarray
+    shortfall_kw: np.ndarray  # (scenarios, 96): commitments left unmet
+    block_calls: list[np.ndarray | None]  # window blocks: call fractions (scenarios x windows)
+
+    @property
+    def meets_commitments(self) -> bool:
+        return bool(self.shortfall_kw.max(initial=0.0) <= SHORTFALL_TOLERANCE_KW)
 
 
 def _bound(value: float, solver: pywraplp.Solver) -> float:
     return float(np.clip(value, -solver.infinity(), solver.infinity()))
 
 
-def _add_load(lp, block: LoadBlock, s: int, balance: list, weight: float, price) -> list:
+def _add_load(lp, block: LoadBlock, balance: list, weight: float, price) -> tuple:
+    """Relaxed loads: r[t] <= up, daily cap, and rebound b[t] >= 0 that follows the shedding.
+
+    With R[t], B[t] the cumulative shed and rebound: B[t] <= rho_max R[t-1] (nothing comes
+    back before it was shed), B[t] >= rho_min R[t - H] (what was shed H intervals ago has
+    come back, H = `rebound_within`), B[T-1] >= rho_min R[T-1] (all of it by midnight).
+    """
     daily = lp.Constraint(-lp.infinity(), block.daily_kwh)
     objective = lp.Objective()
-    margin = (price - block.cost_fen_per_mwh[s]) * weight
+    margin = (price - block.cost_fen_per_mwh) * weight
     cols: list = [None] * T
     for t in np.flatnonzero(block.up_kw > 0):
         r = lp.NumVar(0.0, float(block.up_kw[t]), "")
@@ -40,7 +58,53 @@ def _add_load(lp, block: LoadBlock, s: int, balance: list, weight: float, price)
         objective.SetCoefficient(r, margin[t])
         balance[t].SetCoefficient(r, -1.0)
         cols[t] = r
-    return cols
+    back: list = [None] * T
+    if block.rebound_fraction <= 0:
+        return cols, back
+    shed_total, back_total = [], []
+    for t in range(T):
+        b = lp.NumVar(0.0, lp.infinity(), "")
+        objective.SetCoefficient(b, -price[t] * weight)
+        balance[t].SetCoefficient(b, 1.0)
+        back[t] = b
+        shed_total.append(_running_sum(lp, shed_total, cols[t]))
+        back_total.append(_running_sum(lp, back_total, b))
+    for t in range(T):
+        causal = lp.Constraint(-lp.infinity(), 0.0)  # B[t] - rho_max R[t-1] <= 0
+        causal.SetCoefficient(back_total[t], 1.0)
+        if t > 0:
+            causal.SetCoefficient(shed_total[t - 1], -block.rebound_max_fraction)
+        lag = T - 1 if t == T - 1 else t - block.rebound_within
+        if lag >= 0:
+            done = lp.Constraint(0.0, lp.infinity())  # B[t] - rho_min R[t - H] >= 0
+            done.SetCoefficient(back_total[t], 1.0)
+            done.SetCoefficient(shed_total[lag], -block.rebound_fraction)
+    return cols, back
+
+
+def _running_sum(lp, totals: list, term) -> object:
+    """A variable equal to the previous running total plus `term` (which may be None)."""
+    total = lp.NumVar(0.0, lp.infinity(), "")
+    row = lp.Constraint(0.0, 0.0)
+    row.SetCoefficient(total, 1.0)
+    if totals:
+        row.SetCoefficient(totals[-1], -1.0)
+    if term is not None:
+        row.SetCoefficient(term, -1.0)
+    return total
+
+
+def _add_windows(lp, block: WindowLoadBlock, balance: list, weight: float, price) -> list:
+    """Loads held to windows: one call fraction per window, rebound in the intervals after."""
+    objective = lp.Objective()
+    calls = []
+    for profile, shed_cost in zip(block.profiles, block.shed_cost_fen, strict=True):
+        x = lp.NumVar(0.0, 1.0, "")
+        for t in np.flatnonzero(profile):
+            balance[t].SetCoefficient(x, -float(profile[t]))
+        objective.SetCoefficient(x, weight * (float(price @ profile) - float(shed_cost)))
+        calls.append(x)
+    return calls
 
 
 def _add_path(lp, path: Trajectory, discharge: list, charge: list) -> None:
@@ -84,53 +148,80 @@ def solve_blocks(
 ) -> ClusterLpResult:
     """Build and solve the bid LP with `blocks` as its assets (same linking and commitments).
 
-    Raises InfeasibleProblem("commitment" or "model", None, ...) when the LP is
-    infeasible and SolverFailed when the solver stops without a solution, as
-    `bidding.lp.solve` does; InvalidInput for an unknown solver.
+    Commitments are elastic: a scenario may fall short of one at a penalty of
+    SHORTFALL_PENALTY_FEN_PER_KW per kW, so the LP is never infeasible because of them and
+    `shortfall_kw` says where they cannot be met; the reported objective and block values
+    leave the penalty out. Raises InfeasibleProblem("model", None, ...) when the LP is
+    infeasible anyway (envelopes contradicting themselves) and SolverFailed when the solver
+    stops without a solution, as `bidding.lp.solve` does; InvalidInput for an unknown solver.
     """
     lp, name = create_solver(solver, time_limit_seconds)
-    model = BidModel([], {}, {})
-    handles: list[list[tuple]] = [[] for _ in blocks]
-    for s, scenario in enumerate(problem.scenarios):
+    quantities: list[list] = []
+    shortfalls: list[list] = []
+    handles: list[list] = [[] for _ in blocks]
+    for scenario in problem.scenarios:
         price = np.asarray(scenario.price_fen_per_mwh, dtype=float)
         weight = scenario.probability * FEN_PER_KW_INTERVAL
-        quantity, balance = [], []
+        quantity, balance, short = [], [], []
         for t in range(T):
-            # Q's range follows from the blocks' limits; only a commitment bounds it here.
-            q = lp.NumVar(float(problem.commitments.get(t, -lp.infinity())), lp.infinity(), "")
-            row = lp.Constraint(0.0, 0.0)
+            q = lp.NumVar(-lp.infinity(), lp.infinity(), "")
+            row = lp.Constraint(0.0, 0.0)  # Q[s,t] - sum of net reductions = 0
             row.SetCoefficient(q, 1.0)
             quantity.append(q)
             balance.append(row)
-        model.quantity.append(quantity)
+            committed = problem.commitments.get(t, 0.0)
+            if committed > 0:
+                gap = lp.NumVar(0.0, committed, "")
+                floor = lp.Constraint(committed, lp.infinity())  # Q + shortfall >= commitment
+                floor.SetCoefficient(q, 1.0)
+                floor.SetCoefficient(gap, 1.0)
+                lp.Objective().SetCoefficient(gap, -SHORTFALL_PENALTY_FEN_PER_KW)
+                short.append(gap)
+            else:
+                short.append(None)
+        quantities.append(quantity)
+        shortfalls.append(short)
         for k, block in enumerate(blocks):
             if isinstance(block, LoadBlock):
-                handles[k].append((_add_load(lp, block, s, balance, weight, price), None))
+                handles[k].append(_add_load(lp, block, balance, weight, price))
+            elif isinstance(block, WindowLoadBlock):
+                handles[k].append(_add_windows(lp, block, balance, weight, price))
             else:
                 handles[k].append(_add_battery(lp, block, balance, weight, price))
     prices = np.array([sc.price_fen_per_mwh for sc in problem.scenarios])
-    link_monotone_in_price(lp, prices, model.quantity)
+    link_monotone_in_price(lp, prices, quantities)
     lp.Objective().SetMaximization()
-    detail = "commitments exceed the clusters' energy or SoC limits"
-    outcome = solve(lp, name, "commitment" if problem.commitments else "model", detail)
-    return _read(problem, blocks, handles, model, outcome)
+    outcome = solve(lp, name, "model", "asset envelopes contradict each other")
+    return _read(problem, blocks, handles, quantities, shortfalls, outcome)
 
 
-def _read(problem, blocks, handles, model, outcome) -> ClusterLpResult:
+def _read(problem, blocks, handles, quantities, shortfalls, outcome) -> ClusterLpResult:
     prices = np.array([s.price_fen_per_mwh for s in problem.scenarios], dtype=float)
     weight = np.array([s.probability for s in problem.scenarios])[:, None] * FEN_PER_KW_INTERVAL
-    nets, values = [], []
+    nets, values, calls_per_block = [], [], []
     for block, rows in zip(blocks, handles, strict=True):
-        up = np.array([_values(reduce) for reduce, _ in rows])
+        calls_per_block.append(None)
         if isinstance(block, LoadBlock):
-            down = np.zeros_like(up)
-            margin = prices - block.cost_fen_per_mwh[:, None]
-            value = float((weight * margin * up).sum())
+            up = np.array([_values(reduce) for reduce, _ in rows])
+            back = np.array([_values(rebound) for _, rebound in rows])
+            value = float((weight * ((prices - block.cost_fen_per_mwh) * up - prices * back)).sum())
+            net = up - back
+        elif isinstance(block, WindowLoadBlock):
+            calls = np.array([[x.solution_value() for x in row] for row in rows])
+            calls = calls.reshape(len(rows), len(block.windows))
+            net = calls @ block.profiles
+            value = float((weight * (prices * net - calls @ block.shed_cost_fen[:, None])).sum())
+            calls_per_block[-1] = calls
         else:
+            up = np.array([_values(reduce) for reduce, _ in rows])
             down = np.array([_values(increase) for _, increase in rows])
             wear = block.degradation_fen_per_mwh
             value = float((weight * ((prices - wear) * up - prices * down)).sum())
-        nets.append(up - down)
+            net = up - down
+        nets.append(net)
         values.append(value)
-    quantity = np.array([[q.solution_value() for q in row] for row in model.quantity])
-    return ClusterLpResult(outcome, quantity, nets, np.array(values))
+    quantity = np.array([[q.solution_value() for q in row] for row in quantities])
+    short = np.array([[g.solution_value() if g else 0.0 for g in row] for row in shortfalls])
+    penalty = SHORTFALL_PENALTY_FEN_PER_KW * float(short.sum())
+    outcome = replace(outcome, objective=outcome.objective + penalty, bound=outcome.bound + penalty)
+    return ClusterLpResult(outcome, quantity, nets, np.array(values), short, calls_per_block)

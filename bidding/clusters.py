@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bidding.assets import BatterySpec, CurtailableLoadSpec
+from bidding.event_windows import event_rules
 from bidding.intervals import INTERVAL_HOURS, INTERVALS_PER_DAY
 from bidding.offer_model import BidProblem
 
@@ -77,7 +78,11 @@ def _battery_row(asset, reference: float) -> tuple[list[float], float]:
 
 
 def asset_features(problem: BidProblem) -> AssetFeatures:
-    """Features of every asset of a validated problem; raises nothing itself."""
+    """Features of every asset of a validated problem; raises nothing itself.
+
+    Loads are keyed by their event rules and availability pattern, so the loads of a
+    cluster can be called together in the same event windows.
+    """
     prices = np.array([s.price_fen_per_mwh for s in problem.scenarios], dtype=float)
     mean_prices = prices.mean(axis=1)
     reference = max(float(np.abs(prices).mean()), 1.0)
@@ -85,7 +90,8 @@ def asset_features(problem: BidProblem) -> AssetFeatures:
     for asset in problem.assets:
         if isinstance(asset.spec, CurtailableLoadSpec):
             row, size = _load_row(asset, mean_prices, reference)
-            keys.append(("load", (asset.envelope.up_kw > 0).tobytes()))
+            pattern = (asset.envelope.up_kw > 0).tobytes()
+            keys.append(("load", event_rules([asset.spec]), pattern))
         else:
             assert isinstance(asset.spec, BatterySpec)
             row, size = _battery_row(asset, reference)
@@ -131,6 +137,13 @@ def _priority(features: AssetFeatures, cluster: Cluster) -> float:
         return 0.0
     size = float(features.size_kwh[list(cluster.members)].sum())
     return float(spread(features, cluster).max()) * size
+
+
+def singleton_clusters(features: AssetFeatures) -> list[Cluster]:
+    """One cluster per active asset: the restricted LP over them is the exact asset model."""
+    return [
+        Cluster(features.key[index][0], (int(index),)) for index in np.flatnonzero(features.active)
+    ]
 
 
 def initial_clusters(features: AssetFeatures, count: int = DEFAULT_CLUSTER_COUNT) -> list[Cluster]:

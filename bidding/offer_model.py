@@ -1,18 +1,24 @@
-"""Inputs of the stochastic demand-response bid and the LP that turns them into offers.
+"""Inputs of the stochastic demand-response bid, and their validation.
 
-One LP covers every price scenario s, asset a and interval t. Curtailable loads have a
-reduction r[s,a,t] in [0, up_kw[t]] with daily energy <= max_daily_up_kwh; batteries
-have discharge d and charge c with stored energy e[t] = e[t-1] + c*eta_c*h - d/eta_d*h
-inside the envelope's energy bounds, starting at initial_soc and ending no lower (so
-the battery is not drained for free). Minimum event length and event counts are not
-modelled (an LP cannot); the daily energy cap stands in for them.
+The model (built in `bidding.cluster_lp`, solved by `bidding.offers.build_bids`) is one
+LP over every price scenario s, asset a and interval t:
 
-Rebound: a curtailed kWh is consumed again later; we charge rebound_fraction of it at
-the scenario's average price, a deliberately simple stand-in for when it comes back.
+- curtailable loads are held to event windows chosen before the solve
+  (`bidding.event_windows`): one level per window and scenario, so each scenario's
+  dispatch obeys min/max event duration, events per day, availability and lead time,
+  and draws its rebound (rebound_fraction x the shed energy) right after each event;
+- batteries have discharge d and charge c with stored energy
+  e[t] = e[t-1] + c*eta_c*h - d/eta_d*h inside the envelope's energy bounds, starting at
+  initial_soc and ending no lower (so the battery is not drained for free), with a
+  degradation cost per discharged MWh;
+- commitments: the portfolio's net reduction Q[s,t] must reach the committed kW in
+  every scenario.
 
-Linking (Fleten-Pettersen): in each interval the portfolio quantity Q[s,t] (sum of net
-reductions) must not fall as the scenario price rises, and scenarios with the same
-price (to the fen) get the same Q, so the plans form one bid curve per interval.
+Linking (Fleten-Pettersen): in each interval Q[s,t] must not fall as the scenario price
+rises, and scenarios with the same price (to the fen) get the same Q, so the scenario
+plans form one monotone bid curve per interval. We use this pattern because it gives
+the offer curve and the plan behind every point of it from one LP, and the LP's
+relaxation (no windows) gives a proven bound on what any event-feasible bid could earn.
 """
 
 from __future__ import annotations
@@ -22,13 +28,11 @@ from dataclasses import dataclass, field
 from datetime import date
 
 import numpy as np
-from ortools.linear_solver import pywraplp
 
 from bidding.assets import BatterySpec, CurtailableLoadSpec, validate_spec
 from bidding.exceptions import InfeasibleProblem, InvalidInput
 from bidding.flexibility import AssetEnvelope
 from bidding.intervals import INTERVAL_HOURS, INTERVALS_PER_DAY, check_interval
-from bidding.lp import link_monotone_in_price
 
 PROBABILITY_TOLERANCE = 1e-6
 CAPACITY_TOLERANCE_KW = 1e-6
@@ -133,115 +137,3 @@ def validate_problem(problem: BidProblem) -> None:
                 f"committed {kw:.3f} kW but the portfolio can reduce at most "
                 f"{up_total_kw[interval]:.3f} kW",
             )
-
-
-Var = pywraplp.Variable
-Plan = list[list[Var | None]]  # [scenario][interval]
-
-
-@dataclass
-class BidModel:
-    """Handles to the LP's variables: Q per scenario/interval, asset +/- terms per scenario."""
-
-    quantity: list[list[Var]]
-    reduce: dict[str, Plan]
-    increase: dict[str, Plan]
-
-
-def _scenario_values(plan: Plan) -> np.ndarray:
-    return np.array([[v.solution_value() if v else 0.0 for v in row] for row in plan])
-
-
-def net_reduction_kw(model: BidModel, asset_id: str) -> np.ndarray:
-    """Solved net reduction of one asset, shape (scenarios, 96): reduce minus increase."""
-    return _scenario_values(model.reduce[asset_id]) - _scenario_values(model.increase[asset_id])
-
-
-def _add_curtailable(
-    solver: pywraplp.Solver, asset: BidAsset, s: int, scenario: PriceScenario, balance: list
-) -> list[Var | None]:
-    spec = asset.spec
-    assert isinstance(spec, CurtailableLoadSpec)
-    price = np.asarray(scenario.price_fen_per_mwh, dtype=float)
-    rebound_fen_per_mwh = spec.rebound_fraction * float(price.mean())
-    margin = price - spec.curtailment_cost_fen_per_mwh - rebound_fen_per_mwh
-    daily = solver.Constraint(-solver.infinity(), asset.envelope.max_daily_up_kwh)
-    objective = solver.Objective()
-    row: list[Var | None] = [None] * INTERVALS_PER_DAY
-    for t in np.flatnonzero(asset.envelope.up_kw > 0):
-        r = solver.NumVar(0.0, float(asset.envelope.up_kw[t]), f"r_{asset.asset_id}_{s}_{t}")
-        daily.SetCoefficient(r, INTERVAL_HOURS)
-        objective.SetCoefficient(r, scenario.probability * margin[t] * FEN_PER_KW_INTERVAL)
-        balance[t].SetCoefficient(r, -1.0)
-        row[t] = r
-    return row
-
-
-def _add_battery(
-    solver: pywraplp.Solver, asset: BidAsset, s: int, scenario: PriceScenario, balance: list
-) -> tuple[list[Var | None], list[Var | None]]:
-    spec, env = asset.spec, asset.envelope
-    assert isinstance(spec, BatterySpec)
-    price = np.asarray(scenario.price_fen_per_mwh, dtype=float)
-    weight = scenario.probability * FEN_PER_KW_INTERVAL
-    start_kwh = spec.initial_soc * spec.energy_capacity_kwh
-    objective = solver.Objective()
-    discharge: list[Var | None] = []
-    charge: list[Var | None] = []
-    previous = None
-    for t in range(INTERVALS_PER_DAY):
-        d = solver.NumVar(0.0, float(env.up_kw[t]), f"d_{asset.asset_id}_{s}_{t}")
-        c = solver.NumVar(0.0, float(env.down_kw[t]), f"c_{asset.asset_id}_{s}_{t}")
-        low = float(env.stored_energy_min_kwh[t])
-        if t == INTERVALS_PER_DAY - 1:
-            low = max(low, start_kwh)  # end the day no emptier than it started
-        e = solver.NumVar(low, float(env.stored_energy_max_kwh[t]), f"e_{asset.asset_id}_{s}_{t}")
-        rhs = start_kwh if previous is None else 0.0
-        dynamics = solver.Constraint(rhs, rhs)
-        dynamics.SetCoefficient(e, 1.0)
-        if previous is not None:
-            dynamics.SetCoefficient(previous, -1.0)
-        dynamics.SetCoefficient(c, -spec.charge_efficiency * INTERVAL_HOURS)
-        dynamics.SetCoefficient(d, INTERVAL_HOURS / spec.discharge_efficiency)
-        objective.SetCoefficient(d, weight * (price[t] - spec.degradation_cost_fen_per_mwh))
-        objective.SetCoefficient(c, -weight * price[t])
-        balance[t].SetCoefficient(d, -1.0)
-        balance[t].SetCoefficient(c, 1.0)
-        discharge.append(d)
-        charge.append(c)
-        previous = e
-    return discharge, charge
-
-
-def build_model(problem: BidProblem, solver: pywraplp.Solver) -> BidModel:
-    """Add the whole stochastic bid LP to `solver` (maximising expected net fen).
-
-    Expects a problem that passed `validate_problem`; raises nothing itself.
-    """
-    up_total = np.sum([a.envelope.up_kw for a in problem.assets], axis=0)
-    down_total = np.sum([a.envelope.down_kw for a in problem.assets], axis=0)
-    ids = [a.asset_id for a in problem.assets]
-    model = BidModel([], {i: [] for i in ids}, {i: [] for i in ids})
-    for s, scenario in enumerate(problem.scenarios):
-        quantity = []
-        balance = []
-        for t in range(INTERVALS_PER_DAY):
-            low = float(problem.commitments.get(t, -down_total[t]))
-            q = solver.NumVar(low, float(up_total[t]), f"q_{s}_{t}")
-            row = solver.Constraint(0.0, 0.0)  # Q[s,t] - sum of net reductions = 0
-            row.SetCoefficient(q, 1.0)
-            quantity.append(q)
-            balance.append(row)
-        model.quantity.append(quantity)
-        for asset in problem.assets:
-            if isinstance(asset.spec, CurtailableLoadSpec):
-                reduce = _add_curtailable(solver, asset, s, scenario, balance)
-                increase: list[Var | None] = [None] * INTERVALS_PER_DAY
-            else:
-                reduce, increase = _add_battery(solver, asset, s, scenario, balance)
-            model.reduce[asset.asset_id].append(reduce)
-            model.increase[asset.asset_id].append(increase)
-    prices = np.array([sc.price_fen_per_mwh for sc in problem.scenarios])
-    link_monotone_in_price(solver, prices, model.quantity)
-    solver.Objective().SetMaximization()
-    return model

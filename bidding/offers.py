@@ -7,22 +7,15 @@ from datetime import date
 
 import numpy as np
 
-from bidding.aggregation import solve_aggregated
+from bidding.aggregation import AggregatedPlans, solve_aggregated
+from bidding.event_windows import EventWindow
 from bidding.exceptions import InvalidInput
 from bidding.intervals import INTERVALS_PER_DAY, hour_of_interval
-from bidding.lp import (
-    DEFAULT_SOLVER,
-    DEFAULT_TIME_LIMIT_SECONDS,
-    LpOutcome,
-    create_solver,
-    solve,
-)
+from bidding.lp import DEFAULT_SOLVER, DEFAULT_TIME_LIMIT_SECONDS
 from bidding.offer_model import (
     FEN_PER_KW_INTERVAL,
     BidProblem,
     PriceScenario,
-    build_model,
-    net_reduction_kw,
     validate_problem,
 )
 
@@ -49,7 +42,8 @@ class BidSolution:
     the probability-weighted (expected) plan per asset, negative where a battery
     charges; being a mix of feasible plans it respects every SoC and energy limit.
     `scenario_quantity_kw` (scenarios x 96) and `scenario_asset_reduction_kw` hold
-    the per-scenario plans behind it.
+    the per-scenario plans behind it. `windows` are the event windows each curtailable
+    load was held to (see `bidding.event_windows`).
     """
 
     curves: dict[int, list[OfferStep]]
@@ -63,6 +57,7 @@ class BidSolution:
     asset_reduction_kw: dict[str, np.ndarray]
     scenario_quantity_kw: np.ndarray
     scenario_asset_reduction_kw: dict[str, np.ndarray]
+    windows: dict[str, tuple[EventWindow, ...]]
 
 
 def offer_curve(prices_fen_per_mwh: np.ndarray, quantities_kw: np.ndarray) -> list[OfferStep]:
@@ -94,41 +89,33 @@ def build_bids(
 ) -> BidSolution:
     """Solve the stochastic bid LP and turn its scenario plans into offer curves.
 
+    Every curtailable load is held to event windows (`bidding.event_windows`), so each
+    scenario's plan obeys min/max event duration, events per day, availability, lead
+    time and rebound; batteries track their state of charge. The plan is compared with a
+    relaxation without windows: `bound_fen` is the relaxation's optimum, an upper bound
+    on any event-feasible plan, and `relative_gap` the proven distance to it.
+
     `solver` is an OR-Tools backend name chosen by configuration (HIGHS, falling back
-    to GLOP when absent). Portfolios of more than `aggregate_above_assets` assets (None:
-    never) are solved through clusters (`bidding.aggregation`): the plan is feasible and
-    `bound_fen`/`relative_gap` are proven, but the gap may stay above zero. Raises
-    InvalidInput for a malformed problem, InfeasibleProblem("commitment", t, ...) when a
-    commitment exceeds the portfolio's up capacity at t (checked before solving) or
-    ("commitment", None, ...) when the solver finds the commitments jointly infeasible
-    (e.g. energy limits); ("model", None, ...) if envelopes contradict themselves without
-    commitments (e.g. a battery whose initial energy lies above its end-of-day maximum);
-    SolverFailed when the solver stops without a solution.
+    to GLOP when absent). Portfolios of up to `aggregate_above_assets` assets (None:
+    any size) are solved asset by asset in one LP; larger ones through clusters
+    (`bidding.aggregation`) whose gap may stay above zero. Raises InvalidInput for a
+    malformed problem; InfeasibleProblem("commitment", t, ...) naming the interval when
+    a commitment exceeds the portfolio's up capacity (checked before solving), when no
+    plan within energy and SoC limits meets it, or when the event windows cannot;
+    InfeasibleProblem("model", None, ...) if envelopes contradict themselves (e.g. a
+    battery whose initial energy lies above its end-of-day maximum); SolverFailed when
+    the solver stops without a solution.
     """
     validate_problem(problem)
-    if aggregate_above_assets is not None and len(problem.assets) > aggregate_above_assets:
-        plans = solve_aggregated(problem, solver, time_limit_seconds)
-        return _solution(
-            problem, plans.quantity_kw, plans.scenario_asset_reduction_kw, plans.outcome
-        )
-    lp, name = create_solver(solver, time_limit_seconds)
-    model = build_model(problem, lp)
-    if problem.commitments:
-        outcome = solve(lp, name, "commitment", "commitments exceed energy or SoC limits")
-    else:
-        outcome = solve(lp, name, "model", "asset envelopes contradict each other")
-    quantity_kw = np.array([[q.solution_value() for q in row] for row in model.quantity])
-    per_asset = {a.asset_id: net_reduction_kw(model, a.asset_id) for a in problem.assets}
-    return _solution(problem, quantity_kw, per_asset, outcome)
+    singletons = aggregate_above_assets is None or len(problem.assets) <= aggregate_above_assets
+    plans = solve_aggregated(problem, solver, time_limit_seconds, singletons=singletons)
+    return bid_solution(problem, plans)
 
 
-def _solution(
-    problem: BidProblem,
-    quantity_kw: np.ndarray,
-    per_asset: dict[str, np.ndarray],
-    outcome: LpOutcome,
-) -> BidSolution:
+def bid_solution(problem: BidProblem, plans: AggregatedPlans) -> BidSolution:
     """Offer curves, revenues and expected plans from solved scenario plans."""
+    quantity_kw, outcome = plans.quantity_kw, plans.outcome
+    per_asset = plans.scenario_asset_reduction_kw
     prices = np.array([s.price_fen_per_mwh for s in problem.scenarios], dtype=float)
     probabilities = np.array([s.probability for s in problem.scenarios])
     revenue_fen = (prices * quantity_kw).sum(axis=1) * FEN_PER_KW_INTERVAL
@@ -145,6 +132,7 @@ def _solution(
         asset_reduction_kw={aid: probabilities @ plan for aid, plan in per_asset.items()},
         scenario_quantity_kw=quantity_kw,
         scenario_asset_reduction_kw=per_asset,
+        windows=plans.windows,
     )
 
 

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from bidding.assets import BatterySpec, CurtailableLoadSpec
+from bidding.event_windows import EventWindow
 from bidding.exceptions import InfeasibleProblem, InvalidInput
 from bidding.flexibility import battery_envelope, curtailable_envelope
 from bidding.intervals import INTERVAL_HOURS
@@ -23,6 +24,10 @@ def _load(asset_id="load-1", kw=100.0, cost=COST, rebound=0.0, events=1, minutes
     return BidAsset(
         asset_id, "ent-1", spec, curtailable_envelope(asset_id, spec, DAY, [200.0] * 96)
     )
+
+
+def _flat_envelope(spec: CurtailableLoadSpec):
+    return curtailable_envelope("load-1", spec, DAY, [200.0] * 96)
 
 
 def _prices(base: float, overrides: dict[int, float]) -> np.ndarray:
@@ -53,12 +58,13 @@ def test_single_load_offers_only_where_price_beats_cost() -> None:
     assert solution.objective_fen == pytest.approx(25_000)
     assert solution.bound_fen == pytest.approx(25_000)
     assert solution.relative_gap == 0.0
-    assert solution.solver == "HIGHS"
+    assert solution.solver == "HIGHS/event-windows"
+    assert solution.windows["load-1"] == (EventWindow(72, 4),)
     np.testing.assert_allclose(solution.asset_reduction_kw["load-1"][72], 50.0)  # expected plan
 
 
-def test_daily_energy_cap_keeps_the_best_intervals() -> None:
-    # One 30-minute event of 100 kW: 50 kWh, i.e. two intervals; prices 900k, 800k, 700k.
+def test_one_short_event_takes_the_best_adjacent_intervals() -> None:
+    # One event of at most 30 minutes (two intervals); prices 900k, 800k, 700k.
     scenario = PriceScenario(1.0, _prices(LOW, {70: 900_000, 71: 800_000, 72: 700_000}))
     solution = build_bids(BidProblem(DAY, [_load(minutes=30)], [scenario]))
     assert solution.curves[70] == [OfferStep(900_000, 100.0)]
@@ -72,10 +78,42 @@ def test_rebound_can_make_a_thin_margin_unprofitable() -> None:
     scenario = PriceScenario(1.0, prices)
     without = build_bids(BidProblem(DAY, [_load(rebound=0.0)], [scenario]))
     assert without.curves[72] == [OfferStep(510_000, 100.0)]
-    # 20 % rebound at the day's average price (~104 fen/kWh) costs ~21 fen/kWh > 10.
+    # 20 % of the shed energy comes back in the next interval at 100 fen/kWh: 20 fen per
+    # shed kWh > the 10 fen/kWh margin.
     with_rebound = build_bids(BidProblem(DAY, [_load(rebound=0.2)], [scenario]))
     assert with_rebound.curves[72] == []
     assert with_rebound.objective_fen == pytest.approx(0.0)
+
+
+def test_rebound_comes_back_right_after_the_event() -> None:
+    # Peak 72..73 at HIGH, 74..75 at LOW: a 30-minute event at the peak draws 25 % of its
+    # 50 kWh back over 74..75 (25 kW each), paid at LOW.
+    scenario = PriceScenario(1.0, _prices(LOW, {72: HIGH, 73: HIGH}))
+    solution = build_bids(BidProblem(DAY, [_load(rebound=0.25, minutes=30)], [scenario]))
+    plan = solution.scenario_asset_reduction_kw["load-1"][0]
+    np.testing.assert_allclose(plan[72:74], 100.0)
+    np.testing.assert_allclose(plan[74:76], -25.0)
+    assert np.count_nonzero(np.abs(plan) > 1e-6) == 4
+    # 50 kWh x (1000 - 500) fen/kWh - 12.5 kWh x 100 fen/kWh
+    assert solution.objective_fen == pytest.approx(50 * 500 - 12.5 * 100)
+    # The portfolio quantity carries the rebound: no offer where it is negative.
+    assert solution.curves[74] == [] and solution.scenario_quantity_kw[0, 74] == pytest.approx(-25)
+
+
+def test_events_keep_their_minimum_length_and_count() -> None:
+    # Two short price spikes far apart; one event a day of 60..60 minutes: the load can
+    # take only one spike, and holds the event for all four intervals around it.
+    spec = CurtailableLoadSpec(100.0, 60, 60, 1, 0, 0.0, (), COST)
+    load = BidAsset(
+        "load-1", "ent-1", spec, curtailable_envelope("load-1", spec, DAY, [200.0] * 96)
+    )
+    scenario = PriceScenario(1.0, _prices(LOW, {40: 2 * HIGH, 80: HIGH}))
+    solution = build_bids(BidProblem(DAY, [load], [scenario]))
+    plan = solution.scenario_asset_reduction_kw["load-1"][0]
+    on = np.flatnonzero(plan > 1e-6)
+    assert len(on) == 4 and on[-1] - on[0] == 3 and 40 in on  # one event of 4 intervals
+    # 25 kWh at 2000 fen/kWh, 75 kWh at 100, all at 500 cost: positive, so it is called.
+    assert solution.objective_fen == pytest.approx(25 * 2000 + 75 * 100 - 100 * 500)
 
 
 def test_battery_arbitrage_matches_hand_solution() -> None:
@@ -126,11 +164,26 @@ def test_commitment_holds_in_every_scenario() -> None:
 
 
 def test_commitments_jointly_beyond_energy_are_infeasible() -> None:
-    # 1 h of curtailment per day but 2 h of 100 kW committed.
+    # 1 h of curtailment per day but 2 h of 100 kW committed: the fifth hour-quarter fails.
     commitments = {t: 100.0 for t in range(60, 68)}
     with pytest.raises(InfeasibleProblem) as caught:
         build_bids(BidProblem(DAY, [_load()], _peak_scenarios(), commitments))
     assert caught.value.constraint == "commitment"
+    assert caught.value.interval is not None and 60 <= caught.value.interval < 68
+    assert "interval" in str(caught.value)
+
+
+def test_commitment_events_cannot_cover_names_the_interval() -> None:
+    # Two 30-minute commitments 3 hours apart, but one 30-minute event a day.
+    spec = CurtailableLoadSpec(100.0, 30, 30, 1, 0, 0.0, (), COST)
+    load = BidAsset(
+        "load-1", "ent-1", spec, curtailable_envelope("load-1", spec, DAY, [200.0] * 96)
+    )
+    commitments = {40: 50.0, 41: 50.0, 52: 50.0, 53: 50.0}
+    with pytest.raises(InfeasibleProblem) as caught:
+        build_bids(BidProblem(DAY, [load], _peak_scenarios(), commitments))
+    assert caught.value.constraint == "commitment"
+    assert caught.value.interval in (40, 52)
 
 
 def test_malformed_problems_are_rejected() -> None:
@@ -151,6 +204,6 @@ def test_malformed_problems_are_rejected() -> None:
 
 def test_glop_gives_the_same_answer() -> None:
     solution = build_bids(BidProblem(DAY, [_load()], _peak_scenarios()), solver="GLOP")
-    assert solution.solver == "GLOP"
+    assert solution.solver == "GLOP/event-windows"
     assert solution.objective_fen == pytest.approx(25_000)
     assert solution.curves[73] == [OfferStep(HIGH, 100.0)]

@@ -10,9 +10,9 @@ import pytest
 from bidding.assets import AvailabilityWindow, BatterySpec, CurtailableLoadSpec
 from bidding.exceptions import InvalidInput
 from bidding.flexibility import battery_envelope, curtailable_envelope
-from bidding.intervals import INTERVAL_HOURS
 from bidding.offer_model import BidAsset, BidProblem, PriceScenario
 from bidding.offers import BidSolution, build_bids, default_price_shape, default_scenarios
+from tests.unit.plan_checks import check_solution
 
 DAY = date(2025, 7, 16)
 TOL = 1e-5
@@ -87,28 +87,12 @@ def test_quantity_never_falls_as_price_rises(solved) -> None:
         assert np.all(np.diff(solution.scenario_quantity_kw[order, t]) >= -TOL)
 
 
-def test_every_scenario_respects_asset_limits(solved) -> None:
+def test_every_scenario_obeys_every_asset_rule(solved) -> None:
+    """Events, rebound, availability, SoC: checked from the specs by tests/unit/plan_checks."""
     problem, solution = solved
-    total = sum(solution.scenario_asset_reduction_kw.values())
-    np.testing.assert_allclose(total, solution.scenario_quantity_kw, atol=TOL)
-    for asset in problem.assets:
-        plans = solution.scenario_asset_reduction_kw[asset.asset_id]
-        env, spec = asset.envelope, asset.spec
-        assert np.all(plans <= env.up_kw + TOL) and np.all(plans >= -env.down_kw - TOL)
-        if isinstance(spec, CurtailableLoadSpec):
-            assert np.all(plans >= -TOL)
-            assert np.all(plans.sum(axis=1) * INTERVAL_HOURS <= env.max_daily_up_kwh + TOL)
-            continue
-        # Batteries: net plan -> stored energy; the LP never charges and discharges at once
-        # here (losses and wear make it pointless), so this is the real trajectory.
-        discharge, charge = np.maximum(plans, 0), np.maximum(-plans, 0)
-        flow_kwh = (charge * spec.charge_efficiency - discharge / spec.discharge_efficiency) * (
-            INTERVAL_HOURS
-        )
-        stored = spec.initial_soc * spec.energy_capacity_kwh + np.cumsum(flow_kwh, axis=1)
-        assert np.all(stored >= env.stored_energy_min_kwh - 1e-4)
-        assert np.all(stored <= env.stored_energy_max_kwh + 1e-4)
-        assert np.all(stored[:, -1] >= spec.initial_soc * spec.energy_capacity_kwh - 1e-4)
+    value = check_solution(problem, solution)
+    assert value == pytest.approx(solution.objective_fen, rel=1e-6, abs=1e-2)
+    assert any(solution.windows[a.asset_id] for a in problem.assets)
 
 
 def test_expected_plan_is_probability_weighted(solved) -> None:
@@ -154,10 +138,13 @@ def test_default_scenarios_repeat_and_look_like_a_chinese_day() -> None:
         default_scenarios(DAY, base_price_fen_per_mwh=np.ones(24))
 
 
-def test_fifty_assets_ten_scenarios_solve_to_optimality() -> None:
-    """Speed is measured by loadtests/bench_bidding.py, not asserted here."""
+def test_fifty_assets_ten_scenarios_stay_within_their_proven_bound() -> None:
+    """Speed and gap size are measured by loadtests/bench_bidding*.py, not asserted here."""
     problem = BidProblem(DAY, _portfolio(50, seed=1), default_scenarios(DAY, count=10))
-    solution = build_bids(problem)
-    assert solution.relative_gap == 0.0
-    assert solution.bound_fen == pytest.approx(solution.objective_fen)
+    solution = build_bids(problem, time_limit_seconds=300)
+    assert solution.objective_fen <= solution.bound_fen
+    assert solution.relative_gap == pytest.approx(
+        (solution.bound_fen - solution.objective_fen) / solution.bound_fen
+    )
+    assert check_solution(problem, solution) == pytest.approx(solution.objective_fen, rel=1e-6)
     assert solution.expected_revenue_fen > 0

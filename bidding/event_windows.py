@@ -1,0 +1,228 @@
+"""Event windows: where in the day each curtailable load may hold a demand-response event.
+
+An LP cannot count events or hold a minimum duration, so the bid builder fixes, before
+it solves, at most `max_events_per_day` windows per load, each as long as an allowed
+event, and lets the LP choose in every scenario one constant level per window (0: the
+event is not called in that scenario). Every scenario's dispatch, and any probability
+mix of them, then obeys the event rules by construction:
+
+- an event is a window called at a level > 0: its length lies in
+  [ceil(min_event_minutes / 15), floor(max_event_minutes / 15)] intervals;
+- windows never overlap and are at most `max_events_per_day`;
+- every interval of a window is available (its envelope's up kW is > 0, which already
+  encodes availability windows and notification lead time); a call sheds the same
+  fraction x of the load's up kW in each of them (`event_profiles`), so it is > 0 in
+  every interval of the event or in none;
+- rebound: the shed energy times `rebound_fraction` comes back spread evenly over the L
+  intervals right after an event of L intervals. That tail must end by midnight and the
+  next window starts only after it (with no rebound, one interval after the event), so
+  an event and its rebound never mix.
+
+Windows are chosen by dynamic programming per load (vectorised over loads with the same
+event rules) to maximise a price heuristic: the expected positive margin
+E_s[max(0, price - cost)] times the up kW, summed over the window, less the rebound's
+cost at the expected price. Intervals under a portfolio commitment get a large bonus,
+so loads cover them. The heuristic only decides where events may happen; the LP then
+prices them exactly, and the bid builder compares the result with a relaxation that has
+no windows, so a poor choice shows up as a larger proven gap, never as a wrong answer.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+
+import numpy as np
+
+from bidding.assets import CurtailableLoadSpec
+from bidding.intervals import INTERVAL_MINUTES, INTERVALS_PER_DAY
+
+T = INTERVALS_PER_DAY
+#: Value (fen/MWh-equivalent) added per committed interval a window covers: far above
+#: any price, so covering a commitment beats any profit.
+COMMITMENT_BONUS_FEN_PER_MWH = 1e10
+#: Loads per vectorised DP: bounds the (loads x 96 x lengths) value table's memory.
+CHUNK_LOADS = 500
+
+
+@dataclass(frozen=True, order=True)
+class EventWindow:
+    """Curtailment in [start, start + length); rebound, if any, in the next `length` intervals."""
+
+    start: int
+    length: int
+
+    @property
+    def end(self) -> int:
+        return self.start + self.length
+
+    def rebound_end(self, rebound_fraction: float) -> int:
+        return self.end + self.length if rebound_fraction > 0 else self.end
+
+
+def event_length_limits(spec: CurtailableLoadSpec) -> tuple[int, int]:
+    """(shortest, longest) event in whole intervals; shortest > longest means no event fits."""
+    shortest = max(1, math.ceil(spec.min_event_minutes / INTERVAL_MINUTES))
+    longest = min(T, spec.max_event_minutes // INTERVAL_MINUTES)
+    return shortest, longest
+
+
+def event_profiles(
+    up_kw: np.ndarray, rebound_fraction: float, windows: tuple[EventWindow, ...]
+) -> np.ndarray:
+    """Net reduction (windows x 96, kW) of calling each window in full.
+
+    A call at fraction x in [0, 1] sheds x times the load's up kW in every interval of
+    the window, then draws x times rebound_fraction x the shed energy back, spread evenly
+    over the `length` intervals after it (negative net reduction there).
+    """
+    profiles = np.zeros((len(windows), T))
+    for k, window in enumerate(windows):
+        shed = np.asarray(up_kw[window.start : window.end], dtype=float)
+        profiles[k, window.start : window.end] = shed
+        if rebound_fraction > 0:
+            profiles[k, window.end : window.end + window.length] = (
+                -rebound_fraction * shed.sum() / window.length
+            )
+    return profiles
+
+
+def _gap_after(length: int, rebound: bool) -> int:
+    """Intervals from a window's start to the earliest start of the next one."""
+    return 2 * length if rebound else length + 1
+
+
+def _window_values(
+    up: np.ndarray, gain: np.ndarray, expected_price: np.ndarray, rho: np.ndarray, longest: int
+) -> np.ndarray:
+    """value[a, i, L] of a window of length L starting at i (-inf when not allowed).
+
+    `up`, `gain` are (loads, T); `expected_price` is (T,) in the units of `gain`; `rho`
+    the rebound fractions (loads,).
+    """
+    loads = up.shape[0]
+    values = np.full((loads, T, longest + 1), -np.inf)
+    zero = np.zeros((loads, 1))
+    gain_sum = np.concatenate([zero, np.cumsum(up * gain, axis=1)], axis=1)
+    up_sum = np.concatenate([zero, np.cumsum(up, axis=1)], axis=1)
+    off_sum = np.concatenate([zero, np.cumsum(up <= 0, axis=1)], axis=1)
+    price_sum = np.concatenate([[0.0], np.cumsum(expected_price)])
+    rebound = rho > 0
+    for length in range(1, longest + 1):
+        starts = np.arange(T - length + 1)
+        ends = starts + length
+        margin = gain_sum[:, ends] - gain_sum[:, starts]
+        shed_kwh_like = up_sum[:, ends] - up_sum[:, starts]
+        tail_end = np.minimum(ends + length, T)
+        tail = (price_sum[tail_end] - price_sum[ends]) / length
+        value = margin - rho[:, None] * shed_kwh_like * tail[None, :]
+        fits = ends + length <= T
+        value[rebound[:, None] & ~fits[None, :]] = -np.inf
+        value[(off_sum[:, ends] - off_sum[:, starts]) > 0] = -np.inf
+        values[:, : T - length + 1, length] = value
+    return values
+
+
+def _best_windows(
+    values: np.ndarray, shortest: int, longest: int, count: int, rebound: np.ndarray
+) -> list[tuple[EventWindow, ...]]:
+    """Up to `count` non-overlapping windows per load maximising the summed value (DP)."""
+    loads = values.shape[0]
+    pad = 2 * longest + 2
+    best = np.zeros((T + pad, count + 1, loads))
+    choice = np.zeros((T, count + 1, loads), dtype=np.int64)
+    lengths = np.arange(shortest, longest + 1)
+    rows = np.arange(loads)
+    for i in range(T - 1, -1, -1):
+        nxt = np.where(rebound[:, None], i + 2 * lengths, i + lengths + 1)  # (loads, lengths)
+        here = values[:, i, shortest : longest + 1]
+        for k in range(1, count + 1):
+            skip = best[i + 1, k]
+            take = here + best[nxt, k - 1, rows[:, None]]
+            pick = np.argmax(take, axis=1)
+            top = take[rows, pick]
+            better = top > skip
+            best[i, k] = np.where(better, top, skip)
+            choice[i, k] = np.where(better, lengths[pick], 0)
+    out: list[tuple[EventWindow, ...]] = []
+    for a in range(loads):
+        windows, i, k = [], 0, count
+        while i < T and k > 0:
+            length = int(choice[i, k, a])
+            if length == 0:
+                i += 1
+                continue
+            windows.append(EventWindow(i, length))
+            i += _gap_after(length, bool(rebound[a]))
+            k -= 1
+        out.append(tuple(windows))
+    return out
+
+
+@dataclass(frozen=True)
+class EventRules:
+    """Event rules in whole intervals: length in [shortest, longest], at most `count` a day."""
+
+    shortest: int
+    longest: int
+    count: int
+
+
+def event_rules(specs: list[CurtailableLoadSpec]) -> EventRules | None:
+    """The rules loads called together must all obey (one load: its own); None if none fit.
+
+    Lengths: the longest minimum and the shortest maximum (minutes rounded inwards to
+    whole intervals); count: the smallest `max_events_per_day`, capped at what fits in a day.
+    """
+    limits = [event_length_limits(spec) for spec in specs]
+    shortest = max(low for low, _ in limits)
+    longest = min(high for _, high in limits)
+    if shortest > longest:
+        return None
+    count = min(min(spec.max_events_per_day for spec in specs), T // (shortest + 1) + 1)
+    return EventRules(shortest, longest, count)
+
+
+def choose_windows(
+    rules: list[EventRules | None],
+    up_kw: np.ndarray,
+    cost_fen_per_mwh: np.ndarray,
+    rebound_fraction: np.ndarray,
+    prices_fen_per_mwh: np.ndarray,
+    probabilities: np.ndarray,
+    commitments: dict[int, float] | None = None,
+) -> list[tuple[EventWindow, ...]]:
+    """Event windows for each load or group of loads (see the module docstring).
+
+    Row n describes one load, or loads called together: `rules[n]`, its up kW (96; 0
+    where any member is unavailable), its curtailment cost and its rebound fraction
+    (any value > 0 spaces windows for a rebound tail). `prices_fen_per_mwh` is
+    (scenarios, 96), `probabilities` (scenarios,). Rows whose rules are None get no
+    window. Raises nothing.
+    """
+    prices = np.asarray(prices_fen_per_mwh, dtype=float)
+    weights = np.asarray(probabilities, dtype=float)
+    bonus = np.zeros(T)
+    for interval, kw in (commitments or {}).items():
+        if kw > 0:
+            bonus[interval] = COMMITMENT_BONUS_FEN_PER_MWH
+    groups: dict[EventRules, list[int]] = defaultdict(list)
+    for n, rule in enumerate(rules):
+        if rule is not None:
+            groups[rule].append(n)
+    up = np.asarray(up_kw, dtype=float)
+    costs = np.asarray(cost_fen_per_mwh, dtype=float)
+    rebounds = np.asarray(rebound_fraction, dtype=float)
+    chosen: list[tuple[EventWindow, ...]] = [() for _ in rules]
+    for rule, group in groups.items():
+        for first in range(0, len(group), CHUNK_LOADS):
+            members = group[first : first + CHUNK_LOADS]
+            margin = np.maximum(prices[None, :, :] - costs[members, None, None], 0.0)
+            gain = np.einsum("s,ast->at", weights, margin) + bonus[None, :]
+            rho = rebounds[members]
+            values = _window_values(up[members], gain, weights @ prices, rho, rule.longest)
+            picked = _best_windows(values, rule.shortest, rule.longest, rule.count, rho > 0)
+            for n, windows in zip(members, picked, strict=True):
+                chosen[n] = windows
+    return chosen

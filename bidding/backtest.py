@@ -40,7 +40,7 @@ from datetime import date
 
 import numpy as np
 
-from bidding.exceptions import InvalidInput
+from bidding.exceptions import BiddingError, InvalidInput
 from bidding.intervals import INTERVAL_HOURS, INTERVALS_PER_DAY
 from bidding.lp import DEFAULT_SOLVER, DEFAULT_TIME_LIMIT_SECONDS
 from bidding.offer_model import FEN_PER_KW_INTERVAL, BidAsset, BidProblem, PriceScenario
@@ -50,6 +50,15 @@ from bidding.price_history import DayPrices
 #: The portfolio of a market day (envelopes depend on the day: availability, forecast).
 Portfolio = Callable[[date], list[BidAsset]]
 _KW_TOLERANCE = 1e-6
+
+
+class DayFailed(BiddingError):
+    """The bid model failed on one day of the replay; `cause` is its error."""
+
+    def __init__(self, market_day: date, cause: BiddingError) -> None:
+        super().__init__(f"{market_day}: {cause}")
+        self.market_day = market_day
+        self.cause = cause
 
 
 @dataclass(frozen=True)
@@ -282,8 +291,8 @@ def run_backtest(
     """Replay `history` in date order; each day sees only the days before it.
 
     `on_day` is called after each scored day (progress). Raises InvalidInput for a bad
-    config, duplicate days or no day with enough history; whatever the bid model raises
-    for the portfolio (InvalidInput, InfeasibleProblem, SolverFailed).
+    config, duplicate days or no day with enough history; DayFailed naming the day when
+    the bid model raises on it (its `cause`: InvalidInput, InfeasibleProblem, SolverFailed).
     """
     config = config or BacktestConfig()
     config.validate()
@@ -297,7 +306,10 @@ def run_backtest(
         if len(before) < config.min_history_days:
             warmup.append(day.market_day)
             continue
-        result = replay_day(day, before, portfolio(day.market_day), config)
+        try:
+            result = replay_day(day, before, portfolio(day.market_day), config)
+        except BiddingError as exc:
+            raise DayFailed(day.market_day, exc) from exc
         scored.append(result)
         if on_day is not None:
             on_day(result)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from bidding.assets import BatterySpec, CurtailableLoadSpec
-from bidding.backtest import BacktestConfig, replay_day, run_backtest
+from bidding.backtest import BacktestConfig, DayFailed, replay_day, run_backtest
 from bidding.exceptions import InvalidInput
 from bidding.flexibility import battery_envelope, curtailable_envelope
 from bidding.offer_model import BidAsset
@@ -149,3 +149,11 @@ def test_history_must_lie_before_the_day() -> None:
         run_backtest(days, _one_load, HAND_CONFIG)  # no day has 3 days before it
     with pytest.raises(InvalidInput, match="min_history_days"):
         run_backtest(days, _one_load, replace(HAND_CONFIG, min_history_days=4))
+
+
+def test_a_day_the_bid_model_refuses_is_named() -> None:
+    history = [_day(0, True), _day(1, True), _day(2, False), _day(3, True)]
+    with pytest.raises(DayFailed) as err:
+        run_backtest(history, lambda day: [], HAND_CONFIG)
+    assert err.value.market_day == FIRST + timedelta(3)
+    assert str(err.value).startswith("2025-07-17: assets: must not be empty")

@@ -37,6 +37,7 @@ from services.runtime.rpc import to_ts
 from services.telemetry.rollups import Rollups
 from services.vpp.dispatch_store import DispatchStore
 from services.vpp.dispatcher import Dispatcher
+from services.vpp.plans import PlanStore
 from services.vpp.portfolio import Portfolio
 from tests.unit.dispatch_checks import check_plan
 
@@ -393,3 +394,21 @@ def test_an_asset_not_following_is_found_and_its_remaining_intervals_moved(park)
     )
     assert not again.not_following and not again.HasField("redispatch")
     assert listing(clients, day).revision == 2
+
+
+def test_a_day_without_dispatch_has_nothing_to_report(park):
+    stack, clients, d = park
+    with pytest.raises(grpc.RpcError) as err:
+        report(clients, stack, d - timedelta(days=21), "chem-chillers", 76, "nothing")
+    assert err.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert "has no dispatch" in err.value.details()
+
+
+def test_a_revision_computed_from_a_stale_plan_is_not_written(reported):
+    stack, _, day, _, _ = reported
+    plans = PlanStore(stack.redis)
+    current = plans.current(day.isoformat())
+    stale = plans.get(day.isoformat(), current.revision - 1)
+    stale.revision = current.revision  # made on top of the previous revision: lost the race
+    assert not plans.commit(stale)
+    assert plans.current(day.isoformat()).to_json() == current.to_json()

@@ -77,8 +77,8 @@ class RedispatchRpcs:
         if not may_see(asset.enterprise_id):
             raise NotFound(f"asset {asset_id} not found")
         current = self.dispatcher.plans.current(day.isoformat())
-        if current is None:
-            raise FailedPrecondition(f"nothing was dispatched on {day}: no instruction to change")
+        if current is None or asset_id not in current.plan.setpoints_kw:
+            raise FailedPrecondition(f"asset {asset_id} has no dispatch on {day} to change")
         report = {
             "key": f"{asset.enterprise_id}/{request_id}",
             "asset_id": asset_id,

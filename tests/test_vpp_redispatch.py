@@ -34,9 +34,11 @@ from services.enrollment.convert import spec_from_proto
 from services.enrollment.registry import Registry
 from services.runtime.events import TOPIC_CLEARING, TOPIC_DISPATCH
 from services.runtime.rpc import to_ts
+from services.settlement.inputs import gather
 from services.telemetry.rollups import Rollups
 from services.vpp.dispatch_store import DispatchStore
 from services.vpp.dispatcher import Dispatcher
+from services.vpp.following import FollowingCheck
 from services.vpp.plans import PlanStore
 from services.vpp.portfolio import Portfolio
 from tests.unit.dispatch_checks import check_plan
@@ -63,10 +65,10 @@ def wait_until(what, check, timeout_s=60.0):
     return value
 
 
-def clear(stack, day, cleared_at, award_kw=AWARD_KW):
-    """Put the VPP's award for `day` on the clearing topic; wait for revision 1."""
+def clearing(stack, day, cleared_at, award_kw=AWARD_KW) -> market_pb2.ClearingResult:
+    """The exchange's result awarding the VPP `award_kw` in each interval of the call."""
     participant = stack.settings.vpp_participant_id
-    result = market_pb2.ClearingResult(
+    return market_pb2.ClearingResult(
         clearing_id=f"clearing-{day}",
         market_day=day.isoformat(),
         product=market_pb2.PRODUCT_DEMAND_RESPONSE,
@@ -91,6 +93,11 @@ def clear(stack, day, cleared_at, award_kw=AWARD_KW):
             for t in CALL
         ],
     )
+
+
+def clear(stack, day, cleared_at):
+    """Put the VPP's award for `day` on the clearing topic; wait for revision 1."""
+    result = clearing(stack, day, cleared_at)
     stack.runtime.publisher.publish(
         TOPIC_CLEARING, day.isoformat(), events_pb2.MarketCleared(result=result)
     )
@@ -256,6 +263,26 @@ def test_redispatch_instructions_are_published_on_the_dispatch_topic(reported):
     assert "ent-chem" in seen
 
 
+def test_settlement_reads_the_instructions_in_force(reported):
+    stack, clients, day, _, _ = reported
+    registry = Registry(stack.redis)
+    inputs = gather(
+        day,
+        clearing(stack, day, datetime.now(UTC)),
+        stack.settings.vpp_participant_id,
+        registry,
+        Portfolio(stack.redis, registry, Rollups(stack.redis)),
+        DispatchStore(stack.redis),
+        "similar_day",
+    )
+    in_force = effective(listing(clients, day))
+    instructed = {(r.asset_id, r.interval): r.instructed_kw for r in inputs.rows}
+    assert set(instructed) == {(a, t) for a in in_force for t in range(INTERVALS_PER_DAY)}
+    for (asset_id, t), kw in instructed.items():
+        assert kw == pytest.approx(max(0.0, in_force[asset_id][t])), (asset_id, t)
+    assert [instructed[("chem-chillers", t)] for t in range(75, 80)] == [0.0] * 5
+
+
 def test_a_repeated_report_changes_nothing_and_a_reused_id_is_refused(reported):
     stack, clients, day, _, reply = reported
     count = len(listing(clients, day).instructions)
@@ -376,6 +403,16 @@ def test_an_asset_not_following_is_found_and_its_remaining_intervals_moved(park)
     delivered = {a: v.copy() for a, v in instructed.items()}
     delivered["logistics-cold-store"][:] = 0.0  # ignores its instructions
     _meter(stack, clients, day, delivered)
+    # "now" injected: at the end of 18:15 only one interval of the call has ended, too few.
+    registry = Registry(stack.redis)
+    dispatcher = Dispatcher(
+        stack.runtime,
+        Portfolio(stack.redis, registry, Rollups(stack.redis)),
+        DispatchStore(stack.redis),
+    )
+    early = FollowingCheck(stack.runtime, dispatcher, registry).check(day, interval_end(day, 72))
+    assert not early.not_following and early.redispatch is None
+    assert early.intervals_checked == sum(1 for v in instructed.values() if v[72] > 0)
     reply = clients.vpp.CheckDispatchFollowing(
         pb.CheckDispatchFollowingRequest(market_day=day.isoformat()), timeout=120
     )

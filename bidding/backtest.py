@@ -82,6 +82,8 @@ class BacktestConfig:
             raise InvalidInput("naive_price_fen_per_mwh", "must be >= 0")
         if not (0 <= self.shortfall_penalty_factor < 1e6):
             raise InvalidInput("shortfall_penalty_factor", "must be >= 0")
+        if not self.time_limit_seconds > 0:
+            raise InvalidInput("time_limit_seconds", "must be > 0")
 
 
 @dataclass(frozen=True)

@@ -197,6 +197,7 @@ def run(args) -> int:
         "min_history_days": args.min_history_days,
         "naive_price_fen_per_mwh": args.naive_price_fen_per_mwh,
         "shortfall_penalty_factor": args.penalty_factor,
+        "time_limit_seconds": args.time_limit_seconds,
     }
     config = BacktestConfig(**{k: v for k, v in given.items() if v is not None})
     started = time.perf_counter()

@@ -215,6 +215,9 @@ def _add_backtest(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         type=float,
         help="accepted but undelivered energy costs this x the realised price (default 1)",
     )
+    parser.add_argument(
+        "--time-limit-seconds", type=float, help="per LP solve (default 10, as the bidder)"
+    )
     parser.set_defaults(func=_backtest)
 
 

@@ -14,6 +14,7 @@ from services.runtime.rpc import to_ts
 from services.vpp.dispatch_store import DispatchStore
 
 DAY = "2026-11-20"
+OTHER_DAY = "2026-11-21"
 
 
 @pytest.fixture(scope="module")
@@ -103,6 +104,42 @@ def test_overdue_instructions_are_listed_for_the_operator_and_counted(park):
     assert overdue_gauge() == len(overdue_ids)
     ack(clients, "ent-other", "ent-other-0")
     assert overdue_gauge() == len(overdue_ids) - 1
+
+
+def test_a_superseded_instruction_is_not_pending_not_streamed_and_counts_as_done(park):
+    stack, clients = park
+    clients.enrollment.RegisterEnterprise(
+        epb.RegisterEnterpriseRequest(enterprise_id="ent-s", name="ent-s", grid_area="CN-JS")
+    )
+    store = DispatchStore(stack.redis)
+    past = to_ts(datetime.now(UTC) - timedelta(hours=1))
+
+    def instruction(instruction_id, kw, supersedes="", revision=1):
+        return pb.DispatchInstruction(
+            instruction_id=instruction_id,
+            enterprise_id="ent-s",
+            asset_id="ent-s-load",
+            market_day=OTHER_DAY,
+            interval=50,
+            reduction_kw=kw,
+            deadline=past,
+            revision=revision,
+            supersedes=supersedes,
+        )
+
+    assert store.issue("evt-s1", "ent-s", OTHER_DAY, [instruction("s-1", 80.0)]) == 1
+    assert store.overdue("ent-s", datetime.now(UTC)) == 1
+    assert store.issue("evt-s2", "ent-s", OTHER_DAY, [instruction("s-1-r2", 0.0, "s-1", 2)]) == 1
+    old, new = store.of_day("ent-s", OTHER_DAY)
+    assert (old.status, old.superseded_by) == (pb.DISPATCH_STATUS_SUPERSEDED, "s-1-r2")
+    assert new.status == pb.DISPATCH_STATUS_SENT and new.sequence > old.sequence
+    assert store.overdue("ent-s", datetime.now(UTC)) == 1  # only the new one is owed
+    assert store.last_acknowledged("ent-s") == 1  # the superseded one is done with
+    assert [i.instruction_id for i in subscribe(clients, "ent-s")] == ["s-1-r2"]
+    assert [i.instruction_id for i in subscribe(clients, "ent-s", after=0)] == ["s-1-r2"]
+    reply = ack(clients, "ent-s", "s-1-r2")
+    assert (reply.acknowledged, reply.last_acknowledged_sequence) == (1, 2)
+    assert store.overdue("ent-s", datetime.now(UTC)) == 0
 
 
 def test_open_streams_are_bounded_and_unary_calls_still_answer(park):

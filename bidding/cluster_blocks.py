@@ -3,10 +3,10 @@
 Relaxed: any plan of the members sums to a plan the relaxed block allows, worth at least
 as much, so an LP over relaxed blocks bounds the true optimum from above. Loads: the
 sums of up kW per interval and of daily caps, no event windows, at the members' cheapest
-curtailment cost; rebound is energy that comes back after it was shed, at most 2L - 1
-intervals later (L: the longest event), at least the smallest rebound fraction of the
-members times the shed energy, wherever in that time it is cheapest. Every
-event-feasible plan of the members fits that. Batteries: summed
+curtailment cost; rebound costs each shed kWh at least the smallest rebound fraction of
+the members times the cheapest price in the 2L - 1 intervals after it (L: the longest
+event), and the rebound energy may enter the portfolio quantity at any time. Every
+event-feasible plan of the members fits that and is worth no more there. Batteries: summed
 powers, stored-energy bounds, start and end-of-day energy; the best charge and discharge
 efficiencies of the cluster, with free disposal of energy (stored energy may fall below
 what the flows give) when it has more than one member. Summing the members' equalities
@@ -45,9 +45,9 @@ class LoadBlock:
     """Relaxed loads: up to `up_kw` per interval and `daily_kwh` a day, no event windows.
 
     Rebound: between `rebound_fraction` (the members' smallest) and `rebound_max_fraction`
-    of the shed energy comes back, never before it was shed and all of it within
-    `rebound_within` intervals (an event of at most L intervals is paid back by the end of
-    the L intervals after it: 2L - 1 after its first interval).
+    of the shed energy comes back within `rebound_within` intervals (an event of at most
+    L intervals is paid back by the end of the L intervals after it: 2L - 1 after its
+    first interval).
     """
 
     up_kw: np.ndarray

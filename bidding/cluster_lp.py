@@ -41,57 +41,51 @@ def _bound(value: float, solver: pywraplp.Solver) -> float:
     return float(np.clip(value, -solver.infinity(), solver.infinity()))
 
 
-def _add_load(lp, block: LoadBlock, balance: list, weight: float, price) -> tuple:
-    """Relaxed loads: r[t] <= up, daily cap, and rebound b[t] >= 0 that follows the shedding.
+def rebound_cost(block: LoadBlock, price: np.ndarray) -> np.ndarray:
+    """Least rebound cost per unit shed in each interval (fen/MWh), for the relaxation.
 
-    With R[t], B[t] the cumulative shed and rebound: B[t] <= rho_max R[t-1] (nothing comes
-    back before it was shed), B[t] >= rho_min R[t - H] (what was shed H intervals ago has
-    come back, H = `rebound_within`), B[T-1] >= rho_min R[T-1] (all of it by midnight).
+    Energy shed at t comes back within the `rebound_within` intervals after t, before
+    midnight, so it costs at least the rebound fraction times the cheapest price there
+    (the smallest fraction for prices >= 0, the largest for negative ones). NaN where no
+    interval is left after t: no event can shed there and still pay back the same day.
+    """
+    cost = np.full(T, np.nan)
+    for t in range(T - 1):
+        cheapest = float(price[t + 1 : t + 1 + block.rebound_within].min())
+        rho = block.rebound_fraction if cheapest >= 0 else block.rebound_max_fraction
+        cost[t] = rho * cheapest
+    return cost
+
+
+def _add_load(lp, block: LoadBlock, balance: list, weight: float, price) -> tuple:
+    """Relaxed loads: r[t] <= up, daily cap; rebound paid at its least cost (`rebound_cost`).
+
+    The rebound energy b[t] >= 0, at least rho_min x the shed energy, still enters the
+    portfolio quantity (any time of day: a relaxation), so linking stays a relaxation of
+    the real plans' linking; its cost is charged on r instead.
     """
     daily = lp.Constraint(-lp.infinity(), block.daily_kwh)
     objective = lp.Objective()
-    margin = (price - block.cost_fen_per_mwh) * weight
+    margin = price - block.cost_fen_per_mwh
+    if block.rebound_fraction > 0:
+        margin = margin - rebound_cost(block, price)
+    comes_back = lp.Constraint(0.0, lp.infinity())  # sum b - rho_min sum r >= 0
     cols: list = [None] * T
-    for t in np.flatnonzero(block.up_kw > 0):
+    for t in np.flatnonzero((block.up_kw > 0) & np.isfinite(margin)):
         r = lp.NumVar(0.0, float(block.up_kw[t]), "")
         daily.SetCoefficient(r, INTERVAL_HOURS)
-        objective.SetCoefficient(r, margin[t])
+        comes_back.SetCoefficient(r, -block.rebound_fraction)
+        objective.SetCoefficient(r, margin[t] * weight)
         balance[t].SetCoefficient(r, -1.0)
         cols[t] = r
     back: list = [None] * T
-    if block.rebound_fraction <= 0:
-        return cols, back
-    shed_total, back_total = [], []
-    for t in range(T):
-        b = lp.NumVar(0.0, lp.infinity(), "")
-        objective.SetCoefficient(b, -price[t] * weight)
-        balance[t].SetCoefficient(b, 1.0)
-        back[t] = b
-        shed_total.append(_running_sum(lp, shed_total, cols[t]))
-        back_total.append(_running_sum(lp, back_total, b))
-    for t in range(T):
-        causal = lp.Constraint(-lp.infinity(), 0.0)  # B[t] - rho_max R[t-1] <= 0
-        causal.SetCoefficient(back_total[t], 1.0)
-        if t > 0:
-            causal.SetCoefficient(shed_total[t - 1], -block.rebound_max_fraction)
-        lag = T - 1 if t == T - 1 else t - block.rebound_within
-        if lag >= 0:
-            done = lp.Constraint(0.0, lp.infinity())  # B[t] - rho_min R[t - H] >= 0
-            done.SetCoefficient(back_total[t], 1.0)
-            done.SetCoefficient(shed_total[lag], -block.rebound_fraction)
+    if block.rebound_fraction > 0:
+        for t in range(T):
+            b = lp.NumVar(0.0, lp.infinity(), "")
+            comes_back.SetCoefficient(b, 1.0)
+            balance[t].SetCoefficient(b, 1.0)
+            back[t] = b
     return cols, back
-
-
-def _running_sum(lp, totals: list, term) -> object:
-    """A variable equal to the previous running total plus `term` (which may be None)."""
-    total = lp.NumVar(0.0, lp.infinity(), "")
-    row = lp.Constraint(0.0, 0.0)
-    row.SetCoefficient(total, 1.0)
-    if totals:
-        row.SetCoefficient(totals[-1], -1.0)
-    if term is not None:
-        row.SetCoefficient(term, -1.0)
-    return total
 
 
 def _add_windows(lp, block: WindowLoadBlock, balance: list, weight: float, price) -> list:
@@ -204,7 +198,10 @@ def _read(problem, blocks, handles, quantities, shortfalls, outcome) -> ClusterL
         if isinstance(block, LoadBlock):
             up = np.array([_values(reduce) for reduce, _ in rows])
             back = np.array([_values(rebound) for _, rebound in rows])
-            value = float((weight * ((prices - block.cost_fen_per_mwh) * up - prices * back)).sum())
+            margin = prices - block.cost_fen_per_mwh
+            if block.rebound_fraction > 0:
+                margin = margin - np.array([rebound_cost(block, p) for p in prices])
+            value = float((weight * np.nan_to_num(margin) * up).sum())
             net = up - back
         elif isinstance(block, WindowLoadBlock):
             calls = np.array([[x.solution_value() for x in row] for row in rows])

@@ -4,8 +4,9 @@ Relaxed: any plan of the members sums to a plan the relaxed block allows, worth 
 as much, so an LP over relaxed blocks bounds the true optimum from above. Loads: the
 sums of up kW per interval and of daily caps, no event windows, at the members' cheapest
 curtailment cost; rebound costs each shed kWh at least the smallest rebound fraction of
-the members times the cheapest price in the 2L - 1 intervals after it (L: the longest
-event), and the rebound energy may enter the portfolio quantity at any time. Every
+the members times the cheapest mean price of any tail its event could have (see
+`bidding.cluster_lp.rebound_cost`), and the rebound energy may enter the portfolio
+quantity at any time. Every
 event-feasible plan of the members fits that and is worth no more there. Batteries: summed
 powers, stored-energy bounds, start and end-of-day energy; the best charge and discharge
 efficiencies of the cluster, with free disposal of energy (stored energy may fall below
@@ -45,9 +46,8 @@ class LoadBlock:
     """Relaxed loads: up to `up_kw` per interval and `daily_kwh` a day, no event windows.
 
     Rebound: between `rebound_fraction` (the members' smallest) and `rebound_max_fraction`
-    of the shed energy comes back within `rebound_within` intervals (an event of at most
-    L intervals is paid back by the end of the L intervals after it: 2L - 1 after its
-    first interval).
+    of the shed energy comes back, spread evenly over the L intervals right after an
+    event of L intervals, L in [`shortest`, `longest`] (the members' widest range).
     """
 
     up_kw: np.ndarray
@@ -55,7 +55,8 @@ class LoadBlock:
     cost_fen_per_mwh: float
     rebound_fraction: float
     rebound_max_fraction: float
-    rebound_within: int
+    shortest: int
+    longest: int
 
 
 @dataclass(frozen=True)
@@ -127,9 +128,11 @@ def relaxed_block(assets: list[BidAsset], cluster: Cluster) -> Block:
     if cluster.kind == "load":
         daily = sum(m.envelope.max_daily_up_kwh for m in members)
         cost, rebound = float(_load_costs(members).min()), _rebound(members)
-        longest = max(event_length_limits(m.spec)[1] for m in members)
-        within = max(2 * longest - 1, 1)
-        return LoadBlock(up, daily, cost, float(rebound.min()), float(rebound.max()), within)
+        limits = [event_length_limits(m.spec) for m in members]
+        shortest, longest = min(low for low, _ in limits), max(high for _, high in limits)
+        return LoadBlock(
+            up, daily, cost, float(rebound.min()), float(rebound.max()), shortest, longest
+        )
     specs: list[BatterySpec] = [m.spec for m in members]  # type: ignore[misc]
     starts = np.array([s.initial_soc * s.energy_capacity_kwh for s in specs])
     final = [

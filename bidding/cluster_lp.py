@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -44,17 +45,33 @@ def _bound(value: float, solver: pywraplp.Solver) -> float:
 def rebound_cost(block: LoadBlock, price: np.ndarray) -> np.ndarray:
     """Least rebound cost per unit shed in each interval (fen/MWh), for the relaxation.
 
-    Energy shed at t comes back within the `rebound_within` intervals after t, before
-    midnight, so it costs at least the rebound fraction times the cheapest price there
-    (the smallest fraction for prices >= 0, the largest for negative ones). NaN where no
-    interval is left after t: no event can shed there and still pay back the same day.
+    An event of L intervals (L in [shortest, longest]) that sheds in interval t ends at
+    some e in [t + 1, t + L] and pays its rebound fraction of every shed kWh at the mean
+    price of [e, e + L), which must end by midnight. So a kWh shed at t costs at least the
+    rebound fraction times the least such mean (the smallest fraction for a mean >= 0,
+    the largest for a negative one). NaN where no event can shed at t and pay back the
+    same day.
     """
-    cost = np.full(T, np.nan)
-    for t in range(T - 1):
-        cheapest = float(price[t + 1 : t + 1 + block.rebound_within].min())
-        rho = block.rebound_fraction if cheapest >= 0 else block.rebound_max_fraction
-        cost[t] = rho * cheapest
-    return cost
+    least = _least_tail_mean(np.asarray(price, float).tobytes(), block.shortest, block.longest)
+    return least * np.where(least >= 0, block.rebound_fraction, block.rebound_max_fraction)
+
+
+@functools.lru_cache(maxsize=4096)
+def _least_tail_mean(price_bytes: bytes, shortest: int, longest: int) -> np.ndarray:
+    """least[t] = min over L in [shortest, longest], e in [t+1, t+L], e+L <= T of mean(p[e:e+L])."""
+    price = np.frombuffer(price_bytes)
+    total = np.concatenate([[0.0], np.cumsum(price)])
+    least = np.full(T, np.inf)
+    for length in range(max(shortest, 1), longest + 1):
+        starts = np.arange(T - length + 1)
+        mean = np.full(T + 1, np.inf)  # mean[e] of the tail [e, e + length); inf if it overflows
+        mean[starts] = (total[starts + length] - total[starts]) / length
+        for offset in range(1, length + 1):
+            ends = np.arange(T) + offset
+            least = np.minimum(least, np.where(ends <= T, mean[np.minimum(ends, T)], np.inf))
+    least[~np.isfinite(least)] = np.nan
+    least.setflags(write=False)
+    return least
 
 
 def _add_load(lp, block: LoadBlock, balance: list, weight: float, price) -> tuple:

@@ -19,10 +19,10 @@ mix of them, then obeys the event rules by construction:
   an event and its rebound never mix.
 
 Windows are chosen by dynamic programming per load (vectorised over loads with the same
-event rules) to maximise a price heuristic: the expected positive margin
-E_s[max(0, price - cost)] times the up kW, summed over the window, less the rebound's
-cost at the expected price. Intervals under a portfolio commitment get a large bonus,
-so loads cover them. The heuristic only decides where events may happen; the LP then
+event rules) to maximise a price heuristic: each window's expected value when each
+scenario calls it in full or not at all, E_s[max(0, revenue - curtailment cost -
+rebound cost)], at that scenario's prices. Intervals under a portfolio commitment get a
+large bonus, so loads cover them. The heuristic only decides where events may happen; the LP then
 prices them exactly, and the bid builder compares the result with a relaxation that has
 no windows, so a poor choice shows up as a larger proven gap, never as a wrong answer.
 """
@@ -94,29 +94,45 @@ def _gap_after(length: int, rebound: bool) -> int:
 
 
 def _window_values(
-    up: np.ndarray, gain: np.ndarray, expected_price: np.ndarray, rho: np.ndarray, longest: int
+    up: np.ndarray,
+    cost: np.ndarray,
+    rho: np.ndarray,
+    prices: np.ndarray,
+    weights: np.ndarray,
+    bonus: np.ndarray,
+    longest: int,
 ) -> np.ndarray:
     """value[a, i, L] of a window of length L starting at i (-inf when not allowed).
 
-    `up`, `gain` are (loads, T); `expected_price` is (T,) in the units of `gain`; `rho`
-    the rebound fractions (loads,).
+    A full call's value in scenario s is the revenue of the shed kW at s's prices, less
+    the curtailment cost and the rebound at s's mean price over the tail; a scenario only
+    calls a window worth calling, so the value is E_s[max(0, that)], plus `bonus` per kW
+    in committed intervals. `up` is (loads, T), `cost`/`rho` (loads,), `prices`
+    (scenarios, T), `weights` (scenarios,).
     """
     loads = up.shape[0]
     values = np.full((loads, T, longest + 1), -np.inf)
-    zero = np.zeros((loads, 1))
-    gain_sum = np.concatenate([zero, np.cumsum(up * gain, axis=1)], axis=1)
-    up_sum = np.concatenate([zero, np.cumsum(up, axis=1)], axis=1)
-    off_sum = np.concatenate([zero, np.cumsum(up <= 0, axis=1)], axis=1)
-    price_sum = np.concatenate([[0.0], np.cumsum(expected_price)])
+
+    def running(x: np.ndarray) -> np.ndarray:
+        return np.concatenate([np.zeros((*x.shape[:-1], 1)), np.cumsum(x, axis=-1)], axis=-1)
+
+    revenue_sum = running(up[:, None, :] * prices[None, :, :])  # (loads, S, T+1)
+    up_sum = running(up)
+    bonus_sum = running(up * bonus[None, :])
+    off_sum = running((up <= 0).astype(float))
+    price_sum = running(prices)  # (S, T+1)
     rebound = rho > 0
     for length in range(1, longest + 1):
         starts = np.arange(T - length + 1)
         ends = starts + length
-        margin = gain_sum[:, ends] - gain_sum[:, starts]
-        shed_kwh_like = up_sum[:, ends] - up_sum[:, starts]
+        shed = up_sum[:, ends] - up_sum[:, starts]  # (loads, starts)
+        revenue = revenue_sum[:, :, ends] - revenue_sum[:, :, starts]  # (loads, S, starts)
         tail_end = np.minimum(ends + length, T)
-        tail = (price_sum[tail_end] - price_sum[ends]) / length
-        value = margin - rho[:, None] * shed_kwh_like * tail[None, :]
+        tail = (price_sum[:, tail_end] - price_sum[:, ends]) / length  # (S, starts)
+        called = revenue - (cost[:, None] * shed)[:, None, :]
+        called -= rho[:, None, None] * shed[:, None, :] * tail[None, :, :]
+        value = np.einsum("s,asi->ai", weights, np.maximum(called, 0.0))
+        value += bonus_sum[:, ends] - bonus_sum[:, starts]
         fits = ends + length <= T
         value[rebound[:, None] & ~fits[None, :]] = -np.inf
         value[(off_sum[:, ends] - off_sum[:, starts]) > 0] = -np.inf
@@ -218,10 +234,10 @@ def choose_windows(
     for rule, group in groups.items():
         for first in range(0, len(group), CHUNK_LOADS):
             members = group[first : first + CHUNK_LOADS]
-            margin = np.maximum(prices[None, :, :] - costs[members, None, None], 0.0)
-            gain = np.einsum("s,ast->at", weights, margin) + bonus[None, :]
             rho = rebounds[members]
-            values = _window_values(up[members], gain, weights @ prices, rho, rule.longest)
+            values = _window_values(
+                up[members], costs[members], rho, prices, weights, bonus, rule.longest
+            )
             picked = _best_windows(values, rule.shortest, rule.longest, rule.count, rho > 0)
             for n, windows in zip(members, picked, strict=True):
                 chosen[n] = windows

@@ -36,6 +36,9 @@ REFINE_GAP_SHARE = 0.8  # split the clusters that carry this share of the gap
 #: Stop refining when a round raised the best plan's value by less than this share of the
 #: bound: the rest of the gap is then the event windows' (which splitting cannot close).
 MIN_ROUND_GAIN = 0.002
+#: Up to this many load clusters, single loads' rebound is also placed in time in the
+#: relaxation (a tighter bound; above it the LP would grow by ~5 x 96 rows per load).
+TIMED_REBOUND_MAX_LOADS = 10
 ITERATION_GROWTH = 1.5  # the next, finer round is assumed to take this much longer
 
 
@@ -147,7 +150,8 @@ def solve_aggregated(
         round_started = time.perf_counter()
         clusters = _holdable(problem, features, clusters, solver)
         before = _value(best)
-        relaxed = [relaxed_block(problem.assets, c) for c in clusters]
+        timed = sum(c.kind == "load" for c in clusters) <= TIMED_REBOUND_MAX_LOADS
+        relaxed = [relaxed_block(problem.assets, c, timed) for c in clusters]
         upper = _solve_or_none(problem, relaxed, solver, deadline, best.upper_fen < np.inf)
         if upper is None or not upper.outcome.optimal:  # only an optimum is a proven bound
             if best.upper_fen == np.inf:

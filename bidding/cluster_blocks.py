@@ -57,6 +57,7 @@ class LoadBlock:
     rebound_max_fraction: float
     shortest: int
     longest: int
+    timed: bool = False  # one load: its rebound is also placed in time (bidding.cluster_lp)
 
 
 @dataclass(frozen=True)
@@ -121,8 +122,11 @@ def weights(assets: list[BidAsset], cluster: Cluster) -> np.ndarray:
     return np.array([float(m.envelope.up_kw.max()) for m in members])
 
 
-def relaxed_block(assets: list[BidAsset], cluster: Cluster) -> Block:
-    """The cluster's relaxation (see the module docstring); raises nothing."""
+def relaxed_block(assets: list[BidAsset], cluster: Cluster, timed: bool = False) -> Block:
+    """The cluster's relaxation (see the module docstring); raises nothing.
+
+    `timed` places a single load's rebound in time too (a tighter bound, a larger LP).
+    """
     members = _members(assets, cluster)
     up = np.sum([m.envelope.up_kw for m in members], axis=0)
     if cluster.kind == "load":
@@ -130,8 +134,9 @@ def relaxed_block(assets: list[BidAsset], cluster: Cluster) -> Block:
         cost, rebound = float(_load_costs(members).min()), _rebound(members)
         limits = [event_length_limits(m.spec) for m in members]
         shortest, longest = min(low for low, _ in limits), max(high for _, high in limits)
+        timed = timed and len(members) == 1
         return LoadBlock(
-            up, daily, cost, float(rebound.min()), float(rebound.max()), shortest, longest
+            up, daily, cost, float(rebound.min()), float(rebound.max()), shortest, longest, timed
         )
     specs: list[BatterySpec] = [m.spec for m in members]  # type: ignore[misc]
     starts = np.array([s.initial_soc * s.energy_capacity_kwh for s in specs])

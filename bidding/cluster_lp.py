@@ -102,7 +102,52 @@ def _add_load(lp, block: LoadBlock, balance: list, weight: float, price) -> tupl
             comes_back.SetCoefficient(b, 1.0)
             balance[t].SetCoefficient(b, 1.0)
             back[t] = b
+        if block.timed:
+            _time_rebound(lp, block, cols, back)
     return cols, back
+
+
+def _time_rebound(lp, block: LoadBlock, shed: list, back: list) -> None:
+    """Rebound of one load in time: after its shedding, within 2L - 1, never while shedding.
+
+    With R[t], B[t] the running totals of shed and rebound kW: B[t] <= rho R[t-1] (nothing
+    comes back before it was shed), B[t] >= rho R[t - 2L + 1] (what was shed then is back),
+    and shed[t] / up[t] + rebound[t] / (rho x max up) <= 1 (a load sheds or rebounds in an
+    interval, and its rebound kW is at most rho x its largest up kW). Real plans keep all
+    three; the running totals cost 2 x 96 variables and ~5 x 96 rows per load and scenario.
+    """
+    rho = block.rebound_fraction
+    horizon = 2 * block.longest - 1
+    top = float(block.up_kw.max())
+    shed_total, back_total = [], []
+    for t in range(T):
+        shed_total.append(_running_sum(lp, shed_total, shed[t]))
+        back_total.append(_running_sum(lp, back_total, back[t]))
+        busy = lp.Constraint(-lp.infinity(), 1.0)
+        if shed[t] is not None:
+            busy.SetCoefficient(shed[t], 1.0 / float(block.up_kw[t]))
+        busy.SetCoefficient(back[t], 1.0 / (rho * top))
+    for t in range(T):
+        causal = lp.Constraint(-lp.infinity(), 0.0)
+        causal.SetCoefficient(back_total[t], 1.0)
+        if t > 0:
+            causal.SetCoefficient(shed_total[t - 1], -rho)
+        if t - horizon >= 0:
+            done = lp.Constraint(0.0, lp.infinity())
+            done.SetCoefficient(back_total[t], 1.0)
+            done.SetCoefficient(shed_total[t - horizon], -rho)
+
+
+def _running_sum(lp, totals: list, term) -> object:
+    """A variable equal to the previous running total plus `term` (which may be None)."""
+    total = lp.NumVar(0.0, lp.infinity(), "")
+    row = lp.Constraint(0.0, 0.0)
+    row.SetCoefficient(total, 1.0)
+    if totals:
+        row.SetCoefficient(totals[-1], -1.0)
+    if term is not None:
+        row.SetCoefficient(term, -1.0)
+    return total
 
 
 def _add_windows(lp, block: WindowLoadBlock, balance: list, weight: float, price) -> list:

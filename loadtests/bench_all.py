@@ -38,6 +38,16 @@ BENCHMARKS: tuple[tuple[str, list[str], list[str]], ...] = (
         ["--assets", "1000", "--days", "3"],
     ),
     (
+        "bench_settlement",
+        ["--assets", "10000", "--days", "30"],
+        ["--assets", "1000", "--days", "2"],
+    ),
+    (
+        "bench_ledger",
+        ["--clients", "4"],
+        ["--clients", "2", "--rounds", "500"],
+    ),
+    (
         "loadgen",
         ["run", "--stack", "up", "--rate", "1000", "--duration", "60", "--processes", "2"],
         ["run", "--stack", "up", "--rate", "200", "--duration", "15"],

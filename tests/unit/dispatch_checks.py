@@ -18,72 +18,43 @@ checked against what an operator reads in the enrolment and the award:
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
+from tests.unit.plan_checks import battery_violations, load_violations, runs
+
 TOL_KW = 1e-3
-TOL_KWH = 1e-3
 HOURS = 0.25
 T = 96
 
-
-def runs(values: np.ndarray) -> list[tuple[int, int]]:
-    """[start, end) of each run of values > TOL_KW."""
-    out, start = [], None
-    for t, on in enumerate(values > TOL_KW):
-        if on and start is None:
-            start = t
-        if not on and start is not None:
-            out.append((start, t))
-            start = None
-    if start is not None:
-        out.append((start, T))
-    return out
+__all__ = ["check_battery", "check_load", "check_plan", "check_portfolio", "runs"]
 
 
 def check_load(spec, up_kw, award, setpoints, boundary: int | None = None) -> None:
-    """Raise AssertionError naming the broken rule; `boundary`: a re-dispatch's first interval."""
-    shortest = max(1, math.ceil(spec.min_event_minutes / 15))
-    longest = spec.max_event_minutes // 15
-    events = runs(setpoints)
-    assert len(events) <= spec.max_events_per_day, f"{len(events)} events"
-    expected = np.zeros(T)
-    previous_free = 0
-    for a, b in events:
-        length = b - a
-        assert shortest <= length <= longest, f"event {a}-{b} of {length} intervals"
-        assert a >= previous_free, f"event at {a} starts inside the previous one's rebound"
+    """Raise AssertionError naming the broken rule; `boundary`: a re-dispatch's first interval.
+
+    The spec's own rules come from `tests.unit.plan_checks`; the award adds: shed only in
+    awarded intervals, one share of the up kW through an event (a re-dispatch may change it
+    once, at its boundary).
+    """
+    found = load_violations(spec, np.asarray(up_kw), None, setpoints, TOL_KW)
+    assert not found, found
+    for a, b in runs(setpoints, TOL_KW):
         assert all(award[t] > 0 for t in range(a, b)), f"shed outside the award in {a}-{b}"
-        assert all(up_kw[t] > 0 for t in range(a, b)), f"shed while unavailable in {a}-{b}"
-        assert all(setpoints[t] <= up_kw[t] + TOL_KW for t in range(a, b)), "above up kW"
         shares = [setpoints[t] / up_kw[t] for t in range(a, b)]
-        cut = boundary - a if boundary is not None and a < boundary < b else length
+        cut = boundary - a if boundary is not None and a < boundary < b else b - a
         for part in (shares[:cut], shares[cut:]):
             assert not part or max(part) - min(part) <= 1e-5, f"level changes in {a}-{b}"
-        expected[a:b] = setpoints[a:b]
-        if spec.rebound_fraction > 0:
-            assert b + length <= T, f"rebound of {a}-{b} runs past midnight"
-            back = spec.rebound_fraction * float(setpoints[a:b].sum()) / length
-            expected[b : b + length] -= back
-            previous_free = b + length
-        else:
-            previous_free = b + 1
-    np.testing.assert_allclose(setpoints, expected, atol=TOL_KW, err_msg="draw outside rebounds")
 
 
 def check_battery(spec, setpoints) -> np.ndarray:
     """Power and stored-energy limits; returns stored kWh at the end of each interval."""
+    found = battery_violations(spec, None, setpoints, ends_no_lower=False)
+    assert not found, found
     discharge = np.clip(setpoints, 0, None)
     charge = np.clip(-setpoints, 0, None)
-    assert discharge.max() <= spec.max_discharge_kw + TOL_KW
-    assert charge.max() <= spec.max_charge_kw + TOL_KW
     start = spec.initial_soc * spec.energy_capacity_kwh
     step = (charge * spec.charge_efficiency - discharge / spec.discharge_efficiency) * HOURS
-    stored = start + np.cumsum(step)
-    assert stored.min() >= spec.soc_min * spec.energy_capacity_kwh - TOL_KWH, "below soc_min"
-    assert stored.max() <= spec.soc_max * spec.energy_capacity_kwh + TOL_KWH, "above soc_max"
-    return stored
+    return start + np.cumsum(step)
 
 
 def check_portfolio(award, setpoints: dict, shortfall) -> None:

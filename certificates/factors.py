@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from certificates.exceptions import InvalidInput
@@ -72,25 +72,62 @@ GJ_PER_TCE = 29.3076
 
 @dataclass(frozen=True)
 class Fuel:
-    """A fuel burnt in the park: tce per unit (GB/T 2589 reference coefficients) and tCO2
-    per tce. ASSUMPTION for every CO2 figure: IPCC 2006 default CO2 emission factor in
-    tCO2/TJ × 29.3076 GJ/tce, 100 % oxidation; replace with measured values when known."""
+    """A fuel burnt in the park, reported in integer amounts of `unit` (kg or m3, so sums
+    are exact): tce per unit (GB/T 2589-2020 reference coefficients, 折标准煤系数) and tCO2
+    per tce. `units` maps the units a report may use to how many `unit` each holds.
+
+    CO2 defaults: IPCC 2006 Guidelines for National Greenhouse Gas Inventories, Vol. 2
+    Energy, Ch. 2 Stationary Combustion, Table 2.3 (manufacturing industries and
+    construction), default CO2 emission factors in kgCO2/TJ of net calorific value, with
+    100 % oxidation; converted at 29.3076 GJ/tce (the tce coefficients are NCV-based).
+    Stored copy consulted: https://www.scribd.com/doc/203055353/V2-2-Ch2-Stationary-Combustion.
+    ASSUMPTION: every coal report is "other bituminous coal"; replace with measured carbon
+    content (or the Chinese enterprise GHG accounting guidelines' defaults) when known.
+    """
 
     unit: str
     tce_per_unit: float
     t_co2_per_tce: float
     source: str
+    units: Mapping[str, int] = field(default_factory=dict)
 
+    @property
+    def kg_co2_per_unit(self) -> float:
+        return self.tce_per_unit * self.t_co2_per_tce * 1000
+
+
+def _ipcc(kg_co2_per_tj: float) -> float:
+    """tCO2 per tce from an IPCC default in kgCO2/TJ."""
+    return kg_co2_per_tj * GJ_PER_TCE / 1_000_000
+
+
+_KG = {"kg": 1, "t": 1000}
+_M3 = {"m3": 1, "1000 m3": 1000, "10^4 m3": 10_000}
 
 FUELS: Mapping[str, Fuel] = {
-    # Raw coal 0.7143 kgce/kg; CO2 as other bituminous coal, 94.6 tCO2/TJ.
-    "coal_t": Fuel("t", 0.7143, 94.6 * GJ_PER_TCE / 1000, "GB/T 2589 raw coal; IPCC bituminous"),
-    # Gas-field natural gas 1.2143 kgce/m3 (12.143 tce per 10^4 m3); CO2 56.1 tCO2/TJ.
-    "gas_m3": Fuel("m3", 0.0012143, 56.1 * GJ_PER_TCE / 1000, "GB/T 2589 natural gas; IPCC"),
-    # Crude oil 1.4286 kgce/kg; CO2 73.3 tCO2/TJ.
-    "oil_t": Fuel("t", 1.4286, 73.3 * GJ_PER_TCE / 1000, "GB/T 2589 crude oil; IPCC"),
-    # Diesel 1.4571 kgce/kg; CO2 74.1 tCO2/TJ.
-    "diesel_t": Fuel("t", 1.4571, 74.1 * GJ_PER_TCE / 1000, "GB/T 2589 diesel; IPCC"),
-    # Gasoline 1.4714 kgce/kg; CO2 69.3 tCO2/TJ.
-    "gasoline_t": Fuel("t", 1.4714, 69.3 * GJ_PER_TCE / 1000, "GB/T 2589 gasoline; IPCC"),
+    # Raw coal 0.7143 kgce/kg; IPCC other bituminous coal 94,600 kgCO2/TJ.
+    "coal": Fuel("kg", 0.7143e-3, _ipcc(94_600), "GB/T 2589 raw coal; IPCC 2006 T2.3", _KG),
+    # Natural gas 1.2143 kgce/m3 (1.2143 tce per 10^3 m3); IPCC 56,100 kgCO2/TJ.
+    "natural_gas": Fuel("m3", 1.2143e-3, _ipcc(56_100), "GB/T 2589; IPCC 2006 T2.3", _M3),
+    # Fuel oil 1.4286 kgce/kg; IPCC residual fuel oil 77,400 kgCO2/TJ.
+    "fuel_oil": Fuel("kg", 1.4286e-3, _ipcc(77_400), "GB/T 2589; IPCC 2006 T2.3", _KG),
+    # Diesel 1.4571 kgce/kg; IPCC gas/diesel oil 74,100 kgCO2/TJ.
+    "diesel": Fuel("kg", 1.4571e-3, _ipcc(74_100), "GB/T 2589; IPCC 2006 T2.3", _KG),
+    # Gasoline 1.4714 kgce/kg; IPCC motor gasoline 69,300 kgCO2/TJ.
+    "gasoline": Fuel("kg", 1.4714e-3, _ipcc(69_300), "GB/T 2589; IPCC 2006 T2.3", _KG),
 }
+
+
+def fuel_quantity(fuels: Mapping[str, Fuel], fuel: str, quantity: int, unit: str) -> int:
+    """`quantity` of `unit` as an integer amount of the fuel's own unit (kg or m3).
+
+    Raises InvalidInput naming "fuel" (unknown), "quantity" (not an int > 0) or "unit"
+    (not one the fuel is reported in)."""
+    if fuel not in fuels:
+        raise InvalidInput("fuel", f"unknown fuel {fuel!r}; known: {sorted(fuels)}")
+    if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity <= 0:
+        raise InvalidInput("quantity", f"must be an integer > 0, got {quantity!r}")
+    units = fuels[fuel].units or {fuels[fuel].unit: 1}
+    if unit not in units:
+        raise InvalidInput("unit", f"{fuel} is reported in {sorted(units)}, got {unit!r}")
+    return quantity * units[unit]

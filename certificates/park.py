@@ -74,6 +74,7 @@ class ZeroCarbonIndicators:
     electricity_conversion: ElectricityConversion
     carbon_intensity: Indicator
     clean_energy_share: Indicator
+    annual_energy_tce: float = 0.0
 
 
 def _upper(name: str, value: float, limit: float, basis: str) -> Indicator:
@@ -119,24 +120,31 @@ def park_zero_carbon_indicators(
     fuels: Mapping[str, float],
     *,
     green_electricity_kwh: float = 0.0,
+    certificate_kwh: float = 0.0,
     process_emissions_t_co2: float = 0.0,
     grid_factor_kg_per_kwh: float = GRID_FACTOR_KG_PER_KWH,
+    period_days: int = 365,
     config: ZeroCarbonConfig | None = None,
 ) -> ZeroCarbonIndicators:
     """The park's carbon intensity (tCO2/tce) and clean-energy share, with pass/fail and gaps.
 
     Energy use = electricity_kwh converted by the configured method (default: equivalent
-    value, 0.1229 kgce/kWh) + fuels (amounts in the unit their key names, e.g. coal_t,
-    gas_m3, oil_t) × their tce coefficients. Emissions = fuels' CO2 + grid electricity
-    (electricity − green electricity, i.e. on-site renewables, green-power trades and
-    retired certificates) × grid factor + process emissions. Clean energy = green
-    electricity in tce + fuels listed in config.clean_fuels.
+    value, 0.1229 kgce/kWh) + fuels (integer amounts in each fuel's unit, kg or m3) × their
+    tce coefficients. Emissions (location-based) = fuels' CO2 + grid electricity
+    (electricity − green_electricity_kwh, the physical on-site renewables) × grid factor +
+    process emissions; certificates (`certificate_kwh`: retired certificates and green-power
+    trades) never lower them. Clean energy = min(electricity, green electricity +
+    certificates) in tce + fuels listed in config.clean_fuels. The intensity limit's band
+    is chosen on the annualised energy use, total × 365 / period_days.
     Raises InvalidInput on negative or non-finite inputs, an unknown fuel, green
-    electricity above electricity, or a park that used no energy at all.
+    electricity above electricity, period_days < 1, or a park that used no energy at all.
     """
     config = config or ZeroCarbonConfig()
     check_factor(electricity_kwh, "electricity_kwh")
     check_factor(green_electricity_kwh, "green_electricity_kwh")
+    check_factor(certificate_kwh, "certificate_kwh")
+    if isinstance(period_days, bool) or not isinstance(period_days, int) or period_days < 1:
+        raise InvalidInput("period_days", f"must be an integer >= 1, got {period_days!r}")
     check_factor(process_emissions_t_co2, "process_emissions_t_co2")
     check_factor(grid_factor_kg_per_kwh, "grid_factor_kg_per_kwh")
     if green_electricity_kwh > electricity_kwh:
@@ -149,8 +157,11 @@ def park_zero_carbon_indicators(
         raise InvalidInput("electricity_kwh", "the park used no energy; indicators undefined")
     grid_t_co2 = (electricity_kwh - green_electricity_kwh) * grid_factor_kg_per_kwh / 1000
     emissions_t_co2 = fuel_t_co2 + grid_t_co2 + process_emissions_t_co2
-    clean_tce = green_electricity_kwh * tce_per_kwh + clean_fuel_tce
-    limit, basis = _intensity_limit(total_tce, config.thresholds)
+    clean_kwh = min(electricity_kwh, green_electricity_kwh + certificate_kwh)
+    clean_tce = clean_kwh * tce_per_kwh + clean_fuel_tce
+    annual_tce = total_tce * 365 / period_days
+    limit, band = _intensity_limit(annual_tce, config.thresholds)
+    basis = f"{band}; annualised use {annual_tce:,.0f} tce/year; location-based emissions"
     floor = config.thresholds.min_clean_energy_share
     return ZeroCarbonIndicators(
         total_energy_tce=total_tce,
@@ -159,6 +170,7 @@ def park_zero_carbon_indicators(
         clean_energy_tce=clean_tce,
         emissions_t_co2=emissions_t_co2,
         electricity_conversion=config.electricity_conversion,
+        annual_energy_tce=annual_tce,
         carbon_intensity=_upper(
             "carbon_intensity_t_co2_per_tce", emissions_t_co2 / total_tce, limit, basis
         ),

@@ -444,6 +444,31 @@ def _trade_ids(p: ParkIds) -> st.SearchStrategy[str]:
     )
 
 
+def _fuel_report(p: ParkIds) -> st.SearchStrategy[cpb.ReportFuelUseRequest]:
+    fuel_units = [("coal", "t"), ("coal", "kg"), ("natural_gas", "10^4 m3"), ("fuel_oil", "t")]
+
+    def make(request_id, enterprise, fuel_unit, quantity, back) -> cpb.ReportFuelUseRequest:
+        month = (p.market_day - timedelta(days=31 * back)).strftime("%Y-%m")
+        fuel, unit = fuel_unit
+        return cpb.ReportFuelUseRequest(
+            request_id=request_id,
+            enterprise_id=enterprise,
+            month=month,
+            fuel=fuel,
+            quantity=quantity,
+            unit=unit,
+        )
+
+    return st.builds(
+        make,
+        _fresh("fz-fuel"),
+        _one(p.enterprises),
+        st.sampled_from(fuel_units),
+        st.integers(1, 10**6),
+        st.integers(0, 3),
+    )
+
+
 def _period(p: ParkIds, cls, **fixed) -> st.SearchStrategy[Message]:
     return st.builds(cls, from_market_day=_day(p, back=40), to_market_day=_day(p, back=2), **fixed)
 
@@ -619,5 +644,29 @@ VALID: dict[str, Callable[[ParkIds], st.SearchStrategy]] = {
         enterprise_id=_one(p.enterprises),
         from_month=st.sampled_from(["", "2025-12", p.market_day.strftime("%Y-%m")]),
         to_month=st.sampled_from(["", "2026-12", p.market_day.strftime("%Y-%m")]),
+    ),
+    f"{_S}CertificateService/ReportFuelUse": _fuel_report,
+    f"{_S}CertificateService/ListFuelUse": lambda p: st.builds(
+        cpb.ListFuelUseRequest,
+        enterprise_id=_one(p.enterprises),
+        from_month=st.sampled_from(["2025-12", p.market_day.strftime("%Y-%m")]),
+        to_month=st.sampled_from(["", "2026-12", p.market_day.strftime("%Y-%m")]),
+        include_corrections=st.booleans(),
+    ),
+    f"{_S}CertificateService/GetProductFootprint": lambda p: _period(
+        p,
+        cpb.GetProductFootprintRequest,
+        enterprise_id=_one(p.enterprises),
+        outputs=st.lists(
+            st.builds(
+                cpb.ProductOutput,
+                product_line=st.sampled_from(["castings", "forgings", "bolts"]),
+                output_quantity=st.integers(0, 10**9),
+                unit=st.just("t"),
+            ),
+            min_size=1,
+            max_size=3,
+            unique_by=lambda line: line.product_line,
+        ),
     ),
 }

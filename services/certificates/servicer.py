@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bidding.intervals import days_between
-from certificates.carbon import carbon_footprint, park_indicators
+from certificates.carbon import park_indicators
 from certificates.exceptions import TradeNotFound
 from certificates.store import CertificateLedger
 from certificates.trades import trade_amount_fen
 from parkvpp.v1 import certificates_pb2 as pb
 from parkvpp.v1 import certificates_pb2_grpc, events_pb2
 from parkvpp.v1 import enrollment_pb2 as epb
+from services.certificates.carbon_rpc import CarbonRpcs, zero_carbon_fields
 from services.certificates.convert import (
     lot_message,
     monthly_message,
@@ -36,7 +37,7 @@ MAX_TRADE_WH = 10**12
 MAX_PRICE_FEN_PER_MWH = 10**8
 
 
-class CertificateServicer(certificates_pb2_grpc.CertificateServiceServicer):
+class CertificateServicer(CarbonRpcs, certificates_pb2_grpc.CertificateServiceServicer):
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
         self.registry = Registry(runtime.redis)
@@ -185,17 +186,8 @@ class CertificateServicer(certificates_pb2_grpc.CertificateServiceServicer):
         enterprise_id = require_id("enterprise_id", request.enterprise_id)
         self.registry.get_enterprise(enterprise_id)
         days = self._period(request)
-        start, end = day_bounds(days[0], days[-1])
-        consumption = hourly_wh(self.rollups, self._consumers(enterprise_id), days, floor=False)
-        retired = self.ledger.retired_for(enterprise_id, start, end)
+        result = self.enterprise_footprint(enterprise_id, days)
         settings = self.runtime.settings
-        result = carbon_footprint(
-            enterprise_id,
-            consumption,
-            retired,
-            settings.grid_factor_kg_per_kwh,
-            settings.residual_factor_kg_per_kwh,
-        )
         return pb.CarbonFootprint(
             enterprise_id=enterprise_id,
             from_market_day=days[0].isoformat(),
@@ -232,7 +224,7 @@ class CertificateServicer(certificates_pb2_grpc.CertificateServiceServicer):
             settings.grid_factor_kg_per_kwh,
             settings.residual_factor_kg_per_kwh,
         )
-        return pb.ParkIndicators(
+        reply = pb.ParkIndicators(
             from_market_day=days[0].isoformat(),
             to_market_day=days[-1].isoformat(),
             consumption_wh=result.consumption_wh,
@@ -243,6 +235,10 @@ class CertificateServicer(certificates_pb2_grpc.CertificateServiceServicer):
             location_based_kg_co2e=result.location_based_kg_co2e,
             market_based_kg_co2e=result.market_based_kg_co2e,
         )
+        zero_carbon = self.park_zero_carbon(days, consumption, generation, retired)
+        if zero_carbon is not None:
+            zero_carbon_fields(reply, zero_carbon)
+        return reply
 
     def SettleGreenTrade(self, request, context):  # noqa: N802
         if not 0 < request.energy_wh <= MAX_TRADE_WH:

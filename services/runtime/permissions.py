@@ -102,6 +102,13 @@ PERMISSIONS: dict[str, Rule] = {
     f"/{_P}CertificateService/GetMonthlyGec": _rule(
         OP, ENT, ESCO, REG, MON, enterprise=["enterprise_id"]
     ),
+    f"/{_P}CertificateService/ReportFuelUse": _rule(
+        OP, ENT, ESCO, enterprise=["enterprise_id"], rate="write"
+    ),
+    f"/{_P}CertificateService/ListFuelUse": _rule(OP, ENT, ESCO, enterprise=["enterprise_id"]),
+    f"/{_P}CertificateService/GetProductFootprint": _rule(
+        OP, ENT, ESCO, enterprise=["enterprise_id"]
+    ),
 }
 
 #: Served without a token: gRPC health checking and server reflection (no tenant data).

@@ -10,7 +10,7 @@ from certificates.factors import FUELS, GJ_PER_TCE, ElectricityConversion, Fuel
 from certificates.park import ZeroCarbonConfig, park_zero_carbon_indicators
 
 # Round coefficients so the arithmetic below can be done by hand.
-ROUND_FUELS = {"coal_t": Fuel("t", 0.7, 2.5, "test"), "x_tce": Fuel("tce", 1.0, 0.0, "test")}
+ROUND_FUELS = {"coal": Fuel("kg", 0.0007, 2.5, "test"), "x_tce": Fuel("tce", 1.0, 0.0, "test")}
 ROUND = ZeroCarbonConfig(fuels=ROUND_FUELS)
 COAL_EQUIVALENT = ZeroCarbonConfig(electricity_conversion=ElectricityConversion.COAL_EQUIVALENT)
 
@@ -18,12 +18,12 @@ COAL_EQUIVALENT = ZeroCarbonConfig(electricity_conversion=ElectricityConversion.
 def test_a_park_in_the_middle_band_failing_both_indicators():
     result = park_zero_carbon_indicators(
         1.5e9,
-        {"coal_t": 30_000},
+        {"coal": 30_000_000},
         green_electricity_kwh=1.4e9,
         grid_factor_kg_per_kwh=0.5,
         config=ROUND,
     )
-    # Electricity 1.5e9 kWh × 0.1229 kgce/kWh = 184,350 tce; coal 30,000 t × 0.7 = 21,000.
+    # Electricity 1.5e9 kWh × 0.1229 kgce/kWh = 184,350 tce; coal 30,000,000 kg × 0.0007 = 21,000.
     assert result.electricity_tce == pytest.approx(184_350)
     assert result.total_energy_tce == pytest.approx(205_350)
     # Coal 21,000 tce × 2.5 = 52,500 t; grid 1e8 kWh × 0.5 kg = 50,000 t.
@@ -72,31 +72,37 @@ def test_band_edges(tce, limit, words):
 
 def test_natural_gas_counts_as_clean_only_when_configured():
     # 1,000,000 m3 × 1.2143 kgce/m3 = 1,214.3 tce, all of the park's energy use.
-    plain = park_zero_carbon_indicators(0, {"gas_m3": 1_000_000})
+    plain = park_zero_carbon_indicators(0, {"natural_gas": 1_000_000})
     assert plain.total_energy_tce == pytest.approx(1_214.3)
     assert plain.clean_energy_share.value == 0
     assert plain.emissions_t_co2 == pytest.approx(1_214.3 * 56.1 * GJ_PER_TCE / 1000)
-    gas_clean = ZeroCarbonConfig(clean_fuels=frozenset({"gas_m3"}))
+    gas_clean = ZeroCarbonConfig(clean_fuels=frozenset({"natural_gas"}))
     assert park_zero_carbon_indicators(
-        0, {"gas_m3": 1e6}, config=gas_clean
+        0, {"natural_gas": 1e6}, config=gas_clean
     ).clean_energy_share.passed
 
 
 def test_default_fuel_coefficients_follow_gb_t_2589():
-    assert FUELS["coal_t"].tce_per_unit == 0.7143
-    assert FUELS["gas_m3"].tce_per_unit * 10_000 == pytest.approx(12.143)
-    assert FUELS["oil_t"].tce_per_unit == 1.4286
-    assert FUELS["coal_t"].t_co2_per_tce == pytest.approx(2.7725, abs=1e-4)
+    assert FUELS["coal"].tce_per_unit * 1000 == pytest.approx(0.7143)
+    assert FUELS["natural_gas"].tce_per_unit * 1000 == pytest.approx(1.2143)
+    assert FUELS["fuel_oil"].tce_per_unit * 1000 == pytest.approx(1.4286)
+    # IPCC 2006 other bituminous coal 94,600 kg/TJ × 29.3076 GJ/tce = 2.7725 tCO2/tce.
+    assert FUELS["coal"].t_co2_per_tce == pytest.approx(2.7725, abs=1e-4)
+    # 1 t raw coal: 0.7143 tce × 2.7725 = 1.9804 tCO2; 1 m3 gas: 1.2143 kgce × 1.6442 kg/kgce.
+    assert FUELS["coal"].kg_co2_per_unit * 1000 == pytest.approx(1980.4, abs=0.1)
+    assert FUELS["natural_gas"].kg_co2_per_unit == pytest.approx(1.9965, abs=1e-4)
 
 
 @pytest.mark.parametrize(
     ("args", "kwargs", "field"),
     [
-        ((100, {"peat_t": 1}), {}, "fuels[peat_t]"),
-        ((100, {"coal_t": -1}), {}, "fuels[coal_t]"),
+        ((100, {"peat": 1}), {}, "fuels[peat]"),
+        ((100, {"coal": -1}), {}, "fuels[coal]"),
         ((100, {}), {"green_electricity_kwh": 101}, "green_electricity_kwh"),
         ((float("nan"), {}), {}, "electricity_kwh"),
         ((0, {}), {}, "electricity_kwh"),
+        ((100, {}), {"period_days": 0}, "period_days"),
+        ((100, {}), {"certificate_kwh": -1}, "certificate_kwh"),
     ],
 )
 def test_bad_park_inputs_name_the_field(args, kwargs, field):

@@ -207,7 +207,7 @@ class GetParkIndicatorsRequest(_message.Message):
     def __init__(self, from_market_day: _Optional[str] = ..., to_market_day: _Optional[str] = ...) -> None: ...
 
 class ParkIndicators(_message.Message):
-    __slots__ = ("from_market_day", "to_market_day", "consumption_wh", "onsite_renewable_generation_wh", "certificates_issued_wh", "certificates_retired_wh", "green_power_share", "location_based_kg_co2e", "market_based_kg_co2e")
+    __slots__ = ("from_market_day", "to_market_day", "consumption_wh", "onsite_renewable_generation_wh", "certificates_issued_wh", "certificates_retired_wh", "green_power_share", "location_based_kg_co2e", "market_based_kg_co2e", "total_energy_tce", "electricity_tce", "fuel_tce", "clean_energy_tce", "emissions_t_co2", "electricity_conversion", "electricity_kgce_per_kwh", "annual_energy_tce", "carbon_intensity", "clean_energy_share")
     FROM_MARKET_DAY_FIELD_NUMBER: _ClassVar[int]
     TO_MARKET_DAY_FIELD_NUMBER: _ClassVar[int]
     CONSUMPTION_WH_FIELD_NUMBER: _ClassVar[int]
@@ -217,6 +217,16 @@ class ParkIndicators(_message.Message):
     GREEN_POWER_SHARE_FIELD_NUMBER: _ClassVar[int]
     LOCATION_BASED_KG_CO2E_FIELD_NUMBER: _ClassVar[int]
     MARKET_BASED_KG_CO2E_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_ENERGY_TCE_FIELD_NUMBER: _ClassVar[int]
+    ELECTRICITY_TCE_FIELD_NUMBER: _ClassVar[int]
+    FUEL_TCE_FIELD_NUMBER: _ClassVar[int]
+    CLEAN_ENERGY_TCE_FIELD_NUMBER: _ClassVar[int]
+    EMISSIONS_T_CO2_FIELD_NUMBER: _ClassVar[int]
+    ELECTRICITY_CONVERSION_FIELD_NUMBER: _ClassVar[int]
+    ELECTRICITY_KGCE_PER_KWH_FIELD_NUMBER: _ClassVar[int]
+    ANNUAL_ENERGY_TCE_FIELD_NUMBER: _ClassVar[int]
+    CARBON_INTENSITY_FIELD_NUMBER: _ClassVar[int]
+    CLEAN_ENERGY_SHARE_FIELD_NUMBER: _ClassVar[int]
     from_market_day: str
     to_market_day: str
     consumption_wh: int
@@ -226,7 +236,153 @@ class ParkIndicators(_message.Message):
     green_power_share: float
     location_based_kg_co2e: float
     market_based_kg_co2e: float
-    def __init__(self, from_market_day: _Optional[str] = ..., to_market_day: _Optional[str] = ..., consumption_wh: _Optional[int] = ..., onsite_renewable_generation_wh: _Optional[int] = ..., certificates_issued_wh: _Optional[int] = ..., certificates_retired_wh: _Optional[int] = ..., green_power_share: _Optional[float] = ..., location_based_kg_co2e: _Optional[float] = ..., market_based_kg_co2e: _Optional[float] = ...) -> None: ...
+    total_energy_tce: float
+    electricity_tce: float
+    fuel_tce: float
+    clean_energy_tce: float
+    emissions_t_co2: float
+    electricity_conversion: str
+    electricity_kgce_per_kwh: float
+    annual_energy_tce: float
+    carbon_intensity: ZeroCarbonIndicator
+    clean_energy_share: ZeroCarbonIndicator
+    def __init__(self, from_market_day: _Optional[str] = ..., to_market_day: _Optional[str] = ..., consumption_wh: _Optional[int] = ..., onsite_renewable_generation_wh: _Optional[int] = ..., certificates_issued_wh: _Optional[int] = ..., certificates_retired_wh: _Optional[int] = ..., green_power_share: _Optional[float] = ..., location_based_kg_co2e: _Optional[float] = ..., market_based_kg_co2e: _Optional[float] = ..., total_energy_tce: _Optional[float] = ..., electricity_tce: _Optional[float] = ..., fuel_tce: _Optional[float] = ..., clean_energy_tce: _Optional[float] = ..., emissions_t_co2: _Optional[float] = ..., electricity_conversion: _Optional[str] = ..., electricity_kgce_per_kwh: _Optional[float] = ..., annual_energy_tce: _Optional[float] = ..., carbon_intensity: _Optional[_Union[ZeroCarbonIndicator, _Mapping]] = ..., clean_energy_share: _Optional[_Union[ZeroCarbonIndicator, _Mapping]] = ...) -> None: ...
+
+class ZeroCarbonIndicator(_message.Message):
+    __slots__ = ("name", "value", "threshold", "passed", "gap", "basis")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    VALUE_FIELD_NUMBER: _ClassVar[int]
+    THRESHOLD_FIELD_NUMBER: _ClassVar[int]
+    PASSED_FIELD_NUMBER: _ClassVar[int]
+    GAP_FIELD_NUMBER: _ClassVar[int]
+    BASIS_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    value: float
+    threshold: float
+    passed: bool
+    gap: float
+    basis: str
+    def __init__(self, name: _Optional[str] = ..., value: _Optional[float] = ..., threshold: _Optional[float] = ..., passed: _Optional[bool] = ..., gap: _Optional[float] = ..., basis: _Optional[str] = ...) -> None: ...
+
+class ReportFuelUseRequest(_message.Message):
+    __slots__ = ("request_id", "enterprise_id", "month", "fuel", "quantity", "unit")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    ENTERPRISE_ID_FIELD_NUMBER: _ClassVar[int]
+    MONTH_FIELD_NUMBER: _ClassVar[int]
+    FUEL_FIELD_NUMBER: _ClassVar[int]
+    QUANTITY_FIELD_NUMBER: _ClassVar[int]
+    UNIT_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    enterprise_id: str
+    month: str
+    fuel: str
+    quantity: int
+    unit: str
+    def __init__(self, request_id: _Optional[str] = ..., enterprise_id: _Optional[str] = ..., month: _Optional[str] = ..., fuel: _Optional[str] = ..., quantity: _Optional[int] = ..., unit: _Optional[str] = ...) -> None: ...
+
+class FuelUse(_message.Message):
+    __slots__ = ("enterprise_id", "month", "fuel", "quantity", "unit", "revision", "request_id", "reported_at", "energy_tce", "kg_co2")
+    ENTERPRISE_ID_FIELD_NUMBER: _ClassVar[int]
+    MONTH_FIELD_NUMBER: _ClassVar[int]
+    FUEL_FIELD_NUMBER: _ClassVar[int]
+    QUANTITY_FIELD_NUMBER: _ClassVar[int]
+    UNIT_FIELD_NUMBER: _ClassVar[int]
+    REVISION_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    REPORTED_AT_FIELD_NUMBER: _ClassVar[int]
+    ENERGY_TCE_FIELD_NUMBER: _ClassVar[int]
+    KG_CO2_FIELD_NUMBER: _ClassVar[int]
+    enterprise_id: str
+    month: str
+    fuel: str
+    quantity: int
+    unit: str
+    revision: int
+    request_id: str
+    reported_at: _timestamp_pb2.Timestamp
+    energy_tce: float
+    kg_co2: float
+    def __init__(self, enterprise_id: _Optional[str] = ..., month: _Optional[str] = ..., fuel: _Optional[str] = ..., quantity: _Optional[int] = ..., unit: _Optional[str] = ..., revision: _Optional[int] = ..., request_id: _Optional[str] = ..., reported_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., energy_tce: _Optional[float] = ..., kg_co2: _Optional[float] = ...) -> None: ...
+
+class ListFuelUseRequest(_message.Message):
+    __slots__ = ("enterprise_id", "from_month", "to_month", "include_corrections")
+    ENTERPRISE_ID_FIELD_NUMBER: _ClassVar[int]
+    FROM_MONTH_FIELD_NUMBER: _ClassVar[int]
+    TO_MONTH_FIELD_NUMBER: _ClassVar[int]
+    INCLUDE_CORRECTIONS_FIELD_NUMBER: _ClassVar[int]
+    enterprise_id: str
+    from_month: str
+    to_month: str
+    include_corrections: bool
+    def __init__(self, enterprise_id: _Optional[str] = ..., from_month: _Optional[str] = ..., to_month: _Optional[str] = ..., include_corrections: _Optional[bool] = ...) -> None: ...
+
+class ListFuelUseResponse(_message.Message):
+    __slots__ = ("uses", "energy_tce", "kg_co2")
+    USES_FIELD_NUMBER: _ClassVar[int]
+    ENERGY_TCE_FIELD_NUMBER: _ClassVar[int]
+    KG_CO2_FIELD_NUMBER: _ClassVar[int]
+    uses: _containers.RepeatedCompositeFieldContainer[FuelUse]
+    energy_tce: float
+    kg_co2: float
+    def __init__(self, uses: _Optional[_Iterable[_Union[FuelUse, _Mapping]]] = ..., energy_tce: _Optional[float] = ..., kg_co2: _Optional[float] = ...) -> None: ...
+
+class ProductOutput(_message.Message):
+    __slots__ = ("product_line", "output_quantity", "unit")
+    PRODUCT_LINE_FIELD_NUMBER: _ClassVar[int]
+    OUTPUT_QUANTITY_FIELD_NUMBER: _ClassVar[int]
+    UNIT_FIELD_NUMBER: _ClassVar[int]
+    product_line: str
+    output_quantity: int
+    unit: str
+    def __init__(self, product_line: _Optional[str] = ..., output_quantity: _Optional[int] = ..., unit: _Optional[str] = ...) -> None: ...
+
+class GetProductFootprintRequest(_message.Message):
+    __slots__ = ("enterprise_id", "from_market_day", "to_market_day", "outputs")
+    ENTERPRISE_ID_FIELD_NUMBER: _ClassVar[int]
+    FROM_MARKET_DAY_FIELD_NUMBER: _ClassVar[int]
+    TO_MARKET_DAY_FIELD_NUMBER: _ClassVar[int]
+    OUTPUTS_FIELD_NUMBER: _ClassVar[int]
+    enterprise_id: str
+    from_market_day: str
+    to_market_day: str
+    outputs: _containers.RepeatedCompositeFieldContainer[ProductOutput]
+    def __init__(self, enterprise_id: _Optional[str] = ..., from_market_day: _Optional[str] = ..., to_market_day: _Optional[str] = ..., outputs: _Optional[_Iterable[_Union[ProductOutput, _Mapping]]] = ...) -> None: ...
+
+class ProductLineFootprint(_message.Message):
+    __slots__ = ("product_line", "output_quantity", "unit", "location_based_g_co2e", "market_based_g_co2e", "claimed_certificate_wh")
+    PRODUCT_LINE_FIELD_NUMBER: _ClassVar[int]
+    OUTPUT_QUANTITY_FIELD_NUMBER: _ClassVar[int]
+    UNIT_FIELD_NUMBER: _ClassVar[int]
+    LOCATION_BASED_G_CO2E_FIELD_NUMBER: _ClassVar[int]
+    MARKET_BASED_G_CO2E_FIELD_NUMBER: _ClassVar[int]
+    CLAIMED_CERTIFICATE_WH_FIELD_NUMBER: _ClassVar[int]
+    product_line: str
+    output_quantity: int
+    unit: str
+    location_based_g_co2e: int
+    market_based_g_co2e: int
+    claimed_certificate_wh: int
+    def __init__(self, product_line: _Optional[str] = ..., output_quantity: _Optional[int] = ..., unit: _Optional[str] = ..., location_based_g_co2e: _Optional[int] = ..., market_based_g_co2e: _Optional[int] = ..., claimed_certificate_wh: _Optional[int] = ...) -> None: ...
+
+class ProductFootprint(_message.Message):
+    __slots__ = ("enterprise_id", "from_market_day", "to_market_day", "location_based_g_co2e", "market_based_g_co2e", "fuel_g_co2e", "claimed_certificate_wh", "lines")
+    ENTERPRISE_ID_FIELD_NUMBER: _ClassVar[int]
+    FROM_MARKET_DAY_FIELD_NUMBER: _ClassVar[int]
+    TO_MARKET_DAY_FIELD_NUMBER: _ClassVar[int]
+    LOCATION_BASED_G_CO2E_FIELD_NUMBER: _ClassVar[int]
+    MARKET_BASED_G_CO2E_FIELD_NUMBER: _ClassVar[int]
+    FUEL_G_CO2E_FIELD_NUMBER: _ClassVar[int]
+    CLAIMED_CERTIFICATE_WH_FIELD_NUMBER: _ClassVar[int]
+    LINES_FIELD_NUMBER: _ClassVar[int]
+    enterprise_id: str
+    from_market_day: str
+    to_market_day: str
+    location_based_g_co2e: int
+    market_based_g_co2e: int
+    fuel_g_co2e: int
+    claimed_certificate_wh: int
+    lines: _containers.RepeatedCompositeFieldContainer[ProductLineFootprint]
+    def __init__(self, enterprise_id: _Optional[str] = ..., from_market_day: _Optional[str] = ..., to_market_day: _Optional[str] = ..., location_based_g_co2e: _Optional[int] = ..., market_based_g_co2e: _Optional[int] = ..., fuel_g_co2e: _Optional[int] = ..., claimed_certificate_wh: _Optional[int] = ..., lines: _Optional[_Iterable[_Union[ProductLineFootprint, _Mapping]]] = ...) -> None: ...
 
 class SettleGreenTradeRequest(_message.Message):
     __slots__ = ("request_id", "trade_id", "lot_id", "seller_enterprise_id", "buyer_enterprise_id", "energy_wh", "price_fen_per_mwh")

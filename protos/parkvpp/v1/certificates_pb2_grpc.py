@@ -89,6 +89,21 @@ class CertificateServiceStub:
                 request_serializer=parkvpp_dot_v1_dot_certificates__pb2.GetMonthlyGecRequest.SerializeToString,
                 response_deserializer=parkvpp_dot_v1_dot_certificates__pb2.MonthlyGec.FromString,
                 _registered_method=True)
+        self.ReportFuelUse = channel.unary_unary(
+                '/parkvpp.v1.CertificateService/ReportFuelUse',
+                request_serializer=parkvpp_dot_v1_dot_certificates__pb2.ReportFuelUseRequest.SerializeToString,
+                response_deserializer=parkvpp_dot_v1_dot_certificates__pb2.FuelUse.FromString,
+                _registered_method=True)
+        self.ListFuelUse = channel.unary_unary(
+                '/parkvpp.v1.CertificateService/ListFuelUse',
+                request_serializer=parkvpp_dot_v1_dot_certificates__pb2.ListFuelUseRequest.SerializeToString,
+                response_deserializer=parkvpp_dot_v1_dot_certificates__pb2.ListFuelUseResponse.FromString,
+                _registered_method=True)
+        self.GetProductFootprint = channel.unary_unary(
+                '/parkvpp.v1.CertificateService/GetProductFootprint',
+                request_serializer=parkvpp_dot_v1_dot_certificates__pb2.GetProductFootprintRequest.SerializeToString,
+                response_deserializer=parkvpp_dot_v1_dot_certificates__pb2.ProductFootprint.FromString,
+                _registered_method=True)
 
 
 class CertificateServiceServicer:
@@ -164,6 +179,29 @@ class CertificateServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ReportFuelUse(self, request, context):
+        """An enterprise's fuel use in one local month; a report for a month and fuel that
+        already has a figure is a correction (replaces it, the old one stays in the history).
+        Idempotent by (enterprise_id, request_id).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListFuelUse(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetProductFootprint(self, request, context):
+        """The enterprise's emissions (electricity + fuels) over a period split over its product
+        lines by output, in integer grams that sum exactly to the enterprise's totals.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_CertificateServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -221,6 +259,21 @@ def add_CertificateServiceServicer_to_server(servicer, server):
                     servicer.GetMonthlyGec,
                     request_deserializer=parkvpp_dot_v1_dot_certificates__pb2.GetMonthlyGecRequest.FromString,
                     response_serializer=parkvpp_dot_v1_dot_certificates__pb2.MonthlyGec.SerializeToString,
+            ),
+            'ReportFuelUse': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReportFuelUse,
+                    request_deserializer=parkvpp_dot_v1_dot_certificates__pb2.ReportFuelUseRequest.FromString,
+                    response_serializer=parkvpp_dot_v1_dot_certificates__pb2.FuelUse.SerializeToString,
+            ),
+            'ListFuelUse': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListFuelUse,
+                    request_deserializer=parkvpp_dot_v1_dot_certificates__pb2.ListFuelUseRequest.FromString,
+                    response_serializer=parkvpp_dot_v1_dot_certificates__pb2.ListFuelUseResponse.SerializeToString,
+            ),
+            'GetProductFootprint': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetProductFootprint,
+                    request_deserializer=parkvpp_dot_v1_dot_certificates__pb2.GetProductFootprintRequest.FromString,
+                    response_serializer=parkvpp_dot_v1_dot_certificates__pb2.ProductFootprint.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -520,6 +573,87 @@ class CertificateService:
             '/parkvpp.v1.CertificateService/GetMonthlyGec',
             parkvpp_dot_v1_dot_certificates__pb2.GetMonthlyGecRequest.SerializeToString,
             parkvpp_dot_v1_dot_certificates__pb2.MonthlyGec.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReportFuelUse(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/parkvpp.v1.CertificateService/ReportFuelUse',
+            parkvpp_dot_v1_dot_certificates__pb2.ReportFuelUseRequest.SerializeToString,
+            parkvpp_dot_v1_dot_certificates__pb2.FuelUse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListFuelUse(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/parkvpp.v1.CertificateService/ListFuelUse',
+            parkvpp_dot_v1_dot_certificates__pb2.ListFuelUseRequest.SerializeToString,
+            parkvpp_dot_v1_dot_certificates__pb2.ListFuelUseResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetProductFootprint(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/parkvpp.v1.CertificateService/GetProductFootprint',
+            parkvpp_dot_v1_dot_certificates__pb2.GetProductFootprintRequest.SerializeToString,
+            parkvpp_dot_v1_dot_certificates__pb2.ProductFootprint.FromString,
             options,
             channel_credentials,
             insecure,

@@ -18,7 +18,7 @@ from datetime import date, timedelta
 
 import numpy as np
 
-from settlement.performance import MeteredInterval
+from settlement.performance import MeteredColumns
 from settlement.program import DEFAULT_PROGRAM
 from settlement.rules import IntervalAward, settle_day
 
@@ -27,8 +27,11 @@ FIRST_DAY = date(2026, 3, 2)
 
 def day_inputs(
     seed: int, assets: int, enterprises: int, awarded: int
-) -> tuple[list[MeteredInterval], dict[int, IntervalAward]]:
-    """Rows of every asset in all 96 intervals, instructed in the last `awarded` ones."""
+) -> tuple[MeteredColumns, dict[int, IntervalAward]]:
+    """Rows of every asset in all 96 intervals, instructed in the last `awarded` ones.
+
+    Built as columns (MeteredColumns), one array per field, as a large caller would.
+    """
     rng = np.random.default_rng(seed)
     first_awarded = 96 - awarded
     baseline = rng.uniform(50.0, 2_000.0, size=(assets, 96))
@@ -38,19 +41,16 @@ def day_inputs(
     compliance = rng.uniform(0.3, 1.3, size=(assets, 96))
     metered = baseline - instructed * compliance + rng.normal(0.0, 5.0, size=(assets, 96))
     estimated = rng.random((assets, 96)) < 0.002
-    rows = [
-        MeteredInterval(
-            f"ent-{a % enterprises:04d}",
-            f"asset-{a:05d}",
-            interval,
-            float(baseline[a, interval]),
-            float(metered[a, interval]),
-            float(instructed[a, interval]),
-            bool(estimated[a, interval]),
-        )
-        for a in range(assets)
-        for interval in range(96)
-    ]
+    rows = MeteredColumns(
+        asset_ids=[f"asset-{a:05d}" for a in range(assets)],
+        enterprise_ids=[f"ent-{a % enterprises:04d}" for a in range(assets)],
+        asset_index=np.repeat(np.arange(assets), 96),
+        interval=np.tile(np.arange(96), assets),
+        baseline_kw=baseline.ravel(),
+        metered_kw=metered.ravel(),
+        instructed_kw=instructed.ravel(),
+        estimated=estimated.ravel(),
+    )
     total_kw = instructed.sum(axis=0)
     prices = rng.integers(200_000, 1_500_000, size=96)
     awards = {

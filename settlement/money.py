@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-import heapq
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from numbers import Real
+from typing import Any
+
+import numpy as np
 
 from settlement.exceptions import InvalidInput
 
@@ -16,6 +18,7 @@ WH_PER_KWH = 1_000
 WH_PER_MWH = 1_000_000
 _FAST_WH_LIMIT = 1e9
 _HALF_MARGIN = 1e-6
+_INT64_SAFE = 2**62
 
 
 def largest_remainder(
@@ -51,29 +54,120 @@ def largest_remainder(
             )
         if len(set(keys)) != len(keys):
             raise InvalidInput("keys", "must be distinct")
-    weight_sum = sum(scaled)
-    if weight_sum == 0:
-        if total_fen == 0:
-            return [0] * len(scaled)
-        raise InvalidInput("weights", f"cannot split {total_fen} fen over no or all-zero weights")
+    tiebreak = None if keys is None else (lambda members: [keys[i] for i in members])
+    parts = largest_remainder_groups([total_fen], scaled, [len(scaled)], tiebreak)
+    return [int(p) for p in parts.tolist()]
 
-    # Share i is magnitude * w_i / weight_sum: its floor and its remainder's numerator over
-    # the common denominator weight_sum, all in exact integers.
-    magnitude = abs(total_fen)
-    parts, remainders = [], []
-    for w in scaled:
-        part, remainder = divmod(magnitude * w, weight_sum)
-        parts.append(part)
-        remainders.append(remainder)
-    leftover = magnitude - sum(parts)
-    tiebreak = list(keys) if keys is not None else list(range(len(scaled)))
-    order = heapq.nsmallest(
-        leftover, range(len(scaled)), key=lambda i: (-remainders[i], -scaled[i], tiebreak[i])
-    )
-    for i in order:
-        parts[i] += 1
-    sign = -1 if total_fen < 0 else 1
-    return [sign * p for p in parts]
+
+def largest_remainder_groups(
+    totals_fen: Sequence[int] | np.ndarray,
+    weights: Sequence[int] | np.ndarray,
+    sizes: Sequence[int] | np.ndarray,
+    tiebreak: Callable[[np.ndarray], Sequence[Any]] | None = None,
+) -> np.ndarray:
+    """Many largest-remainder splits at once: total g over the g-th run of `sizes` weights.
+
+    The weights of group g are the `sizes[g]` weights after those of the groups before
+    it. Each group is split exactly as `largest_remainder` describes (the same tie rule:
+    larger remainder, then larger weight, then smaller `tiebreak` value, which defaults
+    to the position), so the parts of every group add up to its total.
+
+    How: floors and remainders are whole-array integer arithmetic (int64 when every
+    product fits, Python ints otherwise); one sort by (group, remainder) finds the
+    leftover fen's receivers, and `tiebreak(positions)` is called only for the few
+    remainders tied across a group's cut. Weights must be non-negative integers.
+    Returns the parts (int64, or object holding ints beyond int64). Raises
+    InvalidInput("weights") when a group with a non-zero total has no positive weight.
+    """
+    sizes = np.asarray(sizes, dtype=np.int64)
+    mags, w = _exact_arrays([abs(int(t)) for t in totals_fen], weights, sizes)
+    n, groups = len(w), len(sizes)
+    if int(sizes.sum()) != n:
+        raise InvalidInput("sizes", f"must add up to the {n} weights, got {int(sizes.sum())}")
+    gid = np.repeat(np.arange(groups), sizes)
+    starts = np.cumsum(sizes) - sizes
+    cum = np.concatenate((np.zeros(1, dtype=w.dtype), np.cumsum(w)))
+    weight_sums = cum[starts + sizes] - cum[starts]
+    empty = (weight_sums == 0) & (mags != 0)
+    if empty.any():
+        g = int(np.flatnonzero(empty)[0])
+        raise InvalidInput(
+            "weights", f"cannot split {totals_fen[g]} fen over no or all-zero weights"
+        )
+    denominators = np.where(weight_sums == 0, 1, weight_sums)[gid]
+    shares = mags[gid] * w
+    parts, remainders = shares // denominators, shares % denominators
+    part_cum = np.concatenate((np.zeros(1, dtype=parts.dtype), np.cumsum(parts)))
+    leftover = mags - (part_cum[starts + sizes] - part_cum[starts])
+    bump = _receivers(gid, starts, leftover, remainders, w, weight_sums, tiebreak)
+    parts = parts + bump
+    negative = np.array([int(t) < 0 for t in totals_fen], dtype=bool)
+    if negative.any():
+        parts = np.where(negative[gid], -parts, parts)
+    return parts
+
+
+def _receivers(
+    gid: np.ndarray,
+    starts: np.ndarray,
+    leftover: np.ndarray,
+    remainders: np.ndarray,
+    w: np.ndarray,
+    weight_sums: np.ndarray,
+    tiebreak: Callable[[np.ndarray], Sequence[Any]] | None,
+) -> np.ndarray:
+    """True for the weights that get one leftover fen: the first `leftover[g]` of group g
+    ordered by remainder (descending), then weight (descending), then tiebreak."""
+    n = len(w)
+    bump = np.zeros(n, dtype=bool)
+    if n == 0 or not (leftover > 0).any():
+        return bump
+    # One key orders by group, then remainder descending: remainder < weight sum <= span.
+    span = int(weight_sums.max())
+    groups = gid.astype(object) if remainders.dtype == object else gid
+    key = groups * span + (span - 1 - remainders)
+    order = np.argsort(key)
+    sorted_key = key[order]
+    cut = starts + leftover  # sorted position of each group's first non-receiver
+    bump[order[np.arange(n) < cut[gid[order]]]] = True
+    # Remainders tied across a cut: order that block by weight, then by tiebreak.
+    ends = np.concatenate((starts[1:], [n]))
+    inside = (leftover > 0) & (cut < ends)
+    for g in np.flatnonzero(inside):
+        last, first_out = int(cut[g]) - 1, int(cut[g])
+        if sorted_key[last] != sorted_key[first_out]:
+            continue
+        lo = int(np.searchsorted(sorted_key, sorted_key[last], side="left"))
+        hi = int(np.searchsorted(sorted_key, sorted_key[last], side="right"))
+        members = order[lo:hi]
+        ties = list(tiebreak(members)) if tiebreak is not None else members.tolist()
+        ranked = sorted(range(len(members)), key=lambda j: (-w[members[j]], ties[j]))
+        bump[members] = False
+        bump[members[ranked[: first_out - lo]]] = True
+    return bump
+
+
+def _exact_arrays(
+    magnitudes: list[int], weights: Sequence[int] | np.ndarray, sizes: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Magnitudes and weights as int64 when every product and sum fits, else as Python ints."""
+    w = np.asarray(weights)
+    if w.dtype != object and len(w) and not np.issubdtype(w.dtype, np.integer):
+        raise InvalidInput("weights", f"must be integers, got {w.dtype}")
+    if w.dtype == object:
+        top_w = max((int(x) for x in w.tolist()), default=0)
+    else:
+        top_w = int(w.max()) if len(w) else 0
+    # Bounds every weight sum, product, key and cumulative sum computed from these.
+    reach = max(top_w * max(len(w), 1), max(magnitudes, default=0) * max(top_w, 1), 1)
+    fits = reach * max(len(sizes), 1) < _INT64_SAFE
+    if fits:
+        return np.array(magnitudes, dtype=np.int64), w.astype(np.int64)
+    big = np.empty(len(w), dtype=object)
+    big[:] = [int(x) for x in w.tolist()]
+    mags = np.empty(len(magnitudes), dtype=object)
+    mags[:] = magnitudes
+    return mags, big
 
 
 def _integer_weights(weights: Sequence[int | Fraction]) -> list[int]:
@@ -131,14 +225,32 @@ def kwh_to_wh(kwh: float) -> int:
         raise InvalidInput("kwh", f"must be a number, got {kwh!r}")
     if not math.isfinite(kwh):
         raise InvalidInput("kwh", f"must be finite, got {kwh!r}")
-    # Fast path, same result: below 1e9 Wh the float product is within 3e-7 Wh of the
-    # decimal one, so unless it lies within 1e-6 of a half the two round alike.
-    magnitude = abs(float(kwh)) * WH_PER_KWH
-    if magnitude < _FAST_WH_LIMIT:
-        whole = math.floor(magnitude)
-        fraction = magnitude - whole
-        if abs(fraction - 0.5) > _HALF_MARGIN:
-            wh_int = whole + (fraction > 0.5)
-            return -wh_int if kwh < 0 else wh_int
     wh = Decimal(repr(float(kwh))) * WH_PER_KWH
     return int(wh.to_integral_value(rounding=ROUND_HALF_UP))
+
+
+def kwh_to_wh_array(kwh: np.ndarray) -> np.ndarray:
+    """`kwh_to_wh` of every element, as int64 Wh.
+
+    Fast path, same result: below 1e9 Wh the float product is within 3e-7 Wh of the
+    decimal one, so unless it lies within 1e-6 of a half the two round alike; the few
+    other elements go through `kwh_to_wh` itself. Raises InvalidInput("kwh") for a
+    non-finite element or one beyond int64 Wh.
+    """
+    kwh = np.asarray(kwh, dtype=np.float64)
+    finite = np.isfinite(kwh)
+    if not finite.all():
+        bad = float(kwh[np.flatnonzero(~finite)[0]])
+        raise InvalidInput("kwh", f"must be finite, got {bad!r}")
+    magnitude = np.abs(kwh) * WH_PER_KWH
+    whole = np.floor(magnitude)
+    fraction = magnitude - whole
+    fast = (magnitude < _FAST_WH_LIMIT) & (np.abs(fraction - 0.5) > _HALF_MARGIN)
+    wh = (np.where(fast, whole, 0.0) + (fast & (fraction > 0.5))).astype(np.int64)
+    wh = np.where(kwh < 0, -wh, wh)
+    for i in np.flatnonzero(~fast).tolist():
+        exact = kwh_to_wh(float(kwh[i]))
+        if abs(exact) >= _INT64_SAFE:
+            raise InvalidInput("kwh", f"must be below {_INT64_SAFE // WH_PER_KWH} kWh, got {exact}")
+        wh[i] = exact
+    return wh

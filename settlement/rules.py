@@ -9,11 +9,18 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from fractions import Fraction
 
+import numpy as np
 import pandas as pd
 
+from bidding.intervals import INTERVALS_PER_DAY
 from settlement.exceptions import InvalidInput, MissingData
-from settlement.money import energy_value_fen, largest_remainder, round_fen
-from settlement.performance import MeteredInterval, delivery_lines, interval_wh
+from settlement.money import (
+    energy_value_fen,
+    largest_remainder,
+    largest_remainder_groups,
+    round_fen,
+)
+from settlement.performance import MeteredColumns, MeteredInterval, interval_wh, settled_lines
 from settlement.program import ProgramRules
 from settlement.results import DaySettlement, EnterpriseChange, EnterpriseResult, IntervalAward
 
@@ -44,7 +51,7 @@ __all__ = [
 
 def settle_day(
     market_day: date,
-    rows: Sequence[MeteredInterval],
+    rows: Sequence[MeteredInterval] | MeteredColumns,
     awards: Mapping[int, IntervalAward],
     program: ProgramRules,
 ) -> DaySettlement:
@@ -62,6 +69,9 @@ def settle_day(
     by instructed Wh instead, so enterprises that were called but did not deliver pay
     too. If nobody has any share basis the operator carries the whole pool.
 
+    `rows` are MeteredIntervals or, for large portfolios, MeteredColumns: the rules run
+    on whole columns (int64 Wh and fen), never one Python object per row.
+
     Raises InvalidInput for malformed inputs and MissingData when an instructed
     interval has no award or an awarded interval has no metered rows at all.
     """
@@ -70,57 +80,79 @@ def settle_day(
     if not isinstance(program, ProgramRules):
         raise InvalidInput("program", "must be ProgramRules")
     checked_awards = _checked_awards(awards)
-    lines = delivery_lines(rows, program)
-    _check_coverage(lines, checked_awards)
-    intervals, gross_exact, penalty_exact = _interval_table(lines, checked_awards, program)
+    lines = settled_lines(rows, program)
+    interval = lines.column("interval")
+    _check_coverage(interval, lines.column("instructed_kw") > 0, checked_awards)
+    delivered_by_interval = _sum_by_interval(interval, lines.delivered_wh)
+    intervals, gross_exact, penalty_exact = _interval_table(
+        delivered_by_interval, checked_awards, program
+    )
     gross_fen, penalty_fen = round_fen(gross_exact), round_fen(penalty_exact)
 
     share = program.operator_fee_share
     operator_fen, pool_fen = largest_remainder(
         gross_fen - penalty_fen, [share, 1 - share], keys=["operator", "enterprises"]
     )
-    bases = ["delivered_wh", "instructed_wh"] if pool_fen >= 0 else ["instructed_wh"]
-    basis = next((b for b in bases if lines[b].sum() > 0), None)
-    if basis is None:
-        operator_fen, pool_fen, basis = operator_fen + pool_fen, 0, "delivered_wh"
+    bases = {"delivered_wh": lines.delivered_wh, "instructed_wh": lines.instructed_wh}
+    names = ["delivered_wh", "instructed_wh"] if pool_fen >= 0 else ["instructed_wh"]
+    basis_name = next((b for b in names if int(bases[b].sum()) > 0), None)
+    if basis_name is None:
+        operator_fen, pool_fen, basis_name = operator_fen + pool_fen, 0, "delivered_wh"
+    basis = bases[basis_name]
 
-    # One pass to group the lines (in their order) by enterprise, not one scan per enterprise.
-    by_enterprise = {str(e): group for e, group in lines.groupby("enterprise_id", sort=True)}
-    enterprise_ids = sorted(by_enterprise)
-    weights = [int(by_enterprise[e][basis].sum()) for e in enterprise_ids]
+    starts = np.cumsum(lines.sizes) - lines.sizes
+    weights = _group_sums(basis, starts, lines.sizes)
+    enterprise_ids = list(lines.enterprise_ids)
     amounts = largest_remainder(pool_fen, weights, keys=enterprise_ids)
-    line_amounts = pd.Series(0, index=lines.index, dtype="int64")
-    results = []
-    for enterprise_id, amount_fen in zip(enterprise_ids, amounts, strict=True):
-        own = by_enterprise[enterprise_id]
-        keys = [f"{a}/{i:02d}" for a, i in zip(own["asset_id"], own["interval"], strict=True)]
-        parts = largest_remainder(amount_fen, [int(w) for w in own[basis]], keys=keys)
-        line_amounts.loc[own.index] = parts
-        results.append(
-            EnterpriseResult(
-                enterprise_id=enterprise_id,
-                delivered_wh=int(own["delivered_wh"].sum()),
-                amount_fen=amount_fen,
-                includes_estimated=bool(own["estimated"].any()),
-            )
+    line_amounts = largest_remainder_groups(amounts, basis, lines.sizes, lines.keys)
+    delivered = _group_sums(lines.delivered_wh, starts, lines.sizes)
+    estimated = _group_sums(lines.column("estimated").astype(np.int64), starts, lines.sizes)
+    results = tuple(
+        EnterpriseResult(
+            enterprise_id=enterprise_id,
+            delivered_wh=delivered[k],
+            amount_fen=amounts[k],
+            includes_estimated=estimated[k] > 0,
         )
-    prices = {i: a.clearing_price_fen_per_mwh for i, a in checked_awards.items()}
-    lines["clearing_price_fen_per_mwh"] = pd.array(
-        [prices.get(i) for i in lines["interval"]], dtype="Int64"
+        for k, enterprise_id in enumerate(enterprise_ids)
     )
-    lines["amount_fen"] = line_amounts
+    frame = lines.frame()
+    frame["clearing_price_fen_per_mwh"] = _prices(interval, checked_awards)
+    frame["amount_fen"] = line_amounts.astype(np.int64)
     return DaySettlement(
         market_day=market_day,
         gross_payment_fen=gross_fen,
         penalty_fen=penalty_fen,
         operator_fee_fen=operator_fen,
         enterprise_pool_fen=pool_fen,
-        enterprises=tuple(results),
+        enterprises=results,
         awarded_wh=int(intervals["awarded_wh"].sum()),
-        delivered_wh=int(lines["delivered_wh"].sum()),
-        lines=lines,
+        delivered_wh=int(lines.delivered_wh.sum()),
+        lines=frame,
         intervals=intervals,
     )
+
+
+def _group_sums(values: np.ndarray, starts: np.ndarray, sizes: np.ndarray) -> list[int]:
+    """Sum of each run of `sizes` values (int64 values whose total fits), as ints."""
+    cum = np.concatenate(([0], np.cumsum(values, dtype=np.int64)))
+    return (cum[starts + sizes] - cum[starts]).tolist()
+
+
+def _sum_by_interval(interval: np.ndarray, wh: np.ndarray) -> list[int]:
+    """Total Wh per interval 0..95 (exact: int64 sums that fit, see settled_lines)."""
+    totals = np.zeros(INTERVALS_PER_DAY, dtype=np.int64)
+    np.add.at(totals, interval, wh)
+    return totals.tolist()
+
+
+def _prices(interval: np.ndarray, awards: Mapping[int, IntervalAward]) -> pd.arrays.IntegerArray:
+    """Each line's clearing price, missing (NA) where its interval was not awarded."""
+    price = np.zeros(INTERVALS_PER_DAY, dtype=np.int64)
+    awarded = np.zeros(INTERVALS_PER_DAY, dtype=bool)
+    for i, award in awards.items():
+        price[i], awarded[i] = award.clearing_price_fen_per_mwh, True
+    return pd.arrays.IntegerArray(price[interval], ~awarded[interval])
 
 
 def _checked_awards(awards: Mapping[int, IntervalAward]) -> dict[int, IntervalAward]:
@@ -134,27 +166,31 @@ def _checked_awards(awards: Mapping[int, IntervalAward]) -> dict[int, IntervalAw
     return dict(sorted(awards.items()))
 
 
-def _check_coverage(lines: pd.DataFrame, awards: Mapping[int, IntervalAward]) -> None:
+def _check_coverage(
+    interval: np.ndarray, instructed: np.ndarray, awards: Mapping[int, IntervalAward]
+) -> None:
     """An instruction needs an award to be paid from; an award needs meter data to be judged."""
-    for interval in sorted(set(lines.loc[lines["instructed"], "interval"])):
-        if interval not in awards:
-            raise MissingData("award", f"interval {interval} has instructions but no award")
-    metered = set(lines["interval"])
-    for interval, award in awards.items():
-        if award.awarded_kw > 0 and interval not in metered:
-            raise MissingData("meter data", f"interval {interval} is awarded but has no rows")
+    for i in np.flatnonzero(np.bincount(interval[instructed], minlength=INTERVALS_PER_DAY)):
+        if int(i) not in awards:
+            raise MissingData("award", f"interval {i} has instructions but no award")
+    metered = np.bincount(interval, minlength=INTERVALS_PER_DAY) > 0
+    for i, award in awards.items():
+        if award.awarded_kw > 0 and not metered[i]:
+            raise MissingData("meter data", f"interval {i} is awarded but has no rows")
 
 
 def _interval_table(
-    lines: pd.DataFrame, awards: Mapping[int, IntervalAward], program: ProgramRules
+    delivered_by_interval: list[int], awards: Mapping[int, IntervalAward], program: ProgramRules
 ) -> tuple[pd.DataFrame, Fraction, Fraction]:
-    """Per awarded interval: rate, band, paid Wh, exact payment and penalty; plus exact totals."""
-    delivered_by_interval = lines.groupby("interval")["delivered_wh"].sum()
+    """Per awarded interval: rate, band, paid Wh, exact payment and penalty; plus exact totals.
+
+    At most 96 rows a day, each exact with Fractions: the money is summed unrounded.
+    """
     records = []
     gross, penalty = Fraction(0), Fraction(0)
     for interval, award in awards.items():
         awarded = interval_wh(award.awarded_kw)
-        delivered = int(delivered_by_interval.get(interval, 0))
+        delivered = delivered_by_interval[interval]
         price = award.clearing_price_fen_per_mwh
         rate, paid, fine = None, Fraction(0), Fraction(0)
         pay_factor = None
@@ -192,25 +228,24 @@ def _interval_table(
 
 def input_digest(
     market_day: date,
-    rows: Sequence[MeteredInterval],
+    rows: Sequence[MeteredInterval] | MeteredColumns,
     awards: Mapping[int, IntervalAward],
     program: ProgramRules,
 ) -> str:
     """sha256 (hex) of the inputs in a canonical form, so a re-run can be told from a correction.
 
-    Row order and award insertion order do not matter; float values are written as
-    their shortest round-trip text, so the same numbers always hash the same.
+    Row order and award insertion order do not matter, nor whether the rows come as
+    MeteredIntervals or MeteredColumns; float values are written as their shortest
+    round-trip text, so the same numbers always hash the same.
     Raises InvalidInput when rows or awards are not the settlement types.
     """
-    for i, row in enumerate(rows):
-        if not isinstance(row, MeteredInterval):
-            raise InvalidInput(f"rows[{i}]", "must be a MeteredInterval")
-    checked = _checked_awards(awards)
-    payload = {
-        "version": DIGEST_VERSION,
-        "market_day": market_day.isoformat(),
-        "program": program.to_dict(),
-        "rows": sorted(
+    if isinstance(rows, MeteredColumns):
+        canonical = rows.digest_rows()
+    else:
+        for i, row in enumerate(rows):
+            if not isinstance(row, MeteredInterval):
+                raise InvalidInput(f"rows[{i}]", "must be a MeteredInterval")
+        canonical = [
             [
                 r.enterprise_id,
                 r.asset_id,
@@ -221,7 +256,13 @@ def input_digest(
                 r.estimated,
             ]
             for r in rows
-        ),
+        ]
+    checked = _checked_awards(awards)
+    payload = {
+        "version": DIGEST_VERSION,
+        "market_day": market_day.isoformat(),
+        "program": program.to_dict(),
+        "rows": sorted(canonical),
         "awards": [
             [a.interval, a.awarded_kw, a.clearing_price_fen_per_mwh] for a in checked.values()
         ],

@@ -581,6 +581,25 @@ class MarketDay:
         self.log(f"   ent-foundry retired the {self.summary.retired_wh:,} Wh it bought")
         day = self.day.isoformat()
         month = self.day.strftime("%Y-%m")
+        # The foundry's fuel for the month (furnaces on coal, heat treatment on gas).
+        for fuel, quantity, unit in (("coal", 120, "t"), ("natural_gas", 45, "1000 m3")):
+            use = self.c.certificates.ReportFuelUse(
+                certificates_pb2.ReportFuelUseRequest(
+                    request_id=f"fuel-foundry-{month}-{fuel}",
+                    enterprise_id="ent-foundry",
+                    month=month,
+                    fuel=fuel,
+                    quantity=quantity,
+                    unit=unit,
+                ),
+                metadata=self.as_("enterprise:ent-foundry"),
+                timeout=10,
+            )
+            self.log(
+                f"   ent-foundry reported {month} {fuel}: {use.quantity:,} {use.unit} "
+                f"= {use.energy_tce:,.1f} tce, {use.kg_co2 / 1000:,.1f} tCO2 "
+                f"(revision {use.revision})"
+            )
         for enterprise_id, _, _ in ENTERPRISES:
             own = self.as_(f"enterprise:{enterprise_id}")
             balance = self.c.certificates.GetBalance(
@@ -629,6 +648,54 @@ class MarketDay:
             f"renewables {p.onsite_renewable_generation_wh / 1000:,.1f} kWh, green-power "
             f"share {p.green_power_share:.1%}, location-based {p.location_based_kg_co2e:,.1f} "
             f"kgCO2e, market-based {p.market_based_kg_co2e:,.1f} kgCO2e"
+        )
+        self._zero_carbon(p)
+        self._product_footprint(day)
+
+    def _zero_carbon(self, p: certificates_pb2.ParkIndicators) -> None:
+        self.log(
+            f"   park energy use {p.total_energy_tce:,.2f} tce (electricity "
+            f"{p.electricity_tce:,.2f} at {p.electricity_kgce_per_kwh} kgce/kWh, fuels "
+            f"{p.fuel_tce:,.2f}; {p.annual_energy_tce:,.0f} tce/year annualised), "
+            f"emissions {p.emissions_t_co2:,.2f} tCO2 (location-based)"
+        )
+        for ind, unit in ((p.carbon_intensity, " tCO2/tce"), (p.clean_energy_share, "")):
+            verdict = "PASS" if ind.passed else "FAIL"
+            self.log(
+                f"   {ind.name}: {ind.value:.3f}{unit} vs {ind.threshold}{unit} -> {verdict}, "
+                f"gap {ind.gap:+.3f} ({ind.basis})"
+            )
+
+    def _product_footprint(self, day: str) -> None:
+        outputs = [("castings", 42), ("forgings", 18)]
+        f = self.c.certificates.GetProductFootprint(
+            certificates_pb2.GetProductFootprintRequest(
+                enterprise_id="ent-foundry",
+                from_market_day=day,
+                to_market_day=day,
+                outputs=[
+                    certificates_pb2.ProductOutput(product_line=n, output_quantity=q, unit="t")
+                    for n, q in outputs
+                ],
+            ),
+            metadata=self.as_("enterprise:ent-foundry"),
+            timeout=30,
+        )
+        for line in f.lines:
+            self.log(
+                f"   ent-foundry {line.product_line:<9} {line.output_quantity} {line.unit}: "
+                f"location-based {line.location_based_g_co2e:,} g, market-based "
+                f"{line.market_based_g_co2e:,} g CO2e, certificates "
+                f"{line.claimed_certificate_wh:,} Wh"
+            )
+        sums = [
+            sum(getattr(line, column) for line in f.lines)
+            for column in ("location_based_g_co2e", "market_based_g_co2e")
+        ]
+        exact = sums == [f.location_based_g_co2e, f.market_based_g_co2e]
+        self.log(
+            f"   ent-foundry total {f.location_based_g_co2e:,} g / {f.market_based_g_co2e:,} g "
+            f"CO2e (fuels {f.fuel_g_co2e:,} g); lines sum exactly: {'yes' if exact else 'NO'}"
         )
 
 

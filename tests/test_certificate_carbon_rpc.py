@@ -12,6 +12,7 @@ from certificates.factors import FUELS
 from certificates.store import CertificateLedger
 from parkvpp.v1 import certificates_pb2 as cpb
 from parkvpp.v1 import enrollment_pb2 as epb
+from services.runtime.settings import SettingsError, load_settings
 from services.telemetry.rollups import Rollups, power_reading
 
 pytestmark = pytest.mark.timeout(180)
@@ -251,3 +252,11 @@ def test_another_enterprises_product_footprint_is_not_found(park):
     with pytest.raises(grpc.RpcError) as err:
         _footprint(stack, clients, outputs, role="enterprise:ent-other")
     assert err.value.code() == grpc.StatusCode.NOT_FOUND
+
+
+def test_the_electricity_basis_is_a_setting_naming_the_variable_when_wrong():
+    assert load_settings({}).electricity_tce_basis == "equivalent_value"
+    chosen = load_settings({"PARKVPP_ELECTRICITY_TCE_BASIS": "coal_equivalent"})
+    assert chosen.electricity_tce_basis == "coal_equivalent"
+    with pytest.raises(SettingsError, match="PARKVPP_ELECTRICITY_TCE_BASIS"):
+        load_settings({"PARKVPP_ELECTRICITY_TCE_BASIS": "calorific"})

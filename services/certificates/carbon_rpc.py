@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from certificates.carbon import carbon_footprint
-from certificates.factors import ELECTRICITY_KGCE_PER_KWH, FUELS
+from certificates.factors import ELECTRICITY_KGCE_PER_KWH, FUELS, ElectricityConversion
 from certificates.fuel import (
     FuelUse,
     fuel_in_period,
@@ -68,8 +68,6 @@ class CarbonRpcs:
     """Mixed into CertificateServicer, which provides runtime, registry, ledger, rollups,
     _period and _consumers."""
 
-    zero_carbon = ZeroCarbonConfig()
-
     @property
     def fuel_store(self) -> FuelStore:
         return FuelStore(self.runtime.redis)  # type: ignore[attr-defined]
@@ -84,6 +82,7 @@ class CarbonRpcs:
     ) -> ZeroCarbonIndicators | None:
         """The park's indicators, or None when it used no energy in the period."""
         fuels = self.fuel_in_days(days)
+        basis = self.runtime.settings.electricity_tce_basis  # type: ignore[attr-defined]
         if not consumption_wh and not any(fuels.values()):
             return None
         return park_zero_carbon_indicators(
@@ -93,7 +92,7 @@ class CarbonRpcs:
             certificate_kwh=retired_wh / 1000,
             grid_factor_kg_per_kwh=self.runtime.settings.grid_factor_kg_per_kwh,  # type: ignore[attr-defined]
             period_days=len(days),
-            config=self.zero_carbon,
+            config=ZeroCarbonConfig(electricity_conversion=ElectricityConversion(basis)),
         )
 
     def ReportFuelUse(self, request, context):  # noqa: N802

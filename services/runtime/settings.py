@@ -9,6 +9,7 @@ from typing import TypeVar
 
 from bidding.baseline import BASELINE_METHODS
 from certificates.carbon import GRID_FACTOR_KG_PER_KWH, RESIDUAL_FACTOR_KG_PER_KWH
+from certificates.factors import ElectricityConversion
 from services.runtime.auth import MIN_SECRET_BYTES
 
 SERVICE_NAMES = (
@@ -186,6 +187,7 @@ class Settings:
     tls_ca_file: str = ""
     grid_factor_kg_per_kwh: float = GRID_FACTOR_KG_PER_KWH
     residual_factor_kg_per_kwh: float = RESIDUAL_FACTOR_KG_PER_KWH
+    electricity_tce_basis: str = ElectricityConversion.EQUIVALENT_VALUE.value
     market_gateway: str = "reference"
     market_gateway_dir: str = ""
     market_price_floor_fen_per_mwh: int = ENERGY_PRICE_FLOOR_FEN_PER_MWH
@@ -265,6 +267,12 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         ),
         residual_factor_kg_per_kwh=_float(
             env, "PARKVPP_RESIDUAL_FACTOR_KG_PER_KWH", RESIDUAL_FACTOR_KG_PER_KWH, 0.0, 5.0
+        ),
+        electricity_tce_basis=_choice(
+            env,
+            "PARKVPP_ELECTRICITY_TCE_BASIS",
+            ElectricityConversion.EQUIVALENT_VALUE.value,
+            [basis.value for basis in ElectricityConversion],
         ),
         **_market(env),
         storage_energy_share=_float(env, "PARKVPP_STORAGE_ENERGY_SHARE", 0.5, 0.0, 1.0),

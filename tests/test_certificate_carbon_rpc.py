@@ -129,6 +129,7 @@ def test_fuel_reports_are_idempotent_and_corrections_keep_history(park):
         ({"fuel": "peat"}, "fuel"),
         ({"quantity": 0}, "quantity"),
         ({"month": "2026-13"}, "month"),
+        ({"month": "2099-01"}, "month"),
         ({"enterprise_id": "ent-nobody"}, "enterprise"),
     ],
 )

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from functools import cached_property
 
+from bidding.intervals import MARKET_TZ
 from certificates.carbon import carbon_footprint
 from certificates.factors import ELECTRICITY_KGCE_PER_KWH, FUELS, ElectricityConversion
 from certificates.fuel import (
@@ -68,7 +70,7 @@ class CarbonRpcs:
     """Mixed into CertificateServicer, which provides runtime, registry, ledger, rollups,
     _period and _consumers."""
 
-    @property
+    @cached_property
     def fuel_store(self) -> FuelStore:
         return FuelStore(self.runtime.redis)  # type: ignore[attr-defined]
 
@@ -99,6 +101,8 @@ class CarbonRpcs:
         enterprise_id = require_id("enterprise_id", request.enterprise_id)
         request_id = require_id("request_id", request.request_id)
         month = parse_month(request.month)
+        if month > now_utc().astimezone(MARKET_TZ).date():
+            raise InvalidArgument("month", "must not be after the current month")
         quantity, unit = normalise(request.fuel, request.quantity, request.unit)
         self.registry.get_enterprise(enterprise_id)  # type: ignore[attr-defined]
         use = FuelUse(

@@ -158,10 +158,10 @@ def _exact_arrays(
         top_w = max((int(x) for x in w.tolist()), default=0)
     else:
         top_w = int(w.max()) if len(w) else 0
-    # Bounds every weight sum, product, key and cumulative sum computed from these.
-    reach = max(top_w * max(len(w), 1), max(magnitudes, default=0) * max(top_w, 1), 1)
-    fits = reach * max(len(sizes), 1) < _INT64_SAFE
-    if fits:
+    top_mag, groups = max(magnitudes, default=0), max(len(sizes), 1)
+    # Bounds of the weight sums and sort keys, the shares, and the sum of all parts.
+    bounds = (top_w * max(len(w), 1) * groups, top_mag * top_w, top_mag * groups)
+    if max(bounds) < _INT64_SAFE:
         return np.array(magnitudes, dtype=np.int64), w.astype(np.int64)
     big = np.empty(len(w), dtype=object)
     big[:] = [int(x) for x in w.tolist()]

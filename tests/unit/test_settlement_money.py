@@ -4,12 +4,20 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from settlement.exceptions import InvalidInput
-from settlement.money import energy_value_fen, kwh_to_wh, largest_remainder, round_fen
+from settlement.money import (
+    energy_value_fen,
+    kwh_to_wh,
+    kwh_to_wh_array,
+    largest_remainder,
+    largest_remainder_groups,
+    round_fen,
+)
 
 
 @pytest.mark.parametrize(
@@ -133,3 +141,45 @@ def test_kwh_to_wh_rounds_to_the_nearest_wh(kwh, wh):
 def test_kwh_to_wh_rejects_non_numbers(kwh):
     with pytest.raises(InvalidInput):
         kwh_to_wh(kwh)
+
+
+def test_group_splits_are_independent_and_each_adds_up():
+    # 100 over [1, 1, 1] and -7 over [1, 2] (7/3 and 14/3: the larger remainder gets the fen).
+    parts = largest_remainder_groups([100, -7], [1, 1, 1, 1, 2], [3, 2])
+    assert parts.tolist() == [34, 33, 33, -2, -5]
+
+
+def test_group_split_asks_for_tie_keys_only_across_the_cut():
+    asked = []
+
+    def keys(positions):
+        asked.append(positions.tolist())
+        return [["c", "a", "b", "d"][p] for p in positions]
+
+    # 2 fen over four equal weights: all four remainders tie; keys a and b win.
+    assert largest_remainder_groups([2], [1, 1, 1, 1], [4], keys).tolist() == [0, 1, 1, 0]
+    assert [sorted(a) for a in asked] == [[0, 1, 2, 3]]
+    asked.clear()
+    # 1 fen over [1, 2]: no tie, no keys needed.
+    assert largest_remainder_groups([1], [1, 2], [2], keys).tolist() == [0, 1]
+    assert asked == []
+
+
+def test_splits_beyond_int64_stay_exact():
+    assert largest_remainder(10**30 + 1, [2**70, 2**70]) == [5 * 10**29 + 1, 5 * 10**29]
+    assert largest_remainder(-(10**20), [1, 3]) == [-(25 * 10**18), -(75 * 10**18)]
+
+
+def test_a_group_with_a_total_but_no_weight_names_the_weights():
+    with pytest.raises(InvalidInput) as err:
+        largest_remainder_groups([0, 5], [1, 0, 0], [1, 2])
+    assert err.value.field == "weights"
+
+
+def test_kwh_to_wh_array_rounds_like_kwh_to_wh():
+    kwh = [12.5, 0.0005, 0.0004, -0.0005, 1.0015, 37.5, -0.0, 2.5e9]
+    assert kwh_to_wh_array(np.array(kwh)).tolist() == [kwh_to_wh(k) for k in kwh]
+    assert kwh_to_wh_array(np.array(kwh)).tolist()[:6] == [12_500, 1, 0, -1, 1_002, 37_500]
+    with pytest.raises(InvalidInput) as err:
+        kwh_to_wh_array(np.array([1.0, float("nan")]))
+    assert err.value.field == "kwh"

@@ -7,11 +7,13 @@ import random
 from datetime import date
 from fractions import Fraction
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from settlement.exceptions import InvalidInput, MissingData
 from settlement.money import round_fen
-from settlement.performance import MeteredInterval
+from settlement.performance import MeteredColumns, MeteredInterval
 from settlement.program import DEFAULT_PROGRAM
 from settlement.rules import IntervalAward, diff, input_digest, settle_day
 
@@ -256,4 +258,72 @@ def test_an_award_without_meter_rows_is_missing_data():
 def test_bad_input_names_the_field(build, field):
     with pytest.raises(InvalidInput) as err:
         build()
+    assert err.value.field == field
+
+
+def columns_of(rows):
+    """The rows as MeteredColumns built by hand, assets in reverse order of appearance."""
+    assets = list(dict.fromkeys(r.asset_id for r in rows))[::-1]
+    owners = {r.asset_id: r.enterprise_id for r in rows}
+    return MeteredColumns(
+        asset_ids=assets,
+        enterprise_ids=[owners[a] for a in assets],
+        asset_index=np.array([assets.index(r.asset_id) for r in rows]),
+        interval=np.array([r.interval for r in rows]),
+        baseline_kw=np.array([r.baseline_kw for r in rows]),
+        metered_kw=np.array([r.metered_kw for r in rows]),
+        instructed_kw=np.array([r.instructed_kw for r in rows]),
+        estimated=np.array([r.estimated for r in rows]),
+    )
+
+
+def test_columns_settle_exactly_like_rows():
+    rows, awards = multi_enterprise_day()
+    by_rows = settle_day(DAY, rows, awards, DEFAULT_PROGRAM)
+    by_columns = settle_day(DAY, columns_of(rows[::-1]), awards, DEFAULT_PROGRAM)
+    assert by_columns == by_rows
+    pd.testing.assert_frame_equal(by_columns.lines, by_rows.lines, check_exact=True)
+    pd.testing.assert_frame_equal(by_columns.intervals, by_rows.intervals, check_exact=True)
+    assert input_digest(DAY, columns_of(rows), awards, DEFAULT_PROGRAM) == input_digest(
+        DAY, rows, awards, DEFAULT_PROGRAM
+    )
+
+
+def test_hand_computed_penalty_sharing_from_columns():
+    rows = [
+        row("steelworks", "furnace-1", 0.0, instructed_kw=300.0),
+        row("glassworks", "kiln-1", 100.0, instructed_kw=100.0),
+    ]
+    day = settle_day(DAY, columns_of(rows), award(), DEFAULT_PROGRAM)
+    assert (day.penalty_fen, day.operator_fee_fen) == (5_000, -500)
+    assert day.enterprise("steelworks").amount_fen == -3_375
+    assert day.enterprise("glassworks").amount_fen == -1_125
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"interval": np.array([76, 96])}, "rows[1].interval"),
+        ({"instructed_kw": np.array([1.0, -1.0])}, "rows[1].instructed_kw"),
+        ({"metered_kw": np.array([np.inf, 1.0])}, "rows[0].metered_kw"),
+        ({"asset_index": np.array([0, 0]), "interval": np.array([76, 76])}, "rows[1]"),
+        ({"asset_index": np.array([0, 2])}, "rows[1].asset_index"),
+        ({"asset_ids": ["a", "a"]}, "asset_ids[1]"),
+        ({"enterprise_ids": ["s", ""]}, "enterprise_ids[1]"),
+        ({"estimated": np.array([0, 1])}, "estimated"),
+    ],
+)
+def test_bad_columns_name_the_field_and_row(change, field):
+    fields = {
+        "asset_ids": ["a", "b"],
+        "enterprise_ids": ["s", "t"],
+        "asset_index": np.array([0, 1]),
+        "interval": np.array([76, 76]),
+        "baseline_kw": np.array([1.0, 1.0]),
+        "metered_kw": np.array([0.0, 0.0]),
+        "instructed_kw": np.array([1.0, 1.0]),
+        "estimated": np.array([False, False]),
+    }
+    with pytest.raises(InvalidInput) as err:
+        MeteredColumns(**{**fields, **change})
     assert err.value.field == field

@@ -2,10 +2,11 @@
 
 The issue's goal: 10,000 assets x 96 intervals x 30 days settled in <= 10 s. Each day
 gets a seeded set of metered rows (baseline, metered, instruction; some estimated) for
-every asset and interval, an award with a clearing price in each awarded interval, and is
-settled by the pure rules exactly as SettlementService does (minus Redis and gRPC).
-Building the rows is timed apart from settling them. Prints figures; asserts only that
-every day's money adds up to the fen.
+every asset and interval, built as columns (MeteredColumns, one numpy array per field),
+an award with a clearing price in each awarded interval, and is settled by the pure rules
+exactly as SettlementService does (minus Redis and gRPC). Building the inputs is timed
+apart from settling them. Prints figures; asserts only that every day's money adds up to
+the fen.
 """
 
 from __future__ import annotations

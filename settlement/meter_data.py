@@ -102,7 +102,7 @@ class MeteredColumns:
         estimated = np.asarray(self.estimated)
         if estimated.dtype != np.bool_ or estimated.shape != (n,):
             raise InvalidInput("estimated", f"must be {n} booleans, got {estimated.dtype}")
-        object.__setattr__(self, "estimated", estimated)
+        object.__setattr__(self, "estimated", estimated.copy())
         _check_unique_rows(assets, index, interval)
 
     def __len__(self) -> int:
@@ -116,6 +116,7 @@ class MeteredColumns:
         an (asset, interval), and InvalidInput("rows[i].enterprise_id") when one asset is
         reported under two enterprises; the first offending row is named.
         """
+        rows = list(rows)
         owner: dict[str, str] = {}
         position: dict[str, int] = {}
         seen: set[tuple[str, int]] = set()
@@ -184,7 +185,7 @@ def _checked_assets(
         seen: set[str] = set()
         j = next(j for j, a in enumerate(assets) if a in seen or seen.add(a))
         raise InvalidInput(f"asset_ids[{j}]", f"asset {assets[j]} is listed twice")
-    return assets, owners
+    return tuple(str(a) for a in assets), tuple(str(e) for e in owners)
 
 
 def _int_column(values: Any, key: str, n: int, low: int, high: int) -> np.ndarray:

@@ -118,6 +118,7 @@ class Stack:
             self.kafka_bootstrap,
             self.settings.kafka_partitions,
             replication=self.settings.kafka_replication,
+            topic_prefix=self.settings.kafka_topic_prefix,
         )
 
     def _pick_ports(self, name: str) -> tuple[int, int]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -52,7 +53,15 @@ def stack_factory(redis_url: str, kafka_bootstrap: str):
     started: list[LocalStack] = []
 
     def make(db: int) -> LocalStack:
-        stack = LocalStack(redis_url, kafka_bootstrap, db, group_prefix=f"test-db{db}").start()
+        # Own topics per stack: a new consumer group reads its topics from the start, and
+        # must not replay the events of every stack that ran before it.
+        stack = LocalStack(
+            redis_url,
+            kafka_bootstrap,
+            db,
+            group_prefix=f"test-db{db}",
+            topic_prefix=f"test-db{db}-{uuid.uuid4().hex[:8]}.",
+        ).start()
         started.append(stack)
         return stack
 

@@ -29,6 +29,7 @@ import importlib
 import os
 import pkgutil
 import time
+import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -142,11 +143,13 @@ class StateProbe:
         bootstrap = stack.settings.kafka_bootstrap_servers
         self._admin = KafkaAdminClient(bootstrap_servers=bootstrap)
         self._offsets = KafkaConsumer(bootstrap_servers=bootstrap)
-        self._groups = [(c.spec.group, c.spec.topics) for c in stack.app.consumers]
+        self._groups = [
+            (c.spec.group, {stack.topic(t) for t in c.spec.topics}) for c in stack.app.consumers
+        ]
         self._partitions = [
-            TopicPartition(topic, p)
+            TopicPartition(stack.topic(topic), p)
             for topic in TOPICS
-            for p in sorted(self._offsets.partitions_for_topic(topic) or ())
+            for p in sorted(self._offsets.partitions_for_topic(stack.topic(topic)) or ())
         ]
         self._quiet_at: dict[TopicPartition, int] | None = None
         self._digests: tuple[int, dict[bytes, bytes]] | None = None
@@ -310,7 +313,14 @@ def _park_ids(stack: LocalStack, summary: DaySummary) -> ParkIds:
 @pytest.fixture(scope="module")
 def fuzz(redis_url, kafka_bootstrap):
     """All services on Redis db 10 after the demo's market day, rate limits off."""
-    stack = LocalStack(redis_url, kafka_bootstrap, 10, group_prefix="test-db10", env=UNLIMITED)
+    stack = LocalStack(
+        redis_url,
+        kafka_bootstrap,
+        10,
+        group_prefix="test-db10",
+        env=UNLIMITED,
+        topic_prefix=f"test-db10-{uuid.uuid4().hex[:8]}.",
+    )
     stack.start()
     try:
         clients = stack.clients()

@@ -63,10 +63,10 @@ def _code(call, request, metadata) -> tuple[grpc.StatusCode, str]:
     return err.value.code(), err.value.details()
 
 
-def _settled_events(bootstrap: str, trade_id: str, wait_s: float = 20.0) -> list:
+def _settled_events(stack, trade_id: str, wait_s: float = 20.0) -> list:
     reader = KafkaConsumer(
-        TOPIC_CERTIFICATES,
-        bootstrap_servers=bootstrap,
+        stack.topic(TOPIC_CERTIFICATES),
+        bootstrap_servers=stack.settings.kafka_bootstrap_servers,
         group_id=None,
         auto_offset_reset="earliest",
     )
@@ -115,7 +115,7 @@ def test_a_trade_moves_certificates_and_money_in_one_step(park, kafka_bootstrap)
             cpb.GetGreenTradeRequest(trade_id=trade_id), metadata=stack.auth(role)
         )
         assert (got.amount_fen, got.bought.lot_id) == (51_853, trade.bought.lot_id)
-    events = _settled_events(kafka_bootstrap, trade_id)
+    events = _settled_events(stack, trade_id)
     assert events and {event.event_id for event, _ in events} == {f"green-trade-{trade_id}"}
     assert events[0][1].trade.amount_fen == 51_853
     assert stack.redis.exists("parkvpp:{ledger}:audit:head")

@@ -239,7 +239,7 @@ def test_old_instructions_are_superseded_and_the_stream_sends_only_the_new(repor
 def test_redispatch_instructions_are_published_on_the_dispatch_topic(reported):
     stack, _, day, _, _ = reported
     consumer = KafkaConsumer(
-        TOPIC_DISPATCH,
+        stack.topic(TOPIC_DISPATCH),
         bootstrap_servers=stack.settings.kafka_bootstrap_servers,
         group_id=f"test-redispatch-{uuid.uuid4().hex[:6]}",
         auto_offset_reset="earliest",

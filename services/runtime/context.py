@@ -36,6 +36,7 @@ class Runtime:
                     self.settings.kafka_bootstrap_servers,
                     max_pending=self.settings.kafka_max_pending,
                     flush_timeout_s=self.settings.kafka_publish_timeout_s,
+                    topic_prefix=self.settings.kafka_topic_prefix,
                 )
             return self._publisher
 

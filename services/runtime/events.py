@@ -55,16 +55,19 @@ def ensure_topics(
     partitions: int,
     topics: Iterable[str] = ALL_TOPICS,
     replication: int = 1,
+    topic_prefix: str = "",
 ) -> None:
     """Create the topics that do not exist yet (idempotent; safe from several processes).
 
     Existing topics are left as they are, so topics made by an operator (e.g. Strimzi
-    KafkaTopic resources with replication 3) keep their settings.
+    KafkaTopic resources with replication 3) keep their settings. `topic_prefix`
+    (PARKVPP_KAFKA_TOPIC_PREFIX) goes before every name, as it does for publishers and
+    consumers.
     """
     admin = KafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="parkvpp-admin")
     try:
         existing = set(admin.list_topics())
-        missing = [t for t in topics if t not in existing]
+        missing = [topic_prefix + t for t in topics if topic_prefix + t not in existing]
         if missing:
             try:
                 admin.create_topics([NewTopic(t, partitions, replication) for t in missing])
@@ -100,8 +103,13 @@ class EventPublisher:
     """
 
     def __init__(
-        self, bootstrap_servers: str, max_pending: int = 5000, flush_timeout_s: float = 30.0
+        self,
+        bootstrap_servers: str,
+        max_pending: int = 5000,
+        flush_timeout_s: float = 30.0,
+        topic_prefix: str = "",
     ) -> None:
+        self._prefix = topic_prefix
         self._producer = KafkaProducer(
             bootstrap_servers=bootstrap_servers,
             acks="all",
@@ -119,10 +127,11 @@ class EventPublisher:
     def publish(
         self, topic: str, key: str, message: Message, enterprise_id: str = "", event_id: str = ""
     ) -> str:
-        """Send one event keyed by `key`; returns the event id (not yet flushed)."""
+        """Send one event keyed by `key` to `topic` (after the topic prefix); returns the event
+        id (not yet flushed)."""
         event_id = event_id or str(uuid.uuid4())
         data = envelope(message, enterprise_id, event_id)
-        sent = self._producer.send(topic, key=key.encode(), value=data)
+        sent = self._producer.send(self._prefix + topic, key=key.encode(), value=data)
         sent.add_errback(lambda _exc: KAFKA_PRODUCE_FAILED.labels(topic).inc())
         KAFKA_PRODUCED.labels(topic).inc()
         with self._lock:
@@ -153,8 +162,11 @@ class DeadLetters:
     then retries instead of committing past the event.
     """
 
-    def __init__(self, bootstrap_servers: str, group: str, timeout_s: float = 30.0) -> None:
+    def __init__(
+        self, bootstrap_servers: str, group: str, timeout_s: float = 30.0, topic_prefix: str = ""
+    ) -> None:
         self._bootstrap = bootstrap_servers
+        self._topic = topic_prefix + TOPIC_DEADLETTER
         self._group = group
         self._timeout_s = timeout_s
         self._producer: KafkaProducer | None = None
@@ -178,7 +190,7 @@ class DeadLetters:
             ("parkvpp-event-id", event_id),
         ]
         sent = self._producer.send(
-            TOPIC_DEADLETTER,
+            self._topic,
             key=record.key,
             value=record.value,
             headers=[(name, value.encode()) for name, value in headers],
@@ -231,10 +243,16 @@ class EventConsumer:
     to the dead-letter topic before the offset moves past it, and processing continues.
     """
 
-    def __init__(self, spec: ConsumerSpec, bootstrap_servers: str, rebalance_timeout_ms: int):
+    def __init__(
+        self,
+        spec: ConsumerSpec,
+        bootstrap_servers: str,
+        rebalance_timeout_ms: int,
+        topic_prefix: str = "",
+    ):
         self.spec = spec
         self._consumer = KafkaConsumer(
-            *spec.topics,
+            *(topic_prefix + topic for topic in spec.topics),
             bootstrap_servers=bootstrap_servers,
             group_id=spec.group,
             enable_auto_commit=False,
@@ -245,7 +263,7 @@ class EventConsumer:
             heartbeat_interval_ms=1000,
             client_id=f"{spec.group}-{uuid.uuid4().hex[:6]}",
         )
-        self._dead_letters = DeadLetters(bootstrap_servers, spec.group)
+        self._dead_letters = DeadLetters(bootstrap_servers, spec.group, topic_prefix=topic_prefix)
         self._stop = threading.Event()
         self._assigned = threading.Event()
         self._thread = threading.Thread(target=self._run, name=spec.group, daemon=True)

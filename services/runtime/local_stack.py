@@ -30,8 +30,9 @@ class LocalStack:
     """Start with `start()`, stop with `stop()`; `addrs` maps each service to its address.
 
     With no `redis_url`/`kafka_bootstrap` it starts an embedded Valkey and broker in a
-    temporary folder and removes them at `stop()`. `db` picks the Redis database, so
-    several stacks can share one server without seeing each other's data.
+    temporary folder and removes them at `stop()`. `db` picks the Redis database and
+    `topic_prefix` the stack's own topics, so several stacks can share one Redis and one
+    broker without seeing each other's data or events.
     """
 
     def __init__(
@@ -42,12 +43,14 @@ class LocalStack:
         group_prefix: str = "",
         rebalance_timeout_ms: int = 3000,
         env: dict[str, str] | None = None,
+        topic_prefix: str = "",
     ) -> None:
         self._redis_url = redis_url
         self._kafka = kafka_bootstrap
         self._db = db
         self._group_prefix = group_prefix or f"local-{uuid.uuid4().hex[:8]}"
         self._rebalance_ms = rebalance_timeout_ms
+        self.topic_prefix = topic_prefix
         self._env = dict(env or {})
         self._env.setdefault("PARKVPP_TOKEN_SECRET", secrets.token_urlsafe(48))
         self._embedded: list[EmbeddedValkey | EmbeddedBroker] = []
@@ -78,6 +81,7 @@ class LocalStack:
             "REDIS_URL": redis_url.rsplit("/", 1)[0] + f"/{self._db}",
             "KAFKA_BOOTSTRAP_SERVERS": kafka,
             "PARKVPP_KAFKA_GROUP_PREFIX": self._group_prefix,
+            "PARKVPP_KAFKA_TOPIC_PREFIX": self.topic_prefix,
             # A short rebalance timeout makes first joins quick on the embedded broker.
             "PARKVPP_KAFKA_REBALANCE_TIMEOUT_MS": str(self._rebalance_ms),
             **{f"PARKVPP_{name.upper()}_ADDR": self.addr for name in SERVICE_NAMES},
@@ -90,6 +94,10 @@ class LocalStack:
             self.stop()
             raise RuntimeError(f"consumers not assigned partitions in {ready_timeout_s:.0f}s")
         return self
+
+    def topic(self, name: str) -> str:
+        """The broker's name of a ParkVPP topic in this stack (its topic prefix + name)."""
+        return self.topic_prefix + name
 
     def token(self, role: str = "operator", ttl_s: int = 3600) -> str:
         """A token this stack accepts, e.g. for "operator" or "enterprise:ent-1"."""

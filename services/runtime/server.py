@@ -135,9 +135,15 @@ def create_server(
         settings.kafka_bootstrap_servers,
         settings.kafka_partitions,
         replication=settings.kafka_replication,
+        topic_prefix=settings.kafka_topic_prefix,
     )
     consumers = [
-        EventConsumer(spec, settings.kafka_bootstrap_servers, settings.kafka_rebalance_timeout_ms)
+        EventConsumer(
+            spec,
+            settings.kafka_bootstrap_servers,
+            settings.kafka_rebalance_timeout_ms,
+            settings.kafka_topic_prefix,
+        )
         for spec in consumer_specs
     ]
     server.start()

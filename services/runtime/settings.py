@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import TypeVar
@@ -46,6 +47,16 @@ def _number(env: Mapping[str, str], name: str, default: T, low: T, high: T, kind
         raise SettingsError(f"{name}={raw!r} is not {what}") from exc
     if not low <= value <= high:  # type: ignore[operator]
         raise SettingsError(f"{name}={value} must be between {low} and {high}")
+    return value
+
+
+def _topic_prefix(env: Mapping[str, str]) -> str:
+    """PARKVPP_KAFKA_TOPIC_PREFIX: letters, digits, '.', '_' and '-' only (Kafka's own rule)."""
+    value = env.get("PARKVPP_KAFKA_TOPIC_PREFIX", "")
+    if not re.fullmatch(r"[A-Za-z0-9._-]{0,100}", value):
+        raise SettingsError(
+            f"PARKVPP_KAFKA_TOPIC_PREFIX={value!r} may hold only letters, digits, '.', '_', '-'"
+        )
     return value
 
 
@@ -165,6 +176,8 @@ class Settings:
     log_level: str = "INFO"
     data_dir: str = ".parkvpp"
     kafka_group_prefix: str = "parkvpp"
+    #: Put before every topic name (e.g. "staging." or one per test stack); "" in production.
+    kafka_topic_prefix: str = ""
     kafka_rebalance_timeout_ms: int = 10000
     kafka_partitions: int = 3
     kafka_replication: int = 1
@@ -242,6 +255,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         log_level=log_level,
         data_dir=env.get("PARKVPP_DATA_DIR", ".parkvpp"),
         kafka_group_prefix=env.get("PARKVPP_KAFKA_GROUP_PREFIX", "parkvpp"),
+        kafka_topic_prefix=_topic_prefix(env),
         kafka_rebalance_timeout_ms=_int(
             env, "PARKVPP_KAFKA_REBALANCE_TIMEOUT_MS", 10000, 1000, 600000
         ),

@@ -19,6 +19,7 @@ WH_PER_MWH = 1_000_000
 _FAST_WH_LIMIT = 1e9
 _HALF_MARGIN = 1e-6
 _INT64_SAFE = 2**62
+_BUCKETS = 1024
 
 
 def largest_remainder(
@@ -117,11 +118,62 @@ def _receivers(
     tiebreak: Callable[[np.ndarray], Sequence[Any]] | None,
 ) -> np.ndarray:
     """True for the weights that get one leftover fen: the first `leftover[g]` of group g
-    ordered by remainder (descending), then weight (descending), then tiebreak."""
-    n = len(w)
+    ordered by remainder (descending), then weight (descending), then tiebreak.
+
+    How: remainders are first put in buckets of remainder / weight sum (a float, but
+    monotone in the exact remainder), so whole buckets above a group's cut are in and
+    below it out; only the bucket holding the cut is sorted exactly (`_sorted_receivers`).
+    """
+    n, groups = len(w), len(starts)
     bump = np.zeros(n, dtype=bool)
     if n == 0 or not (leftover > 0).any():
         return bump
+    buckets = min(_BUCKETS, n // groups)
+    if remainders.dtype == object or buckets < 2:
+        return _sorted_receivers(gid, leftover, remainders, w, weight_sums, tiebreak)
+    share = remainders.astype(np.float64) / np.where(weight_sums == 0, 1, weight_sums)[gid]
+    down = buckets - 1 - np.minimum((share * buckets).astype(np.int64), buckets - 1)
+    counts = np.bincount(gid * buckets + down, minlength=groups * buckets)
+    at_or_above = counts.reshape(groups, buckets).cumsum(axis=1)
+    cut = (at_or_above < leftover[:, None]).sum(axis=1)  # each group's cut bucket
+    above = np.where(cut > 0, at_or_above[np.arange(groups), np.maximum(cut - 1, 0)], 0)
+    bump[down < cut[gid]] = True
+    open_groups = leftover > above
+    inside = np.flatnonzero((down == cut[gid]) & open_groups[gid])
+    if len(inside):
+
+        def positions_tiebreak(members: np.ndarray) -> Sequence[Any]:
+            return tiebreak(inside[members]) if tiebreak is not None else inside[members].tolist()
+
+        chosen = _sorted_receivers(
+            gid[inside],
+            leftover - above,
+            remainders[inside],
+            w[inside],
+            weight_sums,
+            positions_tiebreak,
+        )
+        bump[inside[chosen]] = True
+    return bump
+
+
+def _sorted_receivers(
+    gid: np.ndarray,
+    leftover: np.ndarray,
+    remainders: np.ndarray,
+    w: np.ndarray,
+    weight_sums: np.ndarray,
+    tiebreak: Callable[[np.ndarray], Sequence[Any]] | None,
+) -> np.ndarray:
+    """`_receivers` by one sort of all weights by (group, remainder descending).
+
+    `gid` must be non-decreasing (groups contiguous); `leftover` is per group.
+    """
+    n = len(w)
+    bump = np.zeros(n, dtype=bool)
+    sizes = np.bincount(gid, minlength=len(leftover)) if n else np.zeros(len(leftover), int)
+    starts = np.cumsum(sizes) - sizes
+    leftover = np.minimum(leftover, sizes)
     # One key orders by group, then remainder descending: remainder < weight sum <= span.
     span = int(weight_sums.max())
     groups = gid.astype(object) if remainders.dtype == object else gid
@@ -131,8 +183,7 @@ def _receivers(
     cut = starts + leftover  # sorted position of each group's first non-receiver
     bump[order[np.arange(n) < cut[gid[order]]]] = True
     # Remainders tied across a cut: order that block by weight, then by tiebreak.
-    ends = np.concatenate((starts[1:], [n]))
-    inside = (leftover > 0) & (cut < ends)
+    inside = (leftover > 0) & (cut < starts + sizes)
     for g in np.flatnonzero(inside):
         last, first_out = int(cut[g]) - 1, int(cut[g])
         if sorted_key[last] != sorted_key[first_out]:

@@ -183,3 +183,15 @@ def test_kwh_to_wh_array_rounds_like_kwh_to_wh():
     with pytest.raises(InvalidInput) as err:
         kwh_to_wh_array(np.array([1.0, float("nan")]))
     assert err.value.field == "kwh"
+
+
+def test_a_large_group_split_by_hand():
+    # 1,000 fen over 2,000 weights of 3 and 2,000 of 1 (sum 8,000): every share is below
+    # one fen (0.375 and 0.125), so all 1,000 fen are leftovers. The larger remainders
+    # (the weights of 3) win, and among those equal ties the lower positions.
+    parts = largest_remainder_groups([1_000], [3] * 2_000 + [1] * 2_000, [4_000])
+    assert parts.tolist() == [1] * 1_000 + [0] * 3_000
+    # 10 fen over 4,000 equal weights: the 10 smallest keys, wherever they are.
+    keys = [f"k{(i * 7919) % 4_000:04d}" for i in range(4_000)]
+    parts = largest_remainder_groups([10], [1] * 4_000, [4_000], lambda p: [keys[i] for i in p])
+    assert sorted(keys[i] for i in parts.nonzero()[0]) == [f"k{i:04d}" for i in range(10)]

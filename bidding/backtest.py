@@ -44,7 +44,7 @@ from bidding.exceptions import BiddingError, InvalidInput
 from bidding.intervals import INTERVAL_HOURS, INTERVALS_PER_DAY
 from bidding.lp import DEFAULT_SOLVER, DEFAULT_TIME_LIMIT_SECONDS
 from bidding.offer_model import FEN_PER_KW_INTERVAL, BidAsset, BidProblem, PriceScenario
-from bidding.offers import BidSolution, build_bids
+from bidding.offers import BidSolution, build_bids, history_scenarios
 from bidding.price_history import DayPrices
 
 #: The portfolio of a market day (envelopes depend on the day: availability, forecast).
@@ -255,11 +255,12 @@ def replay_day(
     for past in history:
         if past.market_day >= day.market_day:
             raise InvalidInput("history", f"{past.market_day} is not before {day.market_day}")
-    scenarios = np.array([h.price_fen_per_mwh for h in history], dtype=float)
+    by_day = {h.market_day: np.asarray(h.price_fen_per_mwh, dtype=float) for h in history}
+    chosen = history_scenarios(day.market_day, by_day, len(history), 1)
+    assert chosen is not None  # every history day is before the market day
+    scenarios = np.array([s.price_fen_per_mwh for s in chosen])
     solution = build_bids(
-        BidProblem(
-            day.market_day, assets, [PriceScenario(1 / len(history), row) for row in scenarios]
-        ),
+        BidProblem(day.market_day, assets, chosen),
         solver=config.solver,
         time_limit_seconds=config.time_limit_seconds,
     )

@@ -148,6 +148,35 @@ def default_price_shape() -> np.ndarray:
     return np.array([hourly[hour_of_interval(i)] for i in range(INTERVALS_PER_DAY)], dtype=float)
 
 
+#: Days of price history behind history scenarios, and the fewest that make scenarios.
+HISTORY_LOOKBACK_DAYS = 10
+HISTORY_MIN_DAYS = 5
+
+
+def history_scenarios(
+    market_day: date,
+    history: dict[date, np.ndarray],
+    lookback_days: int = HISTORY_LOOKBACK_DAYS,
+    min_days: int = HISTORY_MIN_DAYS,
+) -> list[PriceScenario] | None:
+    """Equiprobable scenarios: the realised prices of the `lookback_days` latest days before
+    `market_day` in `history` (date -> 96 prices, fen/MWh); None when fewer than
+    `min_days` such days exist. Days on or after `market_day` are never used (no look-ahead).
+
+    Raises InvalidInput naming the day when a day's prices are not 96 finite values.
+    """
+    before = sorted(d for d in history if d < market_day)[-lookback_days:]
+    if len(before) < min_days:
+        return None
+    rows = []
+    for day in before:
+        prices = np.asarray(history[day], dtype=float)
+        if prices.shape != (INTERVALS_PER_DAY,) or not np.all(np.isfinite(prices)):
+            raise InvalidInput(f"history[{day.isoformat()}]", "must be 96 finite prices")
+        rows.append(prices)
+    return [PriceScenario(1 / len(rows), row) for row in rows]
+
+
 def default_scenarios(
     market_day: date,
     base_price_fen_per_mwh: np.ndarray | None = None,

@@ -208,6 +208,40 @@ def test_given_scenarios_give_curves_that_never_offer_less_at_a_higher_price(par
     )
 
 
+def test_without_scenarios_a_plan_bids_on_the_recent_clearing_prices(park):
+    clients, day, stack = park
+    plan = clients.bidding.PrepareBids(bidding_pb2.PrepareBidsRequest(market_day=day.isoformat()))
+    assert plan.scenario_source == "default shape"  # no day before it has been cleared
+    later = day + timedelta(days=14)
+    cleared = [later - timedelta(days=n) for n in range(6, 0, -1)]
+    for n, past in enumerate(cleared):
+        # A seller at 5 + 0.5 n CNY/kWh at 19:00: the grid's call clears at its price.
+        price = 500_000 + 50_000 * n
+        order = sell(
+            market_day=past.isoformat(), interval=76, price=price, quantity=300.0, order_id="s"
+        )
+        clients.market.SubmitOrders(
+            market_pb2.SubmitOrdersRequest(
+                batch_id=f"hist-{past}", market_day=past.isoformat(), orders=[order]
+            )
+        )
+        clients.market.ClearMarket(
+            market_pb2.ClearMarketRequest(
+                market_day=past.isoformat(), product=DR, include_synthetic_participants=True
+            )
+        )
+    plan = clients.bidding.PrepareBids(bidding_pb2.PrepareBidsRequest(market_day=later.isoformat()))
+    assert plan.scenario_source == f"history: 6 days {cleared[0]}..{cleared[-1]}"
+    assert len(plan.scenario_revenues) == 6
+    # Only interval 76 ever had a price; an event lasts at least 30 minutes, so the
+    # offer spans 76 and one neighbour, offered there at any price.
+    curves = {c.interval: c for c in plan.demand_response_offers}
+    assert 76 in curves and set(curves) <= {75, 76, 77}
+    assert {s.price_fen_per_mwh for s in curves[76].steps} <= {
+        500_000 + 50_000 * n for n in range(6)
+    }
+
+
 def target(**kw) -> bidding_pb2.GreenTarget:
     values = dict(
         enterprise_id="ent-foundry",

@@ -6,8 +6,17 @@ import math
 import uuid
 from datetime import date
 
+import numpy as np
+
+from bidding.intervals import INTERVALS_PER_DAY, days_before
 from bidding.offer_model import BidAsset, BidProblem, PriceScenario
-from bidding.offers import BidSolution, build_bids, default_scenarios
+from bidding.offers import (
+    HISTORY_LOOKBACK_DAYS,
+    BidSolution,
+    build_bids,
+    default_scenarios,
+    history_scenarios,
+)
 from bidding.storage_offers import (
     StorageOfferSolution,
     build_storage_offers,
@@ -32,6 +41,8 @@ from services.vpp.portfolio import Portfolio
 DEFAULT_TIME_LIMIT_S = 60.0
 MAX_TIME_LIMIT_S = 600.0
 SCENARIO_COUNT = 10
+#: How far back PrepareBids looks for cleared days to build price scenarios from.
+HISTORY_SEARCH_DAYS = 28
 DR = market_pb2.PRODUCT_DEMAND_RESPONSE
 ENERGY = market_pb2.PRODUCT_ENERGY
 
@@ -81,6 +92,31 @@ class BiddingServicer(bidding_pb2_grpc.BiddingServiceServicer):
             scenarios = default_energy_scenarios(day, floor, cap, count=SCENARIO_COUNT)
         return build_storage_offers(day, batteries, scenarios, time_limit_seconds=limit)
 
+    def _dr_scenarios(
+        self, day: date, given: list[PriceScenario], needed: bool
+    ) -> tuple[list[PriceScenario], str]:
+        """The request's scenarios, else the clearing prices of recent days, else the shape."""
+        if given:
+            return given, "request"
+        if not needed:
+            return default_scenarios(day, count=SCENARIO_COUNT), "default shape"
+        history: dict[date, np.ndarray] = {}
+        for past in days_before(day, HISTORY_SEARCH_DAYS):
+            result = self.gateway.clearing(past.isoformat(), market_pb2.PRODUCT_DEMAND_RESPONSE)
+            if result is None:
+                continue
+            prices = np.zeros(INTERVALS_PER_DAY)  # no call in an interval: no DR price
+            for cleared in result.intervals:
+                prices[cleared.interval] = cleared.clearing_price_fen_per_mwh
+            history[past] = prices
+            if len(history) == HISTORY_LOOKBACK_DAYS:
+                break
+        scenarios = history_scenarios(day, history)
+        if scenarios is None:
+            return default_scenarios(day, count=SCENARIO_COUNT), "default shape"
+        first, last = min(history), max(history)
+        return scenarios, f"history: {len(scenarios)} days {first}..{last}"
+
     def PrepareBids(self, request, context):  # noqa: N802
         day = market_day("market_day", request.market_day)
         limit = request.time_limit_seconds or DEFAULT_TIME_LIMIT_S
@@ -98,11 +134,9 @@ class BiddingServicer(bidding_pb2_grpc.BiddingServiceServicer):
         settings = self.runtime.settings
         share = settings.storage_energy_share
         dr_assets, batteries = split_portfolio(self.portfolio.bid_assets(day), share)
+        scenarios, source = self._dr_scenarios(day, dr_scenarios, bool(dr_assets))
         problem = BidProblem(
-            market_day=day,
-            assets=dr_assets,
-            scenarios=dr_scenarios or default_scenarios(day, count=SCENARIO_COUNT),
-            commitments=commitments,
+            market_day=day, assets=dr_assets, scenarios=scenarios, commitments=commitments
         )
         demand_response = self._demand_response(problem, limit)
         storage = self._storage(day, batteries, energy_scenarios, limit)
@@ -114,6 +148,7 @@ class BiddingServicer(bidding_pb2_grpc.BiddingServiceServicer):
             status=pb.BID_PLAN_STATUS_PREPARED,
             prepared_at=now_ts(),
             storage_energy_share=share,
+            scenario_source=source,
         )
         if demand_response is not None:
             self._add_demand_response(plan, *demand_response)

@@ -120,7 +120,7 @@ class GreenPowerOffer(_message.Message):
     def __init__(self, enterprise_id: _Optional[str] = ..., product: _Optional[_Union[GreenProduct, str]] = ..., side: _Optional[_Union[_market_pb2.Side, str]] = ..., energy_wh: _Optional[int] = ..., price_limit_fen_per_mwh: _Optional[int] = ..., period_start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., period_end: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class BidPlan(_message.Message):
-    __slots__ = ("plan_id", "market_day", "status", "demand_response_offers", "storage_offers", "green_power_offers", "scenario_revenues", "expected_revenue_fen", "objective_fen", "bound_fen", "relative_gap", "solver", "solve_seconds", "prepared_at", "storage_expected_revenue_fen", "storage_relative_gap", "storage_energy_share", "green_power_cost_fen", "green_power_results")
+    __slots__ = ("plan_id", "market_day", "status", "demand_response_offers", "storage_offers", "green_power_offers", "scenario_revenues", "expected_revenue_fen", "objective_fen", "bound_fen", "relative_gap", "solver", "solve_seconds", "prepared_at", "storage_expected_revenue_fen", "storage_relative_gap", "storage_energy_share", "green_power_cost_fen", "green_power_results", "scenario_source")
     PLAN_ID_FIELD_NUMBER: _ClassVar[int]
     MARKET_DAY_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
@@ -140,6 +140,7 @@ class BidPlan(_message.Message):
     STORAGE_ENERGY_SHARE_FIELD_NUMBER: _ClassVar[int]
     GREEN_POWER_COST_FEN_FIELD_NUMBER: _ClassVar[int]
     GREEN_POWER_RESULTS_FIELD_NUMBER: _ClassVar[int]
+    SCENARIO_SOURCE_FIELD_NUMBER: _ClassVar[int]
     plan_id: str
     market_day: str
     status: BidPlanStatus
@@ -159,7 +160,8 @@ class BidPlan(_message.Message):
     storage_energy_share: float
     green_power_cost_fen: int
     green_power_results: _containers.RepeatedCompositeFieldContainer[GreenPowerResult]
-    def __init__(self, plan_id: _Optional[str] = ..., market_day: _Optional[str] = ..., status: _Optional[_Union[BidPlanStatus, str]] = ..., demand_response_offers: _Optional[_Iterable[_Union[OfferCurve, _Mapping]]] = ..., storage_offers: _Optional[_Iterable[_Union[OfferCurve, _Mapping]]] = ..., green_power_offers: _Optional[_Iterable[_Union[GreenPowerOffer, _Mapping]]] = ..., scenario_revenues: _Optional[_Iterable[_Union[ScenarioRevenue, _Mapping]]] = ..., expected_revenue_fen: _Optional[int] = ..., objective_fen: _Optional[float] = ..., bound_fen: _Optional[float] = ..., relative_gap: _Optional[float] = ..., solver: _Optional[str] = ..., solve_seconds: _Optional[float] = ..., prepared_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., storage_expected_revenue_fen: _Optional[int] = ..., storage_relative_gap: _Optional[float] = ..., storage_energy_share: _Optional[float] = ..., green_power_cost_fen: _Optional[int] = ..., green_power_results: _Optional[_Iterable[_Union[GreenPowerResult, _Mapping]]] = ...) -> None: ...
+    scenario_source: str
+    def __init__(self, plan_id: _Optional[str] = ..., market_day: _Optional[str] = ..., status: _Optional[_Union[BidPlanStatus, str]] = ..., demand_response_offers: _Optional[_Iterable[_Union[OfferCurve, _Mapping]]] = ..., storage_offers: _Optional[_Iterable[_Union[OfferCurve, _Mapping]]] = ..., green_power_offers: _Optional[_Iterable[_Union[GreenPowerOffer, _Mapping]]] = ..., scenario_revenues: _Optional[_Iterable[_Union[ScenarioRevenue, _Mapping]]] = ..., expected_revenue_fen: _Optional[int] = ..., objective_fen: _Optional[float] = ..., bound_fen: _Optional[float] = ..., relative_gap: _Optional[float] = ..., solver: _Optional[str] = ..., solve_seconds: _Optional[float] = ..., prepared_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., storage_expected_revenue_fen: _Optional[int] = ..., storage_relative_gap: _Optional[float] = ..., storage_energy_share: _Optional[float] = ..., green_power_cost_fen: _Optional[int] = ..., green_power_results: _Optional[_Iterable[_Union[GreenPowerResult, _Mapping]]] = ..., scenario_source: _Optional[str] = ...) -> None: ...
 
 class GreenPowerResult(_message.Message):
     __slots__ = ("enterprise_id", "consumption_kwh", "target_kwh", "onsite_pv_used_kwh", "bundled_wh", "certificate_wh", "surplus_offered_wh", "shortfall_kwh", "achieved_share", "cost_fen")

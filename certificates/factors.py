@@ -22,6 +22,41 @@ GRID_FACTORS_KG_PER_KWH: Mapping[int, float] = {2021: 0.5568, 2022: 0.5366, 2023
 EXCLUDING_MARKET_NONFOSSIL_KG_PER_KWH: Mapping[int, float] = {2022: 0.5856, 2023: 0.6096}
 
 
+# Regional grid averages (kgCO2/kWh), same MEE/NBS announcements, by region and data year.
+# 2023: MEE & NBS, "Announcement on the 2023 electricity CO2 emission factors", as reported
+# by Guangming Daily (January 2026): North 0.6361, Northeast 0.5122, East 0.5500, Central
+# 0.5271, Northwest 0.5543, South 0.4042, Southwest 0.2472. Other years: supply them.
+GRID_REGIONS = (
+    "national",
+    "north",
+    "northeast",
+    "east",
+    "central",
+    "northwest",
+    "south",
+    "southwest",
+)
+REGIONAL_GRID_FACTORS_KG_PER_KWH: Mapping[str, Mapping[int, float]] = {
+    "national": GRID_FACTORS_KG_PER_KWH,
+    "north": {2023: 0.6361},
+    "northeast": {2023: 0.5122},
+    "east": {2023: 0.5500},
+    "central": {2023: 0.5271},
+    "northwest": {2023: 0.5543},
+    "south": {2023: 0.4042},
+    "southwest": {2023: 0.2472},
+}
+
+
+def grid_factor(region: str, year: int) -> float:
+    """The location-based factor of a grid region ("national" or one of the seven regional
+    grids; Jiangsu is "east") for a data year; raises InvalidInput naming the region or the
+    year when the table has no such factor."""
+    if region not in REGIONAL_GRID_FACTORS_KG_PER_KWH:
+        raise InvalidInput("region", f"unknown grid region {region!r}; known: {GRID_REGIONS}")
+    return factor_for(year, REGIONAL_GRID_FACTORS_KG_PER_KWH[region])
+
+
 def factor_for(year: int, table: Mapping[int, float]) -> float:
     """The factor of data year `year` in `table`; raises InvalidInput naming the year when
     the table has none (no silent fallback to another year)."""

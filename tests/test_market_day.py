@@ -87,6 +87,12 @@ def test_certificates_follow_the_trade_and_lower_market_based_scope_2(day_run):
     assert footprint.market_based_kg_co2e < footprint.location_based_kg_co2e
     expected = footprint.consumption_wh / 1000 * footprint.grid_emission_factor_kg_per_kwh
     assert footprint.location_based_kg_co2e == pytest.approx(expected)
+    assert footprint.grid_factor_basis == "national grid, 2022 (MEE/NBS)"
+    # Annual matching counts every retired Wh against the day's consumption; hourly matching
+    # only what falls in the same hour, so it is never more.
+    annual = summary.retired_wh / footprint.consumption_wh
+    assert footprint.annual_matched_share == pytest.approx(min(1.0, annual))
+    assert footprint.hourly_matched_cfe_share <= footprint.annual_matched_share + 1e-12
 
 
 def test_a_reconnecting_subscriber_resumes_after_its_last_acknowledgement(day_run):

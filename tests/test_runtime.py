@@ -25,12 +25,31 @@ from services.runtime.settings import SettingsError, load_settings
         ({"PARKVPP_LOG_LEVEL": "LOUD"}, "PARKVPP_LOG_LEVEL"),
         ({"REDIS_URL": "localhost:6379"}, "REDIS_URL"),
         ({"PARKVPP_MARKET_ADDR": "market"}, "PARKVPP_MARKET_ADDR"),
+        ({"PARKVPP_GRID_REGION": "jiangsu"}, "PARKVPP_GRID_REGION"),
+        ({"PARKVPP_GRID_REGION": "east", "PARKVPP_GRID_FACTOR_YEAR": "2022"}, "PARKVPP_GRID"),
+        ({"PARKVPP_KAFKA_TOPIC_PREFIX": "a b"}, "PARKVPP_KAFKA_TOPIC_PREFIX"),
     ],
 )
 def test_a_bad_setting_stops_start_up_naming_the_variable(env, variable):
     with pytest.raises(SettingsError) as err:
         load_settings(env)
     assert str(err.value).startswith(variable)
+
+
+def test_the_location_based_factor_follows_region_and_year():
+    assert load_settings({}).grid_factor_kg_per_kwh == 0.5366  # national, 2022
+    east = load_settings({"PARKVPP_GRID_REGION": "east", "PARKVPP_GRID_FACTOR_YEAR": "2023"})
+    assert (east.grid_factor_kg_per_kwh, east.grid_factor_basis) == (
+        0.55,
+        "east grid, 2023 (MEE/NBS)",
+    )
+    southwest = {"PARKVPP_GRID_REGION": "southwest", "PARKVPP_GRID_FACTOR_YEAR": "2023"}
+    assert load_settings(southwest).grid_factor_kg_per_kwh == 0.2472
+    own = load_settings({"PARKVPP_GRID_FACTOR_KG_PER_KWH": "0.61", **southwest})
+    assert (own.grid_factor_kg_per_kwh, own.grid_factor_basis) == (
+        0.61,
+        "PARKVPP_GRID_FACTOR_KG_PER_KWH",
+    )
 
 
 def test_defaults_need_no_environment():

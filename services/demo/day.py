@@ -635,8 +635,9 @@ class MarketDay:
                 f"   {enterprise_id:<14} Scope 2 on {day}: consumption "
                 f"{f.consumption_wh / 1000:,.1f} kWh, location-based "
                 f"{f.location_based_kg_co2e:,.1f} kgCO2e, market-based "
-                f"{f.market_based_kg_co2e:,.1f} kgCO2e, hourly-matched "
-                f"{f.hourly_matched_cfe_share:.1%}"
+                f"{f.market_based_kg_co2e:,.1f} kgCO2e, matched hourly "
+                f"{f.hourly_matched_cfe_share:.1%} / annually {f.annual_matched_share:.1%} "
+                f"({f.grid_factor_basis})"
             )
         p = self.c.certificates.GetParkIndicators(
             certificates_pb2.GetParkIndicatorsRequest(from_market_day=day, to_market_day=day),

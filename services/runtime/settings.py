@@ -10,7 +10,8 @@ from typing import TypeVar
 
 from bidding.baseline import BASELINE_METHODS
 from certificates.carbon import GRID_FACTOR_KG_PER_KWH, RESIDUAL_FACTOR_KG_PER_KWH
-from certificates.factors import ElectricityConversion
+from certificates.exceptions import InvalidInput as CertificateInputError
+from certificates.factors import GRID_REGIONS, ElectricityConversion, grid_factor
 from services.runtime.auth import MIN_SECRET_BYTES
 
 SERVICE_NAMES = (
@@ -48,6 +49,30 @@ def _number(env: Mapping[str, str], name: str, default: T, low: T, high: T, kind
     if not low <= value <= high:  # type: ignore[operator]
         raise SettingsError(f"{name}={value} must be between {low} and {high}")
     return value
+
+
+def _grid_factor(env: Mapping[str, str]) -> dict[str, object]:
+    """The location-based factor: PARKVPP_GRID_FACTOR_KG_PER_KWH if set, else the published
+    factor of PARKVPP_GRID_REGION (default national) for PARKVPP_GRID_FACTOR_YEAR (2022)."""
+    region = _choice(env, "PARKVPP_GRID_REGION", "national", GRID_REGIONS)
+    year = _int(env, "PARKVPP_GRID_FACTOR_YEAR", 2022, 2000, 2100)
+    if "PARKVPP_GRID_FACTOR_KG_PER_KWH" in env:
+        value = _float(env, "PARKVPP_GRID_FACTOR_KG_PER_KWH", 0.0, 0.0, 5.0)
+        return {
+            "grid_factor_kg_per_kwh": value,
+            "grid_factor_basis": "PARKVPP_GRID_FACTOR_KG_PER_KWH",
+        }
+    try:
+        value = grid_factor(region, year)
+    except CertificateInputError as exc:
+        raise SettingsError(
+            f"PARKVPP_GRID_FACTOR_YEAR={year}: no published factor for the {region} grid "
+            f"({exc.rule}); set PARKVPP_GRID_FACTOR_KG_PER_KWH"
+        ) from exc
+    return {
+        "grid_factor_kg_per_kwh": value,
+        "grid_factor_basis": f"{region} grid, {year} (MEE/NBS)",
+    }
 
 
 def _topic_prefix(env: Mapping[str, str]) -> str:
@@ -199,6 +224,7 @@ class Settings:
     tls_key_file: str = ""
     tls_ca_file: str = ""
     grid_factor_kg_per_kwh: float = GRID_FACTOR_KG_PER_KWH
+    grid_factor_basis: str = "national grid, 2022 (MEE/NBS)"
     residual_factor_kg_per_kwh: float = RESIDUAL_FACTOR_KG_PER_KWH
     electricity_tce_basis: str = ElectricityConversion.EQUIVALENT_VALUE.value
     market_gateway: str = "reference"
@@ -276,9 +302,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         rate_readings_per_s=_float(env, "PARKVPP_RATE_READINGS_PER_S", 50000.0, 0.0, 1e8),
         rate_readings_burst=_float(env, "PARKVPP_RATE_READINGS_BURST", 500000.0, 1.0, 1e9),
         **_tls_files(env),
-        grid_factor_kg_per_kwh=_float(
-            env, "PARKVPP_GRID_FACTOR_KG_PER_KWH", GRID_FACTOR_KG_PER_KWH, 0.0, 5.0
-        ),
+        **_grid_factor(env),
         residual_factor_kg_per_kwh=_float(
             env, "PARKVPP_RESIDUAL_FACTOR_KG_PER_KWH", RESIDUAL_FACTOR_KG_PER_KWH, 0.0, 5.0
         ),

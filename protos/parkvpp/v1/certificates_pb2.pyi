@@ -175,7 +175,7 @@ class GetCarbonFootprintRequest(_message.Message):
     def __init__(self, enterprise_id: _Optional[str] = ..., from_market_day: _Optional[str] = ..., to_market_day: _Optional[str] = ...) -> None: ...
 
 class CarbonFootprint(_message.Message):
-    __slots__ = ("enterprise_id", "from_market_day", "to_market_day", "consumption_wh", "retired_certificate_wh", "grid_emission_factor_kg_per_kwh", "residual_mix_factor_kg_per_kwh", "location_based_kg_co2e", "market_based_kg_co2e", "hourly_matched_cfe_share")
+    __slots__ = ("enterprise_id", "from_market_day", "to_market_day", "consumption_wh", "retired_certificate_wh", "grid_emission_factor_kg_per_kwh", "residual_mix_factor_kg_per_kwh", "location_based_kg_co2e", "market_based_kg_co2e", "hourly_matched_cfe_share", "annual_matched_share", "grid_factor_basis")
     ENTERPRISE_ID_FIELD_NUMBER: _ClassVar[int]
     FROM_MARKET_DAY_FIELD_NUMBER: _ClassVar[int]
     TO_MARKET_DAY_FIELD_NUMBER: _ClassVar[int]
@@ -186,6 +186,8 @@ class CarbonFootprint(_message.Message):
     LOCATION_BASED_KG_CO2E_FIELD_NUMBER: _ClassVar[int]
     MARKET_BASED_KG_CO2E_FIELD_NUMBER: _ClassVar[int]
     HOURLY_MATCHED_CFE_SHARE_FIELD_NUMBER: _ClassVar[int]
+    ANNUAL_MATCHED_SHARE_FIELD_NUMBER: _ClassVar[int]
+    GRID_FACTOR_BASIS_FIELD_NUMBER: _ClassVar[int]
     enterprise_id: str
     from_market_day: str
     to_market_day: str
@@ -196,7 +198,9 @@ class CarbonFootprint(_message.Message):
     location_based_kg_co2e: float
     market_based_kg_co2e: float
     hourly_matched_cfe_share: float
-    def __init__(self, enterprise_id: _Optional[str] = ..., from_market_day: _Optional[str] = ..., to_market_day: _Optional[str] = ..., consumption_wh: _Optional[int] = ..., retired_certificate_wh: _Optional[int] = ..., grid_emission_factor_kg_per_kwh: _Optional[float] = ..., residual_mix_factor_kg_per_kwh: _Optional[float] = ..., location_based_kg_co2e: _Optional[float] = ..., market_based_kg_co2e: _Optional[float] = ..., hourly_matched_cfe_share: _Optional[float] = ...) -> None: ...
+    annual_matched_share: float
+    grid_factor_basis: str
+    def __init__(self, enterprise_id: _Optional[str] = ..., from_market_day: _Optional[str] = ..., to_market_day: _Optional[str] = ..., consumption_wh: _Optional[int] = ..., retired_certificate_wh: _Optional[int] = ..., grid_emission_factor_kg_per_kwh: _Optional[float] = ..., residual_mix_factor_kg_per_kwh: _Optional[float] = ..., location_based_kg_co2e: _Optional[float] = ..., market_based_kg_co2e: _Optional[float] = ..., hourly_matched_cfe_share: _Optional[float] = ..., annual_matched_share: _Optional[float] = ..., grid_factor_basis: _Optional[str] = ...) -> None: ...
 
 class GetParkIndicatorsRequest(_message.Message):
     __slots__ = ("from_market_day", "to_market_day")

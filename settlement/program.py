@@ -1,4 +1,4 @@
-"""Demand-response program rules as data: payment bands, penalty, operator fee, cap."""
+"""Demand-response program rules as data: payment bands, penalty, fee, cap, capacity payment."""
 
 from __future__ import annotations
 
@@ -42,6 +42,15 @@ class PaymentBand:
         return self.min_rate <= rate and (self.max_rate is None or rate < self.max_rate)
 
 
+_RATIO_KEYS = ("penalty_threshold", "penalty_factor", "operator_fee_share", "cap_ratio")
+_CAPACITY_KEYS = ("capacity_price_fen_per_kw", "capacity_min_rate", "capacity_full_rate")
+_CAPACITY_DEFAULTS = {
+    "capacity_price_fen_per_kw": Fraction(0),
+    "capacity_min_rate": Fraction(1, 2),
+    "capacity_full_rate": Fraction(4, 5),
+}
+
+
 @dataclass(frozen=True)
 class ProgramRules:
     """One program's settlement rules; construction validates and raises InvalidInput.
@@ -54,6 +63,16 @@ class ProgramRules:
     cap_ratio: paid energy never exceeds `cap_ratio` × awarded energy.
     baseline_method: the customer baseline delivery is measured against, a name of
         bidding.baseline.BASELINE_METHODS ("similar_day", "ten_in_ten_adjusted", "high_4_of_5").
+    capacity_price_fen_per_kw: a capacity (availability) payment in fen per awarded kW
+        per awarded interval, on top of the energy payment; 0 (the default) pays none.
+        A program paying capacity only sets every band's pay_factor to 0.
+    capacity_min_rate, capacity_full_rate: the capacity payment of an interval is judged
+        by that interval's response rate r: r >= full rate pays it in full, min rate <=
+        r < full rate pays the share r / full rate, r < min rate forfeits it. This is the
+        shape of Chinese invitation-style capacity compensation (a response-rate floor
+        below which it is forfeited, reduced pro rata between the floor and full
+        performance); the defaults 1/2 and 4/5 are the band edges of the Jiangsu bands
+        of DEFAULT_PROGRAM. It models the shape, not the text of one province's rule.
     """
 
     name: str
@@ -64,6 +83,9 @@ class ProgramRules:
     settle_estimated: bool
     cap_ratio: Fraction
     baseline_method: str = "similar_day"
+    capacity_price_fen_per_kw: Fraction = Fraction(0)
+    capacity_min_rate: Fraction = Fraction(1, 2)
+    capacity_full_rate: Fraction = Fraction(4, 5)
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name.strip():
@@ -75,7 +97,7 @@ class ProgramRules:
             raise InvalidInput(
                 "settle_estimated", f"must be true or false, got {self.settle_estimated!r}"
             )
-        for key in ("penalty_threshold", "penalty_factor", "operator_fee_share", "cap_ratio"):
+        for key in _RATIO_KEYS + _CAPACITY_KEYS:
             value = getattr(self, key)
             if isinstance(value, float):
                 raise InvalidInput(key, f"must be exact (int, Fraction or string), got {value!r}")
@@ -88,7 +110,21 @@ class ProgramRules:
             raise InvalidInput("operator_fee_share", "must be between 0 and 1")
         if self.cap_ratio <= 0:
             raise InvalidInput("cap_ratio", "must be positive")
+        if self.capacity_price_fen_per_kw < 0:
+            raise InvalidInput("capacity_price_fen_per_kw", "must not be negative")
+        if not 0 < self.capacity_full_rate <= self.cap_ratio:
+            raise InvalidInput("capacity_full_rate", "must be above 0 and at most cap_ratio")
+        if not 0 <= self.capacity_min_rate <= self.capacity_full_rate:
+            raise InvalidInput("capacity_min_rate", "must be between 0 and capacity_full_rate")
         object.__setattr__(self, "bands", _checked_bands(self.bands))
+
+    def capacity_factor(self, rate: Fraction) -> Fraction:
+        """The share of the capacity payment an interval with response `rate` earns (0..1)."""
+        if rate >= self.capacity_full_rate:
+            return Fraction(1)
+        if rate < self.capacity_min_rate:
+            return Fraction(0)
+        return rate / self.capacity_full_rate
 
     def band_for(self, rate: Fraction) -> PaymentBand:
         """The band containing `rate`; bands cover every rate >= 0, so it always exists."""
@@ -108,7 +144,7 @@ class ProgramRules:
         for key in data:
             if key not in known:
                 raise InvalidInput(str(key), "unknown key")
-        for key in known - {"baseline_method"}:
+        for key in known - {"baseline_method", *_CAPACITY_KEYS}:
             if key not in data:
                 raise InvalidInput(key, "required")
         raw_bands = data["bands"]
@@ -138,20 +174,17 @@ class ProgramRules:
             bands=tuple(bands),
             settle_estimated=data["settle_estimated"],
             baseline_method=data.get("baseline_method", "similar_day"),
-            **{
-                key: _exact(data[key], key)
-                for key in (
-                    "penalty_threshold",
-                    "penalty_factor",
-                    "operator_fee_share",
-                    "cap_ratio",
-                )
-            },
+            **{key: _exact(data[key], key) for key in _RATIO_KEYS},
+            **{key: _exact(data[key], key) for key in _CAPACITY_KEYS if key in data},
         )
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain data (ratios as exact strings like "1/2") that `from_dict` reads back equal."""
-        return {
+        """Plain data (ratios as exact strings like "1/2") that `from_dict` reads back equal.
+
+        The capacity keys appear only when one differs from its default, so the rules of
+        a program without capacity payment (and the digests of its runs) read as before.
+        """
+        data: dict[str, Any] = {
             "name": self.name,
             "bands": [
                 {
@@ -168,6 +201,10 @@ class ProgramRules:
             "cap_ratio": str(self.cap_ratio),
             "baseline_method": self.baseline_method,
         }
+        capacity = {key: getattr(self, key) for key in _CAPACITY_KEYS}
+        if capacity != _CAPACITY_DEFAULTS:
+            data.update({key: str(value) for key, value in capacity.items()})
+        return data
 
 
 def _checked_bands(bands: Any) -> tuple[PaymentBand, ...]:

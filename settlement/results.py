@@ -71,7 +71,7 @@ class EnterpriseChange:
 
 @dataclass(frozen=True)
 class DaySettlement:
-    """The settled day. operator_fee_fen + Σ enterprise amount_fen == gross - penalty exactly.
+    """The settled day. operator_fee_fen + Σ enterprise amount_fen == net_pool_fen exactly.
 
     `lines` has one row per metered row (with its `amount_fen` share); `intervals` one
     row per awarded interval. Both are for reading; equality compares the totals only.
@@ -87,11 +87,12 @@ class DaySettlement:
     delivered_wh: int
     lines: pd.DataFrame = field(compare=False, repr=False)
     intervals: pd.DataFrame = field(compare=False, repr=False)
+    capacity_payment_fen: int = 0
 
     @property
     def net_pool_fen(self) -> int:
-        """Gross payment less penalty; negative when the penalty is larger."""
-        return self.gross_payment_fen - self.penalty_fen
+        """Gross (energy) payment plus capacity payment less penalty; may be negative."""
+        return self.gross_payment_fen + self.capacity_payment_fen - self.penalty_fen
 
     def enterprise(self, enterprise_id: str) -> EnterpriseResult:
         """The result of `enterprise_id`; raises MissingData when it had no rows that day."""

@@ -36,6 +36,8 @@ INTERVAL_COLUMNS = [
     "paid_wh",
     "payment_fen",
     "penalty_fen",
+    "capacity_factor",
+    "capacity_fen",
 ]
 
 __all__ = [
@@ -61,11 +63,15 @@ def settle_day(
     picks the program band; paid energy is delivered energy capped at cap_ratio ×
     awarded, times the band's pay factor, valued exactly at the clearing price. Below
     the penalty threshold the shortfall to threshold × awarded is fined at the price ×
-    penalty factor. Gross and penalty are each rounded once, over the whole day.
+    penalty factor. A program with a capacity price also pays price × awarded kW in
+    every awarded interval, times program.capacity_factor(rate) (full, pro rata or
+    forfeited). Gross, capacity payment and penalty are each rounded once, over the day.
 
-    The net pool (gross - penalty) is split [operator, enterprises] by
+    The net pool (gross + capacity - penalty) is split [operator, enterprises] by
     [fee share, 1 - fee share], then among enterprises and their lines by delivered Wh,
-    all with largest_remainder so no fen is lost. A negative pool (a penalty) is shared
+    all with largest_remainder so no fen is lost. Capacity money is in the same pool
+    and so shared by delivered Wh too: the portfolio's capacity was earned by the
+    enterprises that delivered, not by those that were called and did not. A negative pool (a penalty) is shared
     by instructed Wh instead, so enterprises that were called but did not deliver pay
     too. If nobody has any share basis the operator carries the whole pool.
 
@@ -84,14 +90,15 @@ def settle_day(
     interval = lines.column("interval")
     _check_coverage(interval, lines.column("instructed_kw") > 0, checked_awards)
     delivered_by_interval = _sum_by_interval(interval, lines.delivered_wh)
-    intervals, gross_exact, penalty_exact = _interval_table(
+    intervals, gross_exact, penalty_exact, capacity_exact = _interval_table(
         delivered_by_interval, checked_awards, program
     )
     gross_fen, penalty_fen = round_fen(gross_exact), round_fen(penalty_exact)
+    capacity_fen = round_fen(capacity_exact)
 
     share = program.operator_fee_share
     operator_fen, pool_fen = largest_remainder(
-        gross_fen - penalty_fen, [share, 1 - share], keys=["operator", "enterprises"]
+        gross_fen + capacity_fen - penalty_fen, [share, 1 - share], keys=["operator", "enterprises"]
     )
     bases = {"delivered_wh": lines.delivered_wh, "instructed_wh": lines.instructed_wh}
     names = ["delivered_wh", "instructed_wh"] if pool_fen >= 0 else ["instructed_wh"]
@@ -130,6 +137,7 @@ def settle_day(
         delivered_wh=int(lines.delivered_wh.sum()),
         lines=frame,
         intervals=intervals,
+        capacity_payment_fen=capacity_fen,
     )
 
 
@@ -181,19 +189,20 @@ def _check_coverage(
 
 def _interval_table(
     delivered_by_interval: list[int], awards: Mapping[int, IntervalAward], program: ProgramRules
-) -> tuple[pd.DataFrame, Fraction, Fraction]:
-    """Per awarded interval: rate, band, paid Wh, exact payment and penalty; plus exact totals.
+) -> tuple[pd.DataFrame, Fraction, Fraction, Fraction]:
+    """Per awarded interval: rate, band, paid Wh, exact payment, penalty and capacity payment;
+    plus the exact totals (payment, penalty, capacity).
 
     At most 96 rows a day, each exact with Fractions: the money is summed unrounded.
     """
     records = []
-    gross, penalty = Fraction(0), Fraction(0)
+    gross, penalty, capacity = Fraction(0), Fraction(0), Fraction(0)
     for interval, award in awards.items():
         awarded = interval_wh(award.awarded_kw)
         delivered = delivered_by_interval[interval]
         price = award.clearing_price_fen_per_mwh
         rate, paid, fine = None, Fraction(0), Fraction(0)
-        pay_factor = None
+        pay_factor, capacity_factor = None, Fraction(0)
         if awarded > 0:
             rate = Fraction(delivered, awarded)
             pay_factor = program.band_for(rate).pay_factor
@@ -201,9 +210,13 @@ def _interval_table(
             if rate < program.penalty_threshold:
                 shortfall = program.penalty_threshold * awarded - delivered
                 fine = energy_value_fen(price, shortfall) * program.penalty_factor
+            capacity_factor = program.capacity_factor(rate)
+        # The award's kW read as its decimal text, so 0.1 kW is exactly 1/10.
+        standby = program.capacity_price_fen_per_kw * Fraction(repr(award.awarded_kw))
         payment = energy_value_fen(price, paid)
         gross += payment
         penalty += fine
+        capacity += standby * capacity_factor
         records.append(
             {
                 "interval": interval,
@@ -216,6 +229,8 @@ def _interval_table(
                 "paid_wh": float(paid),
                 "payment_fen": float(payment),
                 "penalty_fen": float(fine),
+                "capacity_factor": float(capacity_factor),
+                "capacity_fen": float(standby * capacity_factor),
             }
         )
     table = pd.DataFrame.from_records(records, columns=INTERVAL_COLUMNS)
@@ -223,7 +238,7 @@ def _interval_table(
     table = table.astype(
         {c: "int64" if c in integer_columns else "float64" for c in INTERVAL_COLUMNS}
     )
-    return table, gross, penalty
+    return table, gross, penalty, capacity
 
 
 def input_digest(

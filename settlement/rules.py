@@ -71,9 +71,9 @@ def settle_day(
     [fee share, 1 - fee share], then among enterprises and their lines by delivered Wh,
     all with largest_remainder so no fen is lost. Capacity money is in the same pool
     and so shared by delivered Wh too: the portfolio's capacity was earned by the
-    enterprises that delivered, not by those that were called and did not. A negative pool (a penalty) is shared
-    by instructed Wh instead, so enterprises that were called but did not deliver pay
-    too. If nobody has any share basis the operator carries the whole pool.
+    enterprises that delivered, not by those that were called and did not. A negative
+    pool (a penalty) is shared by instructed Wh instead, so enterprises that were called
+    but did not deliver pay too. If nobody has any share basis the operator carries the whole pool.
 
     `rows` are MeteredIntervals or, for large portfolios, MeteredColumns: the rules run
     on whole columns (int64 Wh and fen), never one Python object per row.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -163,3 +165,26 @@ def settle_energy_awards(
                 )
             )
     return EnergySettlement(sum(a.amount_fen for a in ordered), tuple(lines))
+
+
+def energy_input_digest(
+    base_digest: str, awards: Sequence[EnergyAward], batteries: Sequence[StorageShare]
+) -> str:
+    """The day's input digest extended by its ENERGY awards and battery weights.
+
+    Without awards the base digest is returned unchanged, so a day with no ENERGY
+    clearing keeps the digest (and the run version) it had before. Award and battery
+    order do not matter.
+    """
+    if not awards:
+        return base_digest
+    payload = {
+        "base": base_digest,
+        "awards": sorted(
+            [a.award_id, a.interval, a.side, repr(float(a.awarded_kw)), a.price_fen_per_mwh]
+            for a in awards
+        ),
+        "batteries": sorted([b.enterprise_id, b.asset_id, b.weight] for b in batteries),
+    }
+    text = json.dumps(payload, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()

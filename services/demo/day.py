@@ -518,11 +518,19 @@ class MarketDay:
                 f"({estimated} estimated; lines sum to the amount: "
                 f"{lines_fen == statement.amount_fen})"
             )
-        check = shares + run.operator_fee_fen == run.gross_payment_fen - run.penalty_fen
+        net = run.gross_payment_fen + run.capacity_payment_fen - run.penalty_fen
+        check = shares + run.operator_fee_fen == net
         self.log(
-            f"   shares + fee == gross - penalty to the fen: {check}; "
+            f"   shares + fee == gross + capacity - penalty to the fen: {check}; "
             f"re-run returned {self.summary.settlement_again.run_id}"
         )
+        for e in run.enterprises:
+            if e.energy_market_fen:
+                self.log(
+                    f"   {e.enterprise_id:<14} battery in the ENERGY market: "
+                    f"{e.energy_market_fen / 100:+,.2f} CNY (of the VPP's "
+                    f"{run.energy_market_fen / 100:+,.2f} CNY)"
+                )
 
     def certificates(self) -> None:
         start = interval_start(self.day, 0)

@@ -6,9 +6,11 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
+from bidding.assets import BatterySpec
 from bidding.exceptions import InsufficientHistory
 from bidding.gapfill import Quality
 from bidding.intervals import INTERVALS_PER_DAY
+from bidding.storage_offers import split_portfolio
 from parkvpp.v1 import market_pb2 as mpb
 from services.enrollment.registry import Registry
 from services.runtime.errors import FailedPrecondition
@@ -16,6 +18,8 @@ from services.telemetry.profiles import Profiles
 from services.vpp.consumer import vpp_awards_kw
 from services.vpp.dispatch_store import DispatchStore
 from services.vpp.portfolio import Portfolio
+from settlement.energy_market import BUY, SELL, EnergyAward, StorageShare
+from settlement.money import kwh_to_wh
 from settlement.performance import MeteredInterval
 from settlement.rules import IntervalAward
 
@@ -83,3 +87,36 @@ def gather(
                 )
             )
     return DayInputs(rows, interval_awards(result, participant_id))
+
+
+def energy_awards(result: mpb.ClearingResult | None, participant_id: str) -> list[EnergyAward]:
+    """The VPP's ENERGY awards of a clearing (none when the day was not cleared for ENERGY)."""
+    if result is None:
+        return []
+    sides = {mpb.SIDE_SELL: SELL, mpb.SIDE_BUY: BUY}
+    return [
+        EnergyAward(
+            award.award_id,
+            award.interval,
+            sides[award.side],
+            award.awarded_kw,
+            award.price_fen_per_mwh,
+        )
+        for award in result.awards
+        if award.participant_id == participant_id
+        and award.product == mpb.PRODUCT_ENERGY
+        and award.side in sides
+        and award.awarded_kw > 0
+    ]
+
+
+def storage_shares(day: date, portfolio: Portfolio, energy_share: float) -> list[StorageShare]:
+    """The batteries whose energy parts the storage offers were built from, weighted by the
+    energy-market part of their capacity in Wh (the split BiddingService.PrepareBids uses).
+    """
+    _, batteries = split_portfolio(portfolio.bid_assets(day), energy_share)
+    return [
+        StorageShare(b.enterprise_id, b.asset_id, kwh_to_wh(b.spec.energy_capacity_kwh))
+        for b in batteries
+        if isinstance(b.spec, BatterySpec)
+    ]

@@ -23,28 +23,31 @@ _sym_db = _symbol_database.Default()
 
 
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
+from parkvpp.v1 import market_pb2 as parkvpp_dot_v1_dot_market__pb2
 from parkvpp.v1 import vpp_pb2 as parkvpp_dot_v1_dot_vpp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bparkvpp/v1/settlement.proto\x12\nparkvpp.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x14parkvpp/v1/vpp.proto\"_\n\x14RunSettlementRequest\x12\x12\n\nmarket_day\x18\x01 \x01(\t\x12\x33\n\x0f\x62\x61seline_method\x18\x02 \x01(\x0e\x32\x1a.parkvpp.v1.BaselineMethod\"\x99\x01\n\x10\x45nterpriseAmount\x12\x15\n\renterprise_id\x18\x01 \x01(\t\x12\x15\n\rdelivered_kwh\x18\x02 \x01(\x01\x12\x12\n\namount_fen\x18\x03 \x01(\x03\x12\x1a\n\x12includes_estimated\x18\x06 \x01(\x08\x12\x1b\n\x13previous_amount_fen\x18\x07 \x01(\x03J\x04\x08\x04\x10\x05J\x04\x08\x05\x10\x06\"\x8d\x03\n\rSettlementRun\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x12\n\nmarket_day\x18\x02 \x01(\t\x12\x0f\n\x07version\x18\x03 \x01(\x05\x12\x19\n\x11gross_payment_fen\x18\x04 \x01(\x03\x12\x13\n\x0bpenalty_fen\x18\x05 \x01(\x03\x12\x18\n\x10operator_fee_fen\x18\x06 \x01(\x03\x12\x1b\n\x13\x65nterprise_pool_fen\x18\x07 \x01(\x03\x12\x31\n\x0b\x65nterprises\x18\x08 \x03(\x0b\x32\x1c.parkvpp.v1.EnterpriseAmount\x12\x13\n\x0b\x61warded_kwh\x18\t \x01(\x01\x12\x15\n\rdelivered_kwh\x18\n \x01(\x01\x12\x14\n\x0cinput_digest\x18\x0b \x01(\t\x12.\n\ncreated_at\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12;\n\x15\x63hanges_from_previous\x18\r \x03(\x0b\x32\x1c.parkvpp.v1.EnterpriseAmount\"Q\n\x13GetStatementRequest\x12\x15\n\renterprise_id\x18\x01 \x01(\t\x12\x12\n\nmarket_day\x18\x02 \x01(\t\x12\x0f\n\x07version\x18\x03 \x01(\x05\"\xd5\x01\n\rStatementLine\x12\x10\n\x08\x61sset_id\x18\x01 \x01(\t\x12\x10\n\x08interval\x18\x02 \x01(\x05\x12\x13\n\x0b\x62\x61seline_kw\x18\x03 \x01(\x01\x12\x12\n\nmetered_kw\x18\x04 \x01(\x01\x12\x15\n\rinstructed_kw\x18\x05 \x01(\x01\x12\x15\n\rdelivered_kwh\x18\x06 \x01(\x01\x12\"\n\x1a\x63learing_price_fen_per_mwh\x18\x07 \x01(\x03\x12\x11\n\testimated\x18\x08 \x01(\x08\x12\x12\n\namount_fen\x18\t \x01(\x03\"\xd4\x01\n\tStatement\x12\x15\n\renterprise_id\x18\x01 \x01(\t\x12\x12\n\nmarket_day\x18\x02 \x01(\t\x12\x0e\n\x06run_id\x18\x03 \x01(\t\x12\x0f\n\x07version\x18\x04 \x01(\x05\x12(\n\x05lines\x18\x05 \x03(\x0b\x32\x19.parkvpp.v1.StatementLine\x12\x15\n\rdelivered_kwh\x18\x06 \x01(\x01\x12\x12\n\namount_fen\x18\x07 \x01(\x03\x12\x1a\n\x12includes_estimated\x18\n \x01(\x08J\x04\x08\x08\x10\tJ\x04\x08\t\x10\n2\xa9\x01\n\x11SettlementService\x12L\n\rRunSettlement\x12 .parkvpp.v1.RunSettlementRequest\x1a\x19.parkvpp.v1.SettlementRun\x12\x46\n\x0cGetStatement\x12\x1f.parkvpp.v1.GetStatementRequest\x1a\x15.parkvpp.v1.Statementb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bparkvpp/v1/settlement.proto\x12\nparkvpp.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17parkvpp/v1/market.proto\x1a\x14parkvpp/v1/vpp.proto\"_\n\x14RunSettlementRequest\x12\x12\n\nmarket_day\x18\x01 \x01(\t\x12\x33\n\x0f\x62\x61seline_method\x18\x02 \x01(\x0e\x32\x1a.parkvpp.v1.BaselineMethod\"\xd8\x01\n\x10\x45nterpriseAmount\x12\x15\n\renterprise_id\x18\x01 \x01(\t\x12\x15\n\rdelivered_kwh\x18\x02 \x01(\x01\x12\x12\n\namount_fen\x18\x03 \x01(\x03\x12\x1a\n\x12includes_estimated\x18\x06 \x01(\x08\x12\x1b\n\x13previous_amount_fen\x18\x07 \x01(\x03\x12\x19\n\x11\x65nergy_market_fen\x18\x08 \x01(\x03\x12\"\n\x1aprevious_energy_market_fen\x18\t \x01(\x03J\x04\x08\x04\x10\x05J\x04\x08\x05\x10\x06\"\xc6\x03\n\rSettlementRun\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x12\n\nmarket_day\x18\x02 \x01(\t\x12\x0f\n\x07version\x18\x03 \x01(\x05\x12\x19\n\x11gross_payment_fen\x18\x04 \x01(\x03\x12\x13\n\x0bpenalty_fen\x18\x05 \x01(\x03\x12\x18\n\x10operator_fee_fen\x18\x06 \x01(\x03\x12\x1b\n\x13\x65nterprise_pool_fen\x18\x07 \x01(\x03\x12\x31\n\x0b\x65nterprises\x18\x08 \x03(\x0b\x32\x1c.parkvpp.v1.EnterpriseAmount\x12\x13\n\x0b\x61warded_kwh\x18\t \x01(\x01\x12\x15\n\rdelivered_kwh\x18\n \x01(\x01\x12\x14\n\x0cinput_digest\x18\x0b \x01(\t\x12.\n\ncreated_at\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12;\n\x15\x63hanges_from_previous\x18\r \x03(\x0b\x32\x1c.parkvpp.v1.EnterpriseAmount\x12\x1c\n\x14\x63\x61pacity_payment_fen\x18\x0e \x01(\x03\x12\x19\n\x11\x65nergy_market_fen\x18\x0f \x01(\x03\"Q\n\x13GetStatementRequest\x12\x15\n\renterprise_id\x18\x01 \x01(\t\x12\x12\n\nmarket_day\x18\x02 \x01(\t\x12\x0f\n\x07version\x18\x03 \x01(\x05\"\xd5\x01\n\rStatementLine\x12\x10\n\x08\x61sset_id\x18\x01 \x01(\t\x12\x10\n\x08interval\x18\x02 \x01(\x05\x12\x13\n\x0b\x62\x61seline_kw\x18\x03 \x01(\x01\x12\x12\n\nmetered_kw\x18\x04 \x01(\x01\x12\x15\n\rinstructed_kw\x18\x05 \x01(\x01\x12\x15\n\rdelivered_kwh\x18\x06 \x01(\x01\x12\"\n\x1a\x63learing_price_fen_per_mwh\x18\x07 \x01(\x03\x12\x11\n\testimated\x18\x08 \x01(\x08\x12\x12\n\namount_fen\x18\t \x01(\x03\"\xb6\x02\n\tStatement\x12\x15\n\renterprise_id\x18\x01 \x01(\t\x12\x12\n\nmarket_day\x18\x02 \x01(\t\x12\x0e\n\x06run_id\x18\x03 \x01(\t\x12\x0f\n\x07version\x18\x04 \x01(\x05\x12(\n\x05lines\x18\x05 \x03(\x0b\x32\x19.parkvpp.v1.StatementLine\x12\x15\n\rdelivered_kwh\x18\x06 \x01(\x01\x12\x12\n\namount_fen\x18\x07 \x01(\x03\x12\x1a\n\x12includes_estimated\x18\n \x01(\x08\x12\x19\n\x11\x65nergy_market_fen\x18\x0b \x01(\x03\x12\x32\n\x0c\x65nergy_lines\x18\x0c \x03(\x0b\x32\x1c.parkvpp.v1.EnergyMarketLine\x12\x11\n\ttotal_fen\x18\r \x01(\x03J\x04\x08\x08\x10\tJ\x04\x08\t\x10\n\"\xbf\x01\n\x10\x45nergyMarketLine\x12\x10\n\x08\x61sset_id\x18\x01 \x01(\t\x12\x10\n\x08\x61ward_id\x18\x02 \x01(\t\x12\x10\n\x08interval\x18\x03 \x01(\x05\x12\x1e\n\x04side\x18\x04 \x01(\x0e\x32\x10.parkvpp.v1.Side\x12\x12\n\nawarded_kw\x18\x05 \x01(\x01\x12\x12\n\nenergy_kwh\x18\x06 \x01(\x01\x12\x19\n\x11price_fen_per_mwh\x18\x07 \x01(\x03\x12\x12\n\namount_fen\x18\x08 \x01(\x03\x32\xa9\x01\n\x11SettlementService\x12L\n\rRunSettlement\x12 .parkvpp.v1.RunSettlementRequest\x1a\x19.parkvpp.v1.SettlementRun\x12\x46\n\x0cGetStatement\x12\x1f.parkvpp.v1.GetStatementRequest\x1a\x15.parkvpp.v1.Statementb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'parkvpp.v1.settlement_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_RUNSETTLEMENTREQUEST']._serialized_start=98
-  _globals['_RUNSETTLEMENTREQUEST']._serialized_end=193
-  _globals['_ENTERPRISEAMOUNT']._serialized_start=196
-  _globals['_ENTERPRISEAMOUNT']._serialized_end=349
-  _globals['_SETTLEMENTRUN']._serialized_start=352
-  _globals['_SETTLEMENTRUN']._serialized_end=749
-  _globals['_GETSTATEMENTREQUEST']._serialized_start=751
-  _globals['_GETSTATEMENTREQUEST']._serialized_end=832
-  _globals['_STATEMENTLINE']._serialized_start=835
-  _globals['_STATEMENTLINE']._serialized_end=1048
-  _globals['_STATEMENT']._serialized_start=1051
-  _globals['_STATEMENT']._serialized_end=1263
-  _globals['_SETTLEMENTSERVICE']._serialized_start=1266
-  _globals['_SETTLEMENTSERVICE']._serialized_end=1435
+  _globals['_RUNSETTLEMENTREQUEST']._serialized_start=123
+  _globals['_RUNSETTLEMENTREQUEST']._serialized_end=218
+  _globals['_ENTERPRISEAMOUNT']._serialized_start=221
+  _globals['_ENTERPRISEAMOUNT']._serialized_end=437
+  _globals['_SETTLEMENTRUN']._serialized_start=440
+  _globals['_SETTLEMENTRUN']._serialized_end=894
+  _globals['_GETSTATEMENTREQUEST']._serialized_start=896
+  _globals['_GETSTATEMENTREQUEST']._serialized_end=977
+  _globals['_STATEMENTLINE']._serialized_start=980
+  _globals['_STATEMENTLINE']._serialized_end=1193
+  _globals['_STATEMENT']._serialized_start=1196
+  _globals['_STATEMENT']._serialized_end=1506
+  _globals['_ENERGYMARKETLINE']._serialized_start=1509
+  _globals['_ENERGYMARKETLINE']._serialized_end=1700
+  _globals['_SETTLEMENTSERVICE']._serialized_start=1703
+  _globals['_SETTLEMENTSERVICE']._serialized_end=1872
 # @@protoc_insertion_point(module_scope)

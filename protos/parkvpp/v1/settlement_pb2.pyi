@@ -1,6 +1,7 @@
 import datetime
 
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from parkvpp.v1 import market_pb2 as _market_pb2
 from parkvpp.v1 import vpp_pb2 as _vpp_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
@@ -19,21 +20,25 @@ class RunSettlementRequest(_message.Message):
     def __init__(self, market_day: _Optional[str] = ..., baseline_method: _Optional[_Union[_vpp_pb2.BaselineMethod, str]] = ...) -> None: ...
 
 class EnterpriseAmount(_message.Message):
-    __slots__ = ("enterprise_id", "delivered_kwh", "amount_fen", "includes_estimated", "previous_amount_fen")
+    __slots__ = ("enterprise_id", "delivered_kwh", "amount_fen", "includes_estimated", "previous_amount_fen", "energy_market_fen", "previous_energy_market_fen")
     ENTERPRISE_ID_FIELD_NUMBER: _ClassVar[int]
     DELIVERED_KWH_FIELD_NUMBER: _ClassVar[int]
     AMOUNT_FEN_FIELD_NUMBER: _ClassVar[int]
     INCLUDES_ESTIMATED_FIELD_NUMBER: _ClassVar[int]
     PREVIOUS_AMOUNT_FEN_FIELD_NUMBER: _ClassVar[int]
+    ENERGY_MARKET_FEN_FIELD_NUMBER: _ClassVar[int]
+    PREVIOUS_ENERGY_MARKET_FEN_FIELD_NUMBER: _ClassVar[int]
     enterprise_id: str
     delivered_kwh: float
     amount_fen: int
     includes_estimated: bool
     previous_amount_fen: int
-    def __init__(self, enterprise_id: _Optional[str] = ..., delivered_kwh: _Optional[float] = ..., amount_fen: _Optional[int] = ..., includes_estimated: _Optional[bool] = ..., previous_amount_fen: _Optional[int] = ...) -> None: ...
+    energy_market_fen: int
+    previous_energy_market_fen: int
+    def __init__(self, enterprise_id: _Optional[str] = ..., delivered_kwh: _Optional[float] = ..., amount_fen: _Optional[int] = ..., includes_estimated: _Optional[bool] = ..., previous_amount_fen: _Optional[int] = ..., energy_market_fen: _Optional[int] = ..., previous_energy_market_fen: _Optional[int] = ...) -> None: ...
 
 class SettlementRun(_message.Message):
-    __slots__ = ("run_id", "market_day", "version", "gross_payment_fen", "penalty_fen", "operator_fee_fen", "enterprise_pool_fen", "enterprises", "awarded_kwh", "delivered_kwh", "input_digest", "created_at", "changes_from_previous")
+    __slots__ = ("run_id", "market_day", "version", "gross_payment_fen", "penalty_fen", "operator_fee_fen", "enterprise_pool_fen", "enterprises", "awarded_kwh", "delivered_kwh", "input_digest", "created_at", "changes_from_previous", "capacity_payment_fen", "energy_market_fen")
     RUN_ID_FIELD_NUMBER: _ClassVar[int]
     MARKET_DAY_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
@@ -47,6 +52,8 @@ class SettlementRun(_message.Message):
     INPUT_DIGEST_FIELD_NUMBER: _ClassVar[int]
     CREATED_AT_FIELD_NUMBER: _ClassVar[int]
     CHANGES_FROM_PREVIOUS_FIELD_NUMBER: _ClassVar[int]
+    CAPACITY_PAYMENT_FEN_FIELD_NUMBER: _ClassVar[int]
+    ENERGY_MARKET_FEN_FIELD_NUMBER: _ClassVar[int]
     run_id: str
     market_day: str
     version: int
@@ -60,7 +67,9 @@ class SettlementRun(_message.Message):
     input_digest: str
     created_at: _timestamp_pb2.Timestamp
     changes_from_previous: _containers.RepeatedCompositeFieldContainer[EnterpriseAmount]
-    def __init__(self, run_id: _Optional[str] = ..., market_day: _Optional[str] = ..., version: _Optional[int] = ..., gross_payment_fen: _Optional[int] = ..., penalty_fen: _Optional[int] = ..., operator_fee_fen: _Optional[int] = ..., enterprise_pool_fen: _Optional[int] = ..., enterprises: _Optional[_Iterable[_Union[EnterpriseAmount, _Mapping]]] = ..., awarded_kwh: _Optional[float] = ..., delivered_kwh: _Optional[float] = ..., input_digest: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., changes_from_previous: _Optional[_Iterable[_Union[EnterpriseAmount, _Mapping]]] = ...) -> None: ...
+    capacity_payment_fen: int
+    energy_market_fen: int
+    def __init__(self, run_id: _Optional[str] = ..., market_day: _Optional[str] = ..., version: _Optional[int] = ..., gross_payment_fen: _Optional[int] = ..., penalty_fen: _Optional[int] = ..., operator_fee_fen: _Optional[int] = ..., enterprise_pool_fen: _Optional[int] = ..., enterprises: _Optional[_Iterable[_Union[EnterpriseAmount, _Mapping]]] = ..., awarded_kwh: _Optional[float] = ..., delivered_kwh: _Optional[float] = ..., input_digest: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., changes_from_previous: _Optional[_Iterable[_Union[EnterpriseAmount, _Mapping]]] = ..., capacity_payment_fen: _Optional[int] = ..., energy_market_fen: _Optional[int] = ...) -> None: ...
 
 class GetStatementRequest(_message.Message):
     __slots__ = ("enterprise_id", "market_day", "version")
@@ -95,7 +104,7 @@ class StatementLine(_message.Message):
     def __init__(self, asset_id: _Optional[str] = ..., interval: _Optional[int] = ..., baseline_kw: _Optional[float] = ..., metered_kw: _Optional[float] = ..., instructed_kw: _Optional[float] = ..., delivered_kwh: _Optional[float] = ..., clearing_price_fen_per_mwh: _Optional[int] = ..., estimated: _Optional[bool] = ..., amount_fen: _Optional[int] = ...) -> None: ...
 
 class Statement(_message.Message):
-    __slots__ = ("enterprise_id", "market_day", "run_id", "version", "lines", "delivered_kwh", "amount_fen", "includes_estimated")
+    __slots__ = ("enterprise_id", "market_day", "run_id", "version", "lines", "delivered_kwh", "amount_fen", "includes_estimated", "energy_market_fen", "energy_lines", "total_fen")
     ENTERPRISE_ID_FIELD_NUMBER: _ClassVar[int]
     MARKET_DAY_FIELD_NUMBER: _ClassVar[int]
     RUN_ID_FIELD_NUMBER: _ClassVar[int]
@@ -104,6 +113,9 @@ class Statement(_message.Message):
     DELIVERED_KWH_FIELD_NUMBER: _ClassVar[int]
     AMOUNT_FEN_FIELD_NUMBER: _ClassVar[int]
     INCLUDES_ESTIMATED_FIELD_NUMBER: _ClassVar[int]
+    ENERGY_MARKET_FEN_FIELD_NUMBER: _ClassVar[int]
+    ENERGY_LINES_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_FEN_FIELD_NUMBER: _ClassVar[int]
     enterprise_id: str
     market_day: str
     run_id: str
@@ -112,4 +124,27 @@ class Statement(_message.Message):
     delivered_kwh: float
     amount_fen: int
     includes_estimated: bool
-    def __init__(self, enterprise_id: _Optional[str] = ..., market_day: _Optional[str] = ..., run_id: _Optional[str] = ..., version: _Optional[int] = ..., lines: _Optional[_Iterable[_Union[StatementLine, _Mapping]]] = ..., delivered_kwh: _Optional[float] = ..., amount_fen: _Optional[int] = ..., includes_estimated: _Optional[bool] = ...) -> None: ...
+    energy_market_fen: int
+    energy_lines: _containers.RepeatedCompositeFieldContainer[EnergyMarketLine]
+    total_fen: int
+    def __init__(self, enterprise_id: _Optional[str] = ..., market_day: _Optional[str] = ..., run_id: _Optional[str] = ..., version: _Optional[int] = ..., lines: _Optional[_Iterable[_Union[StatementLine, _Mapping]]] = ..., delivered_kwh: _Optional[float] = ..., amount_fen: _Optional[int] = ..., includes_estimated: _Optional[bool] = ..., energy_market_fen: _Optional[int] = ..., energy_lines: _Optional[_Iterable[_Union[EnergyMarketLine, _Mapping]]] = ..., total_fen: _Optional[int] = ...) -> None: ...
+
+class EnergyMarketLine(_message.Message):
+    __slots__ = ("asset_id", "award_id", "interval", "side", "awarded_kw", "energy_kwh", "price_fen_per_mwh", "amount_fen")
+    ASSET_ID_FIELD_NUMBER: _ClassVar[int]
+    AWARD_ID_FIELD_NUMBER: _ClassVar[int]
+    INTERVAL_FIELD_NUMBER: _ClassVar[int]
+    SIDE_FIELD_NUMBER: _ClassVar[int]
+    AWARDED_KW_FIELD_NUMBER: _ClassVar[int]
+    ENERGY_KWH_FIELD_NUMBER: _ClassVar[int]
+    PRICE_FEN_PER_MWH_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_FEN_FIELD_NUMBER: _ClassVar[int]
+    asset_id: str
+    award_id: str
+    interval: int
+    side: _market_pb2.Side
+    awarded_kw: float
+    energy_kwh: float
+    price_fen_per_mwh: int
+    amount_fen: int
+    def __init__(self, asset_id: _Optional[str] = ..., award_id: _Optional[str] = ..., interval: _Optional[int] = ..., side: _Optional[_Union[_market_pb2.Side, str]] = ..., awarded_kw: _Optional[float] = ..., energy_kwh: _Optional[float] = ..., price_fen_per_mwh: _Optional[int] = ..., amount_fen: _Optional[int] = ...) -> None: ...

@@ -23,8 +23,10 @@ from services.runtime.channels import open_channel
 from services.runtime.embedded import (
     EmbeddedBroker,
     EmbeddedValkey,
-    free_port,
     spawn_dying_with_parent,
+)
+from services.runtime.embedded import (
+    free_ports as distinct_free_ports,
 )
 from services.runtime.events import ensure_topics
 from services.runtime.settings import (
@@ -121,13 +123,15 @@ class Stack:
             topic_prefix=self.settings.kafka_topic_prefix,
         )
 
-    def _pick_ports(self, name: str) -> tuple[int, int]:
-        if self.free_ports:
-            return free_port(), free_port()
-        return DEFAULT_GRPC_PORTS[name], DEFAULT_METRICS_PORTS[name]
+    def _pick_ports(self) -> dict[str, tuple[int, int]]:
+        """(gRPC, metrics) port per service: the defaults, or distinct free ones."""
+        if not self.free_ports:
+            return {n: (DEFAULT_GRPC_PORTS[n], DEFAULT_METRICS_PORTS[n]) for n in SERVICE_NAMES}
+        ports = distinct_free_ports(2 * len(SERVICE_NAMES))
+        return {n: (ports[2 * k], ports[2 * k + 1]) for k, n in enumerate(SERVICE_NAMES)}
 
     def _start_services(self) -> None:
-        self._ports = {name: self._pick_ports(name) for name in SERVICE_NAMES}
+        self._ports = self._pick_ports()
         host = self.settings.grpc_host
         self.grpc_addrs = {n: f"{host}:{g}" for n, (g, _) in self._ports.items()}
         self.metrics_urls = {n: f"http://{host}:{m}/metrics" for n, (_, m) in self._ports.items()}

@@ -25,9 +25,25 @@ class EmbeddedServerError(RuntimeError):
 
 def free_port(host: str = "127.0.0.1") -> int:
     """Return a TCP port that was free on `host` a moment ago."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        return int(sock.getsockname()[1])
+    return free_ports(1, host)[0]
+
+
+def free_ports(count: int, host: str = "127.0.0.1") -> list[int]:
+    """`count` distinct TCP ports that were free on `host` a moment ago.
+
+    All are held open together before any is released, so the kernel cannot hand the
+    same port out twice (asking one at a time can, once the first socket is closed).
+    """
+    sockets = []
+    try:
+        for _ in range(count):
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            sockets.append(sock)
+            sock.bind((host, 0))
+        return [int(sock.getsockname()[1]) for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
 
 
 #: What a child runs before it becomes the command in argv[2:]: ask for SIGTERM when its

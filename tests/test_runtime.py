@@ -28,6 +28,7 @@ from services.runtime.settings import SettingsError, load_settings
         ({"PARKVPP_GRID_REGION": "jiangsu"}, "PARKVPP_GRID_REGION"),
         ({"PARKVPP_GRID_REGION": "east", "PARKVPP_GRID_FACTOR_YEAR": "2022"}, "PARKVPP_GRID"),
         ({"PARKVPP_KAFKA_TOPIC_PREFIX": "a b"}, "PARKVPP_KAFKA_TOPIC_PREFIX"),
+        ({"PARKVPP_CAPACITY_PRICE_FEN_PER_KW": "-1"}, "PARKVPP_CAPACITY_PRICE_FEN_PER_KW"),
     ],
 )
 def test_a_bad_setting_stops_start_up_naming_the_variable(env, variable):
@@ -126,3 +127,20 @@ def test_success_is_counted_as_ok(probe_server):
     before = _count("/probe.Probe/Fine", "OK")
     assert _call(probe_server, "Fine") == b"ok"
     assert _count("/probe.Probe/Fine", "OK") == before + 1
+
+
+def test_settlement_pays_the_configured_capacity_price(redis_url):
+    from fractions import Fraction
+
+    from services.runtime.context import Runtime
+    from services.settlement.servicer import SettlementServicer
+
+    env = {
+        "REDIS_URL": redis_url,
+        "KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:9",
+        "PARKVPP_CAPACITY_PRICE_FEN_PER_KW": "300",
+        "PARKVPP_OPERATOR_FEE_PERCENT": "15",
+    }
+    program = SettlementServicer(Runtime(load_settings(env))).program
+    assert program.capacity_price_fen_per_kw == Fraction(300)
+    assert program.operator_fee_share == Fraction(15, 100)

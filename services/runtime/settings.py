@@ -210,6 +210,8 @@ class Settings:
     kafka_publish_timeout_s: float = 30.0
     vpp_participant_id: str = "parkvpp-vpp"
     operator_fee_share_percent: int = 10
+    #: DR capacity payment per awarded kW and interval (settlement.program), 0: none.
+    capacity_price_fen_per_kw: int = 0
     dispatch_ack_seconds: int = 300
     following_share_percent: int = 50
     following_intervals: int = 2
@@ -291,6 +293,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         kafka_publish_timeout_s=_float(env, "PARKVPP_KAFKA_PUBLISH_TIMEOUT_S", 30.0, 1.0, 600.0),
         vpp_participant_id=env.get("PARKVPP_VPP_PARTICIPANT_ID", "parkvpp-vpp"),
         operator_fee_share_percent=_int(env, "PARKVPP_OPERATOR_FEE_PERCENT", 10, 0, 100),
+        capacity_price_fen_per_kw=_int(env, "PARKVPP_CAPACITY_PRICE_FEN_PER_KW", 0, 0, 1_000_000),
         dispatch_ack_seconds=_int(env, "PARKVPP_DISPATCH_ACK_SECONDS", 300, 1, 86400),
         following_share_percent=_int(env, "PARKVPP_FOLLOWING_SHARE_PERCENT", 50, 1, 100),
         following_intervals=_int(env, "PARKVPP_FOLLOWING_INTERVALS", 2, 1, 96),

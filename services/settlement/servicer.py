@@ -120,6 +120,7 @@ class SettlementServicer(settlement_pb2_grpc.SettlementServiceServicer):
             DEFAULT_PROGRAM,
             operator_fee_share=fee,
             baseline_method=runtime.settings.baseline_method,
+            capacity_price_fen_per_kw=Fraction(runtime.settings.capacity_price_fen_per_kw),
         )
 
     def _clearing(self, day: str) -> market_pb2.ClearingResult:

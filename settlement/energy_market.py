@@ -174,15 +174,16 @@ def energy_input_digest(
 
     Without awards the base digest is returned unchanged, so a day with no ENERGY
     clearing keeps the digest (and the run version) it had before. Award and battery
-    order do not matter.
+    order do not matter, nor do award ids (they carry the bid plan's random id, so the
+    same awards from a re-prepared plan must not make a new version): only what each
+    award is worth (interval, side, kW, price).
     """
     if not awards:
         return base_digest
     payload = {
         "base": base_digest,
         "awards": sorted(
-            [a.award_id, a.interval, a.side, repr(float(a.awarded_kw)), a.price_fen_per_mwh]
-            for a in awards
+            [a.interval, a.side, repr(float(a.awarded_kw)), a.price_fen_per_mwh] for a in awards
         ),
         "batteries": sorted([b.enterprise_id, b.asset_id, b.weight] for b in batteries),
     }

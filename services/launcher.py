@@ -19,15 +19,9 @@ from pathlib import Path
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from services.runtime import embedded
 from services.runtime.channels import open_channel
-from services.runtime.embedded import (
-    EmbeddedBroker,
-    EmbeddedValkey,
-    spawn_dying_with_parent,
-)
-from services.runtime.embedded import (
-    free_ports as distinct_free_ports,
-)
+from services.runtime.embedded import EmbeddedBroker, EmbeddedValkey, spawn_dying_with_parent
 from services.runtime.events import ensure_topics
 from services.runtime.settings import (
     DEFAULT_GRPC_PORTS,
@@ -127,7 +121,7 @@ class Stack:
         """(gRPC, metrics) port per service: the defaults, or distinct free ones."""
         if not self.free_ports:
             return {n: (DEFAULT_GRPC_PORTS[n], DEFAULT_METRICS_PORTS[n]) for n in SERVICE_NAMES}
-        ports = distinct_free_ports(2 * len(SERVICE_NAMES))
+        ports = embedded.free_ports(2 * len(SERVICE_NAMES))
         return {n: (ports[2 * k], ports[2 * k + 1]) for k, n in enumerate(SERVICE_NAMES)}
 
     def _start_services(self) -> None:

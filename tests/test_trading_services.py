@@ -233,6 +233,19 @@ def test_without_scenarios_a_plan_bids_on_the_recent_clearing_prices(park):
     plan = clients.bidding.PrepareBids(bidding_pb2.PrepareBidsRequest(market_day=later.isoformat()))
     assert plan.scenario_source == f"history: 6 days {cleared[0]}..{cleared[-1]}"
     assert len(plan.scenario_revenues) == 6
+    # More than 10 cleared days: the 10 latest are used.
+    for n in range(7, 12):
+        past = (later - timedelta(days=n)).isoformat()
+        clients.market.ClearMarket(
+            market_pb2.ClearMarketRequest(
+                market_day=past, product=DR, include_synthetic_participants=True
+            )
+        )
+    newest = clients.bidding.PrepareBids(
+        bidding_pb2.PrepareBidsRequest(market_day=later.isoformat(), time_limit_seconds=120)
+    )
+    first = later - timedelta(days=10)
+    assert newest.scenario_source == f"history: 10 days {first}..{cleared[-1]}"
     # Only interval 76 ever had a price; an event lasts at least 30 minutes, so the
     # offer spans 76 and one neighbour, offered there at any price.
     curves = {c.interval: c for c in plan.demand_response_offers}

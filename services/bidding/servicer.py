@@ -101,7 +101,7 @@ class BiddingServicer(bidding_pb2_grpc.BiddingServiceServicer):
         if not needed:
             return default_scenarios(day, count=SCENARIO_COUNT), "default shape"
         history: dict[date, np.ndarray] = {}
-        for past in days_before(day, HISTORY_SEARCH_DAYS):
+        for past in reversed(days_before(day, HISTORY_SEARCH_DAYS)):  # newest first
             result = self.gateway.clearing(past.isoformat(), market_pb2.PRODUCT_DEMAND_RESPONSE)
             if result is None:
                 continue

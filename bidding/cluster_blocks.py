@@ -115,11 +115,8 @@ def _rebound(members: list[BidAsset]) -> np.ndarray:
 
 
 def weights(assets: list[BidAsset], cluster: Cluster) -> np.ndarray:
-    """Each member's weight: max up kW for a load, energy capacity for a battery."""
-    members = _members(assets, cluster)
-    if cluster.kind == "battery":
-        return np.array([m.spec.energy_capacity_kwh for m in members])
-    return np.array([float(m.envelope.up_kw.max()) for m in members])
+    """Each battery member's weight in a restricted plan: its energy capacity."""
+    return np.array([m.spec.energy_capacity_kwh for m in _members(assets, cluster)])
 
 
 def relaxed_block(assets: list[BidAsset], cluster: Cluster, timed: bool = False) -> Block:
@@ -178,11 +175,11 @@ def restricted_block(
     `windows` are the event windows every member of a load cluster shares.
     """
     members = _members(assets, cluster)
+    if cluster.kind == "load":
+        return window_block(members, windows)
     weight = weights(assets, cluster)
     total = float(weight.sum())
     share = weight / total
-    if cluster.kind == "load":
-        return window_block(members, windows)
     up = total * np.min(
         [m.envelope.up_kw / w for m, w in zip(members, weight, strict=True)], axis=0
     )

@@ -103,15 +103,32 @@ class _ChildServer:
     def start(self, timeout_s: float = 15.0) -> None:
         """Start the child and wait until it accepts TCP connections.
 
-        Raises EmbeddedServerError when it exits early or does not listen in time.
+        The first start picks a free port (unless `port` was set); later starts reuse it,
+        so clients keep a valid address across a restart. Raises EmbeddedServerError when
+        the child exits early (e.g. its port is taken) or does not listen in time.
         """
-        self.port = free_port(self.host)
+        if not self.port:
+            self.port = free_port(self.host)
         with open(self.log_path, "ab") as log_file:
             self._proc = spawn_dying_with_parent(
                 self._command(), stdout=log_file, stderr=subprocess.STDOUT, cwd=self.data_dir
             )
         _wait_for_port(self.host, self.port, self._proc, timeout_s)
         log.info("embedded %s pid %s on %s:%s", self.name, self._proc.pid, self.host, self.port)
+
+    def restart(self, timeout_s: float = 15.0) -> None:
+        """Stop the child if it still runs, then start it again on the same port and data.
+
+        The new child dies with the calling thread (PR_SET_PDEATHSIG). Raises
+        EmbeddedServerError as `start` does.
+        """
+        self.stop()
+        self.start(timeout_s)
+
+    def poll(self) -> int | None:
+        """None while the child runs (stopped with SIGSTOP counts as running), else its
+        exit status (negative: the signal that ended it); None before the first start."""
+        return self._proc.poll() if self._proc else None
 
     @property
     def pid(self) -> int | None:

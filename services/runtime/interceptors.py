@@ -55,6 +55,23 @@ def _bounded(details: str) -> str:
     return details if len(details) <= MAX_DETAILS else details[: MAX_DETAILS - 1] + "…"
 
 
+def _ended_by_client(exc: Exception, context: grpc.ServicerContext) -> bool:
+    """True when `exc` is gRPC's own error for a call the client cancelled or let expire.
+
+    A request iterator raises a bare grpc.RpcError (not a grpc.Call, unlike a peer's
+    error) once the client has gone; anything else is the servicer's own failure.
+    """
+    own_error = isinstance(exc, grpc.RpcError) and not isinstance(exc, grpc.Call)
+    return own_error and not context.is_active()
+
+
+def _client_outcome(method: str, context: grpc.ServicerContext) -> str:
+    """How a call the client left ended (its deadline passed, or it cancelled), logged."""
+    outcome = "DEADLINE_EXCEEDED" if context.time_remaining() <= 0 else "CANCELLED"
+    log.info("call ended by the client: %s", outcome, extra={"method": method, "code": outcome})
+    return outcome
+
+
 @contextmanager
 def _observed(method: str, context: grpc.ServicerContext) -> Iterator[None]:
     """Time the call, count it by method and final status, map errors to statuses."""
@@ -66,12 +83,17 @@ def _observed(method: str, context: grpc.ServicerContext) -> Iterator[None]:
         if context.code() is not None:  # the servicer aborted the call itself
             outcome = _code_name(context)
             raise
+        if _ended_by_client(exc, context):
+            outcome = _client_outcome(method, context)
+            raise  # gRPC knows this error as its own: no status to send, nothing to log
         mapped = status_for(exc)
         outcome = mapped[0].name if mapped else "INTERNAL"
         _abort_for(exc, context, method)
     finally:
         if not outcome:
-            outcome = _code_name(context) if context.is_active() else "CANCELLED"
+            outcome = (
+                _code_name(context) if context.is_active() else _client_outcome(method, context)
+            )
         RPC_REQUESTS.labels(method, outcome).inc()
         RPC_LATENCY.labels(method).observe(time.perf_counter() - started)
 

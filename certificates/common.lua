@@ -34,9 +34,18 @@ local function previous_result()
   return stored[2], nil
 end
 
-local function finish(value)
+-- KEYS[2], when given, is the ledger's change feed (a stream in the same slot): each
+-- mutation appends its operation and result there in the same atomic step, under an id
+-- fixed by the request, for whoever turns changes into events (the certificate service).
+-- `actor` is the enterprise whose request it was (owner, sender or seller); `event_id`
+-- defaults to one fixed by the operation and request id.
+local function finish(value, actor, event_id)
   local result = cjson.encode(value)
   redis.call('HSET', REQUEST_KEY, 'fingerprint', FINGERPRINT, 'result', result)
+  if KEYS[2] then
+    redis.call('XADD', KEYS[2], '*', 'c', 'certificates.ledger', 'o', OPERATION,
+      'i', event_id or ('ledger-' .. OPERATION .. '-' .. REQUEST_ID), 'a', actor, 'd', result)
+  end
   return result
 end
 

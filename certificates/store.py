@@ -56,7 +56,10 @@ _LOT_ERRORS: dict[str, type[exc.CertificateError]] = {
 
 def _script_text(name: str) -> str:
     package = files("certificates")
-    return "".join(package.joinpath(part).read_text() for part in ("common.lua", "audit.lua", name))
+    operation = f"local OPERATION = '{name.removesuffix('.lua')}'\n"
+    return operation + "".join(
+        package.joinpath(part).read_text() for part in ("common.lua", "audit.lua", name)
+    )
 
 
 def _fingerprint(*parts: object) -> str:
@@ -65,6 +68,22 @@ def _fingerprint(*parts: object) -> str:
 
 def _lots(reply: bytes | str) -> list[Lot]:
     return [Lot.from_fields(fields) for fields in json.loads(reply)]
+
+
+def change_of(operation: str, result: bytes | str) -> tuple[list[Lot], GreenTrade | None]:
+    """The lots (and the trade) of a change-feed entry's result.
+
+    For "issue" every lot issued; for "transfer", "retire" and "trade" the moved, retired or
+    bought lot first and the remainder second when there is one. Raises ValueError for an
+    unknown operation.
+    """
+    if operation == "trade":
+        reply = json.loads(result)
+        lots = [Lot.from_fields(fields) for fields in reply["lots"]]
+        return lots, GreenTrade.from_fields(reply["trade"])
+    if operation in ("issue", "transfer", "retire"):
+        return _lots(result), None
+    raise ValueError(f"unknown ledger operation {operation!r}")
 
 
 def _pair(lots: list[Lot]) -> tuple[Lot, Lot | None]:
@@ -81,8 +100,13 @@ class CertificateLedger(LedgerQueries):
     script; `verify` checks the log and the state against each other.
     """
 
-    def __init__(self, client: redis.Redis, prefix: str = "parkvpp:{ledger}") -> None:
+    def __init__(
+        self, client: redis.Redis, prefix: str = "parkvpp:{ledger}", change_feed: str = ""
+    ) -> None:
+        """`change_feed`: a stream key in the prefix's slot to which every mutation appends
+        its operation and result atomically (fields c, o, i, d; see common.lua), or ""."""
         super().__init__(client, prefix)
+        self._feed = change_feed
         self._issue = client.register_script(_script_text("issue.lua"))
         self._transfer = client.register_script(_script_text("transfer.lua"))
         self._retire = client.register_script(_script_text("retire.lua"))
@@ -91,6 +115,8 @@ class CertificateLedger(LedgerQueries):
     def _run(self, script: Script, request_id: str, fingerprint: str, args: list, lot_id: str):
         """Run a mutation script and map its "CODE:detail" error replies to exceptions."""
         keys = [self._key("request", request_id)]
+        if self._feed:
+            keys.append(self._feed)
         try:
             return script(keys=keys, args=[self._prefix, fingerprint, *args])
         except redis.ResponseError as error:
@@ -257,9 +283,9 @@ class CertificateLedger(LedgerQueries):
         args = [trade_id, lot_id, seller_enterprise_id, buyer_enterprise_id, energy_wh, amount_fen]
         fingerprint = _fingerprint("trade", *args, *([price] if price else []))
         reply = self._run(self._trade, request_id, fingerprint, [*args, at_s, price], lot_id)
-        reply = json.loads(reply)
-        lots = [Lot.from_fields(fields) for fields in reply["lots"]]
-        return (GreenTrade.from_fields(reply["trade"]), *_pair(lots))
+        lots, trade = change_of("trade", reply)
+        assert trade is not None
+        return (trade, *_pair(lots))
 
     def verify(self) -> VerifyReport:
         """Recompute the audit chain, replay it and compare with the stored state.

@@ -44,4 +44,5 @@ for _, key in ipairs(indexes) do
   redis.call('ZADD', key, order, trade_id)
 end
 append_log('trade', {moved, rest}, trade)
-return finish({lots = {moved, rest}, trade = trade})
+-- One event per trade, whichever request settled it.
+return finish({lots = {moved, rest}, trade = trade}, seller, 'green-trade-' .. trade_id)

@@ -18,4 +18,4 @@ if err then
   return err
 end
 append_log('transfer', {moved, rest}, nil)
-return finish({moved, rest})
+return finish({moved, rest}, sender)

@@ -1,7 +1,10 @@
-"""A stalled broker slows the meter stream instead of filling the telemetry service's memory.
+"""A stalled broker neither loses acknowledged readings nor fills a service's memory.
 
-Runs its own broker (so pausing it disturbs no other test) under a stack whose publisher
-may hold 5 unacknowledged events and waits 3 s for the broker.
+Runs its own broker (so pausing it disturbs no other test). Readings are acknowledged once
+they are in the Redis outbox, so meters go on while the broker is paused; past
+PARKVPP_OUTBOX_MAX_BACKLOG waiting events (20 here) the stream is refused with UNAVAILABLE
+and the service reads no further; once the broker is back every acknowledged reading is
+rolled up.
 """
 
 from __future__ import annotations
@@ -14,10 +17,12 @@ from datetime import UTC, datetime, timedelta
 import grpc
 import pytest
 
+from bidding.intervals import MARKET_TZ
 from parkvpp.v1 import enrollment_pb2 as epb
 from parkvpp.v1 import telemetry_pb2 as pb
 from services.runtime.embedded import EmbeddedBroker
 from services.runtime.local_stack import LocalStack
+from services.runtime.outbox import stream_key
 from services.runtime.rpc import to_ts
 
 pytestmark = pytest.mark.timeout(300)
@@ -30,7 +35,7 @@ READINGS_PER_BATCH = 500
 def paused_park(redis_url, tmp_path_factory):
     broker = EmbeddedBroker(tmp_path_factory.mktemp("own-broker"))
     broker.start()
-    env = {"PARKVPP_KAFKA_MAX_PENDING": "5", "PARKVPP_KAFKA_PUBLISH_TIMEOUT_S": "3"}
+    env = {"PARKVPP_OUTBOX_MAX_BACKLOG": "20", "PARKVPP_KAFKA_PUBLISH_TIMEOUT_S": "3"}
     stack = LocalStack(redis_url, broker.bootstrap_servers, db=9, env=env).start()
     clients = stack.clients()
     clients.enrollment.RegisterEnterprise(
@@ -51,7 +56,7 @@ def paused_park(redis_url, tmp_path_factory):
             ),
         )
     )
-    yield broker, clients
+    yield broker, clients, stack
     clients.close()
     os.kill(broker.pid, signal.SIGCONT)
     stack.stop()
@@ -73,25 +78,48 @@ def batches(start: datetime, count: int, pulled: list[int]):
         )
 
 
-def test_a_paused_broker_stops_the_stream_with_unavailable_and_reads_no_further(paused_park):
-    broker, clients = paused_park
+def test_a_paused_broker_holds_acknowledged_readings_until_it_returns(paused_park):
+    broker, clients, stack = paused_park
     start = datetime.now(UTC) - timedelta(days=20)
     ok = clients.telemetry.StreamReadings(batches(start, 10, []), timeout=60)
     assert ok.accepted == 10 * READINGS_PER_BATCH
+    deadline = time.monotonic() + 60
+    while stack.redis.xlen(stream_key("ent-bp")) and time.monotonic() < deadline:
+        time.sleep(0.1)  # the relay publishes what was acknowledged
     os.kill(broker.pid, signal.SIGSTOP)
     pulled: list[int] = []
+    acknowledged = 0
     try:
-        began = time.monotonic()
+        later = start + timedelta(seconds=10 * READINGS_PER_BATCH)
+        # Up to the backlog, readings are acknowledged from Redis while the broker sleeps.
+        held = clients.telemetry.StreamReadings(batches(later, 15, []), timeout=60)
+        acknowledged = held.accepted
         with pytest.raises(grpc.RpcError) as err:
-            clients.telemetry.StreamReadings(batches(start, BATCHES, pulled), timeout=120)
-        waited = time.monotonic() - began
+            clients.telemetry.StreamReadings(batches(later, BATCHES, pulled), timeout=120)
     finally:
         os.kill(broker.pid, signal.SIGCONT)
+    assert acknowledged == 15 * READINGS_PER_BATCH
     assert err.value.code() == grpc.StatusCode.UNAVAILABLE
-    # Publishing waited for the broker once 5 events were unacknowledged, so the service
-    # stopped reading: only what fits the HTTP/2 flow-control window left the client.
+    assert "PARKVPP_OUTBOX_MAX_BACKLOG" in err.value.details()
+    # The service stopped reading: only what fits the HTTP/2 flow-control window left.
     assert len(pulled) < BATCHES / 2, f"{len(pulled)} of {BATCHES} batches were pulled"
-    assert waited >= 3.0
-    # With the broker back the stream goes through again (resent readings are idempotent).
-    again = clients.telemetry.StreamReadings(batches(start, 10, []), timeout=60)
-    assert again.accepted == 10 * READINGS_PER_BATCH
+    # With the broker back every acknowledged reading is rolled up, each once.
+    expected = 25 * READINGS_PER_BATCH
+    deadline = time.monotonic() + 90
+    while rolled_up(clients, start) < expected and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert rolled_up(clients, start) == expected
+
+
+def rolled_up(clients, start: datetime) -> int:
+    """Readings of the meter rolled up on the market days around `start`."""
+    day = start.astimezone(MARKET_TZ).date()
+    profile = clients.telemetry.GetLoadProfile(
+        pb.GetLoadProfileRequest(
+            asset_id="bp-pv",
+            from_market_day=(day - timedelta(days=1)).isoformat(),
+            to_market_day=(day + timedelta(days=1)).isoformat(),
+        ),
+        timeout=30,
+    )
+    return sum(i.reading_count for i in profile.intervals)

@@ -10,7 +10,8 @@ import pytest
 import redis.exceptions
 
 from parkvpp.v1 import events_pb2
-from services.runtime.events import ConsumerSpec, EventConsumer, EventPublisher, ensure_topics
+from services.runtime.events import ConsumerSpec, EventConsumer, ensure_topics
+from tests.kafka_helpers import RawProducer as EventPublisher
 
 
 def wait_until(check, timeout_s: float = 60.0) -> None:

@@ -23,11 +23,11 @@ from services.runtime.events import (
     TOPIC_TELEMETRY,
     ConsumerSpec,
     EventConsumer,
-    EventPublisher,
     ensure_topics,
 )
 from services.runtime.local_stack import LocalStack
 from services.runtime.rpc import to_ts
+from tests.kafka_helpers import RawProducer as EventPublisher
 
 pytestmark = pytest.mark.timeout(180)
 #: Not an EventEnvelope: field 1 with the invalid wire type 7.

@@ -17,6 +17,7 @@ from parkvpp.v1 import telemetry_pb2 as pb
 from services.runtime.events import TOPIC_TELEMETRY
 from services.runtime.rpc import to_ts
 from services.telemetry.rollups import RollupReading, Rollups
+from tests.kafka_helpers import RawProducer
 
 
 @pytest.fixture(scope="module")
@@ -162,14 +163,16 @@ def test_a_redelivered_kafka_event_is_applied_once(stack):
     message = events_pb2.ReadingsAccepted(
         asset_id="meter-load", readings=[reading("meter-load", interval_end(day, 20), 8.0)]
     )
-    publisher = test_stack.runtime.publisher
+    publisher = RawProducer(test_stack.settings.kafka_bootstrap_servers)
+    topic = test_stack.topic(TOPIC_TELEMETRY)
     for _ in range(3):  # the same event id three times, as a redelivery would
-        publisher.publish(TOPIC_TELEMETRY, "meter-load", message, "ent-t", event_id="evt-re")
+        publisher.publish(topic, "meter-load", message, "ent-t", event_id="evt-re")
     other = events_pb2.ReadingsAccepted(
         asset_id="meter-load", readings=[reading("meter-load", interval_end(day, 21), 2.0)]
     )
-    publisher.publish(TOPIC_TELEMETRY, "meter-load", other, "ent-t", event_id="evt-after")
+    publisher.publish(topic, "meter-load", other, "ent-t", event_id="evt-after")
     publisher.flush()
+    publisher.close()
     wait_until(lambda: profile(clients, "meter-load", day)[21].reading_count == 1)
     assert profile(clients, "meter-load", day)[20].reading_count == 1
 

@@ -33,6 +33,7 @@ from services.demo.park import ASSETS, meter_kw
 from services.enrollment.convert import spec_from_proto
 from services.enrollment.registry import Registry
 from services.runtime.events import TOPIC_CLEARING, TOPIC_DISPATCH
+from services.runtime.outbox import OutboxEvent
 from services.runtime.rpc import to_ts
 from services.settlement.inputs import gather
 from services.telemetry.rollups import Rollups
@@ -98,10 +99,8 @@ def clearing(stack, day, cleared_at, award_kw=AWARD_KW) -> market_pb2.ClearingRe
 def clear(stack, day, cleared_at):
     """Put the VPP's award for `day` on the clearing topic; wait for revision 1."""
     result = clearing(stack, day, cleared_at)
-    stack.runtime.publisher.publish(
-        TOPIC_CLEARING, day.isoformat(), events_pb2.MarketCleared(result=result)
-    )
-    stack.runtime.publisher.flush()
+    event = OutboxEvent.of(TOPIC_CLEARING, day.isoformat(), events_pb2.MarketCleared(result=result))
+    stack.runtime.append_events("market", [event])
     clients = stack.clients()
     try:
         wait_until(f"dispatch of {day}", lambda: listing(clients, day).revision >= 1)

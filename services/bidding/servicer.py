@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import uuid
+from collections.abc import Sequence
 from datetime import date
 
 import numpy as np
@@ -33,11 +34,14 @@ from services.runtime.context import Runtime
 from services.runtime.errors import FailedPrecondition, InvalidArgument, NotFound
 from services.runtime.events import TOPIC_BIDS
 from services.runtime.metrics import record_bid_plan
+from services.runtime.outbox import OutboxEvent
 from services.runtime.rpc import market_day, now_ts, require_id
 from services.runtime.store import shared_key
 from services.telemetry.rollups import Rollups
 from services.vpp.portfolio import Portfolio
 
+#: The bid plans' hash tag: plans and the bids outbox share one slot.
+TAG = "bids"
 DEFAULT_TIME_LIMIT_S = 60.0
 MAX_TIME_LIMIT_S = 600.0
 SCENARIO_COUNT = 10
@@ -57,13 +61,17 @@ class BiddingServicer(bidding_pb2_grpc.BiddingServiceServicer):
 
     @staticmethod
     def _key(*parts: str) -> str:
-        return shared_key("bids", *parts)
+        return shared_key(TAG, *parts)
 
-    def _save(self, plan: pb.BidPlan) -> None:
+    def _save(self, plan: pb.BidPlan, events: Sequence[OutboxEvent] = ()) -> None:
+        """Store the plan as the day's latest, with `events` in the bids outbox, atomically."""
         pipe = self.redis.pipeline(transaction=True)
         pipe.set(self._key("plan", plan.plan_id), plan.SerializeToString())
         pipe.set(self._key("latest", plan.market_day), plan.plan_id)
+        self.runtime.outbox.add_to(pipe, TAG, events)
         pipe.execute()
+        if events:
+            self.runtime.events_written()
 
     def _load(self, plan_id: str) -> pb.BidPlan:
         raw = self.redis.get(self._key("plan", plan_id))
@@ -205,7 +213,7 @@ class BiddingServicer(bidding_pb2_grpc.BiddingServiceServicer):
             raise FailedPrecondition(f"plan {plan.plan_id} has no offers to submit")
         receipt = self.gateway.submit(plan.plan_id, plan.market_day, orders)
         if plan.status != pb.BID_PLAN_STATUS_SUBMITTED:
-            self.runtime.publisher.publish(
+            event = OutboxEvent.of(
                 TOPIC_BIDS,
                 plan.market_day,
                 events_pb2.BidsSubmitted(
@@ -214,10 +222,10 @@ class BiddingServicer(bidding_pb2_grpc.BiddingServiceServicer):
                     batch_id=receipt.batch_id,
                     orders=orders,
                 ),
+                event_id=f"bids-submitted-{plan.plan_id}",
             )
-            self.runtime.publisher.flush()
             plan.status = pb.BID_PLAN_STATUS_SUBMITTED
-            self._save(plan)
+            self._save(plan, [event])
         return pb.SubmitBidsResponse(
             plan_id=plan.plan_id, orders_submitted=len(orders), batch_id=receipt.batch_id
         )

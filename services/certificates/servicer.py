@@ -10,8 +10,9 @@ from certificates.exceptions import TradeNotFound
 from certificates.store import CertificateLedger
 from certificates.trades import trade_amount_fen
 from parkvpp.v1 import certificates_pb2 as pb
-from parkvpp.v1 import certificates_pb2_grpc, events_pb2
+from parkvpp.v1 import certificates_pb2_grpc
 from parkvpp.v1 import enrollment_pb2 as epb
+from services.certificates import feed
 from services.certificates.carbon_rpc import CarbonRpcs, zero_carbon_fields
 from services.certificates.convert import (
     lot_message,
@@ -24,7 +25,6 @@ from services.enrollment.convert import spec_from_proto
 from services.enrollment.registry import Registry
 from services.runtime.context import Runtime
 from services.runtime.errors import FailedPrecondition, InvalidArgument
-from services.runtime.events import TOPIC_CERTIFICATES
 from services.runtime.metrics import CERTIFICATES_JOULES, JOULES_PER_WH
 from services.runtime.rpc import from_ts, market_day, require_id
 from services.telemetry.rollups import Rollups
@@ -42,11 +42,10 @@ class CertificateServicer(CarbonRpcs, certificates_pb2_grpc.CertificateServiceSe
         self.runtime = runtime
         self.registry = Registry(runtime.redis)
         self.rollups = Rollups(runtime.redis)
-        self.ledger = CertificateLedger(runtime.redis)
-
-    def _publish(self, key: str, message, enterprise_id: str) -> None:
-        self.runtime.publisher.publish(TOPIC_CERTIFICATES, key, message, enterprise_id)
-        self.runtime.publisher.flush()
+        # Every mutation writes its event to the ledger's outbox in the same Lua step.
+        self.ledger = CertificateLedger(
+            runtime.redis, change_feed=runtime.outbox.register(feed.TAG)
+        )
 
     def IssueCertificates(self, request, context):  # noqa: N802
         request_id = require_id("request_id", request.request_id)
@@ -83,9 +82,7 @@ class CertificateServicer(CarbonRpcs, certificates_pb2_grpc.CertificateServiceSe
         )
         messages = [lot_message(lot) for lot in lots]
         energy_wh = sum(lot.energy_wh for lot in lots)
-        self._publish(
-            asset.asset_id, events_pb2.CertificatesIssued(lots=messages), asset.enterprise_id
-        )
+        self.runtime.events_written()
         CERTIFICATES_JOULES.labels("issued").inc(energy_wh * JOULES_PER_WH)
         return pb.IssueCertificatesResponse(lots=messages, energy_wh=energy_wh)
 
@@ -105,13 +102,7 @@ class CertificateServicer(CarbonRpcs, certificates_pb2_grpc.CertificateServiceSe
         reply = pb.TransferResponse(transferred=lot_message(moved))
         if rest is not None:
             reply.remainder.CopyFrom(lot_message(rest))
-        self._publish(
-            moved.lot_id,
-            events_pb2.CertificatesTransferred(
-                transferred=reply.transferred, remainder=reply.remainder
-            ),
-            request.from_enterprise_id,
-        )
+        self.runtime.events_written()
         return reply
 
     def Retire(self, request, context):  # noqa: N802
@@ -136,11 +127,7 @@ class CertificateServicer(CarbonRpcs, certificates_pb2_grpc.CertificateServiceSe
         reply = pb.RetireResponse(retired=lot_message(retired))
         if rest is not None:
             reply.remainder.CopyFrom(lot_message(rest))
-        self._publish(
-            retired.lot_id,
-            events_pb2.CertificatesRetired(retired=reply.retired, remainder=reply.remainder),
-            request.owner_enterprise_id,
-        )
+        self.runtime.events_written()
         CERTIFICATES_JOULES.labels("retired").inc(retired.energy_wh * JOULES_PER_WH)
         return reply
 
@@ -266,16 +253,7 @@ class CertificateServicer(CarbonRpcs, certificates_pb2_grpc.CertificateServiceSe
             price_fen_per_mwh=request.price_fen_per_mwh,
         )
         reply = trade_message(trade, bought, rest)
-        # A replayed request re-announces the trade under the same event id: consumers
-        # apply it once.
-        self.runtime.publisher.publish(
-            TOPIC_CERTIFICATES,
-            bought.lot_id,
-            pb.GreenTradeSettled(trade=reply),
-            seller,
-            event_id=f"green-trade-{trade.trade_id}",
-        )
-        self.runtime.publisher.flush()
+        self.runtime.events_written()
         return reply
 
     def GetGreenTrade(self, request, context):  # noqa: N802

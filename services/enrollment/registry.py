@@ -13,11 +13,18 @@ import redis
 
 from parkvpp.v1 import enrollment_pb2 as pb
 from services.runtime.errors import AlreadyExists, FailedPrecondition, NotFound
+from services.runtime.outbox import OUTBOX_LUA, Outbox, OutboxEvent
 from services.runtime.store import shared_key
 
-_PUT_ASSET = """
--- KEYS: assets, versions, all, by_enterprise, history, requests
--- ARGV: asset_id, asset_bytes, change_bytes, request_id, expected_version, new_version
+#: The registry's hash tag: its keys and its outbox share one slot.
+TAG = "registry"
+
+_PUT_ASSET = (
+    OUTBOX_LUA
+    + """
+-- KEYS: assets, versions, all, by_enterprise, history, requests, outbox
+-- ARGV: asset_id, asset_bytes, change_bytes, request_id, expected_version, new_version,
+--       then the event (topic, key, event id, envelope) or nothing
 if ARGV[4] ~= '' then
   local known = redis.call('HGET', KEYS[6], ARGV[4])
   if known then return {'DUPLICATE', redis.call('HGET', KEYS[1], known)} end
@@ -30,20 +37,23 @@ redis.call('ZADD', KEYS[3], 0, ARGV[1])
 redis.call('ZADD', KEYS[4], 0, ARGV[1])
 redis.call('RPUSH', KEYS[5], ARGV[3])
 if ARGV[4] ~= '' then redis.call('HSET', KEYS[6], ARGV[4], ARGV[1]) end
+if #ARGV >= 10 then outbox_add(KEYS[7], ARGV[7], ARGV[8], ARGV[9], ARGV[10]) end
 return {'OK', ARGV[2]}
 """
+)
 
 
 class Registry:
     """Reads and atomic writes of enterprises and assets."""
 
-    def __init__(self, client: redis.Redis) -> None:
+    def __init__(self, client: redis.Redis, events: Outbox | None = None) -> None:
         self._redis = client
         self._put = client.register_script(_PUT_ASSET)
+        self._outbox = events or Outbox(client)
 
     @staticmethod
     def _key(*parts: str) -> str:
-        return shared_key("registry", *parts)
+        return shared_key(TAG, *parts)
 
     def put_enterprise(self, enterprise: pb.Enterprise) -> pb.Enterprise:
         """Store a new enterprise; the same registration again returns the stored one.
@@ -76,13 +86,18 @@ class Registry:
         return [pb.Enterprise.FromString(v) for _, v in sorted(raw.items())]
 
     def put_asset(
-        self, asset: pb.Asset, change: pb.AssetChange, request_id: str = ""
+        self,
+        asset: pb.Asset,
+        change: pb.AssetChange,
+        request_id: str = "",
+        event: OutboxEvent | None = None,
     ) -> tuple[pb.Asset, bool]:
-        """Write `asset` (whose version is the new one) and its history entry atomically.
+        """Write `asset` (whose version is the new one), its history entry and `event` (to
+        the registry's outbox) atomically.
 
         Returns (stored asset, created_now). A known request_id returns the asset it
-        created before. Raises FailedPrecondition when the asset changed concurrently
-        (its stored version is not asset.version - 1).
+        created before and writes nothing. Raises FailedPrecondition when the asset changed
+        concurrently (its stored version is not asset.version - 1).
         """
         keys = [
             self._key("assets"),
@@ -91,8 +106,9 @@ class Registry:
             self._key("by_enterprise", asset.enterprise_id),
             self._key("history", asset.asset_id),
             self._key("requests"),
+            self._outbox.register(TAG),
         ]
-        args = [
+        args: list[str | bytes | int] = [
             asset.asset_id,
             asset.SerializeToString(),
             change.SerializeToString(),
@@ -100,6 +116,8 @@ class Registry:
             asset.version - 1,
             asset.version,
         ]
+        if event is not None:
+            args.extend(event.lua_args())
         status, payload = self._put(keys=keys, args=args)
         if status == b"DUPLICATE":
             return pb.Asset.FromString(payload), False

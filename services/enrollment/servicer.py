@@ -13,6 +13,7 @@ from services.enrollment.registry import Registry
 from services.runtime.context import Runtime
 from services.runtime.errors import FailedPrecondition, InvalidArgument
 from services.runtime.events import TOPIC_ENROLLMENT
+from services.runtime.outbox import OutboxEvent
 from services.runtime.rpc import (
     actor,
     decode_page_token,
@@ -38,15 +39,7 @@ def _checked_spec(spec: pb.AssetSpec) -> None:
 class EnrollmentServicer(enrollment_pb2_grpc.EnrollmentServiceServicer):
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
-        self.registry = Registry(runtime.redis)
-
-    def _publish(self, change: pb.AssetChange) -> None:
-        self.runtime.publisher.publish(
-            TOPIC_ENROLLMENT,
-            change.asset.asset_id,
-            events_pb2.AssetChanged(change=change),
-            change.asset.enterprise_id,
-        )
+        self.registry = Registry(runtime.redis, runtime.outbox)
 
     def RegisterEnterprise(self, request, context):  # noqa: N802
         enterprise = pb.Enterprise(
@@ -96,9 +89,15 @@ class EnrollmentServicer(enrollment_pb2_grpc.EnrollmentServiceServicer):
         change = pb.AssetChange(
             changed_at=asset.updated_at, actor=actor(context), action=action, asset=asset
         )
-        stored, created = self.registry.put_asset(asset, change, request_id)
+        event = OutboxEvent.of(
+            TOPIC_ENROLLMENT,
+            asset.asset_id,
+            events_pb2.AssetChanged(change=change),
+            asset.enterprise_id,
+        )
+        stored, created = self.registry.put_asset(asset, change, request_id, event)
         if created:
-            self._publish(change)
+            self.runtime.events_written()
         return stored
 
     def _next_version(self, asset_id: str, expected_version: int = 0) -> pb.Asset:

@@ -1,4 +1,4 @@
-"""MarketService request handling: accept orders, clear each interval, publish awards."""
+"""MarketService request handling: accept orders, clear each interval, announce awards."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from services.runtime.context import Runtime
 from services.runtime.errors import FailedPrecondition, InvalidArgument, NotFound
 from services.runtime.events import TOPIC_CLEARING
 from services.runtime.metrics import AWARDED_WATTS, WATTS_PER_KW
+from services.runtime.outbox import OUTBOX_LUA, OutboxEvent
 from services.runtime.rpc import market_day, now_ts, require_id
 from services.runtime.settings import Settings, SettingsError
 from services.runtime.store import shared_key
@@ -32,6 +33,20 @@ if redis.call('SADD', KEYS[1], ARGV[1]) == 0 then return -2 end
 for i = 2, #ARGV, 2 do redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1]) end
 return (#ARGV - 1) / 2
 """
+
+#: Stores a clearing result once, with its MarketCleared event in the market's outbox.
+_STORE_RESULT = (
+    OUTBOX_LUA
+    + """
+-- KEYS: result, cleared-marker, outbox; ARGV: result bytes, then the event (4 values)
+if not redis.call('SET', KEYS[1], ARGV[1], 'NX') then return 0 end
+redis.call('SET', KEYS[2], 1)
+outbox_add(KEYS[3], ARGV[2], ARGV[3], ARGV[4], ARGV[5])
+return 1
+"""
+)
+#: The market's hash tag: its keys and its outbox share one slot.
+TAG = "market"
 
 
 def _check_order(n: int, order: pb.Order, day: str, settings: Settings) -> None:
@@ -74,6 +89,7 @@ class MarketServicer(market_pb2_grpc.MarketServiceServicer):
         self.runtime = runtime
         self.redis = runtime.redis
         self._submit = self.redis.register_script(_SUBMIT)
+        self._store = self.redis.register_script(_STORE_RESULT)
         settings = runtime.settings
         try:
             self.participants = SyntheticParticipants.load(
@@ -84,7 +100,7 @@ class MarketServicer(market_pb2_grpc.MarketServiceServicer):
 
     @staticmethod
     def _key(day: str, *parts: str) -> str:
-        return shared_key("market", day, *parts)
+        return shared_key(TAG, day, *parts)
 
     def SubmitOrders(self, request, context):  # noqa: N802
         day = market_day("market_day", request.market_day).isoformat()
@@ -120,20 +136,19 @@ class MarketServicer(market_pb2_grpc.MarketServiceServicer):
         product = _product(request.product)
         key = self._key(day, "result", pb.Product.Name(product))
         stored = self.redis.get(key)
-        if stored is not None:
-            # A replay announces the stored result again under the same event id: had the
-            # first call died between storing and publishing, the awards still reach the
-            # VPP; if it had not, the consumers drop the repeat as a duplicate.
-            result = pb.ClearingResult.FromString(stored)
-            self._announce(day, result)
-            return result
+        if stored is not None:  # its MarketCleared event was written together with it
+            return pb.ClearingResult.FromString(stored)
         result = self._clear(day, product, request.include_synthetic_participants)
-        pipe = self.redis.pipeline(transaction=True)
-        pipe.set(key, result.SerializeToString(), nx=True)
-        pipe.set(self._key(day, "cleared"), 1)
-        if not pipe.execute()[0]:  # cleared concurrently: the first result stands
-            return pb.ClearingResult.FromString(self.redis.get(key))
-        self._announce(day, result)
+        event = OutboxEvent.of(
+            TOPIC_CLEARING,
+            day,
+            events_pb2.MarketCleared(result=result),
+            event_id=f"cleared-{result.clearing_id}",
+        )
+        keys = [key, self._key(day, "cleared"), self.runtime.outbox.register(TAG)]
+        if not self._store(keys=keys, args=[result.SerializeToString(), *event.lua_args()]):
+            return pb.ClearingResult.FromString(self.redis.get(key))  # the first result stands
+        self.runtime.events_written()
         vpp = self.runtime.settings.vpp_participant_id
         per_interval: dict[int, float] = defaultdict(float)
         for award in result.awards:
@@ -141,16 +156,6 @@ class MarketServicer(market_pb2_grpc.MarketServiceServicer):
                 per_interval[award.interval] += award.awarded_kw
         AWARDED_WATTS.set(max(per_interval.values(), default=0.0) * WATTS_PER_KW)
         return result
-
-    def _announce(self, day: str, result: pb.ClearingResult) -> None:
-        """Publish MarketCleared with an event id fixed by the clearing (idempotent)."""
-        self.runtime.publisher.publish(
-            TOPIC_CLEARING,
-            day,
-            events_pb2.MarketCleared(result=result),
-            event_id=f"cleared-{result.clearing_id}",
-        )
-        self.runtime.publisher.flush()
 
     def _clear(self, day: str, product: int, synthetic: bool) -> pb.ClearingResult:
         orders = self._orders(day, product)

@@ -1,17 +1,19 @@
-"""The per-process runtime handed to servicers: settings, Redis, the event publisher, peers."""
+"""The per-process runtime handed to servicers: settings, Redis, the event outbox, peers."""
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
 import grpc
 import redis
 
 from services.runtime.channels import open_channel
-from services.runtime.events import EventPublisher
+from services.runtime.outbox import Outbox, OutboxEvent
 from services.runtime.ratelimit import Limit, RateLimiter
 from services.runtime.settings import Settings
 from services.runtime.store import connect
+from services.runtime.streams import StreamSlots
 
 
 class Runtime:
@@ -19,26 +21,29 @@ class Runtime:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.redis: redis.Redis = connect(settings.redis_url)
-        self._publisher: EventPublisher | None = None
+        self.redis: redis.Redis = connect(
+            settings.redis_url, settings.redis_password, settings.redis_ca_file
+        )
+        self.outbox = Outbox(self.redis)
+        #: Called after this process wrote to the outbox (the server wakes its relay).
+        self.on_outbox_write: list[Callable[[], None]] = []
         self._limiter: RateLimiter | None = None
         self._channels: dict[str, grpc.Channel] = {}
         self._lock = threading.Lock()
         #: Set when the server begins to stop; long-lived streams end when they see it.
         self.stopping = threading.Event()
+        #: Open long-lived streams of this process's server, per tenant and in total.
+        self.streams = StreamSlots.of(settings)
 
-    @property
-    def publisher(self) -> EventPublisher:
-        """The process's Kafka producer, created on first use."""
-        with self._lock:
-            if self._publisher is None:
-                self._publisher = EventPublisher(
-                    self.settings.kafka_bootstrap_servers,
-                    max_pending=self.settings.kafka_max_pending,
-                    flush_timeout_s=self.settings.kafka_publish_timeout_s,
-                    topic_prefix=self.settings.kafka_topic_prefix,
-                )
-            return self._publisher
+    def events_written(self) -> None:
+        """Say that events were just written to the outbox, so the relay looks now."""
+        for wake in self.on_outbox_write:
+            wake()
+
+    def append_events(self, tag: str, events: list[OutboxEvent]) -> None:
+        """Write events that record no other change to `tag`'s outbox (one transaction)."""
+        self.outbox.append(tag, events)
+        self.events_written()
 
     @property
     def limiter(self) -> RateLimiter:
@@ -70,9 +75,6 @@ class Runtime:
 
     def close(self) -> None:
         with self._lock:
-            if self._publisher is not None:
-                self._publisher.close()
-                self._publisher = None
             for channel in self._channels.values():
                 channel.close()
             self._channels.clear()

@@ -1,11 +1,17 @@
-"""Kafka topics, the EventEnvelope, an acks=all publisher and idempotent group consumers."""
+"""Kafka topics, the EventEnvelope, dead letters and idempotent group consumers.
+
+Services do not produce events themselves: they write them to the Redis outbox
+(services/runtime/outbox.py) and the relay (services/runtime/relay.py) publishes them.
+"""
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
+import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +28,6 @@ from parkvpp.v1 import events_pb2
 from services.runtime.metrics import (
     KAFKA_CONSUMED,
     KAFKA_LAG,
-    KAFKA_PRODUCE_FAILED,
     KAFKA_PRODUCED,
 )
 
@@ -56,6 +61,7 @@ def ensure_topics(
     topics: Iterable[str] = ALL_TOPICS,
     replication: int = 1,
     topic_prefix: str = "",
+    client_options: Mapping[str, Any] | None = None,
 ) -> None:
     """Create the topics that do not exist yet (idempotent; safe from several processes).
 
@@ -64,7 +70,9 @@ def ensure_topics(
     (PARKVPP_KAFKA_TOPIC_PREFIX) goes before every name, as it does for publishers and
     consumers.
     """
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="parkvpp-admin")
+    admin = KafkaAdminClient(
+        bootstrap_servers=bootstrap_servers, client_id="parkvpp-admin", **(client_options or {})
+    )
     try:
         existing = set(admin.list_topics())
         missing = [topic_prefix + t for t in topics if topic_prefix + t not in existing]
@@ -77,10 +85,15 @@ def ensure_topics(
         admin.close()
 
 
+def new_event_id() -> str:
+    """A fresh, globally unique event id."""
+    return str(uuid.uuid4())
+
+
 def envelope(message: Message, enterprise_id: str = "", event_id: str = "") -> bytes:
     """Serialise `message` in an EventEnvelope with a fresh (or given) event id."""
     env = events_pb2.EventEnvelope(
-        event_id=event_id or str(uuid.uuid4()),
+        event_id=event_id or new_event_id(),
         type=message.DESCRIPTOR.full_name,
         enterprise_id=enterprise_id,
     )
@@ -91,65 +104,6 @@ def envelope(message: Message, enterprise_id: str = "", event_id: str = "") -> b
     payload.Pack(message)
     env.payload.CopyFrom(payload)
     return env.SerializeToString()
-
-
-class EventPublisher:
-    """Publishes protobuf events in envelopes with acks=all.
-
-    Back-pressure: once `max_pending` events are unacknowledged, `publish` waits for
-    the broker to acknowledge them before accepting more, so a slow broker slows the
-    caller instead of growing memory; past `flush_timeout_s` it raises
-    kafka.errors.KafkaTimeoutError, which services answer with UNAVAILABLE.
-    """
-
-    def __init__(
-        self,
-        bootstrap_servers: str,
-        max_pending: int = 5000,
-        flush_timeout_s: float = 30.0,
-        topic_prefix: str = "",
-    ) -> None:
-        self._prefix = topic_prefix
-        self._producer = KafkaProducer(
-            bootstrap_servers=bootstrap_servers,
-            acks="all",
-            # Retried sends carry producer sequence numbers, so a retry never writes twice.
-            enable_idempotence=True,
-            linger_ms=5,
-            max_block_ms=int(flush_timeout_s * 1000),
-            client_id="parkvpp-producer",
-        )
-        self._max_pending = max_pending
-        self._flush_timeout_s = flush_timeout_s
-        self._pending = 0
-        self._lock = threading.Lock()
-
-    def publish(
-        self, topic: str, key: str, message: Message, enterprise_id: str = "", event_id: str = ""
-    ) -> str:
-        """Send one event keyed by `key` to `topic` (after the topic prefix); returns the event
-        id (not yet flushed)."""
-        event_id = event_id or str(uuid.uuid4())
-        data = envelope(message, enterprise_id, event_id)
-        sent = self._producer.send(self._prefix + topic, key=key.encode(), value=data)
-        sent.add_errback(lambda _exc: KAFKA_PRODUCE_FAILED.labels(topic).inc())
-        KAFKA_PRODUCED.labels(topic).inc()
-        with self._lock:
-            self._pending += 1
-            full = self._pending >= self._max_pending
-        if full:
-            self.flush()
-        return event_id
-
-    def flush(self) -> None:
-        """Wait until every sent event is acknowledged by all in-sync replicas."""
-        self._producer.flush(timeout=self._flush_timeout_s)
-        with self._lock:
-            self._pending = 0
-
-    def close(self) -> None:
-        self._producer.flush(timeout=10)
-        self._producer.close(timeout=10)
 
 
 class DeadLetters:
@@ -163,9 +117,15 @@ class DeadLetters:
     """
 
     def __init__(
-        self, bootstrap_servers: str, group: str, timeout_s: float = 30.0, topic_prefix: str = ""
+        self,
+        bootstrap_servers: str,
+        group: str,
+        timeout_s: float = 30.0,
+        topic_prefix: str = "",
+        client_options: Mapping[str, Any] | None = None,
     ) -> None:
         self._bootstrap = bootstrap_servers
+        self._options = dict(client_options or {})
         self._topic = topic_prefix + TOPIC_DEADLETTER
         self._group = group
         self._timeout_s = timeout_s
@@ -179,6 +139,7 @@ class DeadLetters:
                 enable_idempotence=True,
                 max_block_ms=int(self._timeout_s * 1000),
                 client_id=f"{self._group}-deadletter",
+                **self._options,
             )
         headers = [
             ("parkvpp-reason", reason),
@@ -236,6 +197,42 @@ class ConsumerSpec:
     batch_handler: BatchHandler | None = None
 
 
+class DoneMarks:
+    """What each consumer group applied, for the outbox relay in retain mode.
+
+    A group registers the topics it reads (and renews that while it runs); after handling
+    events it records their ids with the time, before committing its offsets. The relay
+    keeps a published event until every registered reader of its topic has recorded it.
+    Key names are those of services/runtime/outbox.py.
+    """
+
+    HEARTBEAT_S = 60.0
+
+    def __init__(self, client: Any, groups_key: str, done_key: Callable[[str], str]) -> None:
+        self._redis = client
+        self._groups_key = groups_key
+        self._done_key = done_key
+        self._seen = 0.0
+
+    def register(self, group: str, topics: Iterable[str]) -> None:
+        info = json.dumps({"topics": sorted(topics), "seen": time.time()})
+        self._redis.hset(self._groups_key, group, info)
+        self._seen = time.monotonic()
+
+    def heartbeat(self, group: str, topics: Iterable[str]) -> None:
+        if time.monotonic() - self._seen > self.HEARTBEAT_S:
+            try:
+                self.register(group, topics)
+            except TRANSIENT_ERRORS:
+                log.warning("could not renew consumer group %s in Redis", group)
+
+    def mark(self, group: str, event_ids: Iterable[str]) -> None:
+        now = time.time()
+        marks = {event_id: now for event_id in event_ids if event_id}
+        if marks:
+            self._redis.zadd(self._done_key(group), marks)
+
+
 class EventConsumer:
     """A consumer-group member on its own thread; commits offsets after handling a batch.
 
@@ -249,8 +246,12 @@ class EventConsumer:
         bootstrap_servers: str,
         rebalance_timeout_ms: int,
         topic_prefix: str = "",
+        done_marks: DoneMarks | None = None,
+        client_options: Mapping[str, Any] | None = None,
     ):
         self.spec = spec
+        self._done_marks = done_marks
+        self._handled: list[str] = []
         self._consumer = KafkaConsumer(
             *(topic_prefix + topic for topic in spec.topics),
             bootstrap_servers=bootstrap_servers,
@@ -262,13 +263,18 @@ class EventConsumer:
             session_timeout_ms=min(10000, rebalance_timeout_ms),
             heartbeat_interval_ms=1000,
             client_id=f"{spec.group}-{uuid.uuid4().hex[:6]}",
+            **(client_options or {}),
         )
-        self._dead_letters = DeadLetters(bootstrap_servers, spec.group, topic_prefix=topic_prefix)
+        self._dead_letters = DeadLetters(
+            bootstrap_servers, spec.group, topic_prefix=topic_prefix, client_options=client_options
+        )
         self._stop = threading.Event()
         self._assigned = threading.Event()
         self._thread = threading.Thread(target=self._run, name=spec.group, daemon=True)
 
     def start(self) -> None:
+        if self._done_marks is not None:
+            self._done_marks.register(self.spec.group, self.spec.topics)
         self._thread.start()
 
     def wait_assigned(self, timeout_s: float) -> bool:
@@ -285,8 +291,11 @@ class EventConsumer:
                 continue
             if self._consumer.assignment():
                 self._assigned.set()
+            if self._done_marks is not None:
+                self._done_marks.heartbeat(self.spec.group, self.spec.topics)
             for partition, records in batch.items():
                 last = None
+                self._handled.clear()
                 if self.spec.batch_handler is not None and self._handle_batch(records):
                     last = records[-1].offset
                 elif not self._stop.is_set():
@@ -295,7 +304,20 @@ class EventConsumer:
                             break  # stopping: what was not handled is redelivered later
                         last = record.offset
                 if last is not None:
+                    self._mark_done()
                     self._commit(partition, last + 1)
+
+    def _mark_done(self) -> None:
+        """Tell the outbox relay (retain mode) which events this group has applied."""
+        if self._done_marks is None or not self._handled:
+            return
+        while not self._stop.is_set():
+            try:
+                self._done_marks.mark(self.spec.group, self._handled)
+                return
+            except TRANSIENT_ERRORS:
+                log.warning("could not record applied events of %s; retrying", self.spec.group)
+                self._stop.wait(1.0)
 
     def _handle_until_done(self, record: Any) -> bool:
         """Handle one event, retrying while Redis or Kafka is unreachable.
@@ -353,6 +375,7 @@ class EventConsumer:
             except Exception:  # noqa: BLE001 - retried one by one to skip only the bad event
                 log.exception("batch handler failed in group %s; handling one by one", group)
                 return False
+        self._handled.extend(e.event_id for e in events)
         done = sum(applied)
         KAFKA_CONSUMED.labels(topic, group, "applied").inc(done)
         KAFKA_CONSUMED.labels(topic, group, "duplicate").inc(len(applied) - done)
@@ -380,7 +403,9 @@ class EventConsumer:
             error = f"{type(exc).__name__}: {exc}"
             self._dead_letters.send(record, "handler_failed", error, event.event_id)
             KAFKA_CONSUMED.labels(topic, group, "failed").inc()
+            self._handled.append(event.event_id)
             return
+        self._handled.append(event.event_id)
         KAFKA_CONSUMED.labels(topic, group, "applied" if applied else "duplicate").inc()
 
     def _report_lag(self, partition: object) -> None:

@@ -53,6 +53,9 @@ class LocalStack:
         self.topic_prefix = topic_prefix
         self._env = dict(env or {})
         self._env.setdefault("PARKVPP_TOKEN_SECRET", secrets.token_urlsafe(48))
+        # Test and benchmark brokers are the embedded memory-only one: keep events until
+        # the consumers applied them (see services/runtime/relay.py).
+        self._env.setdefault("PARKVPP_OUTBOX_RETAIN", "1")
         self._embedded: list[EmbeddedValkey | EmbeddedBroker] = []
         self._data_dir: Path | None = None
         self.app: AppServer | None = None
@@ -69,8 +72,11 @@ class LocalStack:
             self._embedded.append(server)
         return valkey.url, broker.bootstrap_servers
 
-    def start(self, ready_timeout_s: float = 60.0) -> LocalStack:
+    def start(self, ready_timeout_s: float = 60.0, flush: bool = True) -> LocalStack:
         """Start (backends and) services; waits until every consumer has partitions.
+
+        `flush` empties the Redis database first; without it the stack takes over what an
+        earlier stack on the same database left (e.g. its unpublished outbox).
 
         Raises RuntimeError, after stopping what started, when consumers are not
         assigned within `ready_timeout_s`.
@@ -88,7 +94,8 @@ class LocalStack:
             **self._env,
         }
         runtime = Runtime(load_settings(env))
-        runtime.redis.flushdb()
+        if flush:
+            runtime.redis.flushdb()
         self.app, _ = create_server(runtime, all_builders(), self.addr)
         if not self.app.wait_ready(ready_timeout_s):
             self.stop()

@@ -28,6 +28,11 @@ RPC_LATENCY = Histogram(
     ["method"],
     buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
 )
+OPEN_STREAMS = Gauge(
+    "parkvpp_grpc_open_streams",
+    "Long-lived gRPC streams open on this server, by kind (dispatch, meter).",
+    ["kind"],
+)
 KAFKA_PRODUCED = Counter("parkvpp_kafka_produced_total", "Events produced, by topic.", ["topic"])
 KAFKA_PRODUCE_FAILED = Counter(
     "parkvpp_kafka_produce_failed_total",
@@ -43,6 +48,27 @@ KAFKA_LAG = Gauge(
     "parkvpp_kafka_consumer_lag",
     "Messages behind the log end, by topic and group.",
     ["topic", "group"],
+)
+OUTBOX_PENDING = Gauge(
+    "parkvpp_outbox_pending_events",
+    "Events written to the Redis outbox and not yet acknowledged by Kafka (relay leader only).",
+)
+OUTBOX_OLDEST_AGE = Gauge(
+    "parkvpp_outbox_oldest_pending_age_seconds",
+    "Age of the oldest unpublished outbox event, s: the relay's lag (relay leader only).",
+)
+OUTBOX_RETAINED = Gauge(
+    "parkvpp_outbox_retained_events",
+    "Published events kept until every consumer group applied them (retain mode, leader).",
+)
+OUTBOX_PUBLISHED = Counter(
+    "parkvpp_outbox_published_total",
+    "Outbox events published to Kafka, by reason (first, refeed after a broker restart, "
+    "retry of an event not applied in time).",
+    ["reason"],
+)
+OUTBOX_RELAY_LEADER = Gauge(
+    "parkvpp_outbox_relay_leader", "1 while this process holds the outbox relay lease."
 )
 ENROLLED_FLEXIBILITY_WATTS = Gauge(
     "parkvpp_enrolled_flexibility_watts",
@@ -116,6 +142,11 @@ LEDGER_VERIFY_OK = Gauge(
 )
 LEDGER_VERIFY_TIMESTAMP = Gauge(
     "parkvpp_ledger_verify_timestamp_seconds", "Unix time of the last certificate-ledger audit."
+)
+DEPENDENCY_READY = Gauge(
+    "parkvpp_dependency_ready",
+    "1 while the dependency (redis, kafka) answered this process's last readiness check, else 0.",
+    ["dependency"],
 )
 
 

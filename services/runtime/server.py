@@ -19,14 +19,18 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from services.runtime import outbox
 from services.runtime.channels import add_port
 from services.runtime.context import Runtime
-from services.runtime.events import ConsumerSpec, EventConsumer, ensure_topics
+from services.runtime.events import ConsumerSpec, DoneMarks, EventConsumer, ensure_topics
+from services.runtime.health import ReadinessWatcher, watch_readiness
 from services.runtime.interceptors import Gatekeeper, ObservingInterceptor
+from services.runtime.kafka_config import kafka_client_options
 from services.runtime.logs import configure_logging
 from services.runtime.metrics import serve_metrics
 from services.runtime.permissions import PERMISSIONS, Rule
-from services.runtime.settings import Settings, SettingsError, load_settings
+from services.runtime.relay import OutboxRelay
+from services.runtime.settings import Settings, SettingsError, check_token_secret, load_settings
 
 log = logging.getLogger(__name__)
 
@@ -64,24 +68,31 @@ class AppServer:
         consumers: list[EventConsumer],
         runtime: Runtime,
         names: list[str],
+        relay: OutboxRelay,
+        readiness: ReadinessWatcher | None = None,
     ) -> None:
         self.server = server
         self.health = health_servicer
         self.consumers = consumers
         self.runtime = runtime
         self.names = names
+        self.relay = relay
+        self.readiness = readiness
 
     def wait_ready(self, timeout_s: float = 60.0) -> bool:
         """True once every consumer has joined its group and received partitions."""
         return all(c.wait_assigned(timeout_s) for c in self.consumers)
 
     def stop(self, grace_s: float) -> None:
+        if self.readiness is not None:
+            self.readiness.stop()  # first: it would set readiness back to SERVING
         for name in ["", *self.names]:
             self.health.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)
         self.runtime.stopping.set()  # long-lived streams end instead of using up the grace
         self.server.stop(grace_s).wait()
         for consumer in self.consumers:
             consumer.stop()
+        self.relay.stop()
         self.runtime.close()
 
 
@@ -109,8 +120,7 @@ def create_server(
     address cannot be bound.
     """
     settings = runtime.settings
-    if not settings.token_secret:
-        raise SettingsError("PARKVPP_TOKEN_SECRET must be set: every RPC needs a signed token")
+    check_token_secret(settings.token_secret)  # also when `settings` bypassed load_settings
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=settings.grpc_workers),
         interceptors=[ObservingInterceptor(_gatekeeper(runtime, permissions))],
@@ -136,22 +146,30 @@ def create_server(
         settings.kafka_partitions,
         replication=settings.kafka_replication,
         topic_prefix=settings.kafka_topic_prefix,
+        client_options=kafka_client_options(settings),
     )
+    marks = None
+    if settings.outbox_retain:
+        marks = DoneMarks(runtime.redis, outbox.GROUPS_KEY, outbox.done_key)
     consumers = [
         EventConsumer(
             spec,
             settings.kafka_bootstrap_servers,
             settings.kafka_rebalance_timeout_ms,
             settings.kafka_topic_prefix,
+            marks,
+            kafka_client_options(settings),
         )
         for spec in consumer_specs
     ]
+    relay = OutboxRelay(runtime.redis, settings)
+    runtime.on_outbox_write.append(relay.wake)
     server.start()
     for consumer in consumers:
         consumer.start()
-    for name in ["", *names]:
-        health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
-    return AppServer(server, health_servicer, consumers, runtime, names), port
+    relay.start()
+    readiness = watch_readiness(health_servicer, names, settings)  # see health.py for names
+    return AppServer(server, health_servicer, consumers, runtime, names, relay, readiness), port
 
 
 def serve(service: str, builder: Builder, settings: Settings | None = None) -> None:

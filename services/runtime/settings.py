@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import TypeVar
+from urllib.parse import urlsplit
 
 from bidding.baseline import BASELINE_METHODS
 from certificates.carbon import GRID_FACTOR_KG_PER_KWH, RESIDUAL_FACTOR_KG_PER_KWH
@@ -93,6 +94,18 @@ def _float(env: Mapping[str, str], name: str, default: float, low: float, high: 
     return _number(env, name, default, low, high, float)
 
 
+def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
+    """A yes/no variable: 1/true/yes/on or 0/false/no/off (any case), `default` when unset."""
+    raw = env.get(name, "").strip().lower()
+    if raw == "":
+        return default
+    if raw in {"1", "true", "yes", "on"}:
+        return True
+    if raw in {"0", "false", "no", "off"}:
+        return False
+    raise SettingsError(f"{name}={raw!r} must be 1/true/yes/on or 0/false/no/off")
+
+
 def _addr(env: Mapping[str, str], service: str) -> str:
     name = f"PARKVPP_{service.upper()}_ADDR"
     value = env.get(name) or f"127.0.0.1:{DEFAULT_GRPC_PORTS[service]}"
@@ -109,10 +122,40 @@ def _choice(env: Mapping[str, str], name: str, default: str, choices: Iterable[s
     return value
 
 
+#: The placeholder values of the Secret templates in deploy/k8s/secrets/. They are public,
+#: so a key equal to one signs tokens anyone can mint; kept here (not read from deploy/,
+#: which an installed package lacks), and a test checks every placeholder in deploy/ is one.
+PLACEHOLDER_SECRETS = frozenset(
+    {
+        "REPLACE-with-at-least-32-random-bytes-from-openssl-rand",
+        "REPLACE-with-a-random-password-from-openssl-rand",
+        "REPLACE with the PEM certificate chain",
+        "REPLACE with the PEM private key",
+        "REPLACE with the PEM CA certificate",
+    }
+)
+
+
+def check_token_secret(secret: str, name: str = "PARKVPP_TOKEN_SECRET") -> None:
+    """Refuse a signing key that is unset, shorter than 32 bytes or a deploy/ placeholder.
+
+    Raises SettingsError naming `name`.
+    """
+    if not secret:
+        raise SettingsError(f"{name} must be set: every RPC needs a signed token")
+    if len(secret.encode()) < MIN_SECRET_BYTES:
+        raise SettingsError(f"{name} must be at least {MIN_SECRET_BYTES} bytes long")
+    if secret.strip() in PLACEHOLDER_SECRETS or secret.strip().upper().startswith("REPLACE"):
+        raise SettingsError(
+            f"{name} holds the placeholder of a Secret template in deploy/: anyone can mint "
+            "tokens with it; make a key with `openssl rand -hex 32`"
+        )
+
+
 def _secret(env: Mapping[str, str], name: str) -> str:
     value = env.get(name, "")
-    if value and len(value.encode()) < MIN_SECRET_BYTES:
-        raise SettingsError(f"{name} must be at least {MIN_SECRET_BYTES} bytes long")
+    if value:
+        check_token_secret(value, name)
     return value
 
 
@@ -131,6 +174,80 @@ def _tls_files(env: Mapping[str, str]) -> dict[str, str]:
         if path and not os.path.isfile(path):
             raise SettingsError(f"PARKVPP_{key.upper()}={path!r} is not a readable file")
     return files
+
+
+def _file(env: Mapping[str, str], name: str) -> str:
+    path = env.get(name, "")
+    if path and not os.path.isfile(path):
+        raise SettingsError(f"{name}={path!r} is not a readable file")
+    return path
+
+
+KAFKA_SECURITY_PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_SSL")
+KAFKA_SASL_MECHANISMS = ("SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN")
+
+
+def _kafka_security(env: Mapping[str, str], bootstrap: str) -> dict[str, str]:
+    """How Kafka clients connect (see kafka_config.py): TLS, mutual TLS or SASL over TLS.
+
+    Settings a protocol would ignore are refused, so a half-configured client fails here.
+    """
+    protocol = _choice(
+        env, "PARKVPP_KAFKA_SECURITY_PROTOCOL", "PLAINTEXT", KAFKA_SECURITY_PROTOCOLS
+    )
+    values = {
+        "kafka_security_protocol": protocol,
+        "kafka_sasl_mechanism": _choice(
+            env, "PARKVPP_KAFKA_SASL_MECHANISM", "SCRAM-SHA-512", KAFKA_SASL_MECHANISMS
+        ),
+        "kafka_sasl_username": env.get("PARKVPP_KAFKA_SASL_USERNAME", ""),
+        "kafka_sasl_password": env.get("PARKVPP_KAFKA_SASL_PASSWORD", ""),
+        "kafka_ca_file": _file(env, "PARKVPP_KAFKA_CA_FILE"),
+        "kafka_cert_file": _file(env, "PARKVPP_KAFKA_CERT_FILE"),
+        "kafka_key_file": _file(env, "PARKVPP_KAFKA_KEY_FILE"),
+    }
+    if protocol != "PLAINTEXT" and not bootstrap:
+        raise SettingsError(
+            f"PARKVPP_KAFKA_SECURITY_PROTOCOL={protocol} needs KAFKA_BOOTSTRAP_SERVERS "
+            "(the embedded broker is plaintext)"
+        )
+    if bool(values["kafka_cert_file"]) != bool(values["kafka_key_file"]):
+        raise SettingsError("PARKVPP_KAFKA_CERT_FILE and PARKVPP_KAFKA_KEY_FILE go together")
+    sasl = ("PARKVPP_KAFKA_SASL_USERNAME", "PARKVPP_KAFKA_SASL_PASSWORD")
+    if protocol == "SASL_SSL" and not all(env.get(name) for name in sasl):
+        raise SettingsError(f"PARKVPP_KAFKA_SECURITY_PROTOCOL=SASL_SSL needs {' and '.join(sasl)}")
+    unused = [name for name in (*sasl, "PARKVPP_KAFKA_SASL_MECHANISM") if env.get(name)]
+    if protocol != "SASL_SSL" and unused:
+        raise SettingsError(
+            f"{unused[0]} is used only with PARKVPP_KAFKA_SECURITY_PROTOCOL=SASL_SSL"
+        )
+    tls = ("PARKVPP_KAFKA_CA_FILE", "PARKVPP_KAFKA_CERT_FILE", "PARKVPP_KAFKA_KEY_FILE")
+    unused = [name for name in tls if env.get(name)]
+    if protocol == "PLAINTEXT" and unused:
+        raise SettingsError(f"{unused[0]} needs PARKVPP_KAFKA_SECURITY_PROTOCOL=SSL or SASL_SSL")
+    return values
+
+
+def _redis_security(env: Mapping[str, str], url: str) -> dict[str, str]:
+    """PARKVPP_REDIS_PASSWORD (from a Secret, not in the URL) and the CA of a rediss:// server."""
+    password = env.get("PARKVPP_REDIS_PASSWORD", "")
+    ca_file = _file(env, "PARKVPP_REDIS_CA_FILE")
+    if password and not url:
+        raise SettingsError("PARKVPP_REDIS_PASSWORD needs REDIS_URL (the embedded Valkey has none)")
+    if password and urlsplit(url).password:
+        raise SettingsError("PARKVPP_REDIS_PASSWORD is set and REDIS_URL holds a password too")
+    if ca_file and not url.startswith("rediss://"):
+        raise SettingsError("PARKVPP_REDIS_CA_FILE needs a REDIS_URL that starts with rediss://")
+    return {"redis_password": password, "redis_ca_file": ca_file}
+
+
+def _health_port(env: Mapping[str, str]) -> int:
+    """PARKVPP_HEALTH_PORT: a plaintext port serving only grpc.health.v1 (0: none)."""
+    port = _int(env, "PARKVPP_HEALTH_PORT", 0, 0, 65535)
+    for other in ("PARKVPP_GRPC_PORT", "PARKVPP_METRICS_PORT"):
+        if port and port == _int(env, other, 0, 0, 65535):
+            raise SettingsError(f"PARKVPP_HEALTH_PORT={port} is {other} too")
+    return port
 
 
 #: Shandong's day-ahead spot bid range, -80..1,300 yuan/MWh, as the ENERGY default.
@@ -153,6 +270,23 @@ def _price_range(
     if low >= high:
         raise SettingsError(f"{names[0]}={low} must be below {names[1]}={high}")
     return low, high
+
+
+def _stream_limits(env: Mapping[str, str]) -> dict[str, object]:
+    """Server threads, the ones kept from streams, and per-tenant stream limits."""
+    workers = _int(env, "PARKVPP_GRPC_WORKERS", 16, 2, 512)
+    reserved = _int(env, "PARKVPP_GRPC_RESERVED_WORKERS", 4, 1, 511)
+    if reserved >= workers:
+        raise SettingsError(
+            f"PARKVPP_GRPC_RESERVED_WORKERS={reserved} must be below "
+            f"PARKVPP_GRPC_WORKERS={workers}: streams need at least one thread"
+        )
+    return {
+        "grpc_workers": workers,
+        "grpc_reserved_workers": reserved,
+        "streams_per_tenant": _int(env, "PARKVPP_STREAMS_PER_TENANT", 4, 1, 512),
+        "stream_idle_timeout_s": _float(env, "PARKVPP_STREAM_IDLE_TIMEOUT_S", 60.0, 0.1, 86400.0),
+    }
 
 
 def _market(env: Mapping[str, str]) -> dict[str, object]:
@@ -197,6 +331,12 @@ class Settings:
     grpc_port: int = 0
     metrics_port: int = 0
     grpc_workers: int = 16
+    #: Server threads no long-lived stream may take: unary calls and health checks use them.
+    grpc_reserved_workers: int = 4
+    #: Open dispatch streams, and open meter streams, per tenant per server.
+    streams_per_tenant: int = 4
+    #: A meter stream that sends nothing for this long is ended (DEADLINE_EXCEEDED).
+    stream_idle_timeout_s: float = 60.0
     shutdown_grace_s: float = 10.0
     log_level: str = "INFO"
     data_dir: str = ".parkvpp"
@@ -208,6 +348,13 @@ class Settings:
     kafka_replication: int = 1
     kafka_max_pending: int = 5000
     kafka_publish_timeout_s: float = 30.0
+    #: Keep published outbox events until every consumer group applied them (a memory-only
+    #: broker, e.g. the embedded one); off: delete once Kafka acknowledged them (acks=all).
+    outbox_retain: bool = False
+    outbox_poll_s: float = 0.05
+    outbox_retry_s: float = 60.0
+    #: Unpublished events one enterprise's outbox may hold before meters get UNAVAILABLE.
+    outbox_max_backlog: int = 100_000
     vpp_participant_id: str = "parkvpp-vpp"
     operator_fee_share_percent: int = 10
     #: DR capacity payment per awarded kW and interval (settlement.program), 0: none.
@@ -225,6 +372,18 @@ class Settings:
     tls_cert_file: str = ""
     tls_key_file: str = ""
     tls_ca_file: str = ""
+    #: Kafka client security (kafka_config.kafka_client_options): PLAINTEXT, SSL, SASL_SSL.
+    kafka_security_protocol: str = "PLAINTEXT"
+    kafka_sasl_mechanism: str = "SCRAM-SHA-512"
+    kafka_sasl_username: str = ""
+    kafka_sasl_password: str = field(default="", repr=False)
+    kafka_ca_file: str = ""
+    kafka_cert_file: str = ""
+    kafka_key_file: str = ""
+    redis_password: str = field(default="", repr=False)
+    redis_ca_file: str = ""
+    #: A plaintext port answering only gRPC health checks (the kubelet's probes under TLS).
+    health_port: int = 0
     grid_factor_kg_per_kwh: float = GRID_FACTOR_KG_PER_KWH
     grid_factor_basis: str = "national grid, 2022 (MEE/NBS)"
     residual_factor_kg_per_kwh: float = RESIDUAL_FACTOR_KG_PER_KWH
@@ -278,7 +437,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         grpc_host=env.get("PARKVPP_GRPC_HOST", "127.0.0.1"),
         grpc_port=_int(env, "PARKVPP_GRPC_PORT", 0, 0, 65535),
         metrics_port=_int(env, "PARKVPP_METRICS_PORT", 0, 0, 65535),
-        grpc_workers=_int(env, "PARKVPP_GRPC_WORKERS", 16, 1, 512),
+        **_stream_limits(env),
         shutdown_grace_s=_float(env, "PARKVPP_SHUTDOWN_GRACE_S", 10.0, 0.0, 300.0),
         log_level=log_level,
         data_dir=env.get("PARKVPP_DATA_DIR", ".parkvpp"),
@@ -291,6 +450,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         kafka_replication=_int(env, "PARKVPP_KAFKA_REPLICATION", 1, 1, 16),
         kafka_max_pending=_int(env, "PARKVPP_KAFKA_MAX_PENDING", 5000, 1, 1_000_000),
         kafka_publish_timeout_s=_float(env, "PARKVPP_KAFKA_PUBLISH_TIMEOUT_S", 30.0, 1.0, 600.0),
+        outbox_retain=_flag(env, "PARKVPP_OUTBOX_RETAIN", False),
+        outbox_poll_s=_float(env, "PARKVPP_OUTBOX_POLL_S", 0.05, 0.001, 10.0),
+        outbox_retry_s=_float(env, "PARKVPP_OUTBOX_RETRY_S", 60.0, 1.0, 86400.0),
+        outbox_max_backlog=_int(env, "PARKVPP_OUTBOX_MAX_BACKLOG", 100_000, 1, 100_000_000),
         vpp_participant_id=env.get("PARKVPP_VPP_PARTICIPANT_ID", "parkvpp-vpp"),
         operator_fee_share_percent=_int(env, "PARKVPP_OPERATOR_FEE_PERCENT", 10, 0, 100),
         capacity_price_fen_per_kw=_int(env, "PARKVPP_CAPACITY_PRICE_FEN_PER_KW", 0, 0, 1_000_000),
@@ -305,6 +468,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         rate_readings_per_s=_float(env, "PARKVPP_RATE_READINGS_PER_S", 50000.0, 0.0, 1e8),
         rate_readings_burst=_float(env, "PARKVPP_RATE_READINGS_BURST", 500000.0, 1.0, 1e9),
         **_tls_files(env),
+        **_kafka_security(env, kafka),
+        **_redis_security(env, redis_url),
+        health_port=_health_port(env),
         **_grid_factor(env),
         residual_factor_kg_per_kwh=_float(
             env, "PARKVPP_RESIDUAL_FACTOR_KG_PER_KWH", RESIDUAL_FACTOR_KG_PER_KWH, 0.0, 5.0

@@ -2,22 +2,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import redis
 
 from parkvpp.v1 import settlement_pb2 as pb
 from services.runtime.errors import NotFound
+from services.runtime.outbox import Outbox, OutboxEvent
 from services.runtime.store import shared_key
+
+#: The settlement's hash tag: runs, statements and the settlement outbox share one slot.
+TAG = "settlement"
 
 
 def _key(day: str, *parts: str) -> str:
-    return shared_key("settlement", day, *parts)
+    return shared_key(TAG, day, *parts)
 
 
 class RunStore:
     """Append-only versions of a day's settlement; identical inputs map to one version."""
 
-    def __init__(self, client: redis.Redis) -> None:
+    def __init__(self, client: redis.Redis, events: Outbox | None = None) -> None:
         self.redis = client
+        self.outbox = events or Outbox(client)
 
     def version_for(self, day: str, digest: str) -> pb.SettlementRun | None:
         version = self.redis.hget(_key(day, "digests"), digest)
@@ -35,12 +42,16 @@ class RunStore:
         return pb.SettlementRun.FromString(raw)
 
     def append(
-        self, run: pb.SettlementRun, statements: list[pb.Statement]
+        self,
+        run: pb.SettlementRun,
+        statements: list[pb.Statement],
+        event_of: Callable[[pb.SettlementRun], OutboxEvent] | None = None,
     ) -> tuple[pb.SettlementRun, bool]:
-        """Store `run` as the next version with its statements, atomically.
+        """Store `run` as the next version with its statements and the event `event_of`
+        makes of it (in the settlement outbox), atomically.
 
         Returns (stored run, created). When a concurrent call stored the same digest
-        first, that run is returned with created=False.
+        first, that run is returned with created=False and nothing is written.
         """
         day = run.market_day
         runs_key, digests_key = _key(day, "runs"), _key(day, "digests")
@@ -63,6 +74,8 @@ class RunStore:
                             _key(day, f"v{run.version}", "statement", statement.enterprise_id),
                             statement.SerializeToString(),
                         )
+                    if event_of is not None:
+                        self.outbox.add_to(pipe, TAG, [event_of(run)])
                     pipe.execute()
                     return run, True
                 except redis.WatchError:

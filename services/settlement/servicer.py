@@ -16,6 +16,7 @@ from services.runtime.context import Runtime
 from services.runtime.errors import FailedPrecondition, InvalidArgument
 from services.runtime.events import TOPIC_SETTLEMENT
 from services.runtime.metrics import record_settlement
+from services.runtime.outbox import OutboxEvent
 from services.runtime.rpc import market_day, now_ts, require_id
 from services.settlement.inputs import energy_awards, gather, storage_shares
 from services.settlement.runs import RunStore
@@ -113,8 +114,8 @@ class SettlementServicer(settlement_pb2_grpc.SettlementServiceServicer):
         self.runtime = runtime
         self.registry = Registry(runtime.redis)
         self.portfolio = Portfolio(runtime.redis, self.registry, Rollups(runtime.redis))
-        self.dispatch = DispatchStore(runtime.redis)
-        self.runs = RunStore(runtime.redis)
+        self.dispatch = DispatchStore(runtime.redis, runtime.outbox)
+        self.runs = RunStore(runtime.redis, runtime.outbox)
         fee = Fraction(runtime.settings.operator_fee_share_percent, 100)
         self.program = dataclasses.replace(
             DEFAULT_PROGRAM,
@@ -199,12 +200,18 @@ class SettlementServicer(settlement_pb2_grpc.SettlementServiceServicer):
                     change.previous_amount_fen = old.amount_fen if old else 0
                     change.previous_energy_market_fen = old.energy_market_fen if old else 0
         statements = [_statement(settled, energy, e.enterprise_id) for e in run.enterprises]
-        stored, created = self.runs.append(run, statements)
-        if created:
-            self.runtime.publisher.publish(
-                TOPIC_SETTLEMENT, day.isoformat(), events_pb2.SettlementCompleted(run=stored)
+
+        def completed(stored: pb.SettlementRun) -> OutboxEvent:
+            return OutboxEvent.of(
+                TOPIC_SETTLEMENT,
+                day.isoformat(),
+                events_pb2.SettlementCompleted(run=stored),
+                event_id=f"settlement-{stored.run_id}",
             )
-            self.runtime.publisher.flush()
+
+        stored, created = self.runs.append(run, statements, completed)
+        if created:
+            self.runtime.events_written()
             if stored.version == 1:
                 record_settlement(stored)
         return stored

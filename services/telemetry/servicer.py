@@ -1,4 +1,4 @@
-"""TelemetryService request handling: check readings, publish them, serve load profiles."""
+"""TelemetryService request handling: check readings, record them, serve load profiles."""
 
 from __future__ import annotations
 
@@ -14,10 +14,12 @@ from parkvpp.v1 import telemetry_pb2 as pb
 from services.enrollment.registry import Registry
 from services.runtime.auth import current_caller, may_see
 from services.runtime.context import Runtime
-from services.runtime.errors import InvalidArgument
+from services.runtime.errors import DeadlineExceeded, InvalidArgument, Unavailable
 from services.runtime.events import TOPIC_TELEMETRY
 from services.runtime.metrics import READINGS
+from services.runtime.outbox import OutboxEvent, stream_key
 from services.runtime.rpc import market_day, require_id
+from services.runtime.streams import IdleLimited
 from services.telemetry.profiles import Profiles, combine
 from services.telemetry.rollups import Rollups
 
@@ -87,10 +89,26 @@ class TelemetryServicer(telemetry_pb2_grpc.TelemetryServiceServicer):
         return None
 
     def StreamReadings(self, request_iterator, context):  # noqa: N802
+        # Each open stream holds a server thread: bounded per tenant and per server, and a
+        # meter that goes silent is let go; what it sent before is kept and acknowledged.
+        idle_s = self.runtime.settings.stream_idle_timeout_s
+        with (
+            self.runtime.streams.hold("meter"),
+            IdleLimited(request_iterator, idle_s, "ReadingBatch") as batches,
+        ):
+            summary = self._ingest(batches)
+        if batches.timed_out:
+            raise DeadlineExceeded(
+                f"{batches.idle_details()}; {summary.accepted} readings accepted, "
+                f"{summary.rejected} rejected; send further readings on a new stream"
+            )
+        return summary
+
+    def _ingest(self, request_iterator) -> pb.IngestSummary:
+        """Check and record every batch of the stream; returns the stream's summary."""
         rejections: Counter[str] = Counter()
         accepted = batches = 0
         assets: dict[str, epb.Asset | None] = {}
-        publisher = self.runtime.publisher
         caller = current_caller()
         for batch in request_iterator:
             if len(batch.readings) > MAX_BATCH_READINGS:
@@ -106,22 +124,7 @@ class TelemetryServicer(telemetry_pb2_grpc.TelemetryServiceServicer):
                     by_asset[reading.asset_id].append(reading)
                 else:
                     rejections[reason] += 1
-            for asset_id, readings in by_asset.items():
-                asset = assets[asset_id]
-                assert asset is not None
-                # send() blocks while the producer buffer is full: back-pressure on the stream.
-                publisher.publish(
-                    TOPIC_TELEMETRY,
-                    asset_id,
-                    events_pb2.ReadingsAccepted(
-                        asset_id=asset_id,
-                        readings=readings,
-                        bidirectional=asset.kind == epb.ASSET_KIND_BATTERY,
-                    ),
-                    asset.enterprise_id,
-                )
-                accepted += len(readings)
-        publisher.flush()
+            accepted += self._record(by_asset, assets)
         READINGS.labels("accepted").inc(accepted)
         READINGS.labels("rejected").inc(sum(rejections.values()))
         return pb.IngestSummary(
@@ -132,6 +135,49 @@ class TelemetryServicer(telemetry_pb2_grpc.TelemetryServiceServicer):
             ],
             batches=batches,
         )
+
+    def _record(
+        self, by_asset: dict[str, list[pb.Reading]], assets: dict[str, epb.Asset | None]
+    ) -> int:
+        """Write one batch's accepted readings to the outbox, an event per asset; returns
+        how many. Once this returns they are in Redis: the relay takes them to Kafka."""
+        events: dict[str, list[OutboxEvent]] = defaultdict(list)
+        for asset_id, readings in by_asset.items():
+            asset = assets[asset_id]
+            assert asset is not None
+            message = events_pb2.ReadingsAccepted(
+                asset_id=asset_id,
+                readings=readings,
+                bidirectional=asset.kind == epb.ASSET_KIND_BATTERY,
+            )
+            events[asset.enterprise_id].append(
+                OutboxEvent.of(TOPIC_TELEMETRY, asset_id, message, asset.enterprise_id)
+            )
+        if events:
+            self._check_backlog(list(events))
+            # Each event stands alone (a repeat adds no reading twice), so one pipeline
+            # without a transaction writes them all in one round trip.
+            pipe = self.runtime.redis.pipeline(transaction=False)
+            for enterprise_id, items in events.items():
+                self.runtime.outbox.add_to(pipe, enterprise_id, items)
+            pipe.execute()
+            self.runtime.events_written()
+        return sum(len(readings) for readings in by_asset.values())
+
+    def _check_backlog(self, enterprise_ids: list[str]) -> None:
+        """Raises Unavailable while an enterprise's outbox holds more unpublished events than
+        PARKVPP_OUTBOX_MAX_BACKLOG (the broker is away): meters slow down instead of filling
+        Redis, and retry what was not acknowledged."""
+        limit = self.runtime.settings.outbox_max_backlog
+        pipe = self.runtime.redis.pipeline(transaction=False)
+        for enterprise_id in enterprise_ids:
+            pipe.xlen(stream_key(enterprise_id))
+        for enterprise_id, waiting in zip(enterprise_ids, pipe.execute(), strict=True):
+            if int(waiting) >= limit:
+                raise Unavailable(
+                    f"{waiting} events of {enterprise_id} wait for the broker "
+                    f"(PARKVPP_OUTBOX_MAX_BACKLOG={limit}); retry the readings later"
+                )
 
     def GetLoadProfile(self, request, context):  # noqa: N802
         first = market_day("from_market_day", request.from_market_day)

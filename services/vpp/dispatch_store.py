@@ -19,6 +19,7 @@ import redis
 from google.protobuf import json_format
 
 from parkvpp.v1 import vpp_pb2 as pb
+from services.runtime.outbox import OUTBOX_LUA, Outbox, OutboxEvent
 from services.runtime.store import APPLIED_TTL_S, tenant_key
 from services.vpp.portfolio import event_days_key
 
@@ -42,12 +43,16 @@ end
 
 _ISSUE = (
     _WATERMARK
+    + OUTBOX_LUA
     + """
--- KEYS: marker, seq, log, items, seqs, day set, event days, pending, acked, acks, superseded
--- ARGV: ttl, then quintuples: id, instruction JSON, event-day member, deadline, supersedes
+-- KEYS: marker, seq, log, items, seqs, day set, event days, pending, acked, acks, superseded,
+--       outbox
+-- ARGV: ttl, the DispatchIssued event (topic, key, id, envelope; four '' for none), then
+--       quintuples: id, instruction JSON, event-day member, deadline, supersedes
 if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) == false then return -1 end
+if ARGV[2] ~= '' then outbox_add(KEYS[12], ARGV[2], ARGV[3], ARGV[4], ARGV[5]) end
 local added = 0
-for i = 2, #ARGV, 5 do
+for i = 6, #ARGV, 5 do
   if redis.call('HEXISTS', KEYS[4], ARGV[i]) == 0 then
     local seq = redis.call('INCR', KEYS[2])
     redis.call('ZADD', KEYS[3], seq, ARGV[i])
@@ -94,15 +99,22 @@ def _key(enterprise_id: str, *parts: str) -> str:
 class DispatchStore:
     """Writes instructions once per event, reads them in sequence order."""
 
-    def __init__(self, client: redis.Redis) -> None:
+    def __init__(self, client: redis.Redis, events: Outbox | None = None) -> None:
         self.redis = client
+        self.outbox = events or Outbox(client)
         self._issue = client.register_script(_ISSUE)
         self._ack = client.register_script(_ACK)
 
     def issue(
-        self, event_id: str, enterprise_id: str, day: str, items: Sequence[pb.DispatchInstruction]
+        self,
+        event_id: str,
+        enterprise_id: str,
+        day: str,
+        items: Sequence[pb.DispatchInstruction],
+        event: OutboxEvent | None = None,
     ) -> int:
-        """Store instructions not stored yet; -1 when this event was applied before.
+        """Store instructions not stored yet, and `event` in the enterprise's outbox; -1
+        (and nothing written) when this event was applied before.
 
         An instruction naming one it `supersedes` marks that one superseded, in the same
         atomic step.
@@ -119,8 +131,10 @@ class DispatchStore:
             _key(enterprise_id, "acked"),
             _key(enterprise_id, "acks"),
             _key(enterprise_id, "superseded"),
+            self.outbox.register(enterprise_id),
         ]
-        args: list[str | int] = [APPLIED_TTL_S]
+        args: list[str | int | bytes] = [APPLIED_TTL_S]
+        args.extend(event.lua_args() if event is not None else ("", "", "", ""))
         for item in items:
             args.extend(
                 (

@@ -23,6 +23,7 @@ from parkvpp.v1 import events_pb2
 from services.runtime.context import Runtime
 from services.runtime.events import TOPIC_DISPATCH
 from services.runtime.metrics import record_dispatch_plan
+from services.runtime.outbox import OutboxEvent
 from services.runtime.rpc import to_ts
 from services.vpp.dispatch_store import DispatchStore
 from services.vpp.instructions import changed_instructions, from_plain, to_plain
@@ -98,7 +99,7 @@ class Dispatcher:
         return PlanRecord(owners=owners, in_force=after, issued=issued, **values)
 
     def ensure_issued(self, record: PlanRecord) -> int:
-        """Publish and store a revision's instructions where not done yet; returns how many
+        """Store a revision's instructions with their events where not done yet; returns how many
         enterprises got them now (0 when all had them)."""
         done = 0
         for enterprise_id, plain in record.issued.items():
@@ -106,16 +107,17 @@ class Dispatcher:
             if self.store.issued(enterprise_id, marker):
                 continue
             items = from_plain(plain)
-            self.runtime.publisher.publish(
+            event = OutboxEvent.of(
                 TOPIC_DISPATCH,
                 record.market_day,
                 events_pb2.DispatchIssued(market_day=record.market_day, instructions=items),
                 enterprise_id,
                 event_id=f"{marker}-{enterprise_id}",
             )
-            self.runtime.publisher.flush()
-            if self.store.issue(marker, enterprise_id, record.market_day, items) >= 0:
+            if self.store.issue(marker, enterprise_id, record.market_day, items, event) >= 0:
                 done += 1
+        if done:
+            self.runtime.events_written()
         return done
 
     def first(self, day: date, awarded_kw: Mapping[int, float], clearing_id: str, cleared_at):

@@ -1,0 +1,45 @@
+"""The certificate ledger's change feed as events: the relay's codec for ledger entries.
+
+Every ledger mutation appends its result to the ledger's outbox stream inside its Lua
+script (certificates/common.lua), so a reply is never acknowledged without its event. The
+relay calls `encode` to turn such an entry into the event the service announces.
+"""
+
+from __future__ import annotations
+
+from certificates.store import change_of
+from parkvpp.v1 import certificates_pb2 as pb
+from parkvpp.v1 import events_pb2
+from services.certificates.convert import lot_message, trade_message
+from services.runtime.events import TOPIC_CERTIFICATES, envelope
+
+#: The ledger's hash tag (CertificateLedger's default prefix): its outbox shares the slot.
+TAG = "ledger"
+
+
+def encode(fields: dict[bytes, bytes]) -> tuple[str, str, bytes]:
+    """(topic, key, envelope bytes) of one change-feed entry (fields o, i, a, d).
+
+    Raises ValueError for an unknown operation or a malformed result.
+    """
+    operation = fields[b"o"].decode()
+    event_id = fields[b"i"].decode()
+    actor = fields.get(b"a", b"").decode()
+    lots, trade = change_of(operation, fields[b"d"])
+    messages = [lot_message(lot) for lot in lots]
+    rest = messages[1] if len(messages) > 1 else None
+    if operation == "issue":
+        key = lots[0].generator_asset_id
+        event = events_pb2.CertificatesIssued(lots=messages)
+    elif operation == "transfer":
+        key = lots[0].lot_id
+        event = events_pb2.CertificatesTransferred(transferred=messages[0], remainder=rest)
+    elif operation == "retire":
+        key = lots[0].lot_id
+        event = events_pb2.CertificatesRetired(retired=messages[0], remainder=rest)
+    else:
+        assert trade is not None
+        key = lots[0].lot_id
+        remainder = lots[1] if len(lots) > 1 else None
+        event = pb.GreenTradeSettled(trade=trade_message(trade, lots[0], remainder))
+    return TOPIC_CERTIFICATES, key, envelope(event, actor, event_id)

@@ -1,0 +1,390 @@
+"""The outbox relay: publishes the Redis outbox to Kafka and keeps each event until it is safe.
+
+One relay is active at a time: every service process runs one, and a Redis lease picks the
+leader (a killed leader's lease lapses within `LEASE_MS` and another process takes over).
+The leader reads each outbox stream oldest first, sends the entries with an idempotent
+acks=all producer, and deletes an entry only after the broker acknowledged it:
+
+* production (replicated Kafka): acknowledged by all in-sync replicas is safe, so the entry
+  is deleted then;
+* retain mode (`PARKVPP_OUTBOX_RETAIN`, the embedded memory-only broker): the entry moves
+  to the retained log and stays there until every consumer group that reads its topic has
+  applied it. When the broker starts again empty (its epoch moves, see
+  `outbox.note_broker_restart`) the whole retained log is published again, and an event
+  that no group applied within `PARKVPP_OUTBOX_RETRY_S` is sent again. Consumers apply an
+  event id once, so the repeats change nothing.
+
+A failed send leaves the entry where it is; the next round sends it again.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import logging
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import redis
+from kafka import KafkaProducer
+from kafka.errors import KafkaError
+from redis.exceptions import RedisError
+
+from services.runtime import outbox
+from services.runtime.kafka_config import kafka_client_options
+from services.runtime.metrics import (
+    KAFKA_PRODUCE_FAILED,
+    KAFKA_PRODUCED,
+    OUTBOX_OLDEST_AGE,
+    OUTBOX_PENDING,
+    OUTBOX_PUBLISHED,
+    OUTBOX_RELAY_LEADER,
+    OUTBOX_RETAINED,
+)
+from services.runtime.settings import Settings
+from services.runtime.store import shared_key
+
+log = logging.getLogger(__name__)
+
+LEASE_MS = 5000
+RELAY_EPOCH_KEY = shared_key(outbox.OUTBOX_TAG, "relay_epoch")
+#: Entries read from one stream per round, and bytes sent per round at most.
+PER_STREAM = 200
+ROUND_BYTES = 8 * 1024 * 1024
+#: Retained entries examined per round.
+RETAINED_SCAN = 2000
+#: A group that has not been seen for this long is no longer waited for.
+GROUP_TTL_S = 24 * 3600
+
+_LEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return 1
+end
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
+return 0
+"""
+
+#: Codecs of entries written by Lua scripts: name -> "module:function(fields)" returning
+#: (topic, key, envelope bytes). Imported when first needed.
+CODECS = {"certificates.ledger": "services.certificates.feed:encode"}
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One outbox entry as read: where it is stored and what to send."""
+
+    stream: str
+    entry_id: str
+    topic: str
+    key: str
+    event_id: str
+    data: bytes
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def _codec(name: str) -> Callable[[dict[bytes, bytes]], tuple[str, str, bytes]]:
+    module, _, function = CODECS[name].partition(":")
+    return getattr(importlib.import_module(module), function)  # type: ignore[no-any-return]
+
+
+def decode_entry(stream: str, entry_id: bytes | str, fields: dict[bytes, bytes]) -> Entry:
+    """An Entry from a stream entry's fields (envelope or codec form); ValueError if neither."""
+    event_id = _text(fields.get(b"i", b""))
+    if b"e" in fields:
+        topic, key = _text(fields[b"t"]), _text(fields[b"k"])
+        return Entry(stream, _text(entry_id), topic, key, event_id, fields[b"e"])
+    if b"c" in fields:
+        topic, key, data = _codec(_text(fields[b"c"]))(fields)
+        return Entry(stream, _text(entry_id), topic, key, event_id, data)
+    raise ValueError(f"outbox entry {_text(entry_id)} of {stream} has neither e nor c")
+
+
+def group_topics(client: redis.Redis) -> dict[str, set[str]]:
+    """Topic -> the consumer groups that read it and were seen within GROUP_TTL_S."""
+    now = time.time()
+    by_topic: dict[str, set[str]] = {}
+    for group, raw in client.hgetall(outbox.GROUPS_KEY).items():
+        info = json.loads(raw)
+        if now - float(info.get("seen", 0)) > GROUP_TTL_S:
+            continue
+        for topic in info.get("topics", []):
+            by_topic.setdefault(topic, set()).add(_text(group))
+    return by_topic
+
+
+class OutboxRelay:
+    """The relay thread of one process; `start()`, `stop()`, `wake()` after a write."""
+
+    def __init__(self, client: redis.Redis, settings: Settings) -> None:
+        self._redis = client
+        self._settings = settings
+        self._owner = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+        self._lease = client.register_script(_LEASE)
+        self._producer: KafkaProducer | None = None
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="outbox-relay", daemon=True)
+        self._leader = False
+        self._retried: dict[str, float] = {}
+        self._next_stats = 0.0
+        self._next_prune = 0.0
+        self._scanned = False
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def wake(self) -> None:
+        """Look at the outbox now instead of at the next poll."""
+        self._wake.set()
+
+    def stop(self, timeout_s: float = 5.0) -> None:
+        """Finish the round in hand, give up the lease, close the producer."""
+        self._stop.set()
+        self._wake.set()
+        self._thread.join(timeout_s)
+        try:
+            if self._leader and self._redis.get(outbox.LEASE_KEY) == self._owner.encode():
+                self._redis.delete(outbox.LEASE_KEY)
+        except RedisError:
+            pass
+        if self._producer is not None:
+            self._producer.close(timeout=5)
+            self._producer = None
+        OUTBOX_RELAY_LEADER.set(0)
+
+    # -- the loop -----------------------------------------------------------------------
+
+    def _run(self) -> None:
+        delay_s = 0.5
+        while not self._stop.is_set():
+            try:
+                busy = self.run_once()
+                delay_s = 0.5
+            except (RedisError, KafkaError) as exc:
+                log.warning("outbox relay: %s; retrying in %.1fs", exc, delay_s)
+                self._stop.wait(delay_s)
+                delay_s = min(delay_s * 2, 10.0)
+                continue
+            except Exception:  # noqa: BLE001 - a bug is logged; the relay keeps going
+                log.exception("outbox relay round failed")
+                self._stop.wait(1.0)
+                continue
+            if not busy:
+                self._wake.wait(self._settings.outbox_poll_s if self._leader else 1.0)
+                self._wake.clear()
+
+    def run_once(self) -> bool:
+        """One round when this process leads: publish, then keep retained events safe.
+
+        Returns True when it published something (so the caller loops again at once).
+        """
+        if not self._hold_lease():
+            return False
+        sent = self._drain()
+        if self._settings.outbox_retain:
+            sent += self._keep_retained()
+        self._stats()
+        return sent > 0
+
+    def _hold_lease(self) -> bool:
+        leader = bool(self._lease(keys=[outbox.LEASE_KEY], args=[self._owner, LEASE_MS]))
+        if leader and not self._leader:
+            log.info("outbox relay leader", extra={"owner": self._owner})
+            self._scanned = False
+        if not leader and self._leader:
+            log.info("outbox relay lease lost", extra={"owner": self._owner})
+            self._retried.clear()
+            for gauge in (OUTBOX_PENDING, OUTBOX_OLDEST_AGE, OUTBOX_RETAINED):
+                gauge.set(0)
+        self._leader = leader
+        OUTBOX_RELAY_LEADER.set(1 if leader else 0)
+        return leader
+
+    # -- publishing ---------------------------------------------------------------------
+
+    def _streams(self) -> list[str]:
+        """Every outbox stream; on taking over also those a flushed directory lost."""
+        if not self._scanned:
+            found = [
+                _text(k) for k in self._redis.scan_iter(match="parkvpp:*:outbox", _type="STREAM")
+            ]
+            if found:
+                self._redis.sadd(outbox.STREAMS_KEY, *found)
+            self._scanned = True
+        return sorted(_text(s) for s in self._redis.smembers(outbox.STREAMS_KEY))
+
+    def _read(self) -> list[Entry]:
+        streams = self._streams()
+        pipe = self._redis.pipeline(transaction=False)
+        for stream in streams:
+            pipe.xrange(stream, "-", "+", count=PER_STREAM)
+        entries: list[Entry] = []
+        size = 0
+        for stream, rows in zip(streams, pipe.execute(), strict=True):
+            for entry_id, fields in rows:
+                try:
+                    entry = decode_entry(stream, entry_id, fields)
+                except Exception:  # noqa: BLE001 - a malformed entry must not block the rest
+                    log.exception("outbox entry %s of %s unusable: set aside", entry_id, stream)
+                    self._set_aside(stream, entry_id, fields)
+                    continue
+                entries.append(entry)
+                size += len(entry.data)
+                if size >= ROUND_BYTES:
+                    return entries
+        return entries
+
+    def _set_aside(self, stream: str, entry_id: Any, fields: dict[bytes, bytes]) -> None:
+        self._redis.xadd(shared_key(outbox.OUTBOX_TAG, "unusable"), fields)  # type: ignore[arg-type]
+        self._redis.xdel(stream, entry_id)
+
+    def _send(self, entries: list[Entry], reason: str) -> list[Entry]:
+        """Send entries and wait for the broker; returns those it acknowledged."""
+        producer = self._producer_now()
+        prefix = self._settings.kafka_topic_prefix
+        futures = [
+            (e, producer.send(prefix + e.topic, key=e.key.encode(), value=e.data)) for e in entries
+        ]
+        producer.flush(timeout=self._settings.kafka_publish_timeout_s)
+        done = []
+        for entry, future in futures:
+            if future.succeeded():
+                done.append(entry)
+                KAFKA_PRODUCED.labels(entry.topic).inc()
+            else:
+                KAFKA_PRODUCE_FAILED.labels(entry.topic).inc()
+        OUTBOX_PUBLISHED.labels(reason).inc(len(done))
+        return done
+
+    def _drain(self) -> int:
+        entries = self._read()
+        if not entries:
+            return 0
+        done = self._send(entries, "first")
+        if not done:
+            return 0
+        now_ms = int(time.time() * 1000)
+        pipe = self._redis.pipeline(transaction=False)
+        if self._settings.outbox_retain:
+            for e in done:
+                pipe.xadd(
+                    outbox.RETAINED_KEY,
+                    {"t": e.topic, "k": e.key, "i": e.event_id, "e": e.data, "s": now_ms},
+                )
+        for e in done:
+            pipe.xdel(e.stream, e.entry_id)
+        pipe.execute()
+        return len(done)
+
+    def _producer_now(self) -> KafkaProducer:
+        if self._producer is None:
+            s = self._settings
+            self._producer = KafkaProducer(
+                bootstrap_servers=s.kafka_bootstrap_servers,
+                acks="all",
+                # Retried sends carry producer sequence numbers, so a retry never writes twice.
+                enable_idempotence=True,
+                linger_ms=5,
+                max_block_ms=int(s.kafka_publish_timeout_s * 1000),
+                max_request_size=4 * 1024 * 1024,
+                client_id="parkvpp-relay",
+                **kafka_client_options(s),  # type: ignore[arg-type]
+            )
+        return self._producer
+
+    # -- retain mode --------------------------------------------------------------------
+
+    def _keep_retained(self) -> int:
+        """Refeed after a broker restart, drop what every group applied, retry the rest."""
+        sent = self._refeed_if_restarted()
+        rows = self._redis.xrange(outbox.RETAINED_KEY, "-", "+", count=RETAINED_SCAN)
+        if not rows:
+            return sent
+        readers = group_topics(self._redis)
+        pipe = self._redis.pipeline(transaction=False)
+        checks: list[tuple[Any, dict[bytes, bytes], list[str]]] = []
+        for entry_id, fields in rows:
+            groups = sorted(readers.get(_text(fields[b"t"]), ()))
+            checks.append((entry_id, fields, groups))
+            for group in groups:
+                pipe.zscore(outbox.done_key(group), fields[b"i"])
+        scores = iter(pipe.execute())
+        now = time.time()
+        safe: list[tuple[Any, bytes, list[str]]] = []
+        late: list[Entry] = []
+        for entry_id, fields, groups in checks:
+            applied = [next(scores) is not None for _ in groups]
+            event_id = _text(fields[b"i"])
+            if all(applied):
+                safe.append((entry_id, fields[b"i"], groups))
+                self._retried.pop(event_id, None)
+                continue
+            last = max(int(fields[b"s"]) / 1000, self._retried.get(event_id, 0.0))
+            if now - last > self._settings.outbox_retry_s:
+                late.append(decode_entry(outbox.RETAINED_KEY, entry_id, fields))
+        if safe:
+            pipe = self._redis.pipeline(transaction=False)
+            for entry_id, event_id, groups in safe:
+                pipe.xdel(outbox.RETAINED_KEY, entry_id)
+                for group in groups:
+                    pipe.zrem(outbox.done_key(group), event_id)
+            pipe.execute()
+        if late:
+            for entry in self._send(late, "retry"):
+                self._retried[entry.event_id] = now
+            log.warning("outbox relay sent %d events again: not applied in time", len(late))
+        return sent
+
+    def _refeed_if_restarted(self) -> int:
+        """Publish the whole retained log again when the broker epoch moved; returns count."""
+        epoch, fed = self._redis.mget(outbox.BROKER_EPOCH_KEY, RELAY_EPOCH_KEY)
+        if epoch is None or epoch == fed:
+            return 0
+        sent, start = 0, "-"
+        while True:
+            rows = self._redis.xrange(outbox.RETAINED_KEY, start, "+", count=500)
+            if not rows:
+                break
+            entries = [decode_entry(outbox.RETAINED_KEY, i, f) for i, f in rows]
+            done = self._send(entries, "refeed")
+            if len(done) < len(entries):
+                raise KafkaError(f"refeed: broker acknowledged {len(done)} of {len(entries)}")
+            sent += len(done)
+            start = "(" + _text(rows[-1][0])
+        self._redis.set(RELAY_EPOCH_KEY, epoch)
+        log.warning("broker epoch %s: published %d retained events again", _text(epoch), sent)
+        return sent
+
+    def _stats(self) -> None:
+        now = time.time()
+        if now < self._next_stats:
+            return
+        self._next_stats = now + 1.0
+        streams = self._streams()
+        pipe = self._redis.pipeline(transaction=False)
+        for stream in streams:
+            pipe.xlen(stream)
+            pipe.xrange(stream, "-", "+", count=1)
+        pipe.xlen(outbox.RETAINED_KEY)
+        replies = pipe.execute()
+        pending = sum(int(n) for n in replies[0:-1:2])
+        heads = [rows[0][0] for rows in replies[1:-1:2] if rows]
+        oldest_ms = min((int(_text(h).split("-")[0]) for h in heads), default=None)
+        OUTBOX_PENDING.set(pending)
+        OUTBOX_OLDEST_AGE.set(0 if oldest_ms is None else max(0.0, now - oldest_ms / 1000))
+        OUTBOX_RETAINED.set(int(replies[-1]))
+        if now >= self._next_prune:  # now and then: forget done marks nobody will ask about
+            self._next_prune = now + 300
+            for group in self._redis.hkeys(outbox.GROUPS_KEY):
+                key = outbox.done_key(_text(group))
+                self._redis.zremrangebyscore(key, "-inf", now - GROUP_TTL_S)

@@ -16,6 +16,7 @@ import redis
 from certificates.exceptions import LedgerBusy
 from certificates.store import CertificateLedger
 from services.runtime.settings import Settings
+from services.runtime.store import connect
 
 SOUND, BROKEN, UNCHECKED = 0, 1, 2
 _PORT = re.compile(r"^port (\d+)$", re.MULTILINE)
@@ -54,7 +55,7 @@ def verify(settings: Settings, out: TextIO | None = None, err: TextIO | None = N
     except NoRedis as exc:
         print(f"parkvpp ledger verify: {exc}", file=err)
         return UNCHECKED
-    client = redis.Redis.from_url(url, socket_connect_timeout=5, socket_timeout=60)
+    client = connect(url, settings.redis_password, settings.redis_ca_file, socket_timeout=60)
     try:
         client.ping()
     except redis.ConnectionError:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from typing import Any
 
 import redis
 
@@ -22,11 +23,23 @@ return 1
 """
 
 
-def connect(url: str) -> redis.Redis:
-    """A client for `url` with health checks and bounded timeouts."""
-    return redis.Redis.from_url(
-        url, health_check_interval=30, socket_timeout=10, socket_connect_timeout=5
-    )
+def connect(url: str, password: str = "", ca_file: str = "", **options: Any) -> redis.Redis:
+    """A client for `url` with health checks and bounded timeouts.
+
+    `password` (PARKVPP_REDIS_PASSWORD) authenticates when the URL holds none; `ca_file`
+    (PARKVPP_REDIS_CA_FILE) verifies a `rediss://` server. `options` override the other
+    client arguments (e.g. shorter timeouts for a readiness check).
+    """
+    arguments: dict[str, Any] = {
+        "health_check_interval": 30,
+        "socket_timeout": 10,
+        "socket_connect_timeout": 5,
+    }
+    if password:
+        arguments["password"] = password
+    if ca_file:
+        arguments["ssl_ca_certs"] = ca_file
+    return redis.Redis.from_url(url, **(arguments | options))
 
 
 def tenant_key(enterprise_id: str, *parts: str) -> str:

@@ -41,6 +41,7 @@ ENV PATH=/opt/parkvpp/bin:$PATH \
     PARKVPP_DATA_DIR=/tmp/parkvpp
 WORKDIR /tmp
 USER 10001:10001
-EXPOSE 50051 9100
+# gRPC, metrics, and the plaintext health-only port used with TLS (PARKVPP_HEALTH_PORT).
+EXPOSE 50051 9100 50052
 ENTRYPOINT ["parkvpp", "serve"]
 CMD ["--help"]

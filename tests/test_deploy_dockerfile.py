@@ -104,7 +104,11 @@ def test_the_manifests_run_the_image_as_its_user_on_its_ports(overlay):
         assert pod["securityContext"]["runAsUser"] == uid
         (container,) = pod["containers"]
         assert container["image"].startswith("parkvpp:")
-        assert {p["containerPort"] for p in container["ports"]} == exposed
+        ports = {p["name"]: p["containerPort"] for p in container["ports"]}
+        assert set(ports.values()) <= exposed and {ports["grpc"], ports["metrics"]} <= exposed
+        env = {e["name"]: e.get("value") for e in container.get("env", [])}
+        if "health" in ports:  # the TLS component's plaintext health port
+            assert env["PARKVPP_HEALTH_PORT"] == str(ports["health"])
 
 
 def test_dockerignore_keeps_local_state_out_of_the_build_context():

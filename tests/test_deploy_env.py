@@ -61,13 +61,12 @@ def test_deployment_env_names_are_all_read_by_the_settings(docs, service):
 def test_the_settings_accept_each_deployments_values(docs, service, tmp_path):
     env = deployment_env(docs, service)
     assert env["PARKVPP_TOKEN_SECRET"] is None, "the token key comes from a Secret"
-    values = {k: v for k, v in env.items() if v is not None}
-    values["PARKVPP_TOKEN_SECRET"] = "k" * 32
-    for name in ("PARKVPP_TLS_CERT_FILE", "PARKVPP_TLS_KEY_FILE", "PARKVPP_TLS_CA_FILE"):
-        if name in values:  # stands in for the mounted Secret
-            stand_in = tmp_path / Path(values[name]).name
-            stand_in.write_text("PEM")
-            values[name] = str(stand_in)
+    # Values from Secrets stand in as made-up strings, mounted files as files here.
+    values = {k: v if v is not None else "k" * 32 for k, v in env.items()}
+    for name in [n for n in values if n.endswith("_FILE")]:
+        stand_in = tmp_path / name
+        stand_in.write_text("PEM")
+        values[name] = str(stand_in)
     settings = load_settings(values)
     assert settings.grpc_host == "0.0.0.0"
     assert (settings.grpc_port, settings.metrics_port) == (50051, 9100)

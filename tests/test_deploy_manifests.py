@@ -139,13 +139,62 @@ CUSTOM_SCHEMAS = {
                         port={"type": "integer", "minimum": 9092},
                         type={"enum": ["internal", "route", "loadbalancer", "nodeport", "ingress"]},
                         tls={"type": "boolean"},
+                        authentication=_obj(["type"], type={"enum": ["tls", "scram-sha-512"]}),
                         networkPolicyPeers={"type": "array"},
                     ),
                 },
+                authorization=_obj(
+                    ["type"], type={"enum": ["simple"]}, superUsers={"type": "array"}
+                ),
                 config={"type": "object"},
             ),
             entityOperator=_obj(
                 [], topicOperator={"type": "object"}, userOperator={"type": "object"}
+            ),
+        ),
+    ),
+    "KafkaUser": _cr(
+        "kafka.strimzi.io",
+        "KafkaUser",
+        _obj(
+            ["authentication", "authorization"],
+            authentication=_obj(["type"], type={"enum": ["tls", "scram-sha-512"]}),
+            authorization=_obj(
+                ["type", "acls"],
+                type={"enum": ["simple"]},
+                acls={
+                    "type": "array",
+                    "minItems": 1,
+                    "items": _obj(
+                        ["resource", "operations"],
+                        resource=_obj(
+                            ["type"],
+                            type={"enum": ["topic", "group", "cluster", "transactionalId"]},
+                            name={"type": "string"},
+                            patternType={"enum": ["literal", "prefix"]},
+                        ),
+                        operations={
+                            "type": "array",
+                            "minItems": 1,
+                            "items": {
+                                "enum": [
+                                    "Read",
+                                    "Write",
+                                    "Create",
+                                    "Delete",
+                                    "Alter",
+                                    "Describe",
+                                    "ClusterAction",
+                                    "AlterConfigs",
+                                    "DescribeConfigs",
+                                    "IdempotentWrite",
+                                    "All",
+                                ]
+                            },
+                        },
+                        host={"type": "string"},
+                    ),
+                },
             ),
         ),
     ),
@@ -271,10 +320,17 @@ def test_secret_templates_pass_the_schema_and_hold_the_referenced_keys():
             for volume in pod.get("volumes", []):
                 if "secret" in volume:
                     referenced.setdefault(volume["secret"]["secretName"], set())
-    assert set(referenced) == {"parkvpp-auth", "parkvpp-tls"}
+    # Strimzi makes the cluster CA's Secret and one per KafkaUser; the rest are templates.
+    users = _of_kind(render(K8S / "overlays/prod"), "KafkaUser")
+    made_by_strimzi = {"parkvpp-kafka-cluster-ca-cert", *users}
+    assert set(referenced) - made_by_strimzi == set(templates)
     for name, keys in referenced.items():
-        assert keys <= templates[name], f"template of {name} lacks {keys - templates[name]}"
+        if name in templates:
+            assert keys <= templates[name], f"template of {name} lacks {keys - templates[name]}"
+        else:
+            assert keys <= {"password", "ca.crt"}, name  # what Strimzi writes
     assert templates["parkvpp-tls"] >= {"tls.crt", "tls.key", "ca.crt"}
+    assert templates["parkvpp-redis-tls"] >= {"tls.crt", "tls.key", "ca.crt"}
 
 
 def _of_kind(docs: list[dict], kind: str) -> dict[str, dict]:
@@ -305,16 +361,25 @@ def test_config_points_at_the_kafka_and_redis_the_overlay_runs(target):
     docs = render(K8S / target)
     config = _of_kind(docs, "ConfigMap")["parkvpp-config"]["data"]
     (kafka,) = _of_kind(docs, "Kafka").values()
-    (plain,) = [x for x in kafka["spec"]["kafka"]["listeners"] if not x["tls"]]
-    bootstrap = f"{kafka['metadata']['name']}-kafka-bootstrap:{plain['port']}"
-    assert config["KAFKA_BOOTSTRAP_SERVERS"] == bootstrap
+    host, _, port = config["KAFKA_BOOTSTRAP_SERVERS"].rpartition(":")
+    assert host == f"{kafka['metadata']['name']}-kafka-bootstrap"
+    (listener,) = [x for x in kafka["spec"]["kafka"]["listeners"] if x["port"] == int(port)]
+    protocol = config.get("PARKVPP_KAFKA_SECURITY_PROTOCOL", "PLAINTEXT")
+    assert listener["tls"] == (protocol in ("SSL", "SASL_SSL"))
+    login = listener.get("authentication", {}).get("type")
+    assert login == {"PLAINTEXT": None, "SSL": "tls", "SASL_SSL": "scram-sha-512"}[protocol]
     for pool in _of_kind(docs, "KafkaNodePool").values():
         assert pool["metadata"]["labels"]["strimzi.io/cluster"] == kafka["metadata"]["name"]
     redis_service = _of_kind(docs, "Service")["redis"]
     port = redis_service["spec"]["ports"][0]["port"]
-    assert config["REDIS_URL"] == f"redis://redis:{port}/0"
     redis = _of_kind(docs, "StatefulSet")["redis"]
     args = redis["spec"]["template"]["spec"]["containers"][0]["args"]
+    if "--tls-port" in args:  # TLS only: the plaintext port is off
+        assert args[args.index("--port") + 1] == "0"
+        assert args[args.index("--tls-port") + 1] == str(port)
+        assert config["REDIS_URL"] == f"rediss://redis:{port}/0"
+    else:
+        assert config["REDIS_URL"] == f"redis://redis:{port}/0"
     assert args[args.index("--appendonly") + 1] == "yes"
     assert args[args.index("--maxmemory-policy") + 1] == "noeviction"
     (claim,) = redis["spec"]["volumeClaimTemplates"]

@@ -17,7 +17,9 @@ from services.runtime.settings import SERVICE_NAMES
 
 ROOT = Path(__file__).resolve().parents[1]
 K8S = ROOT / "deploy" / "k8s"
-GRPC_PORT, METRICS_PORT, REDIS_PORT, KAFKA_PORT = 50051, 9100, 6379, 9092
+GRPC_PORT, METRICS_PORT, REDIS_PORT = 50051, 9100, 6379
+#: The brokers' plaintext and TLS listener ports; the ConfigMap's bootstrap names one.
+KAFKA_PORTS = (9092, 9093)
 KAFKA_POD = {"strimzi.io/cluster": "parkvpp-kafka", "strimzi.io/kind": "Kafka"}
 NAMED_PORTS = {"grpc": GRPC_PORT, "metrics": METRICS_PORT, "redis": REDIS_PORT}
 
@@ -72,6 +74,8 @@ class Cluster:
             if d["kind"] in ("Deployment", "StatefulSet")
         }
         self.namespace = {"kubernetes.io/metadata.name": "parkvpp"}
+        config = next(d["data"] for d in docs if d["metadata"]["name"] == "parkvpp-config")
+        self.kafka_port = int(config["KAFKA_BOOTSTRAP_SERVERS"].rpartition(":")[2])
 
     def _isolated(self, labels: dict, policy_type: str) -> list[dict]:
         return [
@@ -133,7 +137,9 @@ def test_services_reach_redis_kafka_and_dns_and_nothing_else_reaches_redis(clust
     stranger = {"app.kubernetes.io/name": "someone-else"}
     for name in SERVICE_NAMES:
         assert cluster.connects(name, "redis", REDIS_PORT), name
-        assert cluster.egress(cluster.pods[name], KAFKA_POD, KAFKA_PORT), name
+        for port in KAFKA_PORTS:  # only the listener the services are configured for
+            reached = cluster.egress(cluster.pods[name], KAFKA_POD, port)
+            assert reached == (port == cluster.kafka_port), (name, port)
         assert cluster.egress(cluster.pods[name], dns, 53, dst_namespace=kube_system), name
         assert not cluster.egress(cluster.pods[name], stranger, 443), name
     assert not cluster.ingress(stranger, cluster.pods["redis"], REDIS_PORT)

@@ -56,17 +56,23 @@ def test_each_service_has_a_deployment_a_grpc_service_and_its_own_account(docs):
         assert {p["targetPort"] for p in ports.values()} <= container_ports
 
 
-def test_probes_ask_grpc_health_unless_tls_hides_it(docs):
+def test_probes_ask_liveness_and_readiness_in_plaintext_also_under_tls(docs):
+    """Startup and liveness ask `liveness`, readiness asks `readiness` (health.py). The
+    kubelet's gRPC probe cannot speak TLS: with TLS they ask the plaintext health port."""
     for name, deployment in _named(docs, "Deployment").items():
         container = _container(deployment)
-        grpc_port = next(p["containerPort"] for p in container["ports"] if p["name"] == "grpc")
-        tls = any(e["name"] == "PARKVPP_TLS_CERT_FILE" for e in container.get("env", []))
-        for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
-            spec = container[probe]
-            if tls:  # the kubelet's gRPC probe cannot speak TLS
-                assert spec["tcpSocket"]["port"] == "grpc", (name, probe)
-            else:
-                assert spec["grpc"]["port"] == grpc_port, (name, probe)
+        ports = {p["name"]: p["containerPort"] for p in container["ports"]}
+        env = {e["name"]: e.get("value") for e in container.get("env", [])}
+        tls = "PARKVPP_TLS_CERT_FILE" in env
+        probed = ports["health"] if tls else ports["grpc"]
+        if tls:
+            assert env["PARKVPP_HEALTH_PORT"] == str(probed), name
+        for probe, service in (
+            ("startupProbe", "liveness"),
+            ("readinessProbe", "readiness"),
+            ("livenessProbe", "liveness"),
+        ):
+            assert container[probe]["grpc"] == {"port": probed, "service": service}, (name, probe)
 
 
 def test_every_container_has_requests_within_limits(docs):

@@ -346,7 +346,6 @@ class Settings:
     kafka_rebalance_timeout_ms: int = 10000
     kafka_partitions: int = 3
     kafka_replication: int = 1
-    kafka_max_pending: int = 5000
     kafka_publish_timeout_s: float = 30.0
     #: Keep published outbox events until every consumer group applied them (a memory-only
     #: broker, e.g. the embedded one); off: delete once Kafka acknowledged them (acks=all).
@@ -448,7 +447,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         ),
         kafka_partitions=_int(env, "PARKVPP_KAFKA_PARTITIONS", 3, 1, 1024),
         kafka_replication=_int(env, "PARKVPP_KAFKA_REPLICATION", 1, 1, 16),
-        kafka_max_pending=_int(env, "PARKVPP_KAFKA_MAX_PENDING", 5000, 1, 1_000_000),
         kafka_publish_timeout_s=_float(env, "PARKVPP_KAFKA_PUBLISH_TIMEOUT_S", 30.0, 1.0, 600.0),
         outbox_retain=_flag(env, "PARKVPP_OUTBOX_RETAIN", False),
         outbox_poll_s=_float(env, "PARKVPP_OUTBOX_POLL_S", 0.05, 0.001, 10.0),

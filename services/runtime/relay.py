@@ -151,7 +151,8 @@ class OutboxRelay:
         """Finish the round in hand, give up the lease, close the producer."""
         self._stop.set()
         self._wake.set()
-        self._thread.join(timeout_s)
+        if self._thread.ident is not None:
+            self._thread.join(timeout_s)
         try:
             if self._leader and self._redis.get(outbox.LEASE_KEY) == self._owner.encode():
                 self._redis.delete(outbox.LEASE_KEY)
@@ -190,7 +191,10 @@ class OutboxRelay:
         """
         if not self._hold_lease():
             return False
-        sent = self._drain()
+        sent = 0
+        if self._settings.outbox_retain:  # what a lost broker held goes before what is new
+            sent += self._refeed_if_restarted()
+        sent += self._drain()
         if self._settings.outbox_retain:
             sent += self._keep_retained()
         self._stats()
@@ -305,8 +309,8 @@ class OutboxRelay:
     # -- retain mode --------------------------------------------------------------------
 
     def _keep_retained(self) -> int:
-        """Refeed after a broker restart, drop what every group applied, retry the rest."""
-        sent = self._refeed_if_restarted()
+        """Drop what every group applied; send again what none applied in time."""
+        sent = 0
         rows = self._redis.xrange(outbox.RETAINED_KEY, "-", "+", count=RETAINED_SCAN)
         if not rows:
             return sent

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import grpc
 import pytest
 from prometheus_client import REGISTRY
 
@@ -140,25 +139,3 @@ def test_a_superseded_instruction_is_not_pending_not_streamed_and_counts_as_done
     reply = ack(clients, "ent-s", "s-1-r2")
     assert (reply.acknowledged, reply.last_acknowledged_sequence) == (1, 2)
     assert store.overdue("ent-s", datetime.now(UTC)) == 0
-
-
-def test_open_streams_are_bounded_and_unary_calls_still_answer(park):
-    stack, clients = park
-    limit = stack.settings.grpc_workers - 4
-    streams = [
-        clients.vpp.SubscribeDispatch(
-            pb.SubscribeDispatchRequest(enterprise_id="ent-other", after_sequence=4), timeout=30
-        )
-        for _ in range(limit)
-    ]
-    try:
-        for call in streams:
-            call.initial_metadata()  # each stream is live and holds a server thread
-        with pytest.raises(grpc.RpcError) as err:
-            subscribe(clients, "ent-d")
-        assert err.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
-        listed = clients.vpp.ListDispatch(pb.ListDispatchRequest(market_day=DAY), timeout=5)
-        assert len(listed.instructions) == 8
-    finally:
-        for call in streams:
-            call.cancel()

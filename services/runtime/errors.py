@@ -7,7 +7,8 @@
     ├── FailedPrecondition       FAILED_PRECONDITION
     ├── PermissionDenied         PERMISSION_DENIED
     ├── Unauthenticated          UNAUTHENTICATED (no, forged or expired token)
-    ├── ResourceExhausted        RESOURCE_EXHAUSTED (back-pressure, rate limits)
+    ├── ResourceExhausted        RESOURCE_EXHAUSTED (back-pressure, rate and stream limits)
+    ├── DeadlineExceeded         DEADLINE_EXCEEDED (a stream idle past its limit)
     └── Unavailable              UNAVAILABLE (Redis, Kafka or a peer is down)
 
 Errors of peer services (grpc.RpcError) keep their code. Domain errors
@@ -63,6 +64,10 @@ class Unauthenticated(ServiceError):
 
 class ResourceExhausted(ServiceError):
     code = grpc.StatusCode.RESOURCE_EXHAUSTED
+
+
+class DeadlineExceeded(ServiceError):
+    code = grpc.StatusCode.DEADLINE_EXCEEDED
 
 
 class Unavailable(ServiceError):

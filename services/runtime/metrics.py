@@ -28,11 +28,6 @@ RPC_LATENCY = Histogram(
     ["method"],
     buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
 )
-OPEN_STREAMS = Gauge(
-    "parkvpp_grpc_open_streams",
-    "Long-lived gRPC streams open on this server, by kind (dispatch, meter).",
-    ["kind"],
-)
 KAFKA_PRODUCED = Counter("parkvpp_kafka_produced_total", "Events produced, by topic.", ["topic"])
 KAFKA_PRODUCE_FAILED = Counter(
     "parkvpp_kafka_produce_failed_total",

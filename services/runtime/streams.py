@@ -18,7 +18,6 @@ from typing import Generic, TypeVar
 
 from services.runtime.auth import current_caller
 from services.runtime.errors import ResourceExhausted
-from services.runtime.metrics import OPEN_STREAMS
 from services.runtime.settings import Settings
 
 T = TypeVar("T")
@@ -68,7 +67,6 @@ class StreamSlots:
             with self._lock:
                 self._open[key] -= 1
                 self._open_total -= 1
-            OPEN_STREAMS.labels(kind).dec()
 
     def _take(self, key: tuple[str, str]) -> None:
         kind, tenant = key
@@ -86,7 +84,6 @@ class StreamSlots:
                 )
             self._open[key] += 1
             self._open_total += 1
-        OPEN_STREAMS.labels(kind).inc()
 
     def open_count(self, kind: str | None = None) -> int:
         """Streams open now (of `kind` when given)."""

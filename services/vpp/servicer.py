@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import UTC, datetime
 
 import numpy as np
@@ -16,7 +15,7 @@ from parkvpp.v1 import vpp_pb2 as pb
 from parkvpp.v1 import vpp_pb2_grpc
 from services.enrollment.registry import Registry
 from services.runtime.context import Runtime
-from services.runtime.errors import InvalidArgument, ResourceExhausted
+from services.runtime.errors import InvalidArgument
 from services.runtime.metrics import (
     DISPATCH_OVERDUE,
     ENROLLED_FLEXIBILITY_WATTS,
@@ -41,8 +40,6 @@ BASELINE_METHODS = {
 DEFAULT_HOLDOUT_DAYS = 14
 MAX_HOLDOUT_DAYS = 60
 POLL_SECONDS = 0.2
-#: Server threads kept free of dispatch streams for unary calls.
-RESERVED_WORKERS = 4
 
 
 def baseline_method(value: int, field: str = "method") -> str:
@@ -85,10 +82,6 @@ class VppServicer(RedispatchRpcs, vpp_pb2_grpc.VppServiceServicer):
         self.dispatcher = Dispatcher(runtime, self.portfolio, self.dispatch)
         self.following = FollowingCheck(runtime, self.dispatcher, self.registry)
         DISPATCH_OVERDUE.set_function(self.overdue_count)
-        # Each open dispatch stream holds a server thread; keep some for unary calls.
-        self._streams = threading.BoundedSemaphore(
-            max(1, runtime.settings.grpc_workers - RESERVED_WORKERS)
-        )
 
     def GetFlexibility(self, request, context):  # noqa: N802
         day = market_day("market_day", request.market_day)
@@ -193,12 +186,9 @@ class VppServicer(RedispatchRpcs, vpp_pb2_grpc.VppServiceServicer):
         self.registry.get_enterprise(enterprise_id)
         if request.after_sequence < 0:
             raise InvalidArgument("after_sequence", "must be >= 0")
-        if not self._streams.acquire(blocking=False):
-            raise ResourceExhausted("too many open dispatch streams on this server; retry later")
-        try:
+        # Each open stream holds a server thread: bounded per tenant and per server.
+        with self.runtime.streams.hold("dispatch"):
             yield from self._stream_dispatch(enterprise_id, request, context)
-        finally:
-            self._streams.release()
 
     def _stream_dispatch(self, enterprise_id: str, request, context):
         # Resuming (after_sequence 0) starts at the acknowledgement watermark and skips what

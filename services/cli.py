@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import signal
 import sys
 import threading
@@ -21,14 +20,14 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _up(args: argparse.Namespace) -> int:
-    from services.launcher import Stack, StackError
+    from services.launcher import Stack
     from services.runtime.logs import configure_logging
 
     settings = load_settings()
     if args.data_dir:
         settings = settings.with_overrides(data_dir=args.data_dir)
     configure_logging("up", settings.log_level)
-    stack = Stack(settings, free_ports=args.free_ports)
+    stack = Stack(settings, free_ports=args.free_ports, supervise=True)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
@@ -39,22 +38,18 @@ def _up(args: argparse.Namespace) -> int:
     print(
         f"  data    {Path(settings.data_dir).resolve()} (embedded data, service logs)", flush=True
     )
+    print(f"  up      metrics {stack.supervisor_metrics_url} (restarts of children)", flush=True)
     for name in SERVICE_NAMES:
         print(
             f"  {name:<13} grpc {stack.grpc_addrs[name]}  metrics {stack.metrics_urls[name]}",
             flush=True,
         )
-    code = 0
+    # A child that exits is restarted by the stack's supervisor; only a signal stops all.
     while not stop.wait(1.0):
-        try:
-            stack.check_children()
-        except StackError as exc:
-            logging.getLogger("up").error(str(exc))
-            code = 1
-            break
+        pass
     stack.stop(settings.shutdown_grace_s)
     print("ParkVPP stopped.", flush=True)
-    return code
+    return 0
 
 
 def _demo(args: argparse.Namespace) -> int:

@@ -1,7 +1,8 @@
 """`parkvpp up`: embedded Valkey and broker when none are configured, one process per service.
 
 Every child dies with this process (PR_SET_PDEATHSIG), and a clean stop sends SIGTERM
-to the services first (they drain and commit), then stops the embedded servers.
+to the services first (they drain and commit), then stops the embedded servers. With
+`supervise` a child that dies is started again alone (services/supervisor.py).
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ import secrets
 import signal
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,6 +26,8 @@ from services.runtime import embedded
 from services.runtime.channels import open_channel
 from services.runtime.embedded import EmbeddedBroker, EmbeddedValkey, spawn_dying_with_parent
 from services.runtime.events import ensure_topics
+from services.runtime.kafka_config import kafka_client_options
+from services.runtime.outbox import note_broker_restart
 from services.runtime.settings import (
     DEFAULT_GRPC_PORTS,
     DEFAULT_METRICS_PORTS,
@@ -30,6 +35,8 @@ from services.runtime.settings import (
     Settings,
     SettingsError,
 )
+from services.runtime.store import connect
+from services.supervisor import Supervisor
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +46,8 @@ class StackError(RuntimeError):
 
 
 SECRET_FILE = "token-secret"
+#: Where `parkvpp up` serves its own /metrics (the supervisor's), next to the services' ports.
+UP_METRICS_PORT = max(DEFAULT_METRICS_PORTS.values()) + 1
 
 
 def token_secret_for(settings: Settings, create: bool = True) -> str:
@@ -66,10 +75,16 @@ def token_secret_for(settings: Settings, create: bool = True) -> str:
 
 @dataclass
 class Stack:
-    """The running stack: addresses of each service's gRPC and metrics endpoints."""
+    """The running stack: addresses of each service's gRPC and metrics endpoints.
+
+    With `supervise` (`parkvpp up`, the demo) a supervisor restarts any child that exits
+    once the stack is healthy; without it (tests that kill and `restart` children
+    themselves) an exited child stays down and `check_children` reports it.
+    """
 
     settings: Settings
     free_ports: bool = False
+    supervise: bool = False
     grpc_addrs: dict[str, str] = field(default_factory=dict)
     metrics_urls: dict[str, str] = field(default_factory=dict)
     redis_url: str = ""
@@ -79,6 +94,10 @@ class Stack:
     _embedded: list[EmbeddedValkey | EmbeddedBroker] = field(default_factory=list)
     _ports: dict[str, tuple[int, int]] = field(default_factory=dict)
     _env: dict[str, str] = field(default_factory=dict, repr=False)
+    _up_metrics_port: int = UP_METRICS_PORT
+    _supervisor: Supervisor | None = None
+    #: Held while children are spawned or stopped, so a restart never races `stop`.
+    lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
     def start(self, timeout_s: float = 90.0) -> None:
         """Start everything and wait until every service answers SERVING.
@@ -90,6 +109,9 @@ class Stack:
             self._start_backends()
             self._start_services()
             self.wait_healthy(timeout_s)
+            if self.supervise:
+                self._supervisor = Supervisor(self, self._up_metrics_port)
+                self._supervisor.start()
         except BaseException:
             self.stop()
             raise
@@ -110,18 +132,36 @@ class Stack:
             self._embedded.append(broker)
             self.kafka_bootstrap = broker.bootstrap_servers
             log.info("embedded broker", extra={"bootstrap": self.kafka_bootstrap})
+            self._broker_started()
+        else:
+            self._ensure_topics()
+
+    def _ensure_topics(self) -> None:
         ensure_topics(
             self.kafka_bootstrap,
             self.settings.kafka_partitions,
             replication=self.settings.kafka_replication,
             topic_prefix=self.settings.kafka_topic_prefix,
+            client_options=kafka_client_options(self.settings),
         )
+
+    def _broker_started(self) -> None:
+        """An embedded broker (re)started empty: its topics again, and the outbox's epoch
+        bumped so the relay feeds it what the consumers have not applied yet."""
+        self._ensure_topics()
+        s = self.settings
+        client = connect(self.redis_url, s.redis_password, s.redis_ca_file)
+        try:
+            epoch = note_broker_restart(client)
+        finally:
+            client.close()
+        log.info("broker epoch %d", epoch, extra={"bootstrap": self.kafka_bootstrap})
 
     def _pick_ports(self) -> dict[str, tuple[int, int]]:
         """(gRPC, metrics) port per service: the defaults, or distinct free ones."""
         if not self.free_ports:
             return {n: (DEFAULT_GRPC_PORTS[n], DEFAULT_METRICS_PORTS[n]) for n in SERVICE_NAMES}
-        ports = embedded.free_ports(2 * len(SERVICE_NAMES))
+        *ports, self._up_metrics_port = embedded.free_ports(2 * len(SERVICE_NAMES) + 1)
         return {n: (ports[2 * k], ports[2 * k + 1]) for k, n in enumerate(SERVICE_NAMES)}
 
     def _start_services(self) -> None:
@@ -142,7 +182,7 @@ class Stack:
         for name in self._ports:
             self._spawn(name)
 
-    def _spawn(self, name: str) -> None:
+    def _spawn(self, name: str) -> int:
         grpc_port, metrics_port = self._ports[name]
         env = dict(
             self._env, PARKVPP_GRPC_PORT=str(grpc_port), PARKVPP_METRICS_PORT=str(metrics_port)
@@ -156,18 +196,43 @@ class Stack:
                 stdout=out,
                 stderr=subprocess.STDOUT,
             )
+        return self._children[name].pid
 
     def restart(self, name: str) -> None:
         """Start service `name` again on its ports once its process has exited (e.g. killed).
 
         Does not wait for it (see `wait_healthy`). The new child dies with the calling
         thread (PR_SET_PDEATHSIG), so call this from a thread that outlives the stack.
-        Raises StackError when the old process is still running.
+        Raises StackError when the old process is still running. With `supervise` the
+        supervisor restarts it already: wait for that instead.
         """
-        child = self._children[name]
-        if child.poll() is None:
-            raise StackError(f"service {name} is still running (pid {child.pid})")
-        self._spawn(name)
+        with self.lock:
+            child = self._children[name]
+            if child.poll() is None:
+                raise StackError(f"service {name} is still running (pid {child.pid})")
+            self._spawn(name)
+
+    def supervised_children(self) -> list[tuple[str, Callable[[], int | None], Callable[[], int]]]:
+        """(name, poll, restart) of every child: services, then the embedded servers."""
+        found: list[tuple[str, Callable[[], int | None], Callable[[], int]]] = [
+            (name, lambda n=name: self._children[n].poll(), lambda n=name: self._spawn(n))
+            for name in self._children
+        ]
+        for server in self._embedded:
+            found.append((server.name, server.poll, lambda s=server: self._restart_server(s)))
+        return found
+
+    def _restart_server(self, server: EmbeddedValkey | EmbeddedBroker) -> int:
+        server.restart()
+        if isinstance(server, EmbeddedBroker):
+            self._broker_started()
+        assert server.pid is not None
+        return server.pid
+
+    @property
+    def supervisor_metrics_url(self) -> str:
+        """The `up` process's own /metrics (restarts), "" without supervision."""
+        return self._supervisor.metrics_url if self._supervisor else ""
 
     def wait_healthy(self, timeout_s: float) -> None:
         deadline = time.monotonic() + timeout_s
@@ -178,7 +243,8 @@ class Stack:
             ) as channel:
                 stub = health_pb2_grpc.HealthStub(channel)
                 while True:
-                    self.check_children()
+                    if self._supervisor is None:
+                        self.check_children()
                     try:
                         reply = stub.Check(health_pb2.HealthCheckRequest(service=""), timeout=1)
                         if reply.status == health_pb2.HealthCheckResponse.SERVING:
@@ -203,6 +269,15 @@ class Stack:
 
     def stop(self, grace_s: float = 15.0) -> None:
         """SIGTERM the services, wait for them to drain, then stop the embedded servers."""
+        supervisor, self._supervisor = self._supervisor, None
+        if supervisor is not None:
+            supervisor.close()
+        with self.lock:
+            self._stop_children(grace_s)
+        if supervisor is not None:
+            supervisor.join()
+
+    def _stop_children(self, grace_s: float) -> None:
         for child in self._children.values():
             if child.poll() is None:
                 child.send_signal(signal.SIGTERM)

@@ -66,7 +66,7 @@ def run_demo(data_dir: str = "", plots_dir: str = "") -> int:
         data_dir = temp
     settings = settings.with_overrides(data_dir=data_dir)
     started = time.perf_counter()
-    stack = Stack(settings, free_ports=True)
+    stack = Stack(settings, free_ports=True, supervise=True)
     if not temp:
         _print(f"   data and service logs in {data_dir}")
     _print(

@@ -78,7 +78,7 @@ class VppServicer(RedispatchRpcs, vpp_pb2_grpc.VppServiceServicer):
         self.runtime = runtime
         self.registry = Registry(runtime.redis)
         self.portfolio = Portfolio(runtime.redis, self.registry, Rollups(runtime.redis))
-        self.dispatch = DispatchStore(runtime.redis)
+        self.dispatch = DispatchStore(runtime.redis, runtime.outbox)
         self.dispatcher = Dispatcher(runtime, self.portfolio, self.dispatch)
         self.following = FollowingCheck(runtime, self.dispatcher, self.registry)
         DISPATCH_OVERDUE.set_function(self.overdue_count)

@@ -48,6 +48,11 @@ BENCHMARKS: tuple[tuple[str, list[str], list[str]], ...] = (
         ["--clients", "2", "--rounds", "500"],
     ),
     (
+        "bench_rss_pauses",
+        ["--pauses", "2", "--pause-s", "30"],
+        ["--pauses", "1", "--pause-s", "10", "--settle-s", "10", "--assets", "100"],
+    ),
+    (
         "loadgen",
         ["run", "--stack", "up", "--rate", "1000", "--duration", "60", "--processes", "2"],
         ["run", "--stack", "up", "--rate", "200", "--duration", "15"],

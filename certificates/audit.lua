@@ -41,8 +41,8 @@ json_value = function(value)
 end
 
 -- Append one entry for operation `op` that touched `lots`; `trade` is the money leg of a
--- green-power trade or nil.
-local function append_log(op, lots, trade)
+-- green-power trade or nil; `extra` (or nil) holds more top-level fields of the entry.
+local function append_log(op, lots, trade, extra)
   local head_key = k('audit', 'head')
   local head = redis.call('HMGET', head_key, 'seq', 'hash')
   local seq = tonumber(head[1] or '0') + 1
@@ -51,6 +51,9 @@ local function append_log(op, lots, trade)
     seq = seq, op = op, request_id = REQUEST_ID, lots = lots,
     time = tonumber(redis.call('TIME')[1]), trade = trade,
   }
+  for name, value in pairs(extra or {}) do
+    entry[name] = value
+  end
   local body = json_object(entry)
   local hash = redis.sha1hex(prev .. body)
   redis.call('RPUSH', k('audit', 'log'), hash .. ' ' .. prev .. ' ' .. body)

@@ -171,6 +171,8 @@ def _read(client: redis.Redis, prefix: str) -> tuple[list[bytes], dict[str, str]
         state.balances[owner].update(ints(raw))
     for owner, raw in _hashes(client, f"{prefix}:issued-by-month:").items():
         state.issued_by_month[owner].update(ints(raw))
+    for owner, raw in _hashes(client, f"{prefix}:expired-by-expiry:").items():
+        state.expired_by_expiry[owner].update(ints(raw))
     for counter in COUNTERS:
         state.generator_hours[counter].update(ints(client.hgetall(f"{prefix}:gen-hour:{counter}")))
     return log, head, state

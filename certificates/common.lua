@@ -79,9 +79,13 @@ local function index_keys(lot)
   }
 end
 
+-- Active lots are also indexed by expiry (epoch s), for the expiry sweep (expire.lua).
 local function index(lot)
   for _, key in ipairs(index_keys(lot)) do
     redis.call('ZADD', key, lot.seq, lot.lot_id)
+  end
+  if lot.status == 'ACTIVE' and lot.expires_at and lot.expires_at ~= '' then
+    redis.call('ZADD', k('idx', 'expiry'), lot.expires_at, lot.lot_id)
   end
 end
 
@@ -89,6 +93,7 @@ local function unindex(lot)
   for _, key in ipairs(index_keys(lot)) do
     redis.call('ZREM', key, lot.lot_id)
   end
+  redis.call('ZREM', k('idx', 'expiry'), lot.lot_id)
 end
 
 local function add(key, field, wh)
@@ -116,6 +121,9 @@ local function owned_active_lot(lot_id, owner)
   if lot.owner_enterprise_id ~= owner then
     return nil, fail('NOT_OWNER', lot_id)
   end
+  if lot.status == 'EXPIRED' then
+    return nil, fail('EXPIRED', lot_id .. ':' .. lot.expires_at)
+  end
   if lot.status ~= 'ACTIVE' then
     return nil, fail('RETIRED', lot_id)
   end
@@ -123,14 +131,14 @@ local function owned_active_lot(lot_id, owner)
 end
 
 -- Like owned_active_lot, and still valid at `at` (epoch s): expired lots cannot be
--- retired or sold.
+-- transferred, sold or retired, whether or not the expiry sweep has marked them yet.
 local function owned_valid_lot(lot_id, owner, at)
   local lot, err = owned_active_lot(lot_id, owner)
   if err then
     return nil, err
   end
   if tonumber(lot.expires_at) <= tonumber(at) then
-    return nil, fail('EXPIRED', lot_id)
+    return nil, fail('EXPIRED', lot_id .. ':' .. lot.expires_at)
   end
   return lot, nil
 end

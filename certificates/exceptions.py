@@ -20,6 +20,8 @@ returns a VerifyReport with ok=False.
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
+
 
 class CertificateError(Exception):
     """Base of every error raised by `certificates`."""
@@ -77,11 +79,20 @@ class AlreadyRetired(CertificateError):
 
 
 class LotExpired(CertificateError):
-    """Lot `lot_id` was past its validity at the time of the operation."""
+    """Lot `lot_id` was past its validity (ended at `expires_at`, when known) at the time
+    of the operation; it can no longer be transferred, traded or retired."""
 
-    def __init__(self, lot_id: str) -> None:
-        super().__init__(f"lot {lot_id!r} has expired")
+    def __init__(self, lot_id: str, expires_at: datetime | None = None) -> None:
+        when = ""
+        if expires_at is not None:
+            local = expires_at.astimezone(timezone(timedelta(hours=8)))
+            when = f" on {local.date().isoformat()} (00:00 Asia/Shanghai)"
+        super().__init__(
+            f"lot {lot_id!r} expired{when}: certificates are valid 24 months including "
+            "their production month, and an expired lot cannot be transferred, traded or retired"
+        )
         self.lot_id = lot_id
+        self.expires_at = expires_at
 
 
 class OverlappingIssuance(CertificateError):

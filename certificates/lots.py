@@ -19,6 +19,8 @@ _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 class LotStatus(StrEnum):
     ACTIVE = "ACTIVE"
     RETIRED = "RETIRED"
+    #: Past its validity: out of every balance, never moves or retires again.
+    EXPIRED = "EXPIRED"
 
 
 class Technology(StrEnum):
@@ -96,6 +98,8 @@ class Lot:
     consumption_period_end: datetime | None = None
     parent_lot_id: str = ""
     trade_id: str = ""
+    #: The first instant at which the lot is no longer valid (see `expires_at`).
+    expires_at: datetime | None = None
 
     def __post_init__(self) -> None:
         if self.energy_wh <= 0:
@@ -121,6 +125,7 @@ class Lot:
             "consumption_period_end": _time_field(self.consumption_period_end),
             "parent_lot_id": self.parent_lot_id,
             "trade_id": self.trade_id,
+            "expires_at": _time_field(self.expires_at),
         }
 
     @classmethod
@@ -152,18 +157,21 @@ class Lot:
             consumption_period_end=_parse_time(f.get("consumption_period_end", "")),
             parent_lot_id=f.get("parent_lot_id", ""),
             trade_id=f.get("trade_id", ""),
+            expires_at=_parse_time(f.get("expires_at", "")),
         )
 
 
 @dataclass(frozen=True)
 class Balance:
-    """What an enterprise holds: active and retired Wh, and the active Wh as whole GECs."""
+    """What an enterprise holds: active and retired Wh, and the active Wh as whole GECs;
+    expired_wh is what expired while it held it (no longer in active_wh)."""
 
     enterprise_id: str
     active_wh: int
     retired_wh: int
     active_gec: int
     active_remainder_wh: int
+    expired_wh: int = 0
 
 
 def gec_view(energy_wh: int) -> tuple[int, int]:
@@ -203,6 +211,14 @@ class MonthlyGec:
     carried_in_wh: int
     gec: int
     carried_out_wh: int
+    #: Wh produced in the month that expired while the enterprise held them.
+    expired_wh: int = 0
+
+    @property
+    def expires_on(self) -> date:
+        """First day on which certificates produced in this month are no longer valid."""
+        index = _month_index(self.month, "month") + VALIDITY_MONTHS
+        return date(index // 12, index % 12 + 1, 1)
 
 
 def _month_index(month: str, field: str) -> int:
@@ -219,9 +235,15 @@ def _month_name(index: int) -> str:
 
 
 def monthly_gec_rows(
-    issued_wh_by_month: Mapping[str, int], from_month: str = "", to_month: str = ""
+    issued_wh_by_month: Mapping[str, int],
+    from_month: str = "",
+    to_month: str = "",
+    expired_wh_by_month: Mapping[str, int] | None = None,
 ) -> list[MonthlyGec]:
     """Every month of the GEC view, months without issuance included, carry and all.
+
+    `expired_wh_by_month` (by production month) fills each row's expired_wh; its months
+    widen the default window like issuance does, but expiry never changes the carry.
 
     The carry starts at the first month with issuance, whatever `from_month` says, so
     a month's figures never depend on the window asked for. The rows run from
@@ -234,8 +256,13 @@ def monthly_gec_rows(
     }
     for index, energy_wh in issued.items():
         check_energy(energy_wh, f"issued_wh_by_month[{_month_name(index)}]")
-    first = _month_index(from_month, "from_month") if from_month else min(issued, default=None)
-    last = _month_index(to_month, "to_month") if to_month else max(issued, default=None)
+    expired = {
+        _month_index(m, f"expired_wh_by_month[{m!r}]"): wh
+        for m, wh in (expired_wh_by_month or {}).items()
+    }
+    shown = [*issued, *expired]
+    first = _month_index(from_month, "from_month") if from_month else min(shown, default=None)
+    last = _month_index(to_month, "to_month") if to_month else max(shown, default=None)
     if first is None or last is None:
         return []
     if last < first:
@@ -246,7 +273,16 @@ def monthly_gec_rows(
         energy_wh = issued.get(index, 0)
         gec, carried_out = divmod(carried_wh + energy_wh, WH_PER_GEC)
         if index >= first:
-            rows.append(MonthlyGec(_month_name(index), energy_wh, carried_wh, gec, carried_out))
+            rows.append(
+                MonthlyGec(
+                    _month_name(index),
+                    energy_wh,
+                    carried_wh,
+                    gec,
+                    carried_out,
+                    expired.get(index, 0),
+                )
+            )
         carried_wh = carried_out
     return rows
 
@@ -267,6 +303,12 @@ def expires_at(production_hour_start: datetime) -> datetime:
     """UTC instant (local midnight of `expires_on`) from which the certificate is expired."""
     day = expires_on(production_hour_start)
     return datetime(day.year, day.month, day.day, tzinfo=MARKET_TZ).astimezone(UTC)
+
+
+def production_month_of(expires_at_s: int) -> str:
+    """The local production month (YYYY-MM) of certificates expiring at `expires_at_s`."""
+    local = datetime.fromtimestamp(expires_at_s, UTC).astimezone(MARKET_TZ)
+    return _month_name(local.year * 12 + local.month - 1 - VALIDITY_MONTHS)
 
 
 def is_expired(lot: Lot, at: datetime) -> bool:

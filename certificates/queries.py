@@ -20,6 +20,7 @@ from certificates.lots import (
     gec_view,
     monthly_gec,
     monthly_gec_rows,
+    production_month_of,
     whole_hour,
 )
 from certificates.trades import GreenTrade
@@ -58,16 +59,19 @@ class LedgerQueries:
         return Lot.from_fields(fields)
 
     def balance(self, enterprise_id: str) -> Balance:
-        """Active Wh held and Wh retired as owner (zero when unknown), with a GEC view."""
-        active, retired = self._redis.hmget(
-            self._key("balance", enterprise_id), "active_wh", "retired_wh"
+        """Active Wh held, Wh retired as owner and Wh expired while held (zero when
+        unknown), with a GEC view. Lots past expiry count as active until `expire_due`
+        marks them (the service runs it before every balance it reports)."""
+        active, retired, expired = self._redis.hmget(
+            self._key("balance", enterprise_id), "active_wh", "retired_wh", "expired_wh"
         )
         gec, remainder_wh = gec_view(_int(active))
-        return Balance(enterprise_id, _int(active), _int(retired), gec, remainder_wh)
+        return Balance(enterprise_id, _int(active), _int(retired), gec, remainder_wh, _int(expired))
 
     def totals(self) -> dict[str, int]:
-        """Ledger-wide issued_wh, active_wh and retired_wh (issued = active + retired)."""
-        names = ("issued_wh", "active_wh", "retired_wh")
+        """Ledger-wide issued_wh, active_wh, retired_wh and expired_wh
+        (issued = active + retired + expired)."""
+        names = ("issued_wh", "active_wh", "retired_wh", "expired_wh")
         values = self._redis.hmget(self._key("totals"), *names)
         return {name: _int(value) for name, value in zip(names, values, strict=True)}
 
@@ -168,9 +172,15 @@ class LedgerQueries:
     def monthly_gec_rows(
         self, owner_enterprise_id: str, from_month: str = "", to_month: str = ""
     ) -> list[MonthlyGec]:
-        """`lots.monthly_gec_rows` of what was issued to an owner; raises InvalidInput."""
+        """`lots.monthly_gec_rows` of what was issued to an owner, with what expired while
+        it held it by production month; raises InvalidInput."""
         rows = self._issued_by_month(owner_enterprise_id)
-        return monthly_gec_rows(rows, from_month, to_month)
+        stored = self._redis.hgetall(self._key("expired-by-expiry", owner_enterprise_id))
+        expired: dict[str, int] = {}
+        for expires_s, energy_wh in stored.items():
+            month = production_month_of(int(expires_s))
+            expired[month] = expired.get(month, 0) + int(energy_wh)
+        return monthly_gec_rows(rows, from_month, to_month, expired)
 
     def _issued_by_month(self, owner_enterprise_id: str) -> dict[str, int]:
         stored = self._redis.hgetall(self._key("issued-by-month", owner_enterprise_id))

@@ -10,7 +10,9 @@ from datetime import datetime
 from bidding.intervals import MARKET_TZ
 
 LotFields = dict[str, str]
-COUNTERS = ("issued_wh", "active_wh", "retired_wh")
+COUNTERS = ("issued_wh", "active_wh", "retired_wh", "expired_wh")
+#: A lot in one of these states never changes again.
+FINAL = ("RETIRED", "EXPIRED")
 
 
 @dataclass
@@ -27,6 +29,8 @@ class LedgerState:
     generator_hours: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     issued_by_hour: Counter[str] = field(default_factory=Counter)
     issued_by_month: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+    #: Wh expired per owner, keyed by the expiry instant (epoch s) like the Lua counter.
+    expired_by_expiry: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     trades: dict[str, LotFields] = field(default_factory=dict)
 
 
@@ -49,16 +53,18 @@ def _record_issue(state: LedgerState, lot: Mapping[str, str]) -> None:
 
 def _check_entry(seq: int, entry: Mapping, state: LedgerState) -> list[str]:
     """What is wrong with applying `entry` to `state` (before it is applied)."""
-    touched = entry["lots"]
+    touched = entry["lots"] or []
     priors = [state.lots[lot["lot_id"]] for lot in touched if lot["lot_id"] in state.lots]
     errors = [
-        f"seq {seq}: retired lot {prior['lot_id']} changed"
+        f"seq {seq}: {prior['status'].lower()} lot {prior['lot_id']} changed"
         for prior in priors
-        if prior["status"] == "RETIRED"
+        if prior["status"] in FINAL
     ]
     if entry["op"] == "issue":
         if priors:
             errors.append(f"seq {seq}: issue reused lot id {priors[0]['lot_id']}")
+    elif entry["op"] == "expire":
+        errors += _check_expiry(seq, entry, priors)
     elif len(priors) != 1:
         errors.append(f"seq {seq}: {entry['op']} must act on exactly one existing lot")
     elif sum(_wh(lot) for lot in touched) != _wh(priors[0]):
@@ -73,20 +79,38 @@ def _check_entry(seq: int, entry: Mapping, state: LedgerState) -> list[str]:
     return errors
 
 
+def _check_expiry(seq: int, entry: Mapping, priors: list[LotFields]) -> list[str]:
+    """An expiry marks existing lots EXPIRED, unchanged otherwise, once their time is up."""
+    touched = entry["lots"]
+    if len(priors) != len(touched):
+        return [f"seq {seq}: expire must act on existing lots"]
+    errors = []
+    for prior, lot in zip(priors, touched, strict=True):
+        if {**prior, "status": "EXPIRED"} != lot:
+            errors.append(f"seq {seq}: expire changed more than the status of {lot['lot_id']}")
+        if int(lot["expires_at"]) > int(entry.get("at", 0)):
+            errors.append(f"seq {seq}: lot {lot['lot_id']} expired before its expiry")
+    return errors
+
+
 def replay(entries: Iterable[Mapping]) -> tuple[LedgerState, list[str]]:
     """The state the log describes, and the rule breaks met while replaying it in order.
 
-    Checks per entry: retired lots never change again, an issue creates only new lots,
-    a transfer/retire/trade splits exactly one existing lot without changing its energy,
-    a trade record matches the lot it moved.
+    Checks per entry: retired and expired lots never change again, an issue creates only
+    new lots, a transfer/retire/trade splits exactly one existing lot without changing its
+    energy, a trade record matches the lot it moved, an expiry only marks lots whose
+    validity ended by the sweep's time.
     """
     state, errors = LedgerState(), []
     for entry in entries:
         seq = entry["seq"]
         errors += _check_entry(seq, entry, state)
-        for lot in entry["lots"]:
+        for lot in entry["lots"] or []:
             if entry["op"] == "issue":
                 _record_issue(state, lot)
+            if entry["op"] == "expire":
+                owner = lot["owner_enterprise_id"]
+                state.expired_by_expiry[owner][lot["expires_at"]] += _wh(lot)
             state.lots[lot["lot_id"]] = dict(lot)
         if entry.get("trade"):
             state.trades[entry["trade"]["trade_id"]] = dict(entry["trade"])
@@ -96,8 +120,9 @@ def replay(entries: Iterable[Mapping]) -> tuple[LedgerState, list[str]]:
 
 def _derive_holdings(state: LedgerState) -> None:
     """Active/retired totals, balances and generator-hour counters from the lots."""
+    by_status = {"RETIRED": "retired_wh", "EXPIRED": "expired_wh"}
     for lot in state.lots.values():
-        counter = "retired_wh" if lot["status"] == "RETIRED" else "active_wh"
+        counter = by_status.get(lot["status"], "active_wh")
         state.totals[counter] += _wh(lot)
         state.balances[lot["owner_enterprise_id"]][counter] += _wh(lot)
         state.generator_hours[counter][_hour_key(lot)] += _wh(lot)
@@ -118,12 +143,12 @@ def check_invariants(state: LedgerState) -> list[str]:
         if start < end:
             errors.append(f"serials {start}..{end - 1} are in both {left} and {right}")
     totals = state.totals
-    if totals["issued_wh"] != totals["active_wh"] + totals["retired_wh"]:
-        errors.append(f"totals: issued != active + retired ({dict(totals)})")
+    if totals["issued_wh"] != sum(totals[c] for c in COUNTERS[1:]):
+        errors.append(f"totals: issued != active + retired + expired ({dict(totals)})")
     hours = state.generator_hours
     for key in set().union(*(hours[c] for c in COUNTERS)):
-        if hours["issued_wh"][key] != hours["active_wh"][key] + hours["retired_wh"][key]:
-            errors.append(f"generator-hour {key}: issued != active + retired")
+        if hours["issued_wh"][key] != sum(hours[c][key] for c in COUNTERS[1:]):
+            errors.append(f"generator-hour {key}: issued != active + retired + expired")
     for owner, balance in state.balances.items():
         errors += [f"balance {owner}: {c} is negative" for c in COUNTERS if balance[c] < 0]
     return errors
@@ -171,6 +196,7 @@ def _nested(replayed: LedgerState, stored: LedgerState) -> Sequence[tuple[str, M
         ("balance", "balances"),
         ("generator-hour", "generator_hours"),
         ("issued-by-month", "issued_by_month"),
+        ("expired-by-expiry", "expired_by_expiry"),
     ):
         mine, theirs = getattr(replayed, attr), getattr(stored, attr)
         for key in sorted(set(mine) | set(theirs)):

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from importlib.resources import files
@@ -50,8 +51,9 @@ _LOT_ERRORS: dict[str, type[exc.CertificateError]] = {
     "NOT_FOUND": exc.LotNotFound,
     "NOT_OWNER": exc.NotOwner,
     "RETIRED": exc.AlreadyRetired,
-    "EXPIRED": exc.LotExpired,
 }
+#: Lots the expiry sweep marks per script run (each run is one audit entry).
+EXPIRE_BATCH = 500
 
 
 def _script_text(name: str) -> str:
@@ -73,15 +75,16 @@ def _lots(reply: bytes | str) -> list[Lot]:
 def change_of(operation: str, result: bytes | str) -> tuple[list[Lot], GreenTrade | None]:
     """The lots (and the trade) of a change-feed entry's result.
 
-    For "issue" every lot issued; for "transfer", "retire" and "trade" the moved, retired or
-    bought lot first and the remainder second when there is one. Raises ValueError for an
+    For "issue" every lot issued, for "expire" every lot that expired; for "transfer",
+    "retire" and "trade" the moved, retired or bought lot first and the remainder second
+    when there is one. Raises ValueError for an
     unknown operation.
     """
     if operation == "trade":
         reply = json.loads(result)
         lots = [Lot.from_fields(fields) for fields in reply["lots"]]
         return lots, GreenTrade.from_fields(reply["trade"])
-    if operation in ("issue", "transfer", "retire"):
+    if operation in ("issue", "transfer", "retire", "expire"):
         return _lots(result), None
     raise ValueError(f"unknown ledger operation {operation!r}")
 
@@ -111,6 +114,7 @@ class CertificateLedger(LedgerQueries):
         self._transfer = client.register_script(_script_text("transfer.lua"))
         self._retire = client.register_script(_script_text("retire.lua"))
         self._trade = client.register_script(_script_text("trade.lua"))
+        self._expire = client.register_script(_script_text("expire.lua"))
 
     def _run(self, script: Script, request_id: str, fingerprint: str, args: list, lot_id: str):
         """Run a mutation script and map its "CODE:detail" error replies to exceptions."""
@@ -123,6 +127,10 @@ class CertificateLedger(LedgerQueries):
             code, _, detail = str(error).partition(":")
             if code in _LOT_ERRORS:
                 raise _LOT_ERRORS[code](lot_id) from None
+            if code == "EXPIRED":
+                expired_lot, _, expires_s = detail.rpartition(":")
+                when = datetime.fromtimestamp(int(expires_s), UTC)
+                raise exc.LotExpired(expired_lot, when) from None
             if code == "INSUFFICIENT":
                 have, _, want = detail.partition(":")
                 raise exc.InsufficientEnergy(lot_id, int(have), int(want)) from None
@@ -186,14 +194,16 @@ class CertificateLedger(LedgerQueries):
         to_enterprise_id: str,
         energy_wh: int = 0,
         trade_id: str = "",
+        at: datetime | None = None,
     ) -> tuple[Lot, Lot | None]:
         """Move a whole lot (energy_wh=0) or part of it to another enterprise.
 
         A partial transfer gives the receiver a NEW lot with the low serials
         [serial_start, serial_start + energy_wh) and parent_lot_id set; the sender's lot
-        keeps its id and the high serials. Returns (transferred, remainder or None).
-        Raises InvalidInput, LotNotFound, NotOwner, AlreadyRetired, InsufficientEnergy,
-        DuplicateRequest.
+        keeps its id and the high serials. `at` (default now) is the time of transfer,
+        checked against the lot's validity and not part of the request identity. Returns
+        (transferred, remainder or None). Raises InvalidInput, LotNotFound, NotOwner,
+        AlreadyRetired, LotExpired, InsufficientEnergy, DuplicateRequest.
         """
         check_id(request_id, "request_id")
         check_id(lot_id, "lot_id")
@@ -203,9 +213,32 @@ class CertificateLedger(LedgerQueries):
         check_energy(energy_wh)
         if from_enterprise_id == to_enterprise_id:
             raise InvalidInput("to_enterprise_id", "must differ from from_enterprise_id")
+        at_s = int(aware(at or datetime.now(UTC), "at").timestamp())
         args = [lot_id, from_enterprise_id, to_enterprise_id, energy_wh, trade_id]
         fingerprint = _fingerprint("transfer", *args)
-        return _pair(_lots(self._run(self._transfer, request_id, fingerprint, args, lot_id)))
+        reply = self._run(self._transfer, request_id, fingerprint, [*args, at_s], lot_id)
+        return _pair(_lots(reply))
+
+    def expire_due(self, at: datetime) -> list[Lot]:
+        """Mark every active lot whose validity ended at or before `at` EXPIRED; the lots.
+
+        Runs the expiry sweep in batches of EXPIRE_BATCH, each one atomic Lua step with
+        its own audit entry; an expired lot leaves its owner's active balance for
+        expired_wh. Nothing is written when nothing is due. Raises InvalidInput when `at`
+        is naive.
+        """
+        at_s = int(aware(at, "at").timestamp())
+        expired: list[Lot] = []
+        while True:
+            # The sweep is idempotent by itself: a fresh id per run, recorded only by runs
+            # that expired something.
+            request_id = f"expire-{at_s}-{uuid.uuid4().hex[:12]}"
+            args = [at_s, EXPIRE_BATCH]
+            fingerprint = _fingerprint("expire", *args)
+            batch = _lots(self._run(self._expire, request_id, fingerprint, args, ""))
+            expired += batch
+            if len(batch) < EXPIRE_BATCH:
+                return expired
 
     def retire(
         self,

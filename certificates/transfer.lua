@@ -1,6 +1,6 @@
 -- Transfer a lot, or its low serials, to another enterprise.
 -- ARGV: prefix, fingerprint, lot_id, from_enterprise_id, to_enterprise_id, energy_wh
--- (0 = whole lot), trade_id.
+-- (0 = whole lot), trade_id, at (epoch s: the lot must still be valid then).
 local replay = replayed()
 if replay then
   return replay
@@ -8,7 +8,7 @@ end
 local err
 local lot_id, sender, receiver, trade_id = ARGV[3], ARGV[4], ARGV[5], ARGV[7]
 local lot
-lot, err = owned_active_lot(lot_id, sender)
+lot, err = owned_valid_lot(lot_id, sender, ARGV[8])
 if err then
   return err
 end

@@ -67,7 +67,12 @@ def test_issue_gives_contiguous_serials_and_counts(ledger):
     assert [_span(x) for x in lots] == [(0, 2_500_000), (2_500_000, 2_500_700)]
     assert [x.production_hour_start for x in lots] == [H0, H0 + 2 * HOUR]
     assert ledger.get_lot(lots[0].lot_id) == lots[0]
-    assert ledger.totals() == {"issued_wh": 2_500_700, "active_wh": 2_500_700, "retired_wh": 0}
+    assert ledger.totals() == {
+        "issued_wh": 2_500_700,
+        "active_wh": 2_500_700,
+        "retired_wh": 0,
+        "expired_wh": 0,
+    }
     assert ledger.balance("ent-a") == Balance("ent-a", 2_500_700, 0, 2, 500_700)
     assert ledger.issued_between(H0, H0 + 2 * HOUR) == 2_500_000
     assert ledger.issued_between(H0 - timedelta(minutes=30), H0 + 3 * HOUR) == 2_500_700
@@ -100,7 +105,12 @@ def test_partial_retire_splits_and_moves_counters(ledger):
     assert retired.status is LotStatus.RETIRED and rest.status is LotStatus.ACTIVE
     assert (retired.serial_start, retired.serial_end, rest.serial_start) == (0, 1_200, 1_200)
     assert (retired.consumption_period_start, retired.consumption_period_end) == PERIOD
-    assert ledger.totals() == {"issued_wh": 3_000, "active_wh": 1_800, "retired_wh": 1_200}
+    assert ledger.totals() == {
+        "issued_wh": 3_000,
+        "active_wh": 1_800,
+        "retired_wh": 1_200,
+        "expired_wh": 0,
+    }
     assert ledger.retired_for("ent-a", *PERIOD) == [retired]
     assert ledger.retired_for("ent-a", PERIOD[1], PERIOD[1] + HOUR) == []
     assert ledger.retired_for("ent-b", *PERIOD) == []
@@ -138,7 +148,12 @@ def test_retired_serials_never_move_again(ledger):
         _retire(ledger, "x2", lot.lot_id)
     with pytest.raises(err.AlreadyRetired):
         ledger.transfer("t1", lot.lot_id, "ent-a", "ent-b", 10)
-    assert ledger.totals() == {"issued_wh": 1_000, "active_wh": 0, "retired_wh": 1_000}
+    assert ledger.totals() == {
+        "issued_wh": 1_000,
+        "active_wh": 0,
+        "retired_wh": 1_000,
+        "expired_wh": 0,
+    }
 
 
 def test_overlapping_issuance_is_rejected_whole_and_adjacent_hours_are_fine(ledger):

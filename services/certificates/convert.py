@@ -9,7 +9,11 @@ from services.enrollment.convert import TECHNOLOGY_ENUM
 from services.runtime.errors import InvalidArgument
 from services.runtime.rpc import to_ts
 
-STATUS_ENUM = {LotStatus.ACTIVE: pb.LOT_STATUS_ACTIVE, LotStatus.RETIRED: pb.LOT_STATUS_RETIRED}
+STATUS_ENUM = {
+    LotStatus.ACTIVE: pb.LOT_STATUS_ACTIVE,
+    LotStatus.RETIRED: pb.LOT_STATUS_RETIRED,
+    LotStatus.EXPIRED: pb.LOT_STATUS_EXPIRED,
+}
 
 
 def lot_message(lot: Lot) -> pb.Lot:
@@ -32,6 +36,8 @@ def lot_message(lot: Lot) -> pb.Lot:
         message.consumption_period_start.CopyFrom(to_ts(lot.consumption_period_start))
     if lot.consumption_period_end is not None:
         message.consumption_period_end.CopyFrom(to_ts(lot.consumption_period_end))
+    if lot.expires_at is not None:
+        message.expires_at.CopyFrom(to_ts(lot.expires_at))
     return message
 
 
@@ -75,8 +81,11 @@ def monthly_message(enterprise_id: str, rows: list[MonthlyGec]) -> pb.MonthlyGec
                 carried_in_wh=row.carried_in_wh,
                 gec=row.gec,
                 carried_out_wh=row.carried_out_wh,
+                expired_wh=row.expired_wh,
+                expires_on=row.expires_on.isoformat(),
             )
             for row in rows
         ],
         total_gec=sum(row.gec for row in rows),
+        expired_wh=sum(row.expired_wh for row in rows),
     )

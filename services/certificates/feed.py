@@ -31,6 +31,9 @@ def encode(fields: dict[bytes, bytes]) -> tuple[str, str, bytes]:
     if operation == "issue":
         key = lots[0].generator_asset_id
         event = events_pb2.CertificatesIssued(lots=messages)
+    elif operation == "expire":
+        key = lots[0].lot_id
+        event = events_pb2.CertificatesExpired(lots=messages)
     elif operation == "transfer":
         key = lots[0].lot_id
         event = events_pb2.CertificatesTransferred(transferred=messages[0], remainder=rest)

@@ -16,12 +16,14 @@ class LotStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     LOT_STATUS_UNSPECIFIED: _ClassVar[LotStatus]
     LOT_STATUS_ACTIVE: _ClassVar[LotStatus]
     LOT_STATUS_RETIRED: _ClassVar[LotStatus]
+    LOT_STATUS_EXPIRED: _ClassVar[LotStatus]
 LOT_STATUS_UNSPECIFIED: LotStatus
 LOT_STATUS_ACTIVE: LotStatus
 LOT_STATUS_RETIRED: LotStatus
+LOT_STATUS_EXPIRED: LotStatus
 
 class Lot(_message.Message):
-    __slots__ = ("lot_id", "generator_asset_id", "technology", "grid_area", "production_hour_start", "energy_wh", "serial_start", "serial_end", "owner_enterprise_id", "status", "beneficiary_enterprise_id", "consumption_period_start", "consumption_period_end", "parent_lot_id", "trade_id")
+    __slots__ = ("lot_id", "generator_asset_id", "technology", "grid_area", "production_hour_start", "energy_wh", "serial_start", "serial_end", "owner_enterprise_id", "status", "beneficiary_enterprise_id", "consumption_period_start", "consumption_period_end", "parent_lot_id", "trade_id", "expires_at")
     LOT_ID_FIELD_NUMBER: _ClassVar[int]
     GENERATOR_ASSET_ID_FIELD_NUMBER: _ClassVar[int]
     TECHNOLOGY_FIELD_NUMBER: _ClassVar[int]
@@ -37,6 +39,7 @@ class Lot(_message.Message):
     CONSUMPTION_PERIOD_END_FIELD_NUMBER: _ClassVar[int]
     PARENT_LOT_ID_FIELD_NUMBER: _ClassVar[int]
     TRADE_ID_FIELD_NUMBER: _ClassVar[int]
+    EXPIRES_AT_FIELD_NUMBER: _ClassVar[int]
     lot_id: str
     generator_asset_id: str
     technology: _enrollment_pb2.GeneratorTechnology
@@ -52,7 +55,8 @@ class Lot(_message.Message):
     consumption_period_end: _timestamp_pb2.Timestamp
     parent_lot_id: str
     trade_id: str
-    def __init__(self, lot_id: _Optional[str] = ..., generator_asset_id: _Optional[str] = ..., technology: _Optional[_Union[_enrollment_pb2.GeneratorTechnology, str]] = ..., grid_area: _Optional[str] = ..., production_hour_start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., energy_wh: _Optional[int] = ..., serial_start: _Optional[int] = ..., serial_end: _Optional[int] = ..., owner_enterprise_id: _Optional[str] = ..., status: _Optional[_Union[LotStatus, str]] = ..., beneficiary_enterprise_id: _Optional[str] = ..., consumption_period_start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., consumption_period_end: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., parent_lot_id: _Optional[str] = ..., trade_id: _Optional[str] = ...) -> None: ...
+    expires_at: _timestamp_pb2.Timestamp
+    def __init__(self, lot_id: _Optional[str] = ..., generator_asset_id: _Optional[str] = ..., technology: _Optional[_Union[_enrollment_pb2.GeneratorTechnology, str]] = ..., grid_area: _Optional[str] = ..., production_hour_start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., energy_wh: _Optional[int] = ..., serial_start: _Optional[int] = ..., serial_end: _Optional[int] = ..., owner_enterprise_id: _Optional[str] = ..., status: _Optional[_Union[LotStatus, str]] = ..., beneficiary_enterprise_id: _Optional[str] = ..., consumption_period_start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., consumption_period_end: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., parent_lot_id: _Optional[str] = ..., trade_id: _Optional[str] = ..., expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class IssueCertificatesRequest(_message.Message):
     __slots__ = ("request_id", "generator_asset_id", "period_start", "period_end")
@@ -131,18 +135,20 @@ class GetBalanceRequest(_message.Message):
     def __init__(self, enterprise_id: _Optional[str] = ...) -> None: ...
 
 class Balance(_message.Message):
-    __slots__ = ("enterprise_id", "active_wh", "retired_wh", "active_gec", "active_remainder_wh")
+    __slots__ = ("enterprise_id", "active_wh", "retired_wh", "active_gec", "active_remainder_wh", "expired_wh")
     ENTERPRISE_ID_FIELD_NUMBER: _ClassVar[int]
     ACTIVE_WH_FIELD_NUMBER: _ClassVar[int]
     RETIRED_WH_FIELD_NUMBER: _ClassVar[int]
     ACTIVE_GEC_FIELD_NUMBER: _ClassVar[int]
     ACTIVE_REMAINDER_WH_FIELD_NUMBER: _ClassVar[int]
+    EXPIRED_WH_FIELD_NUMBER: _ClassVar[int]
     enterprise_id: str
     active_wh: int
     retired_wh: int
     active_gec: int
     active_remainder_wh: int
-    def __init__(self, enterprise_id: _Optional[str] = ..., active_wh: _Optional[int] = ..., retired_wh: _Optional[int] = ..., active_gec: _Optional[int] = ..., active_remainder_wh: _Optional[int] = ...) -> None: ...
+    expired_wh: int
+    def __init__(self, enterprise_id: _Optional[str] = ..., active_wh: _Optional[int] = ..., retired_wh: _Optional[int] = ..., active_gec: _Optional[int] = ..., active_remainder_wh: _Optional[int] = ..., expired_wh: _Optional[int] = ...) -> None: ...
 
 class ListLotsRequest(_message.Message):
     __slots__ = ("owner_enterprise_id", "status", "page_size", "page_token")
@@ -475,25 +481,31 @@ class GetMonthlyGecRequest(_message.Message):
     def __init__(self, enterprise_id: _Optional[str] = ..., from_month: _Optional[str] = ..., to_month: _Optional[str] = ...) -> None: ...
 
 class MonthlyGecRow(_message.Message):
-    __slots__ = ("month", "issued_wh", "carried_in_wh", "gec", "carried_out_wh")
+    __slots__ = ("month", "issued_wh", "carried_in_wh", "gec", "carried_out_wh", "expired_wh", "expires_on")
     MONTH_FIELD_NUMBER: _ClassVar[int]
     ISSUED_WH_FIELD_NUMBER: _ClassVar[int]
     CARRIED_IN_WH_FIELD_NUMBER: _ClassVar[int]
     GEC_FIELD_NUMBER: _ClassVar[int]
     CARRIED_OUT_WH_FIELD_NUMBER: _ClassVar[int]
+    EXPIRED_WH_FIELD_NUMBER: _ClassVar[int]
+    EXPIRES_ON_FIELD_NUMBER: _ClassVar[int]
     month: str
     issued_wh: int
     carried_in_wh: int
     gec: int
     carried_out_wh: int
-    def __init__(self, month: _Optional[str] = ..., issued_wh: _Optional[int] = ..., carried_in_wh: _Optional[int] = ..., gec: _Optional[int] = ..., carried_out_wh: _Optional[int] = ...) -> None: ...
+    expired_wh: int
+    expires_on: str
+    def __init__(self, month: _Optional[str] = ..., issued_wh: _Optional[int] = ..., carried_in_wh: _Optional[int] = ..., gec: _Optional[int] = ..., carried_out_wh: _Optional[int] = ..., expired_wh: _Optional[int] = ..., expires_on: _Optional[str] = ...) -> None: ...
 
 class MonthlyGec(_message.Message):
-    __slots__ = ("enterprise_id", "months", "total_gec")
+    __slots__ = ("enterprise_id", "months", "total_gec", "expired_wh")
     ENTERPRISE_ID_FIELD_NUMBER: _ClassVar[int]
     MONTHS_FIELD_NUMBER: _ClassVar[int]
     TOTAL_GEC_FIELD_NUMBER: _ClassVar[int]
+    EXPIRED_WH_FIELD_NUMBER: _ClassVar[int]
     enterprise_id: str
     months: _containers.RepeatedCompositeFieldContainer[MonthlyGecRow]
     total_gec: int
-    def __init__(self, enterprise_id: _Optional[str] = ..., months: _Optional[_Iterable[_Union[MonthlyGecRow, _Mapping]]] = ..., total_gec: _Optional[int] = ...) -> None: ...
+    expired_wh: int
+    def __init__(self, enterprise_id: _Optional[str] = ..., months: _Optional[_Iterable[_Union[MonthlyGecRow, _Mapping]]] = ..., total_gec: _Optional[int] = ..., expired_wh: _Optional[int] = ...) -> None: ...

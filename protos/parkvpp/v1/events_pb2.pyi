@@ -99,3 +99,9 @@ class CertificatesRetired(_message.Message):
     retired: _certificates_pb2.Lot
     remainder: _certificates_pb2.Lot
     def __init__(self, retired: _Optional[_Union[_certificates_pb2.Lot, _Mapping]] = ..., remainder: _Optional[_Union[_certificates_pb2.Lot, _Mapping]] = ...) -> None: ...
+
+class CertificatesExpired(_message.Message):
+    __slots__ = ("lots",)
+    LOTS_FIELD_NUMBER: _ClassVar[int]
+    lots: _containers.RepeatedCompositeFieldContainer[_certificates_pb2.Lot]
+    def __init__(self, lots: _Optional[_Iterable[_Union[_certificates_pb2.Lot, _Mapping]]] = ...) -> None: ...

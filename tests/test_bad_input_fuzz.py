@@ -53,6 +53,7 @@ from parkvpp.v1 import telemetry_pb2 as tpb
 from parkvpp.v1 import vpp_pb2 as vpb
 from services.demo.day import DaySummary, MarketDay, market_day_for
 from services.demo.park import ASSETS, ENTERPRISES, curtailable_spec
+from services.runtime import outbox
 from services.runtime.events import TOPICS
 from services.runtime.local_stack import LocalStack
 from services.runtime.permissions import PERMISSIONS, Rule
@@ -103,7 +104,7 @@ repeat
   local page = redis.call("SCAN", cursor, "COUNT", 1000)
   cursor = page[1]
   for _, key in ipairs(page[2]) do
-    if not string.find(key, "ratelimit", 1, true) then
+    if not string.find(key, "ratelimit", 1, true) and not string.find(key, "{outbox}", 1, true) then
       local kind = redis.call("TYPE", key)["ok"]
       local items
       if kind == "hash" then
@@ -155,7 +156,9 @@ class StateProbe:
         self._digests: tuple[int, dict[bytes, bytes]] | None = None
 
     def keys(self) -> dict[bytes, bytes]:
-        """A digest per key (rate-limit buckets excepted) of its content in canonical order."""
+        """A digest per key of its content in canonical order. Rate-limit buckets and the
+        relay's bookkeeping (`{outbox}` keys: lease, retained events, done marks) are left
+        out; the outbox streams of the state's own hash tags are in."""
         flat = self._digest()
         return dict(zip(flat[::2], flat[1::2], strict=True))
 
@@ -177,6 +180,12 @@ class StateProbe:
                         return False
         return True
 
+    def _outbox_drained(self) -> bool:
+        """Every outbox event published and applied by every group (retained log empty)."""
+        streams = list(self.redis.smembers(outbox.STREAMS_KEY))
+        waiting = sum(int(self.redis.xlen(s)) for s in streams)
+        return waiting == 0 and int(self.redis.xlen(outbox.RETAINED_KEY)) == 0
+
     def changes(self) -> int:
         """Valkey's count of changes to its data (never reset: the server saves no RDB)."""
         return int(self.redis.info("persistence")["rdb_changes_since_last_save"])
@@ -187,13 +196,14 @@ class StateProbe:
         Done when every group has committed past the end of its partitions and Redis
         then took no change for QUIET_S. Raises AssertionError after `timeout_s`.
         """
-        if self._consumed(self.ends()) == self._quiet_at:
+        if self._consumed(self.ends()) == self._quiet_at and self._outbox_drained():
             return
         deadline = time.monotonic() + timeout_s
         previous = None
         while time.monotonic() < deadline:
             ends = self.ends()
-            changes = self.changes() if self._caught_up(ends) else None
+            settled = self._caught_up(ends) and self._outbox_drained()
+            changes = self.changes() if settled else None
             if changes is not None and changes == previous:
                 self._quiet_at = self._consumed(ends)
                 return

@@ -157,6 +157,9 @@ class Stack:
             client.close()
         log.info("broker epoch %d", epoch, extra={"bootstrap": self.kafka_bootstrap})
 
+    def _embedded_broker(self) -> bool:
+        return any(isinstance(server, EmbeddedBroker) for server in self._embedded)
+
     def _pick_ports(self) -> dict[str, tuple[int, int]]:
         """(gRPC, metrics) port per service: the defaults, or distinct free ones."""
         if not self.free_ports:
@@ -176,6 +179,8 @@ class Stack:
                 "KAFKA_BOOTSTRAP_SERVERS": self.kafka_bootstrap,
                 "PYTHONUNBUFFERED": "1",
                 "PARKVPP_TOKEN_SECRET": self.token_secret,
+                # A memory-only embedded broker: the outbox keeps events until applied.
+                **({"PARKVPP_OUTBOX_RETAIN": "1"} if self._embedded_broker() else {}),
                 **{f"PARKVPP_{n.upper()}_ADDR": a for n, a in self.grpc_addrs.items()},
             }
         )

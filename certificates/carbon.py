@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from fractions import Fraction
 
+from certificates.claims import attribute, hourly_matchable
 from certificates.exceptions import InvalidInput
 from certificates.factors import (
     CERTIFICATE_FACTORS_KG_PER_KWH,
@@ -17,7 +19,7 @@ from certificates.factors import (
     check_factor,
     factor_for,
 )
-from certificates.lots import Lot, LotStatus, check_energy, whole_hour
+from certificates.lots import Lot, LotStatus, aware, check_energy, whole_hour
 from certificates.park import (
     ZeroCarbonConfig,
     ZeroCarbonIndicators,
@@ -38,6 +40,7 @@ __all__ = [
     "ZeroCarbonThresholds",
     "carbon_footprint",
     "factor_for",
+    "grams",
     "park_indicators",
     "park_zero_carbon_indicators",
     "product_footprint",
@@ -49,35 +52,86 @@ DEFAULT_RESIDUAL_SOURCE = (
 CALLER_RESIDUAL_SOURCE = "supplied by the caller"
 
 
+def half_up(grams_exact: Fraction) -> int:
+    """A non-negative exact amount of grams rounded half up to the gram."""
+    return (2 * grams_exact.numerator + grams_exact.denominator) // (2 * grams_exact.denominator)
+
+
+def grams(energy_wh: int, rate: Fraction) -> int:
+    """`energy_wh` × `rate` (g/Wh, i.e. kg/kWh) rounded half up to the gram, exactly."""
+    numerator, denominator = rate.numerator, rate.denominator
+    return (2 * energy_wh * numerator + denominator) // (2 * denominator)
+
+
+def exact_factor(value: float, field: str) -> Fraction:
+    """A factor as the exact decimal it was written as (0.6096 -> 6096/10000); raises
+    InvalidInput naming `field` when it is not a finite number >= 0."""
+    check_factor(value, field)
+    return Fraction(value) if isinstance(value, int) else Fraction(repr(float(value)))
+
+
 @dataclass(frozen=True)
 class Footprint:
-    """Scope 2 emissions of one enterprise over a period.
+    """Scope 2 emissions of one enterprise over a period, in integer grams CO2e.
 
-    hourly_matched_cfe_share counts certificates only in their production hour (and grid
-    area when one was given); annual_matched_share = min(1, retired / consumption).
+    Every figure is a sum over the period's hours (see carbon_footprint), so footprints
+    of any partition of a year add up exactly to the year's. retired_certificate_wh is
+    the part of the retirements attributed to the period's hours, claimed_certificate_wh
+    the part of it that met consumption in the same hour, hourly_matched_wh what
+    certificates matched in their own production hour.
     """
 
     consumption_wh: int
     retired_certificate_wh: int
-    location_based_kg_co2e: float
-    market_based_kg_co2e: float
-    hourly_matched_cfe_share: float
-    annual_matched_share: float = 0.0
-    hourly_matched_wh: int = 0
+    location_based_g_co2e: int
+    market_based_g_co2e: int
+    hourly_market_based_g_co2e: int
+    claimed_certificate_wh: int
+    hourly_matched_wh: int
     residual_factor_source: str = ""
+
+    @property
+    def location_based_kg_co2e(self) -> float:
+        return self.location_based_g_co2e / 1000
+
+    @property
+    def market_based_kg_co2e(self) -> float:
+        return self.market_based_g_co2e / 1000
+
+    @property
+    def hourly_market_based_kg_co2e(self) -> float:
+        return self.hourly_market_based_g_co2e / 1000
+
+    @property
+    def hourly_matched_cfe_share(self) -> float:
+        """hourly_matched_wh / consumption_wh, 0 when nothing was consumed."""
+        return self.hourly_matched_wh / self.consumption_wh if self.consumption_wh else 0.0
+
+    @property
+    def annual_matched_share(self) -> float:
+        """claimed_certificate_wh / consumption_wh, 0 when nothing was consumed."""
+        return self.claimed_certificate_wh / self.consumption_wh if self.consumption_wh else 0.0
 
 
 @dataclass(frozen=True)
 class ParkIndicators:
-    """Park-wide green-power and emission indicators over a period."""
+    """Park-wide green-power and emission indicators over a period (grams CO2e)."""
 
     consumption_wh: int
     onsite_renewable_generation_wh: int
     certificates_issued_wh: int
     certificates_retired_wh: int
     green_power_share: float
-    location_based_kg_co2e: float
-    market_based_kg_co2e: float
+    location_based_g_co2e: int
+    market_based_g_co2e: int
+
+    @property
+    def location_based_kg_co2e(self) -> float:
+        return self.location_based_g_co2e / 1000
+
+    @property
+    def market_based_kg_co2e(self) -> float:
+        return self.market_based_g_co2e / 1000
 
 
 def _hourly_consumption(consumption_wh_by_hour: Mapping[datetime, int]) -> dict[datetime, int]:
@@ -88,19 +142,41 @@ def _hourly_consumption(consumption_wh_by_hour: Mapping[datetime, int]) -> dict[
     return consumption
 
 
-def _certificate_kg_co2e(
-    lots: Sequence[Lot], claimed_wh: int, factors: Mapping[str, float]
-) -> float:
-    """Emissions of the claimed certificate Wh, pro rata over the lots' own factors."""
-    total_wh = sum(lot.energy_wh for lot in lots)
-    if not total_wh or not claimed_wh:
-        return 0.0
-    for lot in lots:
-        if lot.technology not in factors:
-            raise InvalidInput("certificate_factors_kg_per_kwh", f"no factor for {lot.technology}")
-        check_factor(factors[lot.technology], f"certificate_factors_kg_per_kwh[{lot.technology}]")
-    weighted = sum(lot.energy_wh * factors[lot.technology] for lot in lots)
-    return weighted / total_wh * claimed_wh / 1000
+def _hour_g(
+    consumption_wh: int,
+    certificates: Mapping[str, int],
+    certificate_rates: Mapping[str, Fraction],
+    residual: Fraction,
+) -> tuple[int, int]:
+    """(grams, claimed Wh) of one hour: the claimed Wh, min(consumption, certificates),
+    at the certificates' own factors (pro rata by technology) + the rest × residual."""
+    if not consumption_wh:
+        return 0, 0
+    total_wh = sum(certificates.values())
+    claimed_wh = min(consumption_wh, total_wh)
+    # Only technologies with a non-zero factor are in certificate_rates (pv, wind: none).
+    weighted = sum(
+        wh * rate for tech, wh in certificates.items() if (rate := certificate_rates.get(tech))
+    )
+    if not claimed_wh or not weighted:
+        return grams(consumption_wh - claimed_wh, residual), claimed_wh
+    emitted = (consumption_wh - claimed_wh) * residual + claimed_wh * Fraction(weighted) / total_wh
+    return half_up(emitted), claimed_wh
+
+
+def _report_hours(
+    period: tuple[datetime, datetime] | None, *hour_sets: Iterable[datetime]
+) -> list[datetime]:
+    """The hours with any consumption or certificates that start in `period` (all of them
+    without one): the only hours whose figures are not all zero. Each hour belongs to the
+    period its start lies in, so every partition counts every hour once."""
+    hours = sorted(set().union(*hour_sets))
+    if period is None:
+        return hours
+    start, end = (aware(moment, "period") for moment in period)
+    if end < start:
+        raise InvalidInput("period", "must end after it starts")
+    return [hour for hour in hours if start <= hour < end]
 
 
 def carbon_footprint(
@@ -110,53 +186,71 @@ def carbon_footprint(
     grid_factor_kg_per_kwh: float = GRID_FACTOR_KG_PER_KWH,
     residual_factor_kg_per_kwh: float = RESIDUAL_FACTOR_KG_PER_KWH,
     *,
+    period: tuple[datetime, datetime] | None = None,
     grid_area: str | None = None,
     residual_factor_source: str | None = None,
     certificate_factors_kg_per_kwh: Mapping[str, float] = CERTIFICATE_FACTORS_KG_PER_KWH,
 ) -> Footprint:
-    """Location-based, market-based (GHG Protocol Scope 2) and matched green-power shares.
+    """Location-based, market-based (annual and hourly, GHG Protocol Scope 2) and matched
+    green-power shares over the hours starting in `period` (UTC [start, end); None:
+    every hour with consumption or certificates).
 
-    Location-based = consumption kWh × grid factor. Market-based = the certificate energy
-    claimed, min(consumption, certificates), at the certificates' own factors (0 for pv
-    and wind; pro rata when technologies differ) + the rest of the consumption, max(0,
-    consumption − certificates), × residual factor: surplus certificates never make it
-    negative. Hourly matched Wh = Σ_h min(consumption_h, certificate Wh produced in hour
-    h), so a surplus hour never covers another; with `grid_area`, only lots from that area
-    count for hourly matching (all retired lots still count for market-based and annual
-    figures). Shares are 0 when nothing was consumed. `retired_lots` are the lots retired
-    for this enterprise for the period (e.g. CertificateLedger.retired_for).
-    `residual_factor_source` is reported as given; by default it names the built-in
-    factor when that one is used and says "supplied by the caller" otherwise.
-    Raises InvalidInput on non-hour keys, negative consumption, negative or non-finite
-    factors, a technology without factor, or a lot not retired for `enterprise_id`.
+    Each retired lot is attributed to the hours of its consumption period in proportion
+    to `consumption_wh_by_hour` (claims.attribute), so the consumption must cover the
+    lots' whole periods, not only `period`. Per hour h, with consumption c_h:
+    location-based = c_h × grid factor; market-based = the claimed Wh min(c_h,
+    attributed_h) at the certificates' own factors (0 for pv and wind; pro rata when
+    technologies differ) + (c_h − claimed) × residual factor, so a surplus in one hour
+    never covers another and never makes it negative; hourly market-based the same with
+    the certificates produced in hour h itself (and, with `grid_area`, in that area) in
+    place of the attributed ones (claims.hourly_matchable). Each hour's grams are
+    rounded half up once, from the factors as the exact decimals they were written as;
+    the period sums the hours. `residual_factor_source` is reported as given; by default
+    it names the built-in factor when that one is used and says "supplied by the caller"
+    otherwise. Raises InvalidInput on non-hour keys, negative consumption, negative or
+    non-finite factors, a technology without factor, a naive or reversed period, or a
+    lot not retired for `enterprise_id`.
     """
-    check_factor(grid_factor_kg_per_kwh, "grid_factor_kg_per_kwh")
-    check_factor(residual_factor_kg_per_kwh, "residual_factor_kg_per_kwh")
+    grid = exact_factor(grid_factor_kg_per_kwh, "grid_factor_kg_per_kwh")
+    residual = exact_factor(residual_factor_kg_per_kwh, "residual_factor_kg_per_kwh")
     consumption = _hourly_consumption(consumption_wh_by_hour)
-    matchable: dict[datetime, int] = defaultdict(int)
+    rates: dict[str, Fraction] = {}
     for lot in retired_lots:
         if lot.status is not LotStatus.RETIRED or lot.beneficiary_enterprise_id != enterprise_id:
             rule = f"lot {lot.lot_id} is not retired for enterprise {enterprise_id}"
             raise InvalidInput("retired_lots", rule)
-        if grid_area is None or lot.grid_area == grid_area:
-            matchable[lot.production_hour_start] += lot.energy_wh
-    consumption_wh = sum(consumption.values())
-    certificate_wh = sum(lot.energy_wh for lot in retired_lots)
-    claimed_wh = min(consumption_wh, certificate_wh)
-    matched_wh = sum(min(wh, matchable.get(hour, 0)) for hour, wh in consumption.items())
+        tech = str(lot.technology)
+        if tech not in certificate_factors_kg_per_kwh:
+            raise InvalidInput("certificate_factors_kg_per_kwh", f"no factor for {tech}")
+        field = f"certificate_factors_kg_per_kwh[{tech}]"
+        if rate := exact_factor(certificate_factors_kg_per_kwh[tech], field):
+            rates[tech] = rate
+    attributed = attribute(retired_lots, consumption)
+    matchable = hourly_matchable(retired_lots, grid_area)
+    totals: defaultdict[str, int] = defaultdict(int)
+    for hour in _report_hours(period, consumption, attributed, matchable):
+        used_wh = consumption.get(hour, 0)
+        certificates = attributed.get(hour, {})
+        market_g, claimed_wh = _hour_g(used_wh, certificates, rates, residual)
+        hourly_g, matched_wh = _hour_g(used_wh, matchable.get(hour, {}), rates, residual)
+        totals["consumption"] += used_wh
+        totals["retired"] += sum(certificates.values())
+        totals["location"] += grams(used_wh, grid)
+        totals["market"] += market_g
+        totals["hourly_market"] += hourly_g
+        totals["claimed"] += claimed_wh
+        totals["matched"] += matched_wh
     if residual_factor_source is None:
         default = residual_factor_kg_per_kwh == RESIDUAL_FACTOR_KG_PER_KWH
         residual_factor_source = DEFAULT_RESIDUAL_SOURCE if default else CALLER_RESIDUAL_SOURCE
-    market_kg = _certificate_kg_co2e(retired_lots, claimed_wh, certificate_factors_kg_per_kwh)
-    market_kg += (consumption_wh - claimed_wh) / 1000 * residual_factor_kg_per_kwh
     return Footprint(
-        consumption_wh=consumption_wh,
-        retired_certificate_wh=certificate_wh,
-        location_based_kg_co2e=consumption_wh / 1000 * grid_factor_kg_per_kwh,
-        market_based_kg_co2e=market_kg,
-        hourly_matched_cfe_share=matched_wh / consumption_wh if consumption_wh else 0.0,
-        annual_matched_share=claimed_wh / consumption_wh if consumption_wh else 0.0,
-        hourly_matched_wh=matched_wh,
+        consumption_wh=totals["consumption"],
+        retired_certificate_wh=totals["retired"],
+        location_based_g_co2e=totals["location"],
+        market_based_g_co2e=totals["market"],
+        hourly_market_based_g_co2e=totals["hourly_market"],
+        claimed_certificate_wh=totals["claimed"],
+        hourly_matched_wh=totals["matched"],
         residual_factor_source=residual_factor_source,
     )
 
@@ -178,8 +272,10 @@ def park_indicators(
     Certificates issued for the park's own generators (`issued_wh`) are reported but not
     added; if they are also retired for the park, pass them outside `retired_wh` or the
     same MWh is counted twice. Location-based = grid supply × grid factor; market-based =
-    max(0, grid supply − retired certificates) × residual factor. Raises InvalidInput on
-    negative energy or factors.
+    max(0, grid supply − retired certificates) × residual factor, each rounded half up to
+    the gram once. `retired_wh` should be the certificates attributed to the period
+    (claims.attribute), not whole retirements. Raises InvalidInput on negative energy or
+    factors.
     """
     for field, value in (
         ("consumption_wh", consumption_wh),
@@ -188,8 +284,8 @@ def park_indicators(
         ("retired_wh", retired_wh),
     ):
         check_energy(value, field)
-    check_factor(grid_factor_kg_per_kwh, "grid_factor_kg_per_kwh")
-    check_factor(residual_factor_kg_per_kwh, "residual_factor_kg_per_kwh")
+    grid = exact_factor(grid_factor_kg_per_kwh, "grid_factor_kg_per_kwh")
+    residual = exact_factor(residual_factor_kg_per_kwh, "residual_factor_kg_per_kwh")
     grid_supply_wh = max(0, consumption_wh - onsite_generation_wh)
     green_wh = onsite_generation_wh + retired_wh
     return ParkIndicators(
@@ -198,10 +294,8 @@ def park_indicators(
         certificates_issued_wh=issued_wh,
         certificates_retired_wh=retired_wh,
         green_power_share=min(1.0, green_wh / consumption_wh) if consumption_wh else 0.0,
-        location_based_kg_co2e=grid_supply_wh / 1000 * grid_factor_kg_per_kwh,
-        market_based_kg_co2e=max(0, grid_supply_wh - retired_wh)
-        / 1000
-        * residual_factor_kg_per_kwh,
+        location_based_g_co2e=grams(grid_supply_wh, grid),
+        market_based_g_co2e=grams(max(0, grid_supply_wh - retired_wh), residual),
     )
 
 

@@ -68,8 +68,37 @@ def factor_for(year: int, table: Mapping[int, float]) -> float:
 # Defaults: data year 2022 of the MEE national averages (announced December 2024).
 GRID_FACTOR_KG_PER_KWH = factor_for(2022, GRID_FACTORS_KG_PER_KWH)
 # ASSUMPTION, configurable: China publishes no residual-mix factor. As a proxy we use the
-# 2022 national average *excluding market-traded non-fossil electricity*.
+# national average *excluding market-traded non-fossil electricity* of the factor year.
 RESIDUAL_FACTOR_KG_PER_KWH = factor_for(2022, EXCLUDING_MARKET_NONFOSSIL_KG_PER_KWH)
+
+# The residual proxy is published for the nation only: MEE/NBS announcements on the 2022
+# (December 2024) and 2023 electricity CO2 emission factors (the 2023 figure, 0.6096, up
+# 4.1 % on 2022 as market-traded non-fossil power grows, as reported by China Electric
+# Power News, January 2026). A region without its own figure uses the national one.
+RESIDUAL_FACTORS_KG_PER_KWH: Mapping[str, Mapping[int, float]] = {
+    "national": EXCLUDING_MARKET_NONFOSSIL_KG_PER_KWH,
+}
+
+
+def residual_factor(region: str, year: int) -> tuple[float, str]:
+    """The market-based residual factor for a grid region and data year, and its basis.
+
+    The region's own published figure where there is one, else the national figure (the
+    basis says so). Raises InvalidInput naming the region (unknown) or the year (no
+    published figure for it: no silent fallback to another year).
+    """
+    if region not in REGIONAL_GRID_FACTORS_KG_PER_KWH:
+        raise InvalidInput("region", f"unknown grid region {region!r}; known: {GRID_REGIONS}")
+    published = region if region in RESIDUAL_FACTORS_KG_PER_KWH else "national"
+    value = factor_for(year, RESIDUAL_FACTORS_KG_PER_KWH[published])
+    basis = (
+        f"{published} average excluding market-traded non-fossil electricity, {year} "
+        "(MEE/NBS; proxy for a residual mix)"
+    )
+    if published != region:
+        basis += f"; no {region} grid figure is published"
+    return value, basis
+
 
 # Emission factor of the electricity behind a retired certificate, by technology. Chinese
 # GECs are issued for renewable generation only; PV and wind emit nothing in operation.

@@ -9,6 +9,7 @@ configuration (ZeroCarbonThresholds), to be checked against the notice before re
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -75,6 +76,11 @@ class ZeroCarbonIndicators:
     carbon_intensity: Indicator
     clean_energy_share: Indicator
     annual_energy_tce: float = 0.0
+
+    @property
+    def emissions_g_co2(self) -> int:
+        """emissions_t_co2 in integer grams (half up), for the wire; t only in reports."""
+        return math.floor(self.emissions_t_co2 * 1_000_000 + 0.5)
 
 
 def _upper(name: str, value: float, limit: float, basis: str) -> Indicator:

@@ -51,14 +51,14 @@ def fuel_kg_co2(amounts: Mapping[str, float], fuels: Mapping[str, Fuel] = FUELS)
 
 
 def enterprise_emissions(footprint: Footprint, fuel_kg: float) -> EnterpriseEmissions:
-    """Scope 2 (from carbon_footprint) + fuels, each rounded half up to the gram once, so
-    the product split starts from the same integers the enterprise is told."""
+    """Scope 2 (integer grams from carbon_footprint) + fuels rounded half up to the gram
+    once, so the product split starts from the same integers the enterprise is told."""
     fuel_g = _grams(check_factor(fuel_kg, "fuel_kg"))
     return EnterpriseEmissions(
-        location_based_g_co2e=_grams(footprint.location_based_kg_co2e) + fuel_g,
-        market_based_g_co2e=_grams(footprint.market_based_kg_co2e) + fuel_g,
+        location_based_g_co2e=footprint.location_based_g_co2e + fuel_g,
+        market_based_g_co2e=footprint.market_based_g_co2e + fuel_g,
         fuel_g_co2e=fuel_g,
-        claimed_certificate_wh=min(footprint.consumption_wh, footprint.retired_certificate_wh),
+        claimed_certificate_wh=footprint.claimed_certificate_wh,
     )
 
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from datetime import date, datetime
 from functools import cached_property
 
 from bidding.intervals import MARKET_TZ
-from certificates.carbon import carbon_footprint
+from certificates.carbon import Footprint, carbon_footprint
+from certificates.claims import attribute, check_consumption_period, claim_window
+from certificates.exceptions import LotNotFound
 from certificates.factors import ELECTRICITY_KGCE_PER_KWH, FUELS, ElectricityConversion
 from certificates.fuel import (
     FuelUse,
@@ -16,15 +19,21 @@ from certificates.fuel import (
     parse_month,
 )
 from certificates.fuel_store import FuelStore
+from certificates.lots import Lot
 from certificates.park import ZeroCarbonConfig, ZeroCarbonIndicators, park_zero_carbon_indicators
 from certificates.products import enterprise_emissions, fuel_kg_co2, split_by_output
 from parkvpp.v1 import certificates_pb2 as pb
-from services.certificates.metering import day_bounds, hourly_wh, now_utc
+from services.certificates.metering import day_bounds, hourly_wh, local_days_of, now_utc
 from services.runtime.errors import InvalidArgument
-from services.runtime.rpc import require_id, require_text, to_ts
+from services.runtime.rpc import from_ts, require_id, require_text, to_ts
 
 MAX_FUEL_MONTHS = 120
 MAX_PRODUCT_LINES = 100
+
+
+def _fuel_g_co2(use: FuelUse) -> int:
+    """The use's CO2 in integer grams, half up (kg and t only in presentation)."""
+    return math.floor(use.quantity * FUELS[use.fuel].kg_co2_per_unit * 1000 + 0.5)
 
 
 def _fuel_message(use: FuelUse) -> pb.FuelUse:
@@ -40,6 +49,7 @@ def _fuel_message(use: FuelUse) -> pb.FuelUse:
         reported_at=to_ts(datetime.fromisoformat(use.reported_at)),
         energy_tce=use.quantity * fuel.tce_per_unit,
         kg_co2=use.quantity * fuel.kg_co2_per_unit,
+        g_co2=_fuel_g_co2(use),
     )
 
 
@@ -59,6 +69,7 @@ def zero_carbon_fields(reply: pb.ParkIndicators, result: ZeroCarbonIndicators) -
     reply.fuel_tce = result.fuel_tce
     reply.clean_energy_tce = result.clean_energy_tce
     reply.emissions_t_co2 = result.emissions_t_co2
+    reply.emissions_g_co2 = result.emissions_g_co2
     reply.electricity_conversion = str(result.electricity_conversion)
     reply.electricity_kgce_per_kwh = ELECTRICITY_KGCE_PER_KWH[result.electricity_conversion]
     reply.annual_energy_tce = result.annual_energy_tce
@@ -136,6 +147,7 @@ class CarbonRpcs:
             uses=[_fuel_message(use) for use in shown],
             energy_tce=sum(use.quantity * FUELS[use.fuel].tce_per_unit for use in current),
             kg_co2=sum(use.quantity * FUELS[use.fuel].kg_co2_per_unit for use in current),
+            g_co2=sum(_fuel_g_co2(use) for use in current),
         )
 
     def _outputs(self, request) -> tuple[dict[str, int], str]:
@@ -188,12 +200,47 @@ class CarbonRpcs:
             ],
         )
 
-    def enterprise_footprint(self, enterprise_id: str, days: list[date]):
-        """Scope 2 footprint of the enterprise over the market days (as GetCarbonFootprint)."""
-        start, end = day_bounds(days[0], days[-1])
+    def consumption_period(self, request) -> tuple[datetime, datetime]:
+        """The Retire request's consumption period, checked by certificates.claims before
+        the ledger's script runs: one calendar year, the certificates' vintage year, not
+        before their production month. Raises InvalidArgument naming
+        consumption_period_start or consumption_period_end.
+
+        The production rule needs the lot; it is checked when the lot exists and belongs
+        to the request's owner (otherwise the ledger answers not-found or replays, and no
+        refusal tells a caller anything about another tenant's lot). A lot's production
+        hour never changes, and reads clip any period to the rule (claims.claim_window).
+        """
+        start = from_ts("consumption_period_start", request.consumption_period_start)
+        end = from_ts("consumption_period_end", request.consumption_period_end)
+        check_consumption_period(start, end)
+        lot_id = require_id("lot_id", request.lot_id)
+        owner = require_id("owner_enterprise_id", request.owner_enterprise_id)
+        try:
+            lot = self.ledger.get_lot(lot_id)  # type: ignore[attr-defined]
+        except LotNotFound:
+            return start, end
+        if lot.owner_enterprise_id == owner:
+            check_consumption_period(start, end, lot.production_hour_start)
+        return start, end
+
+    def _claims_input(
+        self, enterprise_id: str, days: list[date]
+    ) -> tuple[dict[datetime, int], list[Lot], tuple[datetime, datetime]]:
+        """(hourly consumption over the period and the whole claim windows of the lots
+        retired for the enterprise that overlap it, those lots, the period's bounds)."""
+        period = day_bounds(days[0], days[-1])
+        retired = self.ledger.retired_for(enterprise_id, *period)  # type: ignore[attr-defined]
+        windows = [window for lot in retired if (window := claim_window(lot))]
+        first = min([period[0], *(start for start, _ in windows)])
+        last = max([period[1], *(end for _, end in windows)])
         consumers = self._consumers(enterprise_id)  # type: ignore[attr-defined]
-        consumption = hourly_wh(self.rollups, consumers, days, floor=False)  # type: ignore[attr-defined]
-        retired = self.ledger.retired_for(enterprise_id, start, end)  # type: ignore[attr-defined]
+        consumption = hourly_wh(self.rollups, consumers, local_days_of(first, last), floor=False)  # type: ignore[attr-defined]
+        return consumption, retired, period
+
+    def enterprise_footprint(self, enterprise_id: str, days: list[date]) -> Footprint:
+        """Scope 2 footprint of the enterprise over the market days (as GetCarbonFootprint)."""
+        consumption, retired, period = self._claims_input(enterprise_id, days)
         settings = self.runtime.settings  # type: ignore[attr-defined]
         return carbon_footprint(
             enterprise_id,
@@ -201,4 +248,17 @@ class CarbonRpcs:
             retired,
             settings.grid_factor_kg_per_kwh,
             settings.residual_factor_kg_per_kwh,
+            period=period,
+            residual_factor_source=settings.residual_factor_basis,
+        )
+
+    def attributed_retired_wh(self, enterprise_id: str, days: list[date], skip: set[str]) -> int:
+        """Certificate Wh retired for the enterprise and attributed to the market days'
+        hours, leaving out lots of the generators in `skip`."""
+        consumption, retired, (start, end) = self._claims_input(enterprise_id, days)
+        kept = [lot for lot in retired if lot.generator_asset_id not in skip]
+        return sum(
+            sum(by_technology.values())
+            for hour, by_technology in attribute(kept, consumption).items()
+            if start <= hour < end
         )

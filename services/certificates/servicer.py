@@ -109,10 +109,7 @@ class CertificateServicer(CarbonRpcs, certificates_pb2_grpc.CertificateServiceSe
     def Retire(self, request, context):  # noqa: N802
         if request.energy_wh < 0:
             raise InvalidArgument("energy_wh", "must be >= 0 (0 = the whole lot)")
-        start = from_ts("consumption_period_start", request.consumption_period_start)
-        end = from_ts("consumption_period_end", request.consumption_period_end)
-        if end <= start:
-            raise InvalidArgument("consumption_period_end", "must be after the start")
+        start, end = self.consumption_period(request)
         beneficiary = require_id("beneficiary_enterprise_id", request.beneficiary_enterprise_id)
         self.registry.get_enterprise(beneficiary)
         retired, rest = self.ledger.retire(
@@ -196,10 +193,16 @@ class CertificateServicer(CarbonRpcs, certificates_pb2_grpc.CertificateServiceSe
             grid_emission_factor_kg_per_kwh=settings.grid_factor_kg_per_kwh,
             grid_factor_basis=settings.grid_factor_basis,
             residual_mix_factor_kg_per_kwh=settings.residual_factor_kg_per_kwh,
+            residual_factor_basis=result.residual_factor_source,
             annual_matched_share=result.annual_matched_share,
             location_based_kg_co2e=result.location_based_kg_co2e,
             market_based_kg_co2e=result.market_based_kg_co2e,
             hourly_matched_cfe_share=result.hourly_matched_cfe_share,
+            location_based_g_co2e=result.location_based_g_co2e,
+            market_based_g_co2e=result.market_based_g_co2e,
+            hourly_market_based_g_co2e=result.hourly_market_based_g_co2e,
+            claimed_certificate_wh=result.claimed_certificate_wh,
+            hourly_matched_wh=result.hourly_matched_wh,
         )
 
     def GetParkIndicators(self, request, context):  # noqa: N802
@@ -208,13 +211,12 @@ class CertificateServicer(CarbonRpcs, certificates_pb2_grpc.CertificateServiceSe
         consumption = sum(hourly_wh(self.rollups, self._consumers(), days, floor=False).values())
         generators = [a for a in self.registry.iter_assets() if a.kind == epb.ASSET_KIND_GENERATOR]
         generation = sum(hourly_wh(self.rollups, generators, days, floor=True).values())
-        # Certificates of the park's own generators are already in `generation`.
+        # Certificates of the park's own generators are already in `generation`; the
+        # others count with the part of each retirement attributed to the period.
         own = {a.asset_id for a in generators}
         retired = sum(
-            lot.energy_wh
+            self.attributed_retired_wh(enterprise.enterprise_id, days, own)
             for enterprise in self.registry.list_enterprises()
-            for lot in self.ledger.retired_for(enterprise.enterprise_id, start, end)
-            if lot.generator_asset_id not in own
         )
         settings = self.runtime.settings
         result = park_indicators(
@@ -235,6 +237,8 @@ class CertificateServicer(CarbonRpcs, certificates_pb2_grpc.CertificateServiceSe
             green_power_share=result.green_power_share,
             location_based_kg_co2e=result.location_based_kg_co2e,
             market_based_kg_co2e=result.market_based_kg_co2e,
+            location_based_g_co2e=result.location_based_g_co2e,
+            market_based_g_co2e=result.market_based_g_co2e,
         )
         zero_carbon = self.park_zero_carbon(days, consumption, generation, retired)
         if zero_carbon is not None:

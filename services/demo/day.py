@@ -605,7 +605,7 @@ class MarketDay:
             )
             self.log(
                 f"   ent-foundry reported {month} {fuel}: {use.quantity:,} {use.unit} "
-                f"= {use.energy_tce:,.1f} tce, {use.kg_co2 / 1000:,.1f} tCO2 "
+                f"= {use.energy_tce:,.1f} tce, {_t(use.g_co2)} tCO2 "
                 f"(revision {use.revision})"
             )
         for enterprise_id, _, _ in ENTERPRISES:
@@ -642,10 +642,11 @@ class MarketDay:
             self.log(
                 f"   {enterprise_id:<14} Scope 2 on {day}: consumption "
                 f"{f.consumption_wh / 1000:,.1f} kWh, location-based "
-                f"{f.location_based_kg_co2e:,.1f} kgCO2e, market-based "
-                f"{f.market_based_kg_co2e:,.1f} kgCO2e, matched hourly "
-                f"{f.hourly_matched_cfe_share:.1%} / annually {f.annual_matched_share:.1%} "
-                f"({f.grid_factor_basis})"
+                f"{_kg(f.location_based_g_co2e)} kgCO2e, market-based "
+                f"{_kg(f.market_based_g_co2e)} kgCO2e annually matched "
+                f"({f.annual_matched_share:.1%}) / {_kg(f.hourly_market_based_g_co2e)} kgCO2e "
+                f"hourly matched ({f.hourly_matched_cfe_share:.1%}); "
+                f"{f.grid_factor_basis}; residual: {f.residual_factor_basis}"
             )
         p = self.c.certificates.GetParkIndicators(
             certificates_pb2.GetParkIndicatorsRequest(from_market_day=day, to_market_day=day),
@@ -655,8 +656,8 @@ class MarketDay:
         self.log(
             f"   park on {day}: consumption {p.consumption_wh / 1000:,.1f} kWh, on-site "
             f"renewables {p.onsite_renewable_generation_wh / 1000:,.1f} kWh, green-power "
-            f"share {p.green_power_share:.1%}, location-based {p.location_based_kg_co2e:,.1f} "
-            f"kgCO2e, market-based {p.market_based_kg_co2e:,.1f} kgCO2e"
+            f"share {p.green_power_share:.1%}, location-based {_kg(p.location_based_g_co2e)} "
+            f"kgCO2e, market-based {_kg(p.market_based_g_co2e)} kgCO2e"
         )
         self._zero_carbon(p)
         self._product_footprint(day)
@@ -666,7 +667,7 @@ class MarketDay:
             f"   park energy use {p.total_energy_tce:,.2f} tce (electricity "
             f"{p.electricity_tce:,.2f} at {p.electricity_kgce_per_kwh} kgce/kWh, fuels "
             f"{p.fuel_tce:,.2f}; {p.annual_energy_tce:,.0f} tce/year annualised), "
-            f"emissions {p.emissions_t_co2:,.2f} tCO2 (location-based)"
+            f"emissions {_t(p.emissions_g_co2)} tCO2 (location-based)"
         )
         for ind, unit in ((p.carbon_intensity, " tCO2/tce"), (p.clean_energy_share, "")):
             verdict = "PASS" if ind.passed else "FAIL"
@@ -706,6 +707,16 @@ class MarketDay:
             f"   ent-foundry total {f.location_based_g_co2e:,} g / {f.market_based_g_co2e:,} g "
             f"CO2e (fuels {f.fuel_g_co2e:,} g); lines sum exactly: {'yes' if exact else 'NO'}"
         )
+
+
+def _kg(grams: int) -> str:
+    """Integer grams from the wire shown as kg (presentation only)."""
+    return f"{grams / 1000:,.1f}"
+
+
+def _t(grams: int) -> str:
+    """Integer grams from the wire shown as tonnes (presentation only)."""
+    return f"{grams / 1_000_000:,.2f}"
 
 
 def market_day_for(now: datetime | None = None) -> date:

@@ -12,7 +12,12 @@ from urllib.parse import urlsplit
 from bidding.baseline import BASELINE_METHODS
 from certificates.carbon import GRID_FACTOR_KG_PER_KWH, RESIDUAL_FACTOR_KG_PER_KWH
 from certificates.exceptions import InvalidInput as CertificateInputError
-from certificates.factors import GRID_REGIONS, ElectricityConversion, grid_factor
+from certificates.factors import (
+    GRID_REGIONS,
+    ElectricityConversion,
+    grid_factor,
+    residual_factor,
+)
 from services.runtime.auth import MIN_SECRET_BYTES
 
 SERVICE_NAMES = (
@@ -52,11 +57,35 @@ def _number(env: Mapping[str, str], name: str, default: T, low: T, high: T, kind
     return value
 
 
+def _residual_factor(env: Mapping[str, str], region: str, year: int) -> dict[str, object]:
+    """The market-based residual factor: PARKVPP_RESIDUAL_FACTOR_KG_PER_KWH if set, else the
+    published one of the region (the national one where the region has none) and year."""
+    if "PARKVPP_RESIDUAL_FACTOR_KG_PER_KWH" in env:
+        value = _float(env, "PARKVPP_RESIDUAL_FACTOR_KG_PER_KWH", 0.0, 0.0, 5.0)
+        return {
+            "residual_factor_kg_per_kwh": value,
+            "residual_factor_basis": "PARKVPP_RESIDUAL_FACTOR_KG_PER_KWH",
+        }
+    try:
+        value, basis = residual_factor(region, year)
+    except CertificateInputError as exc:
+        raise SettingsError(
+            f"PARKVPP_GRID_FACTOR_YEAR={year}: no published residual factor ({exc.rule}); "
+            "set PARKVPP_RESIDUAL_FACTOR_KG_PER_KWH"
+        ) from exc
+    return {"residual_factor_kg_per_kwh": value, "residual_factor_basis": basis}
+
+
 def _grid_factor(env: Mapping[str, str]) -> dict[str, object]:
     """The location-based factor: PARKVPP_GRID_FACTOR_KG_PER_KWH if set, else the published
-    factor of PARKVPP_GRID_REGION (default national) for PARKVPP_GRID_FACTOR_YEAR (2022)."""
+    factor of PARKVPP_GRID_REGION (default national) for PARKVPP_GRID_FACTOR_YEAR (2022);
+    and the residual factor of the same region and year (_residual_factor)."""
     region = _choice(env, "PARKVPP_GRID_REGION", "national", GRID_REGIONS)
     year = _int(env, "PARKVPP_GRID_FACTOR_YEAR", 2022, 2000, 2100)
+    return {**_location_factor(env, region, year), **_residual_factor(env, region, year)}
+
+
+def _location_factor(env: Mapping[str, str], region: str, year: int) -> dict[str, object]:
     if "PARKVPP_GRID_FACTOR_KG_PER_KWH" in env:
         value = _float(env, "PARKVPP_GRID_FACTOR_KG_PER_KWH", 0.0, 0.0, 5.0)
         return {
@@ -386,6 +415,10 @@ class Settings:
     grid_factor_kg_per_kwh: float = GRID_FACTOR_KG_PER_KWH
     grid_factor_basis: str = "national grid, 2022 (MEE/NBS)"
     residual_factor_kg_per_kwh: float = RESIDUAL_FACTOR_KG_PER_KWH
+    residual_factor_basis: str = (
+        "national average excluding market-traded non-fossil electricity, 2022 "
+        "(MEE/NBS; proxy for a residual mix)"
+    )
     electricity_tce_basis: str = ElectricityConversion.EQUIVALENT_VALUE.value
     market_gateway: str = "reference"
     market_gateway_dir: str = ""
@@ -470,9 +503,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         **_redis_security(env, redis_url),
         health_port=_health_port(env),
         **_grid_factor(env),
-        residual_factor_kg_per_kwh=_float(
-            env, "PARKVPP_RESIDUAL_FACTOR_KG_PER_KWH", RESIDUAL_FACTOR_KG_PER_KWH, 0.0, 5.0
-        ),
         electricity_tce_basis=_choice(
             env,
             "PARKVPP_ELECTRICITY_TCE_BASIS",

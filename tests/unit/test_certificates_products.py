@@ -16,7 +16,11 @@ from certificates.products import (
 
 
 def _footprint(consumption_wh: int, retired_wh: int, location_kg: float, market_kg: float):
-    return Footprint(consumption_wh, retired_wh, location_kg, market_kg, 0.0)
+    """A footprint as carbon_footprint reports it: integer grams, the claim capped at the
+    consumption (one hour, so the cap is the whole period's)."""
+    location_g, market_g = round(location_kg * 1000), round(market_kg * 1000)
+    claimed_wh = min(consumption_wh, retired_wh)
+    return Footprint(consumption_wh, retired_wh, location_g, market_g, market_g, claimed_wh, 0)
 
 
 def test_enterprise_totals_add_fuels_to_scope_2_in_grams():

@@ -181,7 +181,7 @@ class GetCarbonFootprintRequest(_message.Message):
     def __init__(self, enterprise_id: _Optional[str] = ..., from_market_day: _Optional[str] = ..., to_market_day: _Optional[str] = ...) -> None: ...
 
 class CarbonFootprint(_message.Message):
-    __slots__ = ("enterprise_id", "from_market_day", "to_market_day", "consumption_wh", "retired_certificate_wh", "grid_emission_factor_kg_per_kwh", "residual_mix_factor_kg_per_kwh", "location_based_kg_co2e", "market_based_kg_co2e", "hourly_matched_cfe_share", "annual_matched_share", "grid_factor_basis")
+    __slots__ = ("enterprise_id", "from_market_day", "to_market_day", "consumption_wh", "retired_certificate_wh", "grid_emission_factor_kg_per_kwh", "residual_mix_factor_kg_per_kwh", "location_based_kg_co2e", "market_based_kg_co2e", "hourly_matched_cfe_share", "annual_matched_share", "grid_factor_basis", "location_based_g_co2e", "market_based_g_co2e", "hourly_market_based_g_co2e", "claimed_certificate_wh", "hourly_matched_wh", "residual_factor_basis")
     ENTERPRISE_ID_FIELD_NUMBER: _ClassVar[int]
     FROM_MARKET_DAY_FIELD_NUMBER: _ClassVar[int]
     TO_MARKET_DAY_FIELD_NUMBER: _ClassVar[int]
@@ -194,6 +194,12 @@ class CarbonFootprint(_message.Message):
     HOURLY_MATCHED_CFE_SHARE_FIELD_NUMBER: _ClassVar[int]
     ANNUAL_MATCHED_SHARE_FIELD_NUMBER: _ClassVar[int]
     GRID_FACTOR_BASIS_FIELD_NUMBER: _ClassVar[int]
+    LOCATION_BASED_G_CO2E_FIELD_NUMBER: _ClassVar[int]
+    MARKET_BASED_G_CO2E_FIELD_NUMBER: _ClassVar[int]
+    HOURLY_MARKET_BASED_G_CO2E_FIELD_NUMBER: _ClassVar[int]
+    CLAIMED_CERTIFICATE_WH_FIELD_NUMBER: _ClassVar[int]
+    HOURLY_MATCHED_WH_FIELD_NUMBER: _ClassVar[int]
+    RESIDUAL_FACTOR_BASIS_FIELD_NUMBER: _ClassVar[int]
     enterprise_id: str
     from_market_day: str
     to_market_day: str
@@ -206,7 +212,13 @@ class CarbonFootprint(_message.Message):
     hourly_matched_cfe_share: float
     annual_matched_share: float
     grid_factor_basis: str
-    def __init__(self, enterprise_id: _Optional[str] = ..., from_market_day: _Optional[str] = ..., to_market_day: _Optional[str] = ..., consumption_wh: _Optional[int] = ..., retired_certificate_wh: _Optional[int] = ..., grid_emission_factor_kg_per_kwh: _Optional[float] = ..., residual_mix_factor_kg_per_kwh: _Optional[float] = ..., location_based_kg_co2e: _Optional[float] = ..., market_based_kg_co2e: _Optional[float] = ..., hourly_matched_cfe_share: _Optional[float] = ..., annual_matched_share: _Optional[float] = ..., grid_factor_basis: _Optional[str] = ...) -> None: ...
+    location_based_g_co2e: int
+    market_based_g_co2e: int
+    hourly_market_based_g_co2e: int
+    claimed_certificate_wh: int
+    hourly_matched_wh: int
+    residual_factor_basis: str
+    def __init__(self, enterprise_id: _Optional[str] = ..., from_market_day: _Optional[str] = ..., to_market_day: _Optional[str] = ..., consumption_wh: _Optional[int] = ..., retired_certificate_wh: _Optional[int] = ..., grid_emission_factor_kg_per_kwh: _Optional[float] = ..., residual_mix_factor_kg_per_kwh: _Optional[float] = ..., location_based_kg_co2e: _Optional[float] = ..., market_based_kg_co2e: _Optional[float] = ..., hourly_matched_cfe_share: _Optional[float] = ..., annual_matched_share: _Optional[float] = ..., grid_factor_basis: _Optional[str] = ..., location_based_g_co2e: _Optional[int] = ..., market_based_g_co2e: _Optional[int] = ..., hourly_market_based_g_co2e: _Optional[int] = ..., claimed_certificate_wh: _Optional[int] = ..., hourly_matched_wh: _Optional[int] = ..., residual_factor_basis: _Optional[str] = ...) -> None: ...
 
 class GetParkIndicatorsRequest(_message.Message):
     __slots__ = ("from_market_day", "to_market_day")
@@ -217,7 +229,7 @@ class GetParkIndicatorsRequest(_message.Message):
     def __init__(self, from_market_day: _Optional[str] = ..., to_market_day: _Optional[str] = ...) -> None: ...
 
 class ParkIndicators(_message.Message):
-    __slots__ = ("from_market_day", "to_market_day", "consumption_wh", "onsite_renewable_generation_wh", "certificates_issued_wh", "certificates_retired_wh", "green_power_share", "location_based_kg_co2e", "market_based_kg_co2e", "total_energy_tce", "electricity_tce", "fuel_tce", "clean_energy_tce", "emissions_t_co2", "electricity_conversion", "electricity_kgce_per_kwh", "annual_energy_tce", "carbon_intensity", "clean_energy_share")
+    __slots__ = ("from_market_day", "to_market_day", "consumption_wh", "onsite_renewable_generation_wh", "certificates_issued_wh", "certificates_retired_wh", "green_power_share", "location_based_kg_co2e", "market_based_kg_co2e", "total_energy_tce", "electricity_tce", "fuel_tce", "clean_energy_tce", "emissions_t_co2", "electricity_conversion", "electricity_kgce_per_kwh", "annual_energy_tce", "carbon_intensity", "clean_energy_share", "location_based_g_co2e", "market_based_g_co2e", "emissions_g_co2")
     FROM_MARKET_DAY_FIELD_NUMBER: _ClassVar[int]
     TO_MARKET_DAY_FIELD_NUMBER: _ClassVar[int]
     CONSUMPTION_WH_FIELD_NUMBER: _ClassVar[int]
@@ -237,6 +249,9 @@ class ParkIndicators(_message.Message):
     ANNUAL_ENERGY_TCE_FIELD_NUMBER: _ClassVar[int]
     CARBON_INTENSITY_FIELD_NUMBER: _ClassVar[int]
     CLEAN_ENERGY_SHARE_FIELD_NUMBER: _ClassVar[int]
+    LOCATION_BASED_G_CO2E_FIELD_NUMBER: _ClassVar[int]
+    MARKET_BASED_G_CO2E_FIELD_NUMBER: _ClassVar[int]
+    EMISSIONS_G_CO2_FIELD_NUMBER: _ClassVar[int]
     from_market_day: str
     to_market_day: str
     consumption_wh: int
@@ -256,7 +271,10 @@ class ParkIndicators(_message.Message):
     annual_energy_tce: float
     carbon_intensity: ZeroCarbonIndicator
     clean_energy_share: ZeroCarbonIndicator
-    def __init__(self, from_market_day: _Optional[str] = ..., to_market_day: _Optional[str] = ..., consumption_wh: _Optional[int] = ..., onsite_renewable_generation_wh: _Optional[int] = ..., certificates_issued_wh: _Optional[int] = ..., certificates_retired_wh: _Optional[int] = ..., green_power_share: _Optional[float] = ..., location_based_kg_co2e: _Optional[float] = ..., market_based_kg_co2e: _Optional[float] = ..., total_energy_tce: _Optional[float] = ..., electricity_tce: _Optional[float] = ..., fuel_tce: _Optional[float] = ..., clean_energy_tce: _Optional[float] = ..., emissions_t_co2: _Optional[float] = ..., electricity_conversion: _Optional[str] = ..., electricity_kgce_per_kwh: _Optional[float] = ..., annual_energy_tce: _Optional[float] = ..., carbon_intensity: _Optional[_Union[ZeroCarbonIndicator, _Mapping]] = ..., clean_energy_share: _Optional[_Union[ZeroCarbonIndicator, _Mapping]] = ...) -> None: ...
+    location_based_g_co2e: int
+    market_based_g_co2e: int
+    emissions_g_co2: int
+    def __init__(self, from_market_day: _Optional[str] = ..., to_market_day: _Optional[str] = ..., consumption_wh: _Optional[int] = ..., onsite_renewable_generation_wh: _Optional[int] = ..., certificates_issued_wh: _Optional[int] = ..., certificates_retired_wh: _Optional[int] = ..., green_power_share: _Optional[float] = ..., location_based_kg_co2e: _Optional[float] = ..., market_based_kg_co2e: _Optional[float] = ..., total_energy_tce: _Optional[float] = ..., electricity_tce: _Optional[float] = ..., fuel_tce: _Optional[float] = ..., clean_energy_tce: _Optional[float] = ..., emissions_t_co2: _Optional[float] = ..., electricity_conversion: _Optional[str] = ..., electricity_kgce_per_kwh: _Optional[float] = ..., annual_energy_tce: _Optional[float] = ..., carbon_intensity: _Optional[_Union[ZeroCarbonIndicator, _Mapping]] = ..., clean_energy_share: _Optional[_Union[ZeroCarbonIndicator, _Mapping]] = ..., location_based_g_co2e: _Optional[int] = ..., market_based_g_co2e: _Optional[int] = ..., emissions_g_co2: _Optional[int] = ...) -> None: ...
 
 class ZeroCarbonIndicator(_message.Message):
     __slots__ = ("name", "value", "threshold", "passed", "gap", "basis")
@@ -291,7 +309,7 @@ class ReportFuelUseRequest(_message.Message):
     def __init__(self, request_id: _Optional[str] = ..., enterprise_id: _Optional[str] = ..., month: _Optional[str] = ..., fuel: _Optional[str] = ..., quantity: _Optional[int] = ..., unit: _Optional[str] = ...) -> None: ...
 
 class FuelUse(_message.Message):
-    __slots__ = ("enterprise_id", "month", "fuel", "quantity", "unit", "revision", "request_id", "reported_at", "energy_tce", "kg_co2")
+    __slots__ = ("enterprise_id", "month", "fuel", "quantity", "unit", "revision", "request_id", "reported_at", "energy_tce", "kg_co2", "g_co2")
     ENTERPRISE_ID_FIELD_NUMBER: _ClassVar[int]
     MONTH_FIELD_NUMBER: _ClassVar[int]
     FUEL_FIELD_NUMBER: _ClassVar[int]
@@ -302,6 +320,7 @@ class FuelUse(_message.Message):
     REPORTED_AT_FIELD_NUMBER: _ClassVar[int]
     ENERGY_TCE_FIELD_NUMBER: _ClassVar[int]
     KG_CO2_FIELD_NUMBER: _ClassVar[int]
+    G_CO2_FIELD_NUMBER: _ClassVar[int]
     enterprise_id: str
     month: str
     fuel: str
@@ -312,7 +331,8 @@ class FuelUse(_message.Message):
     reported_at: _timestamp_pb2.Timestamp
     energy_tce: float
     kg_co2: float
-    def __init__(self, enterprise_id: _Optional[str] = ..., month: _Optional[str] = ..., fuel: _Optional[str] = ..., quantity: _Optional[int] = ..., unit: _Optional[str] = ..., revision: _Optional[int] = ..., request_id: _Optional[str] = ..., reported_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., energy_tce: _Optional[float] = ..., kg_co2: _Optional[float] = ...) -> None: ...
+    g_co2: int
+    def __init__(self, enterprise_id: _Optional[str] = ..., month: _Optional[str] = ..., fuel: _Optional[str] = ..., quantity: _Optional[int] = ..., unit: _Optional[str] = ..., revision: _Optional[int] = ..., request_id: _Optional[str] = ..., reported_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., energy_tce: _Optional[float] = ..., kg_co2: _Optional[float] = ..., g_co2: _Optional[int] = ...) -> None: ...
 
 class ListFuelUseRequest(_message.Message):
     __slots__ = ("enterprise_id", "from_month", "to_month", "include_corrections")
@@ -327,14 +347,16 @@ class ListFuelUseRequest(_message.Message):
     def __init__(self, enterprise_id: _Optional[str] = ..., from_month: _Optional[str] = ..., to_month: _Optional[str] = ..., include_corrections: _Optional[bool] = ...) -> None: ...
 
 class ListFuelUseResponse(_message.Message):
-    __slots__ = ("uses", "energy_tce", "kg_co2")
+    __slots__ = ("uses", "energy_tce", "kg_co2", "g_co2")
     USES_FIELD_NUMBER: _ClassVar[int]
     ENERGY_TCE_FIELD_NUMBER: _ClassVar[int]
     KG_CO2_FIELD_NUMBER: _ClassVar[int]
+    G_CO2_FIELD_NUMBER: _ClassVar[int]
     uses: _containers.RepeatedCompositeFieldContainer[FuelUse]
     energy_tce: float
     kg_co2: float
-    def __init__(self, uses: _Optional[_Iterable[_Union[FuelUse, _Mapping]]] = ..., energy_tce: _Optional[float] = ..., kg_co2: _Optional[float] = ...) -> None: ...
+    g_co2: int
+    def __init__(self, uses: _Optional[_Iterable[_Union[FuelUse, _Mapping]]] = ..., energy_tce: _Optional[float] = ..., kg_co2: _Optional[float] = ..., g_co2: _Optional[int] = ...) -> None: ...
 
 class ProductOutput(_message.Message):
     __slots__ = ("product_line", "output_quantity", "unit")

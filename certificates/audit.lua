@@ -1,7 +1,8 @@
 -- The hash-chained audit log, appended inside the same script as the operation it records.
 -- Each element of the list PREFIX:audit:log is "<hash> <prev> <entry_json>" where
 -- entry_json is canonical JSON (keys sorted, no whitespace, integers printed exactly) of
--- {seq, op, request_id, time, lots (every lot touched, all fields after the op), [trade]},
+-- {seq, op, request_id, time, lots (every lot touched, all fields after the op), [trade],
+-- request (the signed request), sig (its signature, "" when the ledger has no key)},
 -- and hash = sha1hex(prev .. entry_json). Redis Lua offers redis.sha1hex only, no SHA-256;
 -- see certificates/audit.py for why SHA-1 is acceptable here. The first prev is 40 zeros.
 -- PREFIX:audit:head holds the seq and hash of the last entry.
@@ -50,6 +51,7 @@ local function append_log(op, lots, trade, extra)
   local entry = {
     seq = seq, op = op, request_id = REQUEST_ID, lots = lots,
     time = tonumber(redis.call('TIME')[1]), trade = trade,
+    request = SIGNED_REQUEST, sig = SIGNATURE,
   }
   for name, value in pairs(extra or {}) do
     entry[name] = value

@@ -22,7 +22,9 @@ from dataclasses import dataclass
 import redis
 
 from certificates import exceptions as exc
+from certificates.entry_checks import check_entries
 from certificates.replay import COUNTERS, LedgerState, check_invariants, compare, replay
+from certificates.signing import LedgerSigner
 
 GENESIS = "0" * 40
 SNAPSHOT_ATTEMPTS = 5
@@ -101,8 +103,12 @@ def check_chain(
     return entries, None, ""
 
 
-def verify_ledger(client: redis.Redis, prefix: str) -> VerifyReport:
-    """Check chain, replay and state of the ledger under `prefix`; see VerifyReport.
+def verify_ledger(
+    client: redis.Redis, prefix: str, signer: LedgerSigner | None = None
+) -> VerifyReport:
+    """Check chain, signatures (with `signer`), replay and state of the ledger under
+    `prefix`; see VerifyReport. An entry without a valid signature counts as a rule break
+    of its seq, so first_problem names the first entry written around the service.
 
     Raises LedgerBusy when every snapshot attempt saw the ledger change.
     """
@@ -112,6 +118,8 @@ def verify_ledger(client: redis.Redis, prefix: str) -> VerifyReport:
         op = _op_of(raw_entries[broken_seq - 1]) if broken_seq <= len(raw_entries) else ""
         return VerifyReport(False, len(raw_entries), broken_seq, reason, first_broken_op=op)
     replayed, errors = replay(entries)
+    if signer is not None:
+        errors = sorted(errors + check_entries(entries, signer), key=_seq_of)
     rule_seqs = [int(m.group(1)) for m in map(_SEQ_ERROR.match, errors) if m]
     first_rule = min(rule_seqs, default=None)
     errors += check_invariants(replayed)
@@ -123,6 +131,11 @@ def verify_ledger(client: redis.Redis, prefix: str) -> VerifyReport:
 
 
 _SEQ_ERROR = re.compile(r"^seq (\d+):")
+
+
+def _seq_of(error: str) -> int:
+    match = _SEQ_ERROR.match(error)
+    return int(match.group(1)) if match else 0
 
 
 def _op_of(raw: bytes | str) -> str:

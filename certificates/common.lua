@@ -1,9 +1,15 @@
 -- Helpers prepended (with audit.lua) to every mutation script when it is loaded.
 -- KEYS[1] is the request key, ARGV[1] the key prefix carrying the hash tag, ARGV[2] the
--- request fingerprint. Every other key is built from the prefix, so all share one slot.
+-- request fingerprint (SHA-256 of the signed request). Every other key is built from the prefix, so all share one slot.
 -- A script validates everything before its first write: error replies do not roll back.
+-- ARGV[3] and ARGV[4] are the signed request (canonical JSON of the operation and its
+-- parameters) and its signature (HMAC-SHA256 made by the service, see
+-- certificates/signing.py); they go into the audit entry and are taken out of ARGV here,
+-- so every script reads its own parameters from ARGV[3] on.
 local PREFIX = ARGV[1]
 local FINGERPRINT = ARGV[2]
+local SIGNED_REQUEST = table.remove(ARGV, 3)
+local SIGNATURE = table.remove(ARGV, 3)
 local REQUEST_KEY = KEYS[1]
 -- The request key is PREFIX .. ':request:' .. request_id.
 local REQUEST_ID = string.sub(REQUEST_KEY, #PREFIX + #':request:' + 1)

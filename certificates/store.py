@@ -45,6 +45,7 @@ from certificates.lots import (
     whole_hour,
 )
 from certificates.queries import LedgerQueries
+from certificates.signing import LedgerSigner
 from certificates.trades import GreenTrade, trade_amount_fen
 
 _LOT_ERRORS: dict[str, type[exc.CertificateError]] = {
@@ -64,8 +65,10 @@ def _script_text(name: str) -> str:
     )
 
 
-def _fingerprint(*parts: object) -> str:
-    return hashlib.sha256(json.dumps(parts, separators=(",", ":")).encode()).hexdigest()
+def _request(*parts: object) -> str:
+    """The canonical request (operation and parameters) that is signed and audited; its
+    SHA-256 is the request fingerprint that makes a reused request_id detectable."""
+    return json.dumps(parts, separators=(",", ":"))
 
 
 def _lots(reply: bytes | str) -> list[Lot]:
@@ -104,25 +107,35 @@ class CertificateLedger(LedgerQueries):
     """
 
     def __init__(
-        self, client: redis.Redis, prefix: str = "parkvpp:{ledger}", change_feed: str = ""
+        self,
+        client: redis.Redis,
+        prefix: str = "parkvpp:{ledger}",
+        change_feed: str = "",
+        signer: LedgerSigner | None = None,
     ) -> None:
         """`change_feed`: a stream key in the prefix's slot to which every mutation appends
-        its operation and result atomically (fields c, o, i, d; see common.lua), or ""."""
+        its operation and result atomically (fields c, o, i, d; see common.lua), or "".
+        `signer`: signs every request into its audit entry and makes `verify` check every
+        entry's signature (certificates/signing.py); None writes and checks none."""
         super().__init__(client, prefix)
         self._feed = change_feed
+        self._signer = signer
         self._issue = client.register_script(_script_text("issue.lua"))
         self._transfer = client.register_script(_script_text("transfer.lua"))
         self._retire = client.register_script(_script_text("retire.lua"))
         self._trade = client.register_script(_script_text("trade.lua"))
         self._expire = client.register_script(_script_text("expire.lua"))
 
-    def _run(self, script: Script, request_id: str, fingerprint: str, args: list, lot_id: str):
-        """Run a mutation script and map its "CODE:detail" error replies to exceptions."""
+    def _run(self, script: Script, request_id: str, request: str, args: list, lot_id: str):
+        """Run a mutation script with its signed request and map its "CODE:detail" error
+        replies to exceptions."""
         keys = [self._key("request", request_id)]
         if self._feed:
             keys.append(self._feed)
+        fingerprint = hashlib.sha256(request.encode()).hexdigest()
+        signature = self._signer.sign(request_id, request) if self._signer else ""
         try:
-            return script(keys=keys, args=[self._prefix, fingerprint, *args])
+            return script(keys=keys, args=[self._prefix, fingerprint, request, signature, *args])
         except redis.ResponseError as error:
             code, _, detail = str(error).partition(":")
             if code in _LOT_ERRORS:
@@ -177,14 +190,14 @@ class CertificateLedger(LedgerQueries):
         if not rows:
             return []
         rows.sort()
-        fingerprint = _fingerprint(
+        request = _request(
             "issue", generator_asset_id, str(technology), grid_area, owner_enterprise_id, rows
         )
         args = [generator_asset_id, str(technology), grid_area, owner_enterprise_id]
         for hour_s, energy_wh, expires_s in rows:
             month = datetime.fromtimestamp(hour_s, MARKET_TZ).strftime("%Y-%m")
             args += [hour_s, energy_wh, expires_s, month]
-        return _lots(self._run(self._issue, request_id, fingerprint, args, ""))
+        return _lots(self._run(self._issue, request_id, request, args, ""))
 
     def transfer(
         self,
@@ -215,8 +228,8 @@ class CertificateLedger(LedgerQueries):
             raise InvalidInput("to_enterprise_id", "must differ from from_enterprise_id")
         at_s = int(aware(at or datetime.now(UTC), "at").timestamp())
         args = [lot_id, from_enterprise_id, to_enterprise_id, energy_wh, trade_id]
-        fingerprint = _fingerprint("transfer", *args)
-        reply = self._run(self._transfer, request_id, fingerprint, [*args, at_s], lot_id)
+        request = _request("transfer", *args)
+        reply = self._run(self._transfer, request_id, request, [*args, at_s], lot_id)
         return _pair(_lots(reply))
 
     def expire_due(self, at: datetime) -> list[Lot]:
@@ -234,8 +247,8 @@ class CertificateLedger(LedgerQueries):
             # that expired something.
             request_id = f"expire-{at_s}-{uuid.uuid4().hex[:12]}"
             args = [at_s, EXPIRE_BATCH]
-            fingerprint = _fingerprint("expire", *args)
-            batch = _lots(self._run(self._expire, request_id, fingerprint, args, ""))
+            request = _request("expire", *args)
+            batch = _lots(self._run(self._expire, request_id, request, args, ""))
             expired += batch
             if len(batch) < EXPIRE_BATCH:
                 return expired
@@ -269,8 +282,8 @@ class CertificateLedger(LedgerQueries):
             raise InvalidInput("consumption_end", "must be after consumption_start")
         at_s = int(aware(at, "at").timestamp())
         args = [lot_id, owner_enterprise_id, beneficiary_enterprise_id, energy_wh, start_s, end_s]
-        fingerprint = _fingerprint("retire", *args)
-        reply = self._run(self._retire, request_id, fingerprint, [*args, at_s], lot_id)
+        request = _request("retire", *args)
+        reply = self._run(self._retire, request_id, request, [*args, at_s], lot_id)
         return _pair(_lots(reply))
 
     def settle_green_trade(
@@ -314,16 +327,17 @@ class CertificateLedger(LedgerQueries):
             price = str(price_fen_per_mwh)
         at_s = int(aware(at, "at").timestamp())
         args = [trade_id, lot_id, seller_enterprise_id, buyer_enterprise_id, energy_wh, amount_fen]
-        fingerprint = _fingerprint("trade", *args, *([price] if price else []))
-        reply = self._run(self._trade, request_id, fingerprint, [*args, at_s, price], lot_id)
+        request = _request("trade", *args, *([price] if price else []))
+        reply = self._run(self._trade, request_id, request, [*args, at_s, price], lot_id)
         lots, trade = change_of("trade", reply)
         assert trade is not None
         return (trade, *_pair(lots))
 
     def verify(self) -> VerifyReport:
-        """Recompute the audit chain, replay it and compare with the stored state.
+        """Recompute the audit chain, check every entry's signature (with a signer), replay
+        the log and compare with the stored state.
 
         Never raises for an inconsistent ledger: the report says what is wrong (see
         certificates.audit). Raises redis errors only when Redis is unreachable.
         """
-        return verify_ledger(self._redis, self._prefix)
+        return verify_ledger(self._redis, self._prefix, self._signer)

@@ -22,6 +22,7 @@ from pathlib import Path
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from services.certificates.signing_key import ledger_key_for
 from services.runtime import embedded
 from services.runtime.channels import open_channel
 from services.runtime.embedded import EmbeddedBroker, EmbeddedValkey, spawn_dying_with_parent
@@ -179,6 +180,7 @@ class Stack:
                 "KAFKA_BOOTSTRAP_SERVERS": self.kafka_bootstrap,
                 "PYTHONUNBUFFERED": "1",
                 "PARKVPP_TOKEN_SECRET": self.token_secret,
+                "PARKVPP_LEDGER_SIGNING_KEY": ledger_key_for(self.settings),
                 # A memory-only embedded broker: the outbox keeps events until applied.
                 **({"PARKVPP_OUTBOX_RETAIN": "1"} if self._embedded_broker() else {}),
                 **{f"PARKVPP_{n.upper()}_ADDR": a for n, a in self.grpc_addrs.items()},

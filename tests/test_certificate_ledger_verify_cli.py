@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import pytest
 import redis
 
+from certificates.signing import LedgerSigner
 from certificates.store import CertificateLedger
 from services.cli import main
 from services.runtime.embedded import EmbeddedValkey
@@ -16,6 +17,18 @@ from services.runtime.embedded import EmbeddedValkey
 H0 = datetime(2026, 3, 10, 4, tzinfo=UTC)
 NOW = datetime(2026, 4, 1, tzinfo=UTC)
 LOG = "parkvpp:{ledger}:audit:log"
+KEY = "k" * 32 + "-ledger-verify-cli"
+
+
+@pytest.fixture(autouse=True)
+def signing_key(monkeypatch):
+    """The key `parkvpp ledger verify` checks the entries' signatures with."""
+    monkeypatch.setenv("PARKVPP_LEDGER_SIGNING_KEY", KEY)
+
+
+def _ledger(client: redis.Redis) -> CertificateLedger:
+    """The ledger as the certificate service writes it: every entry signed."""
+    return CertificateLedger(client, signer=LedgerSigner(KEY))
 
 
 def _operations(ledger: CertificateLedger) -> None:
@@ -44,9 +57,12 @@ def test_a_sound_ledger_verifies_and_an_edited_entry_is_named(
     redis_client, redis_url, monkeypatch, capsys
 ):
     monkeypatch.setenv("REDIS_URL", redis_url)
-    _operations(CertificateLedger(redis_client))
+    _operations(_ledger(redis_client))
     code, out, _ = _verify(capsys)
-    assert (code, out) == (0, "ledger sound: 4 entries, chain intact, invariants hold\n")
+    assert (code, out) == (
+        0,
+        "ledger sound: 4 entries, chain intact, every entry signed, invariants hold\n",
+    )
 
     def more_energy(entry):
         entry["lots"][0]["energy_wh"] = "2000000"
@@ -63,7 +79,7 @@ def test_a_state_edit_behind_the_logs_back_is_reported(
     redis_client, redis_url, monkeypatch, capsys
 ):
     monkeypatch.setenv("REDIS_URL", redis_url)
-    _operations(CertificateLedger(redis_client))
+    _operations(_ledger(redis_client))
     redis_client.hincrby("parkvpp:{ledger}:balance:ent-b", "active_wh", 1)
     code, out, _ = _verify(capsys)
     assert code == 1
@@ -76,7 +92,7 @@ def test_a_rewritten_chain_that_breaks_a_rule_names_the_entry(
 ):
     """Someone who recomputes every hash after retiring a lot twice is still caught."""
     monkeypatch.setenv("REDIS_URL", redis_url)
-    ledger = CertificateLedger(redis_client)
+    ledger = _ledger(redis_client)
     _operations(ledger)
     # Append a forged second retirement of the already retired lot, chained correctly.
     head = redis_client.hgetall("parkvpp:{ledger}:audit:head")
@@ -101,7 +117,7 @@ def test_the_embedded_valkey_of_a_data_dir_is_found_and_a_stopped_one_is_exit_2(
     valkey.start()
     try:
         client = redis.Redis.from_url(valkey.url)
-        _operations(CertificateLedger(client))
+        _operations(_ledger(client))
         client.close()
         code, out, _ = _verify(capsys, "--data-dir", str(tmp_path))
         assert (code, out.split(":")[0]) == (0, "ledger sound")
@@ -119,3 +135,15 @@ def test_an_unreachable_redis_url_is_exit_2(url, monkeypatch, capsys):
     monkeypatch.setenv("REDIS_URL", url)
     code, _, err = _verify(capsys)
     assert code == 2 and "is not running" in err
+
+
+def test_without_a_signing_key_the_ledger_is_not_checked(
+    redis_client, redis_url, monkeypatch, capsys, tmp_path
+):
+    monkeypatch.setenv("REDIS_URL", redis_url)
+    monkeypatch.delenv("PARKVPP_LEDGER_SIGNING_KEY")
+    monkeypatch.setenv("PARKVPP_DATA_DIR", str(tmp_path))
+    _operations(_ledger(redis_client))
+    code, out, err = _verify(capsys)
+    assert (code, out) == (2, "")
+    assert "no ledger signing key" in err and "PARKVPP_LEDGER_SIGNING_KEY" in err

@@ -76,8 +76,9 @@ def test_an_expired_lot_is_refused_for_transfer_and_retirement_naming_its_expiry
         request_id="x-retire",
         lot_id=dec.lot_id,
         beneficiary_enterprise_id="ent-old",
-        consumption_period_start=_ts(datetime(2026, 11, 1, tzinfo=UTC)),
-        consumption_period_end=_ts(datetime(2026, 11, 2, tzinfo=UTC)),
+        # Within the lot's vintage year and after its production month.
+        consumption_period_start=_ts(datetime(2024, 12, 20, tzinfo=UTC)),
+        consumption_period_end=_ts(datetime(2024, 12, 21, tzinfo=UTC)),
     )
     code, details = _refused(clients.certificates.Retire, retire, own)
     assert code == grpc.StatusCode.FAILED_PRECONDITION and "expired on 2026-12-01" in details

@@ -1,7 +1,7 @@
 """`parkvpp ledger verify`: audit the certificate ledger of a running stack's Redis.
 
 Exit codes: 0 the ledger is sound, 1 it is broken (the first broken entry is named),
-2 it could not be checked (no Redis to reach, or the ledger kept changing).
+2 it could not be checked (no Redis to reach, no signing key, or the ledger kept changing).
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ import redis
 
 from certificates.exceptions import LedgerBusy
 from certificates.store import CertificateLedger
-from services.runtime.settings import Settings
+from services.certificates.signing_key import ledger_signer
+from services.runtime.settings import Settings, SettingsError
 from services.runtime.store import connect
 
 SOUND, BROKEN, UNCHECKED = 0, 1, 2
@@ -45,14 +46,17 @@ def redis_url_for(settings: Settings) -> str:
 
 
 def verify(settings: Settings, out: TextIO | None = None, err: TextIO | None = None) -> int:
-    """Verify the ledger (hash chain, replay, invariants, stored state); the exit code.
+    """Verify the ledger (hash chain, signatures, replay, invariants, stored state); the
+    exit code. Signatures are checked with PARKVPP_LEDGER_SIGNING_KEY or the data dir's key;
+    without either the ledger is not checked (2).
 
     The verdict goes to `out` (stdout), why it could not be checked to `err` (stderr).
     """
     out, err = out or sys.stdout, err or sys.stderr
     try:
         url = redis_url_for(settings)
-    except NoRedis as exc:
+        signer = ledger_signer(settings, create=False)
+    except (NoRedis, SettingsError) as exc:
         print(f"parkvpp ledger verify: {exc}", file=err)
         return UNCHECKED
     client = connect(url, settings.redis_password, settings.redis_ca_file, socket_timeout=60)
@@ -63,7 +67,7 @@ def verify(settings: Settings, out: TextIO | None = None, err: TextIO | None = N
         print(f"parkvpp ledger verify: {where} at {url} is not running", file=err)
         return UNCHECKED
     try:
-        report = CertificateLedger(client).verify()
+        report = CertificateLedger(client, signer=signer).verify()
     except LedgerBusy as exc:
         print(f"parkvpp ledger verify: {exc}; try again", file=err)
         return UNCHECKED
@@ -73,7 +77,11 @@ def verify(settings: Settings, out: TextIO | None = None, err: TextIO | None = N
     finally:
         client.close()
     if report.ok:
-        print(f"ledger sound: {report.entries} entries, chain intact, invariants hold", file=out)
+        print(
+            f"ledger sound: {report.entries} entries, chain intact, every entry signed, "
+            "invariants hold",
+            file=out,
+        )
         return SOUND
     print(f"ledger BROKEN: {report.first_problem()}", file=out)
     for line in report.invariant_errors[:20]:

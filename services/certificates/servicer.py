@@ -21,6 +21,7 @@ from services.certificates.convert import (
     trade_message,
 )
 from services.certificates.metering import day_bounds, hourly_wh, local_days_of, now_utc
+from services.certificates.signing_key import ledger_signer
 from services.enrollment.convert import spec_from_proto
 from services.enrollment.registry import Registry
 from services.runtime.context import Runtime
@@ -44,7 +45,9 @@ class CertificateServicer(CarbonRpcs, certificates_pb2_grpc.CertificateServiceSe
         self.rollups = Rollups(runtime.redis)
         # Every mutation writes its event to the ledger's outbox in the same Lua step.
         self.ledger = CertificateLedger(
-            runtime.redis, change_feed=runtime.outbox.register(feed.TAG)
+            runtime.redis,
+            change_feed=runtime.outbox.register(feed.TAG),
+            signer=ledger_signer(runtime.settings),
         )
 
     def IssueCertificates(self, request, context):  # noqa: N802

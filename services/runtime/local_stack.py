@@ -53,6 +53,7 @@ class LocalStack:
         self.topic_prefix = topic_prefix
         self._env = dict(env or {})
         self._env.setdefault("PARKVPP_TOKEN_SECRET", secrets.token_urlsafe(48))
+        self._env.setdefault("PARKVPP_LEDGER_SIGNING_KEY", secrets.token_urlsafe(48))
         # Test and benchmark brokers are the embedded memory-only one: keep events until
         # the consumers applied them (see services/runtime/relay.py).
         self._env.setdefault("PARKVPP_OUTBOX_RETAIN", "1")

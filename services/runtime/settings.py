@@ -393,6 +393,8 @@ class Settings:
     following_check_s: int = 300
     baseline_method: str = "similar_day"
     token_secret: str = field(default="", repr=False)
+    #: HMAC key of the certificate ledger's audit entries (services/certificates/signing_key.py).
+    ledger_signing_key: str = field(default="", repr=False)
     rate_writes_per_s: float = 100.0
     rate_writes_burst: float = 1000.0
     rate_readings_per_s: float = 50000.0
@@ -494,6 +496,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         following_check_s=_int(env, "PARKVPP_FOLLOWING_CHECK_S", 300, 0, 86400),
         baseline_method=_choice(env, "PARKVPP_BASELINE_METHOD", "similar_day", BASELINE_METHODS),
         token_secret=_secret(env, "PARKVPP_TOKEN_SECRET"),
+        ledger_signing_key=_secret(env, "PARKVPP_LEDGER_SIGNING_KEY"),
         rate_writes_per_s=_float(env, "PARKVPP_RATE_WRITES_PER_S", 100.0, 0.0, 1e6),
         rate_writes_burst=_float(env, "PARKVPP_RATE_WRITES_BURST", 1000.0, 1.0, 1e7),
         rate_readings_per_s=_float(env, "PARKVPP_RATE_READINGS_PER_S", 50000.0, 0.0, 1e8),

@@ -610,6 +610,12 @@ VALID: dict[str, Callable[[ParkIds], st.SearchStrategy]] = {
         market_day=_day(p, back=1, ahead=0),
         version=st.integers(0, 3),
     ),
+    f"{_S}SettlementService/CorrectSettlement": lambda p: st.builds(
+        spb.CorrectSettlementRequest,
+        market_day=_day(p, back=1, ahead=1),
+        reason=st.sampled_from(["late meter data", "x" * 501]),
+        baseline_method=st.sampled_from(list(vpb.BaselineMethod.values())),
+    ),
     f"{_S}CertificateService/IssueCertificates": _issue,
     f"{_S}CertificateService/Transfer": lambda p: _lot_move(p, retire=False),
     f"{_S}CertificateService/Retire": lambda p: _lot_move(p, retire=True),

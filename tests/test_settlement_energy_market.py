@@ -1,4 +1,4 @@
-"""Settling the battery's ENERGY awards through the real stack: a new version, to the fen."""
+"""Settling the battery's ENERGY awards through the real stack: a correction, to the fen."""
 
 from __future__ import annotations
 
@@ -34,7 +34,8 @@ def _by_hand(award) -> int:
 
 @pytest.fixture(scope="module")
 def settled(stack_factory):
-    """The sample park's day settled before and after its ENERGY clearing, and re-run."""
+    """The sample park's day settled before its ENERGY clearing, corrected by the ESCO
+    after it, and settled again (which returns the correction)."""
     stack = stack_factory(db=12)
     clients = stack.clients()
     demo = MarketDay(clients, market_day_for(), lambda line: None, stack.token)
@@ -48,7 +49,10 @@ def settled(stack_factory):
     request = settlement_pb2.RunSettlementRequest(market_day=demo.day.isoformat())
     before = clients.settlement.RunSettlement(request, metadata=esco, timeout=120)
     energy = _clear(clients, demo.day, market_pb2.PRODUCT_ENERGY)
-    after = clients.settlement.RunSettlement(request, metadata=esco, timeout=120)
+    correction = settlement_pb2.CorrectSettlementRequest(
+        market_day=demo.day.isoformat(), reason="ENERGY market cleared after settlement"
+    )
+    after = clients.settlement.CorrectSettlement(correction, metadata=esco, timeout=120)
     again = clients.settlement.RunSettlement(request, metadata=esco, timeout=120)
     statements = {
         e.enterprise_id: clients.settlement.GetStatement(
@@ -125,3 +129,6 @@ def test_the_change_is_reported_and_a_re_run_is_idempotent(settled):
     if after.energy_market_fen:
         assert changed["ent-chem"].previous_energy_market_fen == 0
         assert changed["ent-chem"].energy_market_fen == after.energy_market_fen
+    adjustments = {line.enterprise_id: line for line in after.adjustments}
+    assert adjustments["ent-chem"].adjustment_fen == after.energy_market_fen
+    assert sum(line.adjustment_fen for line in after.adjustments) == after.energy_market_fen

@@ -271,7 +271,7 @@ def test_settlement_reads_the_instructions_in_force(reported):
         stack.settings.vpp_participant_id,
         registry,
         Portfolio(stack.redis, registry, Rollups(stack.redis)),
-        DispatchStore(stack.redis),
+        PlanStore(stack.redis).current(day.isoformat()).in_force,
         "similar_day",
     )
     in_force = effective(listing(clients, day))

@@ -79,6 +79,8 @@ PERMISSIONS: dict[str, Rule] = {
     f"/{_P}MarketService/GetClearingResult": _rule(OP, ENT, ESCO, MON),
     f"/{_P}SettlementService/RunSettlement": _rule(OP, ESCO, rate="write"),
     f"/{_P}SettlementService/GetStatement": _rule(OP, ENT, ESCO, enterprise=["enterprise_id"]),
+    # Corrections of settled days are the ESCO's alone (a new version with a reason).
+    f"/{_P}SettlementService/CorrectSettlement": _rule(ESCO, rate="write"),
     f"/{_P}CertificateService/IssueCertificates": _rule(REG, rate="write"),
     f"/{_P}CertificateService/Transfer": _rule(
         ENT, enterprise=["from_enterprise_id"], rate="write"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -16,7 +15,7 @@ from services.enrollment.registry import Registry
 from services.runtime.errors import FailedPrecondition
 from services.telemetry.profiles import Profiles
 from services.vpp.consumer import vpp_awards_kw
-from services.vpp.dispatch_store import DispatchStore
+from services.vpp.plans import InForce
 from services.vpp.portfolio import Portfolio
 from settlement.energy_market import BUY, SELL, EnergyAward, StorageShare
 from settlement.money import kwh_to_wh
@@ -46,20 +45,24 @@ def gather(
     participant_id: str,
     registry: Registry,
     portfolio: Portfolio,
-    dispatch: DispatchStore,
+    in_force: InForce,
     baseline_method: str,
 ) -> DayInputs:
     """Rows for every interval of every dispatched asset, and the VPP's awards.
+
+    `in_force` is the instruction in force per asset and interval at one plan revision
+    (PlanRecord.in_force), so a settlement reads the dispatch at a fixed revision.
 
     Meter data comes gap-filled (services.telemetry.profiles): an estimated interval is
     flagged estimated, and one with nothing to estimate from is settled as no delivery
     (metered = baseline) and flagged too, so a data gap never pays unflagged. Raises
     FailedPrecondition when a dispatched asset has too little history for a baseline.
     """
-    instructed: dict[str, dict[int, float]] = defaultdict(dict)
-    for enterprise in registry.list_enterprises():
-        for item in dispatch.of_day(enterprise.enterprise_id, day.isoformat()):
-            instructed[item.asset_id][item.interval] = max(0.0, item.reduction_kw)
+    instructed = {
+        asset_id: {interval: max(0.0, kw) for interval, (_, kw) in per.items()}
+        for asset_id, per in in_force.items()
+        if per
+    }
     profiles = Profiles(portfolio.rollups)
     now = datetime.now(UTC)
     rows: list[MeteredInterval] = []

@@ -1,4 +1,4 @@
-"""Settlement runs and statements in Redis: versioned, one version per distinct input."""
+"""Settlement runs and statements in Redis: append-only versions, none ever rewritten."""
 
 from __future__ import annotations
 
@@ -20,15 +20,11 @@ def _key(day: str, *parts: str) -> str:
 
 
 class RunStore:
-    """Append-only versions of a day's settlement; identical inputs map to one version."""
+    """Append-only versions of a day's settlement: version 1 settles, later ones correct."""
 
     def __init__(self, client: redis.Redis, events: Outbox | None = None) -> None:
         self.redis = client
         self.outbox = events or Outbox(client)
-
-    def version_for(self, day: str, digest: str) -> pb.SettlementRun | None:
-        version = self.redis.hget(_key(day, "digests"), digest)
-        return self.get(day, int(version)) if version is not None else None
 
     def latest(self, day: str) -> pb.SettlementRun | None:
         raw = self.redis.lindex(_key(day, "runs"), -1)
@@ -46,28 +42,30 @@ class RunStore:
         run: pb.SettlementRun,
         statements: list[pb.Statement],
         event_of: Callable[[pb.SettlementRun], OutboxEvent] | None = None,
+        after_version: int = 0,
     ) -> tuple[pb.SettlementRun, bool]:
-        """Store `run` as the next version with its statements and the event `event_of`
-        makes of it (in the settlement outbox), atomically.
+        """Store `run` as version after_version + 1 with its statements and the event
+        `event_of` makes of it (in the settlement outbox), atomically.
 
-        Returns (stored run, created). When a concurrent call stored the same digest
-        first, that run is returned with created=False and nothing is written.
+        Returns (stored run, created). When the day does not hold exactly `after_version`
+        versions (a concurrent call issued one first), nothing is written and the latest
+        version is returned with created=False.
         """
         day = run.market_day
-        runs_key, digests_key = _key(day, "runs"), _key(day, "digests")
+        runs_key = _key(day, "runs")
         with self.redis.pipeline(transaction=True) as pipe:
             while True:
                 try:
-                    pipe.watch(runs_key, digests_key)
-                    known = pipe.hget(digests_key, run.input_digest)
-                    if known is not None:
+                    pipe.watch(runs_key)
+                    if int(pipe.llen(runs_key)) != after_version:
                         pipe.reset()
-                        return self.get(day, int(known)), False
-                    run.version = int(pipe.llen(runs_key)) + 1
+                        latest = self.latest(day)
+                        assert latest is not None
+                        return latest, False
+                    run.version = after_version + 1
                     run.run_id = f"{day}-v{run.version}"
                     pipe.multi()
                     pipe.rpush(runs_key, run.SerializeToString())
-                    pipe.hset(digests_key, run.input_digest, run.version)
                     for statement in statements:
                         statement.run_id, statement.version = run.run_id, run.version
                         pipe.set(

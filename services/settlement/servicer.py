@@ -1,4 +1,11 @@
-"""SettlementService request handling: settle a market day once per input, serve statements."""
+"""SettlementService request handling: settle a market day once, correct it, serve statements.
+
+Settled is final. RunSettlement computes a day from the dispatch at its current plan
+revision, seals the dispatch there (services/vpp/plans.py: from then on no re-dispatch
+commits) and issues version 1; a re-dispatch landing first makes it compute again. Once
+issued, RunSettlement returns the latest version whatever changed. Only the ESCO corrects
+(CorrectSettlement): a new version from the current inputs, the dispatch as sealed.
+"""
 
 from __future__ import annotations
 
@@ -17,11 +24,14 @@ from services.runtime.errors import FailedPrecondition, InvalidArgument
 from services.runtime.events import TOPIC_SETTLEMENT
 from services.runtime.metrics import record_settlement
 from services.runtime.outbox import OutboxEvent
-from services.runtime.rpc import market_day, now_ts, require_id
+from services.runtime.rpc import market_day, now_ts, require_id, require_text
+from services.settlement.corrections import MAX_REASON_CHARS, as_correction
 from services.settlement.inputs import energy_awards, gather, storage_shares
 from services.settlement.runs import RunStore
 from services.telemetry.rollups import Rollups
 from services.vpp.dispatch_store import DispatchStore
+from services.vpp.dispatcher import Dispatcher
+from services.vpp.plans import PlanRecord, PlanStore
 from services.vpp.portfolio import Portfolio
 from services.vpp.servicer import baseline_method
 from settlement.energy_market import (
@@ -37,6 +47,9 @@ from settlement.money import WH_PER_KWH
 from settlement.program import DEFAULT_PROGRAM
 from settlement.rules import DaySettlement, input_digest, settle_day
 from settlement.statement import statement_frame
+
+#: Attempts at sealing a day whose dispatch keeps changing while it is settled.
+SEAL_ATTEMPTS = 5
 
 
 def _run_message(day: DaySettlement, energy: EnergySettlement, digest: str) -> pb.SettlementRun:
@@ -116,6 +129,8 @@ class SettlementServicer(settlement_pb2_grpc.SettlementServiceServicer):
         self.portfolio = Portfolio(runtime.redis, self.registry, Rollups(runtime.redis))
         self.dispatch = DispatchStore(runtime.redis, runtime.outbox)
         self.runs = RunStore(runtime.redis, runtime.outbox)
+        self.dispatcher = Dispatcher(runtime, self.portfolio, self.dispatch)
+        self.plans: PlanStore = self.dispatcher.plans
         fee = Fraction(runtime.settings.operator_fee_share_percent, 100)
         self.program = dataclasses.replace(
             DEFAULT_PROGRAM,
@@ -152,22 +167,27 @@ class SettlementServicer(settlement_pb2_grpc.SettlementServiceServicer):
             return [], []
         return awards, storage_shares(day, self.portfolio, settings.storage_energy_share)
 
-    def RunSettlement(self, request, context):  # noqa: N802
-        day = market_day("market_day", request.market_day)
-        method = (
-            baseline_method(request.baseline_method, "baseline_method")
-            if request.baseline_method
-            else self.program.baseline_method
-        )
+    def _method(self, value: int, field: str) -> str:
+        return baseline_method(value, field) if value else self.program.baseline_method
+
+    def _compute(
+        self, day: date, method: str, record: PlanRecord | None
+    ) -> tuple[pb.SettlementRun, list[pb.Statement]]:
+        """The run and statements of `day` from the current inputs and the dispatch at
+        `record`'s revision; reads only. Raises FailedPrecondition when nothing was
+        dispatched (`record` None) or an input is unusable, NOT_FOUND (the market's)
+        when the day was not cleared."""
         program = dataclasses.replace(self.program, baseline_method=method)
         result = self._clearing(day.isoformat())
+        if record is None:
+            raise FailedPrecondition(f"nothing was dispatched on {day}; nothing to settle")
         inputs = gather(
             day,
             result,
             self.runtime.settings.vpp_participant_id,
             self.registry,
             self.portfolio,
-            self.dispatch,
+            record.in_force,
             method,
         )
         if not inputs.rows:
@@ -176,44 +196,96 @@ class SettlementServicer(settlement_pb2_grpc.SettlementServiceServicer):
         digest = energy_input_digest(
             input_digest(day, inputs.rows, inputs.awards, program), awards, batteries
         )
-        known = self.runs.version_for(day.isoformat(), digest)
-        if known is not None:
-            return known
         settled = settle_day(day, inputs.rows, inputs.awards, program)
         try:
             energy = settle_energy_awards(awards, batteries)
         except SettlementInvalidInput as exc:
             raise FailedPrecondition(f"ENERGY awards of {day}: {exc}") from exc
         run = _run_message(settled, energy, digest)
-        previous = self.runs.latest(day.isoformat())
-        if previous is not None:
-            before = {e.enterprise_id: e for e in previous.enterprises}
-            for now in run.enterprises:
-                old = before.get(now.enterprise_id)
-                if (
-                    old is None
-                    or old.amount_fen != now.amount_fen
-                    or old.energy_market_fen != now.energy_market_fen
-                ):
-                    change = run.changes_from_previous.add()
-                    change.CopyFrom(now)
-                    change.previous_amount_fen = old.amount_fen if old else 0
-                    change.previous_energy_market_fen = old.energy_market_fen if old else 0
-        statements = [_statement(settled, energy, e.enterprise_id) for e in run.enterprises]
+        run.dispatch_revision = record.revision
+        return run, [_statement(settled, energy, e.enterprise_id) for e in run.enterprises]
+
+    def _sealed(self, key: str) -> PlanRecord | None:
+        """The plan revision a settled day's dispatch is fixed at (None: the day has no
+        plan); a day settled before seals existed is sealed at its current revision now."""
+        for _ in range(SEAL_ATTEMPTS):
+            sealed = self.plans.settled(key)
+            if sealed is not None:
+                return self.plans.get(key, sealed[0])
+            current = self.plans.current(key)
+            if current is None:
+                return None
+            if self.plans.seal(key, current.revision) == current.revision:
+                return current
+        raise FailedPrecondition(f"the dispatch of {key} kept changing; try again")
+
+    def _issue(self, run, statements, after_version: int) -> tuple[pb.SettlementRun, bool]:
+        """Append the version with its SettlementCompleted event in one transaction."""
 
         def completed(stored: pb.SettlementRun) -> OutboxEvent:
             return OutboxEvent.of(
                 TOPIC_SETTLEMENT,
-                day.isoformat(),
+                stored.market_day,
                 events_pb2.SettlementCompleted(run=stored),
                 event_id=f"settlement-{stored.run_id}",
             )
 
-        stored, created = self.runs.append(run, statements, completed)
+        stored, created = self.runs.append(run, statements, completed, after_version)
+        self.plans.record_settled_version(stored.market_day, stored.version)
         if created:
             self.runtime.events_written()
             if stored.version == 1:
                 record_settlement(stored)
+        return stored, created
+
+    def RunSettlement(self, request, context):  # noqa: N802
+        day = market_day("market_day", request.market_day)
+        method = self._method(request.baseline_method, "baseline_method")
+        key = day.isoformat()
+        issued = self.runs.latest(key)
+        if issued is not None:
+            if self._sealed(key) is not None:
+                self.plans.record_settled_version(key, issued.version)
+            return issued
+        for _ in range(SEAL_ATTEMPTS):
+            sealed = self.plans.settled(key)
+            record = self.plans.get(key, sealed[0]) if sealed else self.plans.current(key)
+            run, statements = self._compute(day, method, record)
+            assert record is not None
+            # The instructions settled on are the ones the enterprises were sent.
+            self.dispatcher.ensure_issued(record)
+            if self.plans.seal(key, record.revision) == record.revision:
+                return self._issue(run, statements, after_version=0)[0]
+        raise FailedPrecondition(f"the dispatch of {day} kept changing; settle it again")
+
+    def CorrectSettlement(self, request, context):  # noqa: N802
+        day = market_day("market_day", request.market_day)
+        reason = require_text("reason", request.reason, MAX_REASON_CHARS)
+        method = self._method(request.baseline_method, "baseline_method")
+        key = day.isoformat()
+        previous = self.runs.latest(key)
+        if previous is None:
+            raise FailedPrecondition(f"{day} is not settled: RunSettlement settles it first")
+        record = self._sealed(key)
+        if record is None:
+            raise FailedPrecondition(f"nothing was dispatched on {day}; nothing to correct")
+        run, statements = self._compute(day, method, record)
+        if run.input_digest == previous.input_digest:
+            if previous.corrects_version and previous.correction_reason == reason:
+                return previous  # this correction, asked again
+            raise FailedPrecondition(
+                f"the inputs of {day} are unchanged since version {previous.version}: "
+                "nothing to correct"
+            )
+        statements = as_correction(run, statements, previous, reason)
+        stored, created = self._issue(run, statements, after_version=previous.version)
+        if not created and (stored.input_digest, stored.correction_reason) != (
+            run.input_digest,
+            reason,
+        ):
+            raise FailedPrecondition(
+                f"version {stored.version} of {day} was issued meanwhile; correct that one"
+            )
         return stored
 
     def GetStatement(self, request, context):  # noqa: N802

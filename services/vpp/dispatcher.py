@@ -167,7 +167,8 @@ class Dispatcher:
         `report` (with its idempotency "key") is recorded with the revision; the revision
         that applied the same key before is returned instead of a new one. None when the
         day has no plan or nothing is left to change (failures already known, or every
-        interval past).
+        interval past). Raises DaySettled when the day is settled (checked again inside
+        the commit, so a settlement sealing the day meanwhile wins).
         """
         key = day.isoformat()
         report_key = str(report["key"]) if report else ""
@@ -180,6 +181,7 @@ class Dispatcher:
                 assert record is not None
                 self.ensure_issued(record)
                 return Outcome(record, self.plans.get(key, applied - 1), created=False)
+            self.plans.refuse_if_settled(key)
             self.ensure_issued(current)
             outcome = self._attempt(current, failures, reason, dict(report or {}))
             if outcome is None or outcome.created:

@@ -9,7 +9,8 @@ consecutive intervals is treated as failed from the next interval on and re-disp
 
 The check runs when the operator calls CheckDispatchFollowing for a market day, and in
 each VPP process every PARKVPP_FOLLOWING_CHECK_S seconds for the market day in progress
-(days cleared after they ended, replays such as the demo's, are left to the RPC).
+(days cleared after they ended, replays such as the demo's, are left to the RPC). A
+settled day is final: the RPC refuses it with DaySettled and the periodic check skips it.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from services.runtime.context import Runtime
 from services.runtime.errors import NotFound
 from services.vpp.dispatcher import Dispatcher, Outcome
 from services.vpp.instructions import MIN_SETPOINT_KW
-from services.vpp.plans import PlanRecord
+from services.vpp.plans import DaySettled, PlanRecord
 
 log = logging.getLogger(__name__)
 
@@ -129,8 +130,12 @@ class FollowingCheck:
         return NotFollowing(asset_id, asset.enterprise_id, run, run[-1] + 1)
 
     def check(self, day: date, now: datetime) -> FollowingReport:
-        """Judge every instructed asset not failed yet, re-dispatch those not following."""
+        """Judge every instructed asset not failed yet, re-dispatch those not following.
+
+        Raises DaySettled when the day is settled (its dispatch no longer changes).
+        """
         report = FollowingReport(day.isoformat())
+        self.dispatcher.plans.refuse_if_settled(day.isoformat())
         record = self.dispatcher.plans.current(day.isoformat())
         if record is None:
             report.notes.append("nothing dispatched on this day")
@@ -169,10 +174,13 @@ def start_following_job(
             moment = now()
             day, _ = locate(moment)
             try:
-                record = check.dispatcher.plans.current(day.isoformat())
-                if record is None or record.replay:
+                plans = check.dispatcher.plans
+                record = plans.current(day.isoformat())
+                if record is None or record.replay or plans.settled(day.isoformat()):
                     continue
                 report = check.check(day, moment)
+            except DaySettled:
+                continue  # settled while being checked: final, nothing to re-dispatch
             except (redis.RedisError, KafkaError, BiddingError) as exc:
                 log.warning("following check of %s could not run: %s", day, exc)
                 continue

@@ -1,9 +1,15 @@
 """Revisions of a market day's dispatch plan in Redis, written compare-and-set.
 
 Keys share the hash tag `{dispatch-<day>}`: plan:current (latest revision number),
-plan:<n> (revision n as JSON) and reports (report key -> revision that applied it).
+plan:<n> (revision n as JSON), reports (report key -> revision that applied it) and
+settled (hash: the revision settlement fixed the day at, the latest settled version).
 A revision is written only on top of the one it was computed from, so two re-dispatches
 racing for one day never lose each other's failures: the loser computes again.
+
+Settled is final: settlement seals the day at the revision it computed from (only if it
+is still the current one), in the same slot and script family as the commit, and the
+commit refuses every revision once the seal is there. So a re-dispatch either lands
+before the seal (and settlement computes again from it) or is refused with DaySettled.
 """
 
 from __future__ import annotations
@@ -16,10 +22,13 @@ import numpy as np
 import redis
 
 from bidding.dispatch import CurtailmentEvent, DispatchPlan
+from services.runtime.errors import FailedPrecondition
 from services.runtime.store import shared_key
 
 _COMMIT = """
--- KEYS: current, new revision, reports; ARGV: expected revision, JSON, report key or ''
+-- KEYS: current, new revision, reports, settled; ARGV: expected revision, JSON, report
+-- key or ''. Returns the new revision, 0 when stale, -1 when the day is settled.
+if redis.call('HEXISTS', KEYS[4], 'revision') == 1 then return -1 end
 if tonumber(redis.call('GET', KEYS[1]) or '0') ~= tonumber(ARGV[1]) then return 0 end
 local revision = tonumber(ARGV[1]) + 1
 redis.call('SET', KEYS[2], ARGV[2])
@@ -28,9 +37,39 @@ if ARGV[3] ~= '' then redis.call('HSET', KEYS[3], ARGV[3], revision) end
 return revision
 """
 
+_SEAL = """
+-- KEYS: current, settled; ARGV: revision. Returns the sealed revision (an earlier seal's
+-- if there is one), 0 when `revision` is no longer the current one.
+local sealed = redis.call('HGET', KEYS[2], 'revision')
+if sealed then return tonumber(sealed) end
+if tonumber(redis.call('GET', KEYS[1]) or '0') ~= tonumber(ARGV[1]) then return 0 end
+redis.call('HSET', KEYS[2], 'revision', ARGV[1])
+return tonumber(ARGV[1])
+"""
+
+_SETTLED_VERSION = """
+-- KEYS: settled; ARGV: version. Versions only grow.
+if tonumber(redis.call('HGET', KEYS[1], 'version') or '0') < tonumber(ARGV[1]) then
+  redis.call('HSET', KEYS[1], 'version', ARGV[1])
+end
+"""
+
 
 def _key(day: str, *parts: str) -> str:
     return shared_key(f"dispatch-{day}", *parts)
+
+
+class DaySettled(FailedPrecondition):
+    """The day is settled: its dispatch is fixed at `revision`, `version` the latest
+    settled version (0 while the first one is being issued)."""
+
+    def __init__(self, day: str, revision: int, version: int) -> None:
+        state = f"is settled (settlement version {version})" if version else "is being settled"
+        super().__init__(
+            f"market day {day} {state} at dispatch revision {revision}: its dispatch no "
+            "longer changes; a correction is a new settlement version by the ESCO"
+        )
+        self.day, self.revision, self.version = day, revision, version
 
 
 #: (instruction id, kW) in force per asset and interval.
@@ -136,6 +175,8 @@ class PlanStore:
     def __init__(self, client: redis.Redis) -> None:
         self.redis = client
         self._commit = client.register_script(_COMMIT)
+        self._seal = client.register_script(_SEAL)
+        self._settled_version = client.register_script(_SETTLED_VERSION)
 
     def current(self, day: str) -> PlanRecord | None:
         revision = self.redis.get(_key(day, "plan", "current"))
@@ -151,12 +192,42 @@ class PlanStore:
 
     def commit(self, record: PlanRecord, report_key: str = "") -> bool:
         """Store `record` as revision record.revision if the day is still one revision
-        behind it; False (nothing written) when another revision got there first."""
+        behind it; False (nothing written) when another revision got there first.
+
+        Raises DaySettled (nothing written) when the day is settled.
+        """
         day = record.market_day
         keys = [
             _key(day, "plan", "current"),
             _key(day, "plan", str(record.revision)),
             _key(day, "reports"),
+            _key(day, "settled"),
         ]
         args = [record.revision - 1, record.to_json(), report_key]
-        return int(self._commit(keys=keys, args=args)) == record.revision
+        revision = int(self._commit(keys=keys, args=args))
+        if revision < 0:
+            self.refuse_if_settled(day)
+        return revision == record.revision
+
+    def settled(self, day: str) -> tuple[int, int] | None:
+        """(dispatch revision the day is settled at, latest settled version or 0), or None."""
+        revision, version = self.redis.hmget(_key(day, "settled"), ["revision", "version"])
+        return None if revision is None else (int(revision), int(version or 0))
+
+    def refuse_if_settled(self, day: str) -> None:
+        """Raises DaySettled when the day is settled."""
+        if (settled := self.settled(day)) is not None:
+            raise DaySettled(day, *settled)
+
+    def seal(self, day: str, revision: int) -> int:
+        """Fix the day's dispatch at `revision` if it is still the current one.
+
+        Returns the revision the day is sealed at (an earlier seal's, whatever `revision`
+        says), or 0 when another revision was committed since (compute again from it).
+        """
+        keys = [_key(day, "plan", "current"), _key(day, "settled")]
+        return int(self._seal(keys=keys, args=[revision]))
+
+    def record_settled_version(self, day: str, version: int) -> None:
+        """Note the latest issued settlement version beside the seal (for refusals)."""
+        self._settled_version(keys=[_key(day, "settled")], args=[version])

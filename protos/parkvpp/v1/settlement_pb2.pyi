@@ -19,6 +19,36 @@ class RunSettlementRequest(_message.Message):
     baseline_method: _vpp_pb2.BaselineMethod
     def __init__(self, market_day: _Optional[str] = ..., baseline_method: _Optional[_Union[_vpp_pb2.BaselineMethod, str]] = ...) -> None: ...
 
+class CorrectSettlementRequest(_message.Message):
+    __slots__ = ("market_day", "reason", "baseline_method")
+    MARKET_DAY_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    BASELINE_METHOD_FIELD_NUMBER: _ClassVar[int]
+    market_day: str
+    reason: str
+    baseline_method: _vpp_pb2.BaselineMethod
+    def __init__(self, market_day: _Optional[str] = ..., reason: _Optional[str] = ..., baseline_method: _Optional[_Union[_vpp_pb2.BaselineMethod, str]] = ...) -> None: ...
+
+class AdjustmentLine(_message.Message):
+    __slots__ = ("enterprise_id", "previous_total_fen", "total_fen", "adjustment_fen", "previous_amount_fen", "amount_fen", "previous_energy_market_fen", "energy_market_fen")
+    ENTERPRISE_ID_FIELD_NUMBER: _ClassVar[int]
+    PREVIOUS_TOTAL_FEN_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_FEN_FIELD_NUMBER: _ClassVar[int]
+    ADJUSTMENT_FEN_FIELD_NUMBER: _ClassVar[int]
+    PREVIOUS_AMOUNT_FEN_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_FEN_FIELD_NUMBER: _ClassVar[int]
+    PREVIOUS_ENERGY_MARKET_FEN_FIELD_NUMBER: _ClassVar[int]
+    ENERGY_MARKET_FEN_FIELD_NUMBER: _ClassVar[int]
+    enterprise_id: str
+    previous_total_fen: int
+    total_fen: int
+    adjustment_fen: int
+    previous_amount_fen: int
+    amount_fen: int
+    previous_energy_market_fen: int
+    energy_market_fen: int
+    def __init__(self, enterprise_id: _Optional[str] = ..., previous_total_fen: _Optional[int] = ..., total_fen: _Optional[int] = ..., adjustment_fen: _Optional[int] = ..., previous_amount_fen: _Optional[int] = ..., amount_fen: _Optional[int] = ..., previous_energy_market_fen: _Optional[int] = ..., energy_market_fen: _Optional[int] = ...) -> None: ...
+
 class EnterpriseAmount(_message.Message):
     __slots__ = ("enterprise_id", "delivered_kwh", "amount_fen", "includes_estimated", "previous_amount_fen", "energy_market_fen", "previous_energy_market_fen")
     ENTERPRISE_ID_FIELD_NUMBER: _ClassVar[int]
@@ -38,7 +68,7 @@ class EnterpriseAmount(_message.Message):
     def __init__(self, enterprise_id: _Optional[str] = ..., delivered_kwh: _Optional[float] = ..., amount_fen: _Optional[int] = ..., includes_estimated: _Optional[bool] = ..., previous_amount_fen: _Optional[int] = ..., energy_market_fen: _Optional[int] = ..., previous_energy_market_fen: _Optional[int] = ...) -> None: ...
 
 class SettlementRun(_message.Message):
-    __slots__ = ("run_id", "market_day", "version", "gross_payment_fen", "penalty_fen", "operator_fee_fen", "enterprise_pool_fen", "enterprises", "awarded_kwh", "delivered_kwh", "input_digest", "created_at", "changes_from_previous", "capacity_payment_fen", "energy_market_fen")
+    __slots__ = ("run_id", "market_day", "version", "gross_payment_fen", "penalty_fen", "operator_fee_fen", "enterprise_pool_fen", "enterprises", "awarded_kwh", "delivered_kwh", "input_digest", "created_at", "changes_from_previous", "capacity_payment_fen", "energy_market_fen", "dispatch_revision", "corrects_version", "correction_reason", "adjustments")
     RUN_ID_FIELD_NUMBER: _ClassVar[int]
     MARKET_DAY_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
@@ -54,6 +84,10 @@ class SettlementRun(_message.Message):
     CHANGES_FROM_PREVIOUS_FIELD_NUMBER: _ClassVar[int]
     CAPACITY_PAYMENT_FEN_FIELD_NUMBER: _ClassVar[int]
     ENERGY_MARKET_FEN_FIELD_NUMBER: _ClassVar[int]
+    DISPATCH_REVISION_FIELD_NUMBER: _ClassVar[int]
+    CORRECTS_VERSION_FIELD_NUMBER: _ClassVar[int]
+    CORRECTION_REASON_FIELD_NUMBER: _ClassVar[int]
+    ADJUSTMENTS_FIELD_NUMBER: _ClassVar[int]
     run_id: str
     market_day: str
     version: int
@@ -69,7 +103,11 @@ class SettlementRun(_message.Message):
     changes_from_previous: _containers.RepeatedCompositeFieldContainer[EnterpriseAmount]
     capacity_payment_fen: int
     energy_market_fen: int
-    def __init__(self, run_id: _Optional[str] = ..., market_day: _Optional[str] = ..., version: _Optional[int] = ..., gross_payment_fen: _Optional[int] = ..., penalty_fen: _Optional[int] = ..., operator_fee_fen: _Optional[int] = ..., enterprise_pool_fen: _Optional[int] = ..., enterprises: _Optional[_Iterable[_Union[EnterpriseAmount, _Mapping]]] = ..., awarded_kwh: _Optional[float] = ..., delivered_kwh: _Optional[float] = ..., input_digest: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., changes_from_previous: _Optional[_Iterable[_Union[EnterpriseAmount, _Mapping]]] = ..., capacity_payment_fen: _Optional[int] = ..., energy_market_fen: _Optional[int] = ...) -> None: ...
+    dispatch_revision: int
+    corrects_version: int
+    correction_reason: str
+    adjustments: _containers.RepeatedCompositeFieldContainer[AdjustmentLine]
+    def __init__(self, run_id: _Optional[str] = ..., market_day: _Optional[str] = ..., version: _Optional[int] = ..., gross_payment_fen: _Optional[int] = ..., penalty_fen: _Optional[int] = ..., operator_fee_fen: _Optional[int] = ..., enterprise_pool_fen: _Optional[int] = ..., enterprises: _Optional[_Iterable[_Union[EnterpriseAmount, _Mapping]]] = ..., awarded_kwh: _Optional[float] = ..., delivered_kwh: _Optional[float] = ..., input_digest: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., changes_from_previous: _Optional[_Iterable[_Union[EnterpriseAmount, _Mapping]]] = ..., capacity_payment_fen: _Optional[int] = ..., energy_market_fen: _Optional[int] = ..., dispatch_revision: _Optional[int] = ..., corrects_version: _Optional[int] = ..., correction_reason: _Optional[str] = ..., adjustments: _Optional[_Iterable[_Union[AdjustmentLine, _Mapping]]] = ...) -> None: ...
 
 class GetStatementRequest(_message.Message):
     __slots__ = ("enterprise_id", "market_day", "version")
@@ -104,7 +142,7 @@ class StatementLine(_message.Message):
     def __init__(self, asset_id: _Optional[str] = ..., interval: _Optional[int] = ..., baseline_kw: _Optional[float] = ..., metered_kw: _Optional[float] = ..., instructed_kw: _Optional[float] = ..., delivered_kwh: _Optional[float] = ..., clearing_price_fen_per_mwh: _Optional[int] = ..., estimated: _Optional[bool] = ..., amount_fen: _Optional[int] = ...) -> None: ...
 
 class Statement(_message.Message):
-    __slots__ = ("enterprise_id", "market_day", "run_id", "version", "lines", "delivered_kwh", "amount_fen", "includes_estimated", "energy_market_fen", "energy_lines", "total_fen")
+    __slots__ = ("enterprise_id", "market_day", "run_id", "version", "lines", "delivered_kwh", "amount_fen", "includes_estimated", "energy_market_fen", "energy_lines", "total_fen", "adjustment", "correction_reason")
     ENTERPRISE_ID_FIELD_NUMBER: _ClassVar[int]
     MARKET_DAY_FIELD_NUMBER: _ClassVar[int]
     RUN_ID_FIELD_NUMBER: _ClassVar[int]
@@ -116,6 +154,8 @@ class Statement(_message.Message):
     ENERGY_MARKET_FEN_FIELD_NUMBER: _ClassVar[int]
     ENERGY_LINES_FIELD_NUMBER: _ClassVar[int]
     TOTAL_FEN_FIELD_NUMBER: _ClassVar[int]
+    ADJUSTMENT_FIELD_NUMBER: _ClassVar[int]
+    CORRECTION_REASON_FIELD_NUMBER: _ClassVar[int]
     enterprise_id: str
     market_day: str
     run_id: str
@@ -127,7 +167,9 @@ class Statement(_message.Message):
     energy_market_fen: int
     energy_lines: _containers.RepeatedCompositeFieldContainer[EnergyMarketLine]
     total_fen: int
-    def __init__(self, enterprise_id: _Optional[str] = ..., market_day: _Optional[str] = ..., run_id: _Optional[str] = ..., version: _Optional[int] = ..., lines: _Optional[_Iterable[_Union[StatementLine, _Mapping]]] = ..., delivered_kwh: _Optional[float] = ..., amount_fen: _Optional[int] = ..., includes_estimated: _Optional[bool] = ..., energy_market_fen: _Optional[int] = ..., energy_lines: _Optional[_Iterable[_Union[EnergyMarketLine, _Mapping]]] = ..., total_fen: _Optional[int] = ...) -> None: ...
+    adjustment: AdjustmentLine
+    correction_reason: str
+    def __init__(self, enterprise_id: _Optional[str] = ..., market_day: _Optional[str] = ..., run_id: _Optional[str] = ..., version: _Optional[int] = ..., lines: _Optional[_Iterable[_Union[StatementLine, _Mapping]]] = ..., delivered_kwh: _Optional[float] = ..., amount_fen: _Optional[int] = ..., includes_estimated: _Optional[bool] = ..., energy_market_fen: _Optional[int] = ..., energy_lines: _Optional[_Iterable[_Union[EnergyMarketLine, _Mapping]]] = ..., total_fen: _Optional[int] = ..., adjustment: _Optional[_Union[AdjustmentLine, _Mapping]] = ..., correction_reason: _Optional[str] = ...) -> None: ...
 
 class EnergyMarketLine(_message.Message):
     __slots__ = ("asset_id", "award_id", "interval", "side", "awarded_kw", "energy_kwh", "price_fen_per_mwh", "amount_fen")

@@ -44,13 +44,20 @@ class SettlementServiceStub:
                 request_serializer=parkvpp_dot_v1_dot_settlement__pb2.GetStatementRequest.SerializeToString,
                 response_deserializer=parkvpp_dot_v1_dot_settlement__pb2.Statement.FromString,
                 _registered_method=True)
+        self.CorrectSettlement = channel.unary_unary(
+                '/parkvpp.v1.SettlementService/CorrectSettlement',
+                request_serializer=parkvpp_dot_v1_dot_settlement__pb2.CorrectSettlementRequest.SerializeToString,
+                response_deserializer=parkvpp_dot_v1_dot_settlement__pb2.SettlementRun.FromString,
+                _registered_method=True)
 
 
 class SettlementServiceServicer:
     """Missing associated documentation comment in .proto file."""
 
     def RunSettlement(self, request, context):
-        """Idempotent per market day and inputs: the same inputs return the same run.
+        """Settles a market day once: the first call issues version 1 and fixes the day's
+        dispatch at the revision it settled; any later call returns the latest issued
+        version unchanged, whatever changed in the inputs since.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -58,6 +65,15 @@ class SettlementServiceServicer:
 
     def GetStatement(self, request, context):
         """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CorrectSettlement(self, request, context):
+        """The ESCO's correction of a settled day: a new version recomputed from the current
+        inputs (the dispatch as settled), with a reason and adjustment lines against the
+        version it corrects, which stays readable.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -74,6 +90,11 @@ def add_SettlementServiceServicer_to_server(servicer, server):
                     servicer.GetStatement,
                     request_deserializer=parkvpp_dot_v1_dot_settlement__pb2.GetStatementRequest.FromString,
                     response_serializer=parkvpp_dot_v1_dot_settlement__pb2.Statement.SerializeToString,
+            ),
+            'CorrectSettlement': grpc.unary_unary_rpc_method_handler(
+                    servicer.CorrectSettlement,
+                    request_deserializer=parkvpp_dot_v1_dot_settlement__pb2.CorrectSettlementRequest.FromString,
+                    response_serializer=parkvpp_dot_v1_dot_settlement__pb2.SettlementRun.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -130,6 +151,33 @@ class SettlementService:
             '/parkvpp.v1.SettlementService/GetStatement',
             parkvpp_dot_v1_dot_settlement__pb2.GetStatementRequest.SerializeToString,
             parkvpp_dot_v1_dot_settlement__pb2.Statement.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CorrectSettlement(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/parkvpp.v1.SettlementService/CorrectSettlement',
+            parkvpp_dot_v1_dot_settlement__pb2.CorrectSettlementRequest.SerializeToString,
+            parkvpp_dot_v1_dot_settlement__pb2.SettlementRun.FromString,
             options,
             channel_credentials,
             insecure,

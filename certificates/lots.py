@@ -10,6 +10,7 @@ from enum import StrEnum
 
 from bidding.intervals import MARKET_TZ
 from certificates.exceptions import InvalidInput
+from certificates.ids import ID_RULE, is_id
 
 WH_PER_GEC = 1_000_000  # 1 GEC = 1 MWh
 VALIDITY_MONTHS = 24
@@ -51,13 +52,14 @@ def epoch_s(moment: datetime, field: str) -> int:
 
 
 def check_id(value: str, field: str, *, allow_empty: bool = False) -> str:
-    """`value` when it is a usable id; raises InvalidInput naming `field` otherwise."""
+    """`value` when it is an id by the one id rule (certificates.ids); raises InvalidInput
+    naming `field` otherwise."""
     if not isinstance(value, str):
         raise InvalidInput(field, "must be a string")
     if not value and allow_empty:
         return value
-    if not 0 < len(value) <= 128 or not value.isprintable() or value.strip() != value:
-        raise InvalidInput(field, "must be 1..128 printable characters without outer spaces")
+    if not is_id(value):
+        raise InvalidInput(field, ID_RULE)
     return value
 
 

@@ -47,6 +47,9 @@ _INT_RANGES = {
 _ADVERSARIAL_STRINGS = [
     *("", " ", "\x00", "é" * 70, "电力需求响应", "🔋⚡" * 20, "\u202eevil", "x" * 65, ONE_MB),
     *("{ent-chem}", "a:b", "../../etc", "١٢٣", "²"),  # the last two pass str.isdigit()
+    # Around the one id rule (certificates.ids): look-alikes of the park's ids (a trailing
+    # newline passes a `$` regex), the longest id and one past it, a bad first character.
+    *("chem-battery\n", "ent-chem\n", "\u0430sset", "a" * 64, "a" * 65, ".x", "-x"),
     *("2026-02-30", "0001-01-01", "9999-12-31", "20260105"),
 ]
 _STRINGS = st.one_of(st.text(max_size=40), st.sampled_from(_ADVERSARIAL_STRINGS))
@@ -108,10 +111,11 @@ class ParkIds:
         }
 
     def pool(self, field_name: str) -> list[str]:
-        """Real values for a string field, matched by the end of its name."""
+        """Real values for a string field, matched by the end of its name, and look-alikes
+        of them (a trailing newline) that the id rule must refuse."""
         for suffix, values in self.pools.items():
             if field_name.endswith(suffix) and values:
-                return values
+                return values + [f"{v}\n" for v in values[:2]]
         return []
 
 

@@ -13,6 +13,7 @@ from bidding.offer_model import PriceScenario
 from parkvpp.v1 import bidding_pb2 as pb
 from services.enrollment.registry import Registry
 from services.runtime.errors import InvalidArgument, NotFound
+from services.runtime.rpc import require_id
 
 MAX_SCENARIOS = 100
 #: 10 million CNY per MWh: far above any price cap, small enough for exact LP arithmetic.
@@ -94,8 +95,7 @@ def green_targets(request: pb.PrepareBidsRequest, registry: Registry) -> list[Gr
     seen: set[str] = set()
     for n, t in enumerate(request.green_targets):
         where = f"green_targets[{n}]"
-        if not t.enterprise_id or len(t.enterprise_id) > 128:
-            raise InvalidArgument(f"{where}.enterprise_id", "must be 1..128 characters")
+        require_id(f"{where}.enterprise_id", t.enterprise_id)
         if t.enterprise_id in seen:
             raise InvalidArgument(f"{where}.enterprise_id", "has a target already")
         try:

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from bidding.intervals import INTERVAL_MINUTES, INTERVALS_PER_DAY
+from certificates.ids import ID_RULE, is_id
 from parkvpp.v1 import market_pb2 as pb
 
 PriceRange = Callable[[str], tuple[int, int]]
@@ -122,8 +123,8 @@ def _entry(n: int, entry: object, price_range: PriceRange) -> StandingOrder:
     if not isinstance(entry, dict):
         raise ParticipantsError(f"{where}: must be an object")
     pid = entry.get("participant_id")
-    if not isinstance(pid, str) or not pid.strip() or len(pid) > 128:
-        raise ParticipantsError(f"{where}.participant_id: must be 1..128 characters")
+    if not is_id(pid):
+        raise ParticipantsError(f"{where}.participant_id: {ID_RULE}")
     product_name = entry.get("product")
     product = _enum(
         product_name, pb.Product, "PRODUCT_", f"{where}.product", ("DEMAND_RESPONSE", "ENERGY")

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import jwt
 
+from certificates.ids import is_id
 from services.runtime.errors import InvalidArgument, NotFound, Unauthenticated
 
 ISSUER = "parkvpp"
@@ -45,9 +46,13 @@ class Caller:
 
 
 def parse_role(text: str) -> tuple[str, str]:
-    """(role, enterprise id) of "operator" or "enterprise:<id>"; InvalidArgument("role")."""
+    """(role, enterprise id) of "operator" or "enterprise:<id>"; InvalidArgument("role").
+
+    The enterprise id follows the one id rule (certificates.ids), so no token can stand
+    for a look-alike such as "ent-a\\n".
+    """
     role, _, enterprise_id = text.partition(":")
-    if role not in ROLES or (role == "enterprise") != bool(enterprise_id):
+    if role not in ROLES or (role == "enterprise") != is_id(enterprise_id):
         raise InvalidArgument(
             "role", "must be operator, esco, registry, monitor or enterprise:<enterprise id>"
         )

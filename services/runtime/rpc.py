@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import base64
-import re
 from datetime import UTC, date, datetime
 
 import grpc
 from google.protobuf import timestamp_pb2
 
 from bidding.intervals import parse_market_day
+from certificates.ids import ID_RULE, is_id
 from services.runtime.auth import current_caller
 from services.runtime.errors import InvalidArgument
 
-_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 #: Market days the services accept: date arithmetic around them (history, ranges) cannot
 #: leave Python's date range, and a day range stays short enough to list.
 FIRST_MARKET_DAY = date(2000, 1, 1)
@@ -21,15 +20,16 @@ LAST_MARKET_DAY = date(2099, 12, 31)
 
 
 def require_id(field: str, value: str) -> str:
-    """Return `value` when it is a usable id (1-64 of A-Z a-z 0-9 . _ -).
+    """Return `value` when it is an id by the one id rule (certificates.ids: 1-64 of
+    A-Z a-z 0-9 . _ - starting with a letter or digit, the whole string).
 
     Raises InvalidArgument naming `field` otherwise; ids end up in Redis keys, so
-    braces, colons and whitespace are refused.
+    braces, colons and whitespace (a trailing newline too) are refused.
     """
     if not value:
         raise InvalidArgument(field, "is required")
-    if not _ID.match(value):
-        raise InvalidArgument(field, "must be 1-64 characters of A-Z a-z 0-9 . _ - ")
+    if not is_id(value):
+        raise InvalidArgument(field, ID_RULE)
     return value
 
 

@@ -18,6 +18,7 @@ from certificates.factors import (
     grid_factor,
     residual_factor,
 )
+from certificates.ids import ID_RULE, is_id
 from services.runtime.auth import MIN_SECRET_BYTES
 
 SERVICE_NAMES = (
@@ -141,6 +142,13 @@ def _addr(env: Mapping[str, str], service: str) -> str:
     host, sep, port = value.rpartition(":")
     if not sep or not host or not port.isdigit():
         raise SettingsError(f"{name}={value!r} must look like host:port")
+    return value
+
+
+def _id(env: Mapping[str, str], name: str, default: str) -> str:
+    value = env.get(name, default)
+    if not is_id(value):
+        raise SettingsError(f"{name}={value!r} {ID_RULE}")
     return value
 
 
@@ -487,7 +495,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         outbox_poll_s=_float(env, "PARKVPP_OUTBOX_POLL_S", 0.05, 0.001, 10.0),
         outbox_retry_s=_float(env, "PARKVPP_OUTBOX_RETRY_S", 60.0, 1.0, 86400.0),
         outbox_max_backlog=_int(env, "PARKVPP_OUTBOX_MAX_BACKLOG", 100_000, 1, 100_000_000),
-        vpp_participant_id=env.get("PARKVPP_VPP_PARTICIPANT_ID", "parkvpp-vpp"),
+        vpp_participant_id=_id(env, "PARKVPP_VPP_PARTICIPANT_ID", "parkvpp-vpp"),
         operator_fee_share_percent=_int(env, "PARKVPP_OPERATOR_FEE_PERCENT", 10, 0, 100),
         capacity_price_fen_per_kw=_int(env, "PARKVPP_CAPACITY_PRICE_FEN_PER_KW", 0, 0, 1_000_000),
         dispatch_ack_seconds=_int(env, "PARKVPP_DISPATCH_ACK_SECONDS", 300, 1, 86400),

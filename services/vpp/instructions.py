@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from datetime import date
 
@@ -9,6 +10,7 @@ import numpy as np
 from google.protobuf import json_format, timestamp_pb2
 
 from bidding.intervals import INTERVALS_PER_DAY, interval_start
+from certificates.ids import ID_MAX_LEN
 from parkvpp.v1 import vpp_pb2 as pb
 from services.runtime.rpc import to_ts
 from services.vpp.plans import InForce
@@ -20,9 +22,17 @@ DECIMALS = 3
 
 
 def instruction_id(day: str, asset_id: str, interval: int, revision: int) -> str:
-    """Revision 1 keeps the original form; later revisions add -r<n>."""
-    base = f"{day}-{asset_id}-{interval:02d}"
-    return base if revision == 1 else f"{base}-r{revision}"
+    """Revision 1 keeps the original form; later revisions add -r<n>.
+
+    Instruction ids follow the one id rule (certificates.ids) like every id a client sends
+    back: when the readable form would be longer than ID_MAX_LEN, the asset id in it is
+    replaced by the first 16 hex digits of its SHA-256.
+    """
+    suffix = f"-{interval:02d}" + ("" if revision == 1 else f"-r{revision}")
+    readable = f"{day}-{asset_id}{suffix}"
+    if len(readable) <= ID_MAX_LEN:
+        return readable
+    return f"{day}-{hashlib.sha256(asset_id.encode()).hexdigest()[:16]}{suffix}"
 
 
 def changed_instructions(

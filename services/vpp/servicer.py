@@ -214,6 +214,8 @@ class VppServicer(RedispatchRpcs, vpp_pb2_grpc.VppServiceServicer):
         enterprise_id = require_id("enterprise_id", request.enterprise_id)
         if not request.instruction_ids:
             raise InvalidArgument("instruction_ids", "must not be empty")
+        for n, instruction in enumerate(request.instruction_ids):
+            require_id(f"instruction_ids[{n}]", instruction)
         deadlines = self.dispatch.pending_deadlines(enterprise_id, request.instruction_ids)
         count, top = self.dispatch.acknowledge(enterprise_id, list(request.instruction_ids))
         record_dispatch_acks(deadlines, self.runtime.settings.dispatch_ack_seconds)

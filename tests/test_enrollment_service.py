@@ -116,26 +116,24 @@ def test_lifecycle_is_recorded_with_actor_and_version(clients, stack):
             enterprise_id="ent-a",
             name="asset",
             spec=battery(),
-            asset_id="bess-life",
         ),
         metadata=stack.auth("enterprise:ent-a"),
     )
-    approved = clients.enrollment.ApproveAsset(pb.ApproveAssetRequest(asset_id="bess-life"))
+    life = asset.asset_id  # an enterprise gets an id from the service
+    approved = clients.enrollment.ApproveAsset(pb.ApproveAssetRequest(asset_id=life))
     assert approved.status == pb.ASSET_STATUS_ACTIVE and approved.version == 2
     with pytest.raises(grpc.RpcError) as err:
         clients.enrollment.UpdateAsset(
-            pb.UpdateAssetRequest(asset_id="bess-life", name="renamed", expected_version=1)
+            pb.UpdateAssetRequest(asset_id=life, name="renamed", expected_version=1)
         )
     assert err.value.code() == grpc.StatusCode.FAILED_PRECONDITION
     updated = clients.enrollment.UpdateAsset(
-        pb.UpdateAssetRequest(
-            asset_id="bess-life", spec=battery(max_charge_kw=80.0), expected_version=2
-        )
+        pb.UpdateAssetRequest(asset_id=life, spec=battery(max_charge_kw=80.0), expected_version=2)
     )
     assert updated.status == pb.ASSET_STATUS_PENDING, "changed limits need a new approval"
-    withdrawn = clients.enrollment.WithdrawAsset(pb.WithdrawAssetRequest(asset_id="bess-life"))
+    withdrawn = clients.enrollment.WithdrawAsset(pb.WithdrawAssetRequest(asset_id=life))
     assert withdrawn.status == pb.ASSET_STATUS_WITHDRAWN
-    history = clients.enrollment.GetAssetHistory(pb.GetAssetHistoryRequest(asset_id="bess-life"))
+    history = clients.enrollment.GetAssetHistory(pb.GetAssetHistoryRequest(asset_id=life))
     assert [c.action for c in history.changes] == ["ENROLLED", "APPROVED", "UPDATED", "WITHDRAWN"]
     assert [c.actor for c in history.changes[:2]] == ["enterprise:ent-a", "operator"]
     assert history.changes[0].asset == asset

@@ -135,6 +135,8 @@ class MarketDay:
         return self.summary
 
     def enrol(self) -> None:
+        # The operator commissions the park's assets under readable ids (only the operator
+        # chooses asset ids; an enterprise enrolling on its own gets a random one).
         for enterprise_id, name, area in ENTERPRISES:
             self.c.enrollment.RegisterEnterprise(
                 enrollment_pb2.RegisterEnterpriseRequest(
@@ -151,7 +153,6 @@ class MarketDay:
                     spec=asset.spec,
                     asset_id=asset.asset_id,
                 ),
-                metadata=self.as_(f"enterprise:{asset.enterprise_id}"),
                 timeout=10,
             )
             self.c.enrollment.ApproveAsset(

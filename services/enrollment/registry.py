@@ -168,6 +168,11 @@ class Registry:
     def active_assets(self, enterprise_id: str = "") -> list[pb.Asset]:
         return [a for a in self.iter_assets(enterprise_id) if a.status == pb.ASSET_STATUS_ACTIVE]
 
+    def enrolled_as(self, asset_id: str) -> pb.Asset | None:
+        """The asset as it was first enrolled (its first history entry), None if unknown."""
+        raw = self._redis.lindex(self._key("history", asset_id), 0)
+        return pb.AssetChange.FromString(raw).asset if raw is not None else None
+
     def history(self, asset_id: str) -> list[pb.AssetChange]:
         raw = self._redis.lrange(self._key("history", asset_id), 0, -1)
         return [pb.AssetChange.FromString(v) for v in raw]

@@ -10,8 +10,9 @@ from parkvpp.v1 import enrollment_pb2 as pb
 from parkvpp.v1 import enrollment_pb2_grpc, events_pb2
 from services.enrollment.convert import KIND_OF, spec_from_proto
 from services.enrollment.registry import Registry
+from services.runtime.auth import current_caller
 from services.runtime.context import Runtime
-from services.runtime.errors import FailedPrecondition, InvalidArgument
+from services.runtime.errors import AlreadyExists, FailedPrecondition, InvalidArgument
 from services.runtime.events import TOPIC_ENROLLMENT
 from services.runtime.outbox import OutboxEvent
 from services.runtime.rpc import (
@@ -34,6 +35,34 @@ def _checked_spec(spec: pb.AssetSpec) -> None:
     if spec.ByteSize() > MAX_SPEC_BYTES:
         raise InvalidArgument("spec", f"must be at most {MAX_SPEC_BYTES} bytes serialised")
     spec_from_proto(spec)
+
+
+def _chosen_asset_id(value: str) -> str:
+    """The asset id the caller chose ("" for none); InvalidArgument("asset_id") when it
+    breaks the id rule or an enterprise chose it.
+
+    Asset ids are one namespace shared by every tenant, so only the park operator, who
+    sees every asset anyway, chooses them: an enterprise choosing one could squat
+    another tenant's id or learn from "taken" that it exists. Enterprises get a random id.
+    """
+    if not value:
+        return ""
+    require_id("asset_id", value)
+    caller = current_caller()
+    if caller is not None and caller.role == "enterprise":
+        raise InvalidArgument(
+            "asset_id", "is assigned by the service for an enterprise; leave it empty"
+        )
+    return value
+
+
+def _same_enrolment(request: pb.EnrollAssetRequest, enrolled: pb.Asset) -> bool:
+    """True when `request` asks for what `enrolled` (the asset as first enrolled) is."""
+    return (
+        request.name == enrolled.name
+        and request.spec == enrolled.spec
+        and request.asset_id in ("", enrolled.asset_id)
+    )
 
 
 class EnrollmentServicer(enrollment_pb2_grpc.EnrollmentServiceServicer):
@@ -59,16 +88,16 @@ class EnrollmentServicer(enrollment_pb2_grpc.EnrollmentServiceServicer):
         # Request ids are the enterprise's own: another enterprise reusing one enrols anew
         # instead of being handed the first enterprise's asset.
         request_id = f"{enterprise_id}/{require_id('request_id', request.request_id)}"
+        chosen = _chosen_asset_id(request.asset_id)
         known = self.registry.asset_id_for_request(request_id)
         if known is not None:
-            return self.registry.get_asset(known)
+            return self._replayed(request, known)
         name = require_text("name", request.name)
         _checked_spec(request.spec)
         self.registry.get_enterprise(enterprise_id)
-        asset_id = request.asset_id or f"ast-{uuid.uuid4().hex[:12]}"
-        require_id("asset_id", asset_id)
-        if self.registry.find_asset(asset_id) is not None:
-            raise InvalidArgument("asset_id", f"{asset_id} is taken")
+        asset_id = chosen or f"ast-{uuid.uuid4().hex}"
+        if self.registry.find_asset(asset_id) is not None:  # only the operator chooses ids
+            raise AlreadyExists(f"asset_id: {asset_id} is taken")
         now = now_ts()
         asset = pb.Asset(
             asset_id=asset_id,
@@ -81,11 +110,28 @@ class EnrollmentServicer(enrollment_pb2_grpc.EnrollmentServiceServicer):
             created_at=now,
             updated_at=now,
         )
-        return self._write(asset, "ENROLLED", context, request_id)
+        stored, created = self._put(asset, "ENROLLED", context, request_id)
+        # A concurrent first use of the request id won the race: this is its replay.
+        return stored if created else self._replayed(request, stored.asset_id)
 
-    def _write(
+    def _replayed(self, request: pb.EnrollAssetRequest, asset_id: str) -> pb.Asset:
+        """The asset an earlier EnrollAsset with this request id created, when `request`
+        asks for the same; AlreadyExists naming request_id when it asks for something else.
+        """
+        enrolled = self.registry.enrolled_as(asset_id)
+        if enrolled is not None and not _same_enrolment(request, enrolled):
+            raise AlreadyExists(
+                f"request_id: {request.request_id} was already used to enrol another asset "
+                f"({asset_id}); use a new request id"
+            )
+        return self.registry.get_asset(asset_id)
+
+    def _write(self, asset: pb.Asset, action: str, context: grpc.ServicerContext) -> pb.Asset:
+        return self._put(asset, action, context)[0]
+
+    def _put(
         self, asset: pb.Asset, action: str, context: grpc.ServicerContext, request_id: str = ""
-    ) -> pb.Asset:
+    ) -> tuple[pb.Asset, bool]:
         change = pb.AssetChange(
             changed_at=asset.updated_at, actor=actor(context), action=action, asset=asset
         )
@@ -98,7 +144,7 @@ class EnrollmentServicer(enrollment_pb2_grpc.EnrollmentServiceServicer):
         stored, created = self.registry.put_asset(asset, change, request_id, event)
         if created:
             self.runtime.events_written()
-        return stored
+        return stored, created
 
     def _next_version(self, asset_id: str, expected_version: int = 0) -> pb.Asset:
         asset = self.registry.get_asset(require_id("asset_id", asset_id))

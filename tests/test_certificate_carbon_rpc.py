@@ -101,7 +101,7 @@ def test_fuel_reports_are_idempotent_and_corrections_keep_history(park):
     assert first.energy_tce == pytest.approx(40_000 * 0.7143e-3)
     assert report(_fuel("r-coal-1", "coal", 40, "t"), metadata=mine, timeout=10) == first
     code, details = _refused(report, _fuel("r-coal-1", "coal", 41, "t"), mine)
-    assert code == grpc.StatusCode.FAILED_PRECONDITION and "r-coal-1" in details
+    assert code == grpc.StatusCode.ALREADY_EXISTS and details.startswith("request_id: r-coal-1 ")
     # The correction: 31 t replaces 40 t for March; the ESCO may report for its client.
     corrected = report(
         _fuel("r-coal-2", "coal", 31_000, "kg"), metadata=stack.auth("esco"), timeout=10

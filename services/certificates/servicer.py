@@ -32,10 +32,20 @@ from services.telemetry.rollups import Rollups
 
 MAX_ISSUE_DAYS = 31
 MAX_FOOTPRINT_DAYS = 366
-#: 1 TWh: far above any one generator-hour's lot, and energy x price stays inside int64.
+#: 1 TWh: far above any one generator-hour's lot, and energy x price stays inside int64;
+#: the bound of every energy_wh a caller sends (Lua holds integers exactly up to 2^53).
 MAX_TRADE_WH = 10**12
 #: 1,000 CNY per kWh.
 MAX_PRICE_FEN_PER_MWH = 10**8
+
+
+def _lot_energy_wh(value: int) -> int:
+    """Wh to transfer or retire (0 = the whole lot); InvalidArgument("energy_wh") outside
+    0..MAX_TRADE_WH, so the ledger's Lua, whose numbers are doubles, only sees integers it
+    holds exactly and its messages print the Wh asked for."""
+    if not 0 <= value <= MAX_TRADE_WH:
+        raise InvalidArgument("energy_wh", f"must be 0..{MAX_TRADE_WH} Wh (0 = the whole lot)")
+    return value
 
 
 class CertificateServicer(CarbonRpcs, certificates_pb2_grpc.CertificateServiceServicer):
@@ -90,8 +100,7 @@ class CertificateServicer(CarbonRpcs, certificates_pb2_grpc.CertificateServiceSe
         return pb.IssueCertificatesResponse(lots=messages, energy_wh=energy_wh)
 
     def Transfer(self, request, context):  # noqa: N802
-        if request.energy_wh < 0:
-            raise InvalidArgument("energy_wh", "must be >= 0 (0 = the whole lot)")
+        _lot_energy_wh(request.energy_wh)
         to_enterprise = require_id("to_enterprise_id", request.to_enterprise_id)
         self.registry.get_enterprise(to_enterprise)
         moved, rest = self.ledger.transfer(
@@ -110,8 +119,7 @@ class CertificateServicer(CarbonRpcs, certificates_pb2_grpc.CertificateServiceSe
         return reply
 
     def Retire(self, request, context):  # noqa: N802
-        if request.energy_wh < 0:
-            raise InvalidArgument("energy_wh", "must be >= 0 (0 = the whole lot)")
+        _lot_energy_wh(request.energy_wh)
         start, end = self.consumption_period(request)
         beneficiary = require_id("beneficiary_enterprise_id", request.beneficiary_enterprise_id)
         self.registry.get_enterprise(beneficiary)

@@ -98,8 +98,9 @@ _DOMAIN_CODES: tuple[tuple[type[BaseException], grpc.StatusCode], ...] = (
 def status_for(exc: BaseException) -> tuple[grpc.StatusCode, str] | None:
     """The gRPC code and details for a known error, or None for a bug.
 
-    NotOwner is answered like LotNotFound so that a caller cannot learn that a lot
-    of another enterprise exists.
+    NotOwner is answered exactly like LotNotFound (same code, same words) so that a
+    caller cannot learn that a lot of another enterprise exists. A request id reused for
+    something else is ALREADY_EXISTS naming request_id, in every service.
     """
     if isinstance(exc, ServiceError):
         return exc.code, str(exc)
@@ -107,7 +108,12 @@ def status_for(exc: BaseException) -> tuple[grpc.StatusCode, str] | None:
         # A peer service (e.g. the market gateway) refused: pass its answer on.
         return exc.code(), f"peer: {exc.details()}"
     if isinstance(exc, cx.NotOwner):
-        return grpc.StatusCode.NOT_FOUND, "lot not found"
+        return grpc.StatusCode.NOT_FOUND, str(cx.LotNotFound(exc.lot_id))
+    if isinstance(exc, cx.DuplicateRequest):
+        return (
+            grpc.StatusCode.ALREADY_EXISTS,
+            f"request_id: {exc.request_id} was already used with other parameters",
+        )
     for cls, code in _DOMAIN_CODES:
         if isinstance(exc, cls):
             return code, str(exc)

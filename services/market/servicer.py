@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections import defaultdict
 from datetime import date
@@ -11,8 +12,9 @@ from bidding.intervals import INTERVALS_PER_DAY
 from parkvpp.v1 import events_pb2, market_pb2_grpc
 from parkvpp.v1 import market_pb2 as pb
 from services.market.participants import ParticipantsError, SyntheticParticipants
+from services.runtime.auth import current_caller
 from services.runtime.context import Runtime
-from services.runtime.errors import FailedPrecondition, InvalidArgument, NotFound
+from services.runtime.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
 from services.runtime.events import TOPIC_CLEARING
 from services.runtime.metrics import AWARDED_WATTS, WATTS_PER_KW
 from services.runtime.outbox import OUTBOX_LUA, OutboxEvent
@@ -26,12 +28,25 @@ MAX_STEPS = 50
 #: the exchange's floor and cap per product (settings).
 MAX_QUANTITY_KW = 1e7
 
+#: Stores a batch once. An id names one thing: the same batch again is a replay (nothing
+#: written, even after clearing); other orders under its batch id, or an order id that
+#: names a different order of the day, are refused before anything is written.
 _SUBMIT = """
--- KEYS: batches, orders, cleared-marker; ARGV: batch id, then order id / bytes pairs
-if redis.call('EXISTS', KEYS[3]) == 1 then return -1 end
-if redis.call('SADD', KEYS[1], ARGV[1]) == 0 then return -2 end
-for i = 2, #ARGV, 2 do redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1]) end
-return (#ARGV - 1) / 2
+-- KEYS: batches, orders, cleared-marker, batch digests
+-- ARGV: batch id, digest of the batch, then order id / bytes pairs
+local known = redis.call('HGET', KEYS[4], ARGV[1])
+if known then return {known == ARGV[2] and 'REPLAY' or 'BATCH_REUSED'} end
+if redis.call('EXISTS', KEYS[3]) == 1 then return {'CLEARED'} end
+-- A batch stored before digests were kept: a replay, as it was answered then.
+if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 1 then return {'REPLAY'} end
+for i = 3, #ARGV, 2 do
+  local order = redis.call('HGET', KEYS[2], ARGV[i])
+  if order and order ~= ARGV[i + 1] then return {'ORDER_REUSED', ARGV[i]} end
+end
+redis.call('SADD', KEYS[1], ARGV[1])
+redis.call('HSET', KEYS[4], ARGV[1], ARGV[2])
+for i = 3, #ARGV, 2 do redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1]) end
+return {'OK'}
 """
 
 #: Stores a clearing result once, with its MarketCleared event in the market's outbox.
@@ -76,6 +91,27 @@ def _check_order(n: int, order: pb.Order, day: str, settings: Settings) -> None:
             )
 
 
+def _as_seen_by_caller(result: pb.ClearingResult) -> pb.ClearingResult:
+    """`result` as the current caller may see it.
+
+    An enterprise sees the day's clearing prices and the awards whose participant is
+    itself, nothing of the VPP's position: neither the VPP's awards nor the cleared kW
+    per interval (with no other sellers that is the VPP's position), which stay 0. Its
+    share of the VPP's awards is its dispatch (VppService.ListDispatch). Other roles see
+    the whole result.
+    """
+    caller = current_caller()
+    if caller is None or caller.role != "enterprise":
+        return result
+    seen = pb.ClearingResult()
+    seen.CopyFrom(result)
+    del seen.awards[:]
+    seen.awards.extend(a for a in result.awards if a.participant_id == caller.enterprise_id)
+    for interval in seen.intervals:
+        interval.cleared_kw = 0.0
+    return seen
+
+
 def _product(value: int) -> int:
     """The product a clearing is about (DEMAND_RESPONSE when unset); InvalidArgument if unknown."""
     product = value or pb.PRODUCT_DEMAND_RESPONSE
@@ -107,7 +143,7 @@ class MarketServicer(market_pb2_grpc.MarketServiceServicer):
         batch_id = require_id("batch_id", request.batch_id)
         if not request.orders or len(request.orders) > MAX_ORDERS_PER_BATCH:
             raise InvalidArgument("orders", f"must hold 1..{MAX_ORDERS_PER_BATCH} orders")
-        args: list[str | bytes] = [batch_id]
+        batch = pb.SubmitOrdersRequest(batch_id=batch_id, market_day=day)
         seen: set[str] = set()
         for n, order in enumerate(request.orders):
             _check_order(n, order, day, self.runtime.settings)
@@ -116,14 +152,31 @@ class MarketServicer(market_pb2_grpc.MarketServiceServicer):
             if order_id in seen:
                 raise InvalidArgument(f"orders[{n}].order_id", "is repeated in the batch")
             seen.add(order_id)
-            stored = pb.Order()
+            stored = batch.orders.add()
             stored.CopyFrom(order)
             stored.order_id = order_id
-            args.extend((order_id, stored.SerializeToString()))
-        keys = [self._key(day, "batches"), self._key(day, "orders"), self._key(day, "cleared")]
-        result = int(self._submit(keys=keys, args=args))
-        if result == -1:
+        digest = hashlib.sha256(batch.SerializeToString(deterministic=True)).hexdigest()
+        args: list[str | bytes] = [batch_id, digest]
+        for stored in batch.orders:
+            args.extend((stored.order_id, stored.SerializeToString()))
+        keys = [
+            self._key(day, "batches"),
+            self._key(day, "orders"),
+            self._key(day, "cleared"),
+            self._key(day, "batch-digests"),
+        ]
+        status, *detail = self._submit(keys=keys, args=args)
+        if status == b"CLEARED":
             raise FailedPrecondition(f"market day {day} is already cleared")
+        if status == b"BATCH_REUSED":
+            raise AlreadyExists(
+                f"batch_id: {batch_id} was already submitted with other orders; use a new batch id"
+            )
+        if status == b"ORDER_REUSED":
+            n = [o.order_id for o in batch.orders].index(detail[0].decode())
+            raise AlreadyExists(
+                f"orders[{n}].order_id: {detail[0].decode()} names another order of {day}"
+            )
         return pb.SubmitOrdersResponse(batch_id=batch_id, orders_accepted=len(request.orders))
 
     def _orders(self, day: str, product: int) -> list[pb.Order]:
@@ -217,4 +270,4 @@ class MarketServicer(market_pb2_grpc.MarketServiceServicer):
         stored = self.redis.get(self._key(day, "result", pb.Product.Name(product)))
         if stored is None:
             raise NotFound(f"market day {day} has not been cleared for {pb.Product.Name(product)}")
-        return pb.ClearingResult.FromString(stored)
+        return _as_seen_by_caller(pb.ClearingResult.FromString(stored))

@@ -16,6 +16,7 @@ import grpc
 import pytest
 from google.protobuf.message_factory import GetMessageClass
 
+from certificates.store import CertificateLedger
 from parkvpp.v1 import (
     bidding_pb2,
     certificates_pb2,
@@ -89,6 +90,11 @@ def park(stack_factory):
                 ),
             )
         )
+    # ent-b holds lot GEC-000000000001 (the first lot of a fresh database).
+    hour = dt.datetime.now(dt.UTC).replace(minute=0, second=0, microsecond=0)
+    CertificateLedger(stack.redis).issue(
+        "seed-b", "ent-b-pv", "pv", "CN-JS", "ent-b", [(hour - dt.timedelta(days=1), 5_000)]
+    )
     channel = open_channel(stack.addr)
     yield stack, channel
     channel.close()
@@ -215,6 +221,17 @@ def _details(channel, method: str, request, metadata) -> tuple[grpc.StatusCode, 
             epb.ListAssetsRequest(enterprise_id="ent-z"),
             "ent-b",
             "ent-z",
+        ),
+        (
+            "/parkvpp.v1.CertificateService/Transfer",
+            certificates_pb2.TransferRequest(
+                request_id="t1", lot_id="GEC-000000000001", to_enterprise_id="ent-b"
+            ),
+            certificates_pb2.TransferRequest(
+                request_id="t1", lot_id="GEC-000000000999", to_enterprise_id="ent-b"
+            ),
+            "GEC-000000000001",
+            "GEC-000000000999",
         ),
         (
             "/parkvpp.v1.CertificateService/GetBalance",

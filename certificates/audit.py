@@ -178,6 +178,7 @@ def _read(client: redis.Redis, prefix: str) -> tuple[list[bytes], dict[str, str]
     state = LedgerState()
     state.lots = {k: strings(v) for k, v in _hashes(client, f"{prefix}:lot:").items()}
     state.trades = {k: strings(v) for k, v in _hashes(client, f"{prefix}:trade:").items()}
+    state.mandates = {k: strings(v) for k, v in _hashes(client, f"{prefix}:mandate:").items()}
     state.totals.update(ints(client.hgetall(f"{prefix}:totals")))
     state.issued_by_hour.update(ints(client.hgetall(f"{prefix}:issued-by-hour")))
     for owner, raw in _hashes(client, f"{prefix}:balance:").items():

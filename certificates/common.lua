@@ -213,3 +213,86 @@ local function replayed()
   local done, err = previous_result()
   return err or done
 end
+
+-- A record (trade or mandate) stored as a flat hash; nil when there is none.
+local function load_record(key)
+  local raw = redis.call('HGETALL', key)
+  if #raw == 0 then
+    return nil
+  end
+  local record = {}
+  for i = 1, #raw, 2 do
+    record[raw[i]] = raw[i + 1]
+  end
+  return record
+end
+
+local function save_record(key, record)
+  local flat = {}
+  for field, value in pairs(record) do
+    flat[#flat + 1] = field
+    flat[#flat + 1] = value
+  end
+  redis.call('HSET', key, unpack(flat))
+end
+
+-- The trade `party` may act on as `role` ('buyer' or 'seller'), or an error worded alike for
+-- an unknown trade and another enterprise's, so nothing leaks about other tenants.
+local function party_trade(trade_id, party, role)
+  local trade = load_record(k('trade', trade_id))
+  if not trade or trade[role .. '_enterprise_id'] ~= party then
+    return nil, fail('TRADE_NOT_FOUND', trade_id)
+  end
+  return trade, nil
+end
+
+-- An agreed-to-be trade that can still be accepted or settled at `at`, or an error.
+local function open_trade(trade, at)
+  if trade.state == 'SETTLED' then
+    return fail('TRADE_EXISTS', trade.trade_id)
+  end
+  if trade.state ~= 'PROPOSED' and trade.state ~= 'ACCEPTED' then
+    return fail('TRADE_STATE', trade.trade_id .. ':' .. trade.state)
+  end
+  if tonumber(trade.expires_at) <= tonumber(at) then
+    return fail('TRADE_EXPIRED', trade.trade_id .. ':' .. trade.expires_at)
+  end
+  return nil
+end
+
+-- The first (by id) active mandate of `grantor` for `scope` to `grantee` that covers `wh`
+-- more Wh at `at` (and, for buy_green, `price` from `counterparty`), or nil.
+local function covering_mandate(grantor, scope, grantee, wh, at, price, counterparty)
+  local ids = redis.call('SMEMBERS', k('mandates-by-scope', grantor, scope))
+  table.sort(ids)
+  for _, mandate_id in ipairs(ids) do
+    local m = load_record(k('mandate', mandate_id))
+    local fits = m and m.state == 'ACTIVE' and m.grantee == grantee
+      and tonumber(m.expires_at) > tonumber(at)
+      and (m.max_energy_wh == '0' or tonumber(m.used_wh) + wh <= tonumber(m.max_energy_wh))
+      and (m.counterparty_enterprise_id == '' or m.counterparty_enterprise_id == counterparty)
+      and (price == nil or tonumber(price) <= tonumber(m.max_price_fen_per_mwh))
+    if fits then
+      return m
+    end
+  end
+  return nil
+end
+
+-- Count `wh` as used under mandate `m` and save it.
+local function use_mandate(m, wh)
+  m.used_wh = int(tonumber(m.used_wh) + wh)
+  save_record(k('mandate', m.mandate_id), m)
+end
+
+-- Index a new trade for listing by seller, by buyer and ledger-wide, in proposal order.
+local function index_trade(trade)
+  local order = redis.call('INCR', k('seq', 'trade'))
+  local keys = {
+    k('idx', 'trades'), k('idx', 'trades-of', trade.seller_enterprise_id),
+    k('idx', 'trades-of', trade.buyer_enterprise_id),
+  }
+  for _, key in ipairs(keys) do
+    redis.call('ZADD', key, order, trade.trade_id)
+  end
+end

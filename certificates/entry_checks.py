@@ -119,9 +119,66 @@ def _expire(parts: list, entry: Mapping, lots: Mapping[str, LotFields]) -> list[
     return [] if entry.get("at") == parts[1] else ["expiry time differs from the signed request"]
 
 
+def _fields(record: Mapping | None, names: Sequence[str]) -> list[str]:
+    return [str((record or {}).get(name)) for name in names]
+
+
+def _propose(parts: list, entry: Mapping, lots: Mapping[str, LotFields]) -> list[str]:
+    names = (
+        "trade_id",
+        "source_lot_id",
+        "seller_enterprise_id",
+        "buyer_enterprise_id",
+        "energy_wh",
+        "price_fen_per_mwh",
+        "amount_fen",
+    )
+    trade = entry.get("trade") or {}
+    same = _fields(trade, names) == [str(p) for p in parts[1:-1]]
+    same = same and int(trade["expires_at"]) - int(trade["proposed_at"]) == parts[-1]
+    return [] if same else ["proposal differs from the signed request"]
+
+
+def _respond(parts: list, entry: Mapping, lots: Mapping[str, LotFields]) -> list[str]:
+    got = _fields(entry.get("trade"), ("trade_id", "buyer_enterprise_id"))
+    return [] if got == parts[1:] else ["trade step on another trade or buyer than signed"]
+
+
+def _settle(parts: list, entry: Mapping, lots: Mapping[str, LotFields]) -> list[str]:
+    same = _fields(entry.get("trade"), ("trade_id",)) == parts[1:]
+    return [] if same else ["settled another trade than the signed request's"]
+
+
+def _grant(parts: list, entry: Mapping, lots: Mapping[str, LotFields]) -> list[str]:
+    names = (
+        "mandate_id",
+        "grantor_enterprise_id",
+        "grantee",
+        "scope",
+        "max_price_fen_per_mwh",
+        "max_energy_wh",
+        "counterparty_enterprise_id",
+    )
+    mandate = entry.get("mandate") or {}
+    same = _fields(mandate, names) == [str(p) for p in parts[1:-1]]
+    same = same and int(mandate["expires_at"]) - int(mandate["granted_at"]) == parts[-1]
+    return [] if same else ["mandate differs from the signed request"]
+
+
+def _revoke(parts: list, entry: Mapping, lots: Mapping[str, LotFields]) -> list[str]:
+    got = _fields(entry.get("mandate"), ("mandate_id", "grantor_enterprise_id"))
+    return [] if got == parts[1:] else ["revoked another mandate than signed"]
+
+
 _CHECKS: dict[str, Check] = {
     "issue": _issue,
     "transfer": _transfer,
     "retire": _retire,
     "expire": _expire,
+    "propose": _propose,
+    "accept": _respond,
+    "reject": _respond,
+    "trade": _settle,
+    "grant": _grant,
+    "revoke": _revoke,
 }

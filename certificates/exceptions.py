@@ -10,7 +10,14 @@ CertificateError
 ├── AlreadyRetired        the lot is retired; its serials can never move or retire again
 ├── LotExpired            the lot is past its two-year validity
 ├── OverlappingIssuance   the generator already has certificates for one of the hours
-├── TradeExists           the trade_id was already settled by another request
+├── TradeExists           the trade_id is taken (proposed, or settled by another request)
+├── TradeNotAgreed        settling a trade neither accepted by the buyer nor under its mandate
+├── TradeExpired          the trade's proposal expired before it was accepted or settled
+├── TradeClosed           the trade was rejected (or is otherwise past accepting)
+├── MandateExists         the mandate_id is taken
+├── MandateNotFound       no mandate with that id granted by the acting enterprise
+├── MandateClosed         the mandate was already revoked
+├── NoMandate             retiring for another enterprise without its retire_for mandate
 ├── DuplicateRequest      a request_id was reused with different parameters
 └── LedgerBusy            verify found the ledger changing on every snapshot attempt
 
@@ -112,6 +119,73 @@ class TradeExists(CertificateError):
     def __init__(self, trade_id: str) -> None:
         super().__init__(f"trade {trade_id!r} was already settled by another request")
         self.trade_id = trade_id
+
+
+class TradeNotAgreed(CertificateError):
+    """Trade `trade_id` was neither accepted by its buyer nor covered by a mandate the
+    buyer gave the ESCO (price cap, seller, Wh left, expiry), so it cannot be settled."""
+
+    def __init__(self, trade_id: str) -> None:
+        super().__init__(
+            f"trade {trade_id!r} was neither accepted by its buyer nor covered by a "
+            "buy_green mandate of the buyer; it cannot be settled"
+        )
+        self.trade_id = trade_id
+
+
+class TradeExpired(CertificateError):
+    """The proposal of trade `trade_id` expired at `expires_at` unsettled."""
+
+    def __init__(self, trade_id: str, expires_at: datetime) -> None:
+        super().__init__(f"trade {trade_id!r} expired at {expires_at.isoformat()} unsettled")
+        self.trade_id = trade_id
+        self.expires_at = expires_at
+
+
+class TradeClosed(CertificateError):
+    """Trade `trade_id` is in `state` (e.g. REJECTED, or ACCEPTED for a second accept)."""
+
+    def __init__(self, trade_id: str, state: str) -> None:
+        super().__init__(f"trade {trade_id!r} is {state}")
+        self.trade_id = trade_id
+        self.state = state
+
+
+class MandateExists(CertificateError):
+    """Mandate id `mandate_id` is already taken."""
+
+    def __init__(self, mandate_id: str) -> None:
+        super().__init__(f"mandate {mandate_id!r} already exists")
+        self.mandate_id = mandate_id
+
+
+class MandateNotFound(CertificateError, LookupError):
+    """No mandate `mandate_id` granted by the acting enterprise (worded alike for others')."""
+
+    def __init__(self, mandate_id: str) -> None:
+        super().__init__(f"mandate {mandate_id!r} not found")
+        self.mandate_id = mandate_id
+
+
+class MandateClosed(CertificateError):
+    """Mandate `mandate_id` is `state` already."""
+
+    def __init__(self, mandate_id: str, state: str) -> None:
+        super().__init__(f"mandate {mandate_id!r} is {state}")
+        self.mandate_id = mandate_id
+        self.state = state
+
+
+class NoMandate(CertificateError):
+    """No active retire_for mandate of `beneficiary` to `owner` covers the retirement."""
+
+    def __init__(self, beneficiary: str, owner: str) -> None:
+        super().__init__(
+            f"retiring for {beneficiary!r} needs its retire_for mandate to {owner!r} "
+            "(active, unexpired, with enough Wh left); none covers this retirement"
+        )
+        self.beneficiary = beneficiary
+        self.owner = owner
 
 
 class DuplicateRequest(CertificateError):

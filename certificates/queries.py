@@ -23,6 +23,7 @@ from certificates.lots import (
     production_month_of,
     whole_hour,
 )
+from certificates.mandates import Mandate
 from certificates.trades import GreenTrade
 
 MAX_PAGE_SIZE = 1000
@@ -189,8 +190,8 @@ class LedgerQueries:
     def list_trades(
         self, enterprise_id: str = "", page_size: int = DEFAULT_PAGE_SIZE, page_token: str = ""
     ) -> tuple[list[GreenTrade], str]:
-        """One page of green-power trades in settlement order, all or those an enterprise
-        bought or sold; next_token is "" on the last page. Raises InvalidInput for a
+        """One page of green-power trades in proposal order (every state), all or those an
+        enterprise buys or sells; next_token is "" on the last page. Raises InvalidInput for a
         page_size outside 0..1000 or a token this ledger did not issue."""
         if enterprise_id:
             key = self._key("idx", "trades-of", enterprise_id)
@@ -201,6 +202,37 @@ class LedgerQueries:
         for trade_id in ids:
             pipe.hgetall(self._key("trade", trade_id))
         return [GreenTrade.from_fields(f) for f in pipe.execute() if f], next_token
+
+    def get_mandate(self, mandate_id: str) -> Mandate:
+        """The mandate as stored; raises MandateNotFound."""
+        fields = self._redis.hgetall(self._key("mandate", mandate_id))
+        if not fields:
+            raise exc.MandateNotFound(mandate_id)
+        return Mandate.from_fields(fields)
+
+    def list_mandates(
+        self, enterprise_id: str, page_size: int = DEFAULT_PAGE_SIZE, page_token: str = ""
+    ) -> tuple[list[Mandate], str]:
+        """One page of the mandates an enterprise granted or was granted, in grant order;
+        raises InvalidInput for a bad page_size or token."""
+        key = self._key("idx", "mandates-of", enterprise_id)
+        ids, next_token = self._page(key, page_size, page_token)
+        pipe = self._redis.pipeline(transaction=False)
+        for mandate_id in ids:
+            pipe.hgetall(self._key("mandate", mandate_id))
+        return [Mandate.from_fields(f) for f in pipe.execute() if f], next_token
+
+    def list_retirements(
+        self,
+        beneficiary_enterprise_id: str,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        page_token: str = "",
+    ) -> tuple[list[Lot], str]:
+        """One page of the lots retired for a beneficiary (by itself or by others under its
+        mandate), in retirement order; raises InvalidInput for a bad page_size or token."""
+        key = self._key("idx", "retired-for", beneficiary_enterprise_id)
+        ids, next_token = self._page(key, page_size, page_token)
+        return self._fetch(ids), next_token
 
     def _page(self, key: str, page_size: int, page_token: str) -> tuple[list[str], str]:
         """Members of a sorted set after the score in page_token, and the next token."""

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from bidding.intervals import MARKET_TZ
+from certificates.consent_replay import CONSENT_OPS, check_consent
 
 LotFields = dict[str, str]
 COUNTERS = ("issued_wh", "active_wh", "retired_wh", "expired_wh")
@@ -32,6 +33,7 @@ class LedgerState:
     #: Wh expired per owner, keyed by the expiry instant (epoch s) like the Lua counter.
     expired_by_expiry: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     trades: dict[str, LotFields] = field(default_factory=dict)
+    mandates: dict[str, LotFields] = field(default_factory=dict)
 
 
 def _wh(lot: Mapping[str, str]) -> int:
@@ -65,6 +67,8 @@ def _check_entry(seq: int, entry: Mapping, state: LedgerState) -> list[str]:
             errors.append(f"seq {seq}: issue reused lot id {priors[0]['lot_id']}")
     elif entry["op"] == "expire":
         errors += _check_expiry(seq, entry, priors)
+    elif entry["op"] in CONSENT_OPS:
+        return errors + check_consent(seq, entry, state.trades, state.mandates)
     elif len(priors) != 1:
         errors.append(f"seq {seq}: {entry['op']} must act on exactly one existing lot")
     elif sum(_wh(lot) for lot in touched) != _wh(priors[0]):
@@ -76,6 +80,8 @@ def _check_entry(seq: int, entry: Mapping, state: LedgerState) -> list[str]:
         or _wh(touched[0]) != int(trade["energy_wh"])
     ):
         errors.append(f"seq {seq}: trade record does not match the lot it moved")
+    if entry["op"] in ("trade", "retire"):
+        errors += check_consent(seq, entry, state.trades, state.mandates)
     return errors
 
 
@@ -99,7 +105,7 @@ def replay(entries: Iterable[Mapping]) -> tuple[LedgerState, list[str]]:
     Checks per entry: retired and expired lots never change again, an issue creates only
     new lots, a transfer/retire/trade splits exactly one existing lot without changing its
     energy, a trade record matches the lot it moved, an expiry only marks lots whose
-    validity ended by the sweep's time.
+    validity ended by the sweep's time, and consent holds (certificates.consent_replay).
     """
     state, errors = LedgerState(), []
     for entry in entries:
@@ -114,6 +120,8 @@ def replay(entries: Iterable[Mapping]) -> tuple[LedgerState, list[str]]:
             state.lots[lot["lot_id"]] = dict(lot)
         if entry.get("trade"):
             state.trades[entry["trade"]["trade_id"]] = dict(entry["trade"])
+        if entry.get("mandate"):
+            state.mandates[entry["mandate"]["mandate_id"]] = dict(entry["mandate"])
     _derive_holdings(state)
     return state, errors
 
@@ -177,6 +185,7 @@ def compare(replayed: LedgerState, stored: LedgerState) -> list[str]:
         else:
             errors += _diff(f"lot {lot_id}", replayed.lots[lot_id], stored.lots[lot_id])
     errors += _diff("trade", _flat(replayed.trades), _flat(stored.trades))
+    errors += _diff("mandate", _flat(replayed.mandates), _flat(stored.mandates))
     errors += _diff("totals", _nonzero(replayed.totals), _nonzero(stored.totals))
     errors += _diff(
         "issued-by-hour", _nonzero(replayed.issued_by_hour), _nonzero(stored.issued_by_hour)

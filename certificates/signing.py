@@ -20,11 +20,18 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 
 from certificates.exceptions import InvalidInput
 
 MIN_KEY_BYTES = 32
 _DOMAIN = b"parkvpp-ledger-entry-v1\x00"
+
+
+def request_json(*parts: object) -> str:
+    """The canonical request (operation and parameters) that is signed and audited; its
+    SHA-256 is the request fingerprint that makes a reused request_id detectable."""
+    return json.dumps(parts, separators=(",", ":"))
 
 
 class LedgerSigner:

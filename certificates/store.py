@@ -33,6 +33,7 @@ from redis.commands.core import Script
 from bidding.intervals import MARKET_TZ
 from certificates import exceptions as exc
 from certificates.audit import VerifyReport, verify_ledger
+from certificates.consent import MANDATE_STEPS, TRADE_STEPS, ConsentOps, raise_consent_error
 from certificates.exceptions import InvalidInput
 from certificates.lots import (
     Lot,
@@ -45,8 +46,8 @@ from certificates.lots import (
     whole_hour,
 )
 from certificates.queries import LedgerQueries
-from certificates.signing import LedgerSigner
-from certificates.trades import GreenTrade, trade_amount_fen
+from certificates.signing import LedgerSigner, request_json
+from certificates.trades import GreenTrade
 
 _LOT_ERRORS: dict[str, type[exc.CertificateError]] = {
     "NOT_FOUND": exc.LotNotFound,
@@ -65,12 +66,6 @@ def _script_text(name: str) -> str:
     )
 
 
-def _request(*parts: object) -> str:
-    """The canonical request (operation and parameters) that is signed and audited; its
-    SHA-256 is the request fingerprint that makes a reused request_id detectable."""
-    return json.dumps(parts, separators=(",", ":"))
-
-
 def _lots(reply: bytes | str) -> list[Lot]:
     return [Lot.from_fields(fields) for fields in json.loads(reply)]
 
@@ -80,7 +75,8 @@ def change_of(operation: str, result: bytes | str) -> tuple[list[Lot], GreenTrad
 
     For "issue" every lot issued, for "expire" every lot that expired; for "transfer",
     "retire" and "trade" the moved, retired or bought lot first and the remainder second
-    when there is one. Raises ValueError for an
+    when there is one; for "propose", "accept" and "reject" no lots and the trade, for
+    "grant" and "revoke" neither (see `consent.mandate_of`). Raises ValueError for an
     unknown operation.
     """
     if operation == "trade":
@@ -89,6 +85,10 @@ def change_of(operation: str, result: bytes | str) -> tuple[list[Lot], GreenTrad
         return lots, GreenTrade.from_fields(reply["trade"])
     if operation in ("issue", "transfer", "retire", "expire"):
         return _lots(result), None
+    if operation in TRADE_STEPS:
+        return [], GreenTrade.from_fields(json.loads(result))
+    if operation in MANDATE_STEPS:
+        return [], None
     raise ValueError(f"unknown ledger operation {operation!r}")
 
 
@@ -96,8 +96,9 @@ def _pair(lots: list[Lot]) -> tuple[Lot, Lot | None]:
     return lots[0], (lots[1] if len(lots) > 1 else None)
 
 
-class CertificateLedger(LedgerQueries):
-    """Issue, transfer, retire and trade granular GEC lots; invariants are enforced in Lua.
+class CertificateLedger(ConsentOps, LedgerQueries):
+    """Issue, transfer, retire, expire and trade granular GEC lots, and the consents trades
+    and retirements for others need (certificates.consent); invariants are enforced in Lua.
 
     Every key starts with `prefix`, which must carry a Redis Cluster hash tag so that
     each script touches one slot. Mutations take a request_id: a replay returns the
@@ -125,6 +126,10 @@ class CertificateLedger(LedgerQueries):
         self._retire = client.register_script(_script_text("retire.lua"))
         self._trade = client.register_script(_script_text("trade.lua"))
         self._expire = client.register_script(_script_text("expire.lua"))
+        self._scripts = {
+            name: client.register_script(_script_text(f"{name}.lua"))
+            for name in (*TRADE_STEPS, *MANDATE_STEPS)
+        }
 
     def _run(self, script: Script, request_id: str, request: str, args: list, lot_id: str):
         """Run a mutation script with its signed request and map its "CODE:detail" error
@@ -139,7 +144,7 @@ class CertificateLedger(LedgerQueries):
         except redis.ResponseError as error:
             code, _, detail = str(error).partition(":")
             if code in _LOT_ERRORS:
-                raise _LOT_ERRORS[code](lot_id) from None
+                raise _LOT_ERRORS[code](lot_id or detail) from None
             if code == "EXPIRED":
                 expired_lot, _, expires_s = detail.rpartition(":")
                 when = datetime.fromtimestamp(int(expires_s), UTC)
@@ -152,6 +157,7 @@ class CertificateLedger(LedgerQueries):
                 raise exc.OverlappingIssuance(args[0], hour) from None
             if code == "TRADE_EXISTS":
                 raise exc.TradeExists(detail) from None
+            raise_consent_error(code, detail)
             if code == "DUPLICATE":
                 raise exc.DuplicateRequest(request_id) from None
             raise
@@ -190,7 +196,7 @@ class CertificateLedger(LedgerQueries):
         if not rows:
             return []
         rows.sort()
-        request = _request(
+        request = request_json(
             "issue", generator_asset_id, str(technology), grid_area, owner_enterprise_id, rows
         )
         args = [generator_asset_id, str(technology), grid_area, owner_enterprise_id]
@@ -228,7 +234,7 @@ class CertificateLedger(LedgerQueries):
             raise InvalidInput("to_enterprise_id", "must differ from from_enterprise_id")
         at_s = int(aware(at or datetime.now(UTC), "at").timestamp())
         args = [lot_id, from_enterprise_id, to_enterprise_id, energy_wh, trade_id]
-        request = _request("transfer", *args)
+        request = request_json("transfer", *args)
         reply = self._run(self._transfer, request_id, request, [*args, at_s], lot_id)
         return _pair(_lots(reply))
 
@@ -247,7 +253,7 @@ class CertificateLedger(LedgerQueries):
             # that expired something.
             request_id = f"expire-{at_s}-{uuid.uuid4().hex[:12]}"
             args = [at_s, EXPIRE_BATCH]
-            request = _request("expire", *args)
+            request = request_json("expire", *args)
             batch = _lots(self._run(self._expire, request_id, request, args, ""))
             expired += batch
             if len(batch) < EXPIRE_BATCH:
@@ -282,56 +288,9 @@ class CertificateLedger(LedgerQueries):
             raise InvalidInput("consumption_end", "must be after consumption_start")
         at_s = int(aware(at, "at").timestamp())
         args = [lot_id, owner_enterprise_id, beneficiary_enterprise_id, energy_wh, start_s, end_s]
-        request = _request("retire", *args)
+        request = request_json("retire", *args)
         reply = self._run(self._retire, request_id, request, [*args, at_s], lot_id)
         return _pair(_lots(reply))
-
-    def settle_green_trade(
-        self,
-        request_id: str,
-        trade_id: str,
-        lot_id: str,
-        seller_enterprise_id: str,
-        buyer_enterprise_id: str,
-        energy_wh: int,
-        amount_fen: int,
-        at: datetime,
-        price_fen_per_mwh: int | None = None,
-    ) -> tuple[GreenTrade, Lot, Lot | None]:
-        """Transfer `energy_wh` of a lot to the buyer and record what the buyer pays, at once.
-
-        The certificates move like a partial `transfer` (the buyer's lot carries trade_id)
-        and the trade record is written in the same Lua script, so a trade is either fully
-        settled or not at all. `at` (the trade time, checked against the lot's validity)
-        is not part of the request identity. With `price_fen_per_mwh` the contract price is
-        recorded too, and amount_fen must be `trade_amount_fen(energy_wh, price)`. Returns
-        (trade, buyer's lot, seller's remainder or None). Raises InvalidInput (energy_wh
-        must be > 0, amount_fen an int >= 0 matching the price), LotNotFound, NotOwner,
-        AlreadyRetired, LotExpired, InsufficientEnergy, TradeExists when another request
-        already settled trade_id, DuplicateRequest.
-        """
-        check_id(request_id, "request_id")
-        check_id(trade_id, "trade_id")
-        check_id(lot_id, "lot_id")
-        check_id(seller_enterprise_id, "seller_enterprise_id")
-        check_id(buyer_enterprise_id, "buyer_enterprise_id")
-        if check_energy(energy_wh) == 0:
-            raise InvalidInput("energy_wh", "must be > 0")
-        check_energy(amount_fen, "amount_fen")
-        if seller_enterprise_id == buyer_enterprise_id:
-            raise InvalidInput("buyer_enterprise_id", "must differ from seller_enterprise_id")
-        price = ""
-        if price_fen_per_mwh is not None:
-            if amount_fen != trade_amount_fen(energy_wh, price_fen_per_mwh):
-                raise InvalidInput("amount_fen", "must be energy_wh x price rounded half up")
-            price = str(price_fen_per_mwh)
-        at_s = int(aware(at, "at").timestamp())
-        args = [trade_id, lot_id, seller_enterprise_id, buyer_enterprise_id, energy_wh, amount_fen]
-        request = _request("trade", *args, *([price] if price else []))
-        reply = self._run(self._trade, request_id, request, [*args, at_s, price], lot_id)
-        lots, trade = change_of("trade", reply)
-        assert trade is not None
-        return (trade, *_pair(lots))
 
     def verify(self) -> VerifyReport:
         """Recompute the audit chain, check every entry's signature (with a signer), replay

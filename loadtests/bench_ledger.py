@@ -3,8 +3,9 @@
 The issue's goal: >= 5,000 ledger operations/s with the invariants. Starts its own
 embedded Valkey (AOF on, `--fsync everysec` as embedded or `always` as in production),
 then C client processes each run a mix on their own enterprises: issue one hourly lot,
-transfer part of it, settle a green-power trade from it, retire part of it (4 operations
-per round, each one atomic Lua script with its audit entry). Prints operations/s overall
+transfer part of it, trade part of it (proposal, buyer's acceptance, settlement: three
+scripts), retire part of it (6 operations per round, each one atomic Lua script with its
+audit entry; "trade" times the three together). Prints operations/s overall
 and per kind, then times `CertificateLedger.verify()` over the whole ledger.
 """
 
@@ -27,6 +28,7 @@ from services.runtime.embedded import EmbeddedValkey
 FIRST_HOUR = datetime(2026, 3, 1, tzinfo=UTC)
 AT = datetime(2026, 6, 1, tzinfo=UTC)
 KINDS = ("issue", "transfer", "trade", "retire")
+OPS_PER_ROUND = 6
 
 
 def _client(url: str, worker: int, rounds: int, start: multiprocessing.Barrier) -> dict:
@@ -45,9 +47,13 @@ def _client(url: str, worker: int, rounds: int, start: multiprocessing.Barrier) 
         t1 = time.perf_counter()
         ledger.transfer(f"t-{worker}-{n}", lot.lot_id, seller, buyer, 1_000)
         t2 = time.perf_counter()
-        ledger.settle_green_trade(
-            f"g-{worker}-{n}", f"T-{worker}-{n}", lot.lot_id, seller, buyer, 1_000, 42, AT
+        # A two-party trade: proposed, accepted by the buyer, settled (three ledger steps).
+        trade_id = f"T-{worker}-{n}"
+        ledger.propose_green_trade(
+            f"p-{worker}-{n}", trade_id, lot.lot_id, seller, buyer, 1_000, 42_000, AT
         )
+        ledger.accept_green_trade(f"a-{worker}-{n}", trade_id, buyer, AT)
+        ledger.settle_green_trade(f"g-{worker}-{n}", trade_id, AT)
         t3 = time.perf_counter()
         ledger.retire(f"r-{worker}-{n}", lot.lot_id, seller, seller, 1_000, *period, AT)
         t4 = time.perf_counter()
@@ -59,12 +65,12 @@ def _client(url: str, worker: int, rounds: int, start: multiprocessing.Barrier) 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--clients", type=int, default=4, help="client processes")
-    parser.add_argument("--rounds", type=int, default=2_500, help="rounds (4 ops) per client")
+    parser.add_argument("--rounds", type=int, default=2_500, help="rounds (6 ops) per client")
     parser.add_argument("--fsync", choices=("everysec", "always"), default="everysec")
     args = parser.parse_args(argv)
     print(
         f"bench_ledger on {os.cpu_count()} cores ({platform.machine()}): {args.clients} client "
-        f"processes x {args.rounds} rounds x 4 operations, appendfsync {args.fsync}",
+        f"processes x {args.rounds} rounds x {OPS_PER_ROUND} operations, appendfsync {args.fsync}",
         flush=True,
     )
     with tempfile.TemporaryDirectory(prefix="parkvpp-bench-ledger-") as folder:
@@ -91,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
                 began = time.perf_counter()
                 spent = [job.get() for job in jobs]
                 wall_s = time.perf_counter() - began
-            operations = args.clients * args.rounds * len(KINDS)
+            operations = args.clients * args.rounds * OPS_PER_ROUND
             print(
                 f"{operations:,} operations in {wall_s:.2f} s: {operations / wall_s:,.0f} ops/s "
                 f"(goal >= 5,000/s)"

@@ -441,6 +441,56 @@ def _green_trade(p: ParkIds) -> st.SearchStrategy[cpb.SettleGreenTradeRequest]:
     )
 
 
+def _proposal(p: ParkIds) -> st.SearchStrategy[cpb.ProposeGreenTradeRequest]:
+    def make(lot, request_id, trade_id, buyer, share, price, valid_s):
+        lot_id, owner, energy_wh = lot
+        return cpb.ProposeGreenTradeRequest(
+            request_id=request_id,
+            trade_id=trade_id,
+            lot_id=lot_id,
+            seller_enterprise_id=owner,
+            buyer_enterprise_id=buyer,
+            energy_wh=max(1, int(energy_wh * share)),
+            price_fen_per_mwh=price,
+            valid_for_s=valid_s,
+        )
+
+    return st.builds(
+        make,
+        st.sampled_from(p.lots),
+        _fresh("fz-gp-req"),
+        _fresh("fz-gp"),
+        st.sampled_from(p.enterprises),
+        st.sampled_from([0.0, 0.25, 1.0]),
+        st.integers(0, 300_000),
+        st.sampled_from([0, 59, 60, 3600, 7 * 86400, 7 * 86400 + 1]),
+    )
+
+
+def _trade_step(p: ParkIds, cls) -> st.SearchStrategy:
+    return st.builds(
+        cls,
+        request_id=_fresh("fz-step"),
+        trade_id=_trade_ids(p),
+        buyer_enterprise_id=st.sampled_from(["", *p.enterprises]),
+    )
+
+
+def _mandate(p: ParkIds) -> st.SearchStrategy[cpb.GrantMandateRequest]:
+    return st.builds(
+        cpb.GrantMandateRequest,
+        request_id=_fresh("fz-mandate-req"),
+        mandate_id=_fresh("fz-mandate"),
+        grantor_enterprise_id=_one(p.enterprises),
+        scope=st.sampled_from(list(cpb.MandateScope.values())),
+        grantee_enterprise_id=st.sampled_from(["", *p.enterprises]),
+        max_price_fen_per_mwh=st.integers(0, 300_000),
+        max_energy_wh=st.integers(0, 10**7),
+        counterparty_enterprise_id=st.sampled_from(["", *p.enterprises]),
+        valid_for_days=st.integers(0, 400),
+    )
+
+
 def _trade_ids(p: ParkIds) -> st.SearchStrategy[str]:
     """The demo day's trades (`gpt-<day>-NNN`) and ids that name none."""
     return st.sampled_from(
@@ -637,7 +687,33 @@ VALID: dict[str, Callable[[ParkIds], st.SearchStrategy]] = {
         p, cpb.GetCarbonFootprintRequest, enterprise_id=_one(p.enterprises)
     ),
     f"{_S}CertificateService/GetParkIndicators": lambda p: _period(p, cpb.GetParkIndicatorsRequest),
+    f"{_S}CertificateService/ProposeGreenTrade": _proposal,
+    f"{_S}CertificateService/AcceptGreenTrade": lambda p: _trade_step(
+        p, cpb.AcceptGreenTradeRequest
+    ),
+    f"{_S}CertificateService/RejectGreenTrade": lambda p: _trade_step(
+        p, cpb.RejectGreenTradeRequest
+    ),
     f"{_S}CertificateService/SettleGreenTrade": _green_trade,
+    f"{_S}CertificateService/GrantMandate": _mandate,
+    f"{_S}CertificateService/RevokeMandate": lambda p: st.builds(
+        cpb.RevokeMandateRequest,
+        request_id=_fresh("fz-revoke"),
+        mandate_id=st.sampled_from(["fz-no-mandate", f"mandate-{p.market_day.isoformat()}-buy"]),
+        grantor_enterprise_id=_one(p.enterprises),
+    ),
+    f"{_S}CertificateService/ListMandates": lambda p: st.builds(
+        cpb.ListMandatesRequest,
+        enterprise_id=_one(p.enterprises),
+        page_size=st.integers(0, 1000),
+        page_token=st.sampled_from(["", "1", "5"]),
+    ),
+    f"{_S}CertificateService/ListRetirements": lambda p: st.builds(
+        cpb.ListRetirementsRequest,
+        beneficiary_enterprise_id=_one(p.enterprises),
+        page_size=st.integers(0, 1000),
+        page_token=st.sampled_from(["", "1", "5"]),
+    ),
     f"{_S}CertificateService/GetGreenTrade": lambda p: st.builds(
         cpb.GetGreenTradeRequest,
         trade_id=_trade_ids(p),

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from certificates import exceptions as err
 from certificates.lots import Balance, Lot, LotStatus
+from certificates.mandates import MandateScope
 from certificates.store import CertificateLedger
 
 H0 = datetime(2026, 3, 10, 4, tzinfo=UTC)
@@ -297,6 +298,19 @@ def test_random_operations_keep_issued_equal_active_plus_retired_and_verify(
     redis_client.flushdb()
     ledger = CertificateLedger(redis_client)
     _issue(ledger, "r0", [(H0 + n * HOUR, wh) for n, wh in enumerate(issued)])
+    # Every owner lets every other retire for it (retire_for mandates, no Wh cap).
+    for grantor in OWNERS:
+        for grantee in OWNERS:
+            if grantee != grantor:
+                ledger.grant_mandate(
+                    f"m-{grantor}-{grantee}",
+                    f"m-{grantor}-{grantee}",
+                    grantor,
+                    MandateScope.RETIRE_FOR,
+                    grantee,
+                    NOW - HOUR,
+                    2 * HOUR,
+                )
     done: list[tuple] = []
     for n, (kind, which, actor, other, energy_wh) in enumerate(ops):
         lots = _all_lots(ledger)
@@ -313,7 +327,9 @@ def test_random_operations_keep_issued_equal_active_plus_retired_and_verify(
             elif kind == "retire":
                 ledger.retire(f"x{n}", *args[:3], energy_wh, *PERIOD, NOW)
             elif kind == "trade" and actor != other and energy_wh > 0:
-                ledger.settle_green_trade(f"g{n}", f"T{n}", *args, 7 * energy_wh, NOW)
+                ledger.propose_green_trade(f"p{n}", f"T{n}", *args, 7_000_000, NOW, HOUR)
+                ledger.accept_green_trade(f"a{n}", f"T{n}", OWNERS[other], NOW)
+                ledger.settle_green_trade(f"g{n}", f"T{n}", NOW)
         except err.CertificateError as error:
             assert isinstance(error, err.NotOwner | err.AlreadyRetired | err.InsufficientEnergy)
     _assert_consistent(ledger, OWNERS)

@@ -27,10 +27,13 @@ def ledger(redis_client: redis.Redis) -> CertificateLedger:
 
 
 def _four_operations(ledger: CertificateLedger) -> str:
-    """issue, transfer, trade, retire; returns the id of the issued lot."""
+    """issue, transfer, propose, accept, trade, retire; returns the id of the issued lot."""
     (lot,) = ledger.issue("r1", "gen-1", "pv", "CN-JS", "ent-a", [(H0, 3_000)])
     ledger.transfer("t1", lot.lot_id, "ent-a", "ent-b", 1_000)
-    ledger.settle_green_trade("g1", "T-1", lot.lot_id, "ent-a", "ent-c", 500, 4_200, NOW)
+    # 500 Wh at 8,400,000 fen/MWh is 4,200 fen.
+    ledger.propose_green_trade("p1", "T-1", lot.lot_id, "ent-a", "ent-c", 500, 8_400_000, NOW)
+    ledger.accept_green_trade("a1", "T-1", "ent-c", NOW)
+    ledger.settle_green_trade("g1", "T-1", NOW)
     ledger.retire("x1", lot.lot_id, "ent-a", "ent-a", 200, *PERIOD, NOW)
     return lot.lot_id
 
@@ -43,9 +46,16 @@ def test_every_operation_appends_one_chained_entry(ledger, redis_client):
     lot_id = _four_operations(ledger)
     entries = _entries(redis_client)
     bodies = [json.loads(body) for _, _, body in entries]
-    assert [b["op"] for b in bodies] == ["issue", "transfer", "trade", "retire"]
-    assert [b["seq"] for b in bodies] == [1, 2, 3, 4]
-    assert [b["request_id"] for b in bodies] == ["r1", "t1", "g1", "x1"]
+    assert [b["op"] for b in bodies] == [
+        "issue",
+        "transfer",
+        "propose",
+        "accept",
+        "trade",
+        "retire",
+    ]
+    assert [b["seq"] for b in bodies] == [1, 2, 3, 4, 5, 6]
+    assert [b["request_id"] for b in bodies] == ["r1", "t1", "p1", "a1", "g1", "x1"]
     prev = GENESIS
     for stored_hash, stored_prev, body in entries:
         assert stored_prev == prev
@@ -53,16 +63,17 @@ def test_every_operation_appends_one_chained_entry(ledger, redis_client):
         assert body == json.dumps(json.loads(body), sort_keys=True, separators=(",", ":"))
         prev = stored_hash
     # The retire entry holds both touched lots with their fields after the operation.
-    retired, rest = bodies[3]["lots"]
+    retired, rest = bodies[5]["lots"]
     assert (retired["status"], retired["energy_wh"], retired["parent_lot_id"]) == (
         "RETIRED",
         "200",
         lot_id,
     )
     assert (rest["lot_id"], rest["energy_wh"], rest["status"]) == (lot_id, "1300", "ACTIVE")
-    assert bodies[2]["trade"]["amount_fen"] == "4200"
+    assert bodies[4]["trade"]["amount_fen"] == "4200"
+    assert [bodies[n]["trade"]["state"] for n in (2, 3, 4)] == ["PROPOSED", "ACCEPTED", "SETTLED"]
     report = ledger.verify()
-    assert (report.ok, report.entries, report.first_broken_seq) == (True, 4, None)
+    assert (report.ok, report.entries, report.first_broken_seq) == (True, 6, None)
 
 
 def test_replays_and_rejected_operations_append_nothing(ledger, redis_client):
@@ -70,7 +81,7 @@ def test_replays_and_rejected_operations_append_nothing(ledger, redis_client):
     ledger.retire("x1", "GEC-000000000001", "ent-a", "ent-a", 200, *PERIOD, NOW)
     with pytest.raises(err.InsufficientEnergy):
         ledger.transfer("t9", "GEC-000000000001", "ent-a", "ent-b", 10**9)
-    assert redis_client.llen(LOG) == 4
+    assert redis_client.llen(LOG) == 6
     assert ledger.verify().ok
 
 
@@ -99,7 +110,7 @@ def test_a_removed_last_entry_is_found(ledger, redis_client):
     _four_operations(ledger)
     redis_client.rpop(LOG)
     report = ledger.verify()
-    assert (report.ok, report.first_broken_seq) == (False, 4)
+    assert (report.ok, report.first_broken_seq) == (False, 6)
 
 
 def test_an_edited_lot_owner_is_a_state_mismatch(ledger, redis_client):
@@ -132,7 +143,7 @@ def test_a_second_lot_holding_the_same_serials_is_found(ledger, redis_client):
 
 def test_generator_hour_counters_follow_retirement(ledger):
     lots = ledger.issue("r1", "gen-1", "wind", "CN-JS", "ent-a", [(H0, 1_000), (H0 + HOUR, 50)])
-    ledger.retire("x1", lots[0].lot_id, "ent-a", "ent-b", 300, *PERIOD, NOW)
+    ledger.retire("x1", lots[0].lot_id, "ent-a", "ent-a", 300, *PERIOD, NOW)
     assert ledger.generator_hour("gen-1", H0) == {
         "issued_wh": 1_000,
         "active_wh": 700,

@@ -43,9 +43,9 @@ def park(stack_factory):
     clients.close()
 
 
-def _trade(lot_id: str, trade_id: str, request_id: str = "", **overrides):
+def _terms(lot_id: str, trade_id: str, request_id: str, **overrides) -> dict:
     values = dict(
-        request_id=request_id or f"req-{trade_id}",
+        request_id=request_id,
         trade_id=trade_id,
         lot_id=lot_id,
         seller_enterprise_id="ent-sun",
@@ -54,7 +54,29 @@ def _trade(lot_id: str, trade_id: str, request_id: str = "", **overrides):
         price_fen_per_mwh=42_001,
     )
     values.update(overrides)
-    return cpb.SettleGreenTradeRequest(**values)
+    return values
+
+
+def _trade(lot_id: str, trade_id: str, request_id: str = "", **overrides):
+    """The ESCO's settling request, naming the proposal's terms (each must match)."""
+    return cpb.SettleGreenTradeRequest(
+        **_terms(lot_id, trade_id, request_id or f"req-{trade_id}", **overrides)
+    )
+
+
+def _proposal(lot_id: str, trade_id: str, **overrides):
+    return cpb.ProposeGreenTradeRequest(**_terms(lot_id, trade_id, f"prop-{trade_id}", **overrides))
+
+
+def _agree(stack, clients, lot_id: str, trade_id: str, **overrides) -> None:
+    """ent-sun proposes, ent-mill accepts with its own token."""
+    clients.certificates.ProposeGreenTrade(
+        _proposal(lot_id, trade_id, **overrides), metadata=stack.auth("enterprise:ent-sun")
+    )
+    clients.certificates.AcceptGreenTrade(
+        cpb.AcceptGreenTradeRequest(request_id=f"acc-{trade_id}", trade_id=trade_id),
+        metadata=stack.auth("enterprise:ent-mill"),
+    )
 
 
 def _code(call, request, metadata) -> tuple[grpc.StatusCode, str]:
@@ -90,6 +112,7 @@ def test_a_trade_moves_certificates_and_money_in_one_step(park, kafka_bootstrap)
     source = lots[H_MAR]
     trade_id = f"gpt-{uuid.uuid4().hex[:8]}"
     esco = stack.auth("esco")
+    _agree(stack, clients, source.lot_id, trade_id)
     trade = clients.certificates.SettleGreenTrade(_trade(source.lot_id, trade_id), metadata=esco)
     # 1,234,567 Wh x 42,001 fen/MWh = 51,853.048567 fen -> 51,853 fen.
     assert (trade.energy_wh, trade.price_fen_per_mwh, trade.amount_fen) == (
@@ -125,6 +148,7 @@ def test_a_trade_moves_certificates_and_money_in_one_step(park, kafka_bootstrap)
 def test_trades_are_private_to_their_parties(park):
     stack, clients, lots = park
     trade_id = f"gpt-{uuid.uuid4().hex[:8]}"
+    _agree(stack, clients, lots[H_MAR].lot_id, trade_id, energy_wh=1_000)
     clients.certificates.SettleGreenTrade(
         _trade(lots[H_MAR].lot_id, trade_id, energy_wh=1_000), metadata=stack.auth("esco")
     )
@@ -143,10 +167,16 @@ def test_trades_are_private_to_their_parties(park):
         cpb.ListGreenTradesRequest(), metadata=stack.auth("enterprise:ent-mill")
     )
     assert trade_id in [t.trade_id for t in mine.trades]
-    # An enterprise sells only its own certificates.
+    # An enterprise offers only its own certificates and settles only its own sales.
+    code, _ = _code(
+        clients.certificates.ProposeGreenTrade,
+        _proposal(lots[H_MAR].lot_id, "gpt-steal", seller_enterprise_id="ent-other"),
+        other,
+    )
+    assert code == grpc.StatusCode.NOT_FOUND
     code, _ = _code(
         clients.certificates.SettleGreenTrade,
-        _trade(lots[H_MAR].lot_id, "gpt-steal", seller_enterprise_id="ent-other"),
+        cpb.SettleGreenTradeRequest(request_id="steal-2", trade_id=trade_id),
         other,
     )
     assert code == grpc.StatusCode.NOT_FOUND
@@ -157,6 +187,7 @@ def test_trades_list_in_pages_without_repeats(park):
     esco = stack.auth("esco")
     made = [f"gpt-page-{n}-{uuid.uuid4().hex[:6]}" for n in range(5)]
     for trade_id in made:
+        _agree(stack, clients, lots[H_MAR].lot_id, trade_id, energy_wh=10)
         clients.certificates.SettleGreenTrade(
             _trade(lots[H_MAR].lot_id, trade_id, energy_wh=10), metadata=esco
         )
@@ -184,18 +215,23 @@ def test_trades_list_in_pages_without_repeats(park):
         ({"request_id": " x"}, "request_id"),
         ({"buyer_enterprise_id": "ent-sun"}, "buyer_enterprise_id"),
         ({"lot_id": ""}, "lot_id"),
+        # Outside the default band 0..200,000 fen/MWh: the finding's 1,000 CNY/kWh.
+        ({"price_fen_per_mwh": 100_000_000}, "price_fen_per_mwh"),
+        ({"price_fen_per_mwh": 200_001}, "price_fen_per_mwh"),
+        ({"valid_for_s": 8 * 24 * 3600}, "valid_for_s"),
     ],
 )
-def test_bad_trades_are_refused_naming_the_field(park, overrides, field):
+def test_bad_proposals_are_refused_naming_the_field(park, overrides, field):
     stack, clients, lots = park
-    before = stack.redis.get("parkvpp:{ledger}:seq:lot")
-    request = _trade(lots[H_MAR].lot_id, "gpt-bad")
+    before = stack.redis.hgetall("parkvpp:{ledger}:audit:head")
+    request = _proposal(lots[H_MAR].lot_id, "gpt-bad")
     for name, value in overrides.items():
         setattr(request, name, value)
-    code, details = _code(clients.certificates.SettleGreenTrade, request, stack.auth("esco"))
+    seller = stack.auth("enterprise:ent-sun")
+    code, details = _code(clients.certificates.ProposeGreenTrade, request, seller)
     assert code == grpc.StatusCode.INVALID_ARGUMENT
     assert details.startswith(f"{field}:"), details
-    assert stack.redis.get("parkvpp:{ledger}:seq:lot") == before
+    assert stack.redis.hgetall("parkvpp:{ledger}:audit:head") == before
 
 
 def test_too_few_certificates_or_a_settled_trade_id_change_nothing(park):
@@ -204,14 +240,15 @@ def test_too_few_certificates_or_a_settled_trade_id_change_nothing(park):
     lot = lots[H_DEC]
     head = stack.redis.hgetall("parkvpp:{ledger}:audit:head")
     code, details = _code(
-        clients.certificates.SettleGreenTrade,
-        _trade(lot.lot_id, "gpt-short", energy_wh=lot.energy_wh + 1),
-        esco,
+        clients.certificates.ProposeGreenTrade,
+        _proposal(lot.lot_id, "gpt-short", energy_wh=lot.energy_wh + 1),
+        stack.auth("enterprise:ent-sun"),
     )
     assert code == grpc.StatusCode.FAILED_PRECONDITION
     assert f"{lot.energy_wh} Wh" in details
     assert stack.redis.hgetall("parkvpp:{ledger}:audit:head") == head
     trade_id = f"gpt-{uuid.uuid4().hex[:8]}"
+    _agree(stack, clients, lot.lot_id, trade_id, energy_wh=1)
     clients.certificates.SettleGreenTrade(_trade(lot.lot_id, trade_id, energy_wh=1), metadata=esco)
     code, _ = _code(
         clients.certificates.SettleGreenTrade,

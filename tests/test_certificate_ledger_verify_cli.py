@@ -32,10 +32,12 @@ def _ledger(client: redis.Redis) -> CertificateLedger:
 
 
 def _operations(ledger: CertificateLedger) -> None:
-    """issue (entry 1), transfer (2), trade (3), retire (4)."""
+    """issue (entry 1), transfer (2), propose (3), accept (4), trade (5), retire (6)."""
     (lot,) = ledger.issue("r1", "gen-1", "pv", "CN-JS", "ent-a", [(H0, 3_000_000)])
     ledger.transfer("r2", lot.lot_id, "ent-a", "ent-b", 1_000_000)
-    ledger.settle_green_trade("r3", "T-1", lot.lot_id, "ent-a", "ent-c", 500_000, 2_100, NOW)
+    ledger.propose_green_trade("p3", "T-1", lot.lot_id, "ent-a", "ent-c", 500_000, 4_200, NOW)
+    ledger.accept_green_trade("a3", "T-1", "ent-c", NOW)
+    ledger.settle_green_trade("r3", "T-1", NOW)
     ledger.retire("r4", lot.lot_id, "ent-a", "ent-a", 0, datetime(2026, 3, 1, tzinfo=UTC), NOW, NOW)
 
 
@@ -61,7 +63,7 @@ def test_a_sound_ledger_verifies_and_an_edited_entry_is_named(
     code, out, _ = _verify(capsys)
     assert (code, out) == (
         0,
-        "ledger sound: 4 entries, chain intact, every entry signed, invariants hold\n",
+        "ledger sound: 6 entries, chain intact, every entry signed, invariants hold\n",
     )
 
     def more_energy(entry):
@@ -97,15 +99,15 @@ def test_a_rewritten_chain_that_breaks_a_rule_names_the_entry(
     # Append a forged second retirement of the already retired lot, chained correctly.
     head = redis_client.hgetall("parkvpp:{ledger}:audit:head")
     last = json.loads(redis_client.lindex(LOG, -1).decode().split(" ", 2)[2])
-    forged = dict(last, seq=5, request_id="r5")
+    forged = dict(last, seq=7, request_id="r7")
     body = json.dumps(forged, sort_keys=True, separators=(",", ":"))
     prev = head[b"hash"].decode()
     digest = hashlib.sha1(f"{prev}{body}".encode()).hexdigest()
     redis_client.rpush(LOG, f"{digest} {prev} {body}")
-    redis_client.hset("parkvpp:{ledger}:audit:head", mapping={"seq": 5, "hash": digest})
+    redis_client.hset("parkvpp:{ledger}:audit:head", mapping={"seq": 7, "hash": digest})
     code, out, _ = _verify(capsys)
     assert code == 1
-    assert out.splitlines()[0].startswith("ledger BROKEN: entry 5 (retire): seq 5: retired lot")
+    assert out.splitlines()[0].startswith("ledger BROKEN: entry 7 (retire): seq 7: retired lot")
 
 
 def test_the_embedded_valkey_of_a_data_dir_is_found_and_a_stopped_one_is_exit_2(

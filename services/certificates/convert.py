@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from certificates.lots import Lot, LotStatus, MonthlyGec
-from certificates.trades import GreenTrade
+from certificates.mandates import Mandate, MandateScope, MandateState
+from certificates.trades import GreenTrade, TradeState
 from parkvpp.v1 import certificates_pb2 as pb
 from services.enrollment.convert import TECHNOLOGY_ENUM
 from services.runtime.errors import InvalidArgument
@@ -51,8 +54,39 @@ def status_filter(value: int) -> LotStatus | None:
     raise InvalidArgument("status", f"unknown lot status {value}")
 
 
-def trade_message(trade: GreenTrade, bought: Lot | None, remainder: Lot | None = None):
-    """The GreenTrade reply; `bought` is the buyer's lot as it is now (None if unknown)."""
+TRADE_STATE_ENUM = {
+    TradeState.PROPOSED: pb.GREEN_TRADE_STATE_PROPOSED,
+    TradeState.ACCEPTED: pb.GREEN_TRADE_STATE_ACCEPTED,
+    TradeState.SETTLED: pb.GREEN_TRADE_STATE_SETTLED,
+    TradeState.EXPIRED: pb.GREEN_TRADE_STATE_EXPIRED,
+    TradeState.REJECTED: pb.GREEN_TRADE_STATE_REJECTED,
+}
+MANDATE_SCOPE_ENUM = {
+    MandateScope.BUY_GREEN: pb.MANDATE_SCOPE_BUY_GREEN,
+    MandateScope.RETIRE_FOR: pb.MANDATE_SCOPE_RETIRE_FOR,
+}
+MANDATE_STATE_ENUM = {
+    MandateState.ACTIVE: pb.MANDATE_STATE_ACTIVE,
+    MandateState.REVOKED: pb.MANDATE_STATE_REVOKED,
+    MandateState.EXPIRED: pb.MANDATE_STATE_EXPIRED,
+}
+
+
+def _times(message, **moments: datetime | None) -> None:
+    for name, moment in moments.items():
+        if moment is not None:
+            getattr(message, name).CopyFrom(to_ts(moment))
+
+
+def trade_message(
+    trade: GreenTrade,
+    bought: Lot | None,
+    remainder: Lot | None = None,
+    now: datetime | None = None,
+):
+    """The GreenTrade reply; `bought` is the buyer's lot as it is now (None if unknown);
+    the state is the one at `now` (default: as stored)."""
+    state = trade.state_at(now) if now else trade.stored_state
     message = pb.GreenTrade(
         trade_id=trade.trade_id,
         request_id=trade.request_id,
@@ -62,7 +96,18 @@ def trade_message(trade: GreenTrade, bought: Lot | None, remainder: Lot | None =
         energy_wh=trade.energy_wh,
         price_fen_per_mwh=trade.agreed_price_fen_per_mwh or 0,
         amount_fen=trade.amount_fen,
-        settled_at=to_ts(trade.at),
+        state=TRADE_STATE_ENUM[state],
+        accepted_by=trade.accepted_by,
+        mandate_id=trade.mandate_id,
+        settled_by=trade.settled_by,
+        proposal_request_id=trade.proposal_request_id,
+    )
+    _times(
+        message,
+        settled_at=trade.at,
+        proposed_at=trade.proposed_at,
+        expires_at=trade.expires_at,
+        accepted_at=trade.accepted_at,
     )
     if bought is not None:
         message.bought.CopyFrom(lot_message(bought))
@@ -89,3 +134,27 @@ def monthly_message(enterprise_id: str, rows: list[MonthlyGec]) -> pb.MonthlyGec
         total_gec=sum(row.gec for row in rows),
         expired_wh=sum(row.expired_wh for row in rows),
     )
+
+
+def mandate_message(mandate: Mandate, now: datetime | None = None) -> pb.Mandate:
+    """The Mandate reply, its state as of `now` (default: as stored)."""
+    state = mandate.state_at(now) if now else mandate.stored_state
+    message = pb.Mandate(
+        mandate_id=mandate.mandate_id,
+        grantor_enterprise_id=mandate.grantor_enterprise_id,
+        grantee=mandate.grantee,
+        scope=MANDATE_SCOPE_ENUM[mandate.scope],
+        max_price_fen_per_mwh=mandate.max_price_fen_per_mwh,
+        max_energy_wh=mandate.max_energy_wh,
+        used_wh=mandate.used_wh,
+        counterparty_enterprise_id=mandate.counterparty_enterprise_id,
+        state=MANDATE_STATE_ENUM[state],
+        request_id=mandate.request_id,
+    )
+    _times(
+        message,
+        granted_at=mandate.granted_at,
+        expires_at=mandate.expires_at,
+        revoked_at=mandate.revoked_at,
+    )
+    return message

@@ -7,25 +7,45 @@ relay calls `encode` to turn such an entry into the event the service announces.
 
 from __future__ import annotations
 
+from certificates.consent import MANDATE_STEPS, TRADE_STEPS, mandate_of
 from certificates.store import change_of
 from parkvpp.v1 import certificates_pb2 as pb
 from parkvpp.v1 import events_pb2
-from services.certificates.convert import lot_message, trade_message
+from services.certificates.convert import lot_message, mandate_message, trade_message
 from services.runtime.events import TOPIC_CERTIFICATES, envelope
 
 #: The ledger's hash tag (CertificateLedger's default prefix): its outbox shares the slot.
 TAG = "ledger"
+_TRADE_EVENTS = {
+    "propose": events_pb2.GreenTradeProposed,
+    "accept": events_pb2.GreenTradeAccepted,
+    "reject": events_pb2.GreenTradeRejected,
+}
 
 
 def encode(fields: dict[bytes, bytes]) -> tuple[str, str, bytes]:
-    """(topic, key, envelope bytes) of one change-feed entry (fields o, i, a, d).
+    """(topic, key, envelope bytes) of one change-feed entry (fields o, i, a, d): lots keyed
+    by lot id, trade steps before settlement by trade id, mandates by mandate id.
 
     Raises ValueError for an unknown operation or a malformed result.
     """
     operation = fields[b"o"].decode()
     event_id = fields[b"i"].decode()
     actor = fields.get(b"a", b"").decode()
+    if operation in MANDATE_STEPS:
+        mandate = mandate_message(mandate_of(fields[b"d"]))
+        step = events_pb2.MandateGranted if operation == "grant" else events_pb2.MandateRevoked
+        return (
+            TOPIC_CERTIFICATES,
+            mandate.mandate_id,
+            envelope(step(mandate=mandate), actor, event_id),
+        )
     lots, trade = change_of(operation, fields[b"d"])
+    if operation in TRADE_STEPS:
+        assert trade is not None
+        step = _TRADE_EVENTS[operation]
+        message = step(trade=trade_message(trade, None))
+        return TOPIC_CERTIFICATES, trade.trade_id, envelope(message, actor, event_id)
     messages = [lot_message(lot) for lot in lots]
     rest = messages[1] if len(messages) > 1 else None
     if operation == "issue":

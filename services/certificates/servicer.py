@@ -6,9 +6,7 @@ from datetime import timedelta
 
 from bidding.intervals import days_between
 from certificates.carbon import park_indicators
-from certificates.exceptions import TradeNotFound
 from certificates.store import CertificateLedger
-from certificates.trades import trade_amount_fen
 from parkvpp.v1 import certificates_pb2 as pb
 from parkvpp.v1 import certificates_pb2_grpc
 from parkvpp.v1 import enrollment_pb2 as epb
@@ -18,10 +16,10 @@ from services.certificates.convert import (
     lot_message,
     monthly_message,
     status_filter,
-    trade_message,
 )
 from services.certificates.metering import day_bounds, hourly_wh, local_days_of, now_utc
 from services.certificates.signing_key import ledger_signer
+from services.certificates.trades_rpc import GreenTradeRpcs
 from services.enrollment.convert import spec_from_proto
 from services.enrollment.registry import Registry
 from services.runtime.context import Runtime
@@ -48,7 +46,9 @@ def _lot_energy_wh(value: int) -> int:
     return value
 
 
-class CertificateServicer(CarbonRpcs, certificates_pb2_grpc.CertificateServiceServicer):
+class CertificateServicer(
+    GreenTradeRpcs, CarbonRpcs, certificates_pb2_grpc.CertificateServiceServicer
+):
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
         self.registry = Registry(runtime.redis)
@@ -255,53 +255,6 @@ class CertificateServicer(CarbonRpcs, certificates_pb2_grpc.CertificateServiceSe
         if zero_carbon is not None:
             zero_carbon_fields(reply, zero_carbon)
         return reply
-
-    def SettleGreenTrade(self, request, context):  # noqa: N802
-        if not 0 < request.energy_wh <= MAX_TRADE_WH:
-            raise InvalidArgument("energy_wh", f"must be 1..{MAX_TRADE_WH} Wh")
-        if not 0 <= request.price_fen_per_mwh <= MAX_PRICE_FEN_PER_MWH:
-            raise InvalidArgument(
-                "price_fen_per_mwh", f"must be 0..{MAX_PRICE_FEN_PER_MWH} fen per MWh"
-            )
-        seller = require_id("seller_enterprise_id", request.seller_enterprise_id)
-        buyer = require_id("buyer_enterprise_id", request.buyer_enterprise_id)
-        if buyer == seller:
-            raise InvalidArgument("buyer_enterprise_id", "must differ from seller_enterprise_id")
-        self.registry.get_enterprise(buyer)
-        trade, bought, rest = self.ledger.settle_green_trade(
-            require_id("request_id", request.request_id),
-            require_id("trade_id", request.trade_id),
-            require_id("lot_id", request.lot_id),
-            seller,
-            buyer,
-            request.energy_wh,
-            trade_amount_fen(request.energy_wh, request.price_fen_per_mwh),
-            now_utc(),
-            price_fen_per_mwh=request.price_fen_per_mwh,
-        )
-        reply = trade_message(trade, bought, rest)
-        self.runtime.events_written()
-        return reply
-
-    def GetGreenTrade(self, request, context):  # noqa: N802
-        trade_id = require_id("trade_id", request.trade_id)
-        trade = self.ledger.get_trade(trade_id)
-        party = request.enterprise_id
-        if party and party not in (trade.seller_enterprise_id, trade.buyer_enterprise_id):
-            raise TradeNotFound(trade_id)
-        return trade_message(trade, self.ledger.get_lots([trade.lot_id]).get(trade.lot_id))
-
-    def ListGreenTrades(self, request, context):  # noqa: N802
-        if request.enterprise_id:
-            require_id("enterprise_id", request.enterprise_id)
-        trades, token = self.ledger.list_trades(
-            request.enterprise_id, request.page_size, request.page_token
-        )
-        lots = self.ledger.get_lots([trade.lot_id for trade in trades])
-        return pb.ListGreenTradesResponse(
-            trades=[trade_message(trade, lots.get(trade.lot_id)) for trade in trades],
-            next_page_token=token,
-        )
 
     def GetMonthlyGec(self, request, context):  # noqa: N802
         enterprise_id = require_id("enterprise_id", request.enterprise_id)

@@ -71,6 +71,8 @@ class DaySummary:
     issued: certificates_pb2.IssueCertificatesResponse | None = None
     transferred_wh: int = 0
     retired_wh: int = 0
+    #: Retired for ent-foundry by others under its retire_for mandate.
+    retired_for_wh: int = 0
     balances: dict[str, certificates_pb2.Balance] = field(default_factory=dict)
     footprint: certificates_pb2.CarbonFootprint | None = None
     indicators: certificates_pb2.ParkIndicators | None = None
@@ -548,26 +550,7 @@ class MarketDay:
         )
         self.summary.issued = issued
         self.log(f"   issued {len(issued.lots)} hourly lots, {issued.energy_wh:,} Wh from PV")
-        # Green-power trades settled by the ESCO: the PV's four best hours (the last one in
-        # part) sold to the foundry at 420 CNY/MWh, certificates and money in one step each.
-        lots = sorted(issued.lots, key=lambda lot: -lot.energy_wh)
-        moved, paid_fen = [], 0
-        for n, lot in enumerate(lots[:4], start=1):
-            trade = self.c.certificates.SettleGreenTrade(
-                certificates_pb2.SettleGreenTradeRequest(
-                    request_id=f"settle-gpt-{self.day.isoformat()}-{n:03d}",
-                    trade_id=f"gpt-{self.day.isoformat()}-{n:03d}",
-                    lot_id=lot.lot_id,
-                    seller_enterprise_id="ent-logistics",
-                    buyer_enterprise_id="ent-foundry",
-                    energy_wh=lot.energy_wh // 2 if n == 4 else lot.energy_wh,
-                    price_fen_per_mwh=42_000,
-                ),
-                metadata=self.as_("esco"),
-                timeout=30,
-            )
-            moved.append(trade.bought)
-            paid_fen += trade.amount_fen
+        moved, paid_fen = self._green_trades(sorted(issued.lots, key=lambda lot: -lot.energy_wh))
         self.summary.transferred_wh = sum(lot.energy_wh for lot in moved)
         self.log(
             f"   {len(moved)} green-power trades ent-logistics -> ent-foundry: "
@@ -588,6 +571,7 @@ class MarketDay:
             )
         self.summary.retired_wh = self.summary.transferred_wh
         self.log(f"   ent-foundry retired the {self.summary.retired_wh:,} Wh it bought")
+        self._retire_for_foundry(issued.lots, start, end)
         day = self.day.isoformat()
         month = self.day.strftime("%Y-%m")
         # The foundry's fuel for the month (furnaces on coal, heat treatment on gas).
@@ -662,6 +646,108 @@ class MarketDay:
         )
         self._zero_carbon(p)
         self._product_footprint(day)
+
+    def _green_trades(self, lots) -> tuple[list, int]:
+        """The PV's four best hours (the last in part) sold to the foundry at 420 CNY/MWh:
+        ent-logistics proposes each, the foundry accepts three with its own token and
+        the fourth falls under the buy_green mandate it gave the ESCO (up to 450 CNY/MWh
+        from ent-logistics); the ESCO then settles each, certificates and money at once."""
+        day = self.day.isoformat()
+        cpb = certificates_pb2
+        foundry = self.as_("enterprise:ent-foundry")
+        self.c.certificates.GrantMandate(
+            cpb.GrantMandateRequest(
+                request_id=f"grant-mandate-{day}-buy",
+                mandate_id=f"mandate-{day}-buy",
+                scope=cpb.MANDATE_SCOPE_BUY_GREEN,
+                max_price_fen_per_mwh=45_000,
+                counterparty_enterprise_id="ent-logistics",
+                valid_for_days=30,
+            ),
+            metadata=foundry,
+            timeout=10,
+        )
+        moved, paid_fen, how = [], 0, []
+        for n, lot in enumerate(lots[:4], start=1):
+            trade_id = f"gpt-{day}-{n:03d}"
+            self.c.certificates.ProposeGreenTrade(
+                cpb.ProposeGreenTradeRequest(
+                    request_id=f"propose-{trade_id}",
+                    trade_id=trade_id,
+                    lot_id=lot.lot_id,
+                    buyer_enterprise_id="ent-foundry",
+                    energy_wh=lot.energy_wh // 2 if n == 4 else lot.energy_wh,
+                    price_fen_per_mwh=42_000,
+                ),
+                metadata=self.as_("enterprise:ent-logistics"),
+                timeout=30,
+            )
+            if n < 4:
+                self.c.certificates.AcceptGreenTrade(
+                    cpb.AcceptGreenTradeRequest(request_id=f"accept-{trade_id}", trade_id=trade_id),
+                    metadata=foundry,
+                    timeout=30,
+                )
+            trade = self.c.certificates.SettleGreenTrade(
+                cpb.SettleGreenTradeRequest(request_id=f"settle-{trade_id}", trade_id=trade_id),
+                metadata=self.as_("esco"),
+                timeout=30,
+            )
+            moved.append(trade.bought)
+            paid_fen += trade.amount_fen
+            how.append(trade.accepted_by)
+        self.log(
+            f"   ent-logistics proposed {len(moved)} trades; ent-foundry accepted "
+            f"{how.count('ent-foundry')} itself, {len(how) - how.count('ent-foundry')} fell "
+            f"under its mandate mandate-{day}-buy; the ESCO settled all {len(moved)}"
+        )
+        return moved, paid_fen
+
+    def _retire_for_foundry(self, lots, start: datetime, end: datetime) -> None:
+        """ent-logistics retires half of its fifth-best PV hour for the foundry, under the
+        retire_for mandate the foundry gave it; the foundry lists the retirement."""
+        if len(lots) < 5:
+            return
+        day = self.day.isoformat()
+        lot = sorted(lots, key=lambda lot: -lot.energy_wh)[4]
+        energy_wh = lot.energy_wh // 2
+        foundry = self.as_("enterprise:ent-foundry")
+        self.c.certificates.GrantMandate(
+            certificates_pb2.GrantMandateRequest(
+                request_id=f"grant-mandate-{day}-retire",
+                mandate_id=f"mandate-{day}-retire",
+                scope=certificates_pb2.MANDATE_SCOPE_RETIRE_FOR,
+                grantee_enterprise_id="ent-logistics",
+                max_energy_wh=energy_wh,
+                valid_for_days=30,
+            ),
+            metadata=foundry,
+            timeout=10,
+        )
+        self.c.certificates.Retire(
+            certificates_pb2.RetireRequest(
+                request_id=f"retire-for-foundry-{day}",
+                lot_id=lot.lot_id,
+                beneficiary_enterprise_id="ent-foundry",
+                energy_wh=energy_wh,
+                consumption_period_start=to_ts(start),
+                consumption_period_end=to_ts(end),
+            ),
+            metadata=self.as_("enterprise:ent-logistics"),
+            timeout=30,
+        )
+        listed = self.c.certificates.ListRetirements(
+            certificates_pb2.ListRetirementsRequest(), metadata=foundry, timeout=10
+        )
+        by_others = sum(
+            lot.energy_wh for lot in listed.lots if lot.owner_enterprise_id != "ent-foundry"
+        )
+        self.summary.retired_for_wh = by_others
+        self.log(
+            f"   ent-logistics retired {energy_wh:,} Wh for ent-foundry under its mandate "
+            f"mandate-{day}-retire; ent-foundry lists {len(listed.lots)} retirements for it, "
+            f"{by_others:,} Wh by others"
+        )
 
     def _zero_carbon(self, p: certificates_pb2.ParkIndicators) -> None:
         self.log(

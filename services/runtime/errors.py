@@ -87,6 +87,8 @@ _DOMAIN_CODES: tuple[tuple[type[BaseException], grpc.StatusCode], ...] = (
     (cx.OverlappingIssuance, grpc.StatusCode.ALREADY_EXISTS),
     (cx.TradeExists, grpc.StatusCode.ALREADY_EXISTS),
     (cx.TradeNotFound, grpc.StatusCode.NOT_FOUND),
+    (cx.MandateExists, grpc.StatusCode.ALREADY_EXISTS),
+    (cx.MandateNotFound, grpc.StatusCode.NOT_FOUND),
     (cx.LedgerBusy, grpc.StatusCode.UNAVAILABLE),
     (cx.CertificateError, grpc.StatusCode.FAILED_PRECONDITION),
     (redis.exceptions.ConnectionError, grpc.StatusCode.UNAVAILABLE),

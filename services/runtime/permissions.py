@@ -96,8 +96,29 @@ PERMISSIONS: dict[str, Rule] = {
         OP, ENT, ESCO, enterprise=["enterprise_id"]
     ),
     f"/{_P}CertificateService/GetParkIndicators": _rule(OP, ESCO, REG, MON),
+    # Two-party trades: the seller proposes, the buyer accepts or rejects with its own
+    # token, the ESCO (or the seller) settles what the buyer agreed to.
+    f"/{_P}CertificateService/ProposeGreenTrade": _rule(
+        ENT, enterprise=["seller_enterprise_id"], rate="write"
+    ),
+    f"/{_P}CertificateService/AcceptGreenTrade": _rule(
+        ENT, enterprise=["buyer_enterprise_id"], rate="write"
+    ),
+    f"/{_P}CertificateService/RejectGreenTrade": _rule(
+        ENT, enterprise=["buyer_enterprise_id"], rate="write"
+    ),
     f"/{_P}CertificateService/SettleGreenTrade": _rule(
         ENT, ESCO, enterprise=["seller_enterprise_id"], rate="write"
+    ),
+    f"/{_P}CertificateService/GrantMandate": _rule(
+        ENT, enterprise=["grantor_enterprise_id"], rate="write"
+    ),
+    f"/{_P}CertificateService/RevokeMandate": _rule(
+        ENT, enterprise=["grantor_enterprise_id"], rate="write"
+    ),
+    f"/{_P}CertificateService/ListMandates": _rule(OP, ENT, ESCO, enterprise=["enterprise_id"]),
+    f"/{_P}CertificateService/ListRetirements": _rule(
+        OP, ENT, ESCO, enterprise=["beneficiary_enterprise_id"]
     ),
     f"/{_P}CertificateService/GetGreenTrade": _rule(OP, ENT, ESCO, enterprise=["enterprise_id"]),
     f"/{_P}CertificateService/ListGreenTrades": _rule(OP, ENT, ESCO, enterprise=["enterprise_id"]),

@@ -309,6 +309,19 @@ def _price_range(
     return low, high
 
 
+#: Green-power trades (certificate + money): 0..2,000 CNY/MWh by default.
+GREEN_PRICE_MAX_FEN_PER_MWH = 200_000
+
+
+def _green_price_band(env: Mapping[str, str]) -> dict[str, int]:
+    """PARKVPP_GREEN_PRICE_MIN/MAX_FEN_PER_MWH: the prices a green-power trade may carry."""
+    names = ("PARKVPP_GREEN_PRICE_MIN_FEN_PER_MWH", "PARKVPP_GREEN_PRICE_MAX_FEN_PER_MWH")
+    low, high = _price_range(env, names, 0, GREEN_PRICE_MAX_FEN_PER_MWH)
+    if low < 0:
+        raise SettingsError(f"{names[0]}={low} must be >= 0")
+    return {"green_price_min_fen_per_mwh": low, "green_price_max_fen_per_mwh": high}
+
+
 def _stream_limits(env: Mapping[str, str]) -> dict[str, object]:
     """Server threads, the ones kept from streams, and per-tenant stream limits."""
     workers = _int(env, "PARKVPP_GRPC_WORKERS", 16, 2, 512)
@@ -403,6 +416,9 @@ class Settings:
     token_secret: str = field(default="", repr=False)
     #: HMAC key of the certificate ledger's audit entries (services/certificates/signing_key.py).
     ledger_signing_key: str = field(default="", repr=False)
+    #: Prices a green-power trade may be proposed and settled at.
+    green_price_min_fen_per_mwh: int = 0
+    green_price_max_fen_per_mwh: int = GREEN_PRICE_MAX_FEN_PER_MWH
     rate_writes_per_s: float = 100.0
     rate_writes_burst: float = 1000.0
     rate_readings_per_s: float = 50000.0
@@ -505,6 +521,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         baseline_method=_choice(env, "PARKVPP_BASELINE_METHOD", "similar_day", BASELINE_METHODS),
         token_secret=_secret(env, "PARKVPP_TOKEN_SECRET"),
         ledger_signing_key=_secret(env, "PARKVPP_LEDGER_SIGNING_KEY"),
+        **_green_price_band(env),
         rate_writes_per_s=_float(env, "PARKVPP_RATE_WRITES_PER_S", 100.0, 0.0, 1e6),
         rate_writes_burst=_float(env, "PARKVPP_RATE_WRITES_BURST", 1000.0, 1.0, 1e7),
         rate_readings_per_s=_float(env, "PARKVPP_RATE_READINGS_PER_S", 50000.0, 0.0, 1e8),

@@ -17,10 +17,45 @@ class LotStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     LOT_STATUS_ACTIVE: _ClassVar[LotStatus]
     LOT_STATUS_RETIRED: _ClassVar[LotStatus]
     LOT_STATUS_EXPIRED: _ClassVar[LotStatus]
+
+class GreenTradeState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    GREEN_TRADE_STATE_UNSPECIFIED: _ClassVar[GreenTradeState]
+    GREEN_TRADE_STATE_PROPOSED: _ClassVar[GreenTradeState]
+    GREEN_TRADE_STATE_ACCEPTED: _ClassVar[GreenTradeState]
+    GREEN_TRADE_STATE_SETTLED: _ClassVar[GreenTradeState]
+    GREEN_TRADE_STATE_EXPIRED: _ClassVar[GreenTradeState]
+    GREEN_TRADE_STATE_REJECTED: _ClassVar[GreenTradeState]
+
+class MandateScope(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    MANDATE_SCOPE_UNSPECIFIED: _ClassVar[MandateScope]
+    MANDATE_SCOPE_BUY_GREEN: _ClassVar[MandateScope]
+    MANDATE_SCOPE_RETIRE_FOR: _ClassVar[MandateScope]
+
+class MandateState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    MANDATE_STATE_UNSPECIFIED: _ClassVar[MandateState]
+    MANDATE_STATE_ACTIVE: _ClassVar[MandateState]
+    MANDATE_STATE_REVOKED: _ClassVar[MandateState]
+    MANDATE_STATE_EXPIRED: _ClassVar[MandateState]
 LOT_STATUS_UNSPECIFIED: LotStatus
 LOT_STATUS_ACTIVE: LotStatus
 LOT_STATUS_RETIRED: LotStatus
 LOT_STATUS_EXPIRED: LotStatus
+GREEN_TRADE_STATE_UNSPECIFIED: GreenTradeState
+GREEN_TRADE_STATE_PROPOSED: GreenTradeState
+GREEN_TRADE_STATE_ACCEPTED: GreenTradeState
+GREEN_TRADE_STATE_SETTLED: GreenTradeState
+GREEN_TRADE_STATE_EXPIRED: GreenTradeState
+GREEN_TRADE_STATE_REJECTED: GreenTradeState
+MANDATE_SCOPE_UNSPECIFIED: MandateScope
+MANDATE_SCOPE_BUY_GREEN: MandateScope
+MANDATE_SCOPE_RETIRE_FOR: MandateScope
+MANDATE_STATE_UNSPECIFIED: MandateState
+MANDATE_STATE_ACTIVE: MandateState
+MANDATE_STATE_REVOKED: MandateState
+MANDATE_STATE_EXPIRED: MandateState
 
 class Lot(_message.Message):
     __slots__ = ("lot_id", "generator_asset_id", "technology", "grid_area", "production_hour_start", "energy_wh", "serial_start", "serial_end", "owner_enterprise_id", "status", "beneficiary_enterprise_id", "consumption_period_start", "consumption_period_end", "parent_lot_id", "trade_id", "expires_at")
@@ -416,6 +451,46 @@ class ProductFootprint(_message.Message):
     lines: _containers.RepeatedCompositeFieldContainer[ProductLineFootprint]
     def __init__(self, enterprise_id: _Optional[str] = ..., from_market_day: _Optional[str] = ..., to_market_day: _Optional[str] = ..., location_based_g_co2e: _Optional[int] = ..., market_based_g_co2e: _Optional[int] = ..., fuel_g_co2e: _Optional[int] = ..., claimed_certificate_wh: _Optional[int] = ..., lines: _Optional[_Iterable[_Union[ProductLineFootprint, _Mapping]]] = ...) -> None: ...
 
+class ProposeGreenTradeRequest(_message.Message):
+    __slots__ = ("request_id", "trade_id", "lot_id", "seller_enterprise_id", "buyer_enterprise_id", "energy_wh", "price_fen_per_mwh", "valid_for_s")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    TRADE_ID_FIELD_NUMBER: _ClassVar[int]
+    LOT_ID_FIELD_NUMBER: _ClassVar[int]
+    SELLER_ENTERPRISE_ID_FIELD_NUMBER: _ClassVar[int]
+    BUYER_ENTERPRISE_ID_FIELD_NUMBER: _ClassVar[int]
+    ENERGY_WH_FIELD_NUMBER: _ClassVar[int]
+    PRICE_FEN_PER_MWH_FIELD_NUMBER: _ClassVar[int]
+    VALID_FOR_S_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    trade_id: str
+    lot_id: str
+    seller_enterprise_id: str
+    buyer_enterprise_id: str
+    energy_wh: int
+    price_fen_per_mwh: int
+    valid_for_s: int
+    def __init__(self, request_id: _Optional[str] = ..., trade_id: _Optional[str] = ..., lot_id: _Optional[str] = ..., seller_enterprise_id: _Optional[str] = ..., buyer_enterprise_id: _Optional[str] = ..., energy_wh: _Optional[int] = ..., price_fen_per_mwh: _Optional[int] = ..., valid_for_s: _Optional[int] = ...) -> None: ...
+
+class AcceptGreenTradeRequest(_message.Message):
+    __slots__ = ("request_id", "trade_id", "buyer_enterprise_id")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    TRADE_ID_FIELD_NUMBER: _ClassVar[int]
+    BUYER_ENTERPRISE_ID_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    trade_id: str
+    buyer_enterprise_id: str
+    def __init__(self, request_id: _Optional[str] = ..., trade_id: _Optional[str] = ..., buyer_enterprise_id: _Optional[str] = ...) -> None: ...
+
+class RejectGreenTradeRequest(_message.Message):
+    __slots__ = ("request_id", "trade_id", "buyer_enterprise_id")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    TRADE_ID_FIELD_NUMBER: _ClassVar[int]
+    BUYER_ENTERPRISE_ID_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    trade_id: str
+    buyer_enterprise_id: str
+    def __init__(self, request_id: _Optional[str] = ..., trade_id: _Optional[str] = ..., buyer_enterprise_id: _Optional[str] = ...) -> None: ...
+
 class SettleGreenTradeRequest(_message.Message):
     __slots__ = ("request_id", "trade_id", "lot_id", "seller_enterprise_id", "buyer_enterprise_id", "energy_wh", "price_fen_per_mwh")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
@@ -435,7 +510,7 @@ class SettleGreenTradeRequest(_message.Message):
     def __init__(self, request_id: _Optional[str] = ..., trade_id: _Optional[str] = ..., lot_id: _Optional[str] = ..., seller_enterprise_id: _Optional[str] = ..., buyer_enterprise_id: _Optional[str] = ..., energy_wh: _Optional[int] = ..., price_fen_per_mwh: _Optional[int] = ...) -> None: ...
 
 class GreenTrade(_message.Message):
-    __slots__ = ("trade_id", "request_id", "seller_enterprise_id", "buyer_enterprise_id", "source_lot_id", "bought", "energy_wh", "price_fen_per_mwh", "amount_fen", "settled_at", "remainder")
+    __slots__ = ("trade_id", "request_id", "seller_enterprise_id", "buyer_enterprise_id", "source_lot_id", "bought", "energy_wh", "price_fen_per_mwh", "amount_fen", "settled_at", "remainder", "state", "proposed_at", "expires_at", "accepted_at", "accepted_by", "mandate_id", "settled_by", "proposal_request_id")
     TRADE_ID_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     SELLER_ENTERPRISE_ID_FIELD_NUMBER: _ClassVar[int]
@@ -447,6 +522,14 @@ class GreenTrade(_message.Message):
     AMOUNT_FEN_FIELD_NUMBER: _ClassVar[int]
     SETTLED_AT_FIELD_NUMBER: _ClassVar[int]
     REMAINDER_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    PROPOSED_AT_FIELD_NUMBER: _ClassVar[int]
+    EXPIRES_AT_FIELD_NUMBER: _ClassVar[int]
+    ACCEPTED_AT_FIELD_NUMBER: _ClassVar[int]
+    ACCEPTED_BY_FIELD_NUMBER: _ClassVar[int]
+    MANDATE_ID_FIELD_NUMBER: _ClassVar[int]
+    SETTLED_BY_FIELD_NUMBER: _ClassVar[int]
+    PROPOSAL_REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     trade_id: str
     request_id: str
     seller_enterprise_id: str
@@ -458,7 +541,113 @@ class GreenTrade(_message.Message):
     amount_fen: int
     settled_at: _timestamp_pb2.Timestamp
     remainder: Lot
-    def __init__(self, trade_id: _Optional[str] = ..., request_id: _Optional[str] = ..., seller_enterprise_id: _Optional[str] = ..., buyer_enterprise_id: _Optional[str] = ..., source_lot_id: _Optional[str] = ..., bought: _Optional[_Union[Lot, _Mapping]] = ..., energy_wh: _Optional[int] = ..., price_fen_per_mwh: _Optional[int] = ..., amount_fen: _Optional[int] = ..., settled_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., remainder: _Optional[_Union[Lot, _Mapping]] = ...) -> None: ...
+    state: GreenTradeState
+    proposed_at: _timestamp_pb2.Timestamp
+    expires_at: _timestamp_pb2.Timestamp
+    accepted_at: _timestamp_pb2.Timestamp
+    accepted_by: str
+    mandate_id: str
+    settled_by: str
+    proposal_request_id: str
+    def __init__(self, trade_id: _Optional[str] = ..., request_id: _Optional[str] = ..., seller_enterprise_id: _Optional[str] = ..., buyer_enterprise_id: _Optional[str] = ..., source_lot_id: _Optional[str] = ..., bought: _Optional[_Union[Lot, _Mapping]] = ..., energy_wh: _Optional[int] = ..., price_fen_per_mwh: _Optional[int] = ..., amount_fen: _Optional[int] = ..., settled_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., remainder: _Optional[_Union[Lot, _Mapping]] = ..., state: _Optional[_Union[GreenTradeState, str]] = ..., proposed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., accepted_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., accepted_by: _Optional[str] = ..., mandate_id: _Optional[str] = ..., settled_by: _Optional[str] = ..., proposal_request_id: _Optional[str] = ...) -> None: ...
+
+class Mandate(_message.Message):
+    __slots__ = ("mandate_id", "grantor_enterprise_id", "grantee", "scope", "max_price_fen_per_mwh", "max_energy_wh", "used_wh", "counterparty_enterprise_id", "granted_at", "expires_at", "state", "revoked_at", "request_id")
+    MANDATE_ID_FIELD_NUMBER: _ClassVar[int]
+    GRANTOR_ENTERPRISE_ID_FIELD_NUMBER: _ClassVar[int]
+    GRANTEE_FIELD_NUMBER: _ClassVar[int]
+    SCOPE_FIELD_NUMBER: _ClassVar[int]
+    MAX_PRICE_FEN_PER_MWH_FIELD_NUMBER: _ClassVar[int]
+    MAX_ENERGY_WH_FIELD_NUMBER: _ClassVar[int]
+    USED_WH_FIELD_NUMBER: _ClassVar[int]
+    COUNTERPARTY_ENTERPRISE_ID_FIELD_NUMBER: _ClassVar[int]
+    GRANTED_AT_FIELD_NUMBER: _ClassVar[int]
+    EXPIRES_AT_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    REVOKED_AT_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    mandate_id: str
+    grantor_enterprise_id: str
+    grantee: str
+    scope: MandateScope
+    max_price_fen_per_mwh: int
+    max_energy_wh: int
+    used_wh: int
+    counterparty_enterprise_id: str
+    granted_at: _timestamp_pb2.Timestamp
+    expires_at: _timestamp_pb2.Timestamp
+    state: MandateState
+    revoked_at: _timestamp_pb2.Timestamp
+    request_id: str
+    def __init__(self, mandate_id: _Optional[str] = ..., grantor_enterprise_id: _Optional[str] = ..., grantee: _Optional[str] = ..., scope: _Optional[_Union[MandateScope, str]] = ..., max_price_fen_per_mwh: _Optional[int] = ..., max_energy_wh: _Optional[int] = ..., used_wh: _Optional[int] = ..., counterparty_enterprise_id: _Optional[str] = ..., granted_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., state: _Optional[_Union[MandateState, str]] = ..., revoked_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., request_id: _Optional[str] = ...) -> None: ...
+
+class GrantMandateRequest(_message.Message):
+    __slots__ = ("request_id", "mandate_id", "grantor_enterprise_id", "scope", "grantee_enterprise_id", "max_price_fen_per_mwh", "max_energy_wh", "counterparty_enterprise_id", "valid_for_days")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    MANDATE_ID_FIELD_NUMBER: _ClassVar[int]
+    GRANTOR_ENTERPRISE_ID_FIELD_NUMBER: _ClassVar[int]
+    SCOPE_FIELD_NUMBER: _ClassVar[int]
+    GRANTEE_ENTERPRISE_ID_FIELD_NUMBER: _ClassVar[int]
+    MAX_PRICE_FEN_PER_MWH_FIELD_NUMBER: _ClassVar[int]
+    MAX_ENERGY_WH_FIELD_NUMBER: _ClassVar[int]
+    COUNTERPARTY_ENTERPRISE_ID_FIELD_NUMBER: _ClassVar[int]
+    VALID_FOR_DAYS_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    mandate_id: str
+    grantor_enterprise_id: str
+    scope: MandateScope
+    grantee_enterprise_id: str
+    max_price_fen_per_mwh: int
+    max_energy_wh: int
+    counterparty_enterprise_id: str
+    valid_for_days: int
+    def __init__(self, request_id: _Optional[str] = ..., mandate_id: _Optional[str] = ..., grantor_enterprise_id: _Optional[str] = ..., scope: _Optional[_Union[MandateScope, str]] = ..., grantee_enterprise_id: _Optional[str] = ..., max_price_fen_per_mwh: _Optional[int] = ..., max_energy_wh: _Optional[int] = ..., counterparty_enterprise_id: _Optional[str] = ..., valid_for_days: _Optional[int] = ...) -> None: ...
+
+class RevokeMandateRequest(_message.Message):
+    __slots__ = ("request_id", "mandate_id", "grantor_enterprise_id")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    MANDATE_ID_FIELD_NUMBER: _ClassVar[int]
+    GRANTOR_ENTERPRISE_ID_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    mandate_id: str
+    grantor_enterprise_id: str
+    def __init__(self, request_id: _Optional[str] = ..., mandate_id: _Optional[str] = ..., grantor_enterprise_id: _Optional[str] = ...) -> None: ...
+
+class ListMandatesRequest(_message.Message):
+    __slots__ = ("enterprise_id", "page_size", "page_token")
+    ENTERPRISE_ID_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    enterprise_id: str
+    page_size: int
+    page_token: str
+    def __init__(self, enterprise_id: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListMandatesResponse(_message.Message):
+    __slots__ = ("mandates", "next_page_token")
+    MANDATES_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    mandates: _containers.RepeatedCompositeFieldContainer[Mandate]
+    next_page_token: str
+    def __init__(self, mandates: _Optional[_Iterable[_Union[Mandate, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class ListRetirementsRequest(_message.Message):
+    __slots__ = ("beneficiary_enterprise_id", "page_size", "page_token")
+    BENEFICIARY_ENTERPRISE_ID_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    beneficiary_enterprise_id: str
+    page_size: int
+    page_token: str
+    def __init__(self, beneficiary_enterprise_id: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListRetirementsResponse(_message.Message):
+    __slots__ = ("lots", "next_page_token")
+    LOTS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    lots: _containers.RepeatedCompositeFieldContainer[Lot]
+    next_page_token: str
+    def __init__(self, lots: _Optional[_Iterable[_Union[Lot, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class GetGreenTradeRequest(_message.Message):
     __slots__ = ("trade_id", "enterprise_id")

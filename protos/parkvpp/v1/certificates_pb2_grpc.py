@@ -69,6 +69,21 @@ class CertificateServiceStub:
                 request_serializer=parkvpp_dot_v1_dot_certificates__pb2.GetParkIndicatorsRequest.SerializeToString,
                 response_deserializer=parkvpp_dot_v1_dot_certificates__pb2.ParkIndicators.FromString,
                 _registered_method=True)
+        self.ProposeGreenTrade = channel.unary_unary(
+                '/parkvpp.v1.CertificateService/ProposeGreenTrade',
+                request_serializer=parkvpp_dot_v1_dot_certificates__pb2.ProposeGreenTradeRequest.SerializeToString,
+                response_deserializer=parkvpp_dot_v1_dot_certificates__pb2.GreenTrade.FromString,
+                _registered_method=True)
+        self.AcceptGreenTrade = channel.unary_unary(
+                '/parkvpp.v1.CertificateService/AcceptGreenTrade',
+                request_serializer=parkvpp_dot_v1_dot_certificates__pb2.AcceptGreenTradeRequest.SerializeToString,
+                response_deserializer=parkvpp_dot_v1_dot_certificates__pb2.GreenTrade.FromString,
+                _registered_method=True)
+        self.RejectGreenTrade = channel.unary_unary(
+                '/parkvpp.v1.CertificateService/RejectGreenTrade',
+                request_serializer=parkvpp_dot_v1_dot_certificates__pb2.RejectGreenTradeRequest.SerializeToString,
+                response_deserializer=parkvpp_dot_v1_dot_certificates__pb2.GreenTrade.FromString,
+                _registered_method=True)
         self.SettleGreenTrade = channel.unary_unary(
                 '/parkvpp.v1.CertificateService/SettleGreenTrade',
                 request_serializer=parkvpp_dot_v1_dot_certificates__pb2.SettleGreenTradeRequest.SerializeToString,
@@ -103,6 +118,26 @@ class CertificateServiceStub:
                 '/parkvpp.v1.CertificateService/GetProductFootprint',
                 request_serializer=parkvpp_dot_v1_dot_certificates__pb2.GetProductFootprintRequest.SerializeToString,
                 response_deserializer=parkvpp_dot_v1_dot_certificates__pb2.ProductFootprint.FromString,
+                _registered_method=True)
+        self.GrantMandate = channel.unary_unary(
+                '/parkvpp.v1.CertificateService/GrantMandate',
+                request_serializer=parkvpp_dot_v1_dot_certificates__pb2.GrantMandateRequest.SerializeToString,
+                response_deserializer=parkvpp_dot_v1_dot_certificates__pb2.Mandate.FromString,
+                _registered_method=True)
+        self.RevokeMandate = channel.unary_unary(
+                '/parkvpp.v1.CertificateService/RevokeMandate',
+                request_serializer=parkvpp_dot_v1_dot_certificates__pb2.RevokeMandateRequest.SerializeToString,
+                response_deserializer=parkvpp_dot_v1_dot_certificates__pb2.Mandate.FromString,
+                _registered_method=True)
+        self.ListMandates = channel.unary_unary(
+                '/parkvpp.v1.CertificateService/ListMandates',
+                request_serializer=parkvpp_dot_v1_dot_certificates__pb2.ListMandatesRequest.SerializeToString,
+                response_deserializer=parkvpp_dot_v1_dot_certificates__pb2.ListMandatesResponse.FromString,
+                _registered_method=True)
+        self.ListRetirements = channel.unary_unary(
+                '/parkvpp.v1.CertificateService/ListRetirements',
+                request_serializer=parkvpp_dot_v1_dot_certificates__pb2.ListRetirementsRequest.SerializeToString,
+                response_deserializer=parkvpp_dot_v1_dot_certificates__pb2.ListRetirementsResponse.FromString,
                 _registered_method=True)
 
 
@@ -152,9 +187,31 @@ class CertificateServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ProposeGreenTrade(self, request, context):
+        """Green-power trade, two parties: the seller proposes (nothing moves; the proposal
+        expires; the price must lie in the configured band), the buyer accepts or rejects with
+        its own token, or a buy_green mandate the buyer gave the ESCO covers it.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AcceptGreenTrade(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RejectGreenTrade(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def SettleGreenTrade(self, request, context):
-        """Green-power trade: the certificates move to the buyer and the money leg is recorded in
-        one atomic ledger step, linked by trade_id; idempotent by request_id.
+        """Settles an accepted (or mandate-covered) trade: the certificates move to the buyer and
+        the money leg is recorded in one atomic ledger step, linked by trade_id; idempotent by
+        request_id. FAILED_PRECONDITION for a trade the buyer did not agree to.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -202,6 +259,34 @@ class CertificateServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GrantMandate(self, request, context):
+        """Standing consents: buy_green (the ESCO may settle trades with the grantor as buyer up
+        to a price cap) and retire_for (the grantee may retire certificates for the grantor).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RevokeMandate(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListMandates(self, request, context):
+        """Mandates the enterprise granted or was granted.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListRetirements(self, request, context):
+        """Certificates retired for a beneficiary, by itself or by others under its mandate.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_CertificateServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -240,6 +325,21 @@ def add_CertificateServiceServicer_to_server(servicer, server):
                     request_deserializer=parkvpp_dot_v1_dot_certificates__pb2.GetParkIndicatorsRequest.FromString,
                     response_serializer=parkvpp_dot_v1_dot_certificates__pb2.ParkIndicators.SerializeToString,
             ),
+            'ProposeGreenTrade': grpc.unary_unary_rpc_method_handler(
+                    servicer.ProposeGreenTrade,
+                    request_deserializer=parkvpp_dot_v1_dot_certificates__pb2.ProposeGreenTradeRequest.FromString,
+                    response_serializer=parkvpp_dot_v1_dot_certificates__pb2.GreenTrade.SerializeToString,
+            ),
+            'AcceptGreenTrade': grpc.unary_unary_rpc_method_handler(
+                    servicer.AcceptGreenTrade,
+                    request_deserializer=parkvpp_dot_v1_dot_certificates__pb2.AcceptGreenTradeRequest.FromString,
+                    response_serializer=parkvpp_dot_v1_dot_certificates__pb2.GreenTrade.SerializeToString,
+            ),
+            'RejectGreenTrade': grpc.unary_unary_rpc_method_handler(
+                    servicer.RejectGreenTrade,
+                    request_deserializer=parkvpp_dot_v1_dot_certificates__pb2.RejectGreenTradeRequest.FromString,
+                    response_serializer=parkvpp_dot_v1_dot_certificates__pb2.GreenTrade.SerializeToString,
+            ),
             'SettleGreenTrade': grpc.unary_unary_rpc_method_handler(
                     servicer.SettleGreenTrade,
                     request_deserializer=parkvpp_dot_v1_dot_certificates__pb2.SettleGreenTradeRequest.FromString,
@@ -274,6 +374,26 @@ def add_CertificateServiceServicer_to_server(servicer, server):
                     servicer.GetProductFootprint,
                     request_deserializer=parkvpp_dot_v1_dot_certificates__pb2.GetProductFootprintRequest.FromString,
                     response_serializer=parkvpp_dot_v1_dot_certificates__pb2.ProductFootprint.SerializeToString,
+            ),
+            'GrantMandate': grpc.unary_unary_rpc_method_handler(
+                    servicer.GrantMandate,
+                    request_deserializer=parkvpp_dot_v1_dot_certificates__pb2.GrantMandateRequest.FromString,
+                    response_serializer=parkvpp_dot_v1_dot_certificates__pb2.Mandate.SerializeToString,
+            ),
+            'RevokeMandate': grpc.unary_unary_rpc_method_handler(
+                    servicer.RevokeMandate,
+                    request_deserializer=parkvpp_dot_v1_dot_certificates__pb2.RevokeMandateRequest.FromString,
+                    response_serializer=parkvpp_dot_v1_dot_certificates__pb2.Mandate.SerializeToString,
+            ),
+            'ListMandates': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListMandates,
+                    request_deserializer=parkvpp_dot_v1_dot_certificates__pb2.ListMandatesRequest.FromString,
+                    response_serializer=parkvpp_dot_v1_dot_certificates__pb2.ListMandatesResponse.SerializeToString,
+            ),
+            'ListRetirements': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListRetirements,
+                    request_deserializer=parkvpp_dot_v1_dot_certificates__pb2.ListRetirementsRequest.FromString,
+                    response_serializer=parkvpp_dot_v1_dot_certificates__pb2.ListRetirementsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -476,6 +596,87 @@ class CertificateService:
             _registered_method=True)
 
     @staticmethod
+    def ProposeGreenTrade(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/parkvpp.v1.CertificateService/ProposeGreenTrade',
+            parkvpp_dot_v1_dot_certificates__pb2.ProposeGreenTradeRequest.SerializeToString,
+            parkvpp_dot_v1_dot_certificates__pb2.GreenTrade.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AcceptGreenTrade(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/parkvpp.v1.CertificateService/AcceptGreenTrade',
+            parkvpp_dot_v1_dot_certificates__pb2.AcceptGreenTradeRequest.SerializeToString,
+            parkvpp_dot_v1_dot_certificates__pb2.GreenTrade.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RejectGreenTrade(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/parkvpp.v1.CertificateService/RejectGreenTrade',
+            parkvpp_dot_v1_dot_certificates__pb2.RejectGreenTradeRequest.SerializeToString,
+            parkvpp_dot_v1_dot_certificates__pb2.GreenTrade.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
     def SettleGreenTrade(request,
             target,
             options=(),
@@ -654,6 +855,114 @@ class CertificateService:
             '/parkvpp.v1.CertificateService/GetProductFootprint',
             parkvpp_dot_v1_dot_certificates__pb2.GetProductFootprintRequest.SerializeToString,
             parkvpp_dot_v1_dot_certificates__pb2.ProductFootprint.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GrantMandate(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/parkvpp.v1.CertificateService/GrantMandate',
+            parkvpp_dot_v1_dot_certificates__pb2.GrantMandateRequest.SerializeToString,
+            parkvpp_dot_v1_dot_certificates__pb2.Mandate.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RevokeMandate(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/parkvpp.v1.CertificateService/RevokeMandate',
+            parkvpp_dot_v1_dot_certificates__pb2.RevokeMandateRequest.SerializeToString,
+            parkvpp_dot_v1_dot_certificates__pb2.Mandate.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListMandates(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/parkvpp.v1.CertificateService/ListMandates',
+            parkvpp_dot_v1_dot_certificates__pb2.ListMandatesRequest.SerializeToString,
+            parkvpp_dot_v1_dot_certificates__pb2.ListMandatesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListRetirements(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/parkvpp.v1.CertificateService/ListRetirements',
+            parkvpp_dot_v1_dot_certificates__pb2.ListRetirementsRequest.SerializeToString,
+            parkvpp_dot_v1_dot_certificates__pb2.ListRetirementsResponse.FromString,
             options,
             channel_credentials,
             insecure,

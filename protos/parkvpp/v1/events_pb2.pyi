@@ -105,3 +105,33 @@ class CertificatesExpired(_message.Message):
     LOTS_FIELD_NUMBER: _ClassVar[int]
     lots: _containers.RepeatedCompositeFieldContainer[_certificates_pb2.Lot]
     def __init__(self, lots: _Optional[_Iterable[_Union[_certificates_pb2.Lot, _Mapping]]] = ...) -> None: ...
+
+class GreenTradeProposed(_message.Message):
+    __slots__ = ("trade",)
+    TRADE_FIELD_NUMBER: _ClassVar[int]
+    trade: _certificates_pb2.GreenTrade
+    def __init__(self, trade: _Optional[_Union[_certificates_pb2.GreenTrade, _Mapping]] = ...) -> None: ...
+
+class GreenTradeAccepted(_message.Message):
+    __slots__ = ("trade",)
+    TRADE_FIELD_NUMBER: _ClassVar[int]
+    trade: _certificates_pb2.GreenTrade
+    def __init__(self, trade: _Optional[_Union[_certificates_pb2.GreenTrade, _Mapping]] = ...) -> None: ...
+
+class GreenTradeRejected(_message.Message):
+    __slots__ = ("trade",)
+    TRADE_FIELD_NUMBER: _ClassVar[int]
+    trade: _certificates_pb2.GreenTrade
+    def __init__(self, trade: _Optional[_Union[_certificates_pb2.GreenTrade, _Mapping]] = ...) -> None: ...
+
+class MandateGranted(_message.Message):
+    __slots__ = ("mandate",)
+    MANDATE_FIELD_NUMBER: _ClassVar[int]
+    mandate: _certificates_pb2.Mandate
+    def __init__(self, mandate: _Optional[_Union[_certificates_pb2.Mandate, _Mapping]] = ...) -> None: ...
+
+class MandateRevoked(_message.Message):
+    __slots__ = ("mandate",)
+    MANDATE_FIELD_NUMBER: _ClassVar[int]
+    mandate: _certificates_pb2.Mandate
+    def __init__(self, mandate: _Optional[_Union[_certificates_pb2.Mandate, _Mapping]] = ...) -> None: ...

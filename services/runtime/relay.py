@@ -260,13 +260,24 @@ class OutboxRelay:
         self._redis.xdel(stream, entry_id)
 
     def _send(self, entries: list[Entry], reason: str) -> list[Entry]:
-        """Send entries and wait for the broker; returns those it acknowledged."""
+        """Send entries and wait for the broker; returns those it acknowledged.
+
+        After any failure the producer is replaced: an idempotent producer can be left in a
+        fatal state for good (a restarted empty broker answers its InitProducerId epoch bump
+        with UnknownError, and kafka-python then aborts every later batch), so the next
+        round starts over with a new producer id. Raises KafkaError when sending itself fails.
+        """
         producer = self._producer_now()
         prefix = self._settings.kafka_topic_prefix
-        futures = [
-            (e, producer.send(prefix + e.topic, key=e.key.encode(), value=e.data)) for e in entries
-        ]
-        producer.flush(timeout=self._settings.kafka_publish_timeout_s)
+        try:
+            futures = [
+                (e, producer.send(prefix + e.topic, key=e.key.encode(), value=e.data))
+                for e in entries
+            ]
+            producer.flush(timeout=self._settings.kafka_publish_timeout_s)
+        except KafkaError:
+            self._drop_producer()
+            raise
         done = []
         for entry, future in futures:
             if future.succeeded():
@@ -275,7 +286,15 @@ class OutboxRelay:
             else:
                 KAFKA_PRODUCE_FAILED.labels(entry.topic).inc()
         OUTBOX_PUBLISHED.labels(reason).inc(len(done))
+        if len(done) < len(entries):
+            self._drop_producer()
         return done
+
+    def _drop_producer(self) -> None:
+        """Close the producer (waiting 1 s at most); what it did not deliver stays in the outbox."""
+        if self._producer is not None:
+            self._producer.close(timeout=1)
+            self._producer = None
 
     def _drain(self) -> int:
         entries = self._read()

@@ -34,7 +34,8 @@ class GreenTarget:
 
 @dataclass(frozen=True)
 class GreenInputs:
-    """Validated inputs as arrays over the period's H hours; `supply_kwh` is inf when unlimited."""
+    """Validated inputs as arrays over the period's H hours; `supply_kwh` (bundled, per hour)
+    and `certificate_supply_kwh` (bundled + certificates, the period) are inf when unlimited."""
 
     targets: dict[str, GreenTarget]
     consumption_kwh: dict[str, np.ndarray]
@@ -44,6 +45,7 @@ class GreenInputs:
     grid_price_fen_per_mwh: np.ndarray
     supply_kwh: np.ndarray
     hours: int
+    certificate_supply_kwh: float = math.inf
 
 
 def _is_int(value: object) -> bool:
@@ -109,6 +111,7 @@ def validate_green_inputs(
     period_start: datetime,
     grid_price_fen_per_mwh: Profile = 0.0,
     bundled_supply_kwh: Profile | None = None,
+    certificate_supply_kwh: float | None = None,
 ) -> GreenInputs:
     """Check everything once and return it as per-hour arrays.
 
@@ -117,7 +120,7 @@ def validate_green_inputs(
     duplicate enterprise, a target or PV profile without a consumption profile,
     profiles of unequal length or with negative or non-finite kWh, prices that are
     not finite (the bundled and grid prices may be negative, the certificate price may
-    not), a negative supply, or a naive `period_start`.
+    not), a negative or non-finite supply, or a naive `period_start`.
     """
     if period_start.tzinfo is None:
         raise InvalidInput("period_start", "must carry a time zone")
@@ -143,6 +146,10 @@ def validate_green_inputs(
     supply = np.full(hours, math.inf)
     if bundled_supply_kwh is not None:
         supply = _hourly(bundled_supply_kwh, hours, "bundled_supply_kwh", True)
+    certificate_supply = math.inf
+    if certificate_supply_kwh is not None:
+        name = "certificate_supply_kwh"
+        certificate_supply = float(_hourly(certificate_supply_kwh, 1, name, True)[0])
     return GreenInputs(
         targets=by_id,
         consumption_kwh=consumption,
@@ -156,4 +163,5 @@ def validate_green_inputs(
         ),
         supply_kwh=supply,
         hours=hours,
+        certificate_supply_kwh=certificate_supply,
     )

@@ -12,9 +12,10 @@ as their production hour is unknown when buying.
 A product whose forecast price exceeds the enterprise's limit is not bought at all, so
 no offer bids above a limit; a target the allowed products cannot reach is met in part
 and the rest reported as shortfall (a penalty above any price makes the LP cover all it
-can). Bundled power costs its price minus the grid price it displaces (0 by default),
-so with a grid price the LP weighs the green premium against certificates. An optional
-park-wide supply of bundled power per hour is shared by all enterprises. Surplus PV
+can; `green_shortfall` says why). Bundled power costs its price minus the grid price it
+displaces (0 by default), so with a grid price the LP weighs the green premium against
+certificates. An optional park-wide supply of bundled power per hour, and of bundled
+power and certificates together over the period, is shared by all enterprises. Surplus PV
 (pv - consumption > 0) is offered for sale per hour as bundled green power at a
 reserve price; it does not count toward its owner's target.
 
@@ -35,6 +36,7 @@ from ortools.linear_solver import pywraplp
 
 from bidding.exceptions import InvalidInput
 from bidding.green_inputs import GreenInputs, GreenTarget, Profile, validate_green_inputs
+from bidding.green_shortfall import ShortfallReason, shortfall_reason
 from bidding.lp import DEFAULT_SOLVER, DEFAULT_TIME_LIMIT_SECONDS, create_solver, solve
 
 WH_PER_KWH = 1000
@@ -78,7 +80,8 @@ class EnterpriseGreenPlan:
 
     `achieved_share` = (PV used + bundled + certificates unless hourly matched) /
     consumption, at most 1 and 0 without consumption; `cost_fen` is what its buy offers
-    cost at the forecast prices (the full bundled price, energy included).
+    cost at the forecast prices (the full bundled price, energy included). A shortfall
+    carries its reason and the reason in words.
     """
 
     enterprise_id: str
@@ -91,6 +94,8 @@ class EnterpriseGreenPlan:
     shortfall_kwh: float
     achieved_share: float
     cost_fen: int
+    shortfall_reason: ShortfallReason = ShortfallReason.NONE
+    shortfall_detail: str = ""
 
 
 @dataclass(frozen=True)
@@ -141,6 +146,7 @@ def _add_enterprise(
     inputs: GreenInputs,
     target: GreenTarget,
     supply_rows: list[pywraplp.Constraint],
+    certificate_row: pywraplp.Constraint,
 ) -> tuple[list[pywraplp.Variable | None], pywraplp.Variable | None]:
     eid = target.enterprise_id
     pv_used = _pv_used_kwh(inputs, eid)
@@ -159,6 +165,7 @@ def _add_enterprise(
         objective.SetCoefficient(b, float(premium[h]) * FEN_PER_KWH_AT_FEN_PER_MWH)
         cover.SetCoefficient(b, 1.0)
         supply_rows[h].SetCoefficient(b, 1.0)
+        certificate_row.SetCoefficient(b, 1.0)
         bundled.append(b)
     certificates = None
     price = inputs.certificate_price_fen_per_mwh
@@ -166,6 +173,7 @@ def _add_enterprise(
         certificates = lp.NumVar(0.0, needed_kwh, f"k_{eid}")
         objective.SetCoefficient(certificates, price * FEN_PER_KWH_AT_FEN_PER_MWH)
         cover.SetCoefficient(certificates, 1.0)
+        certificate_row.SetCoefficient(certificates, 1.0)
     shortfall = lp.NumVar(0.0, needed_kwh, f"short_{eid}")
     objective.SetCoefficient(shortfall, _penalty_fen_per_mwh(inputs) * FEN_PER_KWH_AT_FEN_PER_MWH)
     cover.SetCoefficient(shortfall, 1.0)
@@ -177,8 +185,10 @@ def _solve_purchases(
 ) -> tuple[dict[str, _Purchases], str, float]:
     lp, name = create_solver(solver, time_limit_seconds)
     supply_rows = [lp.Constraint(0.0, min(float(s), lp.infinity())) for s in inputs.supply_kwh]
+    certificate_row = lp.Constraint(0.0, min(inputs.certificate_supply_kwh, lp.infinity()))
     handles = {
-        eid: _add_enterprise(lp, inputs, t, supply_rows) for eid, t in inputs.targets.items()
+        eid: _add_enterprise(lp, inputs, t, supply_rows, certificate_row)
+        for eid, t in inputs.targets.items()
     }
     lp.Objective().SetMinimization()
     outcome = solve(lp, name, "green_target", "no mix of purchases fits the limits")
@@ -253,7 +263,11 @@ def _plan(
     counted_wh = bundled_wh + (0 if target and target.hourly_matched else certificate_wh)
     green_kwh = pv_used + counted_wh / WH_PER_KWH
     target_kwh = _target_kwh(inputs, eid)
-    shortfall = target_kwh - green_kwh
+    shortfall = target_kwh - green_kwh if target_kwh - green_kwh > ROUNDING_SLACK_WH else 0.0
+    reason, detail = ShortfallReason.NONE, ""
+    if target and shortfall:
+        room = inputs.consumption_kwh[eid] - _pv_used_kwh(inputs, eid)
+        reason, detail = shortfall_reason(inputs, target, room, target_kwh - pv_used)
     return EnterpriseGreenPlan(
         enterprise_id=eid,
         consumption_kwh=consumption,
@@ -262,9 +276,11 @@ def _plan(
         bundled_wh=bundled_wh,
         certificate_wh=certificate_wh,
         surplus_offered_wh=wh(GreenProduct.BUNDLED, Side.SELL),
-        shortfall_kwh=shortfall if shortfall > ROUNDING_SLACK_WH else 0.0,
+        shortfall_kwh=shortfall,
         achieved_share=min(1.0, green_kwh / consumption) if consumption > 0 else 0.0,
         cost_fen=cost_fen,
+        shortfall_reason=reason,
+        shortfall_detail=detail,
     )
 
 
@@ -279,6 +295,7 @@ def build_green_offers(
     surplus_reserve_price_fen_per_mwh: int = 0,
     grid_price_fen_per_mwh: Profile = 0.0,
     bundled_supply_kwh: Profile | None = None,
+    certificate_supply_kwh: float | None = None,
     solver: str = DEFAULT_SOLVER,
     time_limit_seconds: float = DEFAULT_TIME_LIMIT_SECONDS,
 ) -> GreenOfferSolution:
@@ -286,10 +303,13 @@ def build_green_offers(
 
     Profiles are hourly kWh from `period_start` (hour h covers [start + h, start + h + 1));
     prices are forecasts, one value or one per hour. Enterprises with consumption but no
-    target only sell surplus. A target out of reach within the price limits (or the
-    supply) is reported as `shortfall_kwh`, never raised. Raises InvalidInput naming the
-    field for malformed inputs (see `validate_green_inputs`) or a reserve price that is
-    not a whole number >= 0; SolverFailed when the LP stops without a solution.
+    target only sell surplus. `bundled_supply_kwh` caps bundled power per hour and
+    `certificate_supply_kwh` bundled power and certificates together over the period (all
+    enterprises; None = unlimited). A target out of reach within the price limits (or the
+    supply) is reported as `shortfall_kwh` with its reason, never raised. Raises
+    InvalidInput naming the field for malformed inputs (see `validate_green_inputs`) or a
+    reserve price that is not a whole number >= 0; SolverFailed when the LP stops without
+    a solution.
     """
     reserve = surplus_reserve_price_fen_per_mwh
     if not (isinstance(reserve, int) and not isinstance(reserve, bool) and reserve >= 0):
@@ -303,6 +323,7 @@ def build_green_offers(
         period_start,
         grid_price_fen_per_mwh,
         bundled_supply_kwh,
+        certificate_supply_kwh,
     )
     purchases, name, seconds = _solve_purchases(inputs, solver, time_limit_seconds)
     start_utc = period_start.astimezone(UTC)

@@ -687,6 +687,9 @@ VALID: dict[str, Callable[[ParkIds], st.SearchStrategy]] = {
         p, cpb.GetCarbonFootprintRequest, enterprise_id=_one(p.enterprises)
     ),
     f"{_S}CertificateService/GetParkIndicators": lambda p: _period(p, cpb.GetParkIndicatorsRequest),
+    f"{_S}CertificateService/GetGreenTarget": lambda p: st.builds(
+        cpb.GetGreenTargetRequest, enterprise_id=_one(p.enterprises), market_day=_day(p, back=40)
+    ),
     f"{_S}CertificateService/ProposeGreenTrade": _proposal,
     f"{_S}CertificateService/AcceptGreenTrade": lambda p: _trade_step(
         p, cpb.AcceptGreenTradeRequest

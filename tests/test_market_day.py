@@ -180,3 +180,23 @@ def test_the_day_shows_estimates_baselines_battery_energy_and_forecast_accuracy(
         and row.asset_id in {"foundry-furnace-1", "chem-chillers", "logistics-cold-store"}
     ]
     assert len(loads) == 3 and all(0 < row.wape_pct < 15 for row in loads)
+
+
+def test_the_foundry_buys_what_the_plan_says_and_learns_whether_its_target_was_met(day_run):
+    summary, _ = day_run
+    result = next(r for r in summary.plan.green_power_results if r.enterprise_id == "ent-foundry")
+    planned_wh = result.bundled_wh + result.certificate_wh
+    status = summary.green_targets["ent-foundry"]
+    assert (status.target_share, status.planned_wh) == (0.3, planned_wh)
+    # What was bought is the plan, unless the PV issued less: then every lot went (part of
+    # one was retired for the foundry by ent-logistics first).
+    assert summary.transferred_wh == status.bought_wh <= planned_wh
+    if status.bought_wh < planned_wh:
+        assert status.bought_wh + summary.retired_for_wh == status.park_issued_wh
+    assert status.claimed_wh == summary.retired_wh + summary.retired_for_wh
+    assert status.met == (status.claimed_wh >= status.target_wh)
+    assert status.shortfall_wh == max(0, status.target_wh - status.claimed_wh)
+    if not status.met:
+        assert status.reason and status.reason_detail
+        if result.shortfall_kwh:
+            assert status.reason_detail.endswith(result.shortfall_detail)

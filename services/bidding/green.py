@@ -6,6 +6,11 @@ and an hourly one hour by hour. Consumption is the similar-day forecast of the
 enterprise's metered loads (curtailable and shiftable); on-site green power that of its
 generators. Batteries are neither. Every enterprise with a generator is included, so
 its surplus is offered for sale even without a target of its own.
+
+When only the park's generators sell (`park_only`), bundled power per hour is capped at
+their forecast surplus over their owners' load, and bundled power and certificates
+together at the certificates they can sell: all their forecast generation for an owner
+without a target, the surplus for one with a target (it claims what it uses itself).
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from bidding.exceptions import InsufficientHistory
 from bidding.forecast import similar_day_forecast
 from bidding.green_inputs import GreenTarget
 from bidding.green_offers import GreenOfferSolution, GreenProduct, Side, build_green_offers
+from bidding.green_shortfall import ShortfallReason
 from bidding.intervals import INTERVAL_HOURS, INTERVALS_PER_DAY, hour_of_interval, interval_start
 from parkvpp.v1 import bidding_pb2 as pb
 from parkvpp.v1 import market_pb2
@@ -68,6 +74,23 @@ def _forecasts(portfolio: Portfolio, day: date):
     return consumption, generation
 
 
+def park_supply_kwh(
+    consumption: dict[str, np.ndarray],
+    generation: dict[str, np.ndarray],
+    targets: Sequence[GreenTarget],
+) -> tuple[np.ndarray, float]:
+    """(bundled kWh per hour, certificate kWh over the period) the park's generators can sell."""
+    with_target = {t.enterprise_id for t in targets}
+    bundled = np.zeros(HOURS)
+    certificates = 0.0
+    for enterprise_id, generated in generation.items():
+        surplus = np.maximum(generated - consumption.get(enterprise_id, 0.0), 0.0)
+        bundled += surplus
+        sellable = surplus if enterprise_id in with_target else generated
+        certificates += float(sellable.sum())
+    return bundled, certificates
+
+
 def green_offers(
     portfolio: Portfolio,
     day: date,
@@ -75,6 +98,7 @@ def green_offers(
     bundled_price_fen_per_mwh: int,
     certificate_price_fen_per_mwh: int,
     time_limit_seconds: float,
+    park_only: bool = False,
 ) -> GreenOfferSolution:
     """Least-cost green purchases for the targets and surplus sales, for the market day.
 
@@ -90,6 +114,9 @@ def green_offers(
             )
     for enterprise_id in generation:
         consumption.setdefault(enterprise_id, np.zeros(HOURS))
+    bundled_supply, certificate_supply = None, None
+    if park_only:
+        bundled_supply, certificate_supply = park_supply_kwh(consumption, generation, targets)
     return build_green_offers(
         targets,
         consumption,
@@ -99,6 +126,8 @@ def green_offers(
         interval_start(day, 0),
         surplus_reserve_price_fen_per_mwh=GRID_PRICE_FEN_PER_MWH,
         grid_price_fen_per_mwh=float(GRID_PRICE_FEN_PER_MWH),
+        bundled_supply_kwh=bundled_supply,
+        certificate_supply_kwh=certificate_supply,
         time_limit_seconds=time_limit_seconds,
     )
 
@@ -108,9 +137,16 @@ _PRODUCTS = {
     GreenProduct.CERTIFICATE: pb.GREEN_PRODUCT_CERTIFICATE,
 }
 _SIDES = {Side.BUY: market_pb2.SIDE_BUY, Side.SELL: market_pb2.SIDE_SELL}
+_REASONS = {
+    ShortfallReason.NONE: pb.GREEN_SHORTFALL_REASON_UNSPECIFIED,
+    ShortfallReason.SUPPLY: pb.GREEN_SHORTFALL_REASON_SUPPLY,
+    ShortfallReason.PRICE_ABOVE_LIMIT: pb.GREEN_SHORTFALL_REASON_PRICE_ABOVE_LIMIT,
+}
 
 
-def add_to_plan(plan: pb.BidPlan, solution: GreenOfferSolution) -> None:
+def add_to_plan(
+    plan: pb.BidPlan, solution: GreenOfferSolution, targets: Sequence[GreenTarget]
+) -> None:
     """The offers, their cost and each enterprise's result into the plan message."""
     for offer in solution.offers:
         plan.green_power_offers.add(
@@ -123,7 +159,9 @@ def add_to_plan(plan: pb.BidPlan, solution: GreenOfferSolution) -> None:
             period_end=to_ts(offer.period_end),
         )
     plan.green_power_cost_fen = solution.total_cost_fen
+    by_id = {t.enterprise_id: t for t in targets}
     for eid, result in sorted(solution.enterprises.items()):
+        target = by_id.get(eid)
         plan.green_power_results.add(
             enterprise_id=eid,
             consumption_kwh=result.consumption_kwh,
@@ -135,4 +173,8 @@ def add_to_plan(plan: pb.BidPlan, solution: GreenOfferSolution) -> None:
             shortfall_kwh=result.shortfall_kwh,
             achieved_share=result.achieved_share,
             cost_fen=result.cost_fen,
+            target_share=target.share if target else 0.0,
+            hourly_matched=target.hourly_matched if target else False,
+            shortfall_reason=_REASONS[result.shortfall_reason],
+            shortfall_detail=result.shortfall_detail,
         )

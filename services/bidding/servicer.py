@@ -29,6 +29,7 @@ from parkvpp.v1 import bidding_pb2_grpc, events_pb2, market_pb2
 from services.bidding import green, requests
 from services.bidding.curves import add_curves, orders_of
 from services.bidding.gateway import MarketGateway, gateway_for
+from services.bidding.plan_store import TAG, latest_key, plan_key
 from services.enrollment.registry import Registry
 from services.runtime.context import Runtime
 from services.runtime.errors import FailedPrecondition, InvalidArgument, NotFound
@@ -36,12 +37,9 @@ from services.runtime.events import TOPIC_BIDS
 from services.runtime.metrics import record_bid_plan
 from services.runtime.outbox import OutboxEvent
 from services.runtime.rpc import market_day, now_ts, require_id
-from services.runtime.store import shared_key
 from services.telemetry.rollups import Rollups
 from services.vpp.portfolio import Portfolio
 
-#: The bid plans' hash tag: plans and the bids outbox share one slot.
-TAG = "bids"
 DEFAULT_TIME_LIMIT_S = 60.0
 MAX_TIME_LIMIT_S = 600.0
 SCENARIO_COUNT = 10
@@ -59,22 +57,18 @@ class BiddingServicer(bidding_pb2_grpc.BiddingServiceServicer):
         self.portfolio = Portfolio(runtime.redis, self.registry, Rollups(runtime.redis))
         self.gateway = gateway or gateway_for(runtime)
 
-    @staticmethod
-    def _key(*parts: str) -> str:
-        return shared_key(TAG, *parts)
-
     def _save(self, plan: pb.BidPlan, events: Sequence[OutboxEvent] = ()) -> None:
         """Store the plan as the day's latest, with `events` in the bids outbox, atomically."""
         pipe = self.redis.pipeline(transaction=True)
-        pipe.set(self._key("plan", plan.plan_id), plan.SerializeToString())
-        pipe.set(self._key("latest", plan.market_day), plan.plan_id)
+        pipe.set(plan_key(plan.plan_id), plan.SerializeToString())
+        pipe.set(latest_key(plan.market_day), plan.plan_id)
         self.runtime.outbox.add_to(pipe, TAG, events)
         pipe.execute()
         if events:
             self.runtime.events_written()
 
     def _load(self, plan_id: str) -> pb.BidPlan:
-        raw = self.redis.get(self._key("plan", plan_id))
+        raw = self.redis.get(plan_key(plan_id))
         if raw is None:
             raise NotFound(f"bid plan {plan_id} not found")
         return pb.BidPlan.FromString(raw)
@@ -163,8 +157,16 @@ class BiddingServicer(bidding_pb2_grpc.BiddingServiceServicer):
         if storage is not None:
             self._add_storage(plan, storage)
         if targets:
-            solution = green.green_offers(self.portfolio, day, targets, bundled, certificate, limit)
-            green.add_to_plan(plan, solution)
+            solution = green.green_offers(
+                self.portfolio,
+                day,
+                targets,
+                bundled,
+                certificate,
+                limit,
+                park_only=request.green_supply_park_only,
+            )
+            green.add_to_plan(plan, solution, targets)
         self._save(plan)
         record_bid_plan(plan)
         return plan
@@ -201,7 +203,7 @@ class BiddingServicer(bidding_pb2_grpc.BiddingServiceServicer):
         if request.plan_id:
             return self._load(require_id("plan_id", request.plan_id))
         day = market_day("market_day", request.market_day).isoformat()
-        latest = self.redis.get(self._key("latest", day))
+        latest = self.redis.get(latest_key(day))
         if latest is None:
             raise NotFound(f"no bid plan for {day}")
         return self._load(latest.decode())

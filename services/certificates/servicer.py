@@ -17,6 +17,7 @@ from services.certificates.convert import (
     monthly_message,
     status_filter,
 )
+from services.certificates.green_target_rpc import GreenTargetRpcs
 from services.certificates.metering import day_bounds, hourly_wh, local_days_of, now_utc
 from services.certificates.signing_key import ledger_signer
 from services.certificates.trades_rpc import GreenTradeRpcs
@@ -47,7 +48,10 @@ def _lot_energy_wh(value: int) -> int:
 
 
 class CertificateServicer(
-    GreenTradeRpcs, CarbonRpcs, certificates_pb2_grpc.CertificateServiceServicer
+    GreenTradeRpcs,
+    GreenTargetRpcs,
+    CarbonRpcs,
+    certificates_pb2_grpc.CertificateServiceServicer,
 ):
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime

@@ -20,6 +20,7 @@ from parkvpp.v1 import (
     vpp_pb2,
 )
 from services.demo.clients import Clients
+from services.demo.green import active_lots, match_lots, planned_buys, status_line
 from services.demo.meters import (
     DemoError,
     EnergyRegister,
@@ -55,6 +56,9 @@ FOUNDRY_GREEN_TARGET = bidding_pb2.GreenTarget(
     bundled_price_limit_fen_per_mwh=45_000,
     certificate_price_limit_fen_per_mwh=2_000,
 )
+#: The price forecasts the plan is made with, and the prices ent-logistics then asks.
+BUNDLED_PRICE_FEN_PER_MWH = 41_100
+CERTIFICATE_PRICE_FEN_PER_MWH = 500
 
 
 @dataclass
@@ -76,6 +80,7 @@ class DaySummary:
     balances: dict[str, certificates_pb2.Balance] = field(default_factory=dict)
     footprint: certificates_pb2.CarbonFootprint | None = None
     indicators: certificates_pb2.ParkIndicators | None = None
+    green_targets: dict[str, certificates_pb2.GreenTargetStatus] = field(default_factory=dict)
     forecast_accuracy: dict[str, vpp_pb2.ForecastAccuracy] = field(default_factory=dict)
     battery_envelope: vpp_pb2.AssetFlexibility | None = None
     event_baselines: dict[str, vpp_pb2.Baseline] = field(default_factory=dict)
@@ -231,7 +236,12 @@ class MarketDay:
     def bid(self) -> None:
         plan = self.c.bidding.PrepareBids(
             bidding_pb2.PrepareBidsRequest(
-                market_day=self.day.isoformat(), green_targets=[FOUNDRY_GREEN_TARGET]
+                market_day=self.day.isoformat(),
+                green_targets=[FOUNDRY_GREEN_TARGET],
+                green_bundled_price_fen_per_mwh=BUNDLED_PRICE_FEN_PER_MWH,
+                certificate_price_fen_per_mwh=CERTIFICATE_PRICE_FEN_PER_MWH,
+                # The park's PV is the only seller of green power in the demo.
+                green_supply_park_only=True,
             ),
             timeout=300,
         )
@@ -260,6 +270,11 @@ class MarketDay:
                 f"{result.certificate_wh / 1000:,.0f} kWh, surplus for sale "
                 f"{result.surplus_offered_wh / 1000:,.0f} kWh, "
                 f"cost {result.cost_fen / 100:,.2f} CNY"
+                + (
+                    f"; short {result.shortfall_kwh:,.0f} kWh: {result.shortfall_detail}"
+                    if result.shortfall_kwh
+                    else ""
+                )
             )
         reply = self.c.bidding.SubmitBids(
             bidding_pb2.SubmitBidsRequest(plan_id=plan.plan_id), timeout=60
@@ -550,7 +565,8 @@ class MarketDay:
         )
         self.summary.issued = issued
         self.log(f"   issued {len(issued.lots)} hourly lots, {issued.energy_wh:,} Wh from PV")
-        moved, paid_fen = self._green_trades(sorted(issued.lots, key=lambda lot: -lot.energy_wh))
+        self._retire_for_foundry(issued.lots, start, end)
+        moved, paid_fen = self._green_trades()
         self.summary.transferred_wh = sum(lot.energy_wh for lot in moved)
         self.log(
             f"   {len(moved)} green-power trades ent-logistics -> ent-foundry: "
@@ -571,7 +587,6 @@ class MarketDay:
             )
         self.summary.retired_wh = self.summary.transferred_wh
         self.log(f"   ent-foundry retired the {self.summary.retired_wh:,} Wh it bought")
-        self._retire_for_foundry(issued.lots, start, end)
         day = self.day.isoformat()
         month = self.day.strftime("%Y-%m")
         # The foundry's fuel for the month (furnaces on coal, heat treatment on gas).
@@ -646,20 +661,36 @@ class MarketDay:
         )
         self._zero_carbon(p)
         self._product_footprint(day)
+        self._green_targets()
 
-    def _green_trades(self, lots) -> tuple[list, int]:
-        """The PV's four best hours (the last in part) sold to the foundry at 420 CNY/MWh:
-        ent-logistics proposes each, the foundry accepts three with its own token and
-        the fourth falls under the buy_green mandate it gave the ESCO (up to 450 CNY/MWh
-        from ent-logistics); the ESCO then settles each, certificates and money at once."""
+    def _green_targets(self) -> None:
+        """Each target of the plan against what was bought and claimed: met, or missed and why."""
+        for result in self.summary.plan.green_power_results:  # type: ignore[union-attr]
+            if not result.target_share:
+                continue
+            status = self.c.certificates.GetGreenTarget(
+                certificates_pb2.GetGreenTargetRequest(
+                    enterprise_id=result.enterprise_id, market_day=self.day.isoformat()
+                ),
+                metadata=self.as_(f"enterprise:{result.enterprise_id}"),
+                timeout=30,
+            )
+            self.summary.green_targets[result.enterprise_id] = status
+            self.log(status_line(status))
+
+    def _green_trades(self) -> tuple[list, int]:
+        """ent-foundry buys what the plan says from ent-logistics' PV lots, lot-hour by
+        lot-hour at the plan's forecast prices, as far as the lots go: ent-logistics
+        proposes each, the foundry accepts all but the last with its own token and the last
+        falls under the buy_green mandate it gave the ESCO (up to 450 CNY/MWh from
+        ent-logistics); the ESCO then settles each, certificates and money at once."""
         day = self.day.isoformat()
-        cpb = certificates_pb2
         foundry = self.as_("enterprise:ent-foundry")
         self.c.certificates.GrantMandate(
-            cpb.GrantMandateRequest(
+            certificates_pb2.GrantMandateRequest(
                 request_id=f"grant-mandate-{day}-buy",
                 mandate_id=f"mandate-{day}-buy",
-                scope=cpb.MANDATE_SCOPE_BUY_GREEN,
+                scope=certificates_pb2.MANDATE_SCOPE_BUY_GREEN,
                 max_price_fen_per_mwh=45_000,
                 counterparty_enterprise_id="ent-logistics",
                 valid_for_days=30,
@@ -667,50 +698,64 @@ class MarketDay:
             metadata=foundry,
             timeout=10,
         )
+        buys = planned_buys(self.summary.plan, "ent-foundry")  # type: ignore[arg-type]
+        lots = active_lots(self.c, "ent-logistics", self.as_)
+        purchases = match_lots(buys, lots, BUNDLED_PRICE_FEN_PER_MWH, CERTIFICATE_PRICE_FEN_PER_MWH)
         moved, paid_fen, how = [], 0, []
-        for n, lot in enumerate(lots[:4], start=1):
-            trade_id = f"gpt-{day}-{n:03d}"
-            self.c.certificates.ProposeGreenTrade(
-                cpb.ProposeGreenTradeRequest(
-                    request_id=f"propose-{trade_id}",
-                    trade_id=trade_id,
-                    lot_id=lot.lot_id,
-                    buyer_enterprise_id="ent-foundry",
-                    energy_wh=lot.energy_wh // 2 if n == 4 else lot.energy_wh,
-                    price_fen_per_mwh=42_000,
-                ),
-                metadata=self.as_("enterprise:ent-logistics"),
-                timeout=30,
-            )
-            if n < 4:
-                self.c.certificates.AcceptGreenTrade(
-                    cpb.AcceptGreenTradeRequest(request_id=f"accept-{trade_id}", trade_id=trade_id),
-                    metadata=foundry,
-                    timeout=30,
-                )
-            trade = self.c.certificates.SettleGreenTrade(
-                cpb.SettleGreenTradeRequest(request_id=f"settle-{trade_id}", trade_id=trade_id),
-                metadata=self.as_("esco"),
-                timeout=30,
-            )
+        for n, purchase in enumerate(purchases, start=1):
+            trade = self._green_trade(n, purchase, mandated=n == len(purchases))
             moved.append(trade.bought)
             paid_fen += trade.amount_fen
             how.append(trade.accepted_by)
+        planned_wh = sum(b.energy_wh for b in buys)
         self.log(
-            f"   ent-logistics proposed {len(moved)} trades; ent-foundry accepted "
-            f"{how.count('ent-foundry')} itself, {len(how) - how.count('ent-foundry')} fell "
-            f"under its mandate mandate-{day}-buy; the ESCO settled all {len(moved)}"
+            f"   the plan buys {planned_wh:,} Wh for ent-foundry; ent-logistics holds "
+            f"{sum(lot.energy_wh for lot in lots):,} Wh in {len(lots)} lots and proposed "
+            f"{len(moved)} trades; ent-foundry accepted {how.count('ent-foundry')} itself, "
+            f"{len(how) - how.count('ent-foundry')} fell under its mandate mandate-{day}-buy; "
+            f"the ESCO settled all {len(moved)}"
         )
         return moved, paid_fen
 
+    def _green_trade(self, n: int, purchase, mandated: bool) -> certificates_pb2.GreenTrade:
+        trade_id = f"gpt-{self.day.isoformat()}-{n:03d}"
+        self.c.certificates.ProposeGreenTrade(
+            certificates_pb2.ProposeGreenTradeRequest(
+                request_id=f"propose-{trade_id}",
+                trade_id=trade_id,
+                lot_id=purchase.lot_id,
+                buyer_enterprise_id="ent-foundry",
+                energy_wh=purchase.energy_wh,
+                price_fen_per_mwh=purchase.price_fen_per_mwh,
+            ),
+            metadata=self.as_("enterprise:ent-logistics"),
+            timeout=30,
+        )
+        if not mandated:
+            self.c.certificates.AcceptGreenTrade(
+                certificates_pb2.AcceptGreenTradeRequest(
+                    request_id=f"accept-{trade_id}", trade_id=trade_id
+                ),
+                metadata=self.as_("enterprise:ent-foundry"),
+                timeout=30,
+            )
+        return self.c.certificates.SettleGreenTrade(
+            certificates_pb2.SettleGreenTradeRequest(
+                request_id=f"settle-{trade_id}", trade_id=trade_id
+            ),
+            metadata=self.as_("esco"),
+            timeout=30,
+        )
+
     def _retire_for_foundry(self, lots, start: datetime, end: datetime) -> None:
-        """ent-logistics retires half of its fifth-best PV hour for the foundry, under the
-        retire_for mandate the foundry gave it; the foundry lists the retirement."""
-        if len(lots) < 5:
+        """ent-logistics retires half of its smallest PV hour for the foundry, under the
+        retire_for mandate the foundry gave it (before any trade, so the purchases that
+        follow see what is left); the foundry lists the retirement."""
+        if not lots:
             return
         day = self.day.isoformat()
-        lot = sorted(lots, key=lambda lot: -lot.energy_wh)[4]
-        energy_wh = lot.energy_wh // 2
+        lot = min(lots, key=lambda lot: (lot.energy_wh, lot.lot_id))
+        energy_wh = max(1, lot.energy_wh // 2)
         foundry = self.as_("enterprise:ent-foundry")
         self.c.certificates.GrantMandate(
             certificates_pb2.GrantMandateRequest(

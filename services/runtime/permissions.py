@@ -96,6 +96,7 @@ PERMISSIONS: dict[str, Rule] = {
         OP, ENT, ESCO, enterprise=["enterprise_id"]
     ),
     f"/{_P}CertificateService/GetParkIndicators": _rule(OP, ESCO, REG, MON),
+    f"/{_P}CertificateService/GetGreenTarget": _rule(OP, ENT, ESCO, enterprise=["enterprise_id"]),
     # Two-party trades: the seller proposes, the buyer accepts or rejects with its own
     # token, the ESCO (or the seller) settles what the buyer agreed to.
     f"/{_P}CertificateService/ProposeGreenTrade": _rule(

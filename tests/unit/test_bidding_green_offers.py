@@ -14,6 +14,7 @@ from bidding.green_offers import (
     Side,
     build_green_offers,
 )
+from bidding.green_shortfall import ShortfallReason
 from bidding.intervals import MARKET_TZ
 
 START = datetime(2025, 7, 16, tzinfo=MARKET_TZ)  # local midnight = 2025-07-15 16:00 UTC
@@ -181,3 +182,38 @@ def test_malformed_inputs_name_the_field(change, field) -> None:
     with pytest.raises(InvalidInput) as err:
         build_green_offers(**{**arguments, **change})
     assert err.value.field == field
+
+
+def test_a_certificate_supply_caps_the_plan_and_says_so() -> None:
+    # Target 0.8 x 400 = 320 kWh; PV gives 150, and sellers have only 100 kWh of
+    # certificates and bundled power together: 70 kWh short, for want of supply.
+    solution = build_green_offers(
+        [_target()], CONSUMPTION, PV, BUNDLED, CERTIFICATE, START, certificate_supply_kwh=100.0
+    )
+    plan = solution.enterprises["ent-a"]
+    assert plan.certificate_wh + plan.bundled_wh == 100_000
+    assert plan.shortfall_kwh == pytest.approx(70.0)
+    assert plan.shortfall_reason == ShortfallReason.SUPPLY
+    assert plan.shortfall_detail == (
+        "the park's generators are forecast to offer only 100 kWh of certificates in the period"
+    )
+
+
+def test_a_target_out_of_reach_at_the_limits_is_short_for_the_price() -> None:
+    # Hourly matching counts no certificates; bundled power within 42,000 fen/MWh in hours
+    # 0 and 3 only, where PV leaves 100 + 100 kWh: 150 + 200 = 350 kWh of 0.9 x 400 = 360.
+    solution = build_green_offers(
+        [_target(hourly=True, share=0.9, bundled_limit=42_000)],
+        CONSUMPTION,
+        PV,
+        BUNDLED,
+        CERTIFICATE,
+        START,
+    )
+    plan = solution.enterprises["ent-a"]
+    assert plan.bundled_wh == 200_000 and plan.shortfall_kwh == pytest.approx(10.0)
+    assert plan.shortfall_reason == ShortfallReason.PRICE_ABOVE_LIMIT
+    assert plan.shortfall_detail == (
+        "an hourly-matched target counts no certificates; bundled power forecast above the "
+        "limit of 42,000 fen/MWh in 2 of 4 hours"
+    )

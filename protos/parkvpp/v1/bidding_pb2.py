@@ -26,17 +26,19 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from parkvpp.v1 import market_pb2 as parkvpp_dot_v1_dot_market__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18parkvpp/v1/bidding.proto\x12\nparkvpp.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17parkvpp/v1/market.proto\"?\n\rPriceScenario\x12\x13\n\x0bprobability\x18\x01 \x01(\x01\x12\x19\n\x11price_fen_per_mwh\x18\x02 \x03(\x03\"8\n\nCommitment\x12\x10\n\x08interval\x18\x01 \x01(\x05\x12\x18\n\x10min_reduction_kw\x18\x02 \x01(\x01\"\xa1\x01\n\x0bGreenTarget\x12\x15\n\renterprise_id\x18\x01 \x01(\t\x12\r\n\x05share\x18\x02 \x01(\x01\x12\x16\n\x0ehourly_matched\x18\x03 \x01(\x08\x12\'\n\x1f\x62undled_price_limit_fen_per_mwh\x18\x04 \x01(\x03\x12+\n#certificate_price_limit_fen_per_mwh\x18\x05 \x01(\x03\"\xe0\x02\n\x12PrepareBidsRequest\x12\x12\n\nmarket_day\x18\x01 \x01(\t\x12\x32\n\x0fprice_scenarios\x18\x02 \x03(\x0b\x32\x19.parkvpp.v1.PriceScenario\x12+\n\x0b\x63ommitments\x18\x03 \x03(\x0b\x32\x16.parkvpp.v1.Commitment\x12.\n\rgreen_targets\x18\x04 \x03(\x0b\x32\x17.parkvpp.v1.GreenTarget\x12\x1a\n\x12time_limit_seconds\x18\x05 \x01(\x01\x12\x39\n\x16\x65nergy_price_scenarios\x18\x06 \x03(\x0b\x32\x19.parkvpp.v1.PriceScenario\x12\'\n\x1fgreen_bundled_price_fen_per_mwh\x18\x07 \x01(\x03\x12%\n\x1d\x63\x65rtificate_price_fen_per_mwh\x18\x08 \x01(\x03\"\x8a\x01\n\nOfferCurve\x12\x10\n\x08interval\x18\x01 \x01(\x05\x12$\n\x07product\x18\x02 \x01(\x0e\x32\x13.parkvpp.v1.Product\x12\x1e\n\x04side\x18\x03 \x01(\x0e\x32\x10.parkvpp.v1.Side\x12$\n\x05steps\x18\x04 \x03(\x0b\x32\x15.parkvpp.v1.PriceStep\"M\n\x0fScenarioRevenue\x12\x10\n\x08scenario\x18\x01 \x01(\x05\x12\x13\n\x0bprobability\x18\x02 \x01(\x01\x12\x13\n\x0brevenue_fen\x18\x03 \x01(\x03\"\x89\x02\n\x0fGreenPowerOffer\x12\x15\n\renterprise_id\x18\x01 \x01(\t\x12)\n\x07product\x18\x02 \x01(\x0e\x32\x18.parkvpp.v1.GreenProduct\x12\x1e\n\x04side\x18\x03 \x01(\x0e\x32\x10.parkvpp.v1.Side\x12\x11\n\tenergy_wh\x18\x04 \x01(\x03\x12\x1f\n\x17price_limit_fen_per_mwh\x18\x05 \x01(\x03\x12\x30\n\x0cperiod_start\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nperiod_end\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xbc\x05\n\x07\x42idPlan\x12\x0f\n\x07plan_id\x18\x01 \x01(\t\x12\x12\n\nmarket_day\x18\x02 \x01(\t\x12)\n\x06status\x18\x03 \x01(\x0e\x32\x19.parkvpp.v1.BidPlanStatus\x12\x36\n\x16\x64\x65mand_response_offers\x18\x04 \x03(\x0b\x32\x16.parkvpp.v1.OfferCurve\x12.\n\x0estorage_offers\x18\x05 \x03(\x0b\x32\x16.parkvpp.v1.OfferCurve\x12\x37\n\x12green_power_offers\x18\x06 \x03(\x0b\x32\x1b.parkvpp.v1.GreenPowerOffer\x12\x36\n\x11scenario_revenues\x18\x07 \x03(\x0b\x32\x1b.parkvpp.v1.ScenarioRevenue\x12\x1c\n\x14\x65xpected_revenue_fen\x18\x08 \x01(\x03\x12\x15\n\robjective_fen\x18\t \x01(\x01\x12\x11\n\tbound_fen\x18\n \x01(\x01\x12\x14\n\x0crelative_gap\x18\x0b \x01(\x01\x12\x0e\n\x06solver\x18\x0c \x01(\t\x12\x15\n\rsolve_seconds\x18\r \x01(\x01\x12/\n\x0bprepared_at\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12$\n\x1cstorage_expected_revenue_fen\x18\x0f \x01(\x03\x12\x1c\n\x14storage_relative_gap\x18\x10 \x01(\x01\x12\x1c\n\x14storage_energy_share\x18\x11 \x01(\x01\x12\x1c\n\x14green_power_cost_fen\x18\x12 \x01(\x03\x12\x39\n\x13green_power_results\x18\x13 \x03(\x0b\x32\x1c.parkvpp.v1.GreenPowerResult\x12\x17\n\x0fscenario_source\x18\x14 \x01(\t\"\xfb\x01\n\x10GreenPowerResult\x12\x15\n\renterprise_id\x18\x01 \x01(\t\x12\x17\n\x0f\x63onsumption_kwh\x18\x02 \x01(\x01\x12\x12\n\ntarget_kwh\x18\x03 \x01(\x01\x12\x1a\n\x12onsite_pv_used_kwh\x18\x04 \x01(\x01\x12\x12\n\nbundled_wh\x18\x05 \x01(\x03\x12\x16\n\x0e\x63\x65rtificate_wh\x18\x06 \x01(\x03\x12\x1a\n\x12surplus_offered_wh\x18\x07 \x01(\x03\x12\x15\n\rshortfall_kwh\x18\x08 \x01(\x01\x12\x16\n\x0e\x61\x63hieved_share\x18\t \x01(\x01\x12\x10\n\x08\x63ost_fen\x18\n \x01(\x03\"8\n\x11GetBidPlanRequest\x12\x0f\n\x07plan_id\x18\x01 \x01(\t\x12\x12\n\nmarket_day\x18\x02 \x01(\t\"$\n\x11SubmitBidsRequest\x12\x0f\n\x07plan_id\x18\x01 \x01(\t\"Q\n\x12SubmitBidsResponse\x12\x0f\n\x07plan_id\x18\x01 \x01(\t\x12\x18\n\x10orders_submitted\x18\x02 \x01(\x05\x12\x10\n\x08\x62\x61tch_id\x18\x03 \x01(\t*g\n\x0cGreenProduct\x12\x1d\n\x19GREEN_PRODUCT_UNSPECIFIED\x10\x00\x12\x19\n\x15GREEN_PRODUCT_BUNDLED\x10\x01\x12\x1d\n\x19GREEN_PRODUCT_CERTIFICATE\x10\x02*m\n\rBidPlanStatus\x12\x1f\n\x1b\x42ID_PLAN_STATUS_UNSPECIFIED\x10\x00\x12\x1c\n\x18\x42ID_PLAN_STATUS_PREPARED\x10\x01\x12\x1d\n\x19\x42ID_PLAN_STATUS_SUBMITTED\x10\x02\x32\xe3\x01\n\x0e\x42iddingService\x12\x42\n\x0bPrepareBids\x12\x1e.parkvpp.v1.PrepareBidsRequest\x1a\x13.parkvpp.v1.BidPlan\x12@\n\nGetBidPlan\x12\x1d.parkvpp.v1.GetBidPlanRequest\x1a\x13.parkvpp.v1.BidPlan\x12K\n\nSubmitBids\x12\x1d.parkvpp.v1.SubmitBidsRequest\x1a\x1e.parkvpp.v1.SubmitBidsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18parkvpp/v1/bidding.proto\x12\nparkvpp.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17parkvpp/v1/market.proto\"?\n\rPriceScenario\x12\x13\n\x0bprobability\x18\x01 \x01(\x01\x12\x19\n\x11price_fen_per_mwh\x18\x02 \x03(\x03\"8\n\nCommitment\x12\x10\n\x08interval\x18\x01 \x01(\x05\x12\x18\n\x10min_reduction_kw\x18\x02 \x01(\x01\"\xa1\x01\n\x0bGreenTarget\x12\x15\n\renterprise_id\x18\x01 \x01(\t\x12\r\n\x05share\x18\x02 \x01(\x01\x12\x16\n\x0ehourly_matched\x18\x03 \x01(\x08\x12\'\n\x1f\x62undled_price_limit_fen_per_mwh\x18\x04 \x01(\x03\x12+\n#certificate_price_limit_fen_per_mwh\x18\x05 \x01(\x03\"\x80\x03\n\x12PrepareBidsRequest\x12\x12\n\nmarket_day\x18\x01 \x01(\t\x12\x32\n\x0fprice_scenarios\x18\x02 \x03(\x0b\x32\x19.parkvpp.v1.PriceScenario\x12+\n\x0b\x63ommitments\x18\x03 \x03(\x0b\x32\x16.parkvpp.v1.Commitment\x12.\n\rgreen_targets\x18\x04 \x03(\x0b\x32\x17.parkvpp.v1.GreenTarget\x12\x1a\n\x12time_limit_seconds\x18\x05 \x01(\x01\x12\x39\n\x16\x65nergy_price_scenarios\x18\x06 \x03(\x0b\x32\x19.parkvpp.v1.PriceScenario\x12\'\n\x1fgreen_bundled_price_fen_per_mwh\x18\x07 \x01(\x03\x12%\n\x1d\x63\x65rtificate_price_fen_per_mwh\x18\x08 \x01(\x03\x12\x1e\n\x16green_supply_park_only\x18\t \x01(\x08\"\x8a\x01\n\nOfferCurve\x12\x10\n\x08interval\x18\x01 \x01(\x05\x12$\n\x07product\x18\x02 \x01(\x0e\x32\x13.parkvpp.v1.Product\x12\x1e\n\x04side\x18\x03 \x01(\x0e\x32\x10.parkvpp.v1.Side\x12$\n\x05steps\x18\x04 \x03(\x0b\x32\x15.parkvpp.v1.PriceStep\"M\n\x0fScenarioRevenue\x12\x10\n\x08scenario\x18\x01 \x01(\x05\x12\x13\n\x0bprobability\x18\x02 \x01(\x01\x12\x13\n\x0brevenue_fen\x18\x03 \x01(\x03\"\x89\x02\n\x0fGreenPowerOffer\x12\x15\n\renterprise_id\x18\x01 \x01(\t\x12)\n\x07product\x18\x02 \x01(\x0e\x32\x18.parkvpp.v1.GreenProduct\x12\x1e\n\x04side\x18\x03 \x01(\x0e\x32\x10.parkvpp.v1.Side\x12\x11\n\tenergy_wh\x18\x04 \x01(\x03\x12\x1f\n\x17price_limit_fen_per_mwh\x18\x05 \x01(\x03\x12\x30\n\x0cperiod_start\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nperiod_end\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xbc\x05\n\x07\x42idPlan\x12\x0f\n\x07plan_id\x18\x01 \x01(\t\x12\x12\n\nmarket_day\x18\x02 \x01(\t\x12)\n\x06status\x18\x03 \x01(\x0e\x32\x19.parkvpp.v1.BidPlanStatus\x12\x36\n\x16\x64\x65mand_response_offers\x18\x04 \x03(\x0b\x32\x16.parkvpp.v1.OfferCurve\x12.\n\x0estorage_offers\x18\x05 \x03(\x0b\x32\x16.parkvpp.v1.OfferCurve\x12\x37\n\x12green_power_offers\x18\x06 \x03(\x0b\x32\x1b.parkvpp.v1.GreenPowerOffer\x12\x36\n\x11scenario_revenues\x18\x07 \x03(\x0b\x32\x1b.parkvpp.v1.ScenarioRevenue\x12\x1c\n\x14\x65xpected_revenue_fen\x18\x08 \x01(\x03\x12\x15\n\robjective_fen\x18\t \x01(\x01\x12\x11\n\tbound_fen\x18\n \x01(\x01\x12\x14\n\x0crelative_gap\x18\x0b \x01(\x01\x12\x0e\n\x06solver\x18\x0c \x01(\t\x12\x15\n\rsolve_seconds\x18\r \x01(\x01\x12/\n\x0bprepared_at\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12$\n\x1cstorage_expected_revenue_fen\x18\x0f \x01(\x03\x12\x1c\n\x14storage_relative_gap\x18\x10 \x01(\x01\x12\x1c\n\x14storage_energy_share\x18\x11 \x01(\x01\x12\x1c\n\x14green_power_cost_fen\x18\x12 \x01(\x03\x12\x39\n\x13green_power_results\x18\x13 \x03(\x0b\x32\x1c.parkvpp.v1.GreenPowerResult\x12\x17\n\x0fscenario_source\x18\x14 \x01(\t\"\xff\x02\n\x10GreenPowerResult\x12\x15\n\renterprise_id\x18\x01 \x01(\t\x12\x17\n\x0f\x63onsumption_kwh\x18\x02 \x01(\x01\x12\x12\n\ntarget_kwh\x18\x03 \x01(\x01\x12\x1a\n\x12onsite_pv_used_kwh\x18\x04 \x01(\x01\x12\x12\n\nbundled_wh\x18\x05 \x01(\x03\x12\x16\n\x0e\x63\x65rtificate_wh\x18\x06 \x01(\x03\x12\x1a\n\x12surplus_offered_wh\x18\x07 \x01(\x03\x12\x15\n\rshortfall_kwh\x18\x08 \x01(\x01\x12\x16\n\x0e\x61\x63hieved_share\x18\t \x01(\x01\x12\x10\n\x08\x63ost_fen\x18\n \x01(\x03\x12\x14\n\x0ctarget_share\x18\x0b \x01(\x01\x12\x16\n\x0ehourly_matched\x18\x0c \x01(\x08\x12:\n\x10shortfall_reason\x18\r \x01(\x0e\x32 .parkvpp.v1.GreenShortfallReason\x12\x18\n\x10shortfall_detail\x18\x0e \x01(\t\"8\n\x11GetBidPlanRequest\x12\x0f\n\x07plan_id\x18\x01 \x01(\t\x12\x12\n\nmarket_day\x18\x02 \x01(\t\"$\n\x11SubmitBidsRequest\x12\x0f\n\x07plan_id\x18\x01 \x01(\t\"Q\n\x12SubmitBidsResponse\x12\x0f\n\x07plan_id\x18\x01 \x01(\t\x12\x18\n\x10orders_submitted\x18\x02 \x01(\x05\x12\x10\n\x08\x62\x61tch_id\x18\x03 \x01(\t*g\n\x0cGreenProduct\x12\x1d\n\x19GREEN_PRODUCT_UNSPECIFIED\x10\x00\x12\x19\n\x15GREEN_PRODUCT_BUNDLED\x10\x01\x12\x1d\n\x19GREEN_PRODUCT_CERTIFICATE\x10\x02*m\n\rBidPlanStatus\x12\x1f\n\x1b\x42ID_PLAN_STATUS_UNSPECIFIED\x10\x00\x12\x1c\n\x18\x42ID_PLAN_STATUS_PREPARED\x10\x01\x12\x1d\n\x19\x42ID_PLAN_STATUS_SUBMITTED\x10\x02*\xba\x02\n\x14GreenShortfallReason\x12&\n\"GREEN_SHORTFALL_REASON_UNSPECIFIED\x10\x00\x12!\n\x1dGREEN_SHORTFALL_REASON_SUPPLY\x10\x01\x12,\n(GREEN_SHORTFALL_REASON_PRICE_ABOVE_LIMIT\x10\x02\x12#\n\x1fGREEN_SHORTFALL_REASON_NO_OFFER\x10\x03\x12%\n!GREEN_SHORTFALL_REASON_NOT_BOUGHT\x10\x04\x12&\n\"GREEN_SHORTFALL_REASON_NOT_RETIRED\x10\x05\x12\x35\n1GREEN_SHORTFALL_REASON_CONSUMPTION_ABOVE_FORECAST\x10\x06\x32\xe3\x01\n\x0e\x42iddingService\x12\x42\n\x0bPrepareBids\x12\x1e.parkvpp.v1.PrepareBidsRequest\x1a\x13.parkvpp.v1.BidPlan\x12@\n\nGetBidPlan\x12\x1d.parkvpp.v1.GetBidPlanRequest\x1a\x13.parkvpp.v1.BidPlan\x12K\n\nSubmitBids\x12\x1d.parkvpp.v1.SubmitBidsRequest\x1a\x1e.parkvpp.v1.SubmitBidsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'parkvpp.v1.bidding_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_GREENPRODUCT']._serialized_start=2364
-  _globals['_GREENPRODUCT']._serialized_end=2467
-  _globals['_BIDPLANSTATUS']._serialized_start=2469
-  _globals['_BIDPLANSTATUS']._serialized_end=2578
+  _globals['_GREENPRODUCT']._serialized_start=2528
+  _globals['_GREENPRODUCT']._serialized_end=2631
+  _globals['_BIDPLANSTATUS']._serialized_start=2633
+  _globals['_BIDPLANSTATUS']._serialized_end=2742
+  _globals['_GREENSHORTFALLREASON']._serialized_start=2745
+  _globals['_GREENSHORTFALLREASON']._serialized_end=3059
   _globals['_PRICESCENARIO']._serialized_start=98
   _globals['_PRICESCENARIO']._serialized_end=161
   _globals['_COMMITMENT']._serialized_start=163
@@ -44,23 +46,23 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_GREENTARGET']._serialized_start=222
   _globals['_GREENTARGET']._serialized_end=383
   _globals['_PREPAREBIDSREQUEST']._serialized_start=386
-  _globals['_PREPAREBIDSREQUEST']._serialized_end=738
-  _globals['_OFFERCURVE']._serialized_start=741
-  _globals['_OFFERCURVE']._serialized_end=879
-  _globals['_SCENARIOREVENUE']._serialized_start=881
-  _globals['_SCENARIOREVENUE']._serialized_end=958
-  _globals['_GREENPOWEROFFER']._serialized_start=961
-  _globals['_GREENPOWEROFFER']._serialized_end=1226
-  _globals['_BIDPLAN']._serialized_start=1229
-  _globals['_BIDPLAN']._serialized_end=1929
-  _globals['_GREENPOWERRESULT']._serialized_start=1932
-  _globals['_GREENPOWERRESULT']._serialized_end=2183
-  _globals['_GETBIDPLANREQUEST']._serialized_start=2185
-  _globals['_GETBIDPLANREQUEST']._serialized_end=2241
-  _globals['_SUBMITBIDSREQUEST']._serialized_start=2243
-  _globals['_SUBMITBIDSREQUEST']._serialized_end=2279
-  _globals['_SUBMITBIDSRESPONSE']._serialized_start=2281
-  _globals['_SUBMITBIDSRESPONSE']._serialized_end=2362
-  _globals['_BIDDINGSERVICE']._serialized_start=2581
-  _globals['_BIDDINGSERVICE']._serialized_end=2808
+  _globals['_PREPAREBIDSREQUEST']._serialized_end=770
+  _globals['_OFFERCURVE']._serialized_start=773
+  _globals['_OFFERCURVE']._serialized_end=911
+  _globals['_SCENARIOREVENUE']._serialized_start=913
+  _globals['_SCENARIOREVENUE']._serialized_end=990
+  _globals['_GREENPOWEROFFER']._serialized_start=993
+  _globals['_GREENPOWEROFFER']._serialized_end=1258
+  _globals['_BIDPLAN']._serialized_start=1261
+  _globals['_BIDPLAN']._serialized_end=1961
+  _globals['_GREENPOWERRESULT']._serialized_start=1964
+  _globals['_GREENPOWERRESULT']._serialized_end=2347
+  _globals['_GETBIDPLANREQUEST']._serialized_start=2349
+  _globals['_GETBIDPLANREQUEST']._serialized_end=2405
+  _globals['_SUBMITBIDSREQUEST']._serialized_start=2407
+  _globals['_SUBMITBIDSREQUEST']._serialized_end=2443
+  _globals['_SUBMITBIDSRESPONSE']._serialized_start=2445
+  _globals['_SUBMITBIDSRESPONSE']._serialized_end=2526
+  _globals['_BIDDINGSERVICE']._serialized_start=3062
+  _globals['_BIDDINGSERVICE']._serialized_end=3289
 # @@protoc_insertion_point(module_scope)

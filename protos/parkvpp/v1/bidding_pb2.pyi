@@ -22,12 +22,29 @@ class BidPlanStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     BID_PLAN_STATUS_UNSPECIFIED: _ClassVar[BidPlanStatus]
     BID_PLAN_STATUS_PREPARED: _ClassVar[BidPlanStatus]
     BID_PLAN_STATUS_SUBMITTED: _ClassVar[BidPlanStatus]
+
+class GreenShortfallReason(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    GREEN_SHORTFALL_REASON_UNSPECIFIED: _ClassVar[GreenShortfallReason]
+    GREEN_SHORTFALL_REASON_SUPPLY: _ClassVar[GreenShortfallReason]
+    GREEN_SHORTFALL_REASON_PRICE_ABOVE_LIMIT: _ClassVar[GreenShortfallReason]
+    GREEN_SHORTFALL_REASON_NO_OFFER: _ClassVar[GreenShortfallReason]
+    GREEN_SHORTFALL_REASON_NOT_BOUGHT: _ClassVar[GreenShortfallReason]
+    GREEN_SHORTFALL_REASON_NOT_RETIRED: _ClassVar[GreenShortfallReason]
+    GREEN_SHORTFALL_REASON_CONSUMPTION_ABOVE_FORECAST: _ClassVar[GreenShortfallReason]
 GREEN_PRODUCT_UNSPECIFIED: GreenProduct
 GREEN_PRODUCT_BUNDLED: GreenProduct
 GREEN_PRODUCT_CERTIFICATE: GreenProduct
 BID_PLAN_STATUS_UNSPECIFIED: BidPlanStatus
 BID_PLAN_STATUS_PREPARED: BidPlanStatus
 BID_PLAN_STATUS_SUBMITTED: BidPlanStatus
+GREEN_SHORTFALL_REASON_UNSPECIFIED: GreenShortfallReason
+GREEN_SHORTFALL_REASON_SUPPLY: GreenShortfallReason
+GREEN_SHORTFALL_REASON_PRICE_ABOVE_LIMIT: GreenShortfallReason
+GREEN_SHORTFALL_REASON_NO_OFFER: GreenShortfallReason
+GREEN_SHORTFALL_REASON_NOT_BOUGHT: GreenShortfallReason
+GREEN_SHORTFALL_REASON_NOT_RETIRED: GreenShortfallReason
+GREEN_SHORTFALL_REASON_CONSUMPTION_ABOVE_FORECAST: GreenShortfallReason
 
 class PriceScenario(_message.Message):
     __slots__ = ("probability", "price_fen_per_mwh")
@@ -60,7 +77,7 @@ class GreenTarget(_message.Message):
     def __init__(self, enterprise_id: _Optional[str] = ..., share: _Optional[float] = ..., hourly_matched: _Optional[bool] = ..., bundled_price_limit_fen_per_mwh: _Optional[int] = ..., certificate_price_limit_fen_per_mwh: _Optional[int] = ...) -> None: ...
 
 class PrepareBidsRequest(_message.Message):
-    __slots__ = ("market_day", "price_scenarios", "commitments", "green_targets", "time_limit_seconds", "energy_price_scenarios", "green_bundled_price_fen_per_mwh", "certificate_price_fen_per_mwh")
+    __slots__ = ("market_day", "price_scenarios", "commitments", "green_targets", "time_limit_seconds", "energy_price_scenarios", "green_bundled_price_fen_per_mwh", "certificate_price_fen_per_mwh", "green_supply_park_only")
     MARKET_DAY_FIELD_NUMBER: _ClassVar[int]
     PRICE_SCENARIOS_FIELD_NUMBER: _ClassVar[int]
     COMMITMENTS_FIELD_NUMBER: _ClassVar[int]
@@ -69,6 +86,7 @@ class PrepareBidsRequest(_message.Message):
     ENERGY_PRICE_SCENARIOS_FIELD_NUMBER: _ClassVar[int]
     GREEN_BUNDLED_PRICE_FEN_PER_MWH_FIELD_NUMBER: _ClassVar[int]
     CERTIFICATE_PRICE_FEN_PER_MWH_FIELD_NUMBER: _ClassVar[int]
+    GREEN_SUPPLY_PARK_ONLY_FIELD_NUMBER: _ClassVar[int]
     market_day: str
     price_scenarios: _containers.RepeatedCompositeFieldContainer[PriceScenario]
     commitments: _containers.RepeatedCompositeFieldContainer[Commitment]
@@ -77,7 +95,8 @@ class PrepareBidsRequest(_message.Message):
     energy_price_scenarios: _containers.RepeatedCompositeFieldContainer[PriceScenario]
     green_bundled_price_fen_per_mwh: int
     certificate_price_fen_per_mwh: int
-    def __init__(self, market_day: _Optional[str] = ..., price_scenarios: _Optional[_Iterable[_Union[PriceScenario, _Mapping]]] = ..., commitments: _Optional[_Iterable[_Union[Commitment, _Mapping]]] = ..., green_targets: _Optional[_Iterable[_Union[GreenTarget, _Mapping]]] = ..., time_limit_seconds: _Optional[float] = ..., energy_price_scenarios: _Optional[_Iterable[_Union[PriceScenario, _Mapping]]] = ..., green_bundled_price_fen_per_mwh: _Optional[int] = ..., certificate_price_fen_per_mwh: _Optional[int] = ...) -> None: ...
+    green_supply_park_only: bool
+    def __init__(self, market_day: _Optional[str] = ..., price_scenarios: _Optional[_Iterable[_Union[PriceScenario, _Mapping]]] = ..., commitments: _Optional[_Iterable[_Union[Commitment, _Mapping]]] = ..., green_targets: _Optional[_Iterable[_Union[GreenTarget, _Mapping]]] = ..., time_limit_seconds: _Optional[float] = ..., energy_price_scenarios: _Optional[_Iterable[_Union[PriceScenario, _Mapping]]] = ..., green_bundled_price_fen_per_mwh: _Optional[int] = ..., certificate_price_fen_per_mwh: _Optional[int] = ..., green_supply_park_only: _Optional[bool] = ...) -> None: ...
 
 class OfferCurve(_message.Message):
     __slots__ = ("interval", "product", "side", "steps")
@@ -164,7 +183,7 @@ class BidPlan(_message.Message):
     def __init__(self, plan_id: _Optional[str] = ..., market_day: _Optional[str] = ..., status: _Optional[_Union[BidPlanStatus, str]] = ..., demand_response_offers: _Optional[_Iterable[_Union[OfferCurve, _Mapping]]] = ..., storage_offers: _Optional[_Iterable[_Union[OfferCurve, _Mapping]]] = ..., green_power_offers: _Optional[_Iterable[_Union[GreenPowerOffer, _Mapping]]] = ..., scenario_revenues: _Optional[_Iterable[_Union[ScenarioRevenue, _Mapping]]] = ..., expected_revenue_fen: _Optional[int] = ..., objective_fen: _Optional[float] = ..., bound_fen: _Optional[float] = ..., relative_gap: _Optional[float] = ..., solver: _Optional[str] = ..., solve_seconds: _Optional[float] = ..., prepared_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., storage_expected_revenue_fen: _Optional[int] = ..., storage_relative_gap: _Optional[float] = ..., storage_energy_share: _Optional[float] = ..., green_power_cost_fen: _Optional[int] = ..., green_power_results: _Optional[_Iterable[_Union[GreenPowerResult, _Mapping]]] = ..., scenario_source: _Optional[str] = ...) -> None: ...
 
 class GreenPowerResult(_message.Message):
-    __slots__ = ("enterprise_id", "consumption_kwh", "target_kwh", "onsite_pv_used_kwh", "bundled_wh", "certificate_wh", "surplus_offered_wh", "shortfall_kwh", "achieved_share", "cost_fen")
+    __slots__ = ("enterprise_id", "consumption_kwh", "target_kwh", "onsite_pv_used_kwh", "bundled_wh", "certificate_wh", "surplus_offered_wh", "shortfall_kwh", "achieved_share", "cost_fen", "target_share", "hourly_matched", "shortfall_reason", "shortfall_detail")
     ENTERPRISE_ID_FIELD_NUMBER: _ClassVar[int]
     CONSUMPTION_KWH_FIELD_NUMBER: _ClassVar[int]
     TARGET_KWH_FIELD_NUMBER: _ClassVar[int]
@@ -175,6 +194,10 @@ class GreenPowerResult(_message.Message):
     SHORTFALL_KWH_FIELD_NUMBER: _ClassVar[int]
     ACHIEVED_SHARE_FIELD_NUMBER: _ClassVar[int]
     COST_FEN_FIELD_NUMBER: _ClassVar[int]
+    TARGET_SHARE_FIELD_NUMBER: _ClassVar[int]
+    HOURLY_MATCHED_FIELD_NUMBER: _ClassVar[int]
+    SHORTFALL_REASON_FIELD_NUMBER: _ClassVar[int]
+    SHORTFALL_DETAIL_FIELD_NUMBER: _ClassVar[int]
     enterprise_id: str
     consumption_kwh: float
     target_kwh: float
@@ -185,7 +208,11 @@ class GreenPowerResult(_message.Message):
     shortfall_kwh: float
     achieved_share: float
     cost_fen: int
-    def __init__(self, enterprise_id: _Optional[str] = ..., consumption_kwh: _Optional[float] = ..., target_kwh: _Optional[float] = ..., onsite_pv_used_kwh: _Optional[float] = ..., bundled_wh: _Optional[int] = ..., certificate_wh: _Optional[int] = ..., surplus_offered_wh: _Optional[int] = ..., shortfall_kwh: _Optional[float] = ..., achieved_share: _Optional[float] = ..., cost_fen: _Optional[int] = ...) -> None: ...
+    target_share: float
+    hourly_matched: bool
+    shortfall_reason: GreenShortfallReason
+    shortfall_detail: str
+    def __init__(self, enterprise_id: _Optional[str] = ..., consumption_kwh: _Optional[float] = ..., target_kwh: _Optional[float] = ..., onsite_pv_used_kwh: _Optional[float] = ..., bundled_wh: _Optional[int] = ..., certificate_wh: _Optional[int] = ..., surplus_offered_wh: _Optional[int] = ..., shortfall_kwh: _Optional[float] = ..., achieved_share: _Optional[float] = ..., cost_fen: _Optional[int] = ..., target_share: _Optional[float] = ..., hourly_matched: _Optional[bool] = ..., shortfall_reason: _Optional[_Union[GreenShortfallReason, str]] = ..., shortfall_detail: _Optional[str] = ...) -> None: ...
 
 class GetBidPlanRequest(_message.Message):
     __slots__ = ("plan_id", "market_day")

@@ -1,6 +1,7 @@
 import datetime
 
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from parkvpp.v1 import bidding_pb2 as _bidding_pb2
 from parkvpp.v1 import enrollment_pb2 as _enrollment_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
@@ -720,3 +721,53 @@ class MonthlyGec(_message.Message):
     total_gec: int
     expired_wh: int
     def __init__(self, enterprise_id: _Optional[str] = ..., months: _Optional[_Iterable[_Union[MonthlyGecRow, _Mapping]]] = ..., total_gec: _Optional[int] = ..., expired_wh: _Optional[int] = ...) -> None: ...
+
+class GetGreenTargetRequest(_message.Message):
+    __slots__ = ("enterprise_id", "market_day")
+    ENTERPRISE_ID_FIELD_NUMBER: _ClassVar[int]
+    MARKET_DAY_FIELD_NUMBER: _ClassVar[int]
+    enterprise_id: str
+    market_day: str
+    def __init__(self, enterprise_id: _Optional[str] = ..., market_day: _Optional[str] = ...) -> None: ...
+
+class GreenTargetStatus(_message.Message):
+    __slots__ = ("enterprise_id", "market_day", "plan_id", "target_share", "hourly_matched", "consumption_wh", "target_wh", "planned_wh", "planned_purchase_wh", "forecast_consumption_wh", "bought_wh", "claimed_wh", "park_issued_wh", "achieved_share", "met", "shortfall_wh", "shortfall_points", "reason", "reason_detail")
+    ENTERPRISE_ID_FIELD_NUMBER: _ClassVar[int]
+    MARKET_DAY_FIELD_NUMBER: _ClassVar[int]
+    PLAN_ID_FIELD_NUMBER: _ClassVar[int]
+    TARGET_SHARE_FIELD_NUMBER: _ClassVar[int]
+    HOURLY_MATCHED_FIELD_NUMBER: _ClassVar[int]
+    CONSUMPTION_WH_FIELD_NUMBER: _ClassVar[int]
+    TARGET_WH_FIELD_NUMBER: _ClassVar[int]
+    PLANNED_WH_FIELD_NUMBER: _ClassVar[int]
+    PLANNED_PURCHASE_WH_FIELD_NUMBER: _ClassVar[int]
+    FORECAST_CONSUMPTION_WH_FIELD_NUMBER: _ClassVar[int]
+    BOUGHT_WH_FIELD_NUMBER: _ClassVar[int]
+    CLAIMED_WH_FIELD_NUMBER: _ClassVar[int]
+    PARK_ISSUED_WH_FIELD_NUMBER: _ClassVar[int]
+    ACHIEVED_SHARE_FIELD_NUMBER: _ClassVar[int]
+    MET_FIELD_NUMBER: _ClassVar[int]
+    SHORTFALL_WH_FIELD_NUMBER: _ClassVar[int]
+    SHORTFALL_POINTS_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    REASON_DETAIL_FIELD_NUMBER: _ClassVar[int]
+    enterprise_id: str
+    market_day: str
+    plan_id: str
+    target_share: float
+    hourly_matched: bool
+    consumption_wh: int
+    target_wh: int
+    planned_wh: int
+    planned_purchase_wh: int
+    forecast_consumption_wh: int
+    bought_wh: int
+    claimed_wh: int
+    park_issued_wh: int
+    achieved_share: float
+    met: bool
+    shortfall_wh: int
+    shortfall_points: float
+    reason: _bidding_pb2.GreenShortfallReason
+    reason_detail: str
+    def __init__(self, enterprise_id: _Optional[str] = ..., market_day: _Optional[str] = ..., plan_id: _Optional[str] = ..., target_share: _Optional[float] = ..., hourly_matched: _Optional[bool] = ..., consumption_wh: _Optional[int] = ..., target_wh: _Optional[int] = ..., planned_wh: _Optional[int] = ..., planned_purchase_wh: _Optional[int] = ..., forecast_consumption_wh: _Optional[int] = ..., bought_wh: _Optional[int] = ..., claimed_wh: _Optional[int] = ..., park_issued_wh: _Optional[int] = ..., achieved_share: _Optional[float] = ..., met: _Optional[bool] = ..., shortfall_wh: _Optional[int] = ..., shortfall_points: _Optional[float] = ..., reason: _Optional[_Union[_bidding_pb2.GreenShortfallReason, str]] = ..., reason_detail: _Optional[str] = ...) -> None: ...

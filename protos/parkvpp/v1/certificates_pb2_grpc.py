@@ -139,6 +139,11 @@ class CertificateServiceStub:
                 request_serializer=parkvpp_dot_v1_dot_certificates__pb2.ListRetirementsRequest.SerializeToString,
                 response_deserializer=parkvpp_dot_v1_dot_certificates__pb2.ListRetirementsResponse.FromString,
                 _registered_method=True)
+        self.GetGreenTarget = channel.unary_unary(
+                '/parkvpp.v1.CertificateService/GetGreenTarget',
+                request_serializer=parkvpp_dot_v1_dot_certificates__pb2.GetGreenTargetRequest.SerializeToString,
+                response_deserializer=parkvpp_dot_v1_dot_certificates__pb2.GreenTargetStatus.FromString,
+                _registered_method=True)
 
 
 class CertificateServiceServicer:
@@ -287,6 +292,15 @@ class CertificateServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetGreenTarget(self, request, context):
+        """An enterprise's green target of a market day (from the day's latest bid plan) against
+        what was bought and claimed: met, or missed by how much and why. NOT_FOUND when no
+        plan of the day sets a target for it.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_CertificateServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -394,6 +408,11 @@ def add_CertificateServiceServicer_to_server(servicer, server):
                     servicer.ListRetirements,
                     request_deserializer=parkvpp_dot_v1_dot_certificates__pb2.ListRetirementsRequest.FromString,
                     response_serializer=parkvpp_dot_v1_dot_certificates__pb2.ListRetirementsResponse.SerializeToString,
+            ),
+            'GetGreenTarget': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetGreenTarget,
+                    request_deserializer=parkvpp_dot_v1_dot_certificates__pb2.GetGreenTargetRequest.FromString,
+                    response_serializer=parkvpp_dot_v1_dot_certificates__pb2.GreenTargetStatus.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -963,6 +982,33 @@ class CertificateService:
             '/parkvpp.v1.CertificateService/ListRetirements',
             parkvpp_dot_v1_dot_certificates__pb2.ListRetirementsRequest.SerializeToString,
             parkvpp_dot_v1_dot_certificates__pb2.ListRetirementsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetGreenTarget(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/parkvpp.v1.CertificateService/GetGreenTarget',
+            parkvpp_dot_v1_dot_certificates__pb2.GetGreenTargetRequest.SerializeToString,
+            parkvpp_dot_v1_dot_certificates__pb2.GreenTargetStatus.FromString,
             options,
             channel_credentials,
             insecure,

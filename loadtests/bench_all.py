@@ -53,6 +53,11 @@ BENCHMARKS: tuple[tuple[str, list[str], list[str]], ...] = (
         ["--pauses", "1", "--pause-s", "10", "--settle-s", "10", "--assets", "100"],
     ),
     (
+        "chaos",
+        ["--kills", "100"],
+        ["--kills", "9"],
+    ),
+    (
         "loadgen",
         ["run", "--stack", "up", "--rate", "1000", "--duration", "60", "--processes", "2"],
         ["run", "--stack", "up", "--rate", "200", "--duration", "15"],

@@ -150,13 +150,20 @@ class DeadLetters:
             ("parkvpp-group", self._group),
             ("parkvpp-event-id", event_id),
         ]
-        sent = self._producer.send(
-            self._topic,
-            key=record.key,
-            value=record.value,
-            headers=[(name, value.encode()) for name, value in headers],
-        )
-        sent.get(timeout=self._timeout_s)
+        try:
+            sent = self._producer.send(
+                self._topic,
+                key=record.key,
+                value=record.value,
+                headers=[(name, value.encode()) for name, value in headers],
+            )
+            sent.get(timeout=self._timeout_s)
+        except KafkaError:
+            # The idempotent producer may be fatal for good (a restarted empty broker answers
+            # its epoch bump with UnknownError): the retry starts with a new one.
+            self._producer.close(timeout=1)
+            self._producer = None
+            raise
         KAFKA_PRODUCED.labels(TOPIC_DEADLETTER).inc()
         log.error(
             "event %s of %s[%s]@%s dead-lettered: %s",

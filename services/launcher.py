@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import os
-import secrets
 import signal
 import subprocess
 import sys
@@ -28,13 +27,13 @@ from services.runtime.channels import open_channel
 from services.runtime.embedded import EmbeddedBroker, EmbeddedValkey, spawn_dying_with_parent
 from services.runtime.events import ensure_topics
 from services.runtime.kafka_config import kafka_client_options
+from services.runtime.keys import data_dir_key
 from services.runtime.outbox import note_broker_restart
 from services.runtime.settings import (
     DEFAULT_GRPC_PORTS,
     DEFAULT_METRICS_PORTS,
     SERVICE_NAMES,
     Settings,
-    SettingsError,
 )
 from services.runtime.store import connect
 from services.supervisor import Supervisor
@@ -58,20 +57,9 @@ def token_secret_for(settings: Settings, create: bool = True) -> str:
     issue tokens for a running `parkvpp up` without the key ever being printed. With
     `create` False a missing key is a SettingsError instead.
     """
-    if settings.token_secret:
-        return settings.token_secret
-    path = Path(settings.data_dir).resolve() / SECRET_FILE
-    if not path.exists() and not create:
-        raise SettingsError(
-            f"no signing key: set PARKVPP_TOKEN_SECRET or point --data-dir at the folder of "
-            f"a `parkvpp up` ({path} does not exist)"
-        )
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as out:
-            out.write(secrets.token_urlsafe(48))
-    return path.read_text().strip()
+    return data_dir_key(
+        settings.token_secret, settings.data_dir, SECRET_FILE, "PARKVPP_TOKEN_SECRET", create
+    )
 
 
 @dataclass

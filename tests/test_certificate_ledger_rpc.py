@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 from datetime import UTC, datetime
 
 import grpc
 import pytest
-from kafka import KafkaConsumer
 
 from certificates.store import CertificateLedger
 from parkvpp.v1 import certificates_pb2 as cpb
 from parkvpp.v1 import enrollment_pb2 as epb
-from parkvpp.v1 import events_pb2
 from services.runtime.events import TOPIC_CERTIFICATES
+from tests.kafka_helpers import read_events
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -86,25 +84,13 @@ def _code(call, request, metadata) -> tuple[grpc.StatusCode, str]:
 
 
 def _settled_events(stack, trade_id: str, wait_s: float = 20.0) -> list:
-    reader = KafkaConsumer(
+    return read_events(
+        stack.settings.kafka_bootstrap_servers,
         stack.topic(TOPIC_CERTIFICATES),
-        bootstrap_servers=stack.settings.kafka_bootstrap_servers,
-        group_id=None,
-        auto_offset_reset="earliest",
+        cpb.GreenTradeSettled,
+        lambda settled: settled.trade.trade_id == trade_id,
+        wait_s,
     )
-    found = []
-    try:
-        deadline = time.monotonic() + wait_s
-        while time.monotonic() < deadline and not found:
-            for records in reader.poll(timeout_ms=200).values():
-                for record in records:
-                    event = events_pb2.EventEnvelope.FromString(record.value)
-                    settled = cpb.GreenTradeSettled()
-                    if event.payload.Unpack(settled) and settled.trade.trade_id == trade_id:
-                        found.append((event, settled))
-    finally:
-        reader.close()
-    return found
 
 
 def test_a_trade_moves_certificates_and_money_in_one_step(park, kafka_bootstrap):

@@ -15,35 +15,27 @@ import time
 from datetime import date, timedelta
 
 import pytest
-from kafka import KafkaConsumer
 
 from parkvpp.v1 import events_pb2
 from parkvpp.v1 import market_pb2 as mpb
 from services.runtime import outbox
 from services.runtime.events import TOPIC_CLEARING
 from services.runtime.local_stack import LocalStack
+from tests.kafka_helpers import read_events
 
 pytestmark = pytest.mark.timeout(180)
 
 
 def cleared_events(bootstrap: str, topic: str, market_day: str, wait_s: float) -> list[str]:
     """Event ids of MarketCleared events for `market_day` on the clearing topic."""
-    reader = KafkaConsumer(
-        topic, bootstrap_servers=bootstrap, group_id=None, auto_offset_reset="earliest"
+    found = read_events(
+        bootstrap,
+        topic,
+        events_pb2.MarketCleared,
+        lambda cleared: cleared.result.market_day == market_day,
+        wait_s,
     )
-    found: list[str] = []
-    try:
-        deadline = time.monotonic() + wait_s
-        while time.monotonic() < deadline and not found:
-            for records in reader.poll(timeout_ms=200).values():
-                for record in records:
-                    event = events_pb2.EventEnvelope.FromString(record.value)
-                    cleared = events_pb2.MarketCleared()
-                    if event.payload.Unpack(cleared) and cleared.result.market_day == market_day:
-                        found.append(event.event_id)
-    finally:
-        reader.close()
-    return found
+    return [event.event_id for event, _ in found]
 
 
 def orders(day: str) -> list[mpb.Order]:

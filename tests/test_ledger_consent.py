@@ -3,12 +3,10 @@ and retire_for mandates, retirements the beneficiary can list; every number by h
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime, timedelta
 
 import grpc
 import pytest
-from kafka import KafkaConsumer
 
 from certificates.store import CertificateLedger
 from parkvpp.v1 import certificates_pb2 as cpb
@@ -17,6 +15,7 @@ from parkvpp.v1 import events_pb2
 from services.certificates.signing_key import ledger_signer
 from services.runtime.events import TOPIC_CERTIFICATES
 from services.runtime.rpc import to_ts
+from tests.kafka_helpers import read_events
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -289,22 +288,11 @@ def _log(stack) -> list[str]:
 
 
 def _events_of(stack, kind, trade_id: str, wait_s: float = 20.0) -> list:
-    reader = KafkaConsumer(
+    found = read_events(
+        stack.settings.kafka_bootstrap_servers,
         stack.topic(TOPIC_CERTIFICATES),
-        bootstrap_servers=stack.settings.kafka_bootstrap_servers,
-        group_id=None,
-        auto_offset_reset="earliest",
+        kind,
+        lambda message: message.trade.trade_id == trade_id,
+        wait_s,
     )
-    found = []
-    try:
-        deadline = time.monotonic() + wait_s
-        while time.monotonic() < deadline and not found:
-            for records in reader.poll(timeout_ms=200).values():
-                for record in records:
-                    event = events_pb2.EventEnvelope.FromString(record.value)
-                    message = kind()
-                    if event.payload.Unpack(message) and message.trade.trade_id == trade_id:
-                        found.append(message)
-    finally:
-        reader.close()
-    return found
+    return [message for _, message in found]

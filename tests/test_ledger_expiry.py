@@ -4,12 +4,10 @@ production month, then EXPIRED, out of balances, refused for every move, reporte
 from __future__ import annotations
 
 import json
-import time
 from datetime import UTC, datetime
 
 import grpc
 import pytest
-from kafka import KafkaConsumer
 
 from certificates.store import CertificateLedger
 from parkvpp.v1 import certificates_pb2 as cpb
@@ -17,6 +15,7 @@ from parkvpp.v1 import enrollment_pb2 as epb
 from parkvpp.v1 import events_pb2
 from services.runtime.events import TOPIC_CERTIFICATES
 from services.runtime.rpc import to_ts as _ts
+from tests.kafka_helpers import read_events
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -166,29 +165,9 @@ def test_the_expiry_is_announced_once(park):
 
 
 def _expired_events(stack, wait_s: float = 20.0) -> list:
-    reader = KafkaConsumer(
+    return read_events(
+        stack.settings.kafka_bootstrap_servers,
         stack.topic(TOPIC_CERTIFICATES),
-        bootstrap_servers=stack.settings.kafka_bootstrap_servers,
-        group_id=None,
-        auto_offset_reset="earliest",
+        events_pb2.CertificatesExpired,
+        wait_s=wait_s,
     )
-    found = []
-    try:
-        deadline = time.monotonic() + wait_s
-        while time.monotonic() < deadline and not found:
-            for records in reader.poll(timeout_ms=200).values():
-                for record in records:
-                    event = events_pb2.EventEnvelope.FromString(record.value)
-                    expired = events_pb2.CertificatesExpired()
-                    if event.payload.Unpack(expired):
-                        found.append((event, expired))
-        # Whatever else arrived in the next polls (a second announcement would be a bug).
-        for records in reader.poll(timeout_ms=500).values():
-            for record in records:
-                event = events_pb2.EventEnvelope.FromString(record.value)
-                expired = events_pb2.CertificatesExpired()
-                if event.payload.Unpack(expired):
-                    found.append((event, expired))
-    finally:
-        reader.close()
-    return found

@@ -8,12 +8,9 @@ share it. Redis never sees it: only the signatures it makes are stored.
 
 from __future__ import annotations
 
-import os
-import secrets
-from pathlib import Path
-
 from certificates.signing import LedgerSigner
-from services.runtime.settings import Settings, SettingsError
+from services.runtime.keys import data_dir_key
+from services.runtime.settings import Settings
 
 KEY_FILE = "ledger-signing-key"
 
@@ -24,25 +21,14 @@ def ledger_key_for(settings: Settings, create: bool = True) -> str:
     Raises SettingsError when there is none and `create` is False, or the data directory
     cannot hold one.
     """
-    if settings.ledger_signing_key:
-        return settings.ledger_signing_key
-    path = Path(settings.data_dir).resolve() / KEY_FILE
-    if not path.exists() and not create:
-        raise SettingsError(
-            f"no ledger signing key: set PARKVPP_LEDGER_SIGNING_KEY or point --data-dir at "
-            f"the folder of a `parkvpp up` ({path} does not exist)"
-        )
-    try:
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w") as out:
-                out.write(secrets.token_urlsafe(48))
-        return path.read_text().strip()
-    except OSError as exc:
-        raise SettingsError(
-            f"PARKVPP_LEDGER_SIGNING_KEY is not set and {path} cannot be used: {exc}"
-        ) from exc
+    return data_dir_key(
+        settings.ledger_signing_key,
+        settings.data_dir,
+        KEY_FILE,
+        "PARKVPP_LEDGER_SIGNING_KEY",
+        create,
+        what="ledger signing",
+    )
 
 
 def ledger_signer(settings: Settings, create: bool = True) -> LedgerSigner:

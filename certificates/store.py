@@ -4,18 +4,16 @@ Durability. Every mutation is one Lua script, so Redis applies it whole or not a
 the append-only file (AOF) records it as one unit. What an acknowledged write survives is
 set by the server's `appendfsync` policy, which is configured outside this package:
 
-* `everysec` (the embedded default in services/runtime/embedded.py): the AOF is fsynced
-  once a second, so a machine crash or power loss can lose up to about 1 s of writes that
-  were already acknowledged to callers (a process crash alone loses nothing, the kernel
-  still holds the data). A lost write is lost whole, together with its audit entry and its
-  request record, so a retry with the same request_id simply redoes it; but an event
-  already published about it would then describe a write the ledger no longer has.
-* `always`: fsync before every reply, so nothing acknowledged is ever lost, at a
-  throughput cost (one fsync per write; batched across clients by Redis).
+* `always` (production and the embedded default in services/runtime/embedded.py): fsync
+  before every reply, so nothing acknowledged is ever lost, at a throughput cost (one
+  fsync per event-loop round, shared by the writes of concurrent clients).
+* `everysec`: fsynced once a second, and Valkey may postpone the write itself by up to 2 s
+  while a background fsync runs yet still reply, so even a kill -9 of the server can lose
+  acknowledged writes (whole: each with its audit entry and request record).
 
-Recommendation: run production ledgers with `appendonly yes` and `appendfsync always`
-(and replicas with WAIT if failover must not lose writes either); certificate volumes are
-small next to what one fsyncing shard can do. `everysec` is fine for demos and tests.
+Run ledgers with `appendonly yes` and `appendfsync always` (and replicas with WAIT if
+failover must not lose writes either); certificate volumes are small next to what one
+fsyncing shard can do.
 """
 
 from __future__ import annotations

@@ -19,10 +19,12 @@ from kafka import KafkaConsumer
 
 from parkvpp.v1 import events_pb2
 from services.runtime import outbox
+from services.runtime import relay as relay_module
 from services.runtime.events import TOPIC_CLEARING, DoneMarks, ensure_topics
 from services.runtime.outbox import Outbox, OutboxEvent
 from services.runtime.relay import OutboxRelay
 from services.runtime.settings import load_settings
+from services.runtime.store import shared_key
 
 pytestmark = pytest.mark.timeout(120)
 DB = 13
@@ -165,8 +167,10 @@ from services.runtime import outbox
 from services.runtime.embedded import EmbeddedBroker
 from services.runtime.events import ensure_topics
 from services.runtime.outbox import Outbox
+from services.runtime import relay as relay_module
 from services.runtime.relay import OutboxRelay
 from services.runtime.settings import load_settings
+from services.runtime.store import shared_key
 from tests.test_outbox_relay import cleared
 
 url, folder = sys.argv[1:]
@@ -218,3 +222,27 @@ def test_the_relay_publishes_again_after_its_broker_restarted_empty(tmp_path, re
     assert lines == ["before", "0", "after", "0"], (
         f"the relay never published to the restarted broker: {child.stdout}"
     )
+
+
+def test_an_entry_with_bad_data_is_set_aside_and_the_rest_published(setup):
+    settings, client, relay = setup
+    stream = Outbox(client).register("market")
+    client.xadd(stream, {"c": "certificates.ledger", "o": "teleport", "i": "bad", "d": "[]"})
+    Outbox(client).append("market", [cleared("evt-good")])
+    leader = relay()
+    leader.run_once()
+    assert client.xlen(stream) == 0
+    assert client.xlen(shared_key(outbox.OUTBOX_TAG, "unusable")) == 1
+    assert copies_on_topic(settings, "evt-good", 1) == 1
+
+
+def test_an_entry_whose_codec_cannot_load_waits_instead_of_being_set_aside(setup, monkeypatch):
+    _, client, relay = setup
+    stream = Outbox(client).register("market")
+    client.xadd(stream, {"c": "certificates.ledger", "o": "issue", "i": "x", "d": "[]"})
+    monkeypatch.setitem(relay_module.CODECS, "certificates.ledger", "services.nowhere:encode")
+    leader = relay()
+    with pytest.raises(ImportError):
+        leader.run_once()
+    assert client.xlen(stream) == 1, "kept for a deployment whose codec loads"
+    assert client.xlen(shared_key(outbox.OUTBOX_TAG, "unusable")) == 0

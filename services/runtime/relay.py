@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import redis
+from google.protobuf.message import DecodeError
 from kafka import KafkaProducer
 from kafka.errors import KafkaError
 from redis.exceptions import RedisError
@@ -74,6 +75,10 @@ return 0
 #: Codecs of entries written by Lua scripts: name -> "module:function(fields)" returning
 #: (topic, key, envelope bytes). Imported when first needed.
 CODECS = {"certificates.ledger": "services.certificates.feed:encode"}
+
+
+#: What makes an entry unusable for good (its data, not the code): it is set aside.
+UNUSABLE = (ValueError, KeyError, TypeError, DecodeError, UnicodeDecodeError)
 
 
 @dataclass(frozen=True)
@@ -245,8 +250,12 @@ class OutboxRelay:
             for entry_id, fields in rows:
                 try:
                     entry = decode_entry(stream, entry_id, fields)
-                except Exception:  # noqa: BLE001 - a malformed entry must not block the rest
-                    log.exception("outbox entry %s of %s unusable: set aside", entry_id, stream)
+                except UNUSABLE as exc:  # a malformed entry must not block the rest
+                    # Only the entry's own data: a codec that cannot be imported (a broken
+                    # deployment) fails the round instead, and its entries wait.
+                    log.error(
+                        "outbox entry %s of %s unusable (%r): set aside", entry_id, stream, exc
+                    )
                     self._set_aside(stream, entry_id, fields)
                     continue
                 entries.append(entry)

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from pathlib import Path
 
 import grpc
 import pytest
@@ -167,6 +168,13 @@ def test_sigterm_stops_every_process_including_valkey_and_the_broker(running_up)
     assert not [pid for pid in family if _alive(pid)]
 
 
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()[-200:]
+    except OSError:
+        return "?"
+
+
 def test_a_killed_up_takes_its_children_with_it(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "KAFKA_BOOTSTRAP_SERVERS")}
     proc = subprocess.Popen(
@@ -191,4 +199,5 @@ def test_a_killed_up_takes_its_children_with_it(tmp_path):
     deadline = time.monotonic() + 30
     while any(_alive(pid) for pid in family) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert not [pid for pid in family if _alive(pid)]
+    alive = {pid: _cmdline(pid) for pid in family if _alive(pid)}
+    assert not alive, f"still running 30 s after `up` was killed: {alive}"

@@ -9,6 +9,7 @@ calls are refused, in-flight calls drain for the grace period, consumers commit.
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -194,5 +195,20 @@ def serve(service: str, builder: Builder, settings: Settings | None = None) -> N
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     stop.wait()
     log.info("stopping", extra={"grace_s": settings.shutdown_grace_s})
+    # A stop must end: consumers leaving a group or a relay flushing to a broker that died
+    # with the same signal (e.g. `parkvpp up` killed) can each wait for their timeouts.
+    watchdog = threading.Timer(settings.shutdown_grace_s + STOP_OVERRUN_S, _stop_overdue)
+    watchdog.daemon = True
+    watchdog.start()
     app.stop(settings.shutdown_grace_s)
     log.info("stopped")
+
+
+#: Seconds past the grace period after which a stopping process exits anyway.
+STOP_OVERRUN_S = 10.0
+
+
+def _stop_overdue() -> None:
+    log.error("stop did not finish in time; exiting now", extra={"overrun_s": STOP_OVERRUN_S})
+    logging.shutdown()
+    os._exit(1)

@@ -60,12 +60,36 @@ class PriceScenario:
 
 @dataclass(frozen=True)
 class BidProblem:
-    """Everything the bid builder needs; `commitments` maps interval -> kW already promised."""
+    """Everything the bid builder needs; `commitments` maps interval -> kW already promised.
+
+    `max_sale_kw` (96, inf = no limit) caps what the portfolio can sell in each interval
+    in every scenario (an invitation's requested kW); `offer_mask` (96 booleans, None =
+    every interval) marks the intervals that may be offered at all. Outside it the
+    scenarios' prices only value energy drawn back (rebound, charging): those intervals are
+    neither linked into a curve nor offered. `bidding.invitations.honour` sets both.
+    """
 
     market_day: date
     assets: list[BidAsset]
     scenarios: list[PriceScenario]
     commitments: dict[int, float] = field(default_factory=dict)
+    max_sale_kw: np.ndarray | None = None
+    offer_mask: np.ndarray | None = None
+
+    def sale_cap_kw(self) -> np.ndarray:
+        """Per-interval cap on the portfolio's net reduction (inf where none)."""
+        cap = np.full(INTERVALS_PER_DAY, np.inf)
+        if self.max_sale_kw is not None:
+            cap = np.asarray(self.max_sale_kw, dtype=float)
+        if self.offer_mask is not None:
+            cap = np.where(np.asarray(self.offer_mask, dtype=bool), cap, 0.0)
+        return cap
+
+    def offered(self) -> np.ndarray:
+        """The intervals that may carry an offer (96 booleans)."""
+        if self.offer_mask is None:
+            return np.ones(INTERVALS_PER_DAY, dtype=bool)
+        return np.asarray(self.offer_mask, dtype=bool)
 
 
 def _check_profile(values: np.ndarray, name: str, non_negative: bool = True) -> None:
@@ -122,6 +146,12 @@ def validate_problem(problem: BidProblem) -> None:
         if not (math.isfinite(p) and 0 <= p <= 1):
             raise InvalidInput(f"scenarios[{k}].probability", "must be in [0, 1]")
         _check_profile(scenario.price_fen_per_mwh, f"scenarios[{k}].price_fen_per_mwh", False)
+    if problem.max_sale_kw is not None:
+        cap = np.asarray(problem.max_sale_kw, dtype=float)
+        if cap.shape != (INTERVALS_PER_DAY,) or np.any(np.isnan(cap)) or np.any(cap < 0):
+            raise InvalidInput("max_sale_kw", f"must be {INTERVALS_PER_DAY} values >= 0")
+    if problem.offer_mask is not None and np.shape(problem.offer_mask) != (INTERVALS_PER_DAY,):
+        raise InvalidInput("offer_mask", f"must have {INTERVALS_PER_DAY} values")
     total = sum(s.probability for s in problem.scenarios)
     if abs(total - 1) > PROBABILITY_TOLERANCE:
         raise InvalidInput("scenarios", f"probabilities must sum to 1, got {total:.9f}")

@@ -29,6 +29,7 @@ from parkvpp.v1 import bidding_pb2_grpc, events_pb2, market_pb2
 from services.bidding import green, requests
 from services.bidding.curves import add_curves, orders_of
 from services.bidding.gateway import MarketGateway, gateway_for
+from services.bidding.plan_intervals import add_interval_plans
 from services.bidding.plan_store import TAG, latest_key, plan_key
 from services.enrollment.registry import Registry
 from services.runtime.context import Runtime
@@ -198,6 +199,7 @@ class BiddingServicer(bidding_pb2_grpc.BiddingServiceServicer):
             plan.scenario_revenues.add(
                 scenario=n, probability=scenario.probability, revenue_fen=revenue
             )
+        add_interval_plans(plan, problem, solution)
 
     def GetBidPlan(self, request, context):  # noqa: N802
         if request.plan_id:

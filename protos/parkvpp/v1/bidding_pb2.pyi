@@ -139,7 +139,7 @@ class GreenPowerOffer(_message.Message):
     def __init__(self, enterprise_id: _Optional[str] = ..., product: _Optional[_Union[GreenProduct, str]] = ..., side: _Optional[_Union[_market_pb2.Side, str]] = ..., energy_wh: _Optional[int] = ..., price_limit_fen_per_mwh: _Optional[int] = ..., period_start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., period_end: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class BidPlan(_message.Message):
-    __slots__ = ("plan_id", "market_day", "status", "demand_response_offers", "storage_offers", "green_power_offers", "scenario_revenues", "expected_revenue_fen", "objective_fen", "bound_fen", "relative_gap", "solver", "solve_seconds", "prepared_at", "storage_expected_revenue_fen", "storage_relative_gap", "storage_energy_share", "green_power_cost_fen", "green_power_results", "scenario_source")
+    __slots__ = ("plan_id", "market_day", "status", "demand_response_offers", "storage_offers", "green_power_offers", "scenario_revenues", "expected_revenue_fen", "objective_fen", "bound_fen", "relative_gap", "solver", "solve_seconds", "prepared_at", "storage_expected_revenue_fen", "storage_relative_gap", "storage_energy_share", "green_power_cost_fen", "green_power_results", "scenario_source", "interval_plans", "answered_event_ids", "skipped_invitations", "invitation_summary")
     PLAN_ID_FIELD_NUMBER: _ClassVar[int]
     MARKET_DAY_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
@@ -160,6 +160,10 @@ class BidPlan(_message.Message):
     GREEN_POWER_COST_FEN_FIELD_NUMBER: _ClassVar[int]
     GREEN_POWER_RESULTS_FIELD_NUMBER: _ClassVar[int]
     SCENARIO_SOURCE_FIELD_NUMBER: _ClassVar[int]
+    INTERVAL_PLANS_FIELD_NUMBER: _ClassVar[int]
+    ANSWERED_EVENT_IDS_FIELD_NUMBER: _ClassVar[int]
+    SKIPPED_INVITATIONS_FIELD_NUMBER: _ClassVar[int]
+    INVITATION_SUMMARY_FIELD_NUMBER: _ClassVar[int]
     plan_id: str
     market_day: str
     status: BidPlanStatus
@@ -180,7 +184,33 @@ class BidPlan(_message.Message):
     green_power_cost_fen: int
     green_power_results: _containers.RepeatedCompositeFieldContainer[GreenPowerResult]
     scenario_source: str
-    def __init__(self, plan_id: _Optional[str] = ..., market_day: _Optional[str] = ..., status: _Optional[_Union[BidPlanStatus, str]] = ..., demand_response_offers: _Optional[_Iterable[_Union[OfferCurve, _Mapping]]] = ..., storage_offers: _Optional[_Iterable[_Union[OfferCurve, _Mapping]]] = ..., green_power_offers: _Optional[_Iterable[_Union[GreenPowerOffer, _Mapping]]] = ..., scenario_revenues: _Optional[_Iterable[_Union[ScenarioRevenue, _Mapping]]] = ..., expected_revenue_fen: _Optional[int] = ..., objective_fen: _Optional[float] = ..., bound_fen: _Optional[float] = ..., relative_gap: _Optional[float] = ..., solver: _Optional[str] = ..., solve_seconds: _Optional[float] = ..., prepared_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., storage_expected_revenue_fen: _Optional[int] = ..., storage_relative_gap: _Optional[float] = ..., storage_energy_share: _Optional[float] = ..., green_power_cost_fen: _Optional[int] = ..., green_power_results: _Optional[_Iterable[_Union[GreenPowerResult, _Mapping]]] = ..., scenario_source: _Optional[str] = ...) -> None: ...
+    interval_plans: _containers.RepeatedCompositeFieldContainer[IntervalPlan]
+    answered_event_ids: _containers.RepeatedScalarFieldContainer[str]
+    skipped_invitations: _containers.RepeatedCompositeFieldContainer[SkippedInvitation]
+    invitation_summary: str
+    def __init__(self, plan_id: _Optional[str] = ..., market_day: _Optional[str] = ..., status: _Optional[_Union[BidPlanStatus, str]] = ..., demand_response_offers: _Optional[_Iterable[_Union[OfferCurve, _Mapping]]] = ..., storage_offers: _Optional[_Iterable[_Union[OfferCurve, _Mapping]]] = ..., green_power_offers: _Optional[_Iterable[_Union[GreenPowerOffer, _Mapping]]] = ..., scenario_revenues: _Optional[_Iterable[_Union[ScenarioRevenue, _Mapping]]] = ..., expected_revenue_fen: _Optional[int] = ..., objective_fen: _Optional[float] = ..., bound_fen: _Optional[float] = ..., relative_gap: _Optional[float] = ..., solver: _Optional[str] = ..., solve_seconds: _Optional[float] = ..., prepared_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., storage_expected_revenue_fen: _Optional[int] = ..., storage_relative_gap: _Optional[float] = ..., storage_energy_share: _Optional[float] = ..., green_power_cost_fen: _Optional[int] = ..., green_power_results: _Optional[_Iterable[_Union[GreenPowerResult, _Mapping]]] = ..., scenario_source: _Optional[str] = ..., interval_plans: _Optional[_Iterable[_Union[IntervalPlan, _Mapping]]] = ..., answered_event_ids: _Optional[_Iterable[str]] = ..., skipped_invitations: _Optional[_Iterable[_Union[SkippedInvitation, _Mapping]]] = ..., invitation_summary: _Optional[str] = ...) -> None: ...
+
+class IntervalPlan(_message.Message):
+    __slots__ = ("interval", "offered_kw", "expected_kw", "expected_revenue_fen", "event_id")
+    INTERVAL_FIELD_NUMBER: _ClassVar[int]
+    OFFERED_KW_FIELD_NUMBER: _ClassVar[int]
+    EXPECTED_KW_FIELD_NUMBER: _ClassVar[int]
+    EXPECTED_REVENUE_FEN_FIELD_NUMBER: _ClassVar[int]
+    EVENT_ID_FIELD_NUMBER: _ClassVar[int]
+    interval: int
+    offered_kw: float
+    expected_kw: float
+    expected_revenue_fen: int
+    event_id: str
+    def __init__(self, interval: _Optional[int] = ..., offered_kw: _Optional[float] = ..., expected_kw: _Optional[float] = ..., expected_revenue_fen: _Optional[int] = ..., event_id: _Optional[str] = ...) -> None: ...
+
+class SkippedInvitation(_message.Message):
+    __slots__ = ("event_id", "reason")
+    EVENT_ID_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    event_id: str
+    reason: str
+    def __init__(self, event_id: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
 
 class GreenPowerResult(_message.Message):
     __slots__ = ("enterprise_id", "consumption_kwh", "target_kwh", "onsite_pv_used_kwh", "bundled_wh", "certificate_wh", "surplus_offered_wh", "shortfall_kwh", "achieved_share", "cost_fen", "target_share", "hourly_matched", "shortfall_reason", "shortfall_detail")

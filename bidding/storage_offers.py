@@ -52,7 +52,6 @@ from bidding.lp import (
     DEFAULT_SOLVER,
     DEFAULT_TIME_LIMIT_SECONDS,
     LpOutcome,
-    create_solver,
     link_monotone_in_price,
     solve,
 )
@@ -64,15 +63,7 @@ from bidding.offer_model import (
     validate_problem,
 )
 from bidding.offers import OfferStep, offer_curve
-
-#: Backends that branch on binaries and keep continuous variables exact.
-MIP_SOLVERS = ("HIGHS", "SCIP", "CBC", "GUROBI", "CPLEX", "XPRESS")
-#: Tried in this order when HiGHS is missing (its GLOP fallback cannot do binaries).
-MIP_FALLBACKS = ("SCIP", "CBC")
-#: Rounds of lazily added binaries before every charge/discharge switch becomes binary.
-MAX_LAZY_ROUNDS = 5
-#: Charge or discharge below this (kW) is solver dust, not operation.
-DUST_KW = 1e-6
+from bidding.switches import DUST_KW, MAX_LAZY_ROUNDS, create_mip_solver
 
 Var = pywraplp.Variable
 
@@ -116,25 +107,6 @@ class _BatteryVars:
     discharge: list[list[Var]]
     stored: list[list[Var]]
     charging: list[list[Var | None]]
-
-
-def create_mip_solver(name: str, time_limit_seconds: float) -> tuple[pywraplp.Solver, str]:
-    """An OR-Tools MIP solver with exact continuous variables, and the name actually used.
-
-    Raises InvalidInput("solver") for a name outside MIP_SOLVERS (LP-only backends
-    cannot do binaries; CP-SAT rounds continuous variables), one this OR-Tools build
-    lacks (HIGHS falls back to SCIP, then CBC), or a non-positive time limit.
-    """
-    wanted = name.strip().upper()
-    if wanted not in MIP_SOLVERS:
-        raise InvalidInput("solver", f"storage offers need one of {', '.join(MIP_SOLVERS)}")
-    solver, used = create_solver(wanted, time_limit_seconds)
-    if solver.IsMip():
-        return solver, used
-    for fallback in MIP_FALLBACKS:  # create_solver swapped a missing HiGHS for GLOP
-        if pywraplp.Solver.CreateSolver(fallback) is not None:
-            return create_solver(fallback, time_limit_seconds)
-    raise InvalidInput("solver", f"{name!r} is unavailable and so are {', '.join(MIP_FALLBACKS)}")
 
 
 def _add_scenario(

@@ -113,10 +113,11 @@ def _row(values: dict[str, str], source: str, line: int) -> tuple[date, int, int
 def parse_price_csv(lines: Iterable[str], source: str = "prices") -> list[DayPrices]:
     """The days of a price file, sorted by date; see the module docstring for the format.
 
-    Raises PriceFileError naming the line and column of the first problem: an unknown,
-    repeated or missing column, an empty cell, a bad date, interval, price or called kW,
-    a repeated (date, interval), a row with too many or too few cells, a day without all
-    96 intervals (named by its first row), or no data rows at all.
+    Raises PriceFileError naming the line and column of the first problem in file order:
+    an unknown, repeated or missing column, an empty cell, a bad date, interval, price or
+    called kW, a repeated (date, interval), a row with too many or too few cells, a day
+    without all 96 intervals (placed at the day's first row, so it is reported before a
+    bad row further down), or no data rows at all.
     """
     reader = csv.reader(lines)
     try:
@@ -124,39 +125,63 @@ def parse_price_csv(lines: Iterable[str], source: str = "prices") -> list[DayPri
     except StopIteration:
         raise PriceFileError(source, 1, "", "empty file: expected a header row") from None
     names = _header(first, source)
+    rows, first_line, row_problem = _read_rows(reader, names, source)
+    if not rows and row_problem is None:
+        raise PriceFileError(source, 2, "", "no data rows")
+    problems = [] if row_problem is None else [row_problem]
+    for day in rows:
+        missing = [t for t in range(INTERVALS_PER_DAY) if t not in rows[day]]
+        if missing:
+            shown = ", ".join(map(str, missing[:8])) + (" ..." if len(missing) > 8 else "")
+            rule = f"{day} lacks {len(missing)} of 96 intervals: {shown}"
+            problems.append(PriceFileError(source, first_line[day], "interval", rule))
+    if problems:
+        raise min(problems, key=lambda problem: problem.line)
+    return [_day(day, rows[day], "called_kw" in names) for day in sorted(rows)]
+
+
+_Rows = dict[date, dict[int, tuple[int, float | None]]]
+
+
+def _read_rows(
+    reader, names: list[str], source: str
+) -> tuple[_Rows, dict[date, int], PriceFileError | None]:
+    """Every valid row by day and interval, each day's first line, and the first bad row.
+
+    Reading goes on past a bad row, keeping only valid rows, so a day that began above
+    it is judged complete or not on all its rows; problems below the first are ignored.
+    """
     seen: dict[tuple[date, int], int] = {}
     first_line: dict[date, int] = {}
-    rows: dict[date, dict[int, tuple[int, float | None]]] = {}
+    rows: _Rows = {}
+    problem: PriceFileError | None = None
     for row in reader:
         line = reader.line_num
         if not any(cell.strip() for cell in row):
             continue
-        if len(row) != len(names):
-            rule = f"has {len(row)} cells, the header has {len(names)}"
-            raise PriceFileError(source, line, "", rule)
-        day, interval, price, called = _row(dict(zip(names, row, strict=True)), source, line)
-        if (day, interval) in seen:
-            rule = f"{day} interval {interval} already given on line {seen[(day, interval)]}"
-            raise PriceFileError(source, line, "interval", rule)
+        try:
+            if len(row) != len(names):
+                rule = f"has {len(row)} cells, the header has {len(names)}"
+                raise PriceFileError(source, line, "", rule)
+            day, interval, price, called = _row(dict(zip(names, row, strict=True)), source, line)
+            if (day, interval) in seen:
+                rule = f"{day} interval {interval} already given on line {seen[(day, interval)]}"
+                raise PriceFileError(source, line, "interval", rule)
+        except PriceFileError as exc:
+            problem = problem or exc
+            continue
         seen[(day, interval)] = line
         first_line.setdefault(day, line)
         rows.setdefault(day, {})[interval] = (price, called)
-    if not rows:
-        raise PriceFileError(source, 2, "", "no data rows")
-    days = []
-    for day in sorted(rows):
-        got = rows[day]
-        missing = [t for t in range(INTERVALS_PER_DAY) if t not in got]
-        if missing:
-            shown = ", ".join(map(str, missing[:8])) + (" ..." if len(missing) > 8 else "")
-            rule = f"{day} lacks {len(missing)} of 96 intervals: {shown}"
-            raise PriceFileError(source, first_line[day], "interval", rule)
-        prices = np.array([got[t][0] for t in range(INTERVALS_PER_DAY)], dtype=np.int64)
-        called = None
-        if "called_kw" in names:
-            called = np.array([got[t][1] for t in range(INTERVALS_PER_DAY)], dtype=float)
-        days.append(DayPrices(day, prices, called))
-    return days
+    return rows, first_line, problem
+
+
+def _day(day: date, got: dict[int, tuple[int, float | None]], with_called: bool) -> DayPrices:
+    prices = np.array([got[t][0] for t in range(INTERVALS_PER_DAY)], dtype=np.int64)
+    called = None
+    if with_called:
+        called = np.array([got[t][1] for t in range(INTERVALS_PER_DAY)], dtype=float)
+    return DayPrices(day, prices, called)
 
 
 def price_csv_text(days: Iterable[DayPrices]) -> str:

@@ -65,7 +65,7 @@ def test_rows_in_any_order_and_days_sorted() -> None:
         ([HEADER + ",called_kw", "2025-07-14,0,100,lots"], 2, "called_kw", "number of kW"),
         ([HEADER + ",called_kw", "2025-07-14,0,100,nan"], 2, "called_kw", "number of kW"),
         ([HEADER + ",called_kw", "2025-07-14,0,100,-1"], 2, "called_kw", ">= 0"),
-        ([HEADER, "2025-07-14,0,100", "2025-07-14,0,200"], 3, "interval", "line 2"),
+        ([HEADER, *_day_rows(), "2025-07-14,0,200"], 98, "interval", "line 2"),
         ([HEADER, *_day_rows()[:-1]], 2, "interval", "lacks 1 of 96 intervals: 95"),
     ],
 )
@@ -76,6 +76,22 @@ def test_bad_files_name_the_line_and_column(lines, line, column, words) -> None:
     where = f"prices.csv line {line}" + (f", column {column}" if column else "")
     assert str(err.value).startswith(where + ": "), str(err.value)
     assert words in str(err.value)
+
+
+def test_the_first_problem_in_file_order_is_reported() -> None:
+    # Day 14 (first row on line 2) lacks interval 95; a bad price follows on line 97.
+    # The incomplete day is the earlier problem, though it is only known at the end.
+    lines = [HEADER, *_day_rows()[:-1], "2025-07-15,0,x"]
+    with pytest.raises(PriceFileError) as err:
+        _parse(lines)
+    assert (err.value.line, err.value.column) == (2, "interval")
+    assert "lacks 1 of 96 intervals: 95" in str(err.value)
+    # A day begun above a bad row and completed below it is complete: the bad row is first.
+    rows = _day_rows()
+    lines = [HEADER, *rows[:10], "2025-07-14,96,1", *rows[10:]]
+    with pytest.raises(PriceFileError) as err:
+        _parse(lines)
+    assert (err.value.line, err.value.column) == (12, "interval")
 
 
 def test_text_round_trips() -> None:

@@ -50,6 +50,14 @@ class PriceFileError(InvalidInput):
 
 
 @dataclass(frozen=True)
+class DayNote:
+    """Something to say about one market day: why it was left out, or what was filled."""
+
+    market_day: date
+    note: str
+
+
+@dataclass(frozen=True)
 class DayPrices:
     """One market day of realised prices (fen/MWh, 96 ints) and, if known, called kW (96)."""
 

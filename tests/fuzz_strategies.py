@@ -373,6 +373,36 @@ def _submit_orders(p: ParkIds) -> st.SearchStrategy[mpb.SubmitOrdersRequest]:
     )
 
 
+def _announce_dr_event(p: ParkIds) -> st.SearchStrategy[mpb.AnnounceDrEventRequest]:
+    def make(days_ahead: int, n: int, start: int, length: int, kw: float) -> Message:
+        day = p.market_day + timedelta(days=days_ahead)
+        noon_before = calendar.timegm((day - timedelta(days=1)).timetuple()) + 4 * 3600
+        return mpb.AnnounceDrEventRequest(
+            event=mpb.DrEvent(
+                event_id=f"fz-ev-{n}",
+                program="peak-shaving",
+                market_day=day.isoformat(),
+                start_interval=start,
+                end_interval=start + length,
+                requested_kw=kw,
+                price_floor_fen_per_mwh=0,
+                price_cap_fen_per_mwh=1_300_000,
+                declaration_deadline=timestamp_pb2.Timestamp(seconds=noon_before),
+                notice_minutes=60,
+                issuer_id="grid-operator",
+            )
+        )
+
+    return st.builds(
+        make,
+        st.integers(0, 3),
+        st.integers(0, 2**40),
+        st.integers(40, 80),
+        st.integers(1, 12),
+        st.floats(1, 2000),
+    )
+
+
 def _lot_move(p: ParkIds, retire: bool) -> st.SearchStrategy[Message]:
     others = st.sampled_from(p.enterprises)
 
@@ -647,6 +677,10 @@ VALID: dict[str, Callable[[ParkIds], st.SearchStrategy]] = {
         mpb.ClearMarketRequest,
         market_day=_day(p, back=1, ahead=4),
         product=st.sampled_from([mpb.PRODUCT_DEMAND_RESPONSE, mpb.PRODUCT_ENERGY]),
+    ),
+    f"{_S}MarketService/AnnounceDrEvent": _announce_dr_event,
+    f"{_S}MarketService/ListDrEvents": lambda p: st.builds(
+        mpb.ListDrEventsRequest, market_day=_day(p, back=1, ahead=3)
     ),
     f"{_S}MarketService/GetClearingResult": lambda p: st.builds(
         mpb.GetClearingResultRequest,

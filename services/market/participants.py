@@ -12,6 +12,12 @@ may have several entries (e.g. a buyer's demand by time of day). Prices must lie
 the exchange's floor and cap of the product. Without a file the exchange uses DEFAULT,
 made for the demo's park: the grid operator's 18:00-20:00 call for up to 1 MW at up to
 13 CNY/kWh, and an energy market of wind, solar, coal and gas against a retailer's load.
+
+A DEMAND_RESPONSE BUY entry is also the grid operator's invitation for every market day
+(`dr_events`): its window, its blocks' total kW requested, priced from the exchange's DR
+floor up to its highest block price. Optional keys of such an entry: `"program"` (an
+id, default "peak-shaving"), `"deadline"` (local time HH:MM on the day before by which
+declarations are due, default "12:00") and `"notice_minutes"` (0..10080, default 60).
 """
 
 from __future__ import annotations
@@ -19,13 +25,14 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from bidding.intervals import INTERVAL_MINUTES, INTERVALS_PER_DAY
+from bidding.intervals import INTERVAL_MINUTES, INTERVALS_PER_DAY, interval_start
 from certificates.ids import ID_RULE, is_id
 from parkvpp.v1 import market_pb2 as pb
+from services.runtime.rpc import to_ts
 
 PriceRange = Callable[[str], tuple[int, int]]
 
@@ -67,6 +74,12 @@ DEFAULT: dict[str, Any] = {
 MAX_ENTRIES = 1000
 MAX_BLOCKS = 50
 MAX_QUANTITY_KW = 1e7
+#: A DR invitation's defaults: program, declarations due at 12:00 local the day before,
+#: the call confirmed an hour before its window.
+DR_PROGRAM = "peak-shaving"
+DR_DEADLINE_MINUTES = 12 * 60
+DR_NOTICE_MINUTES = 60
+MAX_NOTICE_MINUTES = 7 * 24 * 60
 
 
 class ParticipantsError(ValueError):
@@ -80,6 +93,15 @@ class StandingOrder:
     side: int
     intervals: range
     steps: tuple[tuple[int, float], ...]
+    #: As a DR invitation (DEMAND_RESPONSE BUY entries): program, deadline in local
+    #: minutes of the day before, notice.
+    program: str = DR_PROGRAM
+    deadline_minutes: int = DR_DEADLINE_MINUTES
+    notice_minutes: int = DR_NOTICE_MINUTES
+
+    @property
+    def is_dr_call(self) -> bool:
+        return self.product == pb.PRODUCT_DEMAND_RESPONSE and self.side == pb.SIDE_BUY
 
 
 def _interval(text: object, where: str) -> int:
@@ -93,6 +115,35 @@ def _interval(text: object, where: str) -> int:
     if total % INTERVAL_MINUTES or total > INTERVALS_PER_DAY * INTERVAL_MINUTES:
         raise ParticipantsError(f"{where}: must be on the {INTERVAL_MINUTES}-minute grid, <= 24:00")
     return total // INTERVAL_MINUTES
+
+
+def _clock(text: object, where: str) -> int:
+    """ "HH:MM" local time of day, 00:00..23:59 -> minutes after midnight."""
+    if not isinstance(text, str) or len(text) != 5 or text[2] != ":":
+        raise ParticipantsError(f"{where}: must be a time HH:MM")
+    hours, minutes = text[:2], text[3:]
+    if not (hours.isdigit() and minutes.isdigit()) or int(hours) > 23 or int(minutes) >= 60:
+        raise ParticipantsError(f"{where}: must be a time HH:MM, 00:00..23:59")
+    return int(hours) * 60 + int(minutes)
+
+
+def _invitation_terms(entry: dict, where: str) -> dict[str, Any]:
+    """The optional DR invitation keys of an entry (program, deadline, notice_minutes)."""
+    terms: dict[str, Any] = {}
+    if "program" in entry:
+        if not is_id(entry["program"]):
+            raise ParticipantsError(f"{where}.program: {ID_RULE}")
+        terms["program"] = entry["program"]
+    if "deadline" in entry:
+        terms["deadline_minutes"] = _clock(entry["deadline"], f"{where}.deadline")
+    if "notice_minutes" in entry:
+        notice = entry["notice_minutes"]
+        if isinstance(notice, bool) or not isinstance(notice, int):
+            raise ParticipantsError(f"{where}.notice_minutes: must be a whole number of minutes")
+        if not 0 <= notice <= MAX_NOTICE_MINUTES:
+            raise ParticipantsError(f"{where}.notice_minutes: must be 0..{MAX_NOTICE_MINUTES}")
+        terms["notice_minutes"] = notice
+    return terms
 
 
 def _enum(value: object, enum, prefix: str, where: str, allowed: tuple[str, ...]) -> int:
@@ -135,7 +186,8 @@ def _entry(n: int, entry: object, price_range: PriceRange) -> StandingOrder:
     if end <= first:
         raise ParticipantsError(f"{where}.to: must be after from")
     steps = _steps(entry.get("blocks"), f"{where}.blocks", price_range, str(product_name))
-    return StandingOrder(pid, product, side, range(first, end), steps)
+    terms = _invitation_terms(entry, where)
+    return StandingOrder(pid, product, side, range(first, end), steps, **terms)
 
 
 @dataclass(frozen=True)
@@ -192,3 +244,37 @@ class SyntheticParticipants:
                     )
                 )
         return out
+
+    def dr_events(self, market_day: date, dr_floor_fen_per_mwh: int) -> list[pb.DrEvent]:
+        """The day's invitations of the DEMAND_RESPONSE BUY entries (see module docstring).
+
+        Event ids are `ev-<day>-<participant>` (`-<n>` added when a participant has several
+        calls, `ev-<day>-synthetic-<n>` when that is longer than an id may be).
+        """
+        calls = [(n, s) for n, s in enumerate(self.standing) if s.is_dr_call]
+        callers = [s.participant_id for _, s in calls]
+        day_before = interval_start(market_day - timedelta(days=1), 0)
+        events = []
+        for n, s in calls:
+            event_id = f"ev-{market_day.isoformat()}-{s.participant_id}"
+            if callers.count(s.participant_id) > 1:
+                event_id += f"-{n}"
+            if not is_id(event_id):
+                event_id = f"ev-{market_day.isoformat()}-synthetic-{n}"
+            events.append(
+                pb.DrEvent(
+                    event_id=event_id,
+                    program=s.program,
+                    market_day=market_day.isoformat(),
+                    start_interval=s.intervals.start,
+                    end_interval=s.intervals.stop,
+                    requested_kw=sum(kw for _, kw in s.steps),
+                    price_floor_fen_per_mwh=dr_floor_fen_per_mwh,
+                    price_cap_fen_per_mwh=max(price for price, _ in s.steps),
+                    declaration_deadline=to_ts(day_before + timedelta(minutes=s.deadline_minutes)),
+                    notice_minutes=s.notice_minutes,
+                    issuer_id=s.participant_id,
+                    synthetic=True,
+                )
+            )
+        return events

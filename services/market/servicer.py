@@ -1,4 +1,4 @@
-"""MarketService request handling: accept orders, clear each interval, announce awards."""
+"""MarketService request handling: orders, uniform-price clearing, awards and DR invitations."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from bidding.clearing import Block, clear_interval
 from bidding.intervals import INTERVALS_PER_DAY
 from parkvpp.v1 import events_pb2, market_pb2_grpc
 from parkvpp.v1 import market_pb2 as pb
+from services.market.dr_events import DrEventBoard, checked_event
 from services.market.participants import ParticipantsError, SyntheticParticipants
 from services.runtime.auth import current_caller
 from services.runtime.context import Runtime
@@ -133,6 +134,7 @@ class MarketServicer(market_pb2_grpc.MarketServiceServicer):
             )
         except ParticipantsError as exc:
             raise SettingsError(f"PARKVPP_MARKET_PARTICIPANTS_FILE: {exc}") from exc
+        self.dr_events = DrEventBoard(runtime, TAG)
 
     @staticmethod
     def _key(day: str, *parts: str) -> str:
@@ -271,3 +273,21 @@ class MarketServicer(market_pb2_grpc.MarketServiceServicer):
         if stored is None:
             raise NotFound(f"market day {day} has not been cleared for {pb.Product.Name(product)}")
         return _as_seen_by_caller(pb.ClearingResult.FromString(stored))
+
+    def _synthetic_dr_events(self, day: date) -> list[pb.DrEvent]:
+        floor, _ = self.runtime.settings.market_price_range("DEMAND_RESPONSE")
+        return self.participants.dr_events(day, floor)
+
+    def AnnounceDrEvent(self, request, context):  # noqa: N802
+        if not request.HasField("event"):
+            raise InvalidArgument("event", "is required")
+        event = checked_event(
+            request.event, *self.runtime.settings.market_price_range("DEMAND_RESPONSE")
+        )
+        synthetic = self._synthetic_dr_events(date.fromisoformat(event.market_day))
+        return self.dr_events.announce(event, {e.event_id for e in synthetic})
+
+    def ListDrEvents(self, request, context):  # noqa: N802
+        day = market_day("market_day", request.market_day)
+        events = [*self.dr_events.announced(day.isoformat()), *self._synthetic_dr_events(day)]
+        return pb.ListDrEventsResponse(events=events)

@@ -37,6 +37,8 @@ TOPIC_ENROLLMENT = "parkvpp.enrollment.v1"
 TOPIC_TELEMETRY = "parkvpp.telemetry.v1"
 TOPIC_BIDS = "parkvpp.bids.v1"
 TOPIC_CLEARING = "parkvpp.clearing.v1"
+#: Demand-response invitations announced at the reference exchange (DrEventAnnounced).
+TOPIC_DR_EVENTS = "parkvpp.dr-events.v1"
 TOPIC_DISPATCH = "parkvpp.dispatch.v1"
 TOPIC_SETTLEMENT = "parkvpp.settlement.v1"
 TOPIC_CERTIFICATES = "parkvpp.certificates.v1"
@@ -44,6 +46,7 @@ TOPICS = (
     TOPIC_ENROLLMENT,
     TOPIC_TELEMETRY,
     TOPIC_BIDS,
+    TOPIC_DR_EVENTS,
     TOPIC_CLEARING,
     TOPIC_DISPATCH,
     TOPIC_SETTLEMENT,

@@ -77,10 +77,16 @@ PERMISSIONS: dict[str, Rule] = {
     f"/{_P}MarketService/SubmitOrders": _rule(OP, rate="write"),
     f"/{_P}MarketService/ClearMarket": _rule(OP, rate="write"),
     f"/{_P}MarketService/GetClearingResult": _rule(OP, ENT, ESCO, MON),
+    # The grid operator of the reference exchange is the operator role; its invitations
+    # are market data every participant may read.
+    f"/{_P}MarketService/AnnounceDrEvent": _rule(OP, rate="write"),
+    f"/{_P}MarketService/ListDrEvents": _rule(OP, ENT, ESCO, MON),
     f"/{_P}SettlementService/RunSettlement": _rule(OP, ESCO, rate="write"),
     f"/{_P}SettlementService/GetStatement": _rule(OP, ENT, ESCO, enterprise=["enterprise_id"]),
     # Corrections of settled days are the ESCO's alone (a new version with a reason).
     f"/{_P}SettlementService/CorrectSettlement": _rule(ESCO, rate="write"),
+    # Plan versus outcome of a settled day: the VPP's whole position, not for enterprises.
+    f"/{_P}SettlementService/GetDayReport": _rule(OP, ESCO, MON),
     f"/{_P}CertificateService/IssueCertificates": _rule(REG, rate="write"),
     f"/{_P}CertificateService/Transfer": _rule(
         ENT, enterprise=["from_enterprise_id"], rate="write"

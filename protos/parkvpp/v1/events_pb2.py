@@ -32,7 +32,7 @@ from parkvpp.v1 import telemetry_pb2 as parkvpp_dot_v1_dot_telemetry__pb2
 from parkvpp.v1 import vpp_pb2 as parkvpp_dot_v1_dot_vpp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17parkvpp/v1/events.proto\x12\nparkvpp.v1\x1a\x19google/protobuf/any.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1dparkvpp/v1/certificates.proto\x1a\x1bparkvpp/v1/enrollment.proto\x1a\x17parkvpp/v1/market.proto\x1a\x1bparkvpp/v1/settlement.proto\x1a\x1aparkvpp/v1/telemetry.proto\x1a\x14parkvpp/v1/vpp.proto\"\x9e\x01\n\rEventEnvelope\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x0c\n\x04type\x18\x02 \x01(\t\x12/\n\x0boccurred_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x15\n\renterprise_id\x18\x04 \x01(\t\x12%\n\x07payload\x18\x05 \x01(\x0b\x32\x14.google.protobuf.Any\"7\n\x0c\x41ssetChanged\x12\'\n\x06\x63hange\x18\x01 \x01(\x0b\x32\x17.parkvpp.v1.AssetChange\"b\n\x10ReadingsAccepted\x12\x10\n\x08\x61sset_id\x18\x01 \x01(\t\x12%\n\x08readings\x18\x02 \x03(\x0b\x32\x13.parkvpp.v1.Reading\x12\x15\n\rbidirectional\x18\x03 \x01(\x08\"i\n\rBidsSubmitted\x12\x0f\n\x07plan_id\x18\x01 \x01(\t\x12\x12\n\nmarket_day\x18\x02 \x01(\t\x12\x10\n\x08\x62\x61tch_id\x18\x03 \x01(\t\x12!\n\x06orders\x18\x04 \x03(\x0b\x32\x11.parkvpp.v1.Order\";\n\rMarketCleared\x12*\n\x06result\x18\x01 \x01(\x0b\x32\x1a.parkvpp.v1.ClearingResult\"[\n\x0e\x44ispatchIssued\x12\x12\n\nmarket_day\x18\x01 \x01(\t\x12\x35\n\x0cinstructions\x18\x02 \x03(\x0b\x32\x1f.parkvpp.v1.DispatchInstruction\"=\n\x13SettlementCompleted\x12&\n\x03run\x18\x01 \x01(\x0b\x32\x19.parkvpp.v1.SettlementRun\"3\n\x12\x43\x65rtificatesIssued\x12\x1d\n\x04lots\x18\x01 \x03(\x0b\x32\x0f.parkvpp.v1.Lot\"c\n\x17\x43\x65rtificatesTransferred\x12$\n\x0btransferred\x18\x01 \x01(\x0b\x32\x0f.parkvpp.v1.Lot\x12\"\n\tremainder\x18\x02 \x01(\x0b\x32\x0f.parkvpp.v1.Lot\"[\n\x13\x43\x65rtificatesRetired\x12 \n\x07retired\x18\x01 \x01(\x0b\x32\x0f.parkvpp.v1.Lot\x12\"\n\tremainder\x18\x02 \x01(\x0b\x32\x0f.parkvpp.v1.Lot\"4\n\x13\x43\x65rtificatesExpired\x12\x1d\n\x04lots\x18\x01 \x03(\x0b\x32\x0f.parkvpp.v1.Lot\";\n\x12GreenTradeProposed\x12%\n\x05trade\x18\x01 \x01(\x0b\x32\x16.parkvpp.v1.GreenTrade\";\n\x12GreenTradeAccepted\x12%\n\x05trade\x18\x01 \x01(\x0b\x32\x16.parkvpp.v1.GreenTrade\";\n\x12GreenTradeRejected\x12%\n\x05trade\x18\x01 \x01(\x0b\x32\x16.parkvpp.v1.GreenTrade\"6\n\x0eMandateGranted\x12$\n\x07mandate\x18\x01 \x01(\x0b\x32\x13.parkvpp.v1.Mandate\"6\n\x0eMandateRevoked\x12$\n\x07mandate\x18\x01 \x01(\x0b\x32\x13.parkvpp.v1.Mandateb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17parkvpp/v1/events.proto\x12\nparkvpp.v1\x1a\x19google/protobuf/any.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1dparkvpp/v1/certificates.proto\x1a\x1bparkvpp/v1/enrollment.proto\x1a\x17parkvpp/v1/market.proto\x1a\x1bparkvpp/v1/settlement.proto\x1a\x1aparkvpp/v1/telemetry.proto\x1a\x14parkvpp/v1/vpp.proto\"\x9e\x01\n\rEventEnvelope\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x0c\n\x04type\x18\x02 \x01(\t\x12/\n\x0boccurred_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x15\n\renterprise_id\x18\x04 \x01(\t\x12%\n\x07payload\x18\x05 \x01(\x0b\x32\x14.google.protobuf.Any\"7\n\x0c\x41ssetChanged\x12\'\n\x06\x63hange\x18\x01 \x01(\x0b\x32\x17.parkvpp.v1.AssetChange\"b\n\x10ReadingsAccepted\x12\x10\n\x08\x61sset_id\x18\x01 \x01(\t\x12%\n\x08readings\x18\x02 \x03(\x0b\x32\x13.parkvpp.v1.Reading\x12\x15\n\rbidirectional\x18\x03 \x01(\x08\"i\n\rBidsSubmitted\x12\x0f\n\x07plan_id\x18\x01 \x01(\t\x12\x12\n\nmarket_day\x18\x02 \x01(\t\x12\x10\n\x08\x62\x61tch_id\x18\x03 \x01(\t\x12!\n\x06orders\x18\x04 \x03(\x0b\x32\x11.parkvpp.v1.Order\"6\n\x10\x44rEventAnnounced\x12\"\n\x05\x65vent\x18\x01 \x01(\x0b\x32\x13.parkvpp.v1.DrEvent\";\n\rMarketCleared\x12*\n\x06result\x18\x01 \x01(\x0b\x32\x1a.parkvpp.v1.ClearingResult\"[\n\x0e\x44ispatchIssued\x12\x12\n\nmarket_day\x18\x01 \x01(\t\x12\x35\n\x0cinstructions\x18\x02 \x03(\x0b\x32\x1f.parkvpp.v1.DispatchInstruction\"=\n\x13SettlementCompleted\x12&\n\x03run\x18\x01 \x01(\x0b\x32\x19.parkvpp.v1.SettlementRun\"3\n\x12\x43\x65rtificatesIssued\x12\x1d\n\x04lots\x18\x01 \x03(\x0b\x32\x0f.parkvpp.v1.Lot\"c\n\x17\x43\x65rtificatesTransferred\x12$\n\x0btransferred\x18\x01 \x01(\x0b\x32\x0f.parkvpp.v1.Lot\x12\"\n\tremainder\x18\x02 \x01(\x0b\x32\x0f.parkvpp.v1.Lot\"[\n\x13\x43\x65rtificatesRetired\x12 \n\x07retired\x18\x01 \x01(\x0b\x32\x0f.parkvpp.v1.Lot\x12\"\n\tremainder\x18\x02 \x01(\x0b\x32\x0f.parkvpp.v1.Lot\"4\n\x13\x43\x65rtificatesExpired\x12\x1d\n\x04lots\x18\x01 \x03(\x0b\x32\x0f.parkvpp.v1.Lot\";\n\x12GreenTradeProposed\x12%\n\x05trade\x18\x01 \x01(\x0b\x32\x16.parkvpp.v1.GreenTrade\";\n\x12GreenTradeAccepted\x12%\n\x05trade\x18\x01 \x01(\x0b\x32\x16.parkvpp.v1.GreenTrade\";\n\x12GreenTradeRejected\x12%\n\x05trade\x18\x01 \x01(\x0b\x32\x16.parkvpp.v1.GreenTrade\"6\n\x0eMandateGranted\x12$\n\x07mandate\x18\x01 \x01(\x0b\x32\x13.parkvpp.v1.Mandate\"6\n\x0eMandateRevoked\x12$\n\x07mandate\x18\x01 \x01(\x0b\x32\x13.parkvpp.v1.Mandateb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -47,28 +47,30 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_READINGSACCEPTED']._serialized_end=579
   _globals['_BIDSSUBMITTED']._serialized_start=581
   _globals['_BIDSSUBMITTED']._serialized_end=686
-  _globals['_MARKETCLEARED']._serialized_start=688
-  _globals['_MARKETCLEARED']._serialized_end=747
-  _globals['_DISPATCHISSUED']._serialized_start=749
-  _globals['_DISPATCHISSUED']._serialized_end=840
-  _globals['_SETTLEMENTCOMPLETED']._serialized_start=842
-  _globals['_SETTLEMENTCOMPLETED']._serialized_end=903
-  _globals['_CERTIFICATESISSUED']._serialized_start=905
-  _globals['_CERTIFICATESISSUED']._serialized_end=956
-  _globals['_CERTIFICATESTRANSFERRED']._serialized_start=958
-  _globals['_CERTIFICATESTRANSFERRED']._serialized_end=1057
-  _globals['_CERTIFICATESRETIRED']._serialized_start=1059
-  _globals['_CERTIFICATESRETIRED']._serialized_end=1150
-  _globals['_CERTIFICATESEXPIRED']._serialized_start=1152
-  _globals['_CERTIFICATESEXPIRED']._serialized_end=1204
-  _globals['_GREENTRADEPROPOSED']._serialized_start=1206
-  _globals['_GREENTRADEPROPOSED']._serialized_end=1265
-  _globals['_GREENTRADEACCEPTED']._serialized_start=1267
-  _globals['_GREENTRADEACCEPTED']._serialized_end=1326
-  _globals['_GREENTRADEREJECTED']._serialized_start=1328
-  _globals['_GREENTRADEREJECTED']._serialized_end=1387
-  _globals['_MANDATEGRANTED']._serialized_start=1389
-  _globals['_MANDATEGRANTED']._serialized_end=1443
-  _globals['_MANDATEREVOKED']._serialized_start=1445
-  _globals['_MANDATEREVOKED']._serialized_end=1499
+  _globals['_DREVENTANNOUNCED']._serialized_start=688
+  _globals['_DREVENTANNOUNCED']._serialized_end=742
+  _globals['_MARKETCLEARED']._serialized_start=744
+  _globals['_MARKETCLEARED']._serialized_end=803
+  _globals['_DISPATCHISSUED']._serialized_start=805
+  _globals['_DISPATCHISSUED']._serialized_end=896
+  _globals['_SETTLEMENTCOMPLETED']._serialized_start=898
+  _globals['_SETTLEMENTCOMPLETED']._serialized_end=959
+  _globals['_CERTIFICATESISSUED']._serialized_start=961
+  _globals['_CERTIFICATESISSUED']._serialized_end=1012
+  _globals['_CERTIFICATESTRANSFERRED']._serialized_start=1014
+  _globals['_CERTIFICATESTRANSFERRED']._serialized_end=1113
+  _globals['_CERTIFICATESRETIRED']._serialized_start=1115
+  _globals['_CERTIFICATESRETIRED']._serialized_end=1206
+  _globals['_CERTIFICATESEXPIRED']._serialized_start=1208
+  _globals['_CERTIFICATESEXPIRED']._serialized_end=1260
+  _globals['_GREENTRADEPROPOSED']._serialized_start=1262
+  _globals['_GREENTRADEPROPOSED']._serialized_end=1321
+  _globals['_GREENTRADEACCEPTED']._serialized_start=1323
+  _globals['_GREENTRADEACCEPTED']._serialized_end=1382
+  _globals['_GREENTRADEREJECTED']._serialized_start=1384
+  _globals['_GREENTRADEREJECTED']._serialized_end=1443
+  _globals['_MANDATEGRANTED']._serialized_start=1445
+  _globals['_MANDATEGRANTED']._serialized_end=1499
+  _globals['_MANDATEREVOKED']._serialized_start=1501
+  _globals['_MANDATEREVOKED']._serialized_end=1555
 # @@protoc_insertion_point(module_scope)

@@ -58,6 +58,12 @@ class BidsSubmitted(_message.Message):
     orders: _containers.RepeatedCompositeFieldContainer[_market_pb2.Order]
     def __init__(self, plan_id: _Optional[str] = ..., market_day: _Optional[str] = ..., batch_id: _Optional[str] = ..., orders: _Optional[_Iterable[_Union[_market_pb2.Order, _Mapping]]] = ...) -> None: ...
 
+class DrEventAnnounced(_message.Message):
+    __slots__ = ("event",)
+    EVENT_FIELD_NUMBER: _ClassVar[int]
+    event: _market_pb2.DrEvent
+    def __init__(self, event: _Optional[_Union[_market_pb2.DrEvent, _Mapping]] = ...) -> None: ...
+
 class MarketCleared(_message.Message):
     __slots__ = ("result",)
     RESULT_FIELD_NUMBER: _ClassVar[int]

@@ -137,3 +137,51 @@ class GetClearingResultRequest(_message.Message):
     market_day: str
     product: Product
     def __init__(self, market_day: _Optional[str] = ..., product: _Optional[_Union[Product, str]] = ...) -> None: ...
+
+class DrEvent(_message.Message):
+    __slots__ = ("event_id", "program", "market_day", "start_interval", "end_interval", "requested_kw", "price_floor_fen_per_mwh", "price_cap_fen_per_mwh", "declaration_deadline", "notice_minutes", "announced_at", "issuer_id", "synthetic")
+    EVENT_ID_FIELD_NUMBER: _ClassVar[int]
+    PROGRAM_FIELD_NUMBER: _ClassVar[int]
+    MARKET_DAY_FIELD_NUMBER: _ClassVar[int]
+    START_INTERVAL_FIELD_NUMBER: _ClassVar[int]
+    END_INTERVAL_FIELD_NUMBER: _ClassVar[int]
+    REQUESTED_KW_FIELD_NUMBER: _ClassVar[int]
+    PRICE_FLOOR_FEN_PER_MWH_FIELD_NUMBER: _ClassVar[int]
+    PRICE_CAP_FEN_PER_MWH_FIELD_NUMBER: _ClassVar[int]
+    DECLARATION_DEADLINE_FIELD_NUMBER: _ClassVar[int]
+    NOTICE_MINUTES_FIELD_NUMBER: _ClassVar[int]
+    ANNOUNCED_AT_FIELD_NUMBER: _ClassVar[int]
+    ISSUER_ID_FIELD_NUMBER: _ClassVar[int]
+    SYNTHETIC_FIELD_NUMBER: _ClassVar[int]
+    event_id: str
+    program: str
+    market_day: str
+    start_interval: int
+    end_interval: int
+    requested_kw: float
+    price_floor_fen_per_mwh: int
+    price_cap_fen_per_mwh: int
+    declaration_deadline: _timestamp_pb2.Timestamp
+    notice_minutes: int
+    announced_at: _timestamp_pb2.Timestamp
+    issuer_id: str
+    synthetic: bool
+    def __init__(self, event_id: _Optional[str] = ..., program: _Optional[str] = ..., market_day: _Optional[str] = ..., start_interval: _Optional[int] = ..., end_interval: _Optional[int] = ..., requested_kw: _Optional[float] = ..., price_floor_fen_per_mwh: _Optional[int] = ..., price_cap_fen_per_mwh: _Optional[int] = ..., declaration_deadline: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., notice_minutes: _Optional[int] = ..., announced_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., issuer_id: _Optional[str] = ..., synthetic: _Optional[bool] = ...) -> None: ...
+
+class AnnounceDrEventRequest(_message.Message):
+    __slots__ = ("event",)
+    EVENT_FIELD_NUMBER: _ClassVar[int]
+    event: DrEvent
+    def __init__(self, event: _Optional[_Union[DrEvent, _Mapping]] = ...) -> None: ...
+
+class ListDrEventsRequest(_message.Message):
+    __slots__ = ("market_day",)
+    MARKET_DAY_FIELD_NUMBER: _ClassVar[int]
+    market_day: str
+    def __init__(self, market_day: _Optional[str] = ...) -> None: ...
+
+class ListDrEventsResponse(_message.Message):
+    __slots__ = ("events",)
+    EVENTS_FIELD_NUMBER: _ClassVar[int]
+    events: _containers.RepeatedCompositeFieldContainer[DrEvent]
+    def __init__(self, events: _Optional[_Iterable[_Union[DrEvent, _Mapping]]] = ...) -> None: ...

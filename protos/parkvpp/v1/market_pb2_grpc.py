@@ -49,6 +49,16 @@ class MarketServiceStub:
                 request_serializer=parkvpp_dot_v1_dot_market__pb2.GetClearingResultRequest.SerializeToString,
                 response_deserializer=parkvpp_dot_v1_dot_market__pb2.ClearingResult.FromString,
                 _registered_method=True)
+        self.AnnounceDrEvent = channel.unary_unary(
+                '/parkvpp.v1.MarketService/AnnounceDrEvent',
+                request_serializer=parkvpp_dot_v1_dot_market__pb2.AnnounceDrEventRequest.SerializeToString,
+                response_deserializer=parkvpp_dot_v1_dot_market__pb2.DrEvent.FromString,
+                _registered_method=True)
+        self.ListDrEvents = channel.unary_unary(
+                '/parkvpp.v1.MarketService/ListDrEvents',
+                request_serializer=parkvpp_dot_v1_dot_market__pb2.ListDrEventsRequest.SerializeToString,
+                response_deserializer=parkvpp_dot_v1_dot_market__pb2.ListDrEventsResponse.FromString,
+                _registered_method=True)
 
 
 class MarketServiceServicer:
@@ -72,6 +82,24 @@ class MarketServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def AnnounceDrEvent(self, request, context):
+        """The grid operator announces a demand-response event (an invitation) of a market day.
+        Idempotent by event_id: the same event again returns it as first announced; another
+        event under the same id is ALREADY_EXISTS; refused (FAILED_PRECONDITION) once the
+        day's DEMAND_RESPONSE market is cleared. Published on parkvpp.dr-events.v1.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListDrEvents(self, request, context):
+        """The day's invitations: the announced events, then the synthetic grid operator's calls
+        (its DEMAND_RESPONSE BUY entries in the participants file), by start interval.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_MarketServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -89,6 +117,16 @@ def add_MarketServiceServicer_to_server(servicer, server):
                     servicer.GetClearingResult,
                     request_deserializer=parkvpp_dot_v1_dot_market__pb2.GetClearingResultRequest.FromString,
                     response_serializer=parkvpp_dot_v1_dot_market__pb2.ClearingResult.SerializeToString,
+            ),
+            'AnnounceDrEvent': grpc.unary_unary_rpc_method_handler(
+                    servicer.AnnounceDrEvent,
+                    request_deserializer=parkvpp_dot_v1_dot_market__pb2.AnnounceDrEventRequest.FromString,
+                    response_serializer=parkvpp_dot_v1_dot_market__pb2.DrEvent.SerializeToString,
+            ),
+            'ListDrEvents': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListDrEvents,
+                    request_deserializer=parkvpp_dot_v1_dot_market__pb2.ListDrEventsRequest.FromString,
+                    response_serializer=parkvpp_dot_v1_dot_market__pb2.ListDrEventsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -172,6 +210,60 @@ class MarketService:
             '/parkvpp.v1.MarketService/GetClearingResult',
             parkvpp_dot_v1_dot_market__pb2.GetClearingResultRequest.SerializeToString,
             parkvpp_dot_v1_dot_market__pb2.ClearingResult.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AnnounceDrEvent(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/parkvpp.v1.MarketService/AnnounceDrEvent',
+            parkvpp_dot_v1_dot_market__pb2.AnnounceDrEventRequest.SerializeToString,
+            parkvpp_dot_v1_dot_market__pb2.DrEvent.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListDrEvents(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/parkvpp.v1.MarketService/ListDrEvents',
+            parkvpp_dot_v1_dot_market__pb2.ListDrEventsRequest.SerializeToString,
+            parkvpp_dot_v1_dot_market__pb2.ListDrEventsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 
 import grpc
 import pytest
 from google.protobuf import json_format
 
-from bidding.intervals import INTERVALS_PER_DAY
+from bidding.intervals import INTERVALS_PER_DAY, MARKET_TZ
 from bidding.offers import OfferStep
 from parkvpp.v1 import bidding_pb2, market_pb2
 from services.bidding.curves import orders_of, within_range
@@ -108,14 +109,39 @@ def two_stacks(redis_url, kafka_bootstrap, tmp_path_factory) -> Iterator[tuple]:
             stack.stop()
 
 
+def _grid_call_file(drop, day) -> str:
+    """The reference exchange's synthetic grid call of `day`, as the centre's dr_events.json."""
+    call = f"ev-{day.isoformat()}-grid-operator"
+    folder = drop / day.isoformat()
+    folder.mkdir(parents=True, exist_ok=True)
+    event = {
+        "event_id": call,
+        "program": "peak-shaving",
+        "issuer_id": "grid-operator",
+        "from": "18:00",
+        "to": "20:00",
+        "requested_kw": 1000,
+        "price_floor_fen_per_mwh": 0,
+        "price_cap_fen_per_mwh": 1_300_000,
+        "declaration_deadline": f"{day - timedelta(days=1)}T12:00:00+08:00",
+        "notice_minutes": 60,
+    }
+    document = {"format": "parkvpp.dr-events.v1", "market_day": day.isoformat(), "events": [event]}
+    (folder / "dr_events.json").write_text(json.dumps(document))
+    return call
+
+
 def _prepare_and_submit(stack, day) -> tuple[bidding_pb2.BidPlan, bidding_pb2.SubmitBidsResponse]:
     clients = stack.clients()
+    eve = day - timedelta(days=1)
     try:
         plan = clients.bidding.PrepareBids(
             bidding_pb2.PrepareBidsRequest(
                 market_day=day.isoformat(),
                 price_scenarios=SCENARIOS,
                 energy_price_scenarios=ENERGY_SCENARIOS,
+                # The morning before, ahead of the grid call's declaration deadline.
+                decided_at=datetime(eve.year, eve.month, eve.day, 9, tzinfo=MARKET_TZ),
             ),
             timeout=300,
         )
@@ -134,9 +160,12 @@ def _without_plan_id(orders: list[dict], plan_id: str) -> list[dict]:
 
 def test_the_bidder_sends_the_same_orders_through_either_gateway(two_stacks):
     (reference, file_stack), drop, day = two_stacks
+    call = _grid_call_file(drop, day)
     ref_plan, ref_reply = _prepare_and_submit(reference, day)
     file_plan, file_reply = _prepare_and_submit(file_stack, day)
     assert ref_plan.storage_offers and ref_plan.demand_response_offers
+    # The same invitation, from the exchange's ListDrEvents and from the centre's file.
+    assert list(ref_plan.answered_event_ids) == list(file_plan.answered_event_ids) == [call]
     assert ref_reply.orders_submitted == file_reply.orders_submitted > 0
     # The reference exchange booked the orders in its book.
     booked = reference.redis.hgetall(shared_key("market", day.isoformat(), "orders"))

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import math
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import grpc
 import pytest
 
-from bidding.intervals import INTERVAL, INTERVALS_PER_DAY, interval_start
+from bidding.intervals import INTERVAL, INTERVALS_PER_DAY, MARKET_TZ, interval_start
 from parkvpp.v1 import bidding_pb2, certificates_pb2, market_pb2
 from services.demo.day import MarketDay, market_day_for
 from services.runtime.rpc import to_ts
@@ -187,8 +187,14 @@ def test_given_scenarios_give_curves_that_never_offer_less_at_a_higher_price(par
         bidding_pb2.PriceScenario(probability=p, price_fen_per_mwh=[level] * INTERVALS_PER_DAY)
         for p, level in ((0.5, 200_000), (0.3, 800_000), (0.2, 1_600_000))
     ]
+    eve = day - timedelta(days=1)
     plan = clients.bidding.PrepareBids(
-        bidding_pb2.PrepareBidsRequest(market_day=day.isoformat(), price_scenarios=scenarios)
+        bidding_pb2.PrepareBidsRequest(
+            market_day=day.isoformat(),
+            price_scenarios=scenarios,
+            # Ahead of the grid call's deadline (12:00 the day before): its window is offered.
+            decided_at=datetime(eve.year, eve.month, eve.day, 9, tzinfo=MARKET_TZ),
+        )
     )
     assert plan.demand_response_offers
     assert {s.scenario for s in plan.scenario_revenues} == {0, 1, 2}

@@ -19,6 +19,18 @@ The batch file, in the shape of a provincial trading centre's day-ahead declarat
      "orders": [{"order_id": "...", "product": "DEMAND_RESPONSE", "side": "SELL",
                  "period": 72, "period_start": "18:00", "period_end": "18:15",
                  "segments": [{"price_fen_per_mwh": 900000, "quantity_kw": 120.5}]}]}
+
+The centre's DR invitations of a day are read from `<dir>/<market_day>/dr_events.json`
+(no file: no invitations; a file that breaks a rule: FAILED_PRECONDITION naming the
+file and the field, e.g. `events[0].to`). Windows are local times on the 15-minute grid
+("24:00" ends the day), the deadline an ISO 8601 time with its offset:
+
+    {"format": "parkvpp.dr-events.v1", "market_day": "2026-01-05",
+     "events": [{"event_id": "ev-2026-01-05-grid", "program": "peak-shaving",
+                 "issuer_id": "grid-operator", "from": "18:00", "to": "20:00",
+                 "requested_kw": 1000, "price_floor_fen_per_mwh": 0,
+                 "price_cap_fen_per_mwh": 1300000,
+                 "declaration_deadline": "2026-01-04T12:00:00+08:00", "notice_minutes": 60}]}
 """
 
 from __future__ import annotations
@@ -36,6 +48,7 @@ from google.protobuf import json_format
 
 from bidding.intervals import INTERVAL_MINUTES
 from parkvpp.v1 import market_pb2, market_pb2_grpc
+from services.bidding.dr_events_file import DR_EVENTS_FILE, read_dr_events
 from services.runtime.context import Runtime
 from services.runtime.errors import AlreadyExists, FailedPrecondition, InvalidArgument
 
@@ -64,6 +77,10 @@ class MarketGateway(Protocol):
         """The product's clearing result of the day, or None while there is none."""
         ...
 
+    def dr_events(self, market_day: str) -> list[market_pb2.DrEvent]:
+        """The day's DR invitations (empty when none are announced)."""
+        ...
+
 
 class ReferenceExchangeGateway:
     """The built-in reference exchange (MarketService), called with the caller's token."""
@@ -90,6 +107,10 @@ class ReferenceExchangeGateway:
             if isinstance(exc, grpc.Call) and exc.code() == grpc.StatusCode.NOT_FOUND:
                 return None
             raise
+
+    def dr_events(self, market_day):
+        request = market_pb2.ListDrEventsRequest(market_day=market_day)
+        return list(self._stub().ListDrEvents(request, timeout=30).events)
 
 
 def _clock(interval: int) -> str:
@@ -168,6 +189,12 @@ class FileDropGateway:
             return json_format.Parse(path.read_text(), market_pb2.ClearingResult())
         except json_format.ParseError as exc:
             raise FailedPrecondition(f"{path} is not a ClearingResult: {exc}") from exc
+
+    def dr_events(self, market_day):
+        path = self.directory / market_day / DR_EVENTS_FILE
+        if not path.exists():
+            return []
+        return read_dr_events(path, market_day)
 
 
 def gateway_for(runtime: Runtime) -> MarketGateway:

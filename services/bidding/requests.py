@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 import numpy as np
 
@@ -13,7 +14,7 @@ from bidding.offer_model import PriceScenario
 from parkvpp.v1 import bidding_pb2 as pb
 from services.enrollment.registry import Registry
 from services.runtime.errors import InvalidArgument, NotFound
-from services.runtime.rpc import require_id
+from services.runtime.rpc import from_ts, require_id
 
 MAX_SCENARIOS = 100
 #: 10 million CNY per MWh: far above any price cap, small enough for exact LP arithmetic.
@@ -120,3 +121,13 @@ def green_targets(request: pb.PrepareBidsRequest, registry: Registry) -> list[Gr
             )
         )
     return out
+
+
+def decided_at(request: pb.PrepareBidsRequest) -> datetime:
+    """The moment the plan is decided: the request's `decided_at`, else now (aware UTC).
+
+    Raises InvalidArgument naming decided_at when it is not a valid timestamp.
+    """
+    if not request.HasField("decided_at"):
+        return datetime.now(UTC)
+    return from_ts("decided_at", request.decided_at)

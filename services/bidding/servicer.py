@@ -10,6 +10,7 @@ from datetime import date
 import numpy as np
 
 from bidding.intervals import INTERVALS_PER_DAY, days_before
+from bidding.invitations import DrInvitation, honour
 from bidding.offer_model import BidAsset, BidProblem, PriceScenario
 from bidding.offers import (
     HISTORY_LOOKBACK_DAYS,
@@ -26,7 +27,7 @@ from bidding.storage_offers import (
 )
 from parkvpp.v1 import bidding_pb2 as pb
 from parkvpp.v1 import bidding_pb2_grpc, events_pb2, market_pb2
-from services.bidding import green, requests
+from services.bidding import green, invitation_plan, requests
 from services.bidding.curves import add_curves, orders_of
 from services.bidding.gateway import MarketGateway, gateway_for
 from services.bidding.plan_intervals import add_interval_plans
@@ -37,7 +38,7 @@ from services.runtime.errors import FailedPrecondition, InvalidArgument, NotFoun
 from services.runtime.events import TOPIC_BIDS
 from services.runtime.metrics import record_bid_plan
 from services.runtime.outbox import OutboxEvent
-from services.runtime.rpc import market_day, now_ts, require_id
+from services.runtime.rpc import market_day, now_ts, require_id, to_ts
 from services.telemetry.rollups import Rollups
 from services.vpp.portfolio import Portfolio
 
@@ -85,14 +86,18 @@ class BiddingServicer(bidding_pb2_grpc.BiddingServiceServicer):
             return None
         return problem, build_bids(problem, time_limit_seconds=limit)
 
+    def _energy_scenarios(self, day: date, given: list[PriceScenario]) -> list[PriceScenario]:
+        """The request's ENERGY price scenarios, else the default time-of-use shape."""
+        if given:
+            return given
+        floor, cap = self.runtime.settings.market_price_range("ENERGY")
+        return default_energy_scenarios(day, floor, cap, count=SCENARIO_COUNT)
+
     def _storage(
         self, day: date, batteries: list[BidAsset], scenarios: list[PriceScenario], limit: float
     ) -> StorageOfferSolution | None:
         if not batteries:
             return None
-        if not scenarios:
-            floor, cap = self.runtime.settings.market_price_range("ENERGY")
-            scenarios = default_energy_scenarios(day, floor, cap, count=SCENARIO_COUNT)
         return build_storage_offers(day, batteries, scenarios, time_limit_seconds=limit)
 
     def _dr_scenarios(
@@ -134,15 +139,23 @@ class BiddingServicer(bidding_pb2_grpc.BiddingServiceServicer):
         bundled, certificate = requests.green_prices(
             request, green.BUNDLED_PRICE_FEN_PER_MWH, green.CERTIFICATE_PRICE_FEN_PER_MWH
         )
-        settings = self.runtime.settings
-        share = settings.storage_energy_share
-        dr_assets, batteries = split_portfolio(self.portfolio.bid_assets(day), share)
+        decided_at = requests.decided_at(request)
+        share = self.runtime.settings.storage_energy_share
+        bid_assets = self.portfolio.bid_assets(day, decision_time=decided_at)
+        dr_assets, batteries = split_portfolio(bid_assets, share)
         scenarios, source = self._dr_scenarios(day, dr_scenarios, bool(dr_assets))
+        energy = self._energy_scenarios(day, energy_scenarios)
+        events = self.gateway.dr_events(day.isoformat())
+        invitations, left_out = invitation_plan.usable(events)
         problem = BidProblem(
             market_day=day, assets=dr_assets, scenarios=scenarios, commitments=commitments
         )
-        demand_response = self._demand_response(problem, limit)
-        storage = self._storage(day, batteries, energy_scenarios, limit)
+        # Energy drawn back outside the answered windows costs the energy price, the same
+        # in every DR scenario: the energy scenarios' probability-weighted mean.
+        rebound = sum(s.probability * np.asarray(s.price_fen_per_mwh, float) for s in energy)
+        honoured = honour(problem, invitations, decided_at, rebound)
+        demand_response = self._demand_response(honoured.problem, limit)
+        storage = self._storage(day, batteries, energy, limit)
         if demand_response is None and storage is None:
             raise FailedPrecondition(f"no active curtailable load or battery for {day}")
         plan = pb.BidPlan(
@@ -152,9 +165,12 @@ class BiddingServicer(bidding_pb2_grpc.BiddingServiceServicer):
             prepared_at=now_ts(),
             storage_energy_share=share,
             scenario_source=source,
+            decided_at=to_ts(decided_at),
         )
+        if events:
+            invitation_plan.record(plan, events, honoured, left_out)
         if demand_response is not None:
-            self._add_demand_response(plan, *demand_response)
+            self._add_demand_response(plan, *demand_response, honoured.answered)
         if storage is not None:
             self._add_storage(plan, storage)
         if targets:
@@ -183,7 +199,11 @@ class BiddingServicer(bidding_pb2_grpc.BiddingServiceServicer):
         plan.storage_relative_gap = storage.relative_gap
 
     def _add_demand_response(
-        self, plan: pb.BidPlan, problem: BidProblem, solution: BidSolution
+        self,
+        plan: pb.BidPlan,
+        problem: BidProblem,
+        solution: BidSolution,
+        answered: Sequence[DrInvitation] = (),
     ) -> None:
         plan.expected_revenue_fen = solution.expected_revenue_fen
         plan.objective_fen = solution.objective_fen
@@ -199,7 +219,7 @@ class BiddingServicer(bidding_pb2_grpc.BiddingServiceServicer):
             plan.scenario_revenues.add(
                 scenario=n, probability=scenario.probability, revenue_fen=revenue
             )
-        add_interval_plans(plan, problem, solution)
+        add_interval_plans(plan, problem, solution, answered)
 
     def GetBidPlan(self, request, context):  # noqa: N802
         if request.plan_id:

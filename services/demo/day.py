@@ -226,9 +226,13 @@ class MarketDay(CertificatesStep):
                     )
 
     def bid(self) -> None:
+        # Decided at 09:00 the morning before, ahead of the grid's 12:00 declaration
+        # deadline: the demo bids its past day as the VPP would have bid it.
+        eve = self.day - timedelta(days=1)
         plan = self.c.bidding.PrepareBids(
             bidding_pb2.PrepareBidsRequest(
                 market_day=self.day.isoformat(),
+                decided_at=datetime(eve.year, eve.month, eve.day, 9, tzinfo=MARKET_TZ),
                 green_targets=[FOUNDRY_GREEN_TARGET],
                 green_bundled_price_fen_per_mwh=BUNDLED_PRICE_FEN_PER_MWH,
                 certificate_price_fen_per_mwh=CERTIFICATE_PRICE_FEN_PER_MWH,
@@ -238,6 +242,8 @@ class MarketDay(CertificatesStep):
             timeout=300,
         )
         self.summary.plan = plan
+        answered = plan.invitation_summary or "none announced, offers over the whole day"
+        self.log(f"   DR invitation: {answered}")
         self.log(
             f"   plan {plan.plan_id}: {len(plan.demand_response_offers)} interval curves, "
             f"expected revenue {plan.expected_revenue_fen / 100:,.2f} CNY, "

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 import numpy as np
 import redis
@@ -118,11 +118,15 @@ class Portfolio:
         history = self.history(asset, day)
         return compute_baseline(method, history, day, self.event_days(asset), **options)
 
-    def assets(self, day: date, enterprise_id: str = "") -> list[PortfolioAsset]:
-        """Active assets with their envelope for `day`.
+    def assets(
+        self, day: date, enterprise_id: str = "", decision_time: datetime | None = None
+    ) -> list[PortfolioAsset]:
+        """Active assets with their envelope for `day`, as seen at `decision_time`.
 
         A curtailable load without enough history to forecast gets an empty envelope
-        (the VPP cannot offer to shed a load it cannot predict) and a warning log.
+        (the VPP cannot offer to shed a load it cannot predict) and a warning log. With a
+        `decision_time` (aware) a load offers only intervals starting at least its
+        notification lead time later; None ignores lead times (dispatch, settlement).
         """
         out = []
         active = [(a, spec_from_proto(a.spec)) for a in self.registry.active_assets(enterprise_id)]
@@ -136,14 +140,18 @@ class Portfolio:
                 except InsufficientHistory:
                     log.warning("no forecast for %s: too little history", asset.asset_id)
                     forecast = np.zeros(INTERVALS_PER_DAY)
-            envelope = asset_envelope(asset.asset_id, spec, day, forecast)
+            envelope = asset_envelope(asset.asset_id, spec, day, forecast, decision_time)
             out.append(PortfolioAsset(asset, spec, forecast, envelope))
         return out
 
-    def bid_assets(self, day: date) -> list[BidAsset]:
-        """The dispatchable part of the portfolio (curtailable loads and batteries)."""
+    def bid_assets(self, day: date, decision_time: datetime | None = None) -> list[BidAsset]:
+        """The dispatchable part of the portfolio (curtailable loads and batteries).
+
+        `decision_time` as in `assets`: a bid decided then cannot offer a load in intervals
+        it cannot be notified for.
+        """
         return [
             BidAsset(p.asset.asset_id, p.asset.enterprise_id, p.spec, p.envelope)
-            for p in self.assets(day)
+            for p in self.assets(day, decision_time=decision_time)
             if isinstance(p.spec, CurtailableLoadSpec | BatterySpec)
         ]

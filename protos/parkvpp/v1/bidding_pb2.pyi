@@ -77,7 +77,7 @@ class GreenTarget(_message.Message):
     def __init__(self, enterprise_id: _Optional[str] = ..., share: _Optional[float] = ..., hourly_matched: _Optional[bool] = ..., bundled_price_limit_fen_per_mwh: _Optional[int] = ..., certificate_price_limit_fen_per_mwh: _Optional[int] = ...) -> None: ...
 
 class PrepareBidsRequest(_message.Message):
-    __slots__ = ("market_day", "price_scenarios", "commitments", "green_targets", "time_limit_seconds", "energy_price_scenarios", "green_bundled_price_fen_per_mwh", "certificate_price_fen_per_mwh", "green_supply_park_only")
+    __slots__ = ("market_day", "price_scenarios", "commitments", "green_targets", "time_limit_seconds", "energy_price_scenarios", "green_bundled_price_fen_per_mwh", "certificate_price_fen_per_mwh", "green_supply_park_only", "decided_at")
     MARKET_DAY_FIELD_NUMBER: _ClassVar[int]
     PRICE_SCENARIOS_FIELD_NUMBER: _ClassVar[int]
     COMMITMENTS_FIELD_NUMBER: _ClassVar[int]
@@ -87,6 +87,7 @@ class PrepareBidsRequest(_message.Message):
     GREEN_BUNDLED_PRICE_FEN_PER_MWH_FIELD_NUMBER: _ClassVar[int]
     CERTIFICATE_PRICE_FEN_PER_MWH_FIELD_NUMBER: _ClassVar[int]
     GREEN_SUPPLY_PARK_ONLY_FIELD_NUMBER: _ClassVar[int]
+    DECIDED_AT_FIELD_NUMBER: _ClassVar[int]
     market_day: str
     price_scenarios: _containers.RepeatedCompositeFieldContainer[PriceScenario]
     commitments: _containers.RepeatedCompositeFieldContainer[Commitment]
@@ -96,7 +97,8 @@ class PrepareBidsRequest(_message.Message):
     green_bundled_price_fen_per_mwh: int
     certificate_price_fen_per_mwh: int
     green_supply_park_only: bool
-    def __init__(self, market_day: _Optional[str] = ..., price_scenarios: _Optional[_Iterable[_Union[PriceScenario, _Mapping]]] = ..., commitments: _Optional[_Iterable[_Union[Commitment, _Mapping]]] = ..., green_targets: _Optional[_Iterable[_Union[GreenTarget, _Mapping]]] = ..., time_limit_seconds: _Optional[float] = ..., energy_price_scenarios: _Optional[_Iterable[_Union[PriceScenario, _Mapping]]] = ..., green_bundled_price_fen_per_mwh: _Optional[int] = ..., certificate_price_fen_per_mwh: _Optional[int] = ..., green_supply_park_only: _Optional[bool] = ...) -> None: ...
+    decided_at: _timestamp_pb2.Timestamp
+    def __init__(self, market_day: _Optional[str] = ..., price_scenarios: _Optional[_Iterable[_Union[PriceScenario, _Mapping]]] = ..., commitments: _Optional[_Iterable[_Union[Commitment, _Mapping]]] = ..., green_targets: _Optional[_Iterable[_Union[GreenTarget, _Mapping]]] = ..., time_limit_seconds: _Optional[float] = ..., energy_price_scenarios: _Optional[_Iterable[_Union[PriceScenario, _Mapping]]] = ..., green_bundled_price_fen_per_mwh: _Optional[int] = ..., certificate_price_fen_per_mwh: _Optional[int] = ..., green_supply_park_only: _Optional[bool] = ..., decided_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class OfferCurve(_message.Message):
     __slots__ = ("interval", "product", "side", "steps")
@@ -139,7 +141,7 @@ class GreenPowerOffer(_message.Message):
     def __init__(self, enterprise_id: _Optional[str] = ..., product: _Optional[_Union[GreenProduct, str]] = ..., side: _Optional[_Union[_market_pb2.Side, str]] = ..., energy_wh: _Optional[int] = ..., price_limit_fen_per_mwh: _Optional[int] = ..., period_start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., period_end: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class BidPlan(_message.Message):
-    __slots__ = ("plan_id", "market_day", "status", "demand_response_offers", "storage_offers", "green_power_offers", "scenario_revenues", "expected_revenue_fen", "objective_fen", "bound_fen", "relative_gap", "solver", "solve_seconds", "prepared_at", "storage_expected_revenue_fen", "storage_relative_gap", "storage_energy_share", "green_power_cost_fen", "green_power_results", "scenario_source", "interval_plans", "answered_event_ids", "skipped_invitations", "invitation_summary")
+    __slots__ = ("plan_id", "market_day", "status", "demand_response_offers", "storage_offers", "green_power_offers", "scenario_revenues", "expected_revenue_fen", "objective_fen", "bound_fen", "relative_gap", "solver", "solve_seconds", "prepared_at", "storage_expected_revenue_fen", "storage_relative_gap", "storage_energy_share", "green_power_cost_fen", "green_power_results", "scenario_source", "interval_plans", "answered_event_ids", "skipped_invitations", "invitation_summary", "decided_at")
     PLAN_ID_FIELD_NUMBER: _ClassVar[int]
     MARKET_DAY_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
@@ -164,6 +166,7 @@ class BidPlan(_message.Message):
     ANSWERED_EVENT_IDS_FIELD_NUMBER: _ClassVar[int]
     SKIPPED_INVITATIONS_FIELD_NUMBER: _ClassVar[int]
     INVITATION_SUMMARY_FIELD_NUMBER: _ClassVar[int]
+    DECIDED_AT_FIELD_NUMBER: _ClassVar[int]
     plan_id: str
     market_day: str
     status: BidPlanStatus
@@ -188,7 +191,8 @@ class BidPlan(_message.Message):
     answered_event_ids: _containers.RepeatedScalarFieldContainer[str]
     skipped_invitations: _containers.RepeatedCompositeFieldContainer[SkippedInvitation]
     invitation_summary: str
-    def __init__(self, plan_id: _Optional[str] = ..., market_day: _Optional[str] = ..., status: _Optional[_Union[BidPlanStatus, str]] = ..., demand_response_offers: _Optional[_Iterable[_Union[OfferCurve, _Mapping]]] = ..., storage_offers: _Optional[_Iterable[_Union[OfferCurve, _Mapping]]] = ..., green_power_offers: _Optional[_Iterable[_Union[GreenPowerOffer, _Mapping]]] = ..., scenario_revenues: _Optional[_Iterable[_Union[ScenarioRevenue, _Mapping]]] = ..., expected_revenue_fen: _Optional[int] = ..., objective_fen: _Optional[float] = ..., bound_fen: _Optional[float] = ..., relative_gap: _Optional[float] = ..., solver: _Optional[str] = ..., solve_seconds: _Optional[float] = ..., prepared_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., storage_expected_revenue_fen: _Optional[int] = ..., storage_relative_gap: _Optional[float] = ..., storage_energy_share: _Optional[float] = ..., green_power_cost_fen: _Optional[int] = ..., green_power_results: _Optional[_Iterable[_Union[GreenPowerResult, _Mapping]]] = ..., scenario_source: _Optional[str] = ..., interval_plans: _Optional[_Iterable[_Union[IntervalPlan, _Mapping]]] = ..., answered_event_ids: _Optional[_Iterable[str]] = ..., skipped_invitations: _Optional[_Iterable[_Union[SkippedInvitation, _Mapping]]] = ..., invitation_summary: _Optional[str] = ...) -> None: ...
+    decided_at: _timestamp_pb2.Timestamp
+    def __init__(self, plan_id: _Optional[str] = ..., market_day: _Optional[str] = ..., status: _Optional[_Union[BidPlanStatus, str]] = ..., demand_response_offers: _Optional[_Iterable[_Union[OfferCurve, _Mapping]]] = ..., storage_offers: _Optional[_Iterable[_Union[OfferCurve, _Mapping]]] = ..., green_power_offers: _Optional[_Iterable[_Union[GreenPowerOffer, _Mapping]]] = ..., scenario_revenues: _Optional[_Iterable[_Union[ScenarioRevenue, _Mapping]]] = ..., expected_revenue_fen: _Optional[int] = ..., objective_fen: _Optional[float] = ..., bound_fen: _Optional[float] = ..., relative_gap: _Optional[float] = ..., solver: _Optional[str] = ..., solve_seconds: _Optional[float] = ..., prepared_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., storage_expected_revenue_fen: _Optional[int] = ..., storage_relative_gap: _Optional[float] = ..., storage_energy_share: _Optional[float] = ..., green_power_cost_fen: _Optional[int] = ..., green_power_results: _Optional[_Iterable[_Union[GreenPowerResult, _Mapping]]] = ..., scenario_source: _Optional[str] = ..., interval_plans: _Optional[_Iterable[_Union[IntervalPlan, _Mapping]]] = ..., answered_event_ids: _Optional[_Iterable[str]] = ..., skipped_invitations: _Optional[_Iterable[_Union[SkippedInvitation, _Mapping]]] = ..., invitation_summary: _Optional[str] = ..., decided_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class IntervalPlan(_message.Message):
     __slots__ = ("interval", "offered_kw", "expected_kw", "expected_revenue_fen", "event_id")

@@ -125,7 +125,8 @@ def parse_price_csv(lines: Iterable[str], source: str = "prices") -> list[DayPri
     an unknown, repeated or missing column, an empty cell, a bad date, interval, price or
     called kW, a repeated (date, interval), a row with too many or too few cells, a day
     without all 96 intervals (placed at the day's first row, so it is reported before a
-    bad row further down), or no data rows at all.
+    bad row further down; not when a bad row may belong to that day, since the bad row
+    is then the cause), or no data rows at all.
     """
     reader = csv.reader(lines)
     try:
@@ -133,11 +134,13 @@ def parse_price_csv(lines: Iterable[str], source: str = "prices") -> list[DayPri
     except StopIteration:
         raise PriceFileError(source, 1, "", "empty file: expected a header row") from None
     names = _header(first, source)
-    rows, first_line, row_problem = _read_rows(reader, names, source)
+    rows, first_line, row_problem, suspects = _read_rows(reader, names, source)
     if not rows and row_problem is None:
         raise PriceFileError(source, 2, "", "no data rows")
     problems = [] if row_problem is None else [row_problem]
     for day in rows:
+        if suspects is None or day in suspects:
+            continue  # a bad row may belong to it: that row is the problem to report
         missing = [t for t in range(INTERVALS_PER_DAY) if t not in rows[day]]
         if missing:
             shown = ", ".join(map(str, missing[:8])) + (" ..." if len(missing) > 8 else "")
@@ -153,8 +156,9 @@ _Rows = dict[date, dict[int, tuple[int, float | None]]]
 
 def _read_rows(
     reader, names: list[str], source: str
-) -> tuple[_Rows, dict[date, int], PriceFileError | None]:
-    """Every valid row by day and interval, each day's first line, and the first bad row.
+) -> tuple[_Rows, dict[date, int], PriceFileError | None, set[date] | None]:
+    """Every valid row by day and interval, each day's first line, the first bad row, and
+    the days bad rows may belong to (None: any day, a bad row's date is unreadable).
 
     Reading goes on past a bad row, keeping only valid rows, so a day that began above
     it is judged complete or not on all its rows; problems below the first are ignored.
@@ -163,6 +167,7 @@ def _read_rows(
     first_line: dict[date, int] = {}
     rows: _Rows = {}
     problem: PriceFileError | None = None
+    suspects: set[date] | None = set()
     for row in reader:
         line = reader.line_num
         if not any(cell.strip() for cell in row):
@@ -177,11 +182,23 @@ def _read_rows(
                 raise PriceFileError(source, line, "interval", rule)
         except PriceFileError as exc:
             problem = problem or exc
+            at = names.index("date")
+            suspects = _add_suspect(suspects, row[at] if len(row) > at else "")
             continue
         seen[(day, interval)] = line
         first_line.setdefault(day, line)
         rows.setdefault(day, {})[interval] = (price, called)
-    return rows, first_line, problem
+    return rows, first_line, problem, suspects
+
+
+def _add_suspect(suspects: set[date] | None, text: str) -> set[date] | None:
+    """The days bad rows may belong to, adding one bad row's date cell (None: any day)."""
+    if suspects is None:
+        return None
+    try:
+        return suspects | {date.fromisoformat(text.strip())}
+    except ValueError:
+        return None
 
 
 def _day(day: date, got: dict[int, tuple[int, float | None]], with_called: bool) -> DayPrices:

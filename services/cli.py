@@ -153,16 +153,25 @@ def _add_statement(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
 
 
 _PRICE_FILE_HELP = """\
-price file (CSV, UTF-8, header first, one row per interval):
+price files (CSV, UTF-8, header first), either format:
+
+native, one row per interval:
   date               market day YYYY-MM-DD (Asia/Shanghai)
   interval           0..95 (interval 0 starts at 00:00 local time, 15 minutes each)
-  price_fen_per_mwh  realised demand-response price, whole fen per MWh >= 0
-                     (1 yuan/kWh = 100,000 fen/MWh)
+  price_fen_per_mwh  realised price, whole fen per MWh >= 0 (1 yuan/kWh = 100,000)
   called_kw          optional: kW the grid called in that interval (caps what is accepted)
-every day needs all 96 intervals exactly once; rows may come in any order.
-example:
-  date,interval,price_fen_per_mwh
+  every day needs all 96 intervals exactly once; rows may come in any order.
   2025-06-02,0,150000
+
+timestamped (ENTSO-E, energy-charts, SMARD converted), hourly or 15-minute:
+  timestamp          interval start, ISO 8601 with UTC offset: 2024-01-01T00:00:00+01:00
+                     (also named time, datetime or start); the local date is the day
+  price column       one column naming its unit: price_eur_per_mwh, "Price (EUR/MWh)",
+                     EUR, USD, CNY or fen per MWh; EUR and USD need --fx; may be < 0
+  hourly values cover four 15-minute intervals; a 23-hour day's missing hour is filled
+  from its neighbours, a 25-hour day's repeated hour averaged; missing hours are filled
+  from the neighbours and counted, a day with more than --max-missing-hours (default 2)
+  is skipped and listed. Other columns are ignored.
 """
 
 
@@ -175,24 +184,31 @@ def _backtest(args: argparse.Namespace) -> int:
 def _add_backtest(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser(
         "backtest",
-        help="replay a DR price history: bid curves vs perfect foresight vs naive",
+        help="replay a price history: bid curves vs perfect foresight vs naive",
         description=(
             "Replay a price history day by day. Each day's bids come only from the "
             "preceding days' prices (the last --lookback-days days as equiprobable "
             "scenarios) and are settled at the realised price (blocks priced at or below "
             "it are accepted); perfect foresight (the bid model solved on the realised "
-            "prices) and a naive strategy (all flexibility offered at one price) are "
-            "settled alike. Prints a table; writes backtest.csv and backtest.png to --out."
+            "prices) and a naive strategy (all available kW offered at the median price "
+            "of the same history) are settled alike. A day the model fails on is listed "
+            "with its reason and the replay goes on. Progress goes to stderr; prints a "
+            "table; writes backtest.csv (a row per day as it is done) and backtest.png to "
+            "--out."
         ),
         epilog=_PRICE_FILE_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     source = parser.add_mutually_exclusive_group(required=True)
-    source.add_argument("--prices", help="the price CSV (format below)")
+    source.add_argument("--prices", help="the price CSV (formats below)")
     source.add_argument(
         "--sample",
         action="store_true",
         help="use the built-in 28-day sample (= loadtests/data/dr_prices_sample.csv)",
+    )
+    parser.add_argument("--fx", help="yuan per EUR or USD of the price file, e.g. 7.787")
+    parser.add_argument(
+        "--max-missing-hours", type=float, help="fill up to this many missing hours a day (2)"
     )
     parser.add_argument("--portfolio", default="demo", help="demo (default) or synthetic:N")
     parser.add_argument("--out", default=".parkvpp/backtest", help="folder for CSV and PNG")
@@ -203,12 +219,17 @@ def _add_backtest(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     parser.add_argument(
         "--naive-price-fen-per-mwh",
         type=int,
-        help="the naive strategy's one offer price (default 800000)",
+        help="the naive strategy's one offer price (default: the history's median price)",
     )
     parser.add_argument(
         "--penalty-factor",
         type=float,
         help="accepted but undelivered energy costs this x the realised price (default 1)",
+    )
+    parser.add_argument(
+        "--capture-min-fen",
+        type=int,
+        help="show a day's capture only when perfect foresight earns this (default 10000)",
     )
     parser.add_argument(
         "--time-limit-seconds", type=float, help="per LP solve (default 10, as the bidder)"

@@ -10,8 +10,15 @@ from pathlib import Path
 
 import pytest
 
+import bidding.backtest
+from bidding.backtest import BacktestConfig, run_backtest
+from bidding.exceptions import SolverFailed
+from bidding.offers import build_bids
 from bidding.price_history import price_csv_text, sample_price_history
 from parkvpp.v1 import bidding_pb2, market_pb2
+from services import backtest_report
+from services.backtest_portfolios import demo_portfolio
+from services.cli import main
 from services.demo.day import DaySummary, MarketDay, market_day_for
 from services.demo.run import write_bids_plot
 from services.runtime.embedded import free_port
@@ -45,14 +52,87 @@ def test_backtest_prints_the_table_and_writes_csv_and_png(tmp_path: Path) -> Non
     lines = done.stdout.splitlines()
     assert lines[0].split() == ["day", "bid", "yuan", "perfect", "yuan", "naive", "yuan", "capture"]
     assert [line.split()[0] for line in lines[2:4]] == ["2025-06-07", "2025-06-08"]
-    assert lines[5].startswith("total")
-    assert "2 days scored (5 warm-up days" in done.stdout
+    assert lines[5].startswith("total") and lines[6].startswith("regret")
+    assert "2 days scored, 0 failed, 0 skipped, 5 warm-up" in done.stdout
+    assert "capture shown for the" in done.stdout and "at least 100.00 yuan" in done.stdout
+    progress = done.stderr.splitlines()
+    assert len(progress) == 7 and progress[-1].startswith("parkvpp backtest: day 7/7 2025-06-08")
+    assert "s elapsed" in progress[-1]
     with (out / "backtest.csv").open() as table:
         rows = list(csv.DictReader(table))
-    assert [r["market_day"] for r in rows] == ["2025-06-07", "2025-06-08"]
-    for row in rows:
+    assert [r["status"] for r in rows] == ["warm-up"] * 5 + ["scored"] * 2
+    for row in rows[5:]:
         assert int(row["perfect_net_fen"]) >= int(row["bid_net_fen"]) - 1
+        assert int(row["regret_vs_perfect_fen"]) == int(row["perfect_net_fen"]) - int(
+            row["bid_net_fen"]
+        )
     _assert_png(out / "backtest.png")
+
+
+def _timestamped(days: int, gap_day: int) -> str:
+    """Hourly CNY prices with a +08:00 offset; day `gap_day` lacks three hours."""
+    lines = ["Zone,timestamp,Price (CNY/MWh)"]
+    for n, day in enumerate(sample_price_history(days=days)):
+        for hour in range(24):
+            if n == gap_day and 10 <= hour < 13:
+                continue
+            yuan = day.price_fen_per_mwh[4 * hour] / 100
+            lines.append(f"CN,{day.market_day}T{hour:02d}:00:00+08:00,{yuan}")
+    return "\n".join(lines) + "\n"
+
+
+def test_backtest_reads_timestamped_prices_and_lists_skipped_days(tmp_path: Path) -> None:
+    prices = tmp_path / "prices.csv"
+    prices.write_text(_timestamped(8, gap_day=6))
+    out = tmp_path / "out"
+    done = _run(["backtest", "--prices", str(prices), "--out", str(out)], tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "skipped 2025-06-08: 3 h of prices missing (more than 2)" in done.stdout
+    assert "2 days scored, 0 failed, 1 skipped, 5 warm-up" in done.stdout
+    with (out / "backtest.csv").open() as table:
+        rows = list(csv.DictReader(table))
+    assert [(r["market_day"], r["status"]) for r in rows[5:]] == [
+        ("2025-06-07", "scored"),
+        ("2025-06-08", "skipped"),
+        ("2025-06-09", "scored"),
+    ]
+    done = _run(["backtest", "--prices", str(prices), "--fx", "7.8"], tmp_path)
+    assert done.returncode == 2 and "fx" in done.stderr
+
+
+def test_a_failed_day_is_listed_and_the_others_are_written(tmp_path, monkeypatch, capsys) -> None:
+    unlucky = sample_price_history(days=8)[6].market_day
+
+    def times_out(problem, **solve):
+        if problem.market_day == unlucky:
+            raise SolverFailed("HIGHS", "NOT_SOLVED")
+        return build_bids(problem, **solve)
+
+    monkeypatch.setattr(bidding.backtest, "build_bids", times_out)
+    prices = tmp_path / "prices.csv"
+    prices.write_text(price_csv_text(sample_price_history(days=8)))
+    out = tmp_path / "out"
+    assert main(["backtest", "--prices", str(prices), "--out", str(out)]) == 0
+    printed = capsys.readouterr()
+    reason = "bid: SolverFailed: solver HIGHS returned no usable solution (status NOT_SOLVED)"
+    assert f"failed  {unlucky}: {reason}" in printed.out
+    assert f"{unlucky} FAILED ({reason})" in printed.err
+    with (out / "backtest.csv").open() as table:
+        rows = {r["market_day"]: r for r in csv.DictReader(table)}
+    assert (rows[str(unlucky)]["status"], rows[str(unlucky)]["reason"]) == ("failed", reason)
+    assert [r["status"] for r in rows.values()].count("scored") == 2
+    _assert_png(out / "backtest.png")
+
+
+def test_the_chart_names_both_axes(tmp_path, monkeypatch) -> None:
+    drawn = []
+    monkeypatch.setattr(backtest_report, "save_png", lambda fig, path: drawn.append(fig))
+    config = BacktestConfig(lookback_days=3, min_history_days=3)
+    result = run_backtest(sample_price_history(days=4), demo_portfolio(), config)
+    backtest_report.write_chart(result, tmp_path / "chart.png")
+    (axes,) = drawn[0].axes
+    assert axes.get_xlabel() == "market day (1 scored, 0 failed)"
+    assert axes.get_ylabel() == "cumulative net revenue (yuan)"
 
 
 def test_backtest_refuses_a_bad_file_naming_line_and_column(tmp_path: Path) -> None:
@@ -75,8 +155,8 @@ def test_backtest_refuses_a_bad_file_naming_line_and_column(tmp_path: Path) -> N
 def test_backtest_help_documents_the_columns(tmp_path: Path) -> None:
     done = _run(["backtest", "--help"], tmp_path)
     assert done.returncode == 0
-    for column in ("date", "interval", "price_fen_per_mwh", "called_kw"):
-        assert column in done.stdout
+    for words in ("date", "interval", "price_fen_per_mwh", "called_kw", "timestamp", "--fx"):
+        assert words in done.stdout
 
 
 def test_plot_bids_without_a_stack_says_so_in_one_line(tmp_path: Path) -> None:

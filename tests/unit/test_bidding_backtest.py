@@ -4,15 +4,19 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date, timedelta
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
+import bidding.backtest
 from bidding.assets import BatterySpec, CurtailableLoadSpec
-from bidding.backtest import BacktestConfig, DayFailed, replay_day, run_backtest
-from bidding.exceptions import InvalidInput
+from bidding.backtest import BacktestConfig, replay_day, run_backtest
+from bidding.backtest_settle import plan_caps, settle
+from bidding.exceptions import InvalidInput, SolverFailed
 from bidding.flexibility import battery_envelope, curtailable_envelope
 from bidding.offer_model import BidAsset
+from bidding.offers import build_bids
 from bidding.price_history import DayPrices, sample_price_history
 
 FIRST = date(2025, 7, 14)  # a Monday
@@ -72,25 +76,29 @@ def test_bid_strategy_captures_a_peak_its_history_saw() -> None:
     assert (day.bid.accepted_kwh, day.bid.delivered_kwh, day.bid.shortfall_kwh) == (100, 100, 0)
     assert (day.bid.paid_fen, day.bid.cost_fen, day.bid.net_fen) == (100_000, 50_000, 50_000)
     assert day.perfect.net_fen == 50_000
-    assert day.capture_ratio == 1.0
+    assert day.capture_ratio(HAND_CONFIG.capture_min_perfect_fen) == 1.0
     assert result.capture_ratio == 1.0
+    assert day.regret_fen("perfect") == 0 and result.total_regret_fen("perfect") == 0
 
 
-def test_naive_offer_at_one_price_settles_as_worked_by_hand() -> None:
+def test_naive_offers_everything_at_the_median_of_its_history() -> None:
     history = [_day(0, True), _day(1, True), _day(2, False), _day(3, True)]
-    # Offered at 900 fen/kWh (HAND_CONFIG): accepted only in the 4 peak intervals.
+    # The scenario days' median price is LOW (92 of 96 intervals), so the naive offer of
+    # 100 kW is accepted in all 96 intervals (2,400 kWh); one hour-long event a day
+    # delivers the peak's 100 kWh (paid 100,000, cost 50,000 fen); the other 2,300 kWh
+    # are short at 100 fen/kWh x penalty factor 1: 230,000 fen.
+    (day,) = run_backtest(
+        history, _one_load, replace(HAND_CONFIG, naive_price_fen_per_mwh=None)
+    ).days
+    naive = day.naive
+    assert day.naive_price_fen_per_mwh == LOW
+    assert (naive.accepted_kwh, naive.delivered_kwh, naive.shortfall_kwh) == (2400, 100, 2300)
+    assert (naive.paid_fen, naive.cost_fen, naive.penalty_fen) == (100_000, 50_000, 230_000)
+    assert naive.net_fen == -180_000
+    assert day.regret_fen("naive") == -180_000 - 50_000  # the bid beat it by 230,000 fen
+    # Offered at 900 fen/kWh it is accepted only in the 4 peak intervals, as the bid.
     (day,) = run_backtest(history, _one_load, HAND_CONFIG).days
     assert (day.naive.accepted_kwh, day.naive.shortfall_kwh, day.naive.net_fen) == (100, 0, 50_000)
-    # Offered at 50 fen/kWh: all 96 intervals accepted at 100 kW (2,400 kWh), but one
-    # hour-long event a day delivers only the peak's 100 kWh. The other 92 intervals
-    # are 2,300 kWh short at 100 fen/kWh x penalty factor 1: 230,000 fen.
-    cheap = replace(HAND_CONFIG, naive_price_fen_per_mwh=50_000)
-    (day,) = run_backtest(history, _one_load, cheap).days
-    naive = day.naive
-    assert (naive.accepted_kwh, naive.delivered_kwh, naive.shortfall_kwh) == (2400, 100, 2300)
-    assert (naive.paid_fen, naive.penalty_fen) == (100_000, 230_000)
-    assert naive.net_fen == 50_000 - 230_000
-    assert naive.paid_fen - naive.cost_fen - naive.penalty_fen == naive.net_fen
 
 
 def test_called_quantity_caps_what_is_accepted() -> None:
@@ -108,7 +116,9 @@ def test_a_peak_the_history_never_saw_is_missed() -> None:
     (day,) = run_backtest(history, _one_load, HAND_CONFIG).days
     assert day.bid.net_fen == 0 and day.bid.accepted_kwh == 0
     assert day.perfect.net_fen == 50_000
-    assert day.capture_ratio == 0.0
+    assert day.capture_ratio(50_000) == 0.0
+    assert day.capture_ratio(50_001) is None  # perfect foresight below the threshold
+    assert day.regret_fen("perfect") == 50_000
 
 
 @pytest.fixture(scope="module")
@@ -151,9 +161,60 @@ def test_history_must_lie_before_the_day() -> None:
         run_backtest(days, _one_load, replace(HAND_CONFIG, min_history_days=4))
 
 
-def test_a_day_the_bid_model_refuses_is_named() -> None:
+def test_a_failed_day_is_recorded_and_the_replay_goes_on(monkeypatch) -> None:
+    history = [_day(n, n % 2 == 0) for n in range(6)]
+    unlucky = history[4].market_day
+
+    def times_out_on_one_day(problem, **solve):
+        if problem.market_day == unlucky and len(problem.scenarios) > 1:
+            raise SolverFailed("HIGHS", "NOT_SOLVED")
+        return build_bids(problem, **solve)
+
+    monkeypatch.setattr(bidding.backtest, "build_bids", times_out_on_one_day)
+    seen = []
+    result = run_backtest(history, _one_load, HAND_CONFIG, on_progress=seen.append)
+    assert [d.market_day for d in result.days] == [history[3].market_day, history[5].market_day]
+    assert [(n.market_day, n.note) for n in result.failed] == [
+        (unlucky, "bid: SolverFailed: solver HIGHS returned no usable solution (status NOT_SOLVED)")
+    ]
+    assert [(p.done, p.total) for p in seen] == [(n, 6) for n in range(1, 7)]
+    assert [p.failed is not None for p in seen] == [False] * 4 + [True, False]
+
+
+def test_a_day_the_portfolio_or_settlement_refuses_is_named() -> None:
     history = [_day(0, True), _day(1, True), _day(2, False), _day(3, True)]
-    with pytest.raises(DayFailed) as err:
-        run_backtest(history, lambda day: [], HAND_CONFIG)
-    assert err.value.market_day == FIRST + timedelta(3)
-    assert str(err.value).startswith("2025-07-17: assets: must not be empty")
+    result = run_backtest(history, lambda day: [], HAND_CONFIG)
+    assert result.days == []
+    (failed,) = result.failed
+    assert failed.market_day == FIRST + timedelta(3)
+    assert failed.note == "bid: InvalidInput: assets: must not be empty"
+
+
+def test_caps_leave_room_for_what_the_plan_draws_back_in_the_interval() -> None:
+    # The accepted point plans load-1 shedding 100 kW while load-2 rebounds 30 kW: net 70.
+    # Capping load-1 at 70 (its share of the positive parts) would leave 40 kW delivered.
+    assets = [_load(FIRST, "load-1"), _load(FIRST, "load-2")]
+    plans = {"load-1": np.zeros((1, 96)), "load-2": np.zeros((1, 96))}
+    plans["load-1"][0, 72], plans["load-2"][0, 72] = 100.0, -30.0
+    solution = SimpleNamespace(scenario_asset_reduction_kw=plans)
+    realised = np.full(96, PEAK)
+    accepted = np.zeros(96)
+    accepted[72] = 70.0
+    caps = plan_caps(assets, solution, np.full((1, 96), PEAK), realised, accepted)
+    assert caps["load-1"][72] == pytest.approx(100.0) and caps["load-2"][72] == 0.0
+    accepted[72] = 35.0  # half the net (a called quantity): load-1 sheds 65, nets 35
+    caps = plan_caps(assets, solution, np.full((1, 96), PEAK), realised, accepted)
+    assert caps["load-1"][72] == pytest.approx(65.0)
+
+
+def test_reduction_beyond_the_award_is_not_paid() -> None:
+    prices = np.full(96, LOW, dtype=np.int64)
+    prices[list(PEAK_INTERVALS)] = PEAK
+    award = np.zeros(96)
+    award[list(PEAK_INTERVALS)] = 40.0
+    caps = {"load-1": np.where(award > 0, 100.0, 0.0)}
+    solve = {"solver": "HIGHS", "time_limit_seconds": 10}
+    day = settle(FIRST, [_load(FIRST)], prices, caps, award, 1.0, solve)
+    assert (day.accepted_kwh, day.delivered_kwh, day.shortfall_kwh) == (40, 40, 0)
+    assert day.paid_fen == 40_000  # 40 kWh at 1,000 fen/kWh, whatever more was shed
+    assert day.paid_fen - day.cost_fen - day.penalty_fen == day.net_fen

@@ -92,6 +92,11 @@ def test_the_first_problem_in_file_order_is_reported() -> None:
     with pytest.raises(PriceFileError) as err:
         _parse(lines)
     assert (err.value.line, err.value.column) == (12, "interval")
+    # A bad row that leaves its own day incomplete is the problem, not the day.
+    lines = [HEADER, *rows[:3], "2025-07-14,x3,100", *rows[4:]]
+    with pytest.raises(PriceFileError) as err:
+        _parse(lines)
+    assert (err.value.line, err.value.column) == (5, "interval")
 
 
 def test_text_round_trips() -> None:

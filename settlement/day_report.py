@@ -189,6 +189,7 @@ def _delivery_clause(report: DayReport, cleared: list[IntervalRow]) -> str | Non
         f"{reason.value.lower().replace('_', '-')} in {n}"
         for reason in (
             Reason.NOT_DISPATCHED,
+            Reason.DISPATCHED_ABOVE_CLEARED,
             Reason.UNDER_DELIVERY,
             Reason.OVER_DELIVERY,
             Reason.BASELINE,

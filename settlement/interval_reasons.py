@@ -2,10 +2,12 @@
 
 The chain is plan -> market -> dispatch -> delivery -> payment. `reasons_for` gives an
 interval the reasons that apply: NOT_OFFERED, then one of NOT_CALLED / PRICE_ABOVE_CAP /
-PARTLY_CLEARED at the market, then NOT_DISPATCHED, UNDER_ or OVER_DELIVERY (the assets'
-cut against the reference baseline, the day's own load) and BASELINE (the settlement
-baseline counting another delivery than the reference), or PAID_AS_CLEARED when a
-cleared interval went as cleared. Each reason carries its figures in one sentence.
+PARTLY_CLEARED at the market, then NOT_DISPATCHED or DISPATCHED_ABOVE_CLEARED (a
+curtailment event holds one level, so a load may be sent more than an interval's award),
+UNDER_ or OVER_DELIVERY (the assets' cut against the reference baseline, the day's own
+load) and BASELINE (the settlement baseline counting another delivery than the
+reference), or PAID_AS_CLEARED when a cleared interval went as cleared. Each reason
+carries its figures in one sentence.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ class Reason(Enum):
     OVER_DELIVERY = "OVER_DELIVERY"
     BASELINE = "BASELINE"
     PAID_AS_CLEARED = "PAID_AS_CLEARED"
+    DISPATCHED_ABOVE_CLEARED = "DISPATCHED_ABOVE_CLEARED"
 
 
 @dataclass(frozen=True)
@@ -135,6 +138,8 @@ def _market_reasons(f: IntervalFigures) -> list[IntervalReason]:
     cleared = f.cleared_kw > MARKET_EPSILON_KW
     called = f.called_kw > MARKET_EPSILON_KW
     if not offered:
+        if cleared:
+            return []  # sold through offers outside the plan: nothing to say of the plan
         if called or f.expected_revenue_fen:
             asked = (
                 f"the grid called {f.called_kw:,.0f} kW"
@@ -187,9 +192,26 @@ def _delivery_reasons(f: IntervalFigures) -> list[IntervalReason]:
                 "were not dispatched",
             )
         )
+    elif f.dispatched_kw > f.cleared_kw + MARKET_EPSILON_KW:
+        out.append(
+            IntervalReason(
+                Reason.DISPATCHED_ABOVE_CLEARED,
+                f"{f.dispatched_kw:,.0f} kW were dispatched for {f.cleared_kw:,.0f} kW cleared",
+            )
+        )
     reference = f.reference_delivered_kw
     cut = f.delivered_kw if reference is None else reference
-    if f.dispatched_kw > MARKET_EPSILON_KW and _differs(cut, f.dispatched_kw):
+    performance = f.dispatched_kw > MARKET_EPSILON_KW and _differs(cut, f.dispatched_kw)
+    baseline = reference is not None and _differs(f.delivered_kw, reference)
+    if (
+        not (performance or baseline)
+        and f.dispatched_kw > MARKET_EPSILON_KW
+        and _differs(f.delivered_kw, f.dispatched_kw)
+    ):
+        # Each part within the tolerance, together beyond it: name the larger part.
+        performance = abs(cut - f.dispatched_kw) >= abs(f.delivered_kw - cut)
+        baseline = not performance
+    if performance:
         against = "" if reference is None else " against the day's own load"
         out.append(
             IntervalReason(
@@ -198,12 +220,12 @@ def _delivery_reasons(f: IntervalFigures) -> list[IntervalReason]:
                 f"({cut / f.dispatched_kw:.0%})",
             )
         )
-    if reference is not None and _differs(f.delivered_kw, reference):
+    if baseline:
         out.append(
             IntervalReason(
                 Reason.BASELINE,
                 f"the settlement baseline ({f.baseline_kw:,.0f} kW) counts {f.delivered_kw:,.0f}"
-                f" kW delivered where the day's own load shows {reference:,.0f} kW",
+                f" kW delivered where the day's own load shows {cut:,.0f} kW",
             )
         )
     if not out:

@@ -704,6 +704,11 @@ VALID: dict[str, Callable[[ParkIds], st.SearchStrategy]] = {
         reason=st.sampled_from(["late meter data", "x" * 501]),
         baseline_method=st.sampled_from(list(vpb.BaselineMethod.values())),
     ),
+    f"{_S}SettlementService/GetDayReport": lambda p: st.builds(
+        spb.GetDayReportRequest,
+        market_day=_day(p, back=1, ahead=1),
+        product=st.sampled_from(list(mpb.Product.values())),
+    ),
     f"{_S}CertificateService/IssueCertificates": _issue,
     f"{_S}CertificateService/Transfer": lambda p: _lot_move(p, retire=False),
     f"{_S}CertificateService/Retire": lambda p: _lot_move(p, retire=True),

@@ -1,4 +1,4 @@
-"""SettlementService request handling: settle a market day once, correct it, serve statements.
+"""SettlementService request handling: settle a day once, correct it, statements, day reports.
 
 Settled is final. RunSettlement computes a day from the dispatch at its current plan
 revision, seals the dispatch there (services/vpp/plans.py: from then on no re-dispatch
@@ -26,6 +26,7 @@ from services.runtime.metrics import record_settlement
 from services.runtime.outbox import OutboxEvent
 from services.runtime.rpc import market_day, now_ts, require_id, require_text
 from services.settlement.corrections import MAX_REASON_CHARS, as_correction
+from services.settlement.day_report import DayReports
 from services.settlement.inputs import energy_awards, gather, storage_shares
 from services.settlement.runs import RunStore
 from services.telemetry.rollups import Rollups
@@ -138,6 +139,7 @@ class SettlementServicer(settlement_pb2_grpc.SettlementServiceServicer):
             baseline_method=runtime.settings.baseline_method,
             capacity_price_fen_per_kw=Fraction(runtime.settings.capacity_price_fen_per_kw),
         )
+        self.reports = DayReports(runtime, self.runs, self.portfolio, self.program, self._clearing)
 
     def _clearing(self, day: str) -> market_pb2.ClearingResult:
         market = market_pb2_grpc.MarketServiceStub(self.runtime.channel("market"))
@@ -294,3 +296,16 @@ class SettlementServicer(settlement_pb2_grpc.SettlementServiceServicer):
         if request.version < 0:
             raise InvalidArgument("version", "must be >= 0")
         return self.runs.statement(day.isoformat(), enterprise_id, request.version)
+
+    def GetDayReport(self, request, context):  # noqa: N802
+        day = market_day("market_day", request.market_day)
+        if request.product not in (
+            market_pb2.PRODUCT_UNSPECIFIED,
+            market_pb2.PRODUCT_DEMAND_RESPONSE,
+        ):
+            raise InvalidArgument(
+                "product",
+                "only DEMAND_RESPONSE is reported (ENERGY awards are settled as cleared: "
+                "the statements' energy_lines)",
+            )
+        return self.reports.build(day)

@@ -49,6 +49,11 @@ class SettlementServiceStub:
                 request_serializer=parkvpp_dot_v1_dot_settlement__pb2.CorrectSettlementRequest.SerializeToString,
                 response_deserializer=parkvpp_dot_v1_dot_settlement__pb2.SettlementRun.FromString,
                 _registered_method=True)
+        self.GetDayReport = channel.unary_unary(
+                '/parkvpp.v1.SettlementService/GetDayReport',
+                request_serializer=parkvpp_dot_v1_dot_settlement__pb2.GetDayReportRequest.SerializeToString,
+                response_deserializer=parkvpp_dot_v1_dot_settlement__pb2.DayReport.FromString,
+                _registered_method=True)
 
 
 class SettlementServiceServicer:
@@ -78,6 +83,15 @@ class SettlementServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetDayReport(self, request, context):
+        """Plan versus outcome of a cleared and settled market day, interval by interval:
+        offered, expected, cleared, dispatched, delivered and paid, and why they differ.
+        FAILED_PRECONDITION when the day is not settled yet.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_SettlementServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -95,6 +109,11 @@ def add_SettlementServiceServicer_to_server(servicer, server):
                     servicer.CorrectSettlement,
                     request_deserializer=parkvpp_dot_v1_dot_settlement__pb2.CorrectSettlementRequest.FromString,
                     response_serializer=parkvpp_dot_v1_dot_settlement__pb2.SettlementRun.SerializeToString,
+            ),
+            'GetDayReport': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetDayReport,
+                    request_deserializer=parkvpp_dot_v1_dot_settlement__pb2.GetDayReportRequest.FromString,
+                    response_serializer=parkvpp_dot_v1_dot_settlement__pb2.DayReport.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -178,6 +197,33 @@ class SettlementService:
             '/parkvpp.v1.SettlementService/CorrectSettlement',
             parkvpp_dot_v1_dot_settlement__pb2.CorrectSettlementRequest.SerializeToString,
             parkvpp_dot_v1_dot_settlement__pb2.SettlementRun.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetDayReport(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/parkvpp.v1.SettlementService/GetDayReport',
+            parkvpp_dot_v1_dot_settlement__pb2.GetDayReportRequest.SerializeToString,
+            parkvpp_dot_v1_dot_settlement__pb2.DayReport.FromString,
             options,
             channel_credentials,
             insecure,

@@ -152,6 +152,65 @@ def _add_statement(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     statement.set_defaults(func=_statement)
 
 
+def _report_day(args: argparse.Namespace) -> int:
+    import grpc
+
+    from services import day_report_table as report_table
+    from services.launcher import token_secret_for
+    from services.runtime.auth import issue_token
+    from services.runtime.channels import open_channel
+
+    settings = load_settings()
+    if args.data_dir:
+        settings = settings.with_overrides(data_dir=args.data_dir)
+    token = args.token or issue_token(token_secret_for(settings, create=False), "operator", 600)
+    addr = args.addr or settings.addr_of("settlement")
+    s = settings
+    channel = open_channel(addr, token, s.tls_cert_file, s.tls_key_file, s.tls_ca_file)
+    try:
+        report = report_table.fetch(channel, args.market_day.isoformat())
+    except grpc.RpcError as exc:
+        print(f"parkvpp report day: {exc.code().name}: {exc.details()}", file=sys.stderr)
+        return 1
+    finally:
+        channel.close()
+    print(
+        f"Market day {report.market_day}: plan {report.plan_id or '(none)'}, "
+        f"settlement {report.run_id} (version {report.settlement_version})"
+    )
+    for line in report_table.table(report, report_table.anything_happened):
+        print(line)
+    print("why:")
+    for line in report_table.details(report):
+        print(f"  {line}")
+    print("from expected to paid:")
+    for line in report_table.money_steps(report):
+        print(line)
+    print(report.summary)
+    return 0
+
+
+def _add_report(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from datetime import date
+
+    report = sub.add_parser("report", help="reports of a running stack")
+    kinds = report.add_subparsers(dest="kind", required=True)
+    day = kinds.add_parser(
+        "day",
+        help="plan versus outcome of a settled day: offered, expected, cleared, dispatched, "
+        "delivered and paid per interval, and why they differ (GetDayReport)",
+    )
+    day.add_argument("--market-day", required=True, type=date.fromisoformat, help="YYYY-MM-DD")
+    day.add_argument(
+        "--addr", default="", help="SettlementService address (default PARKVPP_SETTLEMENT_ADDR)"
+    )
+    day.add_argument(
+        "--token", default="", help="bearer token (default: an operator token signed with the key)"
+    )
+    day.add_argument("--data-dir", default="", help="the data dir of a running parkvpp up")
+    day.set_defaults(func=_report_day)
+
+
 _PRICE_FILE_HELP = """\
 price files (CSV, UTF-8, header first), either format:
 
@@ -300,6 +359,7 @@ def main(argv: list[str] | None = None) -> int:
     token.set_defaults(func=_token)
     _add_ledger(sub)
     _add_statement(sub)
+    _add_report(sub)
     _add_backtest(sub)
     _add_plot(sub)
     args = parser.parse_args(argv)

@@ -35,6 +35,7 @@ from services.demo.meters import (
     wait_for,
 )
 from services.demo.park import ASSETS, ENTERPRISES, meter_kw
+from services.demo.report_step import ReportStep
 
 #: Four weeks: ten working days for the 10-in-10 baseline and held-out days for accuracy.
 HISTORY_DAYS = 28
@@ -64,6 +65,7 @@ class DaySummary:
     settlement: settlement_pb2.SettlementRun | None = None
     settlement_again: settlement_pb2.SettlementRun | None = None
     statement: settlement_pb2.Statement | None = None
+    day_report: settlement_pb2.DayReport | None = None
     issued: certificates_pb2.IssueCertificatesResponse | None = None
     transferred_wh: int = 0
     retired_wh: int = 0
@@ -88,7 +90,7 @@ def last_working_day(today: date) -> date:
     return day
 
 
-class MarketDay(CertificatesStep):
+class MarketDay(CertificatesStep, ReportStep):
     """Runs the demo's steps in order; each step is a method, timed into the summary."""
 
     def __init__(
@@ -127,6 +129,7 @@ class MarketDay(CertificatesStep):
             ("metering the day", self.meter_day),
             ("baselines of the event", self.event_baselines),
             ("settlement", self.settle),
+            ("plan versus outcome", self.day_report),
             ("certificates and carbon", self.certificates),
         ):
             self.log(f"-- {name}")

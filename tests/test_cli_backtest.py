@@ -6,6 +6,7 @@ import csv
 import os
 import subprocess
 import sys
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ import pytest
 import bidding.backtest
 from bidding.backtest import BacktestConfig, run_backtest
 from bidding.exceptions import SolverFailed
+from bidding.intervals import MARKET_TZ
 from bidding.offers import build_bids
 from bidding.price_history import price_csv_text, sample_price_history
 from parkvpp.v1 import bidding_pb2, market_pb2
@@ -186,8 +188,14 @@ def cleared_day(stack_factory):
     day.enrol()
     day.history()
     market_day = day.day.isoformat()
+    eve = day.day - timedelta(days=1)
     plan = clients.bidding.PrepareBids(
-        bidding_pb2.PrepareBidsRequest(market_day=market_day), timeout=300
+        bidding_pb2.PrepareBidsRequest(
+            market_day=market_day,
+            # Ahead of the grid call's deadline (12:00 the day before), as the demo bids.
+            decided_at=datetime(eve.year, eve.month, eve.day, 9, tzinfo=MARKET_TZ),
+        ),
+        timeout=300,
     )
     clients.bidding.SubmitBids(bidding_pb2.SubmitBidsRequest(plan_id=plan.plan_id), timeout=60)
     clearing = clients.market.ClearMarket(

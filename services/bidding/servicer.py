@@ -5,12 +5,12 @@ from __future__ import annotations
 import math
 import uuid
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 
 import numpy as np
 
 from bidding.intervals import INTERVALS_PER_DAY, days_before
-from bidding.invitations import DrInvitation, honour
+from bidding.invitations import DrInvitation, Honoured, honour
 from bidding.offer_model import BidAsset, BidProblem, PriceScenario
 from bidding.offers import (
     HISTORY_LOOKBACK_DAYS,
@@ -125,6 +125,19 @@ class BiddingServicer(bidding_pb2_grpc.BiddingServiceServicer):
         first, last = min(history), max(history)
         return scenarios, f"history: {len(scenarios)} days {first}..{last}"
 
+    def _answering(
+        self, problem: BidProblem, energy: list[PriceScenario], decided_at: datetime
+    ) -> tuple[list[market_pb2.DrEvent], Honoured, list[tuple[str, str]]]:
+        """The day's DR events, the problem answering those it can, and the ones left out.
+
+        Energy drawn back outside the answered windows costs the energy price, the same in
+        every DR scenario: the energy scenarios' probability-weighted mean.
+        """
+        events = self.gateway.dr_events(problem.market_day.isoformat())
+        invitations, left_out = invitation_plan.usable(events)
+        rebound = sum(s.probability * np.asarray(s.price_fen_per_mwh, float) for s in energy)
+        return events, honour(problem, invitations, decided_at, rebound), left_out
+
     def PrepareBids(self, request, context):  # noqa: N802
         day = market_day("market_day", request.market_day)
         limit = request.time_limit_seconds or DEFAULT_TIME_LIMIT_S
@@ -145,15 +158,10 @@ class BiddingServicer(bidding_pb2_grpc.BiddingServiceServicer):
         dr_assets, batteries = split_portfolio(bid_assets, share)
         scenarios, source = self._dr_scenarios(day, dr_scenarios, bool(dr_assets))
         energy = self._energy_scenarios(day, energy_scenarios)
-        events = self.gateway.dr_events(day.isoformat())
-        invitations, left_out = invitation_plan.usable(events)
         problem = BidProblem(
             market_day=day, assets=dr_assets, scenarios=scenarios, commitments=commitments
         )
-        # Energy drawn back outside the answered windows costs the energy price, the same
-        # in every DR scenario: the energy scenarios' probability-weighted mean.
-        rebound = sum(s.probability * np.asarray(s.price_fen_per_mwh, float) for s in energy)
-        honoured = honour(problem, invitations, decided_at, rebound)
+        events, honoured, left_out = self._answering(problem, energy, decided_at)
         demand_response = self._demand_response(honoured.problem, limit)
         storage = self._storage(day, batteries, energy, limit)
         if demand_response is None and storage is None:

@@ -199,9 +199,12 @@ class DayReports:
         return out
 
     def build(self, day: date) -> pb.DayReport:
-        """Raises FailedPrecondition when the day is not settled or its settled figures
-        no longer add up under the running program; NOT_FOUND (the market's) when the day
-        was not cleared."""
+        """The day's report from the latest issued settlement version.
+
+        Raises FailedPrecondition when the day is not settled, when its settled figures no
+        longer add up under the running program or a plan or market figure is unusable;
+        NOT_FOUND (the market's) when the day was not cleared.
+        """
         key = day.isoformat()
         runs = self.runs
         run = runs.latest(key)
@@ -227,20 +230,23 @@ class DayReports:
         planned, called = plan_figures(plan), event_figures(self._events(key))
         awarded = vpp_awards_kw(clearing, participant)
         prices = {i.interval: i.clearing_price_fen_per_mwh for i in clearing.intervals}
-        figures = [
-            IntervalFigures(
-                interval=s.interval,
-                **{**called.get(s.interval, {}), **planned.get(s.interval, {})},
-                cleared_kw=awarded.get(s.interval, 0.0),
-                clearing_price_fen_per_mwh=prices.get(s.interval, 0),
-                dispatched_kw=s.dispatched_kw,
-                baseline_kw=s.baseline_kw,
-                metered_kw=s.metered_kw,
-                delivered_kw=s.delivered_kw,
-                reference_delivered_kw=s.reference_delivered_kw,
-                paid_fen=s.paid_fen,
-            )
-            for s in settled
-        ]
-        total = plan.expected_revenue_fen if plan is not None else None
-        return _message(report_day(day, figures, total), plan.plan_id if plan else "", run)
+        try:
+            figures = [
+                IntervalFigures(
+                    interval=s.interval,
+                    **{**called.get(s.interval, {}), **planned.get(s.interval, {})},
+                    cleared_kw=awarded.get(s.interval, 0.0),
+                    clearing_price_fen_per_mwh=prices.get(s.interval, 0),
+                    dispatched_kw=s.dispatched_kw,
+                    baseline_kw=s.baseline_kw,
+                    metered_kw=s.metered_kw,
+                    delivered_kw=s.delivered_kw,
+                    reference_delivered_kw=s.reference_delivered_kw,
+                    paid_fen=s.paid_fen,
+                )
+                for s in settled
+            ]
+            report = report_day(day, figures, plan.expected_revenue_fen if plan else None)
+        except SettlementError as exc:
+            raise FailedPrecondition(f"the plan and market figures of {key}: {exc}") from exc
+        return _message(report, plan.plan_id if plan else "", run)

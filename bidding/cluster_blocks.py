@@ -23,7 +23,12 @@ its own rebound, so every member's plan is its own event-feasible plan and the b
 value is exact. For batteries a lower trajectory (worst efficiencies,
 lowest initial SoC) must keep above every member's SoC floor and end no lower than it
 started, an upper one (best efficiencies, highest initial SoC) below every ceiling: each
-member's own SoC lies between the two because charge and discharge are non-negative.
+member's own SoC lies between the two because charge and discharge are non-negative and
+never run in the same interval. A member is told its share of the block's net kW, which
+converts once; had the block charged and discharged at once, the member would store
+more than the upper path counts, and break its ceiling at negative prices. So restricted
+blocks are solved with `exclusive_batteries` (`bidding.cluster_lp.solve_blocks`); the
+lower path holds either way.
 """
 
 from __future__ import annotations
@@ -90,12 +95,19 @@ class Trajectory:
 
 @dataclass(frozen=True)
 class BatteryBlock:
-    """Discharge/charge limits (kW), wear cost, and the stored-energy paths that must hold."""
+    """Discharge/charge limits (kW), wear cost, and the stored-energy paths that must hold.
+
+    `followed`: every member runs its share of this block's plan (a restricted block),
+    so the plan must never charge and discharge in one interval (`exclusive_batteries`
+    in `bidding.cluster_lp.solve_blocks`). A relaxed block is a bound whose members may
+    run opposite ways at once.
+    """
 
     discharge_kw: np.ndarray
     charge_kw: np.ndarray
     degradation_fen_per_mwh: float
     trajectories: tuple[Trajectory, ...]
+    followed: bool = False
 
 
 Block = LoadBlock | WindowLoadBlock | BatteryBlock
@@ -204,4 +216,4 @@ def restricted_block(
         upper = Trajectory(total * max(soc), *best, -unbounded, ceiling, -NO_LIMIT_KWH, False)
         paths = (lower, upper)
     wear = float(share @ [s.degradation_cost_fen_per_mwh for s in specs])
-    return BatteryBlock(up, down, wear, paths)
+    return BatteryBlock(up, down, wear, paths, followed=True)

@@ -12,6 +12,7 @@ from bidding.cluster_blocks import BatteryBlock, Block, LoadBlock, Trajectory, W
 from bidding.intervals import INTERVAL_HOURS, INTERVALS_PER_DAY
 from bidding.lp import LpOutcome, create_solver, link_monotone_in_price, solve
 from bidding.offer_model import FEN_PER_KW_INTERVAL, BidProblem
+from bidding.switches import Cell, create_mip_solver, solve_exclusive
 
 T = INTERVALS_PER_DAY
 #: Penalty (fen) per kW of a commitment left unmet in one interval of one scenario: far
@@ -179,6 +180,7 @@ def _add_path(lp, path: Trajectory, discharge: list, charge: list) -> None:
 
 
 def _add_battery(lp, block: BatteryBlock, balance: list, weight: float, price) -> tuple:
+    """Discharge and charge kW per interval, held to every path; both may run at once here."""
     objective = lp.Objective()
     discharge, charge = [], []
     for t in range(T):
@@ -195,12 +197,37 @@ def _add_battery(lp, block: BatteryBlock, balance: list, weight: float, price) -
     return discharge, charge
 
 
+def _switchable(block: Block) -> bool:
+    """A battery block whose members follow shares of its plan (a restricted block)."""
+    return isinstance(block, BatteryBlock) and block.followed
+
+
+def _days(blocks: list[Block], handles: list[list]) -> list[list[Cell]]:
+    """Per switchable block and scenario, the intervals in which it could charge and discharge."""
+    days = []
+    for block, rows in zip(blocks, handles, strict=True):
+        if not _switchable(block):
+            continue
+        assert isinstance(block, BatteryBlock)
+        both = np.flatnonzero((block.discharge_kw > 0) & (block.charge_kw > 0))
+        limits = [(float(block.charge_kw[t]), float(block.discharge_kw[t])) for t in both]
+        for discharge, charge in rows:
+            days.append(
+                [Cell(charge[t], discharge[t], *kw) for t, kw in zip(both, limits, strict=True)]
+            )
+    return days
+
+
 def _values(cols: list) -> np.ndarray:
     return np.array([c.solution_value() if c is not None else 0.0 for c in cols])
 
 
 def solve_blocks(
-    problem: BidProblem, blocks: list[Block], solver: str, time_limit_seconds: float
+    problem: BidProblem,
+    blocks: list[Block],
+    solver: str,
+    time_limit_seconds: float,
+    exclusive_batteries: bool = False,
 ) -> ClusterLpResult:
     """Build and solve the bid LP with `blocks` as its assets (same linking and commitments).
 
@@ -210,8 +237,25 @@ def solve_blocks(
     leave the penalty out. Raises InfeasibleProblem("model", None, ...) when the LP is
     infeasible anyway (envelopes contradicting themselves) and SolverFailed when the solver
     stops without a solution, as `bidding.lp.solve` does; InvalidInput for an unknown solver.
+
+    By default the model is an LP (its balance rows have duals) in which a battery block
+    may charge and discharge in one interval where that pays: at negative prices it burns
+    energy in the conversion losses, and linking can force a net charge into a full
+    battery. The block's net plan then converts once where the LP counted two losses, so
+    replayed it stores more than the LP did and can break the SoC ceiling: such plans are
+    bounds, not dispatch. With `exclusive_batteries` no restricted battery block
+    (`BatteryBlock.followed`) both charges and discharges in one interval of a scenario,
+    so each member's share of its plan replays within every limit at any price; the
+    repair (`bidding.switches.solve_exclusive`) first shuts one side of each mixing cell
+    (LPs), then, in the time left, adds binary switches and returns the exact optimum
+    (`outcome.optimal`) or else the shut-side plan, bounded by the unrepaired LP. It
+    needs a backend in `bidding.switches.MIP_SOLVERS` (InvalidInput("solver") for GLOP)
+    whenever `blocks` hold a restricted battery block; SolverFailed only when the time
+    runs out before the first plan without mixing. Relaxed blocks stay relaxed: members
+    of a cluster may charge while others discharge, and their plans are bounds.
     """
-    lp, name = create_solver(solver, time_limit_seconds)
+    exclusive = exclusive_batteries and any(_switchable(b) for b in blocks)
+    lp, name = (create_mip_solver if exclusive else create_solver)(solver, time_limit_seconds)
     quantities: list[list] = []
     shortfalls: list[list] = []
     handles: list[list] = [[] for _ in blocks]
@@ -247,8 +291,12 @@ def solve_blocks(
     prices = np.array([sc.price_fen_per_mwh for sc in problem.scenarios])
     link_monotone_in_price(lp, prices, quantities)
     lp.Objective().SetMaximization()
-    outcome = solve(lp, name, "model", "asset envelopes contradict each other")
-    return _read(problem, blocks, handles, quantities, shortfalls, outcome)
+    contradiction = "asset envelopes contradict each other"
+    read = functools.partial(_read, problem, blocks, handles, quantities, shortfalls)
+    if not exclusive:
+        return read(solve(lp, name, "model", contradiction))
+    days = _days(blocks, handles)
+    return solve_exclusive(lp, name, days, time_limit_seconds, contradiction, read)
 
 
 def _read(problem, blocks, handles, quantities, shortfalls, outcome) -> ClusterLpResult:

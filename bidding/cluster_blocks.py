@@ -12,8 +12,9 @@ powers, stored-energy bounds, start and end-of-day energy; the best charge and d
 efficiencies of the cluster, with free disposal of energy (stored energy may fall below
 what the flows give) when it has more than one member. Summing the members' equalities
 e_a[t] = e_a[t-1] + eta_c,a h c_a - h d_a / eta_d,a gives E[t] <= E[t-1] + max(eta_c) h C
-- h D / max(eta_d), which is what the block asks; the cheapest degradation cost makes
-the value at least as high.
+- h D / max(eta_d), which is what the block asks (with one efficiency pair among the
+members the sum is an equality, so the block keeps it and needs no disposal); the
+cheapest degradation cost makes the value at least as high.
 
 Restricted: member a follows share_a x the block's plan (share = its weight over the
 cluster's, weight = energy capacity for a battery). Loads of one cluster share their
@@ -160,10 +161,15 @@ def relaxed_block(assets: list[BidAsset], cluster: Cluster, timed: bool = False)
         low_kwh=np.sum([m.envelope.stored_energy_min_kwh for m in members], axis=0),
         high_kwh=np.sum([m.envelope.stored_energy_max_kwh for m in members], axis=0),
         final_low_kwh=float(sum(final)),
-        disposal=len(members) > 1,
+        disposal=not _same_efficiencies(specs),
     )
     down = np.sum([m.envelope.down_kw for m in members], axis=0)
     return BatteryBlock(up, down, min(s.degradation_cost_fen_per_mwh for s in specs), (path,))
+
+
+def _same_efficiencies(specs: list[BatterySpec]) -> bool:
+    """Whether the members' stored-energy equalities sum to one exact equality (no disposal)."""
+    return len({(s.charge_efficiency, s.discharge_efficiency) for s in specs}) == 1
 
 
 def window_block(members: list[BidAsset], windows: tuple[EventWindow, ...]) -> WindowLoadBlock:

@@ -242,3 +242,74 @@ def choose_windows(
             for n, windows in zip(members, picked, strict=True):
                 chosen[n] = windows
     return chosen
+
+
+def _schedule_values(
+    up: np.ndarray, wcost: np.ndarray, rho: np.ndarray, values: np.ndarray, longest: int
+) -> np.ndarray:
+    """value[r, i, L] of an event of length L from i for row r at per-kW worth `values`.
+
+    Row r is one load in one scenario: `up` (R, T) kW, `wcost` (R,) the weighted
+    curtailment cost per kW-interval, `rho` (R,) the rebound fraction, `values` (R, T) what
+    a kW of net reduction is worth in each interval. An event sheds up kW over [i, i+L)
+    and draws rho x the shed energy back evenly over [i+L, i+2L) (-inf where it does not
+    fit the day or meets an unavailable interval).
+    """
+    rows = up.shape[0]
+    out = np.full((rows, T, longest + 1), -np.inf)
+
+    def running(x: np.ndarray) -> np.ndarray:
+        return np.concatenate([np.zeros((rows, 1)), np.cumsum(x, axis=1)], axis=1)
+
+    worth_sum = running(up * values)
+    up_sum = running(up)
+    value_sum = running(values)
+    off_sum = running((up <= 0).astype(float))
+    rebound = rho > 0
+    for length in range(1, longest + 1):
+        starts = np.arange(T - length + 1)
+        ends = starts + length
+        shed = up_sum[:, ends] - up_sum[:, starts]
+        value = worth_sum[:, ends] - worth_sum[:, starts] - wcost[:, None] * shed
+        tail_end = np.minimum(ends + length, T)
+        tail = value_sum[:, tail_end] - value_sum[:, ends]
+        value -= (rho[:, None] * shed / length) * tail
+        fits = ends + length <= T
+        value[rebound[:, None] & ~fits[None, :]] = -np.inf
+        value[(off_sum[:, ends] - off_sum[:, starts]) > 0] = -np.inf
+        out[:, : T - length + 1, length] = value
+    return out
+
+
+def best_schedules(
+    rule: EventRules,
+    up_kw: np.ndarray,
+    weighted_cost: np.ndarray,
+    rebound_fraction: np.ndarray,
+    values: np.ndarray,
+) -> tuple[list[tuple[EventWindow, ...]], np.ndarray]:
+    """Each row's best event schedule under `rule` and its value (dynamic programming).
+
+    Rows (loads in scenarios) share the rule; see `_schedule_values` for the arrays. A
+    schedule holds at most `rule.count` events of `rule.shortest..rule.longest` intervals,
+    each called in full, the next starting after the previous one's rebound; only events
+    worth more than nothing are taken. Returns (schedules, values), value 0 for none.
+    """
+    up = np.asarray(up_kw, dtype=float)
+    chosen: list[tuple[EventWindow, ...]] = []
+    worth = np.zeros(up.shape[0])
+    for first in range(0, up.shape[0], CHUNK_LOADS):
+        part = slice(first, first + CHUNK_LOADS)
+        rho = np.asarray(rebound_fraction, dtype=float)[part]
+        table = _schedule_values(
+            up[part],
+            np.asarray(weighted_cost, dtype=float)[part],
+            rho,
+            np.asarray(values, dtype=float)[part],
+            rule.longest,
+        )
+        picked = _best_windows(table, rule.shortest, rule.longest, rule.count, rho > 0)
+        for r, windows in enumerate(picked):
+            worth[first + r] = sum(table[r, w.start, w.length] for w in windows)
+        chosen.extend(picked)
+    return chosen, worth

@@ -84,16 +84,23 @@ def solve(solver: pywraplp.Solver, name: str, constraint: str, detail: str = "")
 
 
 def link_monotone_in_price(
-    solver: pywraplp.Solver, prices_fen_per_mwh: np.ndarray, quantity: list[list]
+    solver: pywraplp.Solver,
+    prices_fen_per_mwh: np.ndarray,
+    quantity: list[list],
+    offered: np.ndarray | None = None,
 ) -> None:
     """Non-anticipative bids: in every interval, quantity[s][t] never falls as the price of
     scenario s at t rises, and scenarios with equal prices (to the fen) share one quantity.
 
     `prices_fen_per_mwh` is (scenarios x intervals); `quantity` holds one solver variable
     per scenario and interval. This is what turns scenario plans into step curves.
+    `offered` (booleans per interval, None = all) limits the linking to the intervals that
+    carry an offer: elsewhere nothing is sold and each scenario's plan stands alone.
     """
     prices = np.rint(np.asarray(prices_fen_per_mwh, dtype=float))
     for t in range(prices.shape[1]):
+        if offered is not None and not offered[t]:
+            continue
         order = sorted(range(prices.shape[0]), key=lambda s: prices[s, t])
         for lower, higher in zip(order, order[1:], strict=False):
             equal = prices[lower, t] == prices[higher, t]

@@ -7,7 +7,7 @@ from datetime import date
 
 import numpy as np
 
-from bidding.aggregation import AggregatedPlans, solve_aggregated
+from bidding.column_generation import ColumnPlans, solve_by_columns
 from bidding.event_windows import EventWindow
 from bidding.exceptions import InvalidInput
 from bidding.intervals import INTERVALS_PER_DAY, hour_of_interval
@@ -20,8 +20,6 @@ from bidding.offer_model import (
 )
 
 QUANTITY_DECIMALS = 3  # offers are rounded to 0.001 kW
-# Monolithic: 200 assets 4 s, 500 assets 12 s; aggregated 500 assets 5 s (2 cores, 10 scenarios).
-DEFAULT_AGGREGATE_ABOVE_ASSETS = 300
 
 
 @dataclass(frozen=True)
@@ -42,8 +40,8 @@ class BidSolution:
     the probability-weighted (expected) plan per asset, negative where a battery
     charges; being a mix of feasible plans it respects every SoC and energy limit.
     `scenario_quantity_kw` (scenarios x 96) and `scenario_asset_reduction_kw` hold
-    the per-scenario plans behind it. `windows` are the event windows each curtailable
-    load was held to (see `bidding.event_windows`).
+    the per-scenario plans behind it. `scenario_windows` are each curtailable load's
+    events per scenario, `windows` their union (for display).
     """
 
     curves: dict[int, list[OfferStep]]
@@ -58,6 +56,7 @@ class BidSolution:
     scenario_quantity_kw: np.ndarray
     scenario_asset_reduction_kw: dict[str, np.ndarray]
     windows: dict[str, tuple[EventWindow, ...]]
+    scenario_windows: dict[str, list[tuple[EventWindow, ...]]]
 
 
 def offer_curve(prices_fen_per_mwh: np.ndarray, quantities_kw: np.ndarray) -> list[OfferStep]:
@@ -85,34 +84,27 @@ def build_bids(
     problem: BidProblem,
     solver: str = DEFAULT_SOLVER,
     time_limit_seconds: float = DEFAULT_TIME_LIMIT_SECONDS,
-    aggregate_above_assets: int | None = DEFAULT_AGGREGATE_ABOVE_ASSETS,
 ) -> BidSolution:
-    """Solve the stochastic bid LP and turn its scenario plans into offer curves.
+    """Solve the stochastic bid problem and turn its scenario plans into offer curves.
 
-    Every curtailable load is held to event windows (`bidding.event_windows`), so each
-    scenario's plan obeys min/max event duration, events per day, availability, lead
-    time and rebound; batteries track their state of charge. The plan is compared with a
-    relaxation without windows: `bound_fen` is the relaxation's optimum, an upper bound
-    on any event-feasible plan, and `relative_gap` the proven distance to it.
+    Column generation over each load's event schedules (`bidding.column_generation`):
+    every scenario's plan of every load is one event-feasible schedule (min/max event
+    duration, events per day, availability, lead time, rebound), batteries track their
+    state of charge and never charge and discharge at once, the portfolio stays within
+    the sale cap and meets the commitments. `bound_fen` is a proven upper bound on any
+    such plan's value and `relative_gap` the plan's proven distance to it.
 
-    `solver` is an OR-Tools backend name chosen by configuration (HIGHS, falling back
-    to GLOP when absent). Portfolios of up to `aggregate_above_assets` assets (None:
-    any size) are solved asset by asset in one LP; larger ones through clusters
-    (`bidding.aggregation`) whose gap may stay above zero. Raises InvalidInput for a
-    malformed problem; InfeasibleProblem("commitment", t, ...) naming the interval when
-    a commitment exceeds the portfolio's up capacity (checked before solving), when no
-    plan within energy and SoC limits meets it, or when the event windows cannot;
-    InfeasibleProblem("model", None, ...) if envelopes contradict themselves (e.g. a
-    battery whose initial energy lies above its end-of-day maximum); SolverFailed when
-    the solver stops without a solution.
+    `solver` is HIGHS (default) or GLOP. Raises InvalidInput for a malformed problem or
+    an unknown solver; InfeasibleProblem("commitment", t, ...) naming the interval when a
+    commitment exceeds the portfolio's up capacity (checked before solving) or no plan
+    within the rules meets it; SolverFailed when the solver stops without a solution.
     """
     validate_problem(problem)
-    singletons = aggregate_above_assets is None or len(problem.assets) <= aggregate_above_assets
-    plans = solve_aggregated(problem, solver, time_limit_seconds, singletons=singletons)
+    plans = solve_by_columns(problem, time_limit_seconds, solver=solver.strip().upper())
     return bid_solution(problem, plans)
 
 
-def bid_solution(problem: BidProblem, plans: AggregatedPlans) -> BidSolution:
+def bid_solution(problem: BidProblem, plans: ColumnPlans) -> BidSolution:
     """Offer curves, revenues and expected plans from solved scenario plans."""
     quantity_kw, outcome = plans.quantity_kw, plans.outcome
     per_asset = plans.scenario_asset_reduction_kw
@@ -133,6 +125,7 @@ def bid_solution(problem: BidProblem, plans: AggregatedPlans) -> BidSolution:
         scenario_quantity_kw=quantity_kw,
         scenario_asset_reduction_kw=per_asset,
         windows=plans.windows,
+        scenario_windows=plans.scenario_windows,
     )
 
 

@@ -132,11 +132,12 @@ def battery_violations(spec: BatterySpec, envelope, plan, ends_no_lower: bool = 
 
 
 def check_solution(problem, solution) -> float:
-    """Assert every scenario's plan obeys every asset's rules, and so does a load's expected plan.
+    """Assert every scenario's plan obeys every asset's rules.
 
-    (A battery's expected plan is a mix of feasible trajectories, not a dispatch: netting
-    one scenario's charge against another's discharge hides conversion losses, so its net
-    is not checked as a plan.)
+    (The probability-weighted "expected" plan is a mix of scenario plans, not a dispatch:
+    a load may hold its events at other times in different scenarios, and netting one
+    scenario's charge against another's discharge hides a battery's losses, so it is not
+    checked as a plan. What is dispatched is the plan of the price that clears.)
     Also: per-asset plans sum to the portfolio quantity. Returns the plans' expected value
     in fen (revenue of net reduction at each scenario's prices, less curtailment cost of
     the shed energy and battery wear), computed from the rules, not from the solver.
@@ -149,16 +150,12 @@ def check_solution(problem, solution) -> float:
     for asset in problem.assets:
         plans = solution.scenario_asset_reduction_kw[asset.asset_id]
         spec = asset.spec
-        days = list(plans)
-        if isinstance(spec, CurtailableLoadSpec):
-            days.append(solution.asset_reduction_kw[asset.asset_id])
-        for s, plan in enumerate(days):
+        for s, plan in enumerate(plans):
             if isinstance(spec, CurtailableLoadSpec):
                 found = load_violations(spec, asset.envelope.up_kw, problem.market_day, plan)
             else:
                 found = battery_violations(spec, asset.envelope, plan)
-            where = "expected plan" if s == len(plans) else f"scenario {s}"
-            assert not found, f"{asset.asset_id} {where}: {found}"
+            assert not found, f"{asset.asset_id} scenario {s}: {found}"
         shed, extra = np.maximum(plans, 0.0), np.maximum(-plans, 0.0)
         if isinstance(spec, CurtailableLoadSpec):
             cost = spec.curtailment_cost_fen_per_mwh

@@ -78,7 +78,7 @@ def _check_curves(problem: BidProblem, solution: BidSolution) -> None:
 def test_cluster_bounds_bracket_the_asset_model(count: int, seed: int, clusters: int) -> None:
     """Clusters restrict the asset-level plan (same windows) and relax its relaxation."""
     problem = _problem(count, seed)
-    assets = build_bids(problem, time_limit_seconds=300, aggregate_above_assets=None)
+    assets = build_bids(problem, time_limit_seconds=300)
     coarse = solve_aggregated(problem, "HIGHS", 300, cluster_count=clusters, gap_target=1.0)
     assert coarse.outcome.objective <= assets.objective_fen * (1 + 1e-6)
     assert assets.bound_fen <= coarse.outcome.bound * (1 + 1e-6)
@@ -117,7 +117,7 @@ def test_scaled_copies_aggregate_without_gap() -> None:
     problem = BidProblem(DAY, assets, default_scenarios(DAY, count=4, seed=2))
     solution = solve_aggregated(problem, "HIGHS", 300, cluster_count=1, gap_target=1.0)
     assert solution.outcome.solver == "HIGHS/aggregated(2 clusters)"
-    assets = build_bids(problem, time_limit_seconds=300, aggregate_above_assets=None)
+    assets = build_bids(problem, time_limit_seconds=300)
     assert solution.outcome.objective == pytest.approx(assets.objective_fen, rel=1e-7)
     assert solution.outcome.bound == pytest.approx(assets.bound_fen, rel=1e-7)
 

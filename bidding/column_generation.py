@@ -1,0 +1,632 @@
+"""The demand-response bid by column generation over each load's event schedules, with a proof.
+
+The problem (`bidding.offer_model`): for every price scenario s each curtailable load
+follows one event schedule (at most `max_events_per_day` events of allowed length in
+available intervals, each at a level in [0, 1], its rebound in the L intervals after an
+event of L), batteries track their stored energy, and the portfolio quantity Q[s, t]
+forms monotone curves (`bidding.lp.link_monotone_in_price`), stays within the sale cap
+and meets the commitments. Schedules differ per scenario: a scenario's plan is whatever
+that scenario's prices make worth doing (the curves then say which quantity is offered at
+which price).
+
+Method (Dantzig-Wolfe):
+
+- master LP: one column per (load, scenario, schedule) with weight lambda in [0, 1],
+  sum of weights per (load, scenario) <= 1, batteries as LP blocks
+  (`bidding.cluster_blocks`: exact per battery for small portfolios, clusters above
+  `BATTERY_CLUSTER_ABOVE` batteries), and the Q rows; solved by GLOP, warm-started between
+  rounds;
+- pricing: with the master's duals u[s, t] of the balance rows, each load's best
+  schedule in each scenario is a small dynamic program over the day (vectorised over
+  loads with the same event rules, `bidding.event_windows.best_schedules`); schedules
+  worth more than their convexity dual enter the master;
+- bound: for ANY u the Lagrangian L(u) = sum over loads and scenarios of the best
+  schedule's value at u (or 0) + the best the batteries and Q can do at u alone
+  (relaxed battery blocks) is an upper bound on every feasible plan's value; the bound
+  reported is the least L(u) seen;
+- plan: the master may mix a load's schedules within one scenario, which no load can
+  run; so each (load, scenario) keeps its heaviest schedule, each of its events gets its
+  own level, and one more LP over those fixed schedules gives the plan: every scenario's
+  plan of every load is one event-feasible schedule. Its value is the plan's objective.
+
+Rounds stop when (bound - plan) / bound <= gap target, when pricing finds nothing worth
+adding (then the master's value equals the bound), or when the time is up. The gap
+reported is therefore proven: no plan within the rules earns more than `bound`.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from bidding.assets import BatterySpec, CurtailableLoadSpec
+from bidding.cluster_blocks import BatteryBlock, relaxed_block, restricted_block, weights
+from bidding.cluster_lp import SHORTFALL_PENALTY_FEN_PER_KW, SHORTFALL_TOLERANCE_KW
+from bidding.cluster_lp import _add_battery as add_battery_block
+from bidding.clusters import Cluster, asset_features, initial_clusters, split
+from bidding.event_windows import (
+    EventRules,
+    EventWindow,
+    best_schedules,
+    event_profiles,
+    event_rules,
+)
+from bidding.exceptions import InfeasibleProblem, SolverFailed
+from bidding.intervals import INTERVALS_PER_DAY
+from bidding.lp import LpOutcome, link_monotone_in_price
+from bidding.mathopt_lp import FEASIBLE, OPTIMAL, MathOptLp
+from bidding.offer_model import FEN_PER_KW_INTERVAL, BidProblem
+
+T = INTERVALS_PER_DAY
+LOG = logging.getLogger(__name__)
+MASTER_SOLVER = "HIGHS"  # through MathOpt, which reports dual values (bidding.mathopt_lp)
+DEFAULT_GAP_TARGET = 0.005
+#: Above this many batteries they enter the master as clusters of like batteries.
+BATTERY_CLUSTER_ABOVE = 50
+BATTERY_CLUSTERS = 8
+#: Above this many loads the master holds clusters of like loads (their columns sum the
+#: members' own best schedules); the bound still prices every load on its own.
+LOAD_CLUSTER_ABOVE = 1000
+#: Up to this many columns the plan picks each (load, scenario)'s schedule among all of
+#: them by MIP; above, the heaviest column's schedules are kept (an LP).
+MIP_COLUMNS_MAX = 400
+#: Share of the time limit the MIP may take at most.
+MIP_SHARE = 0.2
+#: A schedule enters when it beats its convexity dual by this share of the value scale.
+ENTER_TOLERANCE = 1e-9
+#: A battery both charging and discharging more than this (kW) in an interval is repaired.
+MIXED_KW = 1e-6
+
+
+@dataclass(frozen=True)
+class ColumnPlans:
+    """The plan, its proof, and the schedules behind it.
+
+    `quantity_kw` (scenarios x 96) is the portfolio's net reduction per scenario,
+    `scenario_asset_reduction_kw` each asset's plan per scenario; `scenario_windows`
+    each load's events per scenario; `windows` the union of a load's events over the
+    scenarios (for display). `outcome.objective` is the plan's value, `outcome.bound`
+    the proven upper bound, `outcome.relative_gap` their distance.
+    """
+
+    quantity_kw: np.ndarray
+    scenario_asset_reduction_kw: dict[str, np.ndarray]
+    outcome: LpOutcome
+    windows: dict[str, tuple[EventWindow, ...]]
+    scenario_windows: dict[str, list[tuple[EventWindow, ...]]]
+    rounds: int
+    columns: int
+    method: str
+
+
+@dataclass
+class _Loads:
+    """The loads as arrays, grouped by event rules (rows of one group price together)."""
+
+    asset_index: list[int]
+    up: np.ndarray  # (loads, T)
+    cost: np.ndarray  # fen/MWh
+    rho: np.ndarray
+    groups: dict[EventRules, list[int]]  # rule -> positions in the arrays above
+    cluster_of: np.ndarray  # (loads,): the master cluster each load's columns belong to
+
+    @classmethod
+    def of(cls, problem: BidProblem, cluster_above: int) -> _Loads:
+        index = [
+            k
+            for k, a in enumerate(problem.assets)
+            if isinstance(a.spec, CurtailableLoadSpec) and a.envelope.up_kw.max() > 0
+        ]
+        assets = [problem.assets[k] for k in index]
+        groups: dict[EventRules, list[int]] = defaultdict(list)
+        for n, asset in enumerate(assets):
+            rule = event_rules([asset.spec])
+            if rule is not None:
+                groups[rule].append(n)
+        up = np.array([a.envelope.up_kw for a in assets]).reshape(len(assets), T)
+        cost = np.array([a.spec.curtailment_cost_fen_per_mwh for a in assets], dtype=float)
+        rho = np.array([a.spec.rebound_fraction for a in assets], dtype=float)
+        cluster_of = np.arange(len(assets))
+        if len(assets) > cluster_above:
+            only = replace(problem, assets=assets, commitments={})
+            found = initial_clusters(asset_features(only), cluster_above)
+            for g, cluster in enumerate(found):
+                cluster_of[list(cluster.members)] = g
+        return cls(index, up, cost, rho, groups, cluster_of)
+
+
+@dataclass
+class _Column:
+    """A cluster's loads in one scenario, each on its schedule (a single load: one schedule)."""
+
+    cluster: int
+    scenario: int
+    schedules: tuple[tuple[int, tuple[EventWindow, ...]], ...]  # (load position, events)
+    var: object
+
+
+@dataclass
+class _Master:
+    lp: MathOptLp
+    balance: list[list[object]]
+    quantity: list[list[object]]
+    shortfall: list[list[object | None]]
+    convexity: dict[tuple[int, int], object] = field(default_factory=dict)
+    columns: list[_Column] = field(default_factory=list)
+    known: set[tuple] = field(default_factory=set)
+    batteries: list[tuple] = field(default_factory=list)  # per block: per scenario (d, c)
+
+
+def _prices(problem: BidProblem) -> np.ndarray:
+    return np.array([s.price_fen_per_mwh for s in problem.scenarios], dtype=float)
+
+
+def _weights(problem: BidProblem) -> np.ndarray:
+    return np.array([s.probability for s in problem.scenarios]) * FEN_PER_KW_INTERVAL
+
+
+def _quantity_bounds(problem: BidProblem, loads: _Loads) -> tuple[np.ndarray, np.ndarray]:
+    """Bounds every feasible plan's Q[s, t] keeps (so adding them changes no optimum)."""
+    up = loads.up.sum(axis=0) if len(loads.asset_index) else np.zeros(T)
+    back = float((loads.rho * loads.up.max(axis=1, initial=0.0)).sum()) if len(loads.rho) else 0.0
+    for asset in problem.assets:
+        if isinstance(asset.spec, BatterySpec):
+            up = up + asset.envelope.up_kw
+            back += float(asset.envelope.down_kw.max())
+    high = np.minimum(up, problem.sale_cap_kw())
+    low = np.full(T, -back)
+    return low, high
+
+
+def _shape_key(spec: BatterySpec) -> tuple:
+    """What makes batteries scaled copies of each other (all but size and wear cost)."""
+    size = spec.energy_capacity_kwh
+    return (
+        spec.charge_efficiency,
+        spec.discharge_efficiency,
+        spec.soc_min,
+        spec.soc_max,
+        spec.initial_soc,
+        round(spec.max_charge_kw / size, 9),
+        round(spec.max_discharge_kw / size, 9),
+    )
+
+
+def _battery_clusters(problem: BidProblem, solver: str) -> list[Cluster]:
+    """One block per battery, or above BATTERY_CLUSTER_ABOVE clusters of like batteries.
+
+    Batteries that are scaled copies of each other (`_shape_key`) sum exactly to one
+    battery except for their wear cost; each such group is cut into runs of like wear
+    cost (at most BATTERY_CLUSTERS blocks in all), so the relaxed block (cheapest wear)
+    and the restricted one (capacity-weighted wear) differ by little. Portfolios with
+    more shapes than that fall back to clustering on all features.
+    """
+    members = [k for k, a in enumerate(problem.assets) if isinstance(a.spec, BatterySpec)]
+    if len(members) <= BATTERY_CLUSTER_ABOVE:
+        return [Cluster("battery", (k,)) for k in members]
+    groups: dict[tuple, list[int]] = defaultdict(list)
+    for k in members:
+        groups[_shape_key(problem.assets[k].spec)].append(k)
+    only = replace(problem, assets=[problem.assets[k] for k in members], commitments={})
+    features = asset_features(only)
+    if len(groups) > BATTERY_CLUSTERS:
+        found = _holdable(only, features, initial_clusters(features, BATTERY_CLUSTERS), solver)
+        return [Cluster("battery", tuple(members[i] for i in c.members)) for c in found]
+    clusters = []
+    for group in groups.values():
+        runs = max(1, round(BATTERY_CLUSTERS * len(group) / len(members)))
+        group.sort(key=lambda k: problem.assets[k].spec.degradation_cost_fen_per_mwh)
+        for part in np.array_split(np.array(group), runs):
+            if len(part):
+                clusters.append(Cluster("battery", tuple(int(k) for k in part)))
+    return clusters
+
+
+def _holdable(problem, features, clusters: list[Cluster], solver: str) -> list[Cluster]:
+    """Split battery clusters whose restricted block cannot hold its paths on its own."""
+    out, pending = [], list(clusters)
+    while pending:
+        cluster = pending.pop()
+        if len(cluster.members) == 1 or _block_feasible(
+            restricted_block(problem.assets, cluster), solver
+        ):
+            out.append(cluster)
+        else:
+            pending.extend(split(features, cluster))
+    return out[::-1]
+
+
+def _block_feasible(block: BatteryBlock, solver: str) -> bool:
+    """Whether a battery block can idle through the day (zero prices): its paths hold."""
+    lp = MathOptLp(10.0, solver)
+    rows = [lp.Constraint(-lp.infinity(), lp.infinity()) for _ in range(T)]
+    add_battery_block(lp, block, rows, 0.0, np.zeros(T))
+    return lp.Solve() in (OPTIMAL,)
+
+
+def _base_model(
+    problem: BidProblem,
+    bounds: tuple[np.ndarray, np.ndarray],
+    blocks: list[BatteryBlock],
+    time_s: float,
+    solver: str,
+) -> _Master:
+    """Q rows, commitments, linking and battery blocks: everything but the loads' columns."""
+    lp = MathOptLp(max(time_s, 1.0), solver)
+    low, high = bounds
+    prices, weight = _prices(problem), _weights(problem)
+    master = _Master(lp, [], [], [])
+    for _ in range(len(problem.scenarios)):
+        quantity, balance, short = [], [], []
+        for t in range(T):
+            q = lp.NumVar(float(min(low[t], high[t])), float(high[t]), "")
+            row = lp.Constraint(0.0, 0.0)
+            row.SetCoefficient(q, 1.0)
+            committed = problem.commitments.get(t, 0.0)
+            gap = None
+            if committed > 0:
+                gap = lp.NumVar(0.0, committed, "")
+                floor = lp.Constraint(committed, lp.infinity())
+                floor.SetCoefficient(q, 1.0)
+                floor.SetCoefficient(gap, 1.0)
+                lp.Objective().SetCoefficient(gap, -SHORTFALL_PENALTY_FEN_PER_KW)
+            quantity.append(q)
+            balance.append(row)
+            short.append(gap)
+        master.quantity.append(quantity)
+        master.balance.append(balance)
+        master.shortfall.append(short)
+    for block in blocks:
+        master.batteries.append(
+            [
+                add_battery_block(lp, block, master.balance[s], weight[s], prices[s])
+                for s in range(len(problem.scenarios))
+            ]
+        )
+    link_monotone_in_price(lp, prices, master.quantity, problem.offered())
+    lp.Objective().SetMaximization()
+    return master
+
+
+def _column_terms(
+    loads: _Loads, n: int, windows: tuple[EventWindow, ...], price: np.ndarray, weight: float
+) -> tuple[np.ndarray, float]:
+    """A schedule's net profile (96 kW) and its objective coefficient (fen)."""
+    profiles = event_profiles(loads.up[n], float(loads.rho[n]), windows)
+    profile = profiles.sum(axis=0)
+    shed = sum(float(loads.up[n, w.start : w.end].sum()) for w in windows)
+    return profile, weight * (float(price @ profile) - float(loads.cost[n]) * shed)
+
+
+def _add_column(master: _Master, problem: BidProblem, loads: _Loads, g: int, s: int, schedules):
+    """Add cluster g's column in scenario s (schedules: (load, events) pairs) unless known."""
+    key = (g, s, schedules)
+    if key in master.known or not schedules:
+        return False
+    master.known.add(key)
+    price, weight = _prices(problem)[s], float(_weights(problem)[s])
+    profile, coefficient = np.zeros(T), 0.0
+    for n, windows in schedules:
+        own, value = _column_terms(loads, n, windows, price, weight)
+        profile += own
+        coefficient += value
+    lp = master.lp
+    var = lp.NumVar(0.0, 1.0, "")
+    lp.Objective().SetCoefficient(var, coefficient)
+    for t in np.flatnonzero(profile):
+        master.balance[s][t].SetCoefficient(var, -float(profile[t]))
+    row = master.convexity.get((g, s))
+    if row is None:
+        row = master.convexity[(g, s)] = lp.Constraint(-lp.infinity(), 1.0)
+    row.SetCoefficient(var, 1.0)
+    master.columns.append(_Column(g, s, schedules, var))
+    return True
+
+
+def _cluster_columns(loads: _Loads, best: dict) -> dict[tuple[int, int], tuple[tuple, float]]:
+    """Per (cluster, scenario): its loads' best schedules worth more than nothing, and their sum."""
+    out: dict[tuple[int, int], tuple[list, float]] = {}
+    for (n, s), (windows, value) in sorted(best.items()):
+        if value <= 0 or not windows:
+            continue
+        key = (int(loads.cluster_of[n]), s)
+        schedules, total = out.get(key, ([], 0.0))
+        schedules.append((n, windows))
+        out[key] = (schedules, total + value)
+    return {key: (tuple(schedules), total) for key, (schedules, total) in out.items()}
+
+
+def _price(problem: BidProblem, loads: _Loads, duals: np.ndarray):
+    """Best schedule of every (load, scenario) at duals u: windows and value (fen) per row."""
+    prices, weight = _prices(problem), _weights(problem)
+    values = weight[:, None] * prices + duals  # (S, T): what a kW is worth per interval
+    S = len(problem.scenarios)
+    best: dict[tuple[int, int], tuple[tuple[EventWindow, ...], float]] = {}
+    for rule, members in loads.groups.items():
+        idx = np.repeat(np.array(members), S)
+        scen = np.tile(np.arange(S), len(members))
+        chosen, worth = best_schedules(
+            rule,
+            loads.up[idx],
+            weight[scen] * loads.cost[idx],
+            loads.rho[idx],
+            values[scen],
+        )
+        for n, s, windows, value in zip(idx, scen, chosen, worth, strict=True):
+            best[(int(n), int(s))] = (windows, float(value))
+    return best
+
+
+def _rest_bound(
+    problem: BidProblem,
+    bounds,
+    blocks: list[BatteryBlock],
+    duals: np.ndarray,
+    time_s: float,
+    solver: str,
+) -> float | None:
+    """max over batteries and Q alone of their Lagrangian terms at duals u (None: not solved).
+
+    Batteries earn w p (d - c) - wear + u (d - c); Q pays u Q under linking, caps and the
+    commitments (with the same shortfall penalty as the master).
+    """
+    lp = MathOptLp(max(time_s, 1.0), solver)
+    prices, weight = _prices(problem), _weights(problem)
+    low, high = bounds
+    quantity = []
+    for s in range(len(problem.scenarios)):
+        row_q = []
+        free = [lp.Constraint(-lp.infinity(), lp.infinity()) for _ in range(T)]
+        for t in range(T):
+            q = lp.NumVar(float(min(low[t], high[t])), float(high[t]), "")
+            lp.Objective().SetCoefficient(q, -float(duals[s, t]))
+            committed = problem.commitments.get(t, 0.0)
+            if committed > 0:
+                gap = lp.NumVar(0.0, committed, "")
+                floor = lp.Constraint(committed, lp.infinity())
+                floor.SetCoefficient(q, 1.0)
+                floor.SetCoefficient(gap, 1.0)
+                lp.Objective().SetCoefficient(gap, -SHORTFALL_PENALTY_FEN_PER_KW)
+            row_q.append(q)
+        quantity.append(row_q)
+        adjusted = prices[s] + duals[s] / weight[s] if weight[s] > 0 else prices[s]
+        for block in blocks:
+            add_battery_block(lp, block, free, weight[s], adjusted)
+    link_monotone_in_price(lp, prices, quantity, problem.offered())
+    lp.Objective().SetMaximization()
+    if lp.Solve() != OPTIMAL:
+        return None
+    return lp.Objective().Value()
+
+
+def _duals(master: _Master) -> np.ndarray:
+    return np.array([[row.dual_value() for row in rows] for rows in master.balance])
+
+
+def solve_by_columns(
+    problem: BidProblem,
+    time_limit_seconds: float,
+    gap_target: float = DEFAULT_GAP_TARGET,
+    solver: str = MASTER_SOLVER,
+) -> ColumnPlans:
+    """Plan and proven bound by column generation (module docstring); problem validated.
+
+    Raises InfeasibleProblem("commitment", t, ...) when no plan meets a commitment,
+    SolverFailed when the first master is not solved in time.
+    """
+    started = time.perf_counter()
+    deadline = started + time_limit_seconds
+    loads = _Loads.of(problem, LOAD_CLUSTER_ABOVE)
+    S = len(problem.scenarios)
+    bounds = _quantity_bounds(problem, loads)
+    clusters = _battery_clusters(problem, solver)
+    restricted = [restricted_block(problem.assets, c) for c in clusters]
+    relaxed = [relaxed_block(problem.assets, c) for c in clusters]
+    master = _base_model(problem, bounds, restricted, time_limit_seconds, solver)
+    # Start from each scenario's own best schedules (perfect foresight per scenario).
+    start = _cluster_columns(loads, _price(problem, loads, np.zeros((S, T))))
+    for (g, s), (schedules, _) in start.items():
+        _add_column(master, problem, loads, g, s, schedules)
+    bound = np.inf
+    rounds = 0
+    while True:
+        rounds += 1
+        master.lp.SetTimeLimit(max(1, int((deadline - time.perf_counter()) * 1000)))
+        status = master.lp.Solve()
+        if status != OPTIMAL:
+            if rounds == 1:
+                raise SolverFailed(MASTER_SOLVER, "master LP not solved to optimality in time")
+            break
+        value = master.lp.Objective().Value()
+        duals = _duals(master)
+        mus = {key: row.dual_value() for key, row in master.convexity.items()}
+        best = _price(problem, loads, duals)
+        rest = _rest_bound(problem, bounds, relaxed, duals, deadline - time.perf_counter(), solver)
+        if rest is not None:
+            loads_part = sum(max(v, 0.0) for _, v in best.values())
+            bound = min(bound, rest + loads_part)
+        gap = (bound - value) / max(abs(bound), 1.0)
+        LOG.debug(
+            "round %d: master %.0f, bound %.0f (gap %.3f%%), %d columns, %.1f s",
+            rounds,
+            value,
+            bound,
+            100 * gap,
+            len(master.columns),
+            time.perf_counter() - started,
+        )
+        if gap <= gap_target / 2 or time.perf_counter() >= deadline:
+            break
+        added = 0
+        for (g, s), (schedules, reduced) in _cluster_columns(loads, best).items():
+            if reduced > mus.get((g, s), 0.0) + ENTER_TOLERANCE * max(1.0, abs(value)):
+                added += _add_column(master, problem, loads, g, s, schedules)
+        if added == 0:
+            break
+    context = (problem, loads, clusters, restricted, bounds, rounds, len(master.columns), solver)
+    plan = _plan(*context, _candidates(master, every=False), bound, started, deadline)
+    left = deadline - time.perf_counter()
+    if solver == "HIGHS" and len(master.columns) <= MIP_COLUMNS_MAX and left > 1.0:
+        mip_deadline = time.perf_counter() + min(left, MIP_SHARE * time_limit_seconds)
+        try:
+            picked = _plan(*context, _candidates(master, every=True), bound, started, mip_deadline)
+        except SolverFailed:
+            picked = plan
+        if picked.outcome.objective > plan.outcome.objective:
+            plan = picked
+    return plan
+
+
+def _shut_mixed_sides(model: _Master) -> bool:
+    """Where a battery block charges and discharges in one interval, shut the side its net
+    does not use (True if any was shut): its net plan then replays within its limits."""
+    shut = False
+    for per_scenario in model.batteries:
+        for discharge, charge in per_scenario:
+            for d, c in zip(discharge, charge, strict=True):
+                down, up = d.solution_value(), c.solution_value()
+                if min(down, up) > MIXED_KW:
+                    (c if down >= up else d).SetUb(0.0)
+                    shut = True
+    return shut
+
+
+def _candidates(master: _Master, every: bool) -> dict[tuple[int, int], list[tuple]]:
+    """Candidate schedules per (load, scenario) for the plan.
+
+    `every`: each schedule any column gave it (the plan then picks one by MIP); else the
+    schedule in its cluster's heaviest column of that scenario.
+    """
+    out: dict[tuple[int, int], list[tuple]] = defaultdict(list)
+    if every:
+        for column in master.columns:
+            for n, windows in column.schedules:
+                if windows not in out[(n, column.scenario)]:
+                    out[(n, column.scenario)].append(windows)
+        return dict(out)
+    chosen: dict[tuple[int, int], tuple[float, _Column]] = {}
+    for column in master.columns:
+        weight = column.var.solution_value()
+        key = (column.cluster, column.scenario)
+        if weight > 1e-6 and weight > chosen.get(key, (0.0, None))[0]:
+            chosen[key] = (weight, column)
+    for (_, s), (_, column) in chosen.items():
+        for n, windows in column.schedules:
+            out[(n, s)] = [windows]
+    return dict(out)
+
+
+def _plan(
+    problem,
+    loads,
+    clusters,
+    blocks,
+    bounds,
+    rounds,
+    columns,
+    solver,
+    schedules,
+    bound,
+    started,
+    deadline,
+) -> ColumnPlans:
+    """One schedule per (load, scenario), a level per event: the plan.
+
+    `schedules` maps (load, scenario) to its candidate schedules; with one candidate each
+    the plan is an LP, with several a binary picks one per (load, scenario) (a MIP).
+    """
+    S = len(problem.scenarios)
+    lp_model = _base_model(
+        problem, bounds, blocks, max(deadline - time.perf_counter(), 5.0), solver
+    )
+    lp = lp_model.lp
+    prices, weight = _prices(problem), _weights(problem)
+    events = []  # (n, s, window, var, profile)
+    for (n, s), options in schedules.items():
+        pick = None
+        if len(options) > 1:
+            pick = lp.Constraint(-lp.infinity(), 1.0)
+        for windows in options:
+            chosen = None
+            if pick is not None:
+                chosen = lp.BoolVar()
+                pick.SetCoefficient(chosen, 1.0)
+            for window in windows:
+                profile, coefficient = _column_terms(
+                    loads, n, (window,), prices[s], float(weight[s])
+                )
+                var = lp.NumVar(0.0, 1.0, "")
+                lp.Objective().SetCoefficient(var, coefficient)
+                for t in np.flatnonzero(profile):
+                    lp_model.balance[s][t].SetCoefficient(var, -float(profile[t]))
+                if chosen is not None:
+                    link = lp.Constraint(-lp.infinity(), 0.0)  # level <= chosen
+                    link.SetCoefficient(var, 1.0)
+                    link.SetCoefficient(chosen, -1.0)
+                events.append((n, s, window, var, profile))
+    lp.SetTimeLimit(max(1000, int((deadline - time.perf_counter()) * 1000)))
+    status = lp.Solve()
+    if status not in (OPTIMAL, FEASIBLE):
+        raise SolverFailed(MASTER_SOLVER, "the plan over the chosen schedules was not solved")
+    while _shut_mixed_sides(lp_model) and time.perf_counter() < deadline:
+        lp.SetTimeLimit(max(1000, int((deadline - time.perf_counter()) * 1000)))
+        if lp.Solve() not in (OPTIMAL, FEASIBLE):
+            raise SolverFailed(MASTER_SOLVER, "the plan with one-way batteries was not solved")
+    quantity = np.array([[q.solution_value() for q in row] for row in lp_model.quantity])
+    short = np.array(
+        [[g.solution_value() if g else 0.0 for g in row] for row in lp_model.shortfall]
+    )
+    if short.max(initial=0.0) > SHORTFALL_TOLERANCE_KW:
+        worst = short.max(axis=0)
+        interval = int(np.flatnonzero(worst > SHORTFALL_TOLERANCE_KW)[0])
+        raise InfeasibleProblem(
+            "commitment",
+            interval,
+            f"no plan within the assets' event rules, energy and SoC limits meets it "
+            f"(short by {worst[interval]:.3f} kW in at least one price scenario)",
+        )
+    value = lp.Objective().Value()
+    plans = {a.asset_id: np.zeros((S, T)) for a in problem.assets}
+    scenario_windows = {
+        problem.assets[k].asset_id: [() for _ in range(S)] for k in loads.asset_index
+    }
+    for n, s, window, var, profile in events:
+        level = var.solution_value()
+        if level <= 1e-9:
+            continue
+        asset_id = problem.assets[loads.asset_index[n]].asset_id
+        plans[asset_id][s] += level * profile
+        scenario_windows[asset_id][s] = tuple(sorted((*scenario_windows[asset_id][s], window)))
+    for cluster, per_scenario in zip(clusters, lp_model.batteries, strict=True):
+        net = np.array(
+            [
+                [d.solution_value() - c.solution_value() for d, c in zip(*dc, strict=True)]
+                for dc in per_scenario
+            ]
+        )
+        member_weights = weights(problem.assets, cluster)
+        for k, share in zip(cluster.members, member_weights / member_weights.sum(), strict=True):
+            plans[problem.assets[k].asset_id] = share * net
+    bound = max(bound, value)
+    gap = (bound - value) / max(abs(bound), 1.0)
+    seconds = time.perf_counter() - started
+    union = {
+        aid: tuple(sorted({w for ws in per for w in ws})) for aid, per in scenario_windows.items()
+    }
+    for asset in problem.assets:
+        union.setdefault(asset.asset_id, ())
+    outcome = LpOutcome(f"{solver}/column-generation", gap <= 1e-9, value, bound, gap, seconds)
+    return ColumnPlans(
+        quantity,
+        plans,
+        outcome,
+        union,
+        scenario_windows,
+        rounds,
+        columns,
+        "column-generation",
+    )

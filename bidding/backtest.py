@@ -9,9 +9,11 @@ For each market day d (in date order):
 - **Bid strategy**: `build_bids` on those scenarios; its offer blocks with a price <= the
   realised price are accepted (a price-taking VPP), capped at `called_kw` when the file
   has it.
-- **Naive strategy**: the portfolio's available up kW in every interval, offered at one
-  price: the median of the scenario days' prices (or `naive_price_fen_per_mwh`);
-  accepted the same way. It knows nothing of event rules, energy caps or rebound.
+- **Naive strategy**: every asset's available up kW in every interval, offered at the
+  median of the scenario days' prices (or `naive_price_fen_per_mwh`), never below the
+  asset's own marginal cost (curtailment or degradation cost per MWh); accepted the same
+  way. It knows nothing of event rules, energy or state-of-charge limits, rebound or
+  recharging.
 - **Perfect foresight**: the bid model solved with the realised prices as its single
   scenario (and the called kW as a cap): what the best possible bid would have earned
   that day, up to the model's own optimality gap.
@@ -36,6 +38,7 @@ from functools import partial
 
 import numpy as np
 
+from bidding.assets import BatterySpec
 from bidding.backtest_settle import StrategyDay, plan_caps, pro_rata_caps, settle
 from bidding.exceptions import BiddingError, InvalidInput
 from bidding.intervals import INTERVALS_PER_DAY
@@ -65,7 +68,7 @@ class BacktestConfig:
 
     lookback_days: int = 10
     min_history_days: int = 5
-    #: The naive strategy's one offer price; None: the median of the scenario days' prices.
+    #: The naive strategy's reference price; None: the median of the scenario days' prices.
     naive_price_fen_per_mwh: int | None = None
     shortfall_penalty_factor: float = 1.0
     #: A day's capture is reported only when perfect foresight earns at least this.
@@ -156,6 +159,27 @@ def _accepted(offered_kw: np.ndarray, day: DayPrices) -> np.ndarray:
     return np.where(kw > _KW_TOLERANCE, kw, 0.0)
 
 
+def marginal_cost_fen_per_mwh(asset: BidAsset) -> int:
+    """What one MWh of the asset's reduction costs it: curtailment or degradation cost."""
+    if isinstance(asset.spec, BatterySpec):
+        return asset.spec.degradation_cost_fen_per_mwh
+    return asset.spec.curtailment_cost_fen_per_mwh
+
+
+def _naive_caps(
+    assets: list[BidAsset], price: int, realised: np.ndarray, day: DayPrices
+) -> dict[str, np.ndarray]:
+    """Each asset's accepted naive kW: all it has where the price reaches its offer price."""
+    caps = {}
+    for a in assets:
+        offer = max(price, marginal_cost_fen_per_mwh(a))
+        caps[a.asset_id] = np.where(realised >= offer, a.envelope.up_kw, 0.0)
+    total = np.sum(list(caps.values()), axis=0)
+    accepted = _accepted(total, day)
+    share = np.divide(accepted, total, out=np.zeros_like(total), where=total > 0)
+    return {asset_id: kw * share for asset_id, kw in caps.items()}
+
+
 def _stage(market_day: date, stage: str, work: Callable):
     try:
         return work()
@@ -195,7 +219,8 @@ def replay_day(
     naive_price = config.naive_price_fen_per_mwh
     if naive_price is None:
         naive_price = round(float(np.median(scenarios)))
-    naive_kw = _accepted(np.where(realised >= naive_price, up_total, 0.0), day)
+    naive_caps = _naive_caps(assets, naive_price, realised, day)
+    naive_kw = np.sum(list(naive_caps.values()), axis=0)
     factor = config.shortfall_penalty_factor
 
     def settled(name: str, caps, awarded, sale_cap=None) -> StrategyDay:
@@ -218,7 +243,7 @@ def replay_day(
             None,
             called,
         ),
-        naive=settled("naive", pro_rata_caps(assets, naive_kw), naive_kw),
+        naive=settled("naive", naive_caps, naive_kw),
         bid_relative_gap=solution.relative_gap,
         naive_price_fen_per_mwh=naive_price,
     )

@@ -249,9 +249,10 @@ def _add_backtest(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
             "preceding days' prices (the last --lookback-days days as equiprobable "
             "scenarios) and are settled at the realised price (blocks priced at or below "
             "it are accepted); perfect foresight (the bid model solved on the realised "
-            "prices) and a naive strategy (all available kW offered at the median price "
-            "of the same history) are settled alike. A day the model fails on is listed "
-            "with its reason and the replay goes on. Progress goes to stderr; prints a "
+            "prices) and a naive strategy (each asset's available kW offered at the "
+            "median price of the same history, not below its own cost) are settled "
+            "alike. A day the model fails on is listed with its reason and the replay "
+            "goes on. Progress goes to stderr; prints a "
             "table; writes backtest.csv (a row per day as it is done) and backtest.png to "
             "--out."
         ),
@@ -278,7 +279,7 @@ def _add_backtest(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     parser.add_argument(
         "--naive-price-fen-per-mwh",
         type=int,
-        help="the naive strategy's one offer price (default: the history's median price)",
+        help="the naive strategy's offer price, floored at each asset's cost (default: median)",
     )
     parser.add_argument(
         "--penalty-factor",

@@ -24,9 +24,9 @@ LOW, PEAK, COST = 100_000, 1_000_000, 500_000  # fen/MWh
 PEAK_INTERVALS = range(72, 76)  # 18:00-19:00
 
 
-def _load(day: date, asset_id: str = "load-1", kw: float = 100.0) -> BidAsset:
+def _load(day: date, asset_id: str = "load-1", kw: float = 100.0, cost: int = COST) -> BidAsset:
     """100 kW always available, one event of up to an hour a day, cost 500 fen/kWh."""
-    spec = CurtailableLoadSpec(kw, 15, 60, 1, 0, 0.0, (), COST)
+    spec = CurtailableLoadSpec(kw, 15, 60, 1, 0, 0.0, (), cost)
     return BidAsset(
         asset_id, "ent-1", spec, curtailable_envelope(asset_id, spec, day, [200.0] * 96)
     )
@@ -81,23 +81,23 @@ def test_bid_strategy_captures_a_peak_its_history_saw() -> None:
     assert day.regret_fen("perfect") == 0 and result.total_regret_fen("perfect") == 0
 
 
-def test_naive_offers_everything_at_the_median_of_its_history() -> None:
+def test_naive_offers_everything_at_the_median_of_its_history_above_its_cost() -> None:
     history = [_day(0, True), _day(1, True), _day(2, False), _day(3, True)]
-    # The scenario days' median price is LOW (92 of 96 intervals), so the naive offer of
-    # 100 kW is accepted in all 96 intervals (2,400 kWh); one hour-long event a day
-    # delivers the peak's 100 kWh (paid 100,000, cost 50,000 fen); the other 2,300 kWh
-    # are short at 100 fen/kWh x penalty factor 1: 230,000 fen.
-    (day,) = run_backtest(
-        history, _one_load, replace(HAND_CONFIG, naive_price_fen_per_mwh=None)
-    ).days
+    median = replace(HAND_CONFIG, naive_price_fen_per_mwh=None)
+    # A load costing 50 fen/kWh: the scenario days' median price is LOW (92 of 96
+    # intervals), so its 100 kW is offered at 100 fen/kWh and accepted in all 96 intervals
+    # (2,400 kWh); one hour-long event a day delivers the peak's 100 kWh (paid 100,000,
+    # cost 5,000 fen); the other 2,300 kWh are short at 100 fen/kWh x factor 1: 230,000.
+    cheap = [_load(FIRST + timedelta(3), cost=50_000)]
+    (day,) = run_backtest(history, lambda d: cheap, median).days
     naive = day.naive
     assert day.naive_price_fen_per_mwh == LOW
     assert (naive.accepted_kwh, naive.delivered_kwh, naive.shortfall_kwh) == (2400, 100, 2300)
-    assert (naive.paid_fen, naive.cost_fen, naive.penalty_fen) == (100_000, 50_000, 230_000)
-    assert naive.net_fen == -180_000
-    assert day.regret_fen("naive") == -180_000 - 50_000  # the bid beat it by 230,000 fen
-    # Offered at 900 fen/kWh it is accepted only in the 4 peak intervals, as the bid.
-    (day,) = run_backtest(history, _one_load, HAND_CONFIG).days
+    assert (naive.paid_fen, naive.cost_fen, naive.penalty_fen) == (100_000, 5_000, 230_000)
+    assert naive.net_fen == -135_000
+    assert day.regret_fen("naive") == -135_000 - day.bid.net_fen
+    # The 500 fen/kWh load is never offered below its cost: accepted only at the peak.
+    (day,) = run_backtest(history, _one_load, median).days
     assert (day.naive.accepted_kwh, day.naive.shortfall_kwh, day.naive.net_fen) == (100, 0, 50_000)
 
 

@@ -39,7 +39,7 @@ from functools import partial
 import numpy as np
 
 from bidding.assets import BatterySpec
-from bidding.backtest_settle import StrategyDay, plan_caps, pro_rata_caps, settle
+from bidding.backtest_settle import StrategyDay, settle
 from bidding.exceptions import BiddingError, InvalidInput
 from bidding.intervals import INTERVALS_PER_DAY
 from bidding.lp import DEFAULT_SOLVER, DEFAULT_TIME_LIMIT_SECONDS
@@ -166,18 +166,15 @@ def marginal_cost_fen_per_mwh(asset: BidAsset) -> int:
     return asset.spec.curtailment_cost_fen_per_mwh
 
 
-def _naive_caps(
+def _naive_kw(
     assets: list[BidAsset], price: int, realised: np.ndarray, day: DayPrices
-) -> dict[str, np.ndarray]:
-    """Each asset's accepted naive kW: all it has where the price reaches its offer price."""
-    caps = {}
-    for a in assets:
-        offer = max(price, marginal_cost_fen_per_mwh(a))
-        caps[a.asset_id] = np.where(realised >= offer, a.envelope.up_kw, 0.0)
-    total = np.sum(list(caps.values()), axis=0)
-    accepted = _accepted(total, day)
-    share = np.divide(accepted, total, out=np.zeros_like(total), where=total > 0)
-    return {asset_id: kw * share for asset_id, kw in caps.items()}
+) -> np.ndarray:
+    """The naive award: each asset's available kW where the price reaches its offer price."""
+    offered = np.zeros(INTERVALS_PER_DAY)
+    for asset in assets:
+        offer = max(price, marginal_cost_fen_per_mwh(asset))
+        offered += np.where(realised >= offer, asset.envelope.up_kw, 0.0)
+    return _accepted(offered, day)
 
 
 def _stage(market_day: date, stage: str, work: Callable):
@@ -219,31 +216,22 @@ def replay_day(
     naive_price = config.naive_price_fen_per_mwh
     if naive_price is None:
         naive_price = round(float(np.median(scenarios)))
-    naive_caps = _naive_caps(assets, naive_price, realised, day)
-    naive_kw = np.sum(list(naive_caps.values()), axis=0)
+    naive_kw = _naive_kw(assets, naive_price, realised, day)
     factor = config.shortfall_penalty_factor
 
-    def settled(name: str, caps, awarded, sale_cap=None) -> StrategyDay:
+    def settled(name: str, awarded, sale_cap=None) -> StrategyDay:
         return _stage(
             day.market_day,
             f"settling {name}",
-            lambda: settle(
-                day.market_day, assets, realised, caps, awarded, factor, solve, sale_cap
-            ),
+            lambda: settle(day.market_day, assets, realised, awarded, factor, solve, sale_cap),
         )
 
-    called = day.called_kw
     return BacktestDay(
         market_day=day.market_day,
         history_days=tuple(h.market_day for h in history),
-        bid=settled("bid", plan_caps(assets, solution, scenarios, realised, bid_kw), bid_kw),
-        perfect=settled(
-            "perfect foresight",
-            pro_rata_caps(assets, up_total if called is None else called),
-            None,
-            called,
-        ),
-        naive=settled("naive", naive_caps, naive_kw),
+        bid=settled("bid", bid_kw),
+        perfect=settled("perfect foresight", None, day.called_kw),
+        naive=settled("naive", naive_kw),
         bid_relative_gap=solution.relative_gap,
         naive_price_fen_per_mwh=naive_price,
     )

@@ -1,9 +1,10 @@
 """Settle one strategy's backtest day: dispatch the portfolio against its award, then price it.
 
 The dispatch is the bid model itself (`build_bids` on one scenario), so costs are counted
-exactly as the bidder counts them. Each asset's up kW is capped per interval (its share
-of the award; 0 where nothing was accepted) and the portfolio's sale is capped at the
-award (`BidProblem.max_sale_kw`). The scenario prices an accepted interval at
+exactly as the bidder counts them. The portfolio may sell at most the award in each
+interval (`BidProblem.max_sale_kw`; 0 where nothing was accepted) and dispatches its
+assets as it likes to deliver it, as a VPP does after clearing; which asset the bid
+planned for an interval does not bind it. The scenario prices an accepted interval at
 p + factor x max(p, 0), p the realised price, so the model weighs the shortfall penalty.
 
 Money, per interval with award A (None: perfect foresight, no award) and net reduction N:
@@ -19,14 +20,14 @@ net_fen = paid_fen - cost_fen - penalty_fen exactly, each rounded to the fen per
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
 
 from bidding.intervals import INTERVAL_HOURS, INTERVALS_PER_DAY
 from bidding.offer_model import FEN_PER_KW_INTERVAL, BidAsset, BidProblem, PriceScenario
-from bidding.offers import BidSolution, build_bids
+from bidding.offers import build_bids
 
 
 @dataclass(frozen=True)
@@ -51,13 +52,12 @@ def settle(
     market_day: date,
     assets: list[BidAsset],
     price_fen_per_mwh: np.ndarray,
-    cap_kw: dict[str, np.ndarray],
     awarded_kw: np.ndarray | None,
     penalty_factor: float,
     solve: dict,
     sale_cap_kw: np.ndarray | None = None,
 ) -> StrategyDay:
-    """Dispatch within `cap_kw` against `awarded_kw` and price the day (module docstring).
+    """Dispatch the portfolio against `awarded_kw` and price the day (module docstring).
 
     `awarded_kw` None is perfect foresight: every reduction is paid (up to `sale_cap_kw`,
     e.g. the called kW) and nothing is penalised. `solve` holds `build_bids`' solver
@@ -70,14 +70,8 @@ def settle(
     scenario = np.where(on_call, prices + penalty_price, prices)
     if awarded_kw is not None:
         sale_cap_kw = award
-    capped = [
-        replace(
-            a, envelope=replace(a.envelope, up_kw=np.minimum(a.envelope.up_kw, cap_kw[a.asset_id]))
-        )
-        for a in assets
-    ]
     problem = BidProblem(
-        market_day, capped, [PriceScenario(1.0, scenario)], max_sale_kw=sale_cap_kw
+        market_day, assets, [PriceScenario(1.0, scenario)], max_sale_kw=sale_cap_kw
     )
     solution = build_bids(problem, **solve)
     net_kw = solution.scenario_quantity_kw[0]
@@ -105,48 +99,3 @@ def settle(
 
 def _kwh(kw: np.ndarray) -> float:
     return round(float(np.sum(kw)) * INTERVAL_HOURS, 3)
-
-
-def pro_rata_caps(assets: list[BidAsset], total_kw: np.ndarray) -> dict[str, np.ndarray]:
-    """Each asset's up kW scaled so the portfolio's sum is at most `total_kw` per interval."""
-    up_total = np.sum([a.envelope.up_kw for a in assets], axis=0)
-    share = np.divide(total_kw, up_total, out=np.zeros_like(up_total), where=up_total > 0)
-    return {a.asset_id: a.envelope.up_kw * np.clip(share, 0.0, 1.0) for a in assets}
-
-
-def plan_caps(
-    assets: list[BidAsset],
-    solution: BidSolution,
-    scenarios: np.ndarray,
-    realised: np.ndarray,
-    accepted: np.ndarray,
-) -> dict[str, np.ndarray]:
-    """The accepted kW of each interval shared among assets as the bid planned it.
-
-    The accepted point of interval t is the plan of the scenarios with the highest price
-    (to the fen) at or below the realised one. Its reducing assets get their planned kW,
-    scaled so that, less the energy the plan draws back in t (another asset's rebound or
-    charging), the portfolio delivers the accepted kW: scale 1 when the whole offer was
-    accepted. Pro rata to up kW where the plan reduces nothing.
-    """
-    caps = {a.asset_id: np.zeros(INTERVALS_PER_DAY) for a in assets}
-    fallback = pro_rata_caps(assets, accepted)
-    prices = np.rint(scenarios)
-    for t in np.flatnonzero(accepted > 0):
-        eligible = prices[:, t] <= realised[t]
-        if not eligible.any():
-            continue
-        chosen = prices[:, t] == prices[eligible, t].max()
-        plan = {
-            a.asset_id: float(solution.scenario_asset_reduction_kw[a.asset_id][chosen, t].mean())
-            for a in assets
-        }
-        reducing = sum(kw for kw in plan.values() if kw > 0)
-        drawn = -sum(kw for kw in plan.values() if kw < 0)
-        for asset_id in caps:
-            caps[asset_id][t] = (
-                max(plan[asset_id], 0.0) * (accepted[t] + drawn) / reducing
-                if reducing > 0
-                else fallback[asset_id][t]
-            )
-    return caps

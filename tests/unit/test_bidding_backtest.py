@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date, timedelta
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -12,7 +11,7 @@ import pytest
 import bidding.backtest
 from bidding.assets import BatterySpec, CurtailableLoadSpec
 from bidding.backtest import BacktestConfig, replay_day, run_backtest
-from bidding.backtest_settle import plan_caps, settle
+from bidding.backtest_settle import settle
 from bidding.exceptions import InvalidInput, SolverFailed
 from bidding.flexibility import battery_envelope, curtailable_envelope
 from bidding.offer_model import BidAsset
@@ -190,21 +189,17 @@ def test_a_day_the_portfolio_or_settlement_refuses_is_named() -> None:
     assert failed.note == "bid: InvalidInput: assets: must not be empty"
 
 
-def test_caps_leave_room_for_what_the_plan_draws_back_in_the_interval() -> None:
-    # The accepted point plans load-1 shedding 100 kW while load-2 rebounds 30 kW: net 70.
-    # Capping load-1 at 70 (its share of the positive parts) would leave 40 kW delivered.
-    assets = [_load(FIRST, "load-1"), _load(FIRST, "load-2")]
-    plans = {"load-1": np.zeros((1, 96)), "load-2": np.zeros((1, 96))}
-    plans["load-1"][0, 72], plans["load-2"][0, 72] = 100.0, -30.0
-    solution = SimpleNamespace(scenario_asset_reduction_kw=plans)
-    realised = np.full(96, PEAK)
-    accepted = np.zeros(96)
-    accepted[72] = 70.0
-    caps = plan_caps(assets, solution, np.full((1, 96), PEAK), realised, accepted)
-    assert caps["load-1"][72] == pytest.approx(100.0) and caps["load-2"][72] == 0.0
-    accepted[72] = 35.0  # half the net (a called quantity): load-1 sheds 65, nets 35
-    caps = plan_caps(assets, solution, np.full((1, 96), PEAK), realised, accepted)
-    assert caps["load-1"][72] == pytest.approx(65.0)
+def test_the_portfolio_delivers_its_award_with_its_cheapest_assets() -> None:
+    # 70 kW awarded over the peak hour; load-2 sheds at 300 fen/kWh, load-1 at 500: the
+    # VPP dispatches load-2 whatever the bid planned: 70 kWh paid 1,000, cost 300 fen/kWh.
+    assets = [_load(FIRST, "load-1"), _load(FIRST, "load-2", cost=300_000)]
+    prices = np.full(96, LOW, dtype=np.int64)
+    prices[list(PEAK_INTERVALS)] = PEAK
+    award = np.where(prices == PEAK, 70.0, 0.0)
+    solve = {"solver": "HIGHS", "time_limit_seconds": 10}
+    day = settle(FIRST, assets, prices, award, 1.0, solve)
+    assert (day.accepted_kwh, day.delivered_kwh, day.shortfall_kwh) == (70, 70, 0)
+    assert (day.paid_fen, day.cost_fen, day.penalty_fen, day.net_fen) == (70_000, 21_000, 0, 49_000)
 
 
 def test_reduction_beyond_the_award_is_not_paid() -> None:
@@ -212,9 +207,8 @@ def test_reduction_beyond_the_award_is_not_paid() -> None:
     prices[list(PEAK_INTERVALS)] = PEAK
     award = np.zeros(96)
     award[list(PEAK_INTERVALS)] = 40.0
-    caps = {"load-1": np.where(award > 0, 100.0, 0.0)}
     solve = {"solver": "HIGHS", "time_limit_seconds": 10}
-    day = settle(FIRST, [_load(FIRST)], prices, caps, award, 1.0, solve)
+    day = settle(FIRST, [_load(FIRST)], prices, award, 1.0, solve)
     assert (day.accepted_kwh, day.delivered_kwh, day.shortfall_kwh) == (40, 40, 0)
     assert day.paid_fen == 40_000  # 40 kWh at 1,000 fen/kWh, whatever more was shed
     assert day.paid_fen - day.cost_fen - day.penalty_fen == day.net_fen

@@ -51,6 +51,7 @@ from bidding.clusters import Cluster, asset_features, initial_clusters, split
 from bidding.event_windows import (
     EventRules,
     EventWindow,
+    all_schedules,
     best_schedules,
     event_profiles,
     event_rules,
@@ -74,10 +75,15 @@ LOAD_CLUSTER_ABOVE = 1000
 #: Up to this many columns the plan picks each (load, scenario)'s schedule among all of
 #: them by MIP; above, the heaviest column's schedules are kept (an LP).
 MIP_COLUMNS_MAX = 400
+#: Up to this many columns in all, small portfolios get every schedule of every load as a
+#: column, so the MIP is the problem's optimum and proves the bound.
+EXHAUSTIVE_COLUMNS_MAX = 5000
 #: Share of the time limit the MIP may take at most.
 MIP_SHARE = 0.2
 #: A schedule enters when it beats its convexity dual by this share of the value scale.
 ENTER_TOLERANCE = 1e-9
+#: Master solves' worth of time kept for the plan after the last round.
+PLAN_RESERVE = 3.0
 #: A battery both charging and discharging more than this (kW) in an interval is repaired.
 MIXED_KW = 1e-6
 
@@ -436,7 +442,9 @@ def solve_by_columns(
     while True:
         rounds += 1
         master.lp.SetTimeLimit(max(1, int((deadline - time.perf_counter()) * 1000)))
+        solve_started = time.perf_counter()
         status = master.lp.Solve()
+        solve_seconds = time.perf_counter() - solve_started
         if status != OPTIMAL:
             if rounds == 1:
                 raise SolverFailed(MASTER_SOLVER, "master LP not solved to optimality in time")
@@ -459,7 +467,9 @@ def solve_by_columns(
             len(master.columns),
             time.perf_counter() - started,
         )
-        if gap <= gap_target / 2 or time.perf_counter() >= deadline:
+        # Leave the plan LP (about one master solve) and one more round room before the deadline.
+        reserve = PLAN_RESERVE * solve_seconds + (time.perf_counter() - solve_started)
+        if gap <= gap_target / 2 or deadline - time.perf_counter() < reserve:
             break
         added = 0
         for (g, s), (schedules, reduced) in _cluster_columns(loads, best).items():
@@ -470,10 +480,13 @@ def solve_by_columns(
     context = (problem, loads, clusters, restricted, bounds, rounds, len(master.columns), solver)
     plan = _plan(*context, _candidates(master, every=False), bound, started, deadline)
     left = deadline - time.perf_counter()
-    if solver == "HIGHS" and len(master.columns) <= MIP_COLUMNS_MAX and left > 1.0:
+    exhaustive = solver == "HIGHS" and _add_every_schedule(master, problem, loads)
+    if solver == "HIGHS" and (exhaustive or len(master.columns) <= MIP_COLUMNS_MAX) and left > 1:
         mip_deadline = time.perf_counter() + min(left, MIP_SHARE * time_limit_seconds)
         try:
-            picked = _plan(*context, _candidates(master, every=True), bound, started, mip_deadline)
+            picked = _plan(
+                *context, _candidates(master, every=True), bound, started, mip_deadline, exhaustive
+            )
         except SolverFailed:
             picked = plan
         if picked.outcome.objective > plan.outcome.objective:
@@ -495,18 +508,38 @@ def _shut_mixed_sides(model: _Master) -> bool:
     return shut
 
 
-def _candidates(master: _Master, every: bool) -> dict[tuple[int, int], list[tuple]]:
-    """Candidate schedules per (load, scenario) for the plan.
+def _add_every_schedule(master: _Master, problem: BidProblem, loads: _Loads) -> bool:
+    """Add every schedule of every (load, scenario) as a column when they are few (loads
+    on their own, at most EXHAUSTIVE_COLUMNS_MAX columns in all); True when added."""
+    if len(set(loads.cluster_of.tolist())) != len(loads.cluster_of):
+        return False
+    every: dict[int, list] = {}
+    for rule, members in loads.groups.items():
+        for n in members:
+            found = all_schedules(rule, loads.up[n], loads.rho[n] > 0, EXHAUSTIVE_COLUMNS_MAX)
+            if found is None:
+                return False
+            every[n] = found
+    S = len(problem.scenarios)
+    if sum(len(v) for v in every.values()) * S + len(master.columns) > EXHAUSTIVE_COLUMNS_MAX:
+        return False
+    for n, schedules in every.items():
+        for s in range(S):
+            for windows in schedules:
+                _add_column(master, problem, loads, int(loads.cluster_of[n]), s, ((n, windows),))
+    return True
 
-    `every`: each schedule any column gave it (the plan then picks one by MIP); else the
-    schedule in its cluster's heaviest column of that scenario.
+
+def _candidates(master: _Master, every: bool) -> dict[tuple[int, int], list[tuple]]:
+    """Candidate columns per (cluster, scenario) for the plan, as their (load, events) pairs.
+
+    `every`: each column generated (the plan then picks one by MIP); else the heaviest
+    column of the last master.
     """
     out: dict[tuple[int, int], list[tuple]] = defaultdict(list)
     if every:
         for column in master.columns:
-            for n, windows in column.schedules:
-                if windows not in out[(n, column.scenario)]:
-                    out[(n, column.scenario)].append(windows)
+            out[(column.cluster, column.scenario)].append(column.schedules)
         return dict(out)
     chosen: dict[tuple[int, int], tuple[float, _Column]] = {}
     for column in master.columns:
@@ -514,10 +547,7 @@ def _candidates(master: _Master, every: bool) -> dict[tuple[int, int], list[tupl
         key = (column.cluster, column.scenario)
         if weight > 1e-6 and weight > chosen.get(key, (0.0, None))[0]:
             chosen[key] = (weight, column)
-    for (_, s), (_, column) in chosen.items():
-        for n, windows in column.schedules:
-            out[(n, s)] = [windows]
-    return dict(out)
+    return {key: [column.schedules] for key, (_, column) in chosen.items()}
 
 
 def _plan(
@@ -533,11 +563,16 @@ def _plan(
     bound,
     started,
     deadline,
+    exhaustive=False,
 ) -> ColumnPlans:
-    """One schedule per (load, scenario), a level per event: the plan.
+    """One schedule per (load, scenario) at chosen levels: the plan.
 
-    `schedules` maps (load, scenario) to its candidate schedules; with one candidate each
-    the plan is an LP, with several a binary picks one per (load, scenario) (a MIP).
+    `schedules` maps (cluster, scenario) to its candidate columns; with one candidate each
+    the plan is an LP, with several a binary picks one (a MIP). A single load's events get
+    a level each; a cluster's column is scaled as a whole (each member's events at one
+    level, still its own event-feasible schedule).
+    `exhaustive`: the candidates are every schedule each load may hold, so a MIP solved to
+    optimality is the problem's optimum and proves its own bound.
     """
     S = len(problem.scenarios)
     lp_model = _base_model(
@@ -545,33 +580,45 @@ def _plan(
     )
     lp = lp_model.lp
     prices, weight = _prices(problem), _weights(problem)
-    events = []  # (n, s, window, var, profile)
-    for (n, s), options in schedules.items():
+    events = []  # (n, s, window, level variable, profile)
+    for (_, s), options in schedules.items():
         pick = None
         if len(options) > 1:
             pick = lp.Constraint(-lp.infinity(), 1.0)
-        for windows in options:
+        for option in options:
             chosen = None
             if pick is not None:
                 chosen = lp.BoolVar()
                 pick.SetCoefficient(chosen, 1.0)
-            for window in windows:
-                profile, coefficient = _column_terms(
-                    loads, n, (window,), prices[s], float(weight[s])
-                )
+            # One load: a level per event. A cluster's column: one level for all of it.
+            units = [[(n, w)] for n, windows in option for w in windows]
+            if len(option) > 1:
+                units = [[(n, w) for n, windows in option for w in windows]]
+            for unit in units:
                 var = lp.NumVar(0.0, 1.0, "")
-                lp.Objective().SetCoefficient(var, coefficient)
-                for t in np.flatnonzero(profile):
-                    lp_model.balance[s][t].SetCoefficient(var, -float(profile[t]))
+                total, value = np.zeros(T), 0.0
+                for n, window in unit:
+                    profile, coefficient = _column_terms(
+                        loads, n, (window,), prices[s], float(weight[s])
+                    )
+                    total += profile
+                    value += coefficient
+                    events.append((n, s, window, var, profile))
+                lp.Objective().SetCoefficient(var, value)
+                for t in np.flatnonzero(total):
+                    lp_model.balance[s][t].SetCoefficient(var, -float(total[t]))
                 if chosen is not None:
                     link = lp.Constraint(-lp.infinity(), 0.0)  # level <= chosen
                     link.SetCoefficient(var, 1.0)
                     link.SetCoefficient(chosen, -1.0)
-                events.append((n, s, window, var, profile))
     lp.SetTimeLimit(max(1000, int((deadline - time.perf_counter()) * 1000)))
     status = lp.Solve()
     if status not in (OPTIMAL, FEASIBLE):
         raise SolverFailed(MASTER_SOLVER, "the plan over the chosen schedules was not solved")
+    if exhaustive and status == OPTIMAL and all(len(c.members) == 1 for c in clusters):
+        # Every schedule of every load, each battery exactly (charge and discharge may
+        # still mix here, which only relaxes it): no plan can be worth more.
+        bound = min(bound, lp.Objective().Value())
     while _shut_mixed_sides(lp_model) and time.perf_counter() < deadline:
         lp.SetTimeLimit(max(1000, int((deadline - time.perf_counter()) * 1000)))
         if lp.Solve() not in (OPTIMAL, FEASIBLE):
@@ -619,7 +666,8 @@ def _plan(
     }
     for asset in problem.assets:
         union.setdefault(asset.asset_id, ())
-    outcome = LpOutcome(f"{solver}/column-generation", gap <= 1e-9, value, bound, gap, seconds)
+    name = f"{solver}/column-generation ({rounds} rounds, {columns:,} columns)"
+    outcome = LpOutcome(name, gap <= 1e-9, value, bound, gap, seconds)
     return ColumnPlans(
         quantity,
         plans,

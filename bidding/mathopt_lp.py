@@ -20,6 +20,8 @@ from bidding.exceptions import InvalidInput
 #: Backends by name: HiGHS (default; also does the MIPs) or GLOP (LPs only).
 SOLVERS = {"HIGHS": mathopt.SolverType.HIGHS, "GLOP": mathopt.SolverType.GLOP}
 OPTIMAL = 0
+#: A MIP is optimal only when proven to this relative (and absolute, fen) gap.
+MIP_GAP = 1e-9
 FEASIBLE = 1  # a MIP stopped by its time limit with a solution
 NOT_SOLVED = 6
 
@@ -101,7 +103,11 @@ class MathOptLp:
     def Solve(self) -> int:  # noqa: N802
         """OPTIMAL (0) or, for a MIP out of time, FEASIBLE (1) with values (and an LP's duals)
         stored; else NOT_SOLVED (6). `BestBound()` is the solver's proven bound."""
-        params = mathopt.SolveParameters(time_limit=timedelta(seconds=self.time_limit_seconds))
+        params = mathopt.SolveParameters(
+            time_limit=timedelta(seconds=self.time_limit_seconds),
+            relative_gap_tolerance=MIP_GAP,
+            absolute_gap_tolerance=MIP_GAP,
+        )
         result = mathopt.solve(self.model, SOLVERS[self.solver], params=params)
         reason = result.termination.reason
         self.primal, self.dual = {}, {}

@@ -45,8 +45,12 @@ import numpy as np
 
 from bidding.assets import BatterySpec, CurtailableLoadSpec
 from bidding.cluster_blocks import BatteryBlock, relaxed_block, restricted_block, weights
-from bidding.cluster_lp import SHORTFALL_PENALTY_FEN_PER_KW, SHORTFALL_TOLERANCE_KW
-from bidding.cluster_lp import _add_battery as add_battery_block
+from bidding.cluster_lp import (
+    SHORTFALL_PENALTY_FEN_PER_KW,
+    SHORTFALL_TOLERANCE_KW,
+    add_battery_block,
+    battery_days,
+)
 from bidding.clusters import Cluster, asset_features, initial_clusters, split
 from bidding.event_windows import (
     EventRules,
@@ -58,9 +62,10 @@ from bidding.event_windows import (
 )
 from bidding.exceptions import InfeasibleProblem, SolverFailed
 from bidding.intervals import INTERVALS_PER_DAY
-from bidding.lp import LpOutcome, link_monotone_in_price
-from bidding.mathopt_lp import FEASIBLE, OPTIMAL, MathOptLp
+from bidding.lp import LpOutcome, create_solver, link_monotone_in_price
+from bidding.mathopt_lp import OPTIMAL, MathOptLp
 from bidding.offer_model import FEN_PER_KW_INTERVAL, BidProblem
+from bidding.switches import create_mip_solver, solve_exclusive
 
 T = INTERVALS_PER_DAY
 LOG = logging.getLogger(__name__)
@@ -84,8 +89,6 @@ MIP_SHARE = 0.2
 ENTER_TOLERANCE = 1e-9
 #: Master solves' worth of time kept for the plan after the last round.
 PLAN_RESERVE = 3.0
-#: A battery both charging and discharging more than this (kW) in an interval is repaired.
-MIXED_KW = 1e-6
 
 
 @dataclass(frozen=True)
@@ -255,14 +258,12 @@ def _block_feasible(block: BatteryBlock, solver: str) -> bool:
 
 
 def _base_model(
-    problem: BidProblem,
-    bounds: tuple[np.ndarray, np.ndarray],
-    blocks: list[BatteryBlock],
-    time_s: float,
-    solver: str,
+    problem: BidProblem, bounds: tuple[np.ndarray, np.ndarray], blocks: list[BatteryBlock], lp
 ) -> _Master:
-    """Q rows, commitments, linking and battery blocks: everything but the loads' columns."""
-    lp = MathOptLp(max(time_s, 1.0), solver)
+    """Q rows, commitments, linking and battery blocks in `lp`: all but the loads' columns.
+
+    `lp` is a MathOptLp (the master: duals) or a pywraplp solver (the plan: binaries).
+    """
     low, high = bounds
     prices, weight = _prices(problem), _weights(problem)
     master = _Master(lp, [], [], [])
@@ -432,7 +433,7 @@ def solve_by_columns(
     clusters = _battery_clusters(problem, solver)
     restricted = [restricted_block(problem.assets, c) for c in clusters]
     relaxed = [relaxed_block(problem.assets, c) for c in clusters]
-    master = _base_model(problem, bounds, restricted, time_limit_seconds, solver)
+    master = _base_model(problem, bounds, restricted, MathOptLp(time_limit_seconds, solver))
     # Start from each scenario's own best schedules (perfect foresight per scenario).
     start = _cluster_columns(loads, _price(problem, loads, np.zeros((S, T))))
     for (g, s), (schedules, _) in start.items():
@@ -492,20 +493,6 @@ def solve_by_columns(
         if picked.outcome.objective > plan.outcome.objective:
             plan = picked
     return plan
-
-
-def _shut_mixed_sides(model: _Master) -> bool:
-    """Where a battery block charges and discharges in one interval, shut the side its net
-    does not use (True if any was shut): its net plan then replays within its limits."""
-    shut = False
-    for per_scenario in model.batteries:
-        for discharge, charge in per_scenario:
-            for d, c in zip(discharge, charge, strict=True):
-                down, up = d.solution_value(), c.solution_value()
-                if min(down, up) > MIXED_KW:
-                    (c if down >= up else d).SetUb(0.0)
-                    shut = True
-    return shut
 
 
 def _add_every_schedule(master: _Master, problem: BidProblem, loads: _Loads) -> bool:
@@ -575,10 +562,12 @@ def _plan(
     optimality is the problem's optimum and proves its own bound.
     """
     S = len(problem.scenarios)
-    lp_model = _base_model(
-        problem, bounds, blocks, max(deadline - time.perf_counter(), 5.0), solver
-    )
-    lp = lp_model.lp
+    limit = max(deadline - time.perf_counter(), 5.0)
+    make = create_mip_solver if solver == "HIGHS" else create_solver
+    lp, name = make(solver, limit)
+    if name == "HIGHS":  # a MIP proven optimal is proven to the fen, not HiGHS's 0.01 %
+        lp.SetSolverSpecificParametersAsString("output_flag=false\nmip_rel_gap=1e-9\n")
+    lp_model = _base_model(problem, bounds, blocks, lp)
     prices, weight = _prices(problem), _weights(problem)
     events = []  # (n, s, window, level variable, profile)
     for (_, s), options in schedules.items():
@@ -588,7 +577,7 @@ def _plan(
         for option in options:
             chosen = None
             if pick is not None:
-                chosen = lp.BoolVar()
+                chosen = lp.BoolVar("")
                 pick.SetCoefficient(chosen, 1.0)
             # One load: a level per event. A cluster's column: one level for all of it.
             units = [[(n, w)] for n, windows in option for w in windows]
@@ -611,22 +600,37 @@ def _plan(
                     link = lp.Constraint(-lp.infinity(), 0.0)  # level <= chosen
                     link.SetCoefficient(var, 1.0)
                     link.SetCoefficient(chosen, -1.0)
-    lp.SetTimeLimit(max(1000, int((deadline - time.perf_counter()) * 1000)))
-    status = lp.Solve()
-    if status not in (OPTIMAL, FEASIBLE):
-        raise SolverFailed(MASTER_SOLVER, "the plan over the chosen schedules was not solved")
-    if exhaustive and status == OPTIMAL and all(len(c.members) == 1 for c in clusters):
-        # Every schedule of every load, each battery exactly (charge and discharge may
-        # still mix here, which only relaxes it): no plan can be worth more.
-        bound = min(bound, lp.Objective().Value())
-    while _shut_mixed_sides(lp_model) and time.perf_counter() < deadline:
-        lp.SetTimeLimit(max(1000, int((deadline - time.perf_counter()) * 1000)))
-        if lp.Solve() not in (OPTIMAL, FEASIBLE):
-            raise SolverFailed(MASTER_SOLVER, "the plan with one-way batteries was not solved")
-    quantity = np.array([[q.solution_value() for q in row] for row in lp_model.quantity])
-    short = np.array(
-        [[g.solution_value() if g else 0.0 for g in row] for row in lp_model.shortfall]
+
+    def read(outcome: LpOutcome) -> tuple:
+        """The solution as it stands (read before the repair changes the model further)."""
+        quantity = np.array([[q.solution_value() for q in row] for row in lp_model.quantity])
+        short = np.array(
+            [[g.solution_value() if g else 0.0 for g in row] for row in lp_model.shortfall]
+        )
+        levels = [var.solution_value() for _, _, _, var, _ in events]
+        nets = [
+            np.array(
+                [
+                    [d.solution_value() - c.solution_value() for d, c in zip(*dc, strict=True)]
+                    for dc in per_scenario
+                ]
+            )
+            for per_scenario in lp_model.batteries
+        ]
+        return outcome, quantity, short, levels, nets
+
+    outcome, quantity, short, levels, nets = solve_exclusive(
+        lp,
+        name,
+        battery_days(blocks, lp_model.batteries),
+        max(deadline - time.perf_counter(), 1.0),
+        "asset envelopes contradict each other",
+        read,
     )
+    if exhaustive and outcome.optimal and all(len(c.members) == 1 for c in clusters):
+        # Every schedule of every load and each battery exactly, proven optimal: no plan
+        # can be worth more.
+        bound = min(bound, outcome.objective)
     if short.max(initial=0.0) > SHORTFALL_TOLERANCE_KW:
         worst = short.max(axis=0)
         interval = int(np.flatnonzero(worst > SHORTFALL_TOLERANCE_KW)[0])
@@ -636,25 +640,18 @@ def _plan(
             f"no plan within the assets' event rules, energy and SoC limits meets it "
             f"(short by {worst[interval]:.3f} kW in at least one price scenario)",
         )
-    value = lp.Objective().Value()
+    value = outcome.objective
     plans = {a.asset_id: np.zeros((S, T)) for a in problem.assets}
     scenario_windows = {
         problem.assets[k].asset_id: [() for _ in range(S)] for k in loads.asset_index
     }
-    for n, s, window, var, profile in events:
-        level = var.solution_value()
+    for (n, s, window, _, profile), level in zip(events, levels, strict=True):
         if level <= 1e-9:
             continue
         asset_id = problem.assets[loads.asset_index[n]].asset_id
         plans[asset_id][s] += level * profile
         scenario_windows[asset_id][s] = tuple(sorted((*scenario_windows[asset_id][s], window)))
-    for cluster, per_scenario in zip(clusters, lp_model.batteries, strict=True):
-        net = np.array(
-            [
-                [d.solution_value() - c.solution_value() for d, c in zip(*dc, strict=True)]
-                for dc in per_scenario
-            ]
-        )
+    for cluster, net in zip(clusters, nets, strict=True):
         member_weights = weights(problem.assets, cluster)
         for k, share in zip(cluster.members, member_weights / member_weights.sum(), strict=True):
             plans[problem.assets[k].asset_id] = share * net

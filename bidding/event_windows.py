@@ -1,36 +1,25 @@
-"""Event windows: where in the day each curtailable load may hold a demand-response event.
+"""Event schedules of a curtailable load: the rules, their profiles, and the best one by DP.
 
-An LP cannot count events or hold a minimum duration, so the bid builder fixes, before
-it solves, at most `max_events_per_day` windows per load, each as long as an allowed
-event, and lets the LP choose in every scenario one constant level per window (0: the
-event is not called in that scenario). Every scenario's dispatch, and any probability
-mix of them, then obeys the event rules by construction:
+A schedule is at most `max_events_per_day` events, each as long as an allowed event, in
+available intervals; each event is called at a level in [0, 1]:
 
-- an event is a window called at a level > 0: its length lies in
-  [ceil(min_event_minutes / 15), floor(max_event_minutes / 15)] intervals;
-- windows never overlap and are at most `max_events_per_day`;
-- every interval of a window is available (its envelope's up kW is > 0, which already
-  encodes availability windows and notification lead time); a call sheds the same
-  fraction x of the load's up kW in each of them (`event_profiles`), so it is > 0 in
-  every interval of the event or in none;
+- an event of L intervals lasts [ceil(min_event_minutes / 15), floor(max_event_minutes /
+  15)] intervals and sheds level x the load's up kW in each of them (`event_profiles`);
+  every interval must be available (up kW > 0, which already encodes availability
+  windows and notification lead time);
 - rebound: the shed energy times `rebound_fraction` comes back spread evenly over the L
   intervals right after an event of L intervals. That tail must end by midnight and the
-  next window starts only after it (with no rebound, one interval after the event), so
+  next event starts only after it (with no rebound, one interval after the event), so
   an event and its rebound never mix.
 
-Windows are chosen by dynamic programming per load (vectorised over loads with the same
-event rules) to maximise a price heuristic: each window's expected value when each
-scenario calls it in full or not at all, E_s[max(0, revenue - curtailment cost -
-rebound cost)], at that scenario's prices. Intervals under a portfolio commitment get a
-large bonus, so loads cover them. The heuristic only decides where events may happen; the LP then
-prices them exactly, and the bid builder compares the result with a relaxation that has
-no windows, so a poor choice shows up as a larger proven gap, never as a wrong answer.
+`best_schedules` finds, for many rows (a load in a scenario) at once, the schedule worth
+most at given per-interval values (the column generation's pricing step); `all_schedules`
+lists every schedule of a small load.
 """
 
 from __future__ import annotations
 
 import math
-from collections import defaultdict
 from dataclasses import dataclass
 
 import numpy as np
@@ -39,11 +28,6 @@ from bidding.assets import CurtailableLoadSpec
 from bidding.intervals import INTERVAL_MINUTES, INTERVALS_PER_DAY
 
 T = INTERVALS_PER_DAY
-#: Value (fen/MWh-equivalent) added per committed interval a window covers: far above
-#: any price, so covering a commitment beats any profit.
-COMMITMENT_BONUS_FEN_PER_MWH = 1e10
-#: Loads per vectorised DP: bounds the (loads x 96 x lengths) value table's memory.
-CHUNK_LOADS = 500
 #: Rows (load x scenario) per vectorised pricing DP: fewer Python steps, ~30 MB tables.
 PRICING_CHUNK_ROWS = 2500
 
@@ -93,53 +77,6 @@ def event_profiles(
 def _gap_after(length: int, rebound: bool) -> int:
     """Intervals from a window's start to the earliest start of the next one."""
     return 2 * length if rebound else length + 1
-
-
-def _window_values(
-    up: np.ndarray,
-    cost: np.ndarray,
-    rho: np.ndarray,
-    prices: np.ndarray,
-    weights: np.ndarray,
-    bonus: np.ndarray,
-    longest: int,
-) -> np.ndarray:
-    """value[a, i, L] of a window of length L starting at i (-inf when not allowed).
-
-    A full call's value in scenario s is the revenue of the shed kW at s's prices, less
-    the curtailment cost and the rebound at s's mean price over the tail; a scenario only
-    calls a window worth calling, so the value is E_s[max(0, that)], plus `bonus` per kW
-    in committed intervals. `up` is (loads, T), `cost`/`rho` (loads,), `prices`
-    (scenarios, T), `weights` (scenarios,).
-    """
-    loads = up.shape[0]
-    values = np.full((loads, T, longest + 1), -np.inf)
-
-    def running(x: np.ndarray) -> np.ndarray:
-        return np.concatenate([np.zeros((*x.shape[:-1], 1)), np.cumsum(x, axis=-1)], axis=-1)
-
-    revenue_sum = running(up[:, None, :] * prices[None, :, :])  # (loads, S, T+1)
-    up_sum = running(up)
-    bonus_sum = running(up * bonus[None, :])
-    off_sum = running((up <= 0).astype(float))
-    price_sum = running(prices)  # (S, T+1)
-    rebound = rho > 0
-    for length in range(1, longest + 1):
-        starts = np.arange(T - length + 1)
-        ends = starts + length
-        shed = up_sum[:, ends] - up_sum[:, starts]  # (loads, starts)
-        revenue = revenue_sum[:, :, ends] - revenue_sum[:, :, starts]  # (loads, S, starts)
-        tail_end = np.minimum(ends + length, T)
-        tail = (price_sum[:, tail_end] - price_sum[:, ends]) / length  # (S, starts)
-        called = revenue - (cost[:, None] * shed)[:, None, :]
-        called -= rho[:, None, None] * shed[:, None, :] * tail[None, :, :]
-        value = np.einsum("s,asi->ai", weights, np.maximum(called, 0.0))
-        value += bonus_sum[:, ends] - bonus_sum[:, starts]
-        fits = ends + length <= T
-        value[rebound[:, None] & ~fits[None, :]] = -np.inf
-        value[(off_sum[:, ends] - off_sum[:, starts]) > 0] = -np.inf
-        values[:, : T - length + 1, length] = value
-    return values
 
 
 def _best_windows(
@@ -200,50 +137,6 @@ def event_rules(specs: list[CurtailableLoadSpec]) -> EventRules | None:
         return None
     count = min(min(spec.max_events_per_day for spec in specs), T // (shortest + 1) + 1)
     return EventRules(shortest, longest, count)
-
-
-def choose_windows(
-    rules: list[EventRules | None],
-    up_kw: np.ndarray,
-    cost_fen_per_mwh: np.ndarray,
-    rebound_fraction: np.ndarray,
-    prices_fen_per_mwh: np.ndarray,
-    probabilities: np.ndarray,
-    commitments: dict[int, float] | None = None,
-) -> list[tuple[EventWindow, ...]]:
-    """Event windows for each load or group of loads (see the module docstring).
-
-    Row n describes one load, or loads called together: `rules[n]`, its up kW (96; 0
-    where any member is unavailable), its curtailment cost and its rebound fraction
-    (any value > 0 spaces windows for a rebound tail). `prices_fen_per_mwh` is
-    (scenarios, 96), `probabilities` (scenarios,). Rows whose rules are None get no
-    window. Raises nothing.
-    """
-    prices = np.asarray(prices_fen_per_mwh, dtype=float)
-    weights = np.asarray(probabilities, dtype=float)
-    bonus = np.zeros(T)
-    for interval, kw in (commitments or {}).items():
-        if kw > 0:
-            bonus[interval] = COMMITMENT_BONUS_FEN_PER_MWH
-    groups: dict[EventRules, list[int]] = defaultdict(list)
-    for n, rule in enumerate(rules):
-        if rule is not None:
-            groups[rule].append(n)
-    up = np.asarray(up_kw, dtype=float)
-    costs = np.asarray(cost_fen_per_mwh, dtype=float)
-    rebounds = np.asarray(rebound_fraction, dtype=float)
-    chosen: list[tuple[EventWindow, ...]] = [() for _ in rules]
-    for rule, group in groups.items():
-        for first in range(0, len(group), CHUNK_LOADS):
-            members = group[first : first + CHUNK_LOADS]
-            rho = rebounds[members]
-            values = _window_values(
-                up[members], costs[members], rho, prices, weights, bonus, rule.longest
-            )
-            picked = _best_windows(values, rule.shortest, rule.longest, rule.count, rho > 0)
-            for n, windows in zip(members, picked, strict=True):
-                chosen[n] = windows
-    return chosen
 
 
 def _schedule_values(

@@ -1,4 +1,4 @@
-"""An LP with dual values: OR-Tools MathOpt (HiGHS) behind the few pywraplp calls we use.
+"""An LP with dual values: OR-Tools MathOpt behind the few pywraplp calls the bid model uses.
 
 pywraplp's HiGHS backend reports wrong dual values (in OR-Tools 9.15 it returned 4 for a
 row whose dual is 3) and GLOP re-solves slowly as columns are added, so column
@@ -17,12 +17,9 @@ from ortools.math_opt.python import mathopt
 
 from bidding.exceptions import InvalidInput
 
-#: Backends by name: HiGHS (default; also does the MIPs) or GLOP (LPs only).
+#: Backends by name: HiGHS (default) or GLOP.
 SOLVERS = {"HIGHS": mathopt.SolverType.HIGHS, "GLOP": mathopt.SolverType.GLOP}
 OPTIMAL = 0
-#: A MIP is optimal only when proven to this relative (and absolute, fen) gap.
-MIP_GAP = 1e-9
-FEASIBLE = 1  # a MIP stopped by its time limit with a solution
 NOT_SOLVED = 6
 
 
@@ -34,9 +31,6 @@ class _Var:
 
     def solution_value(self) -> float:
         return self.owner.primal.get(self.var, 0.0)
-
-    def SetUb(self, upper: float) -> None:  # noqa: N802
-        self.var.upper_bound = float(upper)
 
 
 class _Row:
@@ -88,9 +82,6 @@ class MathOptLp:
     def NumVar(self, lower: float, upper: float, name: str = "") -> _Var:  # noqa: N802
         return _Var(self, self.model.add_variable(lb=float(lower), ub=float(upper)))
 
-    def BoolVar(self) -> _Var:  # noqa: N802
-        return _Var(self, self.model.add_binary_variable())
-
     def Constraint(self, lower: float, upper: float) -> _Row:  # noqa: N802
         return _Row(self, self.model.add_linear_constraint(lb=float(lower), ub=float(upper)))
 
@@ -101,24 +92,13 @@ class MathOptLp:
         self.time_limit_seconds = milliseconds / 1000
 
     def Solve(self) -> int:  # noqa: N802
-        """OPTIMAL (0) or, for a MIP out of time, FEASIBLE (1) with values (and an LP's duals)
-        stored; else NOT_SOLVED (6). `BestBound()` is the solver's proven bound."""
-        params = mathopt.SolveParameters(
-            time_limit=timedelta(seconds=self.time_limit_seconds),
-            relative_gap_tolerance=MIP_GAP,
-            absolute_gap_tolerance=MIP_GAP,
-        )
+        """OPTIMAL (0) with values and duals stored, else NOT_SOLVED (6)."""
+        params = mathopt.SolveParameters(time_limit=timedelta(seconds=self.time_limit_seconds))
         result = mathopt.solve(self.model, SOLVERS[self.solver], params=params)
-        reason = result.termination.reason
         self.primal, self.dual = {}, {}
-        if reason == mathopt.TerminationReason.OPTIMAL:
-            status = OPTIMAL
-        elif result.has_primal_feasible_solution():
-            status = FEASIBLE
-        else:
+        if result.termination.reason != mathopt.TerminationReason.OPTIMAL:
             return NOT_SOLVED
         self.primal = result.variable_values()
-        if result.has_dual_feasible_solution():
-            self.dual = result.dual_values()
+        self.dual = result.dual_values()
         self.objective.model_value = result.objective_value()
-        return status
+        return OPTIMAL

@@ -32,7 +32,8 @@ def _load(asset_id, kw, cost, rebound, events, min_minutes, max_minutes, window)
     spec = CurtailableLoadSpec(
         kw, min_minutes, max_minutes, events, 0, rebound, (AvailabilityWindow((), *window),), cost
     )
-    return BidAsset(asset_id, "ent-1", spec, curtailable_envelope(asset_id, spec, DAY, [400.0] * 96))
+    envelope = curtailable_envelope(asset_id, spec, DAY, [400.0] * 96)
+    return BidAsset(asset_id, "ent-1", spec, envelope)
 
 
 def _schedules(spec: CurtailableLoadSpec, up: np.ndarray) -> list[list[tuple[int, int]]]:
@@ -180,9 +181,7 @@ def _battery(asset_id: str, kwh: float) -> BidAsset:
     return BidAsset(asset_id, "ent-1", spec, battery_envelope(asset_id, spec))
 
 
-hourly = st.lists(
-    st.integers(min_value=-1_000_000, max_value=1_500_000), min_size=24, max_size=24
-)
+hourly = st.lists(st.integers(min_value=-1_000_000, max_value=1_500_000), min_size=24, max_size=24)
 
 
 @settings(max_examples=8, deadline=None)

@@ -77,14 +77,17 @@ BATTERY_CLUSTERS = 8
 #: Above this many loads the master holds clusters of like loads (their columns sum the
 #: members' own best schedules); the bound still prices every load on its own.
 LOAD_CLUSTER_ABOVE = 1000
-#: Up to this many columns the plan picks each (load, scenario)'s schedule among all of
-#: them by MIP; above, the heaviest column's schedules are kept (an LP).
-MIP_COLUMNS_MAX = 400
 #: Up to this many columns in all, small portfolios get every schedule of every load as a
 #: column, so the MIP is the problem's optimum and proves the bound.
-EXHAUSTIVE_COLUMNS_MAX = 5000
+EXHAUSTIVE_COLUMNS_MAX = 1500
 #: Share of the time limit the MIP may take at most.
 MIP_SHARE = 0.2
+#: Up to this many (cluster, scenario) pairs whose master mixes columns, the plan picks
+#: one of those columns for each by MIP; above, each keeps its heaviest (an LP).
+SUPPORT_CHOICES_MAX = 300
+#: Share of the time limit the one-way battery repair may take (its exact stage stops
+#: there and the first repaired plan stands).
+REPAIR_SHARE = 0.1
 #: A schedule enters when it beats its convexity dual by this share of the value scale.
 ENTER_TOLERANCE = 1e-9
 #: Master solves' worth of time kept for the plan after the last round.
@@ -122,6 +125,8 @@ class _Loads:
     rho: np.ndarray
     groups: dict[EventRules, list[int]]  # rule -> positions in the arrays above
     cluster_of: np.ndarray  # (loads,): the master cluster each load's columns belong to
+    #: (load, events) -> (net profile kW, curtailment cost x shed kW): reused across rounds
+    profiles: dict = field(default_factory=dict)
 
     @classmethod
     def of(cls, problem: BidProblem, cluster_above: int) -> _Loads:
@@ -303,10 +308,14 @@ def _column_terms(
     loads: _Loads, n: int, windows: tuple[EventWindow, ...], price: np.ndarray, weight: float
 ) -> tuple[np.ndarray, float]:
     """A schedule's net profile (96 kW) and its objective coefficient (fen)."""
-    profiles = event_profiles(loads.up[n], float(loads.rho[n]), windows)
-    profile = profiles.sum(axis=0)
-    shed = sum(float(loads.up[n, w.start : w.end].sum()) for w in windows)
-    return profile, weight * (float(price @ profile) - float(loads.cost[n]) * shed)
+    key = (n, windows)
+    known = loads.profiles.get(key)
+    if known is None:
+        profile = event_profiles(loads.up[n], float(loads.rho[n]), windows).sum(axis=0)
+        shed = sum(float(loads.up[n, w.start : w.end].sum()) for w in windows)
+        known = loads.profiles[key] = (profile, float(loads.cost[n]) * shed)
+    profile, shed_cost = known
+    return profile, weight * (float(price @ profile) - shed_cost)
 
 
 def _add_column(master: _Master, problem: BidProblem, loads: _Loads, g: int, s: int, schedules):
@@ -482,7 +491,7 @@ def solve_by_columns(
     plan = _plan(*context, _candidates(master, every=False), bound, started, deadline)
     left = deadline - time.perf_counter()
     exhaustive = solver == "HIGHS" and _add_every_schedule(master, problem, loads)
-    if solver == "HIGHS" and (exhaustive or len(master.columns) <= MIP_COLUMNS_MAX) and left > 1:
+    if exhaustive and left > 1:
         mip_deadline = time.perf_counter() + min(left, MIP_SHARE * time_limit_seconds)
         try:
             picked = _plan(
@@ -490,9 +499,18 @@ def solve_by_columns(
             )
         except SolverFailed:
             picked = plan
-        if picked.outcome.objective > plan.outcome.objective:
-            plan = picked
+        better = picked if picked.outcome.objective > plan.outcome.objective else plan
+        plan = _with_bound(better, min(plan.outcome.bound, picked.outcome.bound))
     return plan
+
+
+def _with_bound(plans: ColumnPlans, bound: float) -> ColumnPlans:
+    """The plans with the least proven bound known, and the gap to it."""
+    value = plans.outcome.objective
+    bound = max(bound, value)
+    gap = (bound - value) / max(abs(bound), 1.0)
+    outcome = replace(plans.outcome, bound=bound, relative_gap=gap, optimal=gap <= 1e-9)
+    return replace(plans, outcome=outcome)
 
 
 def _add_every_schedule(master: _Master, problem: BidProblem, loads: _Loads) -> bool:
@@ -520,21 +538,26 @@ def _add_every_schedule(master: _Master, problem: BidProblem, loads: _Loads) -> 
 def _candidates(master: _Master, every: bool) -> dict[tuple[int, int], list[tuple]]:
     """Candidate columns per (cluster, scenario) for the plan, as their (load, events) pairs.
 
-    `every`: each column generated (the plan then picks one by MIP); else the heaviest
-    column of the last master.
+    `every`: each column generated. Else the columns the last master used (weight > 0):
+    all of them while at most SUPPORT_CHOICES_MAX (cluster, scenario) pairs mix columns
+    (the plan picks one each by MIP), otherwise only the heaviest (an LP).
     """
     out: dict[tuple[int, int], list[tuple]] = defaultdict(list)
     if every:
         for column in master.columns:
             out[(column.cluster, column.scenario)].append(column.schedules)
         return dict(out)
-    chosen: dict[tuple[int, int], tuple[float, _Column]] = {}
+    used: dict[tuple[int, int], list[tuple[float, _Column]]] = defaultdict(list)
     for column in master.columns:
         weight = column.var.solution_value()
-        key = (column.cluster, column.scenario)
-        if weight > 1e-6 and weight > chosen.get(key, (0.0, None))[0]:
-            chosen[key] = (weight, column)
-    return {key: [column.schedules] for key, (_, column) in chosen.items()}
+        if weight > 1e-6:
+            used[(column.cluster, column.scenario)].append((weight, column))
+    mixed = sum(len(columns) > 1 for columns in used.values())
+    for key, columns in used.items():
+        columns.sort(key=lambda pair: -pair[0])
+        keep = columns if mixed <= SUPPORT_CHOICES_MAX else columns[:1]
+        out[key] = [column.schedules for _, column in keep]
+    return dict(out)
 
 
 def _plan(
@@ -619,11 +642,12 @@ def _plan(
         ]
         return outcome, quantity, short, levels, nets
 
+    repair = min(deadline - time.perf_counter(), REPAIR_SHARE * (deadline - started))
     outcome, quantity, short, levels, nets = solve_exclusive(
         lp,
         name,
         battery_days(blocks, lp_model.batteries),
-        max(deadline - time.perf_counter(), 1.0),
+        max(repair, 1.0),
         "asset envelopes contradict each other",
         read,
     )

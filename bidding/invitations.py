@@ -147,6 +147,12 @@ def honour(
     ]
     assets = []
     for asset in problem.assets:
+        if not answered:  # nothing can be sold: nothing to prepare (no charging either)
+            env = asset.envelope
+            assets.append(
+                replace(asset, envelope=replace(env, up_kw=env.up_kw * 0, down_kw=env.down_kw * 0))
+            )
+            continue
         allowed = window.copy()
         if isinstance(asset.spec, CurtailableLoadSpec):
             for inv in answered:

@@ -282,9 +282,6 @@ def test_an_announced_call_is_answered_instead_of_an_overlapping_one(park):
         assert all(100_000 <= s.price_fen_per_mwh <= 900_000 for s in curve.steps)
 
 
-@pytest.mark.xfail(
-    strict=True, reason="the bid LP does not apply BidProblem.max_sale_kw (honour's cap) yet"
-)
 def test_an_answered_call_is_offered_no_more_than_it_requests(park):
     clients, day, _ = park
     later = day + timedelta(days=14)  # the same weekday: the loads are available

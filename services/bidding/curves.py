@@ -27,6 +27,26 @@ def within_range(steps: Sequence[OfferStep], floor: int, cap: int) -> list[Offer
     return out
 
 
+#: Blocks per order the exchange accepts (the reference exchange's MAX_STEPS).
+MAX_STEPS = 50
+
+
+def at_most(steps: Sequence[OfferStep], max_steps: int = MAX_STEPS) -> list[OfferStep]:
+    """A curve of at most `max_steps` blocks: the smallest block merged into the next one.
+
+    Blocks are in the curve's order (a sell curve ascending in price, a buy curve
+    descending), so the next block's price is the more cautious one: merged quantity is
+    offered only where the plan offered its last part, never sold cheaper or bought
+    dearer than planned. The last block takes in the one before it.
+    """
+    out = list(steps)
+    while len(out) > max_steps:
+        k = min(range(len(out) - 1), key=lambda i: out[i].quantity_kw)
+        merged = round(out[k].quantity_kw + out[k + 1].quantity_kw, 3)
+        out[k : k + 2] = [OfferStep(out[k + 1].price_fen_per_mwh, merged)]
+    return out
+
+
 def add_curves(
     target,
     curves: Mapping[int, Sequence[OfferStep]],
@@ -36,7 +56,7 @@ def add_curves(
 ) -> None:
     """Append one OfferCurve per interval with blocks to a repeated OfferCurve field."""
     for interval, steps in sorted(curves.items()):
-        clipped = within_range(steps, *price_range)
+        clipped = at_most(within_range(steps, *price_range))
         if not clipped:
             continue
         curve = target.add(interval=interval, product=product, side=side)

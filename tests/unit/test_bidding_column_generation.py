@@ -21,7 +21,7 @@ from ortools.linear_solver import pywraplp
 from bidding.assets import AvailabilityWindow, BatterySpec, CurtailableLoadSpec
 from bidding.flexibility import battery_envelope, curtailable_envelope
 from bidding.offer_model import BidAsset, BidProblem, PriceScenario
-from bidding.offers import build_bids
+from bidding.offers import OfferStep, build_bids
 from tests.unit.plan_checks import check_solution
 
 DAY = date(2025, 7, 16)
@@ -77,7 +77,8 @@ def _profile(spec: CurtailableLoadSpec, up: np.ndarray, start: int, length: int)
 
 def brute_force(problem: BidProblem) -> float:
     """The optimum over every schedule (loads only), by MIP."""
-    lp = pywraplp.Solver.CreateSolver("SCIP") or pywraplp.Solver.CreateSolver("CBC")
+    lp = pywraplp.Solver.CreateSolver("HIGHS")
+    lp.SetSolverSpecificParametersAsString("output_flag=false\nmip_rel_gap=1e-9\n")
     prices = np.array([s.price_fen_per_mwh for s in problem.scenarios], dtype=float)
     quantity = [[lp.Sum([]) for _ in range(96)] for _ in problem.scenarios]
     objective = []
@@ -127,15 +128,15 @@ SMALL_CASES = {
     ),
     "two loads with rebound": (
         [
-            _load("a", 100.0, 250_000, 0.3, 2, 30, 45, (64, 84)),
-            _load("b", 60.0, 500_000, 0.0, 1, 15, 60, (66, 82)),
+            _load("a", 100.0, 250_000, 0.3, 2, 30, 45, (66, 82)),
+            _load("b", 60.0, 500_000, 0.0, 1, 15, 60, (68, 80)),
         ],
         [(0.5, 70, 3, 1_000_000), (0.25, 76, 2, 800_000), (0.25, 66, 6, 600_000)],
     ),
     "three loads, shared peak and a second one": (
         [
             _load("a", 80.0, 300_000, 0.2, 1, 30, 60, (66, 82)),
-            _load("b", 50.0, 450_000, 0.0, 2, 15, 30, (70, 80)),
+            _load("b", 50.0, 450_000, 0.0, 1, 15, 30, (70, 80)),
             _load("c", 120.0, 650_000, 0.5, 1, 45, 60, (68, 84)),
         ],
         [(0.4, 70, 4, 1_100_000), (0.35, 74, 4, 900_000), (0.25, 78, 2, 1_400_000)],
@@ -204,3 +205,56 @@ def test_every_plan_keeps_every_limit_at_any_price(days, with_load, batteries) -
     value = check_solution(problem, solution)
     assert value == pytest.approx(solution.objective_fen, abs=1.0)
     assert solution.bound_fen >= solution.objective_fen - 1e-6 * max(1.0, abs(value))
+
+
+def test_curves_step_up_where_scenario_prices_call_for_more() -> None:
+    """Three loads at 300, 500 and 700 CNY/MWh; three equally likely prices 400, 600, 800
+    in 18:00-19:00: at 400 the cheapest load sheds, at 600 two, at 800 all three, so each
+    interval's curve has three blocks, ascending in price, cumulative 100/160/280 kW."""
+    assets = [
+        _load("cheap", 100.0, 300_000, 0.0, 1, 60, 60, (72, 76)),
+        _load("mid", 60.0, 500_000, 0.0, 1, 60, 60, (72, 76)),
+        _load("dear", 120.0, 700_000, 0.0, 1, 60, 60, (72, 76)),
+    ]
+    scenarios = []
+    for price in (400_000, 600_000, 800_000):
+        row = np.full(96, 100_000.0)
+        row[72:76] = price
+        scenarios.append(PriceScenario(1 / 3, row))
+    solution = build_bids(BidProblem(DAY, assets, scenarios), time_limit_seconds=60)
+    for t in range(72, 76):
+        steps = solution.curves[t]
+        assert [s.price_fen_per_mwh for s in steps] == [400_000, 600_000, 800_000]
+        assert [s.quantity_kw for s in steps] == [100.0, 60.0, 120.0]
+    assert all(not solution.curves[t] for t in range(96) if t not in range(72, 76))
+
+
+def test_one_block_where_every_scenario_offers_the_same() -> None:
+    """A load far cheaper than every scenario's price sheds all it can in each: one block
+    at the lowest scenario price (where all scenarios agree, nothing to step)."""
+    assets = [_load("cheap", 100.0, 100_000, 0.0, 1, 60, 60, (72, 76))]
+    scenarios = []
+    for price in (400_000, 600_000, 800_000):
+        row = np.full(96, 50_000.0)
+        row[72:76] = price
+        scenarios.append(PriceScenario(1 / 3, row))
+    solution = build_bids(BidProblem(DAY, assets, scenarios), time_limit_seconds=60)
+    assert solution.curves[72] == [OfferStep(400_000, 100.0)]
+
+
+def test_a_curve_longer_than_the_exchange_allows_merges_its_smallest_blocks_upwards() -> None:
+    from services.bidding.curves import MAX_STEPS, at_most
+    from services.market.servicer import MAX_STEPS as EXCHANGE_MAX_STEPS
+
+    assert MAX_STEPS == EXCHANGE_MAX_STEPS
+    steps = [OfferStep(100_000 + 1_000 * k, 1.0 + (k % 7)) for k in range(80)]
+    merged = at_most(steps)
+    assert len(merged) == MAX_STEPS
+    assert sum(s.quantity_kw for s in merged) == pytest.approx(sum(s.quantity_kw for s in steps))
+    prices = [s.price_fen_per_mwh for s in merged]
+    assert prices == sorted(set(prices))
+    # Never offered cheaper than planned: at each price at most the planned cumulative kW.
+    for price in prices:
+        planned = sum(s.quantity_kw for s in steps if s.price_fen_per_mwh <= price)
+        offered = sum(s.quantity_kw for s in merged if s.price_fen_per_mwh <= price)
+        assert offered <= planned + 1e-9

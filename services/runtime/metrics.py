@@ -120,6 +120,15 @@ BID_RELATIVE_GAP = Gauge(
     "parkvpp_bid_relative_gap_ratio",
     "Relative gap between the last bid plan's objective and the solver's proven bound.",
 )
+BID_OBJECTIVE_FEN = Gauge(
+    "parkvpp_bid_objective_fen",
+    "Expected value of the last DR bid plan net of curtailment, rebound and wear costs, fen.",
+)
+BID_BOUND_FEN = Gauge(
+    "parkvpp_bid_bound_fen",
+    "Proven upper bound on any plan's value for the last DR bid problem, fen (by method).",
+    ["method"],
+)
 BID_EXPECTED_REVENUE_FEN = Gauge(
     "parkvpp_bid_expected_revenue_fen", "Expected revenue of the last prepared bid plan, fen."
 )
@@ -151,12 +160,21 @@ class BidPlanFigures(Protocol):
     solve_seconds: float
     relative_gap: float
     expected_revenue_fen: int
+    objective_fen: float
+    bound_fen: float
+    solver: str
 
 
 def record_bid_plan(plan: BidPlanFigures) -> None:
-    """Observe a prepared bid plan's solve time, optimality gap and expected revenue."""
+    """Observe a prepared bid plan's solve time, objective, bound, gap and expected revenue.
+
+    The bound's `method` label is the solver's name without its round counts, e.g.
+    "HIGHS/column-generation".
+    """
     BID_SOLVE_SECONDS.observe(plan.solve_seconds)
     BID_RELATIVE_GAP.set(plan.relative_gap)
+    BID_OBJECTIVE_FEN.set(plan.objective_fen)
+    BID_BOUND_FEN.labels(plan.solver.split(" (")[0] or "none").set(plan.bound_fen)
     BID_EXPECTED_REVENUE_FEN.set(plan.expected_revenue_fen)
 
 

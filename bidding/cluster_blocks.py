@@ -133,3 +133,35 @@ def restricted_block(assets: list[BidAsset], cluster: Cluster) -> BatteryBlock:
         paths = (lower, upper)
     wear = float(share @ [s.degradation_cost_fen_per_mwh for s in specs])
     return BatteryBlock(up, down, wear, paths, followed=True)
+
+
+def one_way_safe(block: BatteryBlock) -> BatteryBlock:
+    """The block with a path that keeps any plan's net within its ceilings, as an LP.
+
+    Whatever the LP's charge c and discharge d, the net d - c converts once, so the
+    stored energy it replays to is at most E + eta_c h (c - d) summed over the day
+    (charging gains eta_c per kWh; discharging loses 1 / eta_d >= eta_c per kWh). Holding
+    that sum below every ceiling keeps the replayed plan below them, at the price of some
+    headroom after a discharge; the floors hold already (the LP's own paths lose more than
+    the replay). Used when the exact repair (`bidding.switches`) runs out of time.
+    """
+    ceilings = [p for p in block.trajectories if np.isfinite(p.high_kwh).any()]
+    safe = tuple(
+        Trajectory(
+            start_kwh=p.start_kwh,
+            charge_efficiency=p.charge_efficiency,
+            discharge_efficiency=1.0 / p.charge_efficiency,
+            low_kwh=np.full_like(p.high_kwh, -NO_LIMIT_KWH),
+            high_kwh=p.high_kwh,
+            final_low_kwh=-NO_LIMIT_KWH,
+            disposal=False,
+        )
+        for p in ceilings
+    )
+    return BatteryBlock(
+        block.discharge_kw,
+        block.charge_kw,
+        block.degradation_fen_per_mwh,
+        block.trajectories + safe,
+        followed=False,
+    )

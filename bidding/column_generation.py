@@ -44,7 +44,13 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from bidding.assets import BatterySpec, CurtailableLoadSpec
-from bidding.cluster_blocks import BatteryBlock, relaxed_block, restricted_block, weights
+from bidding.cluster_blocks import (
+    BatteryBlock,
+    one_way_safe,
+    relaxed_block,
+    restricted_block,
+    weights,
+)
 from bidding.cluster_lp import (
     SHORTFALL_PENALTY_FEN_PER_KW,
     SHORTFALL_TOLERANCE_KW,
@@ -77,6 +83,7 @@ BATTERY_CLUSTERS = 8
 #: Above this many loads the master holds clusters of like loads (their columns sum the
 #: members' own best schedules); the bound still prices every load on its own.
 LOAD_CLUSTER_ABOVE = 1000
+LOAD_CLUSTERS = 300
 #: Up to this many columns in all, small portfolios get every schedule of every load as a
 #: column, so the MIP is the problem's optimum and proves the bound.
 EXHAUSTIVE_COLUMNS_MAX = 1500
@@ -85,13 +92,20 @@ MIP_SHARE = 0.2
 #: Up to this many (cluster, scenario) pairs whose master mixes columns, the plan picks
 #: one of those columns for each by MIP; above, each keeps its heaviest (an LP).
 SUPPORT_CHOICES_MAX = 300
-#: Share of the time limit the one-way battery repair may take (its exact stage stops
-#: there and the first repaired plan stands).
-REPAIR_SHARE = 0.1
+#: ... and only while the master has at most this many (cluster, scenario) pairs.
+SUPPORT_PAIRS_MAX = 2000
 #: A schedule enters when it beats its convexity dual by this share of the value scale.
 ENTER_TOLERANCE = 1e-9
-#: Master solves' worth of time kept for the plan after the last round.
-PLAN_RESERVE = 3.0
+#: Master solves' worth of time kept for the plan after the last round, and the next
+#: round's expected length against the last one's.
+PLAN_RESERVE = 2.0
+ROUND_GROWTH = 1.2
+#: Share of the time limit the plan may always take, even past the limit.
+PLAN_MIN_SHARE = 0.25
+#: Share of the time limit kept after the plan's solves for reading it out.
+FINISH_SHARE = 0.05
+#: Seconds the fallback plan (an LP that needs no repair) may always take.
+SAFE_PLAN_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -129,7 +143,7 @@ class _Loads:
     profiles: dict = field(default_factory=dict)
 
     @classmethod
-    def of(cls, problem: BidProblem, cluster_above: int) -> _Loads:
+    def of(cls, problem: BidProblem, cluster_above: int, clusters: int) -> _Loads:
         index = [
             k
             for k, a in enumerate(problem.assets)
@@ -147,7 +161,7 @@ class _Loads:
         cluster_of = np.arange(len(assets))
         if len(assets) > cluster_above:
             only = replace(problem, assets=assets, commitments={})
-            found = initial_clusters(asset_features(only), cluster_above)
+            found = initial_clusters(asset_features(only), clusters)
             for g, cluster in enumerate(found):
                 cluster_of[list(cluster.members)] = g
         return cls(index, up, cost, rho, groups, cluster_of)
@@ -436,7 +450,7 @@ def solve_by_columns(
     """
     started = time.perf_counter()
     deadline = started + time_limit_seconds
-    loads = _Loads.of(problem, LOAD_CLUSTER_ABOVE)
+    loads = _Loads.of(problem, LOAD_CLUSTER_ABOVE, LOAD_CLUSTERS)
     S = len(problem.scenarios)
     bounds = _quantity_bounds(problem, loads)
     clusters = _battery_clusters(problem, solver)
@@ -451,6 +465,7 @@ def solve_by_columns(
     rounds = 0
     while True:
         rounds += 1
+        round_started = time.perf_counter()
         master.lp.SetTimeLimit(max(1, int((deadline - time.perf_counter()) * 1000)))
         solve_started = time.perf_counter()
         status = master.lp.Solve()
@@ -477,9 +492,10 @@ def solve_by_columns(
             len(master.columns),
             time.perf_counter() - started,
         )
-        # Leave the plan LP (about one master solve) and one more round room before the deadline.
-        reserve = PLAN_RESERVE * solve_seconds + (time.perf_counter() - solve_started)
-        if gap <= gap_target / 2 or deadline - time.perf_counter() < reserve:
+        # Another round only if it and the plan (a few master solves) fit before the deadline.
+        round_seconds = time.perf_counter() - round_started
+        need = ROUND_GROWTH * round_seconds + PLAN_RESERVE * solve_seconds
+        if gap <= gap_target / 2 or deadline - time.perf_counter() < need:
             break
         added = 0
         for (g, s), (schedules, reduced) in _cluster_columns(loads, best).items():
@@ -488,7 +504,19 @@ def solve_by_columns(
         if added == 0:
             break
     context = (problem, loads, clusters, restricted, bounds, rounds, len(master.columns), solver)
-    plan = _plan(*context, _candidates(master, every=False), bound, started, deadline)
+    support = _candidates(master, every=False, choices=len(master.convexity) <= SUPPORT_PAIRS_MAX)
+    # The plan gets at least PLAN_MIN_SHARE of the limit, even past it: a bid a little late
+    # beats none.
+    plan_deadline = max(deadline, time.perf_counter() + PLAN_MIN_SHARE * time_limit_seconds)
+    try:
+        plan = _plan(*context, support, bound, started, plan_deadline)
+    except SolverFailed:
+        # Out of time in the MIP or the batteries' exact repair: the heaviest columns as an
+        # LP, batteries kept one-way by a safe path instead (`one_way_safe`).
+        heaviest = _candidates(master, every=False, choices=False)
+        safe = (*context[:3], [one_way_safe(b) for b in restricted], *context[4:])
+        fallback = max(PLAN_MIN_SHARE * time_limit_seconds, SAFE_PLAN_SECONDS)
+        plan = _plan(*safe, heaviest, bound, started, time.perf_counter() + fallback)
     left = deadline - time.perf_counter()
     exhaustive = solver == "HIGHS" and _add_every_schedule(master, problem, loads)
     if exhaustive and left > 1:
@@ -535,12 +563,14 @@ def _add_every_schedule(master: _Master, problem: BidProblem, loads: _Loads) -> 
     return True
 
 
-def _candidates(master: _Master, every: bool) -> dict[tuple[int, int], list[tuple]]:
+def _candidates(
+    master: _Master, every: bool, choices: bool = True
+) -> dict[tuple[int, int], list[tuple]]:
     """Candidate columns per (cluster, scenario) for the plan, as their (load, events) pairs.
 
     `every`: each column generated. Else the columns the last master used (weight > 0):
-    all of them while at most SUPPORT_CHOICES_MAX (cluster, scenario) pairs mix columns
-    (the plan picks one each by MIP), otherwise only the heaviest (an LP).
+    with `choices`, all of them while at most SUPPORT_CHOICES_MAX (cluster, scenario) pairs
+    mix columns (the plan picks one each by MIP), otherwise only the heaviest (an LP).
     """
     out: dict[tuple[int, int], list[tuple]] = defaultdict(list)
     if every:
@@ -555,7 +585,7 @@ def _candidates(master: _Master, every: bool) -> dict[tuple[int, int], list[tupl
     mixed = sum(len(columns) > 1 for columns in used.values())
     for key, columns in used.items():
         columns.sort(key=lambda pair: -pair[0])
-        keep = columns if mixed <= SUPPORT_CHOICES_MAX else columns[:1]
+        keep = columns if choices and mixed <= SUPPORT_CHOICES_MAX else columns[:1]
         out[key] = [column.schedules for _, column in keep]
     return dict(out)
 
@@ -586,10 +616,14 @@ def _plan(
     """
     S = len(problem.scenarios)
     limit = max(deadline - time.perf_counter(), 5.0)
-    make = create_mip_solver if solver == "HIGHS" else create_solver
-    lp, name = make(solver, limit)
-    if name == "HIGHS":  # a MIP proven optimal is proven to the fen, not HiGHS's 0.01 %
-        lp.SetSolverSpecificParametersAsString("output_flag=false\nmip_rel_gap=1e-9\n")
+    binaries = any(len(o) > 1 for o in schedules.values()) or any(b.followed for b in blocks)
+    if binaries:  # pywraplp: switches and choices (bidding.switches needs it)
+        make = create_mip_solver if solver == "HIGHS" else create_solver
+        lp, name = make(solver, limit)
+        if name == "HIGHS":  # a MIP proven optimal is proven to the fen, not to HiGHS's 0.01 %
+            lp.SetSolverSpecificParametersAsString("output_flag=false\nmip_rel_gap=1e-9\n")
+    else:  # an LP: MathOpt's HiGHS LP, which pywraplp's HiGHS (a MIP interface) solves slowly
+        lp, name = MathOptLp(limit, solver), solver
     lp_model = _base_model(problem, bounds, blocks, lp)
     prices, weight = _prices(problem), _weights(problem)
     events = []  # (n, s, window, level variable, profile)
@@ -642,15 +676,25 @@ def _plan(
         ]
         return outcome, quantity, short, levels, nets
 
-    repair = min(deadline - time.perf_counter(), REPAIR_SHARE * (deadline - started))
-    outcome, quantity, short, levels, nets = solve_exclusive(
-        lp,
-        name,
-        battery_days(blocks, lp_model.batteries),
-        max(repair, 1.0),
-        "asset envelopes contradict each other",
-        read,
-    )
+    if binaries:
+        outcome, quantity, short, levels, nets = solve_exclusive(
+            lp,
+            name,
+            battery_days(blocks, lp_model.batteries),
+            # the exact stage takes what is left, less a margin for reading the plan
+            max(deadline - time.perf_counter() - FINISH_SHARE * (deadline - started), 1.0),
+            "asset envelopes contradict each other",
+            read,
+        )
+    else:
+        solved = time.perf_counter()
+        if lp.Solve() != OPTIMAL:
+            raise SolverFailed(name, f"the plan LP was not solved to optimality: {lp.termination}")
+        value = lp.Objective().Value()
+        seconds = time.perf_counter() - solved
+        outcome, quantity, short, levels, nets = read(
+            LpOutcome(name, True, value, value, 0.0, seconds)
+        )
     if exhaustive and outcome.optimal and all(len(c.members) == 1 for c in clusters):
         # Every schedule of every load and each battery exactly, proven optimal: no plan
         # can be worth more.

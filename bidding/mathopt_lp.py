@@ -74,6 +74,7 @@ class MathOptLp:
         self.time_limit_seconds = time_limit_seconds
         self.primal: dict = {}
         self.dual: dict = {}
+        self.termination = "not solved"
 
     @staticmethod
     def infinity() -> float:
@@ -96,6 +97,7 @@ class MathOptLp:
         params = mathopt.SolveParameters(time_limit=timedelta(seconds=self.time_limit_seconds))
         result = mathopt.solve(self.model, SOLVERS[self.solver], params=params)
         self.primal, self.dual = {}, {}
+        self.termination = result.termination.reason.name.lower()
         if result.termination.reason != mathopt.TerminationReason.OPTIMAL:
             return NOT_SOLVED
         self.primal = result.variable_values()

@@ -11,7 +11,9 @@ when price linking forces a net charge into a full battery.
 charges and discharges, repairs in two stages:
 
 1. Separate (LPs only, quick): in each cell that mixes, shut the side its net does not
-   take and solve again, until none mixes. Every solution is then a real plan, kept as
+   take and solve again, until none mixes (after SEPARATE_ROUNDS rounds every open cell
+   is shut to its current side at once: on large portfolios the mixing otherwise moves
+   from cell to cell for dozens of solves). Every solution is then a real plan, kept as
    the answer if stage 2 does not finish; its objective can fall short of the optimum
    (0.1-0.3 % on negative-price days in our tests, 1.8 % once).
 2. Switch (exact, in the time left): reopen those sides and give every cell of each day
@@ -47,6 +49,9 @@ MIP_SOLVERS = ("HIGHS", "SCIP", "CBC", "GUROBI", "CPLEX", "XPRESS")
 MIP_FALLBACKS = ("SCIP", "CBC")
 #: Rounds of lazily added binaries before every charge/discharge switch becomes binary.
 MAX_LAZY_ROUNDS = 5
+#: Stage 1 rounds that shut only the mixing cells; after them every open cell is shut to
+#: the side its current net takes (discharge when idle), so one more solve ends it.
+SEPARATE_ROUNDS = 3
 #: Charge or discharge below this (kW) is solver dust, not operation.
 DUST_KW = 1e-6
 
@@ -173,8 +178,12 @@ def _separate(
     """
     seconds = 0.0
     mixed = [cell for day in days for cell in day if cell.mixes()]
-    while mixed:
-        charging = [c.charge.solution_value() >= c.discharge.solution_value() for c in mixed]
+    for round_ in itertools.count(1):
+        if not mixed:
+            break
+        if round_ > SEPARATE_ROUNDS:  # mixing keeps moving: every open cell one way at once
+            mixed = [cell for day in days for cell in day if not cell.shut and not cell.switched]
+        charging = [c.charge.solution_value() > c.discharge.solution_value() for c in mixed]
         for cell, side in zip(mixed, charging, strict=True):
             cell.shut_side(side)
         _limit(lp, name, deadline)

@@ -49,20 +49,24 @@ def _add_path(lp, path: Trajectory, discharge: list, charge: list) -> None:
         previous = e
 
 
-def add_battery_block(lp, block: BatteryBlock, balance: list, weight: float, price) -> tuple:
+def add_battery_block(
+    lp, block: BatteryBlock, balance: list, weight: float, price, charge_price=None
+) -> tuple:
     """Discharge and charge kW per interval, held to every path; both may run at once here.
 
-    `weight` is the scenario's probability x hours / 1000 and `price` its 96 prices
-    (fen/MWh): the objective gets weight x ((price - wear) x discharge - price x charge).
+    `weight` is the scenario's probability x hours / 1000, `price` its 96 prices and
+    `charge_price` what charging pays (fen/MWh, `price` when None): the objective gets
+    weight x ((price - wear) x discharge - charge_price x charge).
     Returns (discharge, charge), 96 variables each.
     """
+    charge_price = price if charge_price is None else charge_price
     objective = lp.Objective()
     discharge, charge = [], []
     for t in range(T):
         d = lp.NumVar(0.0, float(block.discharge_kw[t]), "")
         c = lp.NumVar(0.0, float(block.charge_kw[t]), "")
         objective.SetCoefficient(d, weight * (price[t] - block.degradation_fen_per_mwh))
-        objective.SetCoefficient(c, -weight * price[t])
+        objective.SetCoefficient(c, -weight * charge_price[t])
         balance[t].SetCoefficient(d, -1.0)
         balance[t].SetCoefficient(c, 1.0)
         discharge.append(d)

@@ -193,6 +193,19 @@ def _prices(problem: BidProblem) -> np.ndarray:
     return np.array([s.price_fen_per_mwh for s in problem.scenarios], dtype=float)
 
 
+def _draw_prices(problem: BidProblem) -> np.ndarray:
+    """What a kWh drawn back (rebound, battery charging) costs in each scenario and interval.
+
+    At least the scenarios' probability-weighted mean price of the interval, and never less
+    than the scenario's own: a plan may not count on its scenario's cheap hours to refill
+    (the offer's price then carries the recharge at what it is expected to cost), and a
+    kWh drawn never costs less than one sold earns, so no plan buys and sells at once.
+    """
+    prices = _prices(problem)
+    mean = np.array([s.probability for s in problem.scenarios]) @ prices
+    return np.maximum(prices, mean[None, :])
+
+
 def _weights(problem: BidProblem) -> np.ndarray:
     return np.array([s.probability for s in problem.scenarios]) * FEN_PER_KW_INTERVAL
 
@@ -284,7 +297,7 @@ def _base_model(
     `lp` is a MathOptLp (the master: duals) or a pywraplp solver (the plan: binaries).
     """
     low, high = bounds
-    prices, weight = _prices(problem), _weights(problem)
+    prices, weight, draws = _prices(problem), _weights(problem), _draw_prices(problem)
     master = _Master(lp, [], [], [])
     for _ in range(len(problem.scenarios)):
         quantity, balance, short = [], [], []
@@ -309,7 +322,7 @@ def _base_model(
     for block in blocks:
         master.batteries.append(
             [
-                add_battery_block(lp, block, master.balance[s], weight[s], prices[s])
+                add_battery_block(lp, block, master.balance[s], weight[s], prices[s], draws[s])
                 for s in range(len(problem.scenarios))
             ]
         )
@@ -319,9 +332,15 @@ def _base_model(
 
 
 def _column_terms(
-    loads: _Loads, n: int, windows: tuple[EventWindow, ...], price: np.ndarray, weight: float
+    loads: _Loads,
+    n: int,
+    windows: tuple[EventWindow, ...],
+    price: np.ndarray,
+    draw: np.ndarray,
+    weight: float,
 ) -> tuple[np.ndarray, float]:
-    """A schedule's net profile (96 kW) and its objective coefficient (fen)."""
+    """A schedule's net profile (96 kW) and its objective coefficient (fen): shed kW at
+    `price`, rebound at `draw` (`_draw_prices`), less the curtailment cost."""
     key = (n, windows)
     known = loads.profiles.get(key)
     if known is None:
@@ -329,7 +348,8 @@ def _column_terms(
         shed = sum(float(loads.up[n, w.start : w.end].sum()) for w in windows)
         known = loads.profiles[key] = (profile, float(loads.cost[n]) * shed)
     profile, shed_cost = known
-    return profile, weight * (float(price @ profile) - shed_cost)
+    worth = float(price @ np.maximum(profile, 0.0) + draw @ np.minimum(profile, 0.0))
+    return profile, weight * (worth - shed_cost)
 
 
 def _add_column(master: _Master, problem: BidProblem, loads: _Loads, g: int, s: int, schedules):
@@ -339,9 +359,10 @@ def _add_column(master: _Master, problem: BidProblem, loads: _Loads, g: int, s: 
         return False
     master.known.add(key)
     price, weight = _prices(problem)[s], float(_weights(problem)[s])
+    draw = _draw_prices(problem)[s]
     profile, coefficient = np.zeros(T), 0.0
     for n, windows in schedules:
-        own, value = _column_terms(loads, n, windows, price, weight)
+        own, value = _column_terms(loads, n, windows, price, draw, weight)
         profile += own
         coefficient += value
     lp = master.lp
@@ -373,7 +394,8 @@ def _cluster_columns(loads: _Loads, best: dict) -> dict[tuple[int, int], tuple[t
 def _price(problem: BidProblem, loads: _Loads, duals: np.ndarray):
     """Best schedule of every (load, scenario) at duals u: windows and value (fen) per row."""
     prices, weight = _prices(problem), _weights(problem)
-    values = weight[:, None] * prices + duals  # (S, T): what a kW is worth per interval
+    values = weight[:, None] * prices + duals  # (S, T): what a kW shed is worth per interval
+    drawn = weight[:, None] * _draw_prices(problem) + duals  # ... and a kW drawn back costs
     S = len(problem.scenarios)
     best: dict[tuple[int, int], tuple[tuple[EventWindow, ...], float]] = {}
     for rule, members in loads.groups.items():
@@ -385,6 +407,7 @@ def _price(problem: BidProblem, loads: _Loads, duals: np.ndarray):
             weight[scen] * loads.cost[idx],
             loads.rho[idx],
             values[scen],
+            drawn[scen],
         )
         for n, s, windows, value in zip(idx, scen, chosen, worth, strict=True):
             best[(int(n), int(s))] = (windows, float(value))
@@ -405,7 +428,7 @@ def _rest_bound(
     commitments (with the same shortfall penalty as the master).
     """
     lp = MathOptLp(max(time_s, 1.0), solver)
-    prices, weight = _prices(problem), _weights(problem)
+    prices, weight, draws = _prices(problem), _weights(problem), _draw_prices(problem)
     low, high = bounds
     quantity = []
     for s in range(len(problem.scenarios)):
@@ -423,9 +446,9 @@ def _rest_bound(
                 lp.Objective().SetCoefficient(gap, -SHORTFALL_PENALTY_FEN_PER_KW)
             row_q.append(q)
         quantity.append(row_q)
-        adjusted = prices[s] + duals[s] / weight[s] if weight[s] > 0 else prices[s]
+        shift = duals[s] / weight[s] if weight[s] > 0 else 0.0
         for block in blocks:
-            add_battery_block(lp, block, free, weight[s], adjusted)
+            add_battery_block(lp, block, free, weight[s], prices[s] + shift, draws[s] + shift)
     link_monotone_in_price(lp, prices, quantity, problem.offered())
     lp.Objective().SetMaximization()
     if lp.Solve() != OPTIMAL:
@@ -625,7 +648,7 @@ def _plan(
     else:  # an LP: MathOpt's HiGHS LP, which pywraplp's HiGHS (a MIP interface) solves slowly
         lp, name = MathOptLp(limit, solver), solver
     lp_model = _base_model(problem, bounds, blocks, lp)
-    prices, weight = _prices(problem), _weights(problem)
+    prices, weight, draws = _prices(problem), _weights(problem), _draw_prices(problem)
     events = []  # (n, s, window, level variable, profile)
     for (_, s), options in schedules.items():
         pick = None
@@ -645,7 +668,7 @@ def _plan(
                 total, value = np.zeros(T), 0.0
                 for n, window in unit:
                     profile, coefficient = _column_terms(
-                        loads, n, (window,), prices[s], float(weight[s])
+                        loads, n, (window,), prices[s], draws[s], float(weight[s])
                     )
                     total += profile
                     value += coefficient

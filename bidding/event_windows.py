@@ -140,13 +140,19 @@ def event_rules(specs: list[CurtailableLoadSpec]) -> EventRules | None:
 
 
 def _schedule_values(
-    up: np.ndarray, wcost: np.ndarray, rho: np.ndarray, values: np.ndarray, longest: int
+    up: np.ndarray,
+    wcost: np.ndarray,
+    rho: np.ndarray,
+    values: np.ndarray,
+    drawn: np.ndarray,
+    longest: int,
 ) -> np.ndarray:
     """value[r, i, L] of an event of length L from i for row r at per-kW worth `values`.
 
     Row r is one load in one scenario: `up` (R, T) kW, `wcost` (R,) the weighted
     curtailment cost per kW-interval, `rho` (R,) the rebound fraction, `values` (R, T) what
-    a kW of net reduction is worth in each interval. An event sheds up kW over [i, i+L)
+    a kW of net reduction is worth in each interval and `drawn` (R, T) what a kW drawn back
+    costs. An event sheds up kW over [i, i+L)
     and draws rho x the shed energy back evenly over [i+L, i+2L) (-inf where it does not
     fit the day or meets an unavailable interval).
     """
@@ -158,7 +164,7 @@ def _schedule_values(
 
     worth_sum = running(up * values)
     up_sum = running(up)
-    value_sum = running(values)
+    value_sum = running(drawn)
     off_sum = running((up <= 0).astype(float))
     rebound = rho > 0
     for length in range(1, longest + 1):
@@ -182,6 +188,7 @@ def best_schedules(
     weighted_cost: np.ndarray,
     rebound_fraction: np.ndarray,
     values: np.ndarray,
+    drawn: np.ndarray | None = None,
 ) -> tuple[list[tuple[EventWindow, ...]], np.ndarray]:
     """Each row's best event schedule under `rule` and its value (dynamic programming).
 
@@ -191,6 +198,7 @@ def best_schedules(
     worth more than nothing are taken. Returns (schedules, values), value 0 for none.
     """
     up = np.asarray(up_kw, dtype=float)
+    drawn = values if drawn is None else drawn
     chosen: list[tuple[EventWindow, ...]] = []
     worth = np.zeros(up.shape[0])
     for first in range(0, up.shape[0], PRICING_CHUNK_ROWS):
@@ -201,6 +209,7 @@ def best_schedules(
             np.asarray(weighted_cost, dtype=float)[part],
             rho,
             np.asarray(values, dtype=float)[part],
+            np.asarray(drawn, dtype=float)[part],
             rule.longest,
         )
         picked = _best_windows(table, rule.shortest, rule.longest, rule.count, rho > 0)

@@ -32,22 +32,27 @@ def portfolio(assets: int, scenarios: int, seed: int, battery_share: float):
 
 
 def replayed_value(problem, solution) -> float:
-    """The plans' expected value from the prices and the assets' costs alone (fen)."""
+    """The plans' expected value from the prices and the assets' costs alone (fen).
+
+    Reduction at the scenario's price; energy drawn back at the higher of that and the
+    scenarios' mean price (the bid model's rule, `bidding.column_generation`).
+    """
     from bidding.assets import CurtailableLoadSpec
 
     prices = np.array([s.price_fen_per_mwh for s in problem.scenarios], dtype=float)
-    weight = np.array([s.probability for s in problem.scenarios])[:, None] * _FEN_PER_KW_INTERVAL
+    probabilities = np.array([s.probability for s in problem.scenarios])
+    weight = probabilities[:, None] * _FEN_PER_KW_INTERVAL
+    drawn = np.maximum(prices, (probabilities @ prices)[None, :])
     value = 0.0
     for asset in problem.assets:
         plan = solution.scenario_asset_reduction_kw[asset.asset_id]
         up, down = np.maximum(plan, 0.0), np.maximum(-plan, 0.0)
         if isinstance(asset.spec, CurtailableLoadSpec):
-            value += float(
-                (weight * (prices * plan - asset.spec.curtailment_cost_fen_per_mwh * up)).sum()
-            )
+            cost = asset.spec.curtailment_cost_fen_per_mwh
+            value += float((weight * ((prices - cost) * up - drawn * down)).sum())
         else:
             wear = asset.spec.degradation_cost_fen_per_mwh
-            value += float((weight * ((prices - wear) * up - prices * down)).sum())
+            value += float((weight * ((prices - wear) * up - drawn * down)).sum())
     return value
 
 

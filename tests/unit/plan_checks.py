@@ -139,11 +139,16 @@ def check_solution(problem, solution) -> float:
     scenario's charge against another's discharge hides a battery's losses, so it is not
     checked as a plan. What is dispatched is the plan of the price that clears.)
     Also: per-asset plans sum to the portfolio quantity. Returns the plans' expected value
-    in fen (revenue of net reduction at each scenario's prices, less curtailment cost of
-    the shed energy and battery wear), computed from the rules, not from the solver.
+    in fen, computed from the rules, not from the solver: reduction sold at each scenario's
+    price, energy drawn back (rebound, charging) paid at the higher of the scenario's price
+    and the scenarios' mean price of that interval (a plan may not count on its own
+    scenario's cheap hours to refill), less curtailment cost of the shed energy and
+    battery wear.
     """
     prices = np.array([s.price_fen_per_mwh for s in problem.scenarios], dtype=float)
-    weight = np.array([s.probability for s in problem.scenarios])[:, None] * HOURS / 1000
+    probabilities = np.array([s.probability for s in problem.scenarios])
+    weight = probabilities[:, None] * HOURS / 1000
+    drawn = np.maximum(prices, (probabilities @ prices)[None, :])
     total = sum(solution.scenario_asset_reduction_kw.values())
     np.testing.assert_allclose(total, solution.scenario_quantity_kw, atol=1e-3)
     value = 0.0
@@ -159,8 +164,8 @@ def check_solution(problem, solution) -> float:
         shed, extra = np.maximum(plans, 0.0), np.maximum(-plans, 0.0)
         if isinstance(spec, CurtailableLoadSpec):
             cost = spec.curtailment_cost_fen_per_mwh
-            value += float((weight * (prices * plans - cost * shed)).sum())
+            value += float((weight * (prices * shed - drawn * extra - cost * shed)).sum())
         else:
             wear = spec.degradation_cost_fen_per_mwh
-            value += float((weight * ((prices - wear) * shed - prices * extra)).sum())
+            value += float((weight * ((prices - wear) * shed - drawn * extra)).sum())
     return value

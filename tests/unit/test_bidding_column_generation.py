@@ -4,7 +4,8 @@ The brute force here is written from the asset rules alone (no bid-model code): 
 every schedule a load may hold (events of allowed length in available intervals, at most
 `max_events_per_day`, the next one after the previous rebound), and a MIP picks one per
 load and scenario, each event at its own level in [0, 1], under the same curve linking
-(quantity never falls as a scenario's price rises; equal prices, equal quantity).
+(quantity never falls as a scenario's price rises; equal prices, equal quantity), with
+energy drawn back paid at the higher of the scenario's price and the scenarios' mean.
 """
 
 from __future__ import annotations
@@ -80,6 +81,9 @@ def brute_force(problem: BidProblem) -> float:
     lp = pywraplp.Solver.CreateSolver("HIGHS")
     lp.SetSolverSpecificParametersAsString("output_flag=false\nmip_rel_gap=1e-9\n")
     prices = np.array([s.price_fen_per_mwh for s in problem.scenarios], dtype=float)
+    probabilities = np.array([s.probability for s in problem.scenarios])
+    # Rebound is paid at the higher of the scenario's price and the scenarios' mean.
+    drawn = np.maximum(prices, probabilities @ prices)
     quantity = [[lp.Sum([]) for _ in range(96)] for _ in problem.scenarios]
     objective = []
     for asset in problem.assets:
@@ -95,7 +99,8 @@ def brute_force(problem: BidProblem) -> float:
                     lp.Add(level <= pick)
                     profile = _profile(spec, up, start, length)
                     shed = float(up[start : start + length].sum())
-                    value = float(prices[s] @ profile) - spec.curtailment_cost_fen_per_mwh * shed
+                    worth = prices[s] @ np.maximum(profile, 0) + drawn[s] @ np.minimum(profile, 0)
+                    value = float(worth) - spec.curtailment_cost_fen_per_mwh * shed
                     objective.append(weight * value * level)
                     for t in np.flatnonzero(profile):
                         quantity[s][t] += float(profile[t]) * level

@@ -289,6 +289,22 @@ def _block_feasible(block: BatteryBlock, solver: str) -> bool:
     return lp.Solve() in (OPTIMAL,)
 
 
+def _quantity(lp, problem: BidProblem, bounds, t: int) -> tuple:
+    """Q[s, t] within its bounds, and its elastic commitment: a shortfall variable that
+    costs SHORTFALL_PENALTY_FEN_PER_KW per kW (None where nothing is committed)."""
+    low, high = bounds
+    q = lp.NumVar(float(min(low[t], high[t])), float(high[t]), "")
+    committed = problem.commitments.get(t, 0.0)
+    if committed <= 0:
+        return q, None
+    gap = lp.NumVar(0.0, committed, "")
+    floor = lp.Constraint(committed, lp.infinity())
+    floor.SetCoefficient(q, 1.0)
+    floor.SetCoefficient(gap, 1.0)
+    lp.Objective().SetCoefficient(gap, -SHORTFALL_PENALTY_FEN_PER_KW)
+    return q, gap
+
+
 def _base_model(
     problem: BidProblem, bounds: tuple[np.ndarray, np.ndarray], blocks: list[BatteryBlock], lp
 ) -> _Master:
@@ -296,23 +312,14 @@ def _base_model(
 
     `lp` is a MathOptLp (the master: duals) or a pywraplp solver (the plan: binaries).
     """
-    low, high = bounds
     prices, weight, draws = _prices(problem), _weights(problem), _draw_prices(problem)
     master = _Master(lp, [], [], [])
     for _ in range(len(problem.scenarios)):
         quantity, balance, short = [], [], []
         for t in range(T):
-            q = lp.NumVar(float(min(low[t], high[t])), float(high[t]), "")
+            q, gap = _quantity(lp, problem, bounds, t)
             row = lp.Constraint(0.0, 0.0)
             row.SetCoefficient(q, 1.0)
-            committed = problem.commitments.get(t, 0.0)
-            gap = None
-            if committed > 0:
-                gap = lp.NumVar(0.0, committed, "")
-                floor = lp.Constraint(committed, lp.infinity())
-                floor.SetCoefficient(q, 1.0)
-                floor.SetCoefficient(gap, 1.0)
-                lp.Objective().SetCoefficient(gap, -SHORTFALL_PENALTY_FEN_PER_KW)
             quantity.append(q)
             balance.append(row)
             short.append(gap)
@@ -429,21 +436,13 @@ def _rest_bound(
     """
     lp = MathOptLp(max(time_s, 1.0), solver)
     prices, weight, draws = _prices(problem), _weights(problem), _draw_prices(problem)
-    low, high = bounds
     quantity = []
     for s in range(len(problem.scenarios)):
         row_q = []
         free = [lp.Constraint(-lp.infinity(), lp.infinity()) for _ in range(T)]
         for t in range(T):
-            q = lp.NumVar(float(min(low[t], high[t])), float(high[t]), "")
+            q, _ = _quantity(lp, problem, bounds, t)
             lp.Objective().SetCoefficient(q, -float(duals[s, t]))
-            committed = problem.commitments.get(t, 0.0)
-            if committed > 0:
-                gap = lp.NumVar(0.0, committed, "")
-                floor = lp.Constraint(committed, lp.infinity())
-                floor.SetCoefficient(q, 1.0)
-                floor.SetCoefficient(gap, 1.0)
-                lp.Objective().SetCoefficient(gap, -SHORTFALL_PENALTY_FEN_PER_KW)
             row_q.append(q)
         quantity.append(row_q)
         shift = duals[s] / weight[s] if weight[s] > 0 else 0.0

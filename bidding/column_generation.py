@@ -102,6 +102,9 @@ PLAN_RESERVE = 2.0
 ROUND_GROWTH = 1.2
 #: Share of the time limit the plan may always take, even past the limit.
 PLAN_MIN_SHARE = 0.25
+#: Share of the time limit the batteries' exact repair (binary switches) may take; past it
+#: the first one-way plan stands.
+EXACT_REPAIR_SHARE = 0.15
 #: Share of the time limit kept after the plan's solves for reading it out.
 FINISH_SHARE = 0.05
 #: Seconds the fallback plan (an LP that needs no repair) may always take.
@@ -707,6 +710,7 @@ def _plan(
             max(deadline - time.perf_counter() - FINISH_SHARE * (deadline - started), 1.0),
             "asset envelopes contradict each other",
             read,
+            exact_seconds=EXACT_REPAIR_SHARE * (deadline - started),
         )
     else:
         solved = time.perf_counter()

@@ -120,6 +120,7 @@ def solve_exclusive(
     time_limit_seconds: float,
     detail: str,
     read: Callable[[LpOutcome], R],
+    exact_seconds: float | None = None,
 ) -> R:
     """`read(outcome)` of the best solution of `lp` in which no cell of `days` mixes.
 
@@ -127,7 +128,8 @@ def solve_exclusive(
     that stage 2 proves optimal comes with `optimal` set and its own objective as the
     bound; any other (stage 1's, or stage 2's cut short) with the first, unrepaired
     LP's optimum as the bound, an upper bound on every plan without mixing (see the
-    module docstring). Raises InfeasibleProblem("model", None, `detail`) as
+    module docstring). `exact_seconds` caps stage 2 (None: all the time left).
+    Raises InfeasibleProblem("model", None, `detail`) as
     `bidding.lp.solve` does, and SolverFailed when the time limit runs out before
     stage 1 ends.
     """
@@ -142,7 +144,10 @@ def solve_exclusive(
     for cell in (cell for day in mixed_days for cell in day):
         cell.reopen()
     try:
-        exact = _switch(lp, name, days, mixed_days, deadline, detail)
+        exact_deadline = deadline
+        if exact_seconds is not None:
+            exact_deadline = min(deadline, time.perf_counter() + exact_seconds)
+        exact = _switch(lp, name, days, mixed_days, exact_deadline, detail)
     except SolverFailed:  # out of time: the separated plan stands
         return kept
     if exact.objective < separated.objective:  # within the MIP's gap tolerance

@@ -98,7 +98,7 @@ SUPPORT_PAIRS_MAX = 2000
 ENTER_TOLERANCE = 1e-9
 #: Master solves' worth of time kept for the plan after the last round, and the next
 #: round's expected length against the last one's.
-PLAN_RESERVE = 2.0
+PLAN_RESERVE = 1.0
 ROUND_GROWTH = 1.2
 #: Share of the time limit the plan may always take, even past the limit.
 PLAN_MIN_SHARE = 0.25

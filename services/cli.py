@@ -96,19 +96,27 @@ def _add_ledger(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     check.set_defaults(func=_ledger_verify)
 
 
-def _statement(args: argparse.Namespace) -> int:
+def _stack_channel(args: argparse.Namespace, role: str, service: str):
+    """A channel to `service` of a running stack: `--addr`, else the settings' address
+    (with `--data-dir`), carrying `--token` or a 10-minute token of `role` signed with the
+    stack's key."""
     from services.launcher import token_secret_for
     from services.runtime.auth import issue_token
     from services.runtime.channels import open_channel
-    from services.statement_export import ExportError, export, fetch_statements
 
     settings = load_settings()
     if args.data_dir:
         settings = settings.with_overrides(data_dir=args.data_dir)
-    token = args.token or issue_token(token_secret_for(settings, create=False), "esco", 600)
-    addr = args.addr or settings.addr_of("settlement")
+    token = args.token or issue_token(token_secret_for(settings, create=False), role, 600)
+    addr = args.addr or settings.addr_of(service)
     s = settings
-    channel = open_channel(addr, token, s.tls_cert_file, s.tls_key_file, s.tls_ca_file)
+    return open_channel(addr, token, s.tls_cert_file, s.tls_key_file, s.tls_ca_file)
+
+
+def _statement(args: argparse.Namespace) -> int:
+    from services.statement_export import ExportError, export, fetch_statements
+
+    channel = _stack_channel(args, "esco", "settlement")
     try:
         found = fetch_statements(channel, args.enterprise, args.from_day, args.to_day)
         frame = export(found, args.format, Path(args.out))
@@ -156,17 +164,8 @@ def _report_day(args: argparse.Namespace) -> int:
     import grpc
 
     from services import day_report_table as report_table
-    from services.launcher import token_secret_for
-    from services.runtime.auth import issue_token
-    from services.runtime.channels import open_channel
 
-    settings = load_settings()
-    if args.data_dir:
-        settings = settings.with_overrides(data_dir=args.data_dir)
-    token = args.token or issue_token(token_secret_for(settings, create=False), "operator", 600)
-    addr = args.addr or settings.addr_of("settlement")
-    s = settings
-    channel = open_channel(addr, token, s.tls_cert_file, s.tls_key_file, s.tls_ca_file)
+    channel = _stack_channel(args, "operator", "settlement")
     try:
         report = report_table.fetch(channel, args.market_day.isoformat())
     except grpc.RpcError as exc:

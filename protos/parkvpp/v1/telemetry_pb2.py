@@ -25,29 +25,35 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1aparkvpp/v1/telemetry.proto\x12\nparkvpp.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x86\x01\n\x07Reading\x12\x10\n\x08\x61sset_id\x18\x01 \x01(\t\x12-\n\ttimestamp\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\x08power_kw\x18\x03 \x01(\x01H\x00\x12\x1d\n\x13\x65nergy_register_kwh\x18\x04 \x01(\x01H\x00\x42\x07\n\x05value\"5\n\x0cReadingBatch\x12%\n\x08readings\x18\x01 \x03(\x0b\x32\x13.parkvpp.v1.Reading\"/\n\x0eRejectionCount\x12\x0e\n\x06reason\x18\x01 \x01(\t\x12\r\n\x05\x63ount\x18\x02 \x01(\x03\"t\n\rIngestSummary\x12\x10\n\x08\x61\x63\x63\x65pted\x18\x01 \x01(\x03\x12\x10\n\x08rejected\x18\x02 \x01(\x03\x12.\n\nrejections\x18\x03 \x03(\x0b\x32\x1a.parkvpp.v1.RejectionCount\x12\x0f\n\x07\x62\x61tches\x18\x04 \x01(\x03\"\x7f\n\x15GetLoadProfileRequest\x12\x12\n\x08\x61sset_id\x18\x01 \x01(\tH\x00\x12\x17\n\renterprise_id\x18\x02 \x01(\tH\x00\x12\x17\n\x0f\x66rom_market_day\x18\x03 \x01(\t\x12\x15\n\rto_market_day\x18\x04 \x01(\tB\t\n\x07subject\"\xa2\x01\n\x0eIntervalEnergy\x12\x12\n\nmarket_day\x18\x01 \x01(\t\x12\x10\n\x08interval\x18\x02 \x01(\x05\x12\x12\n\naverage_kw\x18\x03 \x01(\x01\x12\x12\n\nenergy_kwh\x18\x04 \x01(\x01\x12+\n\x07quality\x18\x05 \x01(\x0e\x32\x1a.parkvpp.v1.ReadingQuality\x12\x15\n\rreading_count\x18\x06 \x01(\x05\"\xb9\x01\n\x0bLoadProfile\x12\x10\n\x08\x61sset_id\x18\x01 \x01(\t\x12\x15\n\renterprise_id\x18\x02 \x01(\t\x12-\n\tintervals\x18\x03 \x03(\x0b\x32\x1a.parkvpp.v1.IntervalEnergy\x12\x1a\n\x12measured_intervals\x18\x04 \x01(\x05\x12\x1b\n\x13\x65stimated_intervals\x18\x05 \x01(\x05\x12\x19\n\x11missing_intervals\x18\x06 \x01(\x05*\x8b\x01\n\x0eReadingQuality\x12\x1f\n\x1bREADING_QUALITY_UNSPECIFIED\x10\x00\x12\x1c\n\x18READING_QUALITY_MEASURED\x10\x01\x12\x1d\n\x19READING_QUALITY_ESTIMATED\x10\x02\x12\x1b\n\x17READING_QUALITY_MISSING\x10\x03\x32\xa9\x01\n\x10TelemetryService\x12G\n\x0eStreamReadings\x12\x18.parkvpp.v1.ReadingBatch\x1a\x19.parkvpp.v1.IngestSummary(\x01\x12L\n\x0eGetLoadProfile\x12!.parkvpp.v1.GetLoadProfileRequest\x1a\x17.parkvpp.v1.LoadProfileb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1aparkvpp/v1/telemetry.proto\x12\nparkvpp.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x86\x01\n\x07Reading\x12\x10\n\x08\x61sset_id\x18\x01 \x01(\t\x12-\n\ttimestamp\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\x08power_kw\x18\x03 \x01(\x01H\x00\x12\x1d\n\x13\x65nergy_register_kwh\x18\x04 \x01(\x01H\x00\x42\x07\n\x05value\"\x90\x01\n\x0eReadingColumns\x12\x11\n\tasset_ids\x18\x01 \x03(\t\x12\x13\n\x0b\x61sset_index\x18\x02 \x03(\r\x12\x19\n\x11timestamp_seconds\x18\x03 \x03(\x03\x12\x0e\n\x06values\x18\x04 \x03(\x01\x12+\n\x05kinds\x18\x05 \x03(\x0e\x32\x1c.parkvpp.v1.ReadingValueKind\"b\n\x0cReadingBatch\x12%\n\x08readings\x18\x01 \x03(\x0b\x32\x13.parkvpp.v1.Reading\x12+\n\x07\x63olumns\x18\x02 \x01(\x0b\x32\x1a.parkvpp.v1.ReadingColumns\"]\n\x17ReadingsAcceptedColumns\x12+\n\x07\x63olumns\x18\x01 \x01(\x0b\x32\x1a.parkvpp.v1.ReadingColumns\x12\x15\n\rbidirectional\x18\x02 \x03(\x08\"/\n\x0eRejectionCount\x12\x0e\n\x06reason\x18\x01 \x01(\t\x12\r\n\x05\x63ount\x18\x02 \x01(\x03\"t\n\rIngestSummary\x12\x10\n\x08\x61\x63\x63\x65pted\x18\x01 \x01(\x03\x12\x10\n\x08rejected\x18\x02 \x01(\x03\x12.\n\nrejections\x18\x03 \x03(\x0b\x32\x1a.parkvpp.v1.RejectionCount\x12\x0f\n\x07\x62\x61tches\x18\x04 \x01(\x03\"\x7f\n\x15GetLoadProfileRequest\x12\x12\n\x08\x61sset_id\x18\x01 \x01(\tH\x00\x12\x17\n\renterprise_id\x18\x02 \x01(\tH\x00\x12\x17\n\x0f\x66rom_market_day\x18\x03 \x01(\t\x12\x15\n\rto_market_day\x18\x04 \x01(\tB\t\n\x07subject\"\xa2\x01\n\x0eIntervalEnergy\x12\x12\n\nmarket_day\x18\x01 \x01(\t\x12\x10\n\x08interval\x18\x02 \x01(\x05\x12\x12\n\naverage_kw\x18\x03 \x01(\x01\x12\x12\n\nenergy_kwh\x18\x04 \x01(\x01\x12+\n\x07quality\x18\x05 \x01(\x0e\x32\x1a.parkvpp.v1.ReadingQuality\x12\x15\n\rreading_count\x18\x06 \x01(\x05\"\xb9\x01\n\x0bLoadProfile\x12\x10\n\x08\x61sset_id\x18\x01 \x01(\t\x12\x15\n\renterprise_id\x18\x02 \x01(\t\x12-\n\tintervals\x18\x03 \x03(\x0b\x32\x1a.parkvpp.v1.IntervalEnergy\x12\x1a\n\x12measured_intervals\x18\x04 \x01(\x05\x12\x1b\n\x13\x65stimated_intervals\x18\x05 \x01(\x05\x12\x19\n\x11missing_intervals\x18\x06 \x01(\x05*\x83\x01\n\x10ReadingValueKind\x12\"\n\x1eREADING_VALUE_KIND_UNSPECIFIED\x10\x00\x12\x1f\n\x1bREADING_VALUE_KIND_POWER_KW\x10\x01\x12*\n&READING_VALUE_KIND_ENERGY_REGISTER_KWH\x10\x02*\x8b\x01\n\x0eReadingQuality\x12\x1f\n\x1bREADING_QUALITY_UNSPECIFIED\x10\x00\x12\x1c\n\x18READING_QUALITY_MEASURED\x10\x01\x12\x1d\n\x19READING_QUALITY_ESTIMATED\x10\x02\x12\x1b\n\x17READING_QUALITY_MISSING\x10\x03\x32\xa9\x01\n\x10TelemetryService\x12G\n\x0eStreamReadings\x12\x18.parkvpp.v1.ReadingBatch\x1a\x19.parkvpp.v1.IngestSummary(\x01\x12L\n\x0eGetLoadProfile\x12!.parkvpp.v1.GetLoadProfileRequest\x1a\x17.parkvpp.v1.LoadProfileb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'parkvpp.v1.telemetry_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_READINGQUALITY']._serialized_start=917
-  _globals['_READINGQUALITY']._serialized_end=1056
+  _globals['_READINGVALUEKIND']._serialized_start=1204
+  _globals['_READINGVALUEKIND']._serialized_end=1335
+  _globals['_READINGQUALITY']._serialized_start=1338
+  _globals['_READINGQUALITY']._serialized_end=1477
   _globals['_READING']._serialized_start=76
   _globals['_READING']._serialized_end=210
-  _globals['_READINGBATCH']._serialized_start=212
-  _globals['_READINGBATCH']._serialized_end=265
-  _globals['_REJECTIONCOUNT']._serialized_start=267
-  _globals['_REJECTIONCOUNT']._serialized_end=314
-  _globals['_INGESTSUMMARY']._serialized_start=316
-  _globals['_INGESTSUMMARY']._serialized_end=432
-  _globals['_GETLOADPROFILEREQUEST']._serialized_start=434
-  _globals['_GETLOADPROFILEREQUEST']._serialized_end=561
-  _globals['_INTERVALENERGY']._serialized_start=564
-  _globals['_INTERVALENERGY']._serialized_end=726
-  _globals['_LOADPROFILE']._serialized_start=729
-  _globals['_LOADPROFILE']._serialized_end=914
-  _globals['_TELEMETRYSERVICE']._serialized_start=1059
-  _globals['_TELEMETRYSERVICE']._serialized_end=1228
+  _globals['_READINGCOLUMNS']._serialized_start=213
+  _globals['_READINGCOLUMNS']._serialized_end=357
+  _globals['_READINGBATCH']._serialized_start=359
+  _globals['_READINGBATCH']._serialized_end=457
+  _globals['_READINGSACCEPTEDCOLUMNS']._serialized_start=459
+  _globals['_READINGSACCEPTEDCOLUMNS']._serialized_end=552
+  _globals['_REJECTIONCOUNT']._serialized_start=554
+  _globals['_REJECTIONCOUNT']._serialized_end=601
+  _globals['_INGESTSUMMARY']._serialized_start=603
+  _globals['_INGESTSUMMARY']._serialized_end=719
+  _globals['_GETLOADPROFILEREQUEST']._serialized_start=721
+  _globals['_GETLOADPROFILEREQUEST']._serialized_end=848
+  _globals['_INTERVALENERGY']._serialized_start=851
+  _globals['_INTERVALENERGY']._serialized_end=1013
+  _globals['_LOADPROFILE']._serialized_start=1016
+  _globals['_LOADPROFILE']._serialized_end=1201
+  _globals['_TELEMETRYSERVICE']._serialized_start=1480
+  _globals['_TELEMETRYSERVICE']._serialized_end=1649
 # @@protoc_insertion_point(module_scope)

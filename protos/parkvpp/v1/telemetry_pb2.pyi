@@ -10,12 +10,21 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class ReadingValueKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    READING_VALUE_KIND_UNSPECIFIED: _ClassVar[ReadingValueKind]
+    READING_VALUE_KIND_POWER_KW: _ClassVar[ReadingValueKind]
+    READING_VALUE_KIND_ENERGY_REGISTER_KWH: _ClassVar[ReadingValueKind]
+
 class ReadingQuality(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     READING_QUALITY_UNSPECIFIED: _ClassVar[ReadingQuality]
     READING_QUALITY_MEASURED: _ClassVar[ReadingQuality]
     READING_QUALITY_ESTIMATED: _ClassVar[ReadingQuality]
     READING_QUALITY_MISSING: _ClassVar[ReadingQuality]
+READING_VALUE_KIND_UNSPECIFIED: ReadingValueKind
+READING_VALUE_KIND_POWER_KW: ReadingValueKind
+READING_VALUE_KIND_ENERGY_REGISTER_KWH: ReadingValueKind
 READING_QUALITY_UNSPECIFIED: ReadingQuality
 READING_QUALITY_MEASURED: ReadingQuality
 READING_QUALITY_ESTIMATED: ReadingQuality
@@ -33,11 +42,35 @@ class Reading(_message.Message):
     energy_register_kwh: float
     def __init__(self, asset_id: _Optional[str] = ..., timestamp: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., power_kw: _Optional[float] = ..., energy_register_kwh: _Optional[float] = ...) -> None: ...
 
+class ReadingColumns(_message.Message):
+    __slots__ = ("asset_ids", "asset_index", "timestamp_seconds", "values", "kinds")
+    ASSET_IDS_FIELD_NUMBER: _ClassVar[int]
+    ASSET_INDEX_FIELD_NUMBER: _ClassVar[int]
+    TIMESTAMP_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    VALUES_FIELD_NUMBER: _ClassVar[int]
+    KINDS_FIELD_NUMBER: _ClassVar[int]
+    asset_ids: _containers.RepeatedScalarFieldContainer[str]
+    asset_index: _containers.RepeatedScalarFieldContainer[int]
+    timestamp_seconds: _containers.RepeatedScalarFieldContainer[int]
+    values: _containers.RepeatedScalarFieldContainer[float]
+    kinds: _containers.RepeatedScalarFieldContainer[ReadingValueKind]
+    def __init__(self, asset_ids: _Optional[_Iterable[str]] = ..., asset_index: _Optional[_Iterable[int]] = ..., timestamp_seconds: _Optional[_Iterable[int]] = ..., values: _Optional[_Iterable[float]] = ..., kinds: _Optional[_Iterable[_Union[ReadingValueKind, str]]] = ...) -> None: ...
+
 class ReadingBatch(_message.Message):
-    __slots__ = ("readings",)
+    __slots__ = ("readings", "columns")
     READINGS_FIELD_NUMBER: _ClassVar[int]
+    COLUMNS_FIELD_NUMBER: _ClassVar[int]
     readings: _containers.RepeatedCompositeFieldContainer[Reading]
-    def __init__(self, readings: _Optional[_Iterable[_Union[Reading, _Mapping]]] = ...) -> None: ...
+    columns: ReadingColumns
+    def __init__(self, readings: _Optional[_Iterable[_Union[Reading, _Mapping]]] = ..., columns: _Optional[_Union[ReadingColumns, _Mapping]] = ...) -> None: ...
+
+class ReadingsAcceptedColumns(_message.Message):
+    __slots__ = ("columns", "bidirectional")
+    COLUMNS_FIELD_NUMBER: _ClassVar[int]
+    BIDIRECTIONAL_FIELD_NUMBER: _ClassVar[int]
+    columns: ReadingColumns
+    bidirectional: _containers.RepeatedScalarFieldContainer[bool]
+    def __init__(self, columns: _Optional[_Union[ReadingColumns, _Mapping]] = ..., bidirectional: _Optional[_Iterable[bool]] = ...) -> None: ...
 
 class RejectionCount(_message.Message):
     __slots__ = ("reason", "count")

@@ -2,17 +2,34 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from parkvpp.v1 import events_pb2
+from parkvpp.v1 import telemetry_pb2 as pb
+from services.runtime.errors import InvalidArgument
 from services.runtime.events import TOPIC_TELEMETRY, ConsumerSpec
 from services.runtime.settings import Settings
-from services.telemetry.rollups import RegisterReading, RollupBatch, Rollups, power_reading
+from services.telemetry import columns
+from services.telemetry.rollups import (
+    ColumnBatch,
+    RegisterReading,
+    RollupBatch,
+    Rollups,
+    power_reading,
+)
 
 
-def rollup_batch(event: events_pb2.EventEnvelope) -> RollupBatch:
-    """The rollup work of one ReadingsAccepted event; ValueError for another payload."""
+def rollup_batch(event: events_pb2.EventEnvelope) -> RollupBatch | ColumnBatch:
+    """The rollup work of one telemetry event, columnar (ReadingsAcceptedColumns) or of the
+    older one-asset form (ReadingsAccepted); ValueError for another payload or for columns
+    that do not fit together."""
+    if event.payload.Is(pb.ReadingsAcceptedColumns.DESCRIPTOR):
+        return _column_batch(event)
     message = events_pb2.ReadingsAccepted()
     if not event.payload.Unpack(message):
-        raise ValueError(f"event {event.event_id} is not a ReadingsAccepted")
+        raise ValueError(
+            f"event {event.event_id} is not a ReadingsAccepted or ReadingsAcceptedColumns"
+        )
     powers, registers = [], []
     for reading in message.readings:
         epoch_s = reading.timestamp.seconds
@@ -30,8 +47,23 @@ def rollup_batch(event: events_pb2.EventEnvelope) -> RollupBatch:
     )
 
 
+def _column_batch(event: events_pb2.EventEnvelope) -> ColumnBatch:
+    message = pb.ReadingsAcceptedColumns()
+    event.payload.Unpack(message)
+    try:
+        readings = columns.from_message(message.columns)
+    except InvalidArgument as exc:  # a malformed event is poison: dead-lettered
+        raise ValueError(f"event {event.event_id}: {exc}") from exc
+    if len(message.bidirectional) != len(readings.asset_ids):
+        raise ValueError(f"event {event.event_id}: bidirectional must match asset_ids")
+    if bool((readings.kinds == columns.MISSING).any()):
+        raise ValueError(f"event {event.event_id}: a reading without a value")
+    bidirectional = np.array(message.bidirectional, dtype=bool).reshape(-1)
+    return ColumnBatch(event.event_id, event.enterprise_id, readings, bidirectional)
+
+
 def rollup_consumer(settings: Settings, rollups: Rollups) -> ConsumerSpec:
-    """A consumer spec that applies each ReadingsAccepted event once, a poll at a time."""
+    """A consumer spec that applies each telemetry event once, a poll at a time."""
 
     def handle(event: events_pb2.EventEnvelope) -> bool:
         return rollups.apply_many([rollup_batch(event)])[0] >= 0

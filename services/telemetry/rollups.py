@@ -6,9 +6,11 @@ Keys (enterprise hash tag, one cluster slot per enterprise):
   parkvpp:{ent}:rollup:{asset}:{day}    string, packed little-endian: 96 float64 sums of
                                         kW, then 96 int32 reading counts (1,152 bytes)
 
-The packed day is updated in place (GETRANGE/SETRANGE of one slot inside the Lua step)
-and read with one GET, so a forecast over 10,000 assets x 28 days is 280,000 small GETs
-instead of 54 million hash fields.
+One Lua step applies a whole event (any number of assets and days of one enterprise,
+its readings packed as binary records): each touched interval's slot of the packed day is
+read and written once (GETRANGE/SETRANGE), and a day is read with one GET, so a
+forecast over 10,000 assets x 28 days is 280,000 small GETs instead of 54 million hash
+fields.
 """
 
 from __future__ import annotations
@@ -20,54 +22,90 @@ from datetime import UTC, date, datetime
 import numpy as np
 import redis
 
-from bidding.intervals import INTERVAL, INTERVAL_HOURS, INTERVALS_PER_DAY, locate_period_end
+from bidding.intervals import INTERVAL_HOURS, INTERVALS_PER_DAY, locate_period_end
 from services.runtime.metrics import REGISTER_ANOMALIES
 from services.runtime.store import APPLIED_TTL_S, tenant_key
+from services.telemetry.columns import (
+    INTERVAL_SECONDS,
+    POWER,
+    REGISTER,
+    Columns,
+    day_number,
+    day_of,
+    from_arrays,
+    locate_period_ends,
+)
 
 _APPLY = """
--- KEYS[1]: applied marker; then per day slot s: KEYS[2s] readings hash, KEYS[2s+1] rollup
--- ARGV[1]: ttl, ARGV[2]: kW per kWh of one interval, ARGV[3]: interval seconds,
--- ARGV[4]: '1' when register deltas may be negative (batteries)
--- then per reading 8 values: kind ('p' power / 'r' register), epoch second, value,
--- day slot, interval, slot of the day one interval earlier, slot and interval of the
--- interval ending one interval later.
-local function add(rollup, interval, kw)
-  local sum_at, count_at = interval * 8, 768 + interval * 4
-  local sum, count = 0, 0
-  local raw = redis.call('GETRANGE', rollup, sum_at, sum_at + 7)
-  if #raw == 8 then sum = struct.unpack('<d', raw) end
-  raw = redis.call('GETRANGE', rollup, count_at, count_at + 3)
-  if #raw == 4 then count = struct.unpack('<i4', raw) end
-  redis.call('SETRANGE', rollup, sum_at, struct.pack('<d', sum + kw))
-  redis.call('SETRANGE', rollup, count_at, struct.pack('<i4', count + 1))
-end
+-- KEYS[1]: applied marker; then per (asset, day) slot s: KEYS[2s] readings hash,
+-- KEYS[2s+1] rollup. ARGV[1]: ttl, ARGV[2]: kW per kWh of one interval, ARGV[3]: interval
+-- seconds, ARGV[4]: the readings packed as RECORD (see below), in order.
+-- A touched interval's sum and count are read once, added to in reading order and
+-- written once, so a whole event costs one GETRANGE/SETRANGE pair per interval touched.
+local RECORD = '<BBi8di4i4i4i4i4'
 if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) == false then return {-1, 0} end
-local per_kwh, step, signed = tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4] == '1'
-local added, anomalies = 0, 0
-local function delta(rollup, interval, later, earlier)
-  local kwh = tonumber(later) - tonumber(earlier)
-  if kwh < 0 and not signed then anomalies = anomalies + 1 return end
-  add(rollup, interval, kwh * per_kwh)
+local per_kwh, step, data = tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4]
+local sums, counts, touched = {}, {}, {}
+local function add(slot, interval, kw)
+  local at = slot * 128 + interval
+  if sums[at] == nil then
+    local rollup, sum, count = KEYS[2 * slot + 1], 0, 0
+    local raw = redis.call('GETRANGE', rollup, interval * 8, interval * 8 + 7)
+    if #raw == 8 then sum = struct.unpack('<d', raw) end
+    raw = redis.call('GETRANGE', rollup, 768 + interval * 4, 768 + interval * 4 + 3)
+    if #raw == 4 then count = struct.unpack('<i4', raw) end
+    sums[at], counts[at] = sum, count
+    touched[#touched + 1] = at
+  end
+  sums[at], counts[at] = sums[at] + kw, counts[at] + 1
 end
-for i = 5, #ARGV, 8 do
-  local epoch, value = tonumber(ARGV[i + 1]), ARGV[i + 2]
-  local slot, interval = tonumber(ARGV[i + 3]), tonumber(ARGV[i + 4])
-  if ARGV[i] == 'p' then
-    if redis.call('HSETNX', KEYS[2 * slot], ARGV[i + 1], value) == 1 then
-      add(KEYS[2 * slot + 1], interval, tonumber(value))
+local added, anomalies, pos = 0, 0, 1
+local function delta(slot, interval, later, earlier, signed)
+  local kwh = tonumber(later) - tonumber(earlier)
+  if kwh < 0 and signed == 0 then anomalies = anomalies + 1 return end
+  add(slot, interval, kwh * per_kwh)
+end
+while pos <= #data do
+  local kind, signed, epoch, value, slot, interval, before, after, after_interval
+  kind, signed, epoch, value, slot, interval, before, after, after_interval, pos =
+    struct.unpack(RECORD, data, pos)
+  local second = string.format('%d', epoch)
+  if kind == 1 then
+    if redis.call('HSETNX', KEYS[2 * slot], second, value) == 1 then
+      add(slot, interval, value)
       added = added + 1
     end
-  elseif redis.call('HSETNX', KEYS[2 * slot], 'r' .. ARGV[i + 1], value) == 1 then
+  elseif redis.call('HSETNX', KEYS[2 * slot], 'r' .. second, value) == 1 then
     added = added + 1
-    local before, after = tonumber(ARGV[i + 5]), tonumber(ARGV[i + 6])
     local earlier = redis.call('HGET', KEYS[2 * before], 'r' .. string.format('%d', epoch - step))
-    if earlier then delta(KEYS[2 * slot + 1], interval, value, earlier) end
+    if earlier then delta(slot, interval, value, earlier, signed) end
     local later = redis.call('HGET', KEYS[2 * after], 'r' .. string.format('%d', epoch + step))
-    if later then delta(KEYS[2 * after + 1], tonumber(ARGV[i + 7]), later, value) end
+    if later then delta(after, after_interval, later, value, signed) end
   end
+end
+for _, at in ipairs(touched) do
+  local rollup, interval = KEYS[2 * math.floor(at / 128) + 1], at % 128
+  redis.call('SETRANGE', rollup, interval * 8, struct.pack('<d', sums[at]))
+  redis.call('SETRANGE', rollup, 768 + interval * 4, struct.pack('<i4', counts[at]))
 end
 return {added, anomalies}
 """
+#: One reading of the rollup step (the Lua RECORD): kind (1 power, 2 register), signed
+#: (1 when a register may fall), epoch second, value, slot and interval of the reading,
+#: for registers the slots of one interval earlier and later and the later one's interval.
+RECORD = np.dtype(
+    [
+        ("kind", "u1"),
+        ("signed", "u1"),
+        ("epoch", "<i8"),
+        ("value", "<f8"),
+        ("slot", "<i4"),
+        ("interval", "<i4"),
+        ("before", "<i4"),
+        ("after", "<i4"),
+        ("after_interval", "<i4"),
+    ]
+)
 
 
 _SUMS_BYTES = INTERVALS_PER_DAY * 8
@@ -132,42 +170,86 @@ def _keys(enterprise_id: str, asset_id: str, day: date) -> tuple[str, str]:
     )
 
 
-def _script_input(batch: RollupBatch) -> tuple[list[str], list[str | int | float]]:
-    """KEYS and ARGV of the rollup script for one event (see _APPLY for the layout)."""
-    step = int(INTERVAL.total_seconds())
-    slots: dict[date, int] = {}
+@dataclass(frozen=True)
+class ColumnBatch:
+    """The readings of one columnar telemetry event: one enterprise, any of its assets."""
 
-    def slot(day: date) -> int:
-        return slots.setdefault(day, len(slots) + 1)
+    event_id: str
+    enterprise_id: str
+    columns: Columns
+    #: Per entry of the asset table: its register may fall (a battery).
+    bidirectional: Sequence[bool]
 
-    args: list[str | int | float] = [
+
+#: Day numbers stay below this (year 2243), so (asset, day) pairs pack into one integer.
+_DAYS = 100_000
+
+
+def _packed(
+    event_id: str,
+    enterprise_id: str,
+    columns: Columns,
+    signed: np.ndarray,
+    day: np.ndarray,
+    interval: np.ndarray,
+) -> tuple[list[str], list[str | int | float | bytes]]:
+    """KEYS and ARGV of the rollup script (see _APPLY): one slot per (asset, day) touched."""
+    epoch, asset, register = columns.epoch_s, columns.asset_index, columns.kinds == REGISTER
+    before_day, _ = locate_period_ends(epoch - INTERVAL_SECONDS)
+    after_day, after_interval = locate_period_ends(epoch + INTERVAL_SECONDS)
+    pairs = asset * _DAYS + np.concatenate(
+        [day, np.where(register, before_day, day), np.where(register, after_day, day)]
+    ).reshape(3, -1)
+    slots, inverse = np.unique(pairs, return_inverse=True)
+    inverse = inverse.reshape(3, -1) + 1
+    records = np.zeros(len(epoch), RECORD)
+    records["kind"] = np.where(register, 2, 1)
+    records["signed"] = signed[asset]
+    records["epoch"] = epoch
+    records["value"] = columns.values
+    records["slot"], records["before"], records["after"] = inverse
+    records["interval"] = interval
+    records["after_interval"] = np.where(register, after_interval, 0)
+    keys = [tenant_key(enterprise_id, "applied", "telemetry", event_id)]
+    for pair in slots.tolist():
+        keys.extend(_keys(enterprise_id, columns.asset_ids[pair // _DAYS], day_of(pair % _DAYS)))
+    args: list[str | int | float | bytes] = [
         APPLIED_TTL_S,
         repr(1 / INTERVAL_HOURS),
-        step,
-        "1" if batch.bidirectional else "0",
+        INTERVAL_SECONDS,
+        records.tobytes(),
     ]
-    for r in batch.readings:
-        args.extend(("p", r.epoch_s, repr(r.power_kw), slot(r.market_day), r.interval, 0, 0, 0))
-    for r in batch.registers:
-        day, interval = _located(r.epoch_s)
-        before, _ = _located(r.epoch_s - step)
-        after, after_interval = _located(r.epoch_s + step)
-        args.extend(
-            (
-                "r",
-                r.epoch_s,
-                repr(r.register_kwh),
-                slot(day),
-                interval,
-                slot(before),
-                slot(after),
-                after_interval,
-            )
-        )
-    keys = [tenant_key(batch.enterprise_id, "applied", "telemetry", batch.event_id)]
-    for day in slots:
-        keys.extend(_keys(batch.enterprise_id, batch.asset_id, day))
     return keys, args
+
+
+def _script_input(batch: RollupBatch | ColumnBatch) -> tuple[list[str], list]:
+    """KEYS and ARGV of the rollup script for one event of either form."""
+    if isinstance(batch, ColumnBatch):
+        columns = batch.columns
+        day, interval = locate_period_ends(columns.epoch_s)
+        signed = np.asarray(batch.bidirectional, dtype=np.uint8).reshape(-1)
+        return _packed(batch.event_id, batch.enterprise_id, columns, signed, day, interval)
+    powers, registers = batch.readings, batch.registers
+    register_epochs = np.array([r.epoch_s for r in registers], dtype=np.int64)
+    register_day, register_interval = locate_period_ends(register_epochs)
+    columns = from_arrays(
+        (batch.asset_id,),
+        np.zeros(len(powers) + len(registers), dtype=np.int64),
+        [r.epoch_s for r in powers] + register_epochs.tolist(),
+        [r.power_kw for r in powers] + [r.register_kwh for r in registers],
+        [POWER] * len(powers) + [REGISTER] * len(registers),
+    )
+    day = np.concatenate([[day_number(r.market_day) for r in powers], register_day])
+    interval = np.concatenate([[r.interval for r in powers], register_interval])
+    signed = np.array([1 if batch.bidirectional else 0], dtype=np.uint8)
+    return _packed(
+        batch.event_id,
+        batch.enterprise_id,
+        columns,
+        signed,
+        day.astype(np.int64),
+        interval.astype(np.int64),
+    )
 
 
 class Rollups:
@@ -197,7 +279,7 @@ class Rollups:
         batch = RollupBatch(event_id, enterprise_id, asset_id, readings, registers, bidirectional)
         return self.apply_many([batch])[0]
 
-    def apply_many(self, batches: Sequence[RollupBatch]) -> list[int]:
+    def apply_many(self, batches: Sequence[RollupBatch | ColumnBatch]) -> list[int]:
         """`apply` for several events in one pipelined round trip; each stays atomic."""
         pipe = self._redis.pipeline(transaction=False)
         for batch in batches:

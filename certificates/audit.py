@@ -179,6 +179,9 @@ def _read(client: redis.Redis, prefix: str) -> tuple[list[bytes], dict[str, str]
     state.lots = {k: strings(v) for k, v in _hashes(client, f"{prefix}:lot:").items()}
     state.trades = {k: strings(v) for k, v in _hashes(client, f"{prefix}:trade:").items()}
     state.mandates = {k: strings(v) for k, v in _hashes(client, f"{prefix}:mandate:").items()}
+    state.contracts = {k: strings(v) for k, v in _hashes(client, f"{prefix}:gcontract:").items()}
+    deliveries = _hashes(client, f"{prefix}:gdelivery:")
+    state.deliveries = {k: strings(v) for k, v in deliveries.items()}
     state.totals.update(ints(client.hgetall(f"{prefix}:totals")))
     state.issued_by_hour.update(ints(client.hgetall(f"{prefix}:issued-by-hour")))
     for owner, raw in _hashes(client, f"{prefix}:balance:").items():

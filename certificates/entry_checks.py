@@ -170,6 +170,25 @@ def _revoke(parts: list, entry: Mapping, lots: Mapping[str, LotFields]) -> list[
     return [] if got == parts[1:] else ["revoked another mandate than signed"]
 
 
+def _propose_contract(parts: list, entry: Mapping, lots: Mapping[str, LotFields]) -> list[str]:
+    _, terms, valid_s = parts
+    contract = entry.get("contract") or {}
+    same = all(contract.get(name) == value for name, value in json.loads(terms).items())
+    same = same and int(contract["expires_at"]) - int(contract["proposed_at"]) == valid_s
+    return [] if same else ["contract differs from the signed proposal"]
+
+
+def _answer_contract(parts: list, entry: Mapping, lots: Mapping[str, LotFields]) -> list[str]:
+    by = "accepted_by" if entry["op"] == "accept_contract" else "rejected_by"
+    got = _fields(entry.get("contract"), ("contract_id", by))
+    return [] if got == parts[1:] else ["contract step on another contract or buyer than signed"]
+
+
+def _deliver(parts: list, entry: Mapping, lots: Mapping[str, LotFields]) -> list[str]:
+    got = _fields(entry.get("delivery"), ("contract_id", "month"))
+    return [] if got == parts[1:] else ["delivered another contract or month than signed"]
+
+
 _CHECKS: dict[str, Check] = {
     "issue": _issue,
     "transfer": _transfer,
@@ -181,4 +200,8 @@ _CHECKS: dict[str, Check] = {
     "trade": _settle,
     "grant": _grant,
     "revoke": _revoke,
+    "propose_contract": _propose_contract,
+    "accept_contract": _answer_contract,
+    "reject_contract": _answer_contract,
+    "deliver": _deliver,
 }

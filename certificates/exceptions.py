@@ -18,6 +18,12 @@ CertificateError
 ├── MandateNotFound       no mandate with that id granted by the acting enterprise
 ├── MandateClosed         the mandate was already revoked
 ├── NoMandate             retiring for another enterprise without its retire_for mandate
+├── ContractNotFound      no green-power contract with that id for the acting party
+│                         (a TradeNotFound, so the service answers NOT_FOUND)
+├── ContractExists        the contract_id is taken (a TradeExists: ALREADY_EXISTS)
+├── ContractClosed        the contract is not in the state the step needs
+├── ContractExpired       the contract's proposal expired before the buyer accepted it
+├── MonthNotDeliverable   the month has not ended, or an earlier month is undelivered
 ├── DuplicateRequest      a request_id was reused with different parameters
 └── LedgerBusy            verify found the ledger changing on every snapshot attempt
 
@@ -186,6 +192,55 @@ class NoMandate(CertificateError):
         )
         self.beneficiary = beneficiary
         self.owner = owner
+
+
+class ContractNotFound(TradeNotFound):
+    """No green-power contract `contract_id` of the acting party (worded alike for others')."""
+
+    def __init__(self, contract_id: str) -> None:
+        CertificateError.__init__(self, f"green contract {contract_id!r} not found")
+        self.trade_id = contract_id
+        self.contract_id = contract_id
+
+
+class ContractExists(TradeExists):
+    """Contract id `contract_id` is already taken."""
+
+    def __init__(self, contract_id: str) -> None:
+        CertificateError.__init__(self, f"green contract {contract_id!r} already exists")
+        self.trade_id = contract_id
+        self.contract_id = contract_id
+
+
+class ContractClosed(CertificateError):
+    """Contract `contract_id` is `state`: accepting or rejecting needs PROPOSED, delivering
+    ACCEPTED."""
+
+    def __init__(self, contract_id: str, state: str) -> None:
+        super().__init__(f"green contract {contract_id!r} is {state}")
+        self.contract_id = contract_id
+        self.state = state
+
+
+class ContractExpired(CertificateError):
+    """The proposal of contract `contract_id` expired at `expires_at` unaccepted."""
+
+    def __init__(self, contract_id: str, expires_at: datetime) -> None:
+        super().__init__(
+            f"green contract {contract_id!r} expired at {expires_at.isoformat()} unaccepted"
+        )
+        self.contract_id = contract_id
+        self.expires_at = expires_at
+
+
+class MonthNotDeliverable(CertificateError):
+    """Month `month` of contract `contract_id` cannot be delivered yet: `reason`."""
+
+    def __init__(self, contract_id: str, month: str, reason: str) -> None:
+        super().__init__(f"green contract {contract_id!r} month {month}: {reason}")
+        self.contract_id = contract_id
+        self.month = month
+        self.reason = reason
 
 
 class DuplicateRequest(CertificateError):

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from bidding.intervals import MARKET_TZ
 from certificates.consent_replay import CONSENT_OPS, check_consent
+from certificates.contracts_replay import CONTRACT_OPS, check_contract, merge
 
 LotFields = dict[str, str]
 COUNTERS = ("issued_wh", "active_wh", "retired_wh", "expired_wh")
@@ -34,6 +35,9 @@ class LedgerState:
     expired_by_expiry: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     trades: dict[str, LotFields] = field(default_factory=dict)
     mandates: dict[str, LotFields] = field(default_factory=dict)
+    #: Green-power contracts by id, and their delivered months by "<contract_id>:<month>".
+    contracts: dict[str, LotFields] = field(default_factory=dict)
+    deliveries: dict[str, LotFields] = field(default_factory=dict)
 
 
 def _wh(lot: Mapping[str, str]) -> int:
@@ -69,6 +73,8 @@ def _check_entry(seq: int, entry: Mapping, state: LedgerState) -> list[str]:
         errors += _check_expiry(seq, entry, priors)
     elif entry["op"] in CONSENT_OPS:
         return errors + check_consent(seq, entry, state.trades, state.mandates)
+    elif entry["op"] in CONTRACT_OPS:
+        return errors + check_contract(seq, entry, state.contracts, state.lots)
     elif len(priors) != 1:
         errors.append(f"seq {seq}: {entry['op']} must act on exactly one existing lot")
     elif sum(_wh(lot) for lot in touched) != _wh(priors[0]):
@@ -105,7 +111,8 @@ def replay(entries: Iterable[Mapping]) -> tuple[LedgerState, list[str]]:
     Checks per entry: retired and expired lots never change again, an issue creates only
     new lots, a transfer/retire/trade splits exactly one existing lot without changing its
     energy, a trade record matches the lot it moved, an expiry only marks lots whose
-    validity ended by the sweep's time, and consent holds (certificates.consent_replay).
+    validity ended by the sweep's time, consent holds (certificates.consent_replay), and
+    each contract delivery is the one its contract's rule gives (contracts_replay).
     """
     state, errors = LedgerState(), []
     for entry in entries:
@@ -122,6 +129,11 @@ def replay(entries: Iterable[Mapping]) -> tuple[LedgerState, list[str]]:
             state.trades[entry["trade"]["trade_id"]] = dict(entry["trade"])
         if entry.get("mandate"):
             state.mandates[entry["mandate"]["mandate_id"]] = dict(entry["mandate"])
+        if entry.get("contract"):
+            merge(state.contracts, entry)
+        if entry.get("delivery"):
+            delivery = entry["delivery"]
+            state.deliveries[f"{delivery['contract_id']}:{delivery['month']}"] = dict(delivery)
     _derive_holdings(state)
     return state, errors
 
@@ -186,6 +198,8 @@ def compare(replayed: LedgerState, stored: LedgerState) -> list[str]:
             errors += _diff(f"lot {lot_id}", replayed.lots[lot_id], stored.lots[lot_id])
     errors += _diff("trade", _flat(replayed.trades), _flat(stored.trades))
     errors += _diff("mandate", _flat(replayed.mandates), _flat(stored.mandates))
+    errors += _diff("contract", _flat(replayed.contracts), _flat(stored.contracts))
+    errors += _diff("contract delivery", _flat(replayed.deliveries), _flat(stored.deliveries))
     errors += _diff("totals", _nonzero(replayed.totals), _nonzero(stored.totals))
     errors += _diff(
         "issued-by-hour", _nonzero(replayed.issued_by_hour), _nonzero(stored.issued_by_hour)

@@ -32,6 +32,7 @@ from bidding.intervals import MARKET_TZ
 from certificates import exceptions as exc
 from certificates.audit import VerifyReport, verify_ledger
 from certificates.consent import MANDATE_STEPS, TRADE_STEPS, ConsentOps, raise_consent_error
+from certificates.contract_ops import CONTRACT_STEPS, ContractOps, raise_contract_error
 from certificates.exceptions import InvalidInput
 from certificates.lots import (
     Lot,
@@ -59,9 +60,10 @@ EXPIRE_BATCH = 500
 def _script_text(name: str) -> str:
     package = files("certificates")
     operation = f"local OPERATION = '{name.removesuffix('.lua')}'\n"
-    return operation + "".join(
-        package.joinpath(part).read_text() for part in ("common.lua", "audit.lua", name)
-    )
+    parts = ["common.lua", "audit.lua", name]
+    if name.removesuffix(".lua") in CONTRACT_STEPS:
+        parts.insert(2, "contract_common.lua")
+    return operation + "".join(package.joinpath(part).read_text() for part in parts)
 
 
 def _lots(reply: bytes | str) -> list[Lot]:
@@ -74,7 +76,8 @@ def change_of(operation: str, result: bytes | str) -> tuple[list[Lot], GreenTrad
     For "issue" every lot issued, for "expire" every lot that expired; for "transfer",
     "retire" and "trade" the moved, retired or bought lot first and the remainder second
     when there is one; for "propose", "accept" and "reject" no lots and the trade, for
-    "grant" and "revoke" neither (see `consent.mandate_of`). Raises ValueError for an
+    "grant" and "revoke" and the contract steps neither (see `consent.mandate_of`,
+    `contract_ops`). Raises ValueError for an
     unknown operation.
     """
     if operation == "trade":
@@ -85,7 +88,7 @@ def change_of(operation: str, result: bytes | str) -> tuple[list[Lot], GreenTrad
         return _lots(result), None
     if operation in TRADE_STEPS:
         return [], GreenTrade.from_fields(json.loads(result))
-    if operation in MANDATE_STEPS:
+    if operation in (*MANDATE_STEPS, *CONTRACT_STEPS):
         return [], None
     raise ValueError(f"unknown ledger operation {operation!r}")
 
@@ -94,7 +97,7 @@ def _pair(lots: list[Lot]) -> tuple[Lot, Lot | None]:
     return lots[0], (lots[1] if len(lots) > 1 else None)
 
 
-class CertificateLedger(ConsentOps, LedgerQueries):
+class CertificateLedger(ConsentOps, ContractOps, LedgerQueries):
     """Issue, transfer, retire, expire and trade granular GEC lots, and the consents trades
     and retirements for others need (certificates.consent); invariants are enforced in Lua.
 
@@ -126,7 +129,7 @@ class CertificateLedger(ConsentOps, LedgerQueries):
         self._expire = client.register_script(_script_text("expire.lua"))
         self._scripts = {
             name: client.register_script(_script_text(f"{name}.lua"))
-            for name in (*TRADE_STEPS, *MANDATE_STEPS)
+            for name in (*TRADE_STEPS, *MANDATE_STEPS, *CONTRACT_STEPS)
         }
 
     def _run(self, script: Script, request_id: str, request: str, args: list, lot_id: str):
@@ -156,6 +159,7 @@ class CertificateLedger(ConsentOps, LedgerQueries):
             if code == "TRADE_EXISTS":
                 raise exc.TradeExists(detail) from None
             raise_consent_error(code, detail)
+            raise_contract_error(code, detail)
             if code == "DUPLICATE":
                 raise exc.DuplicateRequest(request_id) from None
             raise

@@ -1,0 +1,20 @@
+-- The buyer rejects a proposed green-power contract with its own request, before it expires.
+-- ARGV: prefix, fingerprint, contract_id, buyer, at (epoch s).
+local replay = replayed()
+if replay then
+  return replay
+end
+local contract, err = party_contract(ARGV[3], ARGV[4], 'buyer')
+if err then
+  return err
+end
+err = open_contract(contract, ARGV[5])
+if err then
+  return err
+end
+contract.state = 'REJECTED'
+contract.rejected_at = ARGV[5]
+contract.rejected_by = ARGV[4]
+local part = save_progress(contract)
+append_log('reject_contract', {}, nil, {contract = part})
+return finish(contract, ARGV[4], 'green-contract-rejected-' .. contract.contract_id)

@@ -277,3 +277,17 @@ def facts_of(asset_ids: Sequence[str], visible: Mapping[str, bool], battery: Map
         np.array([visible[a] for a in asset_ids], dtype=bool).reshape(-1),
         np.array([battery[a] for a in asset_ids], dtype=bool).reshape(-1),
     )
+
+
+def accepted_events(
+    readings: Columns, owners: Sequence[str], bidirectional: Sequence[bool]
+) -> dict[str, pb.ReadingsAcceptedColumns]:
+    """The event payload per enterprise of a batch's accepted, deduplicated readings
+    (`owners` and `bidirectional` aligned with the asset table)."""
+    flags = dict(zip(readings.asset_ids, bidirectional, strict=True))
+    return {
+        enterprise_id: pb.ReadingsAcceptedColumns(
+            columns=part.to_message(), bidirectional=[flags[a] for a in part.asset_ids]
+        )
+        for enterprise_id, part in by_owner(readings, owners).items()
+    }

@@ -118,20 +118,17 @@ class TelemetryServicer(telemetry_pb2_grpc.TelemetryServiceServicer):
         partition key). Once this returns they are in Redis: the relay takes them to Kafka."""
         if not len(readings):
             return
+        readings = readings.compact()  # only assets the checks passed remain in the table
         found = [assets[a] for a in readings.asset_ids]
         owners = [a.enterprise_id for a in found if a is not None]
-        events: dict[str, OutboxEvent] = {}
-        for enterprise_id, part in columns.by_owner(readings, owners).items():
-            message = pb.ReadingsAcceptedColumns(
-                columns=part.to_message(),
-                bidirectional=[
-                    assets[a].kind == epb.ASSET_KIND_BATTERY  # type: ignore[union-attr]
-                    for a in part.asset_ids
-                ],
-            )
-            events[enterprise_id] = OutboxEvent.of(
-                TOPIC_TELEMETRY, enterprise_id, message, enterprise_id
-            )
+        batteries = [a.kind == epb.ASSET_KIND_BATTERY for a in found if a is not None]
+        assert len(owners) == len(found)
+        events = {
+            enterprise_id: OutboxEvent.of(TOPIC_TELEMETRY, enterprise_id, message, enterprise_id)
+            for enterprise_id, message in columns.accepted_events(
+                readings, owners, batteries
+            ).items()
+        }
         self._check_backlog(list(events))
         # Each event stands alone (a repeat adds no reading twice), so one pipeline
         # without a transaction writes them all in one round trip.

@@ -213,8 +213,11 @@ def _weights(problem: BidProblem) -> np.ndarray:
     return np.array([s.probability for s in problem.scenarios]) * FEN_PER_KW_INTERVAL
 
 
-def _quantity_bounds(problem: BidProblem, loads: _Loads) -> tuple[np.ndarray, np.ndarray]:
-    """Bounds every feasible plan's Q[s, t] keeps (so adding them changes no optimum)."""
+def _quantity_bounds(
+    problem: BidProblem, loads: _Loads
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Bounds every feasible plan's Q[s, t] keeps (so adding them changes no optimum):
+    the lowest (96), the highest per scenario (S x 96) and the highest of any offer (96)."""
     up = loads.up.sum(axis=0) if len(loads.asset_index) else np.zeros(T)
     back = float((loads.rho * loads.up.max(axis=1, initial=0.0)).sum()) if len(loads.rho) else 0.0
     for asset in problem.assets:
@@ -222,8 +225,32 @@ def _quantity_bounds(problem: BidProblem, loads: _Loads) -> tuple[np.ndarray, np
             up = up + asset.envelope.up_kw
             back += float(asset.envelope.down_kw.max())
     high = np.minimum(up, problem.sale_cap_kw())
+    clearable = problem.clearable_kw()
+    per_scenario = np.tile(high, (len(problem.scenarios), 1))
+    if clearable is not None:
+        per_scenario = np.minimum(per_scenario, clearable)
     low = np.full(T, -back)
-    return low, high
+    return low, per_scenario, high
+
+
+def _curve_quantities(lp, problem: BidProblem, bounds, quantity: list[list]) -> list[list]:
+    """The quantities the offer curve links: Q itself, or where the market accepts less
+    than the curve offers in some scenario (`PriceScenario.clearable_kw`), an offer
+    O[s, t] >= Q[s, t] per scenario (Q then clears min(O, what is clearable))."""
+    if problem.clearable_kw() is None:
+        return quantity
+    low, high = bounds[0], bounds[2]
+    offers = []
+    for row in quantity:
+        offer_row = []
+        for t, q in enumerate(row):
+            o = lp.NumVar(float(min(low[t], high[t])), float(high[t]), "")
+            within = lp.Constraint(-lp.infinity(), 0.0)  # Q <= O
+            within.SetCoefficient(q, 1.0)
+            within.SetCoefficient(o, -1.0)
+            offer_row.append(o)
+        offers.append(offer_row)
+    return offers
 
 
 def _shape_key(spec: BatterySpec) -> tuple:
@@ -292,10 +319,10 @@ def _block_feasible(block: BatteryBlock, solver: str) -> bool:
     return lp.Solve() in (OPTIMAL,)
 
 
-def _quantity(lp, problem: BidProblem, bounds, t: int) -> tuple:
+def _quantity(lp, problem: BidProblem, bounds, s: int, t: int) -> tuple:
     """Q[s, t] within its bounds, and its elastic commitment: a shortfall variable that
     costs SHORTFALL_PENALTY_FEN_PER_KW per kW (None where nothing is committed)."""
-    low, high = bounds
+    low, high = bounds[0], bounds[1][s]
     q = lp.NumVar(float(min(low[t], high[t])), float(high[t]), "")
     committed = problem.commitments.get(t, 0.0)
     if committed <= 0:
@@ -317,10 +344,10 @@ def _base_model(
     """
     prices, weight, draws = _prices(problem), _weights(problem), _draw_prices(problem)
     master = _Master(lp, [], [], [])
-    for _ in range(len(problem.scenarios)):
+    for s in range(len(problem.scenarios)):
         quantity, balance, short = [], [], []
         for t in range(T):
-            q, gap = _quantity(lp, problem, bounds, t)
+            q, gap = _quantity(lp, problem, bounds, s, t)
             row = lp.Constraint(0.0, 0.0)
             row.SetCoefficient(q, 1.0)
             quantity.append(q)
@@ -336,7 +363,8 @@ def _base_model(
                 for s in range(len(problem.scenarios))
             ]
         )
-    link_monotone_in_price(lp, prices, master.quantity, problem.offered())
+    curve = _curve_quantities(lp, problem, bounds, master.quantity)
+    link_monotone_in_price(lp, prices, curve, problem.offered())
     lp.Objective().SetMaximization()
     return master
 
@@ -444,14 +472,16 @@ def _rest_bound(
         row_q = []
         free = [lp.Constraint(-lp.infinity(), lp.infinity()) for _ in range(T)]
         for t in range(T):
-            q, _ = _quantity(lp, problem, bounds, t)
+            q, _ = _quantity(lp, problem, bounds, s, t)
             lp.Objective().SetCoefficient(q, -float(duals[s, t]))
             row_q.append(q)
         quantity.append(row_q)
         shift = duals[s] / weight[s] if weight[s] > 0 else 0.0
         for block in blocks:
             add_battery_block(lp, block, free, weight[s], prices[s] + shift, draws[s] + shift)
-    link_monotone_in_price(lp, prices, quantity, problem.offered())
+    link_monotone_in_price(
+        lp, prices, _curve_quantities(lp, problem, bounds, quantity), problem.offered()
+    )
     lp.Objective().SetMaximization()
     if lp.Solve() != OPTIMAL:
         return None

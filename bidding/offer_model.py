@@ -52,10 +52,18 @@ class BidAsset:
 
 @dataclass(frozen=True)
 class PriceScenario:
-    """One possible day of demand-response prices (fen/MWh per interval) and its probability."""
+    """One possible day of demand-response prices (fen/MWh per interval) and its probability.
+
+    `clearable_kw` (96, inf = no limit; None = no limit anywhere) is how much the market
+    would accept from the portfolio at that price in this scenario: the grid's requested
+    kW less what competing offers below the price already cover. The offer curve may offer
+    more (it is one curve for every scenario); what clears, is delivered and earns is the
+    smaller of the two.
+    """
 
     probability: float
     price_fen_per_mwh: np.ndarray
+    clearable_kw: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -84,6 +92,17 @@ class BidProblem:
         if self.offer_mask is not None:
             cap = np.where(np.asarray(self.offer_mask, dtype=bool), cap, 0.0)
         return cap
+
+    def clearable_kw(self) -> np.ndarray | None:
+        """Per scenario and interval, what the market accepts (S x 96, inf where no limit);
+        None when no scenario limits it."""
+        if all(s.clearable_kw is None for s in self.scenarios):
+            return None
+        rows = [
+            np.full(INTERVALS_PER_DAY, np.inf) if s.clearable_kw is None else s.clearable_kw
+            for s in self.scenarios
+        ]
+        return np.array(rows, dtype=float)
 
     def offered(self) -> np.ndarray:
         """The intervals that may carry an offer (96 booleans)."""
@@ -146,6 +165,12 @@ def validate_problem(problem: BidProblem) -> None:
         if not (math.isfinite(p) and 0 <= p <= 1):
             raise InvalidInput(f"scenarios[{k}].probability", "must be in [0, 1]")
         _check_profile(scenario.price_fen_per_mwh, f"scenarios[{k}].price_fen_per_mwh", False)
+        if scenario.clearable_kw is not None:
+            cap = np.asarray(scenario.clearable_kw, dtype=float)
+            if cap.shape != (INTERVALS_PER_DAY,) or np.any(np.isnan(cap)) or np.any(cap < 0):
+                raise InvalidInput(
+                    f"scenarios[{k}].clearable_kw", f"must be {INTERVALS_PER_DAY} values >= 0"
+                )
     if problem.max_sale_kw is not None:
         cap = np.asarray(problem.max_sale_kw, dtype=float)
         if cap.shape != (INTERVALS_PER_DAY,) or np.any(np.isnan(cap)) or np.any(cap < 0):

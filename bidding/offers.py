@@ -63,16 +63,19 @@ def offer_curve(prices_fen_per_mwh: np.ndarray, quantities_kw: np.ndarray) -> li
     """Incremental blocks ascending in price from one interval's (price, quantity) pairs.
 
     For distinct prices p1 < p2 < ... (rounded to the fen) the block at p_k is
-    Q(p_k) - Q(p_k-1), with Q(p_0) = 0. Cumulative quantities are clipped at zero
-    (a net charge is not a reduction offer) and made non-decreasing, rounded to
-    0.001 kW; zero blocks are dropped, so no block is ever negative.
+    Q(p_k) - Q(p_k-1), with Q(p_0) = 0, where Q(p_k) is the most any scenario priced p_k
+    sells (they sell the same unless the market accepts less in some of them:
+    `PriceScenario.clearable_kw`). Cumulative quantities are clipped at zero (a net charge
+    is not a reduction offer) and made non-decreasing, rounded to 0.001 kW; zero blocks
+    are dropped, so no block is ever negative: the least monotone curve covering every
+    scenario's plan.
     """
     prices = np.rint(np.asarray(prices_fen_per_mwh, dtype=float)).astype(np.int64)
     quantities = np.asarray(quantities_kw, dtype=float)
     steps: list[OfferStep] = []
     offered = 0.0
     for price in np.unique(prices):
-        cumulative = round(max(float(quantities[prices == price].mean()), 0.0), QUANTITY_DECIMALS)
+        cumulative = round(max(float(quantities[prices == price].max()), 0.0), QUANTITY_DECIMALS)
         block = round(cumulative - offered, QUANTITY_DECIMALS)
         if block > 0:
             steps.append(OfferStep(int(price), block))

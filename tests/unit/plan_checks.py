@@ -151,6 +151,15 @@ def check_solution(problem, solution) -> float:
     drawn = np.maximum(prices, (probabilities @ prices)[None, :])
     total = sum(solution.scenario_asset_reduction_kw.values())
     np.testing.assert_allclose(total, solution.scenario_quantity_kw, atol=1e-3)
+    # No scenario sells more than the market accepts in it, nor more than the curve offers
+    # at its price.
+    clearable = problem.clearable_kw()
+    if clearable is not None:
+        assert np.all(solution.scenario_quantity_kw <= clearable + 1e-3)
+    for t, steps in solution.curves.items():
+        for s, price in enumerate(prices[:, t]):
+            offered = sum(step.quantity_kw for step in steps if step.price_fen_per_mwh <= price)
+            assert solution.scenario_quantity_kw[s, t] <= offered + 1e-3, (s, t)
     value = 0.0
     for asset in problem.assets:
         plans = solution.scenario_asset_reduction_kw[asset.asset_id]

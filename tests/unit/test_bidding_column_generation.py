@@ -104,13 +104,23 @@ def brute_force(problem: BidProblem) -> float:
                     objective.append(weight * value * level)
                     for t in np.flatnonzero(profile):
                         quantity[s][t] += float(profile[t]) * level
+    # The curve offers O[s][t]; a scenario sells at most min(O, what it can clear).
+    curve = quantity
+    clearable = problem.clearable_kw()
+    if clearable is not None:
+        curve = [[lp.NumVar(-lp.infinity(), lp.infinity(), "") for _ in range(96)] for _ in prices]
+        for s in range(len(prices)):
+            for t in range(96):
+                lp.Add(quantity[s][t] <= curve[s][t])
+                if math.isfinite(clearable[s, t]):
+                    lp.Add(quantity[s][t] <= float(clearable[s, t]))
     for t in range(96):
         order = sorted(range(len(problem.scenarios)), key=lambda s: prices[s, t])
         for low, high in zip(order, order[1:], strict=False):
             if prices[low, t] == prices[high, t]:
-                lp.Add(quantity[high][t] == quantity[low][t])
+                lp.Add(curve[high][t] == curve[low][t])
             else:
-                lp.Add(quantity[high][t] >= quantity[low][t])
+                lp.Add(curve[high][t] >= curve[low][t])
     lp.Maximize(lp.Sum(objective))
     assert lp.Solve() == pywraplp.Solver.OPTIMAL
     return lp.Objective().Value()
@@ -161,6 +171,39 @@ def test_plan_and_bound_equal_the_brute_force_optimum(case: str) -> None:
     assert solution.relative_gap <= 1e-6
     # The objective is what the plans are worth, every plan within its asset's rules.
     assert check_solution(problem, solution) == pytest.approx(optimum, abs=1e-6 * scale)
+
+
+def _capped(cap_b: float) -> BidProblem:
+    """One 100 kW load (cost 3,000 CNY/MWh, one 30-60 min event in 16:00-21:00) and two
+    equally likely days priced 10,000 CNY/MWh at 18:00-19:00; the market takes all of it
+    on day A and only `cap_b` kW on day B."""
+    price = np.full(96, 200_000.0)
+    price[72:76] = 1_000_000
+    cap = np.full(96, np.inf)
+    cap[72:76] = cap_b
+    scenarios = [PriceScenario(0.5, price), PriceScenario(0.5, price.copy(), cap)]
+    return BidProblem(DAY, [_load("a", 100.0, 300_000, 0.0, 1, 30, 60, (64, 84))], scenarios)
+
+
+def test_what_the_market_accepts_caps_each_scenario_not_the_curve() -> None:
+    """Hand-computed: day A sells 100 kW for an hour at 10,000 - 3,000 CNY/MWh = 700 CNY,
+    day B the 40 kW it can clear = 280 CNY; expected 490 CNY. The curve still offers
+    100 kW at 10,000 CNY/MWh (one curve for both days): tying the days to one quantity
+    would sell 40 kW on both (280 CNY)."""
+    problem = _capped(40.0)
+    solution = build_bids(problem, time_limit_seconds=60)
+    assert solution.objective_fen == pytest.approx(49_000, abs=1e-3)
+    assert solution.expected_revenue_fen == round(0.5 * 100_000 + 0.5 * 40_000)
+    assert solution.bound_fen == pytest.approx(brute_force(problem), abs=1e-3)
+    np.testing.assert_allclose(solution.scenario_quantity_kw[:, 72:76], [[100] * 4, [40] * 4])
+    assert [solution.curves[t] for t in range(72, 76)] == [[OfferStep(1_000_000, 100.0)]] * 4
+    assert check_solution(problem, solution) == pytest.approx(49_000, abs=1e-3)
+
+
+def test_a_scenario_that_clears_nothing_sells_nothing() -> None:
+    solution = build_bids(_capped(0.0), time_limit_seconds=60)
+    assert solution.objective_fen == pytest.approx(35_000, abs=1e-3)
+    assert solution.scenario_quantity_kw[1].max() <= 1e-6
 
 
 def test_schedules_differ_per_scenario_where_it_pays() -> None:

@@ -154,10 +154,13 @@ def history_scenarios(
     history: dict[date, np.ndarray],
     lookback_days: int = HISTORY_LOOKBACK_DAYS,
     min_days: int = HISTORY_MIN_DAYS,
+    clearable: dict[date, np.ndarray] | None = None,
 ) -> list[PriceScenario] | None:
     """Equiprobable scenarios: the realised prices of the `lookback_days` latest days before
     `market_day` in `history` (date -> 96 prices, fen/MWh); None when fewer than
     `min_days` such days exist. Days on or after `market_day` are never used (no look-ahead).
+    `clearable` (date -> 96 kW, optional) is what the market would have taken from the
+    portfolio on that day (`bidding.residual.residual_day`).
 
     Raises InvalidInput naming the day when a day's prices are not 96 finite values.
     """
@@ -170,7 +173,8 @@ def history_scenarios(
         if prices.shape != (INTERVALS_PER_DAY,) or not np.all(np.isfinite(prices)):
             raise InvalidInput(f"history[{day.isoformat()}]", "must be 96 finite prices")
         rows.append(prices)
-    return [PriceScenario(1 / len(rows), row) for row in rows]
+    caps = [None if clearable is None else clearable.get(day) for day in before]
+    return [PriceScenario(1 / len(rows), row, cap) for row, cap in zip(rows, caps, strict=True)]
 
 
 def default_scenarios(

@@ -75,11 +75,12 @@ class ContractState(StrEnum):
 
 
 def month_index(month: str, field: str) -> int:
-    """year x 12 + month - 1 of "YYYY-MM"; raises InvalidInput naming `field` otherwise."""
-    ok = isinstance(month, str) and len(month) == 7 and month[4] == "-"
-    ok = ok and month[:4].isdigit() and month[5:].isdigit() and 1 <= int(month[5:]) <= 12
-    if not ok or int(month[:4]) < 2000:
-        raise InvalidInput(field, f"must be a month YYYY-MM from 2000 on, got {month!r}")
+    """year x 12 + month - 1 of "YYYY-MM" (ASCII digits, years 2000..2199); raises
+    InvalidInput naming `field` otherwise."""
+    ok = isinstance(month, str) and month.isascii() and len(month) == 7 and month[4] == "-"
+    ok = ok and month[:4].isdigit() and month[5:].isdigit()
+    if not ok or not (2000 <= int(month[:4]) <= 2199 and 1 <= int(month[5:]) <= 12):
+        raise InvalidInput(field, f"must be a month YYYY-MM in 2000..2199, got {month!r}")
     return int(month[:4]) * 12 + int(month[5:]) - 1
 
 

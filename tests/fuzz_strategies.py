@@ -521,6 +521,44 @@ def _mandate(p: ParkIds) -> st.SearchStrategy[cpb.GrantMandateRequest]:
     )
 
 
+def _contract(p: ParkIds) -> st.SearchStrategy[cpb.ProposeGreenContractRequest]:
+    def make(request_id, contract_id, parties, months, wh, price, rule, rate, cap):
+        start = (p.market_day - timedelta(days=62)).strftime("%Y-%m")
+        end = (p.market_day - timedelta(days=62 - 31 * (months - 1))).strftime("%Y-%m")
+        return cpb.ProposeGreenContractRequest(
+            request_id=request_id,
+            contract_id=contract_id,
+            seller_enterprise_id=parties[0],
+            buyer_enterprise_id=parties[1],
+            start_month=start,
+            end_month=end,
+            monthly_wh=[wh] * months,
+            price_fen_per_mwh=price,
+            shortfall_rule=rule,
+            shortfall_rate_fen_per_mwh=rate,
+            surplus_rule=cpb.SURPLUS_RULE_TAKE if cap else cpb.SURPLUS_RULE_REFUSE,
+            surplus_cap_permille=cap,
+        )
+
+    pairs = [(a, b) for a in p.enterprises for b in p.enterprises if a != b]
+    return st.builds(
+        make,
+        _fresh("fz-gc-req"),
+        _fresh("fz-gc"),
+        st.sampled_from(pairs),
+        st.integers(1, 3),
+        st.integers(0, 10**9),
+        st.integers(0, 300_000),
+        st.sampled_from(list(cpb.ShortfallRule.values())),
+        st.integers(0, 100_000),
+        st.sampled_from([0, 100, 1000]),
+    )
+
+
+def _contract_ids(p: ParkIds) -> st.SearchStrategy[str]:
+    return st.sampled_from(["fz-no-contract", "fz-gc-1"])
+
+
 def _trade_ids(p: ParkIds) -> st.SearchStrategy[str]:
     """The demo day's trades (`gpt-<day>-NNN`) and ids that name none."""
     return st.sampled_from(
@@ -763,6 +801,39 @@ VALID: dict[str, Callable[[ParkIds], st.SearchStrategy]] = {
     ),
     f"{_S}CertificateService/ListGreenTrades": lambda p: st.builds(
         cpb.ListGreenTradesRequest,
+        enterprise_id=st.sampled_from(["", *p.enterprises]),
+        page_size=st.integers(0, 1000),
+        page_token=st.sampled_from(["", "1", "5"]),
+    ),
+    f"{_S}CertificateService/ProposeGreenContract": _contract,
+    f"{_S}CertificateService/AcceptGreenContract": lambda p: st.builds(
+        cpb.AcceptGreenContractRequest,
+        request_id=_fresh("fz-gc-step"),
+        contract_id=_contract_ids(p),
+        buyer_enterprise_id=st.sampled_from(["", *p.enterprises]),
+    ),
+    f"{_S}CertificateService/RejectGreenContract": lambda p: st.builds(
+        cpb.RejectGreenContractRequest,
+        request_id=_fresh("fz-gc-step"),
+        contract_id=_contract_ids(p),
+        buyer_enterprise_id=st.sampled_from(["", *p.enterprises]),
+    ),
+    f"{_S}CertificateService/DeliverGreenContractMonth": lambda p: st.builds(
+        cpb.DeliverGreenContractMonthRequest,
+        request_id=_fresh("fz-gc-run"),
+        contract_id=_contract_ids(p),
+        month=st.sampled_from(
+            ["", "2026-13", (p.market_day - timedelta(days=31)).strftime("%Y-%m")]
+        ),
+    ),
+    f"{_S}CertificateService/GetGreenContract": lambda p: st.builds(
+        cpb.GetGreenContractRequest,
+        contract_id=_contract_ids(p),
+        enterprise_id=st.sampled_from(["", *p.enterprises]),
+        include_lines=st.booleans(),
+    ),
+    f"{_S}CertificateService/ListGreenContracts": lambda p: st.builds(
+        cpb.ListGreenContractsRequest,
         enterprise_id=st.sampled_from(["", *p.enterprises]),
         page_size=st.integers(0, 1000),
         page_token=st.sampled_from(["", "1", "5"]),

@@ -9,11 +9,9 @@ from datetime import date, datetime
 
 import numpy as np
 
-from bidding.intervals import INTERVALS_PER_DAY, days_before
 from bidding.invitations import DrInvitation, Honoured, honour
 from bidding.offer_model import BidAsset, BidProblem, PriceScenario
 from bidding.offers import (
-    HISTORY_LOOKBACK_DAYS,
     BidSolution,
     build_bids,
     default_scenarios,
@@ -30,6 +28,7 @@ from parkvpp.v1 import bidding_pb2_grpc, events_pb2, market_pb2
 from services.bidding import green, invitation_plan, requests
 from services.bidding.curves import add_curves, orders_of
 from services.bidding.gateway import MarketGateway, gateway_for
+from services.bidding.history import dr_history
 from services.bidding.plan_intervals import add_interval_plans
 from services.bidding.plan_store import TAG, latest_key, plan_key
 from services.enrollment.registry import Registry
@@ -45,8 +44,6 @@ from services.vpp.portfolio import Portfolio
 DEFAULT_TIME_LIMIT_S = 60.0
 MAX_TIME_LIMIT_S = 600.0
 SCENARIO_COUNT = 10
-#: How far back PrepareBids looks for cleared days to build price scenarios from.
-HISTORY_SEARCH_DAYS = 28
 DR = market_pb2.PRODUCT_DEMAND_RESPONSE
 ENERGY = market_pb2.PRODUCT_ENERGY
 
@@ -101,29 +98,25 @@ class BiddingServicer(bidding_pb2_grpc.BiddingServiceServicer):
         return build_storage_offers(day, batteries, scenarios, time_limit_seconds=limit)
 
     def _dr_scenarios(
-        self, day: date, given: list[PriceScenario], needed: bool
+        self, day: date, given: list[PriceScenario], dr_assets: list[BidAsset]
     ) -> tuple[list[PriceScenario], str]:
-        """The request's scenarios, else the clearing prices of recent days, else the shape."""
+        """The request's scenarios, else recent clearings (with the competition they
+        show, `services.bidding.history`), else the default shape."""
         if given:
             return given, "request"
-        if not needed:
+        if not dr_assets:
             return default_scenarios(day, count=SCENARIO_COUNT), "default shape"
-        history: dict[date, np.ndarray] = {}
-        for past in reversed(days_before(day, HISTORY_SEARCH_DAYS)):  # newest first
-            result = self.gateway.clearing(past.isoformat(), market_pb2.PRODUCT_DEMAND_RESPONSE)
-            if result is None:
-                continue
-            prices = np.zeros(INTERVALS_PER_DAY)  # no call in an interval: no DR price
-            for cleared in result.intervals:
-                prices[cleared.interval] = cleared.clearing_price_fen_per_mwh
-            history[past] = prices
-            if len(history) == HISTORY_LOOKBACK_DAYS:
-                break
-        scenarios = history_scenarios(day, history)
+        offer_kw = np.sum([a.envelope.up_kw for a in dr_assets], axis=0)
+        floor, _ = self.runtime.settings.market_price_range("DEMAND_RESPONSE")
+        prices, clearable, curves = dr_history(self.gateway, self.redis, day, offer_kw, floor)
+        scenarios = history_scenarios(day, prices, clearable=clearable)
         if scenarios is None:
             return default_scenarios(day, count=SCENARIO_COUNT), "default shape"
-        first, last = min(history), max(history)
-        return scenarios, f"history: {len(scenarios)} days {first}..{last}"
+        first, last = min(prices), max(prices)
+        source = f"history: {len(scenarios)} days {first}..{last}"
+        if curves:
+            source += ", replayed against the competing offers with all we can offer"
+        return scenarios, source
 
     def _answering(
         self, problem: BidProblem, energy: list[PriceScenario], decided_at: datetime
@@ -156,7 +149,7 @@ class BiddingServicer(bidding_pb2_grpc.BiddingServiceServicer):
         share = self.runtime.settings.storage_energy_share
         bid_assets = self.portfolio.bid_assets(day, decision_time=decided_at)
         dr_assets, batteries = split_portfolio(bid_assets, share)
-        scenarios, source = self._dr_scenarios(day, dr_scenarios, bool(dr_assets))
+        scenarios, source = self._dr_scenarios(day, dr_scenarios, dr_assets)
         energy = self._energy_scenarios(day, energy_scenarios)
         problem = BidProblem(
             market_day=day, assets=dr_assets, scenarios=scenarios, commitments=commitments

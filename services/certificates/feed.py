@@ -7,15 +7,24 @@ relay calls `encode` to turn such an entry into the event the service announces.
 
 from __future__ import annotations
 
+import json
+
 from certificates.consent import MANDATE_STEPS, TRADE_STEPS, mandate_of
+from certificates.contract_records import GreenContract
 from certificates.store import change_of
 from parkvpp.v1 import certificates_pb2 as pb
 from parkvpp.v1 import events_pb2
+from services.certificates.contract_convert import contract_message, delivered_event
 from services.certificates.convert import lot_message, mandate_message, trade_message
 from services.runtime.events import TOPIC_CERTIFICATES, envelope
 
 #: The ledger's hash tag (CertificateLedger's default prefix): its outbox shares the slot.
 TAG = "ledger"
+_CONTRACT_EVENTS = {
+    "propose_contract": pb.GreenContractProposed,
+    "accept_contract": pb.GreenContractAccepted,
+    "reject_contract": pb.GreenContractRejected,
+}
 _TRADE_EVENTS = {
     "propose": events_pb2.GreenTradeProposed,
     "accept": events_pb2.GreenTradeAccepted,
@@ -25,7 +34,8 @@ _TRADE_EVENTS = {
 
 def encode(fields: dict[bytes, bytes]) -> tuple[str, str, bytes]:
     """(topic, key, envelope bytes) of one change-feed entry (fields o, i, a, d): lots keyed
-    by lot id, trade steps before settlement by trade id, mandates by mandate id.
+    by lot id, trade steps before settlement by trade id, mandates by mandate id, contract
+    steps and deliveries by contract id.
 
     Raises ValueError for an unknown operation or a malformed result.
     """
@@ -40,6 +50,13 @@ def encode(fields: dict[bytes, bytes]) -> tuple[str, str, bytes]:
             mandate.mandate_id,
             envelope(step(mandate=mandate), actor, event_id),
         )
+    if operation in _CONTRACT_EVENTS:
+        contract = contract_message(GreenContract.from_fields(json.loads(fields[b"d"])))
+        message = _CONTRACT_EVENTS[operation](contract=contract)
+        return TOPIC_CERTIFICATES, contract.contract_id, envelope(message, actor, event_id)
+    if operation == "deliver":
+        event = delivered_event(json.loads(fields[b"d"]))
+        return TOPIC_CERTIFICATES, event.contract_id, envelope(event, actor, event_id)
     lots, trade = change_of(operation, fields[b"d"])
     if operation in TRADE_STEPS:
         assert trade is not None

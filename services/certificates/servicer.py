@@ -12,6 +12,7 @@ from parkvpp.v1 import certificates_pb2_grpc
 from parkvpp.v1 import enrollment_pb2 as epb
 from services.certificates import feed
 from services.certificates.carbon_rpc import CarbonRpcs, zero_carbon_fields
+from services.certificates.contracts_rpc import GreenContractRpcs
 from services.certificates.convert import (
     lot_message,
     monthly_message,
@@ -49,6 +50,7 @@ def _lot_energy_wh(value: int) -> int:
 
 class CertificateServicer(
     GreenTradeRpcs,
+    GreenContractRpcs,
     GreenTargetRpcs,
     CarbonRpcs,
     certificates_pb2_grpc.CertificateServiceServicer,

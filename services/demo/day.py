@@ -39,6 +39,8 @@ from services.demo.report_step import ReportStep
 
 #: Four weeks: ten working days for the 10-in-10 baseline and held-out days for accuracy.
 HISTORY_DAYS = 28
+#: Days of the exchange's DR market cleared before the demo day (the bidder's scenarios).
+MARKET_HISTORY_DAYS = 10
 #: Held-out days of the forecast accuracy report.
 HOLDOUT_DAYS = 7
 #: The chillers' meter drops 01:30-03:00 of the market day (a long gap, estimated from
@@ -123,6 +125,7 @@ class MarketDay(CertificatesStep, ReportStep):
             ("enrol", self.enrol),
             ("history telemetry", self.history),
             ("flexibility and baselines", self.flexibility),
+            ("the exchange's recent days", self.market_history),
             ("bidding", self.bid),
             ("clearing", self.clear),
             ("dispatch", self.dispatch),
@@ -228,6 +231,29 @@ class MarketDay(CertificatesStep, ReportStep):
                         f"{row.mape_pct:.1f}% on {row.days_evaluated} held-out days"
                     )
 
+    def market_history(self) -> None:
+        """The exchange cleared its DR market before the VPP joined: the grid operator's
+        evening call against the other sellers. The bidder reads these days' published
+        curves as its price scenarios."""
+        prices, volumes = [], []
+        for past in days_before(self.day, MARKET_HISTORY_DAYS):
+            result = self.c.market.ClearMarket(
+                market_pb2.ClearMarketRequest(
+                    market_day=past.isoformat(),
+                    product=market_pb2.PRODUCT_DEMAND_RESPONSE,
+                    include_synthetic_participants=True,
+                ),
+                timeout=60,
+            )
+            called = [i for i in result.intervals if i.cleared_kw > 0]
+            prices.extend(i.clearing_price_fen_per_mwh / 100 for i in called)
+            volumes.extend(i.cleared_kw for i in called)
+        self.log(
+            f"   {MARKET_HISTORY_DAYS} days of the grid's 18:00-20:00 call without the VPP: "
+            f"{min(volumes):,.0f}-{max(volumes):,.0f} kW cleared at "
+            f"{min(prices):,.0f}-{max(prices):,.0f} CNY/MWh among 5 other sellers"
+        )
+
     def bid(self) -> None:
         # Decided at 09:00 the morning before, ahead of the grid's 12:00 declaration
         # deadline: the demo bids its past day as the VPP would have bid it.
@@ -247,6 +273,7 @@ class MarketDay(CertificatesStep, ReportStep):
         self.summary.plan = plan
         answered = plan.invitation_summary or "none announced, offers over the whole day"
         self.log(f"   DR invitation: {answered}")
+        self.log(f"   DR price scenarios: {plan.scenario_source}")
         self.log(
             f"   plan {plan.plan_id}: {len(plan.demand_response_offers)} interval curves, "
             f"expected revenue {plan.expected_revenue_fen / 100:,.2f} CNY, "

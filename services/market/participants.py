@@ -10,8 +10,15 @@ is one participant's standing order for every market day over a window of local 
 `from`/`to` are local times on the interval grid ("24:00" ends the day); one participant
 may have several entries (e.g. a buyer's demand by time of day). Prices must lie within
 the exchange's floor and cap of the product. Without a file the exchange uses DEFAULT,
-made for the demo's park: the grid operator's 18:00-20:00 call for up to 1 MW at up to
-13 CNY/kWh, and an energy market of wind, solar, coal and gas against a retailer's load.
+made for the demo's park: the grid operator's 18:00-20:00 call for about 5 MW at up to
+13 CNY/kWh, five other demand-response sellers competing for it (4.5-12.5 CNY/kWh), and
+an energy market of wind, solar, coal and gas against a retailer's load.
+
+Optional `"vary": {"price": 0.2, "quantity": 0.3}` makes an entry differ from day to
+day: each market day its prices are scaled by one factor drawn uniformly from
+[1 - price, 1 + price] (whole fen, kept within the floor and cap) and its quantities by
+one from [1 - quantity, 1 + quantity], both drawn from the market day and the entry's
+position, so the same day always gets the same orders. Fractions are 0..0.9.
 
 A DEMAND_RESPONSE BUY entry is also the grid operator's invitation for every market day
 (`dr_events`): its window, its blocks' total kW requested, priced from the exchange's DR
@@ -28,6 +35,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from bidding.intervals import INTERVAL_MINUTES, INTERVALS_PER_DAY, interval_start
 from certificates.ids import ID_RULE, is_id
@@ -50,6 +59,16 @@ def _standing(pid: str, product: str, side: str, window: tuple[str, str], *block
     }
 
 
+def _varying(entry: dict, price: float, quantity: float) -> dict:
+    return {**entry, "vary": {"price": price, "quantity": quantity}}
+
+
+def _dr_seller(pid: str, kw: float, price: int, price_vary: float = 0.2) -> dict:
+    """A competing demand-response seller in the grid operator's evening window."""
+    sell = _standing(pid, "DEMAND_RESPONSE", "SELL", ("18:00", "20:00"), (price, kw))
+    return _varying(sell, price_vary, 0.3)
+
+
 def _retail(window: tuple[str, str], kw: float) -> dict:
     """The retailer's load in a window, bid at the ENERGY cap (it takes any price)."""
     return _standing("retailer-load", "ENERGY", "BUY", window, (130_000, kw))
@@ -57,7 +76,18 @@ def _retail(window: tuple[str, str], kw: float) -> dict:
 
 DEFAULT: dict[str, Any] = {
     "participants": [
-        _standing("grid-operator", "DEMAND_RESPONSE", "BUY", ("18:00", "20:00"), (1_300_000, 1000)),
+        _varying(
+            _standing(
+                "grid-operator", "DEMAND_RESPONSE", "BUY", ("18:00", "20:00"), (1_300_000, 5000)
+            ),
+            0.0,
+            0.2,
+        ),
+        _dr_seller("aggregator-east", 1500, 450_000),
+        _dr_seller("steel-mill-dr", 1200, 650_000),
+        _dr_seller("aggregator-west", 1000, 850_000),
+        _dr_seller("data-centre-backup", 800, 1_050_000, 0.15),
+        _dr_seller("cement-works", 1000, 1_250_000, 0.04),
         _standing("wind-farm", "ENERGY", "SELL", _DAY, (0, 800)),
         _standing("solar-farm", "ENERGY", "SELL", ("10:00", "15:00"), (-5_000, 1500)),
         _standing("coal-unit", "ENERGY", "SELL", _DAY, (32_000, 3000), (45_000, 2000)),
@@ -98,10 +128,27 @@ class StandingOrder:
     program: str = DR_PROGRAM
     deadline_minutes: int = DR_DEADLINE_MINUTES
     notice_minutes: int = DR_NOTICE_MINUTES
+    #: Day-to-day variation (fractions) and the product's floor and cap prices stay in.
+    vary_price: float = 0.0
+    vary_quantity: float = 0.0
+    price_bounds: tuple[int, int] = (-(2**62), 2**62)
 
     @property
     def is_dr_call(self) -> bool:
         return self.product == pb.PRODUCT_DEMAND_RESPONSE and self.side == pb.SIDE_BUY
+
+    def steps_on(self, market_day: date, position: int) -> tuple[tuple[int, float], ...]:
+        """The entry's blocks on `market_day` (see "vary" in the module docstring)."""
+        if not (self.vary_price or self.vary_quantity):
+            return self.steps
+        rng = np.random.default_rng([position, market_day.toordinal()])
+        price_factor = 1 + self.vary_price * (2 * rng.random() - 1)
+        quantity_factor = 1 + self.vary_quantity * (2 * rng.random() - 1)
+        floor, cap = self.price_bounds
+        return tuple(
+            (min(max(round(price * price_factor), floor), cap), round(kw * quantity_factor, 3))
+            for price, kw in self.steps
+        )
 
 
 def _interval(text: object, where: str) -> int:
@@ -187,7 +234,29 @@ def _entry(n: int, entry: object, price_range: PriceRange) -> StandingOrder:
         raise ParticipantsError(f"{where}.to: must be after from")
     steps = _steps(entry.get("blocks"), f"{where}.blocks", price_range, str(product_name))
     terms = _invitation_terms(entry, where)
-    return StandingOrder(pid, product, side, range(first, end), steps, **terms)
+    vary = _vary(entry.get("vary", {}), f"{where}.vary")
+    return StandingOrder(
+        pid,
+        product,
+        side,
+        range(first, end),
+        steps,
+        **terms,
+        **vary,
+        price_bounds=price_range(str(product_name)),
+    )
+
+
+def _vary(vary: object, where: str) -> dict[str, float]:
+    if not isinstance(vary, dict) or set(vary) - {"price", "quantity"}:
+        raise ParticipantsError(f"{where}: must be an object with price and/or quantity")
+    out = {}
+    for name in ("price", "quantity"):
+        value = vary.get(name, 0.0)
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 0.9:
+            raise ParticipantsError(f"{where}.{name}: must be a fraction 0..0.9")
+        out[f"vary_{name}"] = float(value)
+    return out
 
 
 @dataclass(frozen=True)
@@ -239,7 +308,8 @@ class SyntheticParticipants:
                         product=product,
                         side=s.side,
                         steps=[
-                            pb.PriceStep(price_fen_per_mwh=p, quantity_kw=q) for p, q in s.steps
+                            pb.PriceStep(price_fen_per_mwh=p, quantity_kw=q)
+                            for p, q in s.steps_on(market_day, n)
                         ],
                     )
                 )
@@ -256,6 +326,7 @@ class SyntheticParticipants:
         day_before = interval_start(market_day - timedelta(days=1), 0)
         events = []
         for n, s in calls:
+            steps = s.steps_on(market_day, n)
             event_id = f"ev-{market_day.isoformat()}-{s.participant_id}"
             if callers.count(s.participant_id) > 1:
                 event_id += f"-{n}"
@@ -268,9 +339,9 @@ class SyntheticParticipants:
                     market_day=market_day.isoformat(),
                     start_interval=s.intervals.start,
                     end_interval=s.intervals.stop,
-                    requested_kw=sum(kw for _, kw in s.steps),
+                    requested_kw=sum(kw for _, kw in steps),
                     price_floor_fen_per_mwh=dr_floor_fen_per_mwh,
-                    price_cap_fen_per_mwh=max(price for price, _ in s.steps),
+                    price_cap_fen_per_mwh=max(price for price, _ in steps),
                     declaration_deadline=to_ts(day_before + timedelta(minutes=s.deadline_minutes)),
                     notice_minutes=s.notice_minutes,
                     issuer_id=s.participant_id,

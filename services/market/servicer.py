@@ -121,6 +121,18 @@ def _product(value: int) -> int:
     return product
 
 
+def _aggregated(blocks: list[Block], descending: bool) -> list[pb.PriceStep]:
+    """Blocks summed per price (the published, anonymous curve of one side)."""
+    total: dict[int, float] = defaultdict(float)
+    for block in blocks:
+        total[block.price_fen_per_mwh] += block.quantity_kw
+    return [
+        pb.PriceStep(price_fen_per_mwh=price, quantity_kw=kw)
+        for price, kw in sorted(total.items(), reverse=descending)
+        if kw > 0
+    ]
+
+
 class MarketServicer(market_pb2_grpc.MarketServiceServicer):
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
@@ -250,6 +262,8 @@ class MarketServicer(market_pb2_grpc.MarketServiceServicer):
                 interval=interval,
                 clearing_price_fen_per_mwh=cleared.clearing_price_fen_per_mwh,
                 cleared_kw=cleared.cleared_kw,
+                sell_curve=_aggregated(sells, descending=False),
+                buy_curve=_aggregated(buys, descending=True),
             )
             for order_id, kw in sorted({**cleared.sold_kw, **cleared.bought_kw}.items()):
                 order = index[order_id]

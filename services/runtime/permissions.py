@@ -117,6 +117,24 @@ PERMISSIONS: dict[str, Rule] = {
     f"/{_P}CertificateService/SettleGreenTrade": _rule(
         ENT, ESCO, enterprise=["seller_enterprise_id"], rate="write"
     ),
+    # Green-power contracts: the seller proposes, the buyer accepts or rejects with its own
+    # token, the ESCO (or the seller) delivers each month; both parties read them.
+    f"/{_P}CertificateService/ProposeGreenContract": _rule(
+        ENT, enterprise=["seller_enterprise_id"], rate="write"
+    ),
+    f"/{_P}CertificateService/AcceptGreenContract": _rule(
+        ENT, enterprise=["buyer_enterprise_id"], rate="write"
+    ),
+    f"/{_P}CertificateService/RejectGreenContract": _rule(
+        ENT, enterprise=["buyer_enterprise_id"], rate="write"
+    ),
+    f"/{_P}CertificateService/DeliverGreenContractMonth": _rule(
+        ENT, ESCO, enterprise=["seller_enterprise_id"], rate="write"
+    ),
+    f"/{_P}CertificateService/GetGreenContract": _rule(OP, ENT, ESCO, enterprise=["enterprise_id"]),
+    f"/{_P}CertificateService/ListGreenContracts": _rule(
+        OP, ENT, ESCO, enterprise=["enterprise_id"]
+    ),
     f"/{_P}CertificateService/GrantMandate": _rule(
         ENT, enterprise=["grantor_enterprise_id"], rate="write"
     ),

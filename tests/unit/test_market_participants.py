@@ -18,9 +18,14 @@ DAY = date(2026, 1, 5)
 def test_the_default_holds_the_demo_grid_call_and_an_energy_market():
     participants = SyntheticParticipants.load("", RANGES)
     dr = participants.orders(DAY, pb.PRODUCT_DEMAND_RESPONSE)
-    assert [o.interval for o in dr] == list(range(72, 80))
-    assert {(o.participant_id, o.side) for o in dr} == {("grid-operator", pb.SIDE_BUY)}
-    assert dr[0].steps[0].price_fen_per_mwh == 1_300_000 and dr[0].steps[0].quantity_kw == 1000
+    assert {o.interval for o in dr} == set(range(72, 80))
+    buys = [o for o in dr if o.side == pb.SIDE_BUY]
+    assert {o.participant_id for o in buys} == {"grid-operator"} and len(buys) == 8
+    # The call: about 5 MW (+-20 % by day) at up to 13,000 CNY/MWh, against five sellers.
+    assert buys[0].steps[0].price_fen_per_mwh == 1_300_000
+    assert 4000 <= buys[0].steps[0].quantity_kw <= 6000
+    sellers = {o.participant_id for o in dr if o.side == pb.SIDE_SELL}
+    assert len(sellers) == 5 and "grid-operator" not in sellers
     energy = participants.orders(DAY, pb.PRODUCT_ENERGY)
     buys = [o for o in energy if o.side == pb.SIDE_BUY]
     assert sorted(o.interval for o in buys) == list(range(96)), "the retailer every interval"
@@ -29,6 +34,29 @@ def test_the_default_holds_the_demo_grid_call_and_an_energy_market():
     assert solar[0].steps[0].price_fen_per_mwh == -5_000
     assert len({o.order_id for o in energy}) == len(energy)
     assert all(o.market_day == "2026-01-05" for o in energy + dr)
+
+
+def test_a_varying_entry_differs_by_day_the_same_for_the_same_day():
+    entry = {
+        "participant_id": "aggregator",
+        "product": "DEMAND_RESPONSE",
+        "side": "SELL",
+        "from": "18:00",
+        "to": "18:15",
+        "blocks": [{"price_fen_per_mwh": 1_250_000, "quantity_kw": 1000}],
+        "vary": {"price": 0.5, "quantity": 0.3},
+    }
+    participants = SyntheticParticipants.parse({"participants": [entry]}, RANGES, "test")
+    days = [date(2026, 1, d) for d in range(1, 31)]
+    steps = [participants.orders(d, pb.PRODUCT_DEMAND_RESPONSE)[0].steps[0] for d in days]
+    again = participants.orders(days[0], pb.PRODUCT_DEMAND_RESPONSE)[0].steps[0]
+    assert again == steps[0]
+    prices = [s.price_fen_per_mwh for s in steps]
+    kws = [s.quantity_kw for s in steps]
+    assert len(set(prices)) > 20 and len(set(kws)) > 20
+    # Prices stay whole fen within the DR cap (15,000 CNY/MWh), quantities within +-30 %.
+    assert max(prices) <= 1_500_000 and min(prices) >= 625_000
+    assert all(700 <= kw <= 1300 for kw in kws)
 
 
 def test_a_file_replaces_the_default(tmp_path):
@@ -73,6 +101,9 @@ def _with(**change) -> dict:
             _with(blocks=[{"price_fen_per_mwh": 1, "quantity_kw": -1}]),
             "participants[0].blocks[0].quantity_kw",
         ),
+        (_with(vary={"price": 1.5}), "participants[0].vary.price"),
+        (_with(vary={"quantity": "a lot"}), "participants[0].vary.quantity"),
+        (_with(vary={"volume": 0.1}), "participants[0].vary"),
     ],
 )
 def test_bad_data_names_the_entry_and_field(data, field):

@@ -40,6 +40,33 @@ class MandateState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     MANDATE_STATE_ACTIVE: _ClassVar[MandateState]
     MANDATE_STATE_REVOKED: _ClassVar[MandateState]
     MANDATE_STATE_EXPIRED: _ClassVar[MandateState]
+
+class ShortfallRule(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    SHORTFALL_RULE_UNSPECIFIED: _ClassVar[ShortfallRule]
+    SHORTFALL_RULE_COMPENSATE: _ClassVar[ShortfallRule]
+    SHORTFALL_RULE_CARRY: _ClassVar[ShortfallRule]
+
+class SurplusRule(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    SURPLUS_RULE_UNSPECIFIED: _ClassVar[SurplusRule]
+    SURPLUS_RULE_REFUSE: _ClassVar[SurplusRule]
+    SURPLUS_RULE_TAKE: _ClassVar[SurplusRule]
+
+class GreenContractCurve(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    GREEN_CONTRACT_CURVE_UNSPECIFIED: _ClassVar[GreenContractCurve]
+    GREEN_CONTRACT_CURVE_MONTHLY: _ClassVar[GreenContractCurve]
+    GREEN_CONTRACT_CURVE_HOURLY: _ClassVar[GreenContractCurve]
+
+class GreenContractState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    GREEN_CONTRACT_STATE_UNSPECIFIED: _ClassVar[GreenContractState]
+    GREEN_CONTRACT_STATE_PROPOSED: _ClassVar[GreenContractState]
+    GREEN_CONTRACT_STATE_ACCEPTED: _ClassVar[GreenContractState]
+    GREEN_CONTRACT_STATE_REJECTED: _ClassVar[GreenContractState]
+    GREEN_CONTRACT_STATE_EXPIRED: _ClassVar[GreenContractState]
+    GREEN_CONTRACT_STATE_COMPLETED: _ClassVar[GreenContractState]
 LOT_STATUS_UNSPECIFIED: LotStatus
 LOT_STATUS_ACTIVE: LotStatus
 LOT_STATUS_RETIRED: LotStatus
@@ -57,6 +84,21 @@ MANDATE_STATE_UNSPECIFIED: MandateState
 MANDATE_STATE_ACTIVE: MandateState
 MANDATE_STATE_REVOKED: MandateState
 MANDATE_STATE_EXPIRED: MandateState
+SHORTFALL_RULE_UNSPECIFIED: ShortfallRule
+SHORTFALL_RULE_COMPENSATE: ShortfallRule
+SHORTFALL_RULE_CARRY: ShortfallRule
+SURPLUS_RULE_UNSPECIFIED: SurplusRule
+SURPLUS_RULE_REFUSE: SurplusRule
+SURPLUS_RULE_TAKE: SurplusRule
+GREEN_CONTRACT_CURVE_UNSPECIFIED: GreenContractCurve
+GREEN_CONTRACT_CURVE_MONTHLY: GreenContractCurve
+GREEN_CONTRACT_CURVE_HOURLY: GreenContractCurve
+GREEN_CONTRACT_STATE_UNSPECIFIED: GreenContractState
+GREEN_CONTRACT_STATE_PROPOSED: GreenContractState
+GREEN_CONTRACT_STATE_ACCEPTED: GreenContractState
+GREEN_CONTRACT_STATE_REJECTED: GreenContractState
+GREEN_CONTRACT_STATE_EXPIRED: GreenContractState
+GREEN_CONTRACT_STATE_COMPLETED: GreenContractState
 
 class Lot(_message.Message):
     __slots__ = ("lot_id", "generator_asset_id", "technology", "grid_area", "production_hour_start", "energy_wh", "serial_start", "serial_end", "owner_enterprise_id", "status", "beneficiary_enterprise_id", "consumption_period_start", "consumption_period_end", "parent_lot_id", "trade_id", "expires_at")
@@ -771,3 +813,241 @@ class GreenTargetStatus(_message.Message):
     reason: _bidding_pb2.GreenShortfallReason
     reason_detail: str
     def __init__(self, enterprise_id: _Optional[str] = ..., market_day: _Optional[str] = ..., plan_id: _Optional[str] = ..., target_share: _Optional[float] = ..., hourly_matched: _Optional[bool] = ..., consumption_wh: _Optional[int] = ..., target_wh: _Optional[int] = ..., planned_wh: _Optional[int] = ..., planned_purchase_wh: _Optional[int] = ..., forecast_consumption_wh: _Optional[int] = ..., bought_wh: _Optional[int] = ..., claimed_wh: _Optional[int] = ..., park_issued_wh: _Optional[int] = ..., achieved_share: _Optional[float] = ..., met: _Optional[bool] = ..., shortfall_wh: _Optional[int] = ..., shortfall_points: _Optional[float] = ..., reason: _Optional[_Union[_bidding_pb2.GreenShortfallReason, str]] = ..., reason_detail: _Optional[str] = ...) -> None: ...
+
+class ProposeGreenContractRequest(_message.Message):
+    __slots__ = ("request_id", "contract_id", "seller_enterprise_id", "buyer_enterprise_id", "start_month", "end_month", "monthly_wh", "hourly_wh", "price_fen_per_mwh", "shortfall_rule", "shortfall_rate_fen_per_mwh", "surplus_rule", "surplus_cap_permille", "generator_asset_ids", "valid_for_s")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    CONTRACT_ID_FIELD_NUMBER: _ClassVar[int]
+    SELLER_ENTERPRISE_ID_FIELD_NUMBER: _ClassVar[int]
+    BUYER_ENTERPRISE_ID_FIELD_NUMBER: _ClassVar[int]
+    START_MONTH_FIELD_NUMBER: _ClassVar[int]
+    END_MONTH_FIELD_NUMBER: _ClassVar[int]
+    MONTHLY_WH_FIELD_NUMBER: _ClassVar[int]
+    HOURLY_WH_FIELD_NUMBER: _ClassVar[int]
+    PRICE_FEN_PER_MWH_FIELD_NUMBER: _ClassVar[int]
+    SHORTFALL_RULE_FIELD_NUMBER: _ClassVar[int]
+    SHORTFALL_RATE_FEN_PER_MWH_FIELD_NUMBER: _ClassVar[int]
+    SURPLUS_RULE_FIELD_NUMBER: _ClassVar[int]
+    SURPLUS_CAP_PERMILLE_FIELD_NUMBER: _ClassVar[int]
+    GENERATOR_ASSET_IDS_FIELD_NUMBER: _ClassVar[int]
+    VALID_FOR_S_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    contract_id: str
+    seller_enterprise_id: str
+    buyer_enterprise_id: str
+    start_month: str
+    end_month: str
+    monthly_wh: _containers.RepeatedScalarFieldContainer[int]
+    hourly_wh: _containers.RepeatedScalarFieldContainer[int]
+    price_fen_per_mwh: int
+    shortfall_rule: ShortfallRule
+    shortfall_rate_fen_per_mwh: int
+    surplus_rule: SurplusRule
+    surplus_cap_permille: int
+    generator_asset_ids: _containers.RepeatedScalarFieldContainer[str]
+    valid_for_s: int
+    def __init__(self, request_id: _Optional[str] = ..., contract_id: _Optional[str] = ..., seller_enterprise_id: _Optional[str] = ..., buyer_enterprise_id: _Optional[str] = ..., start_month: _Optional[str] = ..., end_month: _Optional[str] = ..., monthly_wh: _Optional[_Iterable[int]] = ..., hourly_wh: _Optional[_Iterable[int]] = ..., price_fen_per_mwh: _Optional[int] = ..., shortfall_rule: _Optional[_Union[ShortfallRule, str]] = ..., shortfall_rate_fen_per_mwh: _Optional[int] = ..., surplus_rule: _Optional[_Union[SurplusRule, str]] = ..., surplus_cap_permille: _Optional[int] = ..., generator_asset_ids: _Optional[_Iterable[str]] = ..., valid_for_s: _Optional[int] = ...) -> None: ...
+
+class AcceptGreenContractRequest(_message.Message):
+    __slots__ = ("request_id", "contract_id", "buyer_enterprise_id")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    CONTRACT_ID_FIELD_NUMBER: _ClassVar[int]
+    BUYER_ENTERPRISE_ID_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    contract_id: str
+    buyer_enterprise_id: str
+    def __init__(self, request_id: _Optional[str] = ..., contract_id: _Optional[str] = ..., buyer_enterprise_id: _Optional[str] = ...) -> None: ...
+
+class RejectGreenContractRequest(_message.Message):
+    __slots__ = ("request_id", "contract_id", "buyer_enterprise_id")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    CONTRACT_ID_FIELD_NUMBER: _ClassVar[int]
+    BUYER_ENTERPRISE_ID_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    contract_id: str
+    buyer_enterprise_id: str
+    def __init__(self, request_id: _Optional[str] = ..., contract_id: _Optional[str] = ..., buyer_enterprise_id: _Optional[str] = ...) -> None: ...
+
+class DeliverGreenContractMonthRequest(_message.Message):
+    __slots__ = ("request_id", "contract_id", "month", "seller_enterprise_id")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    CONTRACT_ID_FIELD_NUMBER: _ClassVar[int]
+    MONTH_FIELD_NUMBER: _ClassVar[int]
+    SELLER_ENTERPRISE_ID_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    contract_id: str
+    month: str
+    seller_enterprise_id: str
+    def __init__(self, request_id: _Optional[str] = ..., contract_id: _Optional[str] = ..., month: _Optional[str] = ..., seller_enterprise_id: _Optional[str] = ...) -> None: ...
+
+class GreenContractLine(_message.Message):
+    __slots__ = ("source_lot_id", "lot_id", "production_hour_start", "energy_wh", "amount_fen")
+    SOURCE_LOT_ID_FIELD_NUMBER: _ClassVar[int]
+    LOT_ID_FIELD_NUMBER: _ClassVar[int]
+    PRODUCTION_HOUR_START_FIELD_NUMBER: _ClassVar[int]
+    ENERGY_WH_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_FEN_FIELD_NUMBER: _ClassVar[int]
+    source_lot_id: str
+    lot_id: str
+    production_hour_start: _timestamp_pb2.Timestamp
+    energy_wh: int
+    amount_fen: int
+    def __init__(self, source_lot_id: _Optional[str] = ..., lot_id: _Optional[str] = ..., production_hour_start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., energy_wh: _Optional[int] = ..., amount_fen: _Optional[int] = ...) -> None: ...
+
+class GreenContractMonth(_message.Message):
+    __slots__ = ("month", "contracted_wh", "delivered", "carried_in_wh", "available_wh", "delivered_wh", "surplus_wh", "shortfall_wh", "carried_out_wh", "compensated_wh", "amount_fen", "compensation_fen", "net_fen", "delivered_at", "request_id", "lines")
+    MONTH_FIELD_NUMBER: _ClassVar[int]
+    CONTRACTED_WH_FIELD_NUMBER: _ClassVar[int]
+    DELIVERED_FIELD_NUMBER: _ClassVar[int]
+    CARRIED_IN_WH_FIELD_NUMBER: _ClassVar[int]
+    AVAILABLE_WH_FIELD_NUMBER: _ClassVar[int]
+    DELIVERED_WH_FIELD_NUMBER: _ClassVar[int]
+    SURPLUS_WH_FIELD_NUMBER: _ClassVar[int]
+    SHORTFALL_WH_FIELD_NUMBER: _ClassVar[int]
+    CARRIED_OUT_WH_FIELD_NUMBER: _ClassVar[int]
+    COMPENSATED_WH_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_FEN_FIELD_NUMBER: _ClassVar[int]
+    COMPENSATION_FEN_FIELD_NUMBER: _ClassVar[int]
+    NET_FEN_FIELD_NUMBER: _ClassVar[int]
+    DELIVERED_AT_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    LINES_FIELD_NUMBER: _ClassVar[int]
+    month: str
+    contracted_wh: int
+    delivered: bool
+    carried_in_wh: int
+    available_wh: int
+    delivered_wh: int
+    surplus_wh: int
+    shortfall_wh: int
+    carried_out_wh: int
+    compensated_wh: int
+    amount_fen: int
+    compensation_fen: int
+    net_fen: int
+    delivered_at: _timestamp_pb2.Timestamp
+    request_id: str
+    lines: _containers.RepeatedCompositeFieldContainer[GreenContractLine]
+    def __init__(self, month: _Optional[str] = ..., contracted_wh: _Optional[int] = ..., delivered: _Optional[bool] = ..., carried_in_wh: _Optional[int] = ..., available_wh: _Optional[int] = ..., delivered_wh: _Optional[int] = ..., surplus_wh: _Optional[int] = ..., shortfall_wh: _Optional[int] = ..., carried_out_wh: _Optional[int] = ..., compensated_wh: _Optional[int] = ..., amount_fen: _Optional[int] = ..., compensation_fen: _Optional[int] = ..., net_fen: _Optional[int] = ..., delivered_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., request_id: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[GreenContractLine, _Mapping]]] = ...) -> None: ...
+
+class GreenContract(_message.Message):
+    __slots__ = ("contract_id", "seller_enterprise_id", "buyer_enterprise_id", "start_month", "end_month", "curve", "price_fen_per_mwh", "shortfall_rule", "shortfall_rate_fen_per_mwh", "surplus_rule", "surplus_cap_permille", "generator_asset_ids", "state", "proposed_at", "expires_at", "accepted_at", "proposal_request_id", "contracted_wh", "delivered_wh", "compensated_wh", "amount_fen", "compensation_fen", "net_fen", "next_month", "carry_wh", "months")
+    CONTRACT_ID_FIELD_NUMBER: _ClassVar[int]
+    SELLER_ENTERPRISE_ID_FIELD_NUMBER: _ClassVar[int]
+    BUYER_ENTERPRISE_ID_FIELD_NUMBER: _ClassVar[int]
+    START_MONTH_FIELD_NUMBER: _ClassVar[int]
+    END_MONTH_FIELD_NUMBER: _ClassVar[int]
+    CURVE_FIELD_NUMBER: _ClassVar[int]
+    PRICE_FEN_PER_MWH_FIELD_NUMBER: _ClassVar[int]
+    SHORTFALL_RULE_FIELD_NUMBER: _ClassVar[int]
+    SHORTFALL_RATE_FEN_PER_MWH_FIELD_NUMBER: _ClassVar[int]
+    SURPLUS_RULE_FIELD_NUMBER: _ClassVar[int]
+    SURPLUS_CAP_PERMILLE_FIELD_NUMBER: _ClassVar[int]
+    GENERATOR_ASSET_IDS_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    PROPOSED_AT_FIELD_NUMBER: _ClassVar[int]
+    EXPIRES_AT_FIELD_NUMBER: _ClassVar[int]
+    ACCEPTED_AT_FIELD_NUMBER: _ClassVar[int]
+    PROPOSAL_REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    CONTRACTED_WH_FIELD_NUMBER: _ClassVar[int]
+    DELIVERED_WH_FIELD_NUMBER: _ClassVar[int]
+    COMPENSATED_WH_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_FEN_FIELD_NUMBER: _ClassVar[int]
+    COMPENSATION_FEN_FIELD_NUMBER: _ClassVar[int]
+    NET_FEN_FIELD_NUMBER: _ClassVar[int]
+    NEXT_MONTH_FIELD_NUMBER: _ClassVar[int]
+    CARRY_WH_FIELD_NUMBER: _ClassVar[int]
+    MONTHS_FIELD_NUMBER: _ClassVar[int]
+    contract_id: str
+    seller_enterprise_id: str
+    buyer_enterprise_id: str
+    start_month: str
+    end_month: str
+    curve: GreenContractCurve
+    price_fen_per_mwh: int
+    shortfall_rule: ShortfallRule
+    shortfall_rate_fen_per_mwh: int
+    surplus_rule: SurplusRule
+    surplus_cap_permille: int
+    generator_asset_ids: _containers.RepeatedScalarFieldContainer[str]
+    state: GreenContractState
+    proposed_at: _timestamp_pb2.Timestamp
+    expires_at: _timestamp_pb2.Timestamp
+    accepted_at: _timestamp_pb2.Timestamp
+    proposal_request_id: str
+    contracted_wh: int
+    delivered_wh: int
+    compensated_wh: int
+    amount_fen: int
+    compensation_fen: int
+    net_fen: int
+    next_month: str
+    carry_wh: int
+    months: _containers.RepeatedCompositeFieldContainer[GreenContractMonth]
+    def __init__(self, contract_id: _Optional[str] = ..., seller_enterprise_id: _Optional[str] = ..., buyer_enterprise_id: _Optional[str] = ..., start_month: _Optional[str] = ..., end_month: _Optional[str] = ..., curve: _Optional[_Union[GreenContractCurve, str]] = ..., price_fen_per_mwh: _Optional[int] = ..., shortfall_rule: _Optional[_Union[ShortfallRule, str]] = ..., shortfall_rate_fen_per_mwh: _Optional[int] = ..., surplus_rule: _Optional[_Union[SurplusRule, str]] = ..., surplus_cap_permille: _Optional[int] = ..., generator_asset_ids: _Optional[_Iterable[str]] = ..., state: _Optional[_Union[GreenContractState, str]] = ..., proposed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., accepted_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., proposal_request_id: _Optional[str] = ..., contracted_wh: _Optional[int] = ..., delivered_wh: _Optional[int] = ..., compensated_wh: _Optional[int] = ..., amount_fen: _Optional[int] = ..., compensation_fen: _Optional[int] = ..., net_fen: _Optional[int] = ..., next_month: _Optional[str] = ..., carry_wh: _Optional[int] = ..., months: _Optional[_Iterable[_Union[GreenContractMonth, _Mapping]]] = ...) -> None: ...
+
+class GreenContractDelivery(_message.Message):
+    __slots__ = ("contract", "month")
+    CONTRACT_FIELD_NUMBER: _ClassVar[int]
+    MONTH_FIELD_NUMBER: _ClassVar[int]
+    contract: GreenContract
+    month: GreenContractMonth
+    def __init__(self, contract: _Optional[_Union[GreenContract, _Mapping]] = ..., month: _Optional[_Union[GreenContractMonth, _Mapping]] = ...) -> None: ...
+
+class GetGreenContractRequest(_message.Message):
+    __slots__ = ("contract_id", "enterprise_id", "include_lines")
+    CONTRACT_ID_FIELD_NUMBER: _ClassVar[int]
+    ENTERPRISE_ID_FIELD_NUMBER: _ClassVar[int]
+    INCLUDE_LINES_FIELD_NUMBER: _ClassVar[int]
+    contract_id: str
+    enterprise_id: str
+    include_lines: bool
+    def __init__(self, contract_id: _Optional[str] = ..., enterprise_id: _Optional[str] = ..., include_lines: _Optional[bool] = ...) -> None: ...
+
+class ListGreenContractsRequest(_message.Message):
+    __slots__ = ("enterprise_id", "page_size", "page_token")
+    ENTERPRISE_ID_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    enterprise_id: str
+    page_size: int
+    page_token: str
+    def __init__(self, enterprise_id: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListGreenContractsResponse(_message.Message):
+    __slots__ = ("contracts", "next_page_token")
+    CONTRACTS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    contracts: _containers.RepeatedCompositeFieldContainer[GreenContract]
+    next_page_token: str
+    def __init__(self, contracts: _Optional[_Iterable[_Union[GreenContract, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class GreenContractProposed(_message.Message):
+    __slots__ = ("contract",)
+    CONTRACT_FIELD_NUMBER: _ClassVar[int]
+    contract: GreenContract
+    def __init__(self, contract: _Optional[_Union[GreenContract, _Mapping]] = ...) -> None: ...
+
+class GreenContractAccepted(_message.Message):
+    __slots__ = ("contract",)
+    CONTRACT_FIELD_NUMBER: _ClassVar[int]
+    contract: GreenContract
+    def __init__(self, contract: _Optional[_Union[GreenContract, _Mapping]] = ...) -> None: ...
+
+class GreenContractRejected(_message.Message):
+    __slots__ = ("contract",)
+    CONTRACT_FIELD_NUMBER: _ClassVar[int]
+    contract: GreenContract
+    def __init__(self, contract: _Optional[_Union[GreenContract, _Mapping]] = ...) -> None: ...
+
+class GreenContractMonthDelivered(_message.Message):
+    __slots__ = ("contract_id", "seller_enterprise_id", "buyer_enterprise_id", "month")
+    CONTRACT_ID_FIELD_NUMBER: _ClassVar[int]
+    SELLER_ENTERPRISE_ID_FIELD_NUMBER: _ClassVar[int]
+    BUYER_ENTERPRISE_ID_FIELD_NUMBER: _ClassVar[int]
+    MONTH_FIELD_NUMBER: _ClassVar[int]
+    contract_id: str
+    seller_enterprise_id: str
+    buyer_enterprise_id: str
+    month: GreenContractMonth
+    def __init__(self, contract_id: _Optional[str] = ..., seller_enterprise_id: _Optional[str] = ..., buyer_enterprise_id: _Optional[str] = ..., month: _Optional[_Union[GreenContractMonth, _Mapping]] = ...) -> None: ...

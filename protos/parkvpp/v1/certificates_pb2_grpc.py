@@ -144,6 +144,36 @@ class CertificateServiceStub:
                 request_serializer=parkvpp_dot_v1_dot_certificates__pb2.GetGreenTargetRequest.SerializeToString,
                 response_deserializer=parkvpp_dot_v1_dot_certificates__pb2.GreenTargetStatus.FromString,
                 _registered_method=True)
+        self.ProposeGreenContract = channel.unary_unary(
+                '/parkvpp.v1.CertificateService/ProposeGreenContract',
+                request_serializer=parkvpp_dot_v1_dot_certificates__pb2.ProposeGreenContractRequest.SerializeToString,
+                response_deserializer=parkvpp_dot_v1_dot_certificates__pb2.GreenContract.FromString,
+                _registered_method=True)
+        self.AcceptGreenContract = channel.unary_unary(
+                '/parkvpp.v1.CertificateService/AcceptGreenContract',
+                request_serializer=parkvpp_dot_v1_dot_certificates__pb2.AcceptGreenContractRequest.SerializeToString,
+                response_deserializer=parkvpp_dot_v1_dot_certificates__pb2.GreenContract.FromString,
+                _registered_method=True)
+        self.RejectGreenContract = channel.unary_unary(
+                '/parkvpp.v1.CertificateService/RejectGreenContract',
+                request_serializer=parkvpp_dot_v1_dot_certificates__pb2.RejectGreenContractRequest.SerializeToString,
+                response_deserializer=parkvpp_dot_v1_dot_certificates__pb2.GreenContract.FromString,
+                _registered_method=True)
+        self.DeliverGreenContractMonth = channel.unary_unary(
+                '/parkvpp.v1.CertificateService/DeliverGreenContractMonth',
+                request_serializer=parkvpp_dot_v1_dot_certificates__pb2.DeliverGreenContractMonthRequest.SerializeToString,
+                response_deserializer=parkvpp_dot_v1_dot_certificates__pb2.GreenContractDelivery.FromString,
+                _registered_method=True)
+        self.GetGreenContract = channel.unary_unary(
+                '/parkvpp.v1.CertificateService/GetGreenContract',
+                request_serializer=parkvpp_dot_v1_dot_certificates__pb2.GetGreenContractRequest.SerializeToString,
+                response_deserializer=parkvpp_dot_v1_dot_certificates__pb2.GreenContract.FromString,
+                _registered_method=True)
+        self.ListGreenContracts = channel.unary_unary(
+                '/parkvpp.v1.CertificateService/ListGreenContracts',
+                request_serializer=parkvpp_dot_v1_dot_certificates__pb2.ListGreenContractsRequest.SerializeToString,
+                response_deserializer=parkvpp_dot_v1_dot_certificates__pb2.ListGreenContractsResponse.FromString,
+                _registered_method=True)
 
 
 class CertificateServiceServicer:
@@ -301,6 +331,53 @@ class CertificateServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ProposeGreenContract(self, request, context):
+        """Green-power contracts over months (docs/green-contracts.md), two parties like trades:
+        the seller proposes (nothing binds; the proposal expires), the buyer accepts or rejects
+        with its own token. Each month, once it has ended and every earlier month is delivered,
+        is delivered once by the ESCO or the seller: the seller's certificates of that month up
+        to the contracted volume (hour by hour for an hourly curve) move to the buyer, who owes
+        the contract price for them; a shortfall is compensated by the seller at the contract's
+        rate or carried into the next month (compensated after the last); a surplus stays with
+        the seller unless the contract takes it up to its cap. Running a delivered month again
+        returns it unchanged and writes nothing. FAILED_PRECONDITION for a contract not
+        accepted or a month not yet deliverable.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AcceptGreenContract(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RejectGreenContract(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeliverGreenContractMonth(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetGreenContract(self, request, context):
+        """Contracted versus delivered month by month, for either party (or the ESCO, operator).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListGreenContracts(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_CertificateServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -413,6 +490,36 @@ def add_CertificateServiceServicer_to_server(servicer, server):
                     servicer.GetGreenTarget,
                     request_deserializer=parkvpp_dot_v1_dot_certificates__pb2.GetGreenTargetRequest.FromString,
                     response_serializer=parkvpp_dot_v1_dot_certificates__pb2.GreenTargetStatus.SerializeToString,
+            ),
+            'ProposeGreenContract': grpc.unary_unary_rpc_method_handler(
+                    servicer.ProposeGreenContract,
+                    request_deserializer=parkvpp_dot_v1_dot_certificates__pb2.ProposeGreenContractRequest.FromString,
+                    response_serializer=parkvpp_dot_v1_dot_certificates__pb2.GreenContract.SerializeToString,
+            ),
+            'AcceptGreenContract': grpc.unary_unary_rpc_method_handler(
+                    servicer.AcceptGreenContract,
+                    request_deserializer=parkvpp_dot_v1_dot_certificates__pb2.AcceptGreenContractRequest.FromString,
+                    response_serializer=parkvpp_dot_v1_dot_certificates__pb2.GreenContract.SerializeToString,
+            ),
+            'RejectGreenContract': grpc.unary_unary_rpc_method_handler(
+                    servicer.RejectGreenContract,
+                    request_deserializer=parkvpp_dot_v1_dot_certificates__pb2.RejectGreenContractRequest.FromString,
+                    response_serializer=parkvpp_dot_v1_dot_certificates__pb2.GreenContract.SerializeToString,
+            ),
+            'DeliverGreenContractMonth': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeliverGreenContractMonth,
+                    request_deserializer=parkvpp_dot_v1_dot_certificates__pb2.DeliverGreenContractMonthRequest.FromString,
+                    response_serializer=parkvpp_dot_v1_dot_certificates__pb2.GreenContractDelivery.SerializeToString,
+            ),
+            'GetGreenContract': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetGreenContract,
+                    request_deserializer=parkvpp_dot_v1_dot_certificates__pb2.GetGreenContractRequest.FromString,
+                    response_serializer=parkvpp_dot_v1_dot_certificates__pb2.GreenContract.SerializeToString,
+            ),
+            'ListGreenContracts': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListGreenContracts,
+                    request_deserializer=parkvpp_dot_v1_dot_certificates__pb2.ListGreenContractsRequest.FromString,
+                    response_serializer=parkvpp_dot_v1_dot_certificates__pb2.ListGreenContractsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1009,6 +1116,168 @@ class CertificateService:
             '/parkvpp.v1.CertificateService/GetGreenTarget',
             parkvpp_dot_v1_dot_certificates__pb2.GetGreenTargetRequest.SerializeToString,
             parkvpp_dot_v1_dot_certificates__pb2.GreenTargetStatus.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ProposeGreenContract(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/parkvpp.v1.CertificateService/ProposeGreenContract',
+            parkvpp_dot_v1_dot_certificates__pb2.ProposeGreenContractRequest.SerializeToString,
+            parkvpp_dot_v1_dot_certificates__pb2.GreenContract.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AcceptGreenContract(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/parkvpp.v1.CertificateService/AcceptGreenContract',
+            parkvpp_dot_v1_dot_certificates__pb2.AcceptGreenContractRequest.SerializeToString,
+            parkvpp_dot_v1_dot_certificates__pb2.GreenContract.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RejectGreenContract(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/parkvpp.v1.CertificateService/RejectGreenContract',
+            parkvpp_dot_v1_dot_certificates__pb2.RejectGreenContractRequest.SerializeToString,
+            parkvpp_dot_v1_dot_certificates__pb2.GreenContract.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeliverGreenContractMonth(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/parkvpp.v1.CertificateService/DeliverGreenContractMonth',
+            parkvpp_dot_v1_dot_certificates__pb2.DeliverGreenContractMonthRequest.SerializeToString,
+            parkvpp_dot_v1_dot_certificates__pb2.GreenContractDelivery.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetGreenContract(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/parkvpp.v1.CertificateService/GetGreenContract',
+            parkvpp_dot_v1_dot_certificates__pb2.GetGreenContractRequest.SerializeToString,
+            parkvpp_dot_v1_dot_certificates__pb2.GreenContract.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListGreenContracts(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/parkvpp.v1.CertificateService/ListGreenContracts',
+            parkvpp_dot_v1_dot_certificates__pb2.ListGreenContractsRequest.SerializeToString,
+            parkvpp_dot_v1_dot_certificates__pb2.ListGreenContractsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -25,17 +25,17 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17parkvpp/v1/market.proto\x12\nparkvpp.v1\x1a\x1fgoogle/protobuf/timestamp.proto\";\n\tPriceStep\x12\x19\n\x11price_fen_per_mwh\x18\x01 \x01(\x03\x12\x13\n\x0bquantity_kw\x18\x02 \x01(\x01\"\xc3\x01\n\x05Order\x12\x10\n\x08order_id\x18\x01 \x01(\t\x12\x16\n\x0eparticipant_id\x18\x02 \x01(\t\x12\x12\n\nmarket_day\x18\x03 \x01(\t\x12\x10\n\x08interval\x18\x04 \x01(\x05\x12$\n\x07product\x18\x05 \x01(\x0e\x32\x13.parkvpp.v1.Product\x12\x1e\n\x04side\x18\x06 \x01(\x0e\x32\x10.parkvpp.v1.Side\x12$\n\x05steps\x18\x07 \x03(\x0b\x32\x15.parkvpp.v1.PriceStep\"^\n\x13SubmitOrdersRequest\x12\x10\n\x08\x62\x61tch_id\x18\x01 \x01(\t\x12\x12\n\nmarket_day\x18\x02 \x01(\t\x12!\n\x06orders\x18\x03 \x03(\x0b\x32\x11.parkvpp.v1.Order\"A\n\x14SubmitOrdersResponse\x12\x10\n\x08\x62\x61tch_id\x18\x01 \x01(\t\x12\x17\n\x0forders_accepted\x18\x02 \x01(\x05\"v\n\x12\x43learMarketRequest\x12\x12\n\nmarket_day\x18\x01 \x01(\t\x12$\n\x07product\x18\x02 \x01(\x0e\x32\x13.parkvpp.v1.Product\x12&\n\x1einclude_synthetic_participants\x18\x03 \x01(\x08\"\\\n\x10IntervalClearing\x12\x10\n\x08interval\x18\x01 \x01(\x05\x12\"\n\x1a\x63learing_price_fen_per_mwh\x18\x02 \x01(\x03\x12\x12\n\ncleared_kw\x18\x03 \x01(\x01\"\xde\x01\n\x05\x41ward\x12\x10\n\x08\x61ward_id\x18\x01 \x01(\t\x12\x10\n\x08order_id\x18\x02 \x01(\t\x12\x16\n\x0eparticipant_id\x18\x03 \x01(\t\x12\x12\n\nmarket_day\x18\x04 \x01(\t\x12\x10\n\x08interval\x18\x05 \x01(\x05\x12$\n\x07product\x18\x06 \x01(\x0e\x32\x13.parkvpp.v1.Product\x12\x1e\n\x04side\x18\x07 \x01(\x0e\x32\x10.parkvpp.v1.Side\x12\x12\n\nawarded_kw\x18\x08 \x01(\x01\x12\x19\n\x11price_fen_per_mwh\x18\t \x01(\x03\"\xe3\x01\n\x0e\x43learingResult\x12\x13\n\x0b\x63learing_id\x18\x01 \x01(\t\x12\x12\n\nmarket_day\x18\x02 \x01(\t\x12$\n\x07product\x18\x03 \x01(\x0e\x32\x13.parkvpp.v1.Product\x12/\n\tintervals\x18\x04 \x03(\x0b\x32\x1c.parkvpp.v1.IntervalClearing\x12!\n\x06\x61wards\x18\x05 \x03(\x0b\x32\x11.parkvpp.v1.Award\x12.\n\ncleared_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"T\n\x18GetClearingResultRequest\x12\x12\n\nmarket_day\x18\x01 \x01(\t\x12$\n\x07product\x18\x02 \x01(\x0e\x32\x13.parkvpp.v1.Product\"\xee\x02\n\x07\x44rEvent\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x0f\n\x07program\x18\x02 \x01(\t\x12\x12\n\nmarket_day\x18\x03 \x01(\t\x12\x16\n\x0estart_interval\x18\x04 \x01(\x05\x12\x14\n\x0c\x65nd_interval\x18\x05 \x01(\x05\x12\x14\n\x0crequested_kw\x18\x06 \x01(\x01\x12\x1f\n\x17price_floor_fen_per_mwh\x18\x07 \x01(\x03\x12\x1d\n\x15price_cap_fen_per_mwh\x18\x08 \x01(\x03\x12\x38\n\x14\x64\x65\x63laration_deadline\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x16\n\x0enotice_minutes\x18\n \x01(\x05\x12\x30\n\x0c\x61nnounced_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tissuer_id\x18\x0c \x01(\t\x12\x11\n\tsynthetic\x18\r \x01(\x08\"<\n\x16\x41nnounceDrEventRequest\x12\"\n\x05\x65vent\x18\x01 \x01(\x0b\x32\x13.parkvpp.v1.DrEvent\")\n\x13ListDrEventsRequest\x12\x12\n\nmarket_day\x18\x01 \x01(\t\";\n\x14ListDrEventsResponse\x12#\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x13.parkvpp.v1.DrEvent*S\n\x07Product\x12\x17\n\x13PRODUCT_UNSPECIFIED\x10\x00\x12\x1b\n\x17PRODUCT_DEMAND_RESPONSE\x10\x01\x12\x12\n\x0ePRODUCT_ENERGY\x10\x02*9\n\x04Side\x12\x14\n\x10SIDE_UNSPECIFIED\x10\x00\x12\r\n\tSIDE_SELL\x10\x01\x12\x0c\n\x08SIDE_BUY\x10\x02\x32\xa3\x03\n\rMarketService\x12Q\n\x0cSubmitOrders\x12\x1f.parkvpp.v1.SubmitOrdersRequest\x1a .parkvpp.v1.SubmitOrdersResponse\x12I\n\x0b\x43learMarket\x12\x1e.parkvpp.v1.ClearMarketRequest\x1a\x1a.parkvpp.v1.ClearingResult\x12U\n\x11GetClearingResult\x12$.parkvpp.v1.GetClearingResultRequest\x1a\x1a.parkvpp.v1.ClearingResult\x12J\n\x0f\x41nnounceDrEvent\x12\".parkvpp.v1.AnnounceDrEventRequest\x1a\x13.parkvpp.v1.DrEvent\x12Q\n\x0cListDrEvents\x12\x1f.parkvpp.v1.ListDrEventsRequest\x1a .parkvpp.v1.ListDrEventsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17parkvpp/v1/market.proto\x12\nparkvpp.v1\x1a\x1fgoogle/protobuf/timestamp.proto\";\n\tPriceStep\x12\x19\n\x11price_fen_per_mwh\x18\x01 \x01(\x03\x12\x13\n\x0bquantity_kw\x18\x02 \x01(\x01\"\xc3\x01\n\x05Order\x12\x10\n\x08order_id\x18\x01 \x01(\t\x12\x16\n\x0eparticipant_id\x18\x02 \x01(\t\x12\x12\n\nmarket_day\x18\x03 \x01(\t\x12\x10\n\x08interval\x18\x04 \x01(\x05\x12$\n\x07product\x18\x05 \x01(\x0e\x32\x13.parkvpp.v1.Product\x12\x1e\n\x04side\x18\x06 \x01(\x0e\x32\x10.parkvpp.v1.Side\x12$\n\x05steps\x18\x07 \x03(\x0b\x32\x15.parkvpp.v1.PriceStep\"^\n\x13SubmitOrdersRequest\x12\x10\n\x08\x62\x61tch_id\x18\x01 \x01(\t\x12\x12\n\nmarket_day\x18\x02 \x01(\t\x12!\n\x06orders\x18\x03 \x03(\x0b\x32\x11.parkvpp.v1.Order\"A\n\x14SubmitOrdersResponse\x12\x10\n\x08\x62\x61tch_id\x18\x01 \x01(\t\x12\x17\n\x0forders_accepted\x18\x02 \x01(\x05\"v\n\x12\x43learMarketRequest\x12\x12\n\nmarket_day\x18\x01 \x01(\t\x12$\n\x07product\x18\x02 \x01(\x0e\x32\x13.parkvpp.v1.Product\x12&\n\x1einclude_synthetic_participants\x18\x03 \x01(\x08\"\xb1\x01\n\x10IntervalClearing\x12\x10\n\x08interval\x18\x01 \x01(\x05\x12\"\n\x1a\x63learing_price_fen_per_mwh\x18\x02 \x01(\x03\x12\x12\n\ncleared_kw\x18\x03 \x01(\x01\x12)\n\nsell_curve\x18\x04 \x03(\x0b\x32\x15.parkvpp.v1.PriceStep\x12(\n\tbuy_curve\x18\x05 \x03(\x0b\x32\x15.parkvpp.v1.PriceStep\"\xde\x01\n\x05\x41ward\x12\x10\n\x08\x61ward_id\x18\x01 \x01(\t\x12\x10\n\x08order_id\x18\x02 \x01(\t\x12\x16\n\x0eparticipant_id\x18\x03 \x01(\t\x12\x12\n\nmarket_day\x18\x04 \x01(\t\x12\x10\n\x08interval\x18\x05 \x01(\x05\x12$\n\x07product\x18\x06 \x01(\x0e\x32\x13.parkvpp.v1.Product\x12\x1e\n\x04side\x18\x07 \x01(\x0e\x32\x10.parkvpp.v1.Side\x12\x12\n\nawarded_kw\x18\x08 \x01(\x01\x12\x19\n\x11price_fen_per_mwh\x18\t \x01(\x03\"\xe3\x01\n\x0e\x43learingResult\x12\x13\n\x0b\x63learing_id\x18\x01 \x01(\t\x12\x12\n\nmarket_day\x18\x02 \x01(\t\x12$\n\x07product\x18\x03 \x01(\x0e\x32\x13.parkvpp.v1.Product\x12/\n\tintervals\x18\x04 \x03(\x0b\x32\x1c.parkvpp.v1.IntervalClearing\x12!\n\x06\x61wards\x18\x05 \x03(\x0b\x32\x11.parkvpp.v1.Award\x12.\n\ncleared_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"T\n\x18GetClearingResultRequest\x12\x12\n\nmarket_day\x18\x01 \x01(\t\x12$\n\x07product\x18\x02 \x01(\x0e\x32\x13.parkvpp.v1.Product\"\xee\x02\n\x07\x44rEvent\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x0f\n\x07program\x18\x02 \x01(\t\x12\x12\n\nmarket_day\x18\x03 \x01(\t\x12\x16\n\x0estart_interval\x18\x04 \x01(\x05\x12\x14\n\x0c\x65nd_interval\x18\x05 \x01(\x05\x12\x14\n\x0crequested_kw\x18\x06 \x01(\x01\x12\x1f\n\x17price_floor_fen_per_mwh\x18\x07 \x01(\x03\x12\x1d\n\x15price_cap_fen_per_mwh\x18\x08 \x01(\x03\x12\x38\n\x14\x64\x65\x63laration_deadline\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x16\n\x0enotice_minutes\x18\n \x01(\x05\x12\x30\n\x0c\x61nnounced_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tissuer_id\x18\x0c \x01(\t\x12\x11\n\tsynthetic\x18\r \x01(\x08\"<\n\x16\x41nnounceDrEventRequest\x12\"\n\x05\x65vent\x18\x01 \x01(\x0b\x32\x13.parkvpp.v1.DrEvent\")\n\x13ListDrEventsRequest\x12\x12\n\nmarket_day\x18\x01 \x01(\t\";\n\x14ListDrEventsResponse\x12#\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x13.parkvpp.v1.DrEvent*S\n\x07Product\x12\x17\n\x13PRODUCT_UNSPECIFIED\x10\x00\x12\x1b\n\x17PRODUCT_DEMAND_RESPONSE\x10\x01\x12\x12\n\x0ePRODUCT_ENERGY\x10\x02*9\n\x04Side\x12\x14\n\x10SIDE_UNSPECIFIED\x10\x00\x12\r\n\tSIDE_SELL\x10\x01\x12\x0c\n\x08SIDE_BUY\x10\x02\x32\xa3\x03\n\rMarketService\x12Q\n\x0cSubmitOrders\x12\x1f.parkvpp.v1.SubmitOrdersRequest\x1a .parkvpp.v1.SubmitOrdersResponse\x12I\n\x0b\x43learMarket\x12\x1e.parkvpp.v1.ClearMarketRequest\x1a\x1a.parkvpp.v1.ClearingResult\x12U\n\x11GetClearingResult\x12$.parkvpp.v1.GetClearingResultRequest\x1a\x1a.parkvpp.v1.ClearingResult\x12J\n\x0f\x41nnounceDrEvent\x12\".parkvpp.v1.AnnounceDrEventRequest\x1a\x13.parkvpp.v1.DrEvent\x12Q\n\x0cListDrEvents\x12\x1f.parkvpp.v1.ListDrEventsRequest\x1a .parkvpp.v1.ListDrEventsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'parkvpp.v1.market_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_PRODUCT']._serialized_start=1784
-  _globals['_PRODUCT']._serialized_end=1867
-  _globals['_SIDE']._serialized_start=1869
-  _globals['_SIDE']._serialized_end=1926
+  _globals['_PRODUCT']._serialized_start=1870
+  _globals['_PRODUCT']._serialized_end=1953
+  _globals['_SIDE']._serialized_start=1955
+  _globals['_SIDE']._serialized_end=2012
   _globals['_PRICESTEP']._serialized_start=72
   _globals['_PRICESTEP']._serialized_end=131
   _globals['_ORDER']._serialized_start=134
@@ -46,22 +46,22 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_SUBMITORDERSRESPONSE']._serialized_end=492
   _globals['_CLEARMARKETREQUEST']._serialized_start=494
   _globals['_CLEARMARKETREQUEST']._serialized_end=612
-  _globals['_INTERVALCLEARING']._serialized_start=614
-  _globals['_INTERVALCLEARING']._serialized_end=706
-  _globals['_AWARD']._serialized_start=709
-  _globals['_AWARD']._serialized_end=931
-  _globals['_CLEARINGRESULT']._serialized_start=934
-  _globals['_CLEARINGRESULT']._serialized_end=1161
-  _globals['_GETCLEARINGRESULTREQUEST']._serialized_start=1163
-  _globals['_GETCLEARINGRESULTREQUEST']._serialized_end=1247
-  _globals['_DREVENT']._serialized_start=1250
-  _globals['_DREVENT']._serialized_end=1616
-  _globals['_ANNOUNCEDREVENTREQUEST']._serialized_start=1618
-  _globals['_ANNOUNCEDREVENTREQUEST']._serialized_end=1678
-  _globals['_LISTDREVENTSREQUEST']._serialized_start=1680
-  _globals['_LISTDREVENTSREQUEST']._serialized_end=1721
-  _globals['_LISTDREVENTSRESPONSE']._serialized_start=1723
-  _globals['_LISTDREVENTSRESPONSE']._serialized_end=1782
-  _globals['_MARKETSERVICE']._serialized_start=1929
-  _globals['_MARKETSERVICE']._serialized_end=2348
+  _globals['_INTERVALCLEARING']._serialized_start=615
+  _globals['_INTERVALCLEARING']._serialized_end=792
+  _globals['_AWARD']._serialized_start=795
+  _globals['_AWARD']._serialized_end=1017
+  _globals['_CLEARINGRESULT']._serialized_start=1020
+  _globals['_CLEARINGRESULT']._serialized_end=1247
+  _globals['_GETCLEARINGRESULTREQUEST']._serialized_start=1249
+  _globals['_GETCLEARINGRESULTREQUEST']._serialized_end=1333
+  _globals['_DREVENT']._serialized_start=1336
+  _globals['_DREVENT']._serialized_end=1702
+  _globals['_ANNOUNCEDREVENTREQUEST']._serialized_start=1704
+  _globals['_ANNOUNCEDREVENTREQUEST']._serialized_end=1764
+  _globals['_LISTDREVENTSREQUEST']._serialized_start=1766
+  _globals['_LISTDREVENTSREQUEST']._serialized_end=1807
+  _globals['_LISTDREVENTSRESPONSE']._serialized_start=1809
+  _globals['_LISTDREVENTSRESPONSE']._serialized_end=1868
+  _globals['_MARKETSERVICE']._serialized_start=2015
+  _globals['_MARKETSERVICE']._serialized_end=2434
 # @@protoc_insertion_point(module_scope)

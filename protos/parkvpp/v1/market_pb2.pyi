@@ -83,14 +83,18 @@ class ClearMarketRequest(_message.Message):
     def __init__(self, market_day: _Optional[str] = ..., product: _Optional[_Union[Product, str]] = ..., include_synthetic_participants: _Optional[bool] = ...) -> None: ...
 
 class IntervalClearing(_message.Message):
-    __slots__ = ("interval", "clearing_price_fen_per_mwh", "cleared_kw")
+    __slots__ = ("interval", "clearing_price_fen_per_mwh", "cleared_kw", "sell_curve", "buy_curve")
     INTERVAL_FIELD_NUMBER: _ClassVar[int]
     CLEARING_PRICE_FEN_PER_MWH_FIELD_NUMBER: _ClassVar[int]
     CLEARED_KW_FIELD_NUMBER: _ClassVar[int]
+    SELL_CURVE_FIELD_NUMBER: _ClassVar[int]
+    BUY_CURVE_FIELD_NUMBER: _ClassVar[int]
     interval: int
     clearing_price_fen_per_mwh: int
     cleared_kw: float
-    def __init__(self, interval: _Optional[int] = ..., clearing_price_fen_per_mwh: _Optional[int] = ..., cleared_kw: _Optional[float] = ...) -> None: ...
+    sell_curve: _containers.RepeatedCompositeFieldContainer[PriceStep]
+    buy_curve: _containers.RepeatedCompositeFieldContainer[PriceStep]
+    def __init__(self, interval: _Optional[int] = ..., clearing_price_fen_per_mwh: _Optional[int] = ..., cleared_kw: _Optional[float] = ..., sell_curve: _Optional[_Iterable[_Union[PriceStep, _Mapping]]] = ..., buy_curve: _Optional[_Iterable[_Union[PriceStep, _Mapping]]] = ...) -> None: ...
 
 class Award(_message.Message):
     __slots__ = ("award_id", "order_id", "participant_id", "market_day", "interval", "product", "side", "awarded_kw", "price_fen_per_mwh")

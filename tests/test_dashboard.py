@@ -161,7 +161,7 @@ def test_alert_expressions_parse_and_name_only_exported_metrics():
 @pytest.mark.parametrize(
     "metric",
     [
-        "parkvpp_grpc_requests_total",  # error rate
+        "grpc_server_handled_total",  # error rate
         "parkvpp_kafka_consumer_lag",  # consumer lag
         "parkvpp_dispatch_overdue",  # unacknowledged dispatch past its deadline
         "parkvpp_ledger_verify_ok",  # ledger verify failure

@@ -10,7 +10,7 @@ from services.runtime.auth import issue_token
 from services.runtime.channels import open_channel
 from services.runtime.context import Runtime
 from services.runtime.embedded import free_port
-from services.runtime.metrics import RPC_REQUESTS
+from services.runtime.metrics import handled_total
 from services.runtime.permissions import Rule
 from services.runtime.server import ServiceParts, create_server
 from services.runtime.settings import SettingsError, load_settings
@@ -61,7 +61,7 @@ def test_defaults_need_no_environment():
 
 
 def _count(method: str, code: str) -> float:
-    return RPC_REQUESTS.labels(method, code)._value.get()
+    return handled_total(method, code)
 
 
 @pytest.fixture(scope="module")

@@ -22,7 +22,7 @@ from parkvpp.v1 import enrollment_pb2 as epb
 from parkvpp.v1 import telemetry_pb2 as tpb
 from parkvpp.v1 import vpp_pb2 as vpb
 from services.runtime.local_stack import LocalStack
-from services.runtime.metrics import RPC_REQUESTS
+from services.runtime.metrics import handled_total
 from services.runtime.rpc import to_ts
 from services.runtime.settings import SettingsError, load_settings
 
@@ -77,7 +77,7 @@ def wait_until(check, timeout_s: float = 30.0) -> None:
 
 
 def count(method: str, code: str) -> float:
-    return RPC_REQUESTS.labels(method, code)._value.get()
+    return handled_total(method, code)
 
 
 def dispatch_stream(clients, enterprise_id: str):

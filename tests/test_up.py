@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -101,7 +102,7 @@ def running_up(tmp_path_factory):
         check=True,
         env=env,
     ).stdout.strip()
-    yield proc, endpoints, token
+    yield proc, endpoints, token, data_dir, env
     if proc.poll() is None:
         proc.kill()
         proc.wait()
@@ -109,7 +110,7 @@ def running_up(tmp_path_factory):
 
 
 def test_reflection_lists_all_seven_services_and_health_is_serving(running_up):
-    _, endpoints, _ = running_up
+    _, endpoints, *_ = running_up
     wanted = {
         "EnrollmentService",
         "TelemetryService",
@@ -135,7 +136,7 @@ def test_reflection_lists_all_seven_services_and_health_is_serving(running_up):
 
 
 def test_a_token_from_parkvpp_token_is_needed_and_calls_are_counted(running_up):
-    _, endpoints, token = running_up
+    _, endpoints, token, *_ = running_up
     grpc_addr, metrics_url = endpoints["enrollment"]
     request = enrollment_pb2.GetEnterpriseRequest(enterprise_id="nobody")
     with grpc.insecure_channel(grpc_addr) as channel:
@@ -149,19 +150,76 @@ def test_a_token_from_parkvpp_token_is_needed_and_calls_are_counted(running_up):
     text = urllib.request.urlopen(metrics_url, timeout=5).read().decode()
     for code in ("UNAUTHENTICATED", "NOT_FOUND"):
         assert re.search(
-            rf'parkvpp_grpc_requests_total\{{code="{code}",'
-            r'method="/parkvpp.v1.EnrollmentService/GetEnterprise"\} 1\.0',
+            rf'grpc_server_handled_total\{{grpc_type="unary",'
+            r'grpc_service="parkvpp.v1.EnrollmentService",grpc_method="GetEnterprise",'
+            rf'grpc_code="{code}"\}} 1\.0',
             text,
         ), text[:2000]
-    assert "parkvpp_grpc_request_seconds_bucket" in text
+    assert "grpc_server_handling_seconds_bucket" in text
+    assert "_created" not in text
+
+
+def _cli(env, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "services.cli", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+
+
+def test_every_client_command_finds_the_stack_with_only_its_data_dir(running_up, tmp_path):
+    proc, endpoints, _, data_dir, env = running_up
+    stack = json.loads((Path(data_dir) / "stack.json").read_text())
+    assert stack["up_pid"] == proc.pid
+    assert {n: a for n, (a, _) in endpoints.items()} == stack["grpc_addrs"]
+    env = {k: v for k, v in env.items() if not k.endswith("_ADDR")}
+    flag = ("--data-dir", data_dir)
+    status = _cli(env, "status", *flag)
+    assert status.returncode == 0, status.stdout + status.stderr
+    for name, (addr, _) in endpoints.items():
+        row = next(line for line in status.stdout.splitlines() if f" {name} " in line)
+        assert addr in row and row.count("serving") == 2, row
+    token = _cli(env, "token", "--role", "esco", *flag)
+    assert token.returncode == 0 and token.stdout.count(".") == 2
+    ledger = _cli(env, "ledger", "verify", *flag)
+    assert (ledger.returncode, ledger.stdout.split(":")[0]) == (0, "ledger sound")
+    day = ("--from", "2026-03-02", "--to", "2026-03-02")
+    out = str(tmp_path / "s.csv")
+    statement = _cli(
+        env, "statement", *flag, "--enterprise", "e", *day, "--format", "csv", "--out", out
+    )
+    assert statement.stderr.strip() == "parkvpp statement: no statement for e in the period"
+    plot = _cli(env, "plot", "bids", *flag, "--day", "2026-03-02", "--interval", "18:00")
+    assert plot.stderr.strip() == "parkvpp plot bids: NOT_FOUND: no bid plan for 2026-03-02"
+    exported = _cli({**env, "PARKVPP_DATA_DIR": data_dir}, "env")
+    assert f"export PARKVPP_SETTLEMENT_ADDR={endpoints['settlement'][0]}" in exported.stdout
+
+
+def test_a_second_up_on_the_same_data_dir_is_refused(running_up):
+    proc, _, _, data_dir, env = running_up
+    second = _cli(env, "up", "--free-ports", "--data-dir", data_dir)
+    assert second.returncode == 1
+    assert second.stderr.strip().splitlines()[-1] == (
+        f"parkvpp up: a stack already runs from {data_dir} (parkvpp up pid {proc.pid}); "
+        f"see `parkvpp status --data-dir {data_dir}`, or stop it first"
+    )
 
 
 def test_sigterm_stops_every_process_including_valkey_and_the_broker(running_up):
-    proc, _, _ = running_up
+    proc, _, _, data_dir, env = running_up
     family = _children(proc.pid)
     assert len(family) >= 9, "seven services plus valkey and the broker"
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=60) == 0
+    assert not (Path(data_dir) / "stack.json").exists()
+    gone = _cli(env, "status", "--data-dir", data_dir)
+    assert gone.returncode == 2
+    assert gone.stderr.strip() == (
+        f"parkvpp status: no running stack in {data_dir} (no {data_dir}/stack.json); "
+        f"start one with `parkvpp up --data-dir {data_dir}`"
+    )
     deadline = time.monotonic() + 10
     while any(_alive(pid) for pid in family) and time.monotonic() < deadline:
         time.sleep(0.1)

@@ -13,14 +13,14 @@ from google.protobuf.message import Message
 
 from services.runtime.auth import (
     Caller,
+    TokenCache,
     bearer,
     calling_as,
     current_caller,
     own_enterprise,
-    verify_token,
 )
 from services.runtime.errors import NotFound, PermissionDenied, Unauthenticated, status_for
-from services.runtime.metrics import RPC_LATENCY, RPC_REQUESTS
+from services.runtime.metrics import RpcMetrics
 from services.runtime.permissions import OPEN_PREFIXES, PERMISSIONS, Rule
 from services.runtime.ratelimit import RateLimiter
 
@@ -73,9 +73,11 @@ def _client_outcome(method: str, context: grpc.ServicerContext) -> str:
 
 
 @contextmanager
-def _observed(method: str, context: grpc.ServicerContext) -> Iterator[None]:
+def _observed(metrics: RpcMetrics, context: grpc.ServicerContext) -> Iterator[None]:
     """Time the call, count it by method and final status, map errors to statuses."""
     started = time.perf_counter()
+    metrics.started.inc()
+    method = metrics.full_method
     outcome = ""
     try:
         yield
@@ -94,8 +96,8 @@ def _observed(method: str, context: grpc.ServicerContext) -> Iterator[None]:
             outcome = (
                 _code_name(context) if context.is_active() else _client_outcome(method, context)
             )
-        RPC_REQUESTS.labels(method, outcome).inc()
-        RPC_LATENCY.labels(method).observe(time.perf_counter() - started)
+        metrics.handled(outcome).inc()
+        metrics.seconds.observe(time.perf_counter() - started)
 
 
 class Gatekeeper:
@@ -108,7 +110,7 @@ class Gatekeeper:
         limiter: RateLimiter | None,
         permissions: Mapping[str, Rule] = PERMISSIONS,
     ) -> None:
-        self._secret = secret
+        self._tokens = TokenCache(secret)
         self._owner_of = owner_of
         self._limiter = limiter
         self._permissions = permissions
@@ -121,7 +123,7 @@ class Gatekeeper:
         token = bearer(context.invocation_metadata())
         if token is None:
             raise Unauthenticated("missing bearer token (metadata authorization: Bearer ...)")
-        caller = verify_token(self._secret, token)
+        caller = self._tokens.verify(token)
         if caller.role not in rule.roles:
             raise PermissionDenied(f"role {caller.role} may not call {method.rsplit('/', 1)[1]}")
         return caller, token, rule
@@ -166,31 +168,71 @@ def _admitted(
         yield
 
 
-def _unary(behavior: Callable[..., Any], method: str, gate: Gatekeeper | None):
+def _counted(requests: Iterator[Any], metrics: RpcMetrics) -> Iterator[Any]:
+    """A request stream that counts each message it hands on."""
+    for request in requests:
+        metrics.received.inc()
+        yield request
+
+
+def _unary(behavior: Callable[..., Any], metrics: RpcMetrics, gate: Gatekeeper | None):
+    """A unary-reply handler (unary or client streaming) observed and admitted."""
+    method, streaming = metrics.full_method, metrics.labels[0] == "client_stream"
+
     def handler(request: Any, context: grpc.ServicerContext) -> Any:
-        with _observed(method, context), _admitted(gate, method, request, context):
-            return behavior(request, context)
+        with _observed(metrics, context):
+            if streaming:
+                request = _counted(request, metrics)
+            else:
+                metrics.received.inc()
+            with _admitted(gate, method, request, context):
+                reply = behavior(request, context)
+            metrics.sent.inc()
+            return reply
 
     return handler
 
 
-def _streaming(behavior: Callable[..., Iterator[Any]], method: str, gate: Gatekeeper | None):
+def _streaming(
+    behavior: Callable[..., Iterator[Any]], metrics: RpcMetrics, gate: Gatekeeper | None
+):
+    """A streaming-reply handler (server or bidi streaming) observed and admitted."""
+    method, streaming = metrics.full_method, metrics.labels[0] == "bidi_stream"
+
     def handler(request: Any, context: grpc.ServicerContext) -> Iterator[Any]:
-        with _observed(method, context), _admitted(gate, method, request, context):
-            yield from behavior(request, context)
+        with _observed(metrics, context):
+            if streaming:
+                request = _counted(request, metrics)
+            else:
+                metrics.received.inc()
+            with _admitted(gate, method, request, context):
+                for reply in behavior(request, context):
+                    metrics.sent.inc()
+                    yield reply
 
     return handler
+
+
+#: The handler field of each RPC type and its grpc_type label.
+_KINDS = (
+    ("unary_unary", "unary", _unary),
+    ("stream_unary", "client_stream", _unary),
+    ("unary_stream", "server_stream", _streaming),
+    ("stream_stream", "bidi_stream", _streaming),
+)
 
 
 class ObservingInterceptor(grpc.ServerInterceptor):
     """Counts and times every RPC by method and status, maps errors to status codes and,
     with a Gatekeeper, admits only callers the permission table allows.
 
-    Health checking and reflection are served to anyone: they carry no tenant data.
+    Health checking and reflection are served to anyone: they carry no tenant data. The
+    wrapped handler of a method is built once and reused for its later calls.
     """
 
     def __init__(self, gate: Gatekeeper | None = None) -> None:
         self._gate = gate
+        self._wrapped: dict[str, tuple[grpc.RpcMethodHandler, grpc.RpcMethodHandler]] = {}
 
     def intercept_service(
         self,
@@ -201,13 +243,15 @@ class ObservingInterceptor(grpc.ServerInterceptor):
         method = handler_call_details.method
         if handler is None or method.startswith(OPEN_PREFIXES):
             return handler
-        gate = self._gate
-        if handler.unary_unary:
-            return handler._replace(unary_unary=_unary(handler.unary_unary, method, gate))
-        if handler.stream_unary:
-            return handler._replace(stream_unary=_unary(handler.stream_unary, method, gate))
-        if handler.unary_stream:
-            return handler._replace(unary_stream=_streaming(handler.unary_stream, method, gate))
-        if handler.stream_stream:
-            return handler._replace(stream_stream=_streaming(handler.stream_stream, method, gate))
-        return handler
+        known = self._wrapped.get(method)
+        if known is not None and known[0] is handler:
+            return known[1]
+        wrapped = handler
+        for field, grpc_type, wrap in _KINDS:
+            behavior = getattr(handler, field)
+            if behavior:
+                metrics = RpcMetrics(method, grpc_type)
+                wrapped = handler._replace(**{field: wrap(behavior, metrics, self._gate)})
+                break
+        self._wrapped[method] = (handler, wrapped)
+        return wrapped

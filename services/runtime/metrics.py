@@ -1,6 +1,7 @@
 """Prometheus metrics of a ParkVPP process, defined once, served on /metrics.
 
-Names follow Prometheus conventions: counters end in `_total`, units are base units in
+The gRPC server metrics carry the grpc-ecosystem names (grpc_server_*); the others
+follow Prometheus conventions: counters end in `_total`, units are base units in
 the name (seconds, watts, joules, ratio); money has no base unit and is in fen. The
 domain works in kW and kWh, so the record_* helpers convert at this one place.
 """
@@ -11,22 +12,49 @@ import time
 from collections.abc import Iterable
 from typing import Protocol
 
-from prometheus_client import Counter, Gauge, Histogram, start_http_server
+from prometheus_client import (
+    Counter,
+    Gauge,
+    Histogram,
+    disable_created_metrics,
+    start_http_server,
+)
+
+#: No `_created` series: they double the series count and no dashboard or rule reads them.
+disable_created_metrics()
 
 WATTS_PER_KW = 1000.0
 JOULES_PER_WH = 3600.0
 JOULES_PER_KWH = 3_600_000.0
 
-RPC_REQUESTS = Counter(
-    "parkvpp_grpc_requests_total",
-    "gRPC requests handled, by method and status code.",
-    ["method", "code"],
+#: The labels of the gRPC server metrics, as grpc-ecosystem/go-grpc-prometheus names them
+#: (so community dashboards fit): grpc_type is unary, client_stream, server_stream or
+#: bidi_stream; grpc_service the full service name; grpc_method the method's short name.
+GRPC_LABELS = ("grpc_type", "grpc_service", "grpc_method")
+GRPC_STARTED = Counter(
+    "grpc_server_started_total", "Total number of RPCs started on the server.", GRPC_LABELS
 )
-RPC_LATENCY = Histogram(
-    "parkvpp_grpc_request_seconds",
-    "gRPC request latency in seconds, by method.",
-    ["method"],
-    buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+GRPC_HANDLED = Counter(
+    "grpc_server_handled_total",
+    "Total number of RPCs completed on the server, regardless of success or failure.",
+    (*GRPC_LABELS, "grpc_code"),
+)
+GRPC_MSG_RECEIVED = Counter(
+    "grpc_server_msg_received_total",
+    "Total number of RPC stream messages received on the server.",
+    GRPC_LABELS,
+)
+GRPC_MSG_SENT = Counter(
+    "grpc_server_msg_sent_total",
+    "Total number of gRPC stream messages sent by the server.",
+    GRPC_LABELS,
+)
+GRPC_HANDLING_SECONDS = Histogram(
+    "grpc_server_handling_seconds",
+    "Histogram of response latency (seconds) of gRPC that had been application-level "
+    "handled by the server.",
+    GRPC_LABELS,
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
 )
 KAFKA_PRODUCED = Counter("parkvpp_kafka_produced_total", "Events produced, by topic.", ["topic"])
 KAFKA_PRODUCE_FAILED = Counter(
@@ -152,6 +180,40 @@ DEPENDENCY_READY = Gauge(
     "1 while the dependency (redis, kafka) answered this process's last readiness check, else 0.",
     ["dependency"],
 )
+
+
+class RpcMetrics:
+    """The gRPC server metrics of one method, label children looked up once (hot path)."""
+
+    def __init__(self, full_method: str, grpc_type: str) -> None:
+        service, _, method = full_method.lstrip("/").rpartition("/")
+        self.full_method = full_method
+        self.labels = (grpc_type, service, method)
+        self.started = GRPC_STARTED.labels(*self.labels)
+        self.received = GRPC_MSG_RECEIVED.labels(*self.labels)
+        self.sent = GRPC_MSG_SENT.labels(*self.labels)
+        self.seconds = GRPC_HANDLING_SECONDS.labels(*self.labels)
+        self._handled: dict[str, Counter] = {}
+
+    def handled(self, code: str) -> Counter:
+        """The grpc_server_handled_total child of status `code` (e.g. "OK")."""
+        child = self._handled.get(code)
+        if child is None:
+            child = self._handled[code] = GRPC_HANDLED.labels(*self.labels, code)
+        return child
+
+
+def handled_total(full_method: str, code: str) -> float:
+    """RPCs of `full_method` ("/parkvpp.v1.Service/Method") handled with `code` so far."""
+    service, _, method = full_method.lstrip("/").rpartition("/")
+    return sum(
+        sample.value
+        for family in GRPC_HANDLED.collect()
+        for sample in family.samples
+        if sample.labels.get("grpc_service") == service
+        and sample.labels.get("grpc_method") == method
+        and sample.labels.get("grpc_code") == code
+    )
 
 
 class BidPlanFigures(Protocol):

@@ -21,6 +21,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import redis
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from certificates import exceptions as err
 from certificates.contracts import (
@@ -35,6 +37,10 @@ from certificates.contracts import (
 from certificates.replay import replay
 from certificates.signing import LedgerSigner
 from certificates.store import CertificateLedger
+from parkvpp.v1 import certificates_pb2 as cpb
+from parkvpp.v1 import events_pb2
+from services.certificates import feed
+from services.runtime.events import TOPIC_CERTIFICATES
 
 PRICE = 45_000
 RATE = 5_000
@@ -294,3 +300,79 @@ def test_only_the_named_generators_deliver(ledger):
         2_600_000,
     )
     assert ledger.verify().ok
+
+
+def test_every_contract_step_becomes_its_event(redis_client):
+    """The ledger's outbox entries of a contract encode to the events the relay publishes,
+    keyed by contract id, each with an id fixed by the step."""
+    feed_key = "parkvpp:{ledger}:outbox"
+    ledger = CertificateLedger(redis_client, change_feed=feed_key)
+    ledger.issue("issue-1", "wf-1", "wind", "CN-JS", "ent-wind", HOURS)
+    _agree(ledger, _terms())
+    ledger.deliver_month("d-1", "C-1", "2026-03", APRIL_2)
+    entries = [fields for _, fields in redis_client.xrange(feed_key)][1:]
+    encoded = [feed.encode(fields) for fields in entries]
+    assert [(topic, key) for topic, key, _ in encoded] == [(TOPIC_CERTIFICATES, "C-1")] * 3
+    envelopes = [events_pb2.EventEnvelope.FromString(raw) for _, _, raw in encoded]
+    assert [e.event_id for e in envelopes] == [
+        "green-contract-proposed-C-1",
+        "green-contract-accepted-C-1",
+        "green-contract-delivered-C-1-2026-03",
+    ]
+    delivered = cpb.GreenContractMonthDelivered()
+    assert envelopes[2].payload.Unpack(delivered)
+    assert (delivered.buyer_enterprise_id, delivered.month.net_fen) == ("ent-steel", 96_667)
+    assert [line.amount_fen for line in delivered.month.lines] == [54_000, 31_500, 15_000]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    curve=st.lists(st.integers(0, 3_000_000), min_size=1, max_size=2),
+    lots=st.lists(st.tuples(st.integers(0, 3), st.integers(1, 2_000_000)), max_size=6),
+    carried_in=st.integers(0, 1_000_000),
+    cap=st.sampled_from([0, 1, 250, 1000]),
+    rule=st.sampled_from(list(ShortfallRule)),
+    last=st.booleans(),
+)
+def test_a_plan_keeps_every_rule_for_any_lots(curve, lots, carried_in, cap, rule, last):
+    """Hourly (two hours of March wanted) or monthly: nothing is delivered twice or beyond
+    what the seller has, surplus stays within its cap, energy and money balance to the Wh
+    and fen."""
+    hourly = len(curve) == 2
+    wanted = [0] * 744
+    wanted[0], wanted[1] = (curve + [0])[:2]
+    terms = _terms(
+        curve_kind=CurveKind.HOURLY if hourly else CurveKind.MONTHLY,
+        curve_wh=tuple(wanted) if hourly else (curve[0],),
+        end_month="2026-03" if last else "2026-04",
+        shortfall_rule=rule,
+        surplus_rule=SurplusRule.TAKE if cap else SurplusRule.REFUSE,
+        surplus_cap_permille=cap,
+    )
+    if not last:
+        terms = replace(terms, curve_wh=terms.curve_wh + ((1,) if not hourly else (0,) * 720))
+    start = int(datetime(2026, 2, 28, 16, tzinfo=UTC).timestamp())
+    available = [
+        AvailableLot(f"L{i}", i, start + 3600 * hour, wh) for i, (hour, wh) in enumerate(lots)
+    ]
+    available.sort(key=lambda lot: (lot.hour_s, lot.seq))
+    carried = carried_in if rule == ShortfallRule.CARRY else 0
+    plan = plan_delivery(terms, "2026-03", carried, available)
+    have = {lot.lot_id: lot.energy_wh for lot in available}
+    got = {line.source_lot_id: line.energy_wh for line in plan.lines}
+    assert all(0 < wh <= have[lot_id] for lot_id, wh in got.items())
+    assert plan.delivered_wh == sum(got.values()) <= sum(have.values())
+    contracted = sum(curve[:2]) if hourly else curve[0]
+    assert plan.delivered_wh - plan.surplus_wh + plan.shortfall_wh == contracted + carried
+    assert 0 <= plan.surplus_wh <= contracted * cap // 1000
+    assert plan.shortfall_wh >= 0
+    assert plan.carried_out_wh + plan.compensated_wh == plan.shortfall_wh
+    assert plan.carried_out_wh == (
+        0 if last or rule == ShortfallRule.COMPENSATE else plan.shortfall_wh
+    )
+    assert sum(line.amount_fen for line in plan.lines) == plan.amount_fen
+    assert plan.amount_fen == (plan.delivered_wh * PRICE + 500_000) // 1_000_000
+    if not hourly and plan.shortfall_wh:  # a month is short only when all of it went;
+        assert plan.surplus_wh == 0 and plan.delivered_wh == sum(have.values())
+    # an hourly month can be short in one hour and have surplus in another: hours are
+    # matched one by one, so another hour's certificates never fill a short hour.

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TextIO
 
 import numpy as np
+from rich.table import Table
 
 from bidding.backtest import BacktestDay, BacktestResult
 from bidding.price_history import DayNote
@@ -79,38 +80,42 @@ class DayTable:
         self._out.flush()
 
 
-def _yuan(fen: int) -> str:
-    return f"{fen / 100:>14,.2f}"
+def _cny(fen: int) -> str:
+    return f"{fen / 100:,.2f}"
 
 
 def _capture(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.1%}"
 
 
-def table_lines(result: BacktestResult, min_perfect_fen: int) -> list[str]:
-    """The printed table: one line per scored or failed day, then totals and regret (yuan)."""
-    head = f"{'day':<10} {'bid yuan':>14} {'perfect yuan':>14} {'naive yuan':>14} {'capture':>8}"
+def result_table(result: BacktestResult, min_perfect_fen: int) -> Table:
+    """One row per scored or failed day, then the totals and the regret (CNY)."""
+    table = Table(title="Backtest: net revenue per day (CNY)", show_footer=True)
+    footer = {
+        "day": "total\nregret",
+        "bid": _cny(result.total_fen("bid")),
+        "perfect": f"{_cny(result.total_fen('perfect'))}\n"
+        f"{_cny(result.total_regret_fen('perfect'))}",
+        "naive": f"{_cny(result.total_fen('naive'))}\n{_cny(result.total_regret_fen('naive'))}",
+        "capture": _capture(result.capture_ratio),
+    }
+    table.add_column("day", footer=footer["day"], no_wrap=True)
+    for name, heading in (("bid", "bid CNY"), ("perfect", "perfect CNY"), ("naive", "naive CNY")):
+        table.add_column(heading, footer=footer[name], justify="right")
+    table.add_column("capture", footer=footer["capture"], justify="right")
     rows = [(d.market_day, d) for d in result.days] + [(f.market_day, f) for f in result.failed]
-    lines = [head, "-" * len(head)]
     for market_day, item in sorted(rows, key=lambda row: row[0]):
         if isinstance(item, DayNote):
-            lines.append(f"{market_day.isoformat():<10} failed: {item.note}")
+            table.add_row(market_day.isoformat(), f"failed: {item.note}", "", "", "")
             continue
-        lines.append(
-            f"{market_day.isoformat():<10} {_yuan(item.bid.net_fen)} "
-            f"{_yuan(item.perfect.net_fen)} {_yuan(item.naive.net_fen)} "
-            f"{_capture(item.capture_ratio(min_perfect_fen)):>8}"
+        table.add_row(
+            market_day.isoformat(),
+            _cny(item.bid.net_fen),
+            _cny(item.perfect.net_fen),
+            _cny(item.naive.net_fen),
+            _capture(item.capture_ratio(min_perfect_fen)),
         )
-    lines.append("-" * len(head))
-    lines.append(
-        f"{'total':<10} {_yuan(result.total_fen('bid'))} {_yuan(result.total_fen('perfect'))} "
-        f"{_yuan(result.total_fen('naive'))} {_capture(result.capture_ratio):>8}"
-    )
-    lines.append(
-        f"{'regret':<10} {'':>14} {_yuan(result.total_regret_fen('perfect'))} "
-        f"{_yuan(result.total_regret_fen('naive'))}"
-    )
-    return lines
+    return table
 
 
 def summary_lines(
@@ -121,10 +126,10 @@ def summary_lines(
     shown = sum(1 for d in result.days if d.capture_ratio(min_perfect_fen) is not None)
     lines = [
         f"bid lost money on {len(losing)} of {len(result.days)} scored days "
-        f"({sum(d.bid.net_fen for d in losing) / 100:,.2f} yuan); regret = the other "
+        f"({sum(d.bid.net_fen for d in losing) / 100:,.2f} CNY); regret = the other "
         "strategy's net minus the bid's",
         f"capture shown for the {shown} days where perfect foresight earned at least "
-        f"{min_perfect_fen / 100:,.2f} yuan; the total is over all scored days",
+        f"{min_perfect_fen / 100:,.2f} CNY; the total is over all scored days",
     ]
     for note in result.failed:
         lines.append(f"failed  {note.market_day.isoformat()}: {note.note}")
@@ -134,7 +139,7 @@ def summary_lines(
 
 
 def write_chart(result: BacktestResult, path: Path) -> Path:
-    """Cumulative net revenue of the three strategies over the scored days (yuan)."""
+    """Cumulative net revenue of the three strategies over the scored days (CNY)."""
     fig, ax = figure()
     positions = range(len(result.days))
     labels = [d.market_day.isoformat() for d in result.days]
@@ -145,6 +150,6 @@ def write_chart(result: BacktestResult, path: Path) -> Path:
     ax.set_xticks(list(positions)[::step], labels[::step], rotation=45, ha="right")
     ax.set_title("Backtest: cumulative net revenue")
     ax.set_xlabel(f"market day ({len(result.days)} scored, {len(result.failed)} failed)")
-    ax.set_ylabel("cumulative net revenue (yuan)")
+    ax.set_ylabel("cumulative net revenue (CNY)")
     ax.legend()
     return save_png(fig, path)

@@ -8,18 +8,30 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from bidding.backtest import BacktestConfig, Progress, run_backtest
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from bidding.backtest import BacktestConfig, run_backtest
+from bidding.backtest import Progress as BacktestProgress
 from bidding.exceptions import BiddingError, InvalidInput
 from bidding.price_history import DayNote, sample_price_history
 from bidding.price_import import PriceSeries, read_price_file
+from services import terminal
 from services.backtest_portfolios import portfolio_from
 from services.backtest_report import (
     FAILED,
     SKIPPED,
     WARMUP,
     DayTable,
+    result_table,
     summary_lines,
-    table_lines,
     write_chart,
 )
 
@@ -56,19 +68,25 @@ def _config(args) -> BacktestConfig:
 
 
 class _Reporter:
-    """Progress on stderr and a CSV row for every day as it is done (skipped days in order)."""
+    """Progress on stderr and a CSV row for every day as it is done (skipped days in order).
+
+    On a terminal the progress is a rich bar with the last day's outcome (failed days
+    are printed above it); elsewhere (a pipe, a log file) one line per day.
+    """
 
     def __init__(self, table: DayTable, skipped: list[DayNote], started: float) -> None:
         self._table = table
         self._skipped = sorted(skipped, key=lambda note: note.market_day)
         self._started = started
         self._last = started
+        self._bar: Progress | None = None
+        self._task: TaskID | None = None
 
-    def __call__(self, progress: Progress) -> None:
+    def __call__(self, progress: BacktestProgress) -> None:
         self._skipped_before(progress.market_day)
         if progress.day is not None:
             self._table.scored(progress.day)
-            status = f"scored, bid {progress.day.bid.net_fen / 100:,.2f} yuan"
+            status = f"scored, bid {progress.day.bid.net_fen / 100:,.2f} CNY"
         elif progress.failed is not None:
             self._table.other(progress.market_day, FAILED, progress.failed.note)
             status = f"FAILED ({progress.failed.note})"
@@ -76,13 +94,36 @@ class _Reporter:
             self._table.other(progress.market_day, WARMUP)
             status = "warm-up (history only)"
         now = time.perf_counter()
-        print(
-            f"{PROGRAM}: day {progress.done}/{progress.total} {progress.market_day} {status}; "
-            f"{now - self._last:.1f}s, {now - self._started:.0f}s elapsed",
-            file=sys.stderr,
-            flush=True,
-        )
+        if sys.stderr.isatty():
+            self._advance(progress, status)
+        else:
+            print(
+                f"{PROGRAM}: day {progress.done}/{progress.total} {progress.market_day} "
+                f"{status}; {now - self._last:.1f}s, {now - self._started:.0f}s elapsed",
+                file=sys.stderr,
+                flush=True,
+            )
         self._last = now
+
+    def _advance(self, progress: BacktestProgress, status: str) -> None:
+        if self._bar is None:
+            self._bar = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                TimeRemainingColumn(),
+                console=terminal.console(stderr=True),
+                transient=True,
+            )
+            self._bar.start()
+            self._task = self._bar.add_task("days", total=progress.total)
+        assert self._task is not None
+        if progress.failed is not None:
+            self._bar.console.print(f"{progress.market_day} {status}")
+        self._bar.update(
+            self._task, completed=progress.done, description=f"{progress.market_day} {status}"
+        )
 
     def _skipped_before(self, market_day: date | None) -> None:
         while self._skipped and (market_day is None or self._skipped[0].market_day < market_day):
@@ -91,6 +132,9 @@ class _Reporter:
 
     def finish(self) -> None:
         self._skipped_before(None)
+        if self._bar is not None:
+            self._bar.stop()
+            self._bar = None
 
 
 def run(args) -> int:
@@ -122,11 +166,11 @@ def run(args) -> int:
         try:
             result = run_backtest(series.days, portfolio, config, on_progress=reporter)
         except KeyboardInterrupt:
+            reporter.finish()
             print(f"{PROGRAM}: interrupted; {table_path} holds the days done", file=sys.stderr)
             return 130
         reporter.finish()
-    for line in table_lines(result, config.capture_min_perfect_fen):
-        print(line)
+    terminal.console().print(result_table(result, config.capture_min_perfect_fen))
     for line in summary_lines(result, series.skipped, config.capture_min_perfect_fen):
         print(line)
     if series.filled:

@@ -11,11 +11,12 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from bidding.exceptions import InvalidInput
-from bidding.intervals import check_interval, parse_market_day
+from bidding.intervals import INTERVAL_MINUTES, check_interval, parse_market_day
 from parkvpp.v1 import bidding_pb2, bidding_pb2_grpc, market_pb2, market_pb2_grpc
-from services.plots import Marker, StepCurve, step_curves_chart
+from services.plots import PRICE_UNIT, Marker, StepCurve, step_curves_chart
 from services.runtime.channels import open_channel
 from services.runtime.settings import Settings
+from settlement.interval_reasons import time_label
 
 DR = market_pb2.PRODUCT_DEMAND_RESPONSE
 CALL_TIMEOUT_S = 10.0
@@ -37,6 +38,20 @@ def vpp_curve(plan: bidding_pb2.BidPlan, interval: int) -> StepCurve:
     return StepCurve("VPP offer (plan " + plan.plan_id + ")", blocks, "sell")
 
 
+def _orders(settings: Settings, market_day: str, interval: int) -> list:
+    """The synthetic participants' DR orders in `interval` (empty when unreadable)."""
+    from services.market.participants import ParticipantsError, SyntheticParticipants
+
+    try:
+        participants = SyntheticParticipants.load(
+            settings.market_participants_file, settings.market_price_range
+        )
+    except ParticipantsError:
+        return []
+    day = date.fromisoformat(market_day)
+    return [o for o in participants.orders(day, DR) if o.interval == interval]
+
+
 def participant_curves(
     settings: Settings, clearing: market_pb2.ClearingResult | None, interval: int
 ) -> list[StepCurve]:
@@ -46,21 +61,12 @@ def participant_curves(
     (PARKVPP_MARKET_PARTICIPANTS_FILE or the built-in default), so they match the stack's
     when both run with the same settings. Empty when not cleared or the file is unreadable.
     """
-    from services.market.participants import ParticipantsError, SyntheticParticipants
-
     if clearing is None:
         return []
     traded = {a.participant_id for a in clearing.awards if a.interval == interval}
-    try:
-        participants = SyntheticParticipants.load(
-            settings.market_participants_file, settings.market_price_range
-        )
-    except ParticipantsError:
-        return []
     blocks: dict[tuple[str, int], list[tuple[int, float]]] = {}
-    day = date.fromisoformat(clearing.market_day)
-    for order in participants.orders(day, DR):
-        if order.interval == interval and order.participant_id in traded:
+    for order in _orders(settings, clearing.market_day, interval):
+        if order.participant_id in traded:
             key = (order.participant_id, order.side)
             blocks.setdefault(key, []).extend(
                 (s.price_fen_per_mwh, s.quantity_kw) for s in order.steps
@@ -69,6 +75,52 @@ def participant_curves(
         StepCurve(pid, steps, "buy" if side == market_pb2.SIDE_BUY else "sell")
         for (pid, side), steps in sorted(blocks.items())
     ]
+
+
+def highest_bid_fen(settings: Settings, market_day: str, interval: int) -> int | None:
+    """The dearest price any buyer bid in `interval` (fen/MWh), None when none bid."""
+    prices = [
+        step.price_fen_per_mwh
+        for order in _orders(settings, market_day, interval)
+        if order.side == market_pb2.SIDE_BUY
+        for step in order.steps
+        if step.quantity_kw > 0
+    ]
+    return max(prices, default=None)
+
+
+def _price(fen: int) -> str:
+    return f"{fen / 100:,.0f} {PRICE_UNIT}"
+
+
+def why_no_trade(
+    plan: bidding_pb2.BidPlan,
+    clearing: market_pb2.ClearingResult | None,
+    interval: int,
+    highest_bid: int | None,
+) -> str:
+    """ "" when `interval` traded; else a sentence saying why there is no clearing point."""
+    when = f"{time_label(interval)} (interval {interval}) of {plan.market_day}"
+    offer = [(p, kw) for p, kw in vpp_curve(plan, interval).blocks if kw > 0]
+    offered = (
+        f"the VPP offered {sum(kw for _, kw in offer):,.0f} kW from "
+        f"{_price(min(p for p, _ in offer))}"
+        if offer
+        else "the VPP offered nothing"
+    )
+    if clearing is None:
+        return f"the DR market has not cleared {plan.market_day} yet; in {when} {offered}"
+    cleared = next((i for i in clearing.intervals if i.interval == interval), None)
+    if cleared is not None and cleared.cleared_kw > 0:
+        return ""
+    if highest_bid is None:
+        return f"nothing cleared in {when}: no buyer bid; {offered}"
+    if not offer:
+        return f"nothing cleared in {when}: {offered}; buyers bid up to {_price(highest_bid)}"
+    return (
+        f"no offer crossed the buyers' bids in {when}: the VPP's lowest price was "
+        f"{_price(min(p for p, _ in offer))}, the highest bid {_price(highest_bid)}"
+    )
 
 
 def interval_markers(
@@ -93,7 +145,7 @@ def interval_markers(
     )
     markers = [
         Marker(
-            f"clearing: {cleared.cleared_kw:,.1f} kW @ {price / 100:,.0f} yuan/MWh",
+            f"clearing: {cleared.cleared_kw:,.1f} kW @ {_price(price)}",
             cleared.cleared_kw,
             price,
         ),
@@ -115,7 +167,8 @@ def write_interval_plot(
     markers, note = interval_markers(clearing, interval, vpp_participant)
     return step_curves_chart(
         path,
-        f"Demand response {plan.market_day}, interval {interval}",
+        f"Demand response {plan.market_day} {time_label(interval)} (Asia/Shanghai, "
+        f"interval {interval})",
         [vpp_curve(plan, interval), *other_curves],
         markers,
         note,
@@ -175,38 +228,60 @@ def fetch(
     return plan, clearing
 
 
+def parse_interval(text: str) -> int:
+    """An interval from "76" or its local start time "19:00"; InvalidInput naming --interval."""
+    hours, colon, minutes = str(text).partition(":")
+    try:
+        if not colon:
+            return check_interval(int(text), "--interval")
+        start = int(hours) * 60 + int(minutes)
+    except ValueError:
+        raise InvalidInput("--interval", f"must be 0..95 or HH:MM, got {text!r}") from None
+    if start % INTERVAL_MINUTES or not 0 <= int(minutes) < 60:
+        raise InvalidInput("--interval", f"must start on a quarter hour, got {text!r}")
+    return check_interval(start // INTERVAL_MINUTES, "--interval")
+
+
 def run(args) -> int:
-    """Fetch and draw; 2 with a one-line message when there is nothing to draw from."""
-    from services.launcher import token_secret_for
-    from services.runtime.auth import issue_token
-    from services.runtime.settings import load_settings
+    """Fetch and draw: 0 drawn, 1 nothing traded in the interval (the sentence says why;
+    the offer alone is drawn when there is one), 2 bad input or nothing to fetch from."""
+    from services.stack_client import find_stack
 
     try:
         day = parse_market_day(args.day, "--day").isoformat()
-        interval = check_interval(args.interval, "--interval")
+        interval = parse_interval(args.interval)
     except InvalidInput as exc:
         print(f"parkvpp plot bids: {exc}", file=sys.stderr)
         return 2
-    settings = load_settings()
-    if args.data_dir:
-        settings = settings.with_overrides(data_dir=args.data_dir)
-    bidding_addr, market_addr = settings.addr_of("bidding"), settings.addr_of("market")
+    target = find_stack(args.data_dir)
+    settings = target.settings
+    bidding_addr = target.addr("bidding", args.addr)
+    market_addr = target.addr("market", args.market_addr)
     try:
-        token = issue_token(token_secret_for(settings, create=False), "operator", 300)
-        tls = (settings.tls_ca_file, settings.tls_cert_file, settings.tls_key_file)
-        plan, clearing = fetch(bidding_addr, market_addr, token, day, tls)
+        token = target.token("operator", 300, args.token)
+        cert, key, ca = target.tls
+        plan, clearing = fetch(bidding_addr, market_addr, token, day, (ca, cert, key))
     except NoStack as exc:
         print(
-            f"parkvpp plot bids: no ParkVPP stack reachable at {exc} (start one with "
-            "`parkvpp up`, or set PARKVPP_BIDDING_ADDR / PARKVPP_MARKET_ADDR)",
+            f"parkvpp plot bids: no ParkVPP stack answers at {exc} (addresses from "
+            f"{target.describe()})",
             file=sys.stderr,
         )
         return 2
     except grpc.RpcError as exc:
         print(f"parkvpp plot bids: {exc.code().name}: {exc.details()}", file=sys.stderr)
         return 2
-    out = args.out or f"bids-{day}-{interval:02d}.png"
+    why = why_no_trade(plan, clearing, interval, highest_bid_fen(settings, day, interval))
+    has_offer = any(kw > 0 for _, kw in vpp_curve(plan, interval).blocks)
+    if why and not has_offer:
+        print(f"parkvpp plot bids: nothing to draw: {why}", file=sys.stderr)
+        return 1
+    label = time_label(interval)[:5].replace(":", "")
+    out = args.out or f"bids-{day}-{label}.png"
     others = participant_curves(settings, clearing, interval)
     path = write_interval_plot(out, plan, clearing, interval, settings.vpp_participant_id, others)
+    if why:
+        print(f"parkvpp plot bids: no clearing point: {why}; wrote the offer alone to {path}")
+        return 1
     print(f"wrote {path}")
     return 0

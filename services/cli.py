@@ -20,7 +20,7 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _up(args: argparse.Namespace) -> int:
-    from services.launcher import Stack
+    from services.launcher import Stack, StackError
     from services.runtime.logs import configure_logging
 
     settings = load_settings()
@@ -31,19 +31,12 @@ def _up(args: argparse.Namespace) -> int:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    stack.start()
-    print("ParkVPP is up:", flush=True)
-    print(f"  redis   {stack.redis_url}", flush=True)
-    print(f"  kafka   {stack.kafka_bootstrap}", flush=True)
-    print(
-        f"  data    {Path(settings.data_dir).resolve()} (embedded data, service logs)", flush=True
-    )
-    print(f"  up      metrics {stack.supervisor_metrics_url} (restarts of children)", flush=True)
-    for name in SERVICE_NAMES:
-        print(
-            f"  {name:<13} grpc {stack.grpc_addrs[name]}  metrics {stack.metrics_urls[name]}",
-            flush=True,
-        )
+    try:
+        stack.start()
+    except StackError as exc:
+        print(f"parkvpp up: {exc}", file=sys.stderr)
+        return 1
+    _print_up(stack)
     # A child that exits is restarted by the stack's supervisor; only a signal stops all.
     while not stop.wait(1.0):
         pass
@@ -52,23 +45,58 @@ def _up(args: argparse.Namespace) -> int:
     return 0
 
 
+def _print_up(stack) -> None:
+    """Where everything is, then what to type next (in another shell)."""
+    from services.stack_file import parkvpp_version, stack_path
+
+    data_dir = Path(stack.settings.data_dir).resolve()
+    lines = [
+        f"ParkVPP {parkvpp_version()} is up:",
+        f"  redis   {stack.redis_url}",
+        f"  kafka   {stack.kafka_bootstrap}",
+        f"  data    {data_dir} (embedded data, service logs, stack.json)",
+        f"  up      metrics {stack.supervisor_metrics_url} (restarts of children)",
+    ]
+    lines += [
+        f"  {name:<13} grpc {stack.grpc_addrs[name]}  metrics {stack.metrics_urls[name]}"
+        for name in SERVICE_NAMES
+    ]
+    flag = f" --data-dir {data_dir}"
+    enrollment = stack.grpc_addrs["enrollment"]
+    lines += [
+        f"Client commands find this stack through {stack_path(data_dir)}. Next, in another shell:",
+        f"  parkvpp status{flag}",
+        f"  TOKEN=$(parkvpp token{flag} --role operator)",
+        f'  grpcurl -plaintext -H "authorization: Bearer $TOKEN" {enrollment} '
+        "-d '{}' parkvpp.v1.EnrollmentService/ListAssets",
+        f"  parkvpp statement{flag} --enterprise ENT --from DAY --to DAY --format csv --out s.csv",
+        "This stack starts empty; for one with a settled demo day in it, stop it (Ctrl-C) and "
+        f"run `parkvpp demo --keep-running{flag}`.",
+        "Ctrl-C stops everything.",
+    ]
+    print("\n".join(lines), flush=True)
+
+
 def _demo(args: argparse.Namespace) -> int:
     from services.demo.run import run_demo
 
-    return run_demo(data_dir=args.data_dir, plots_dir=args.plots)
+    if not args.keep_running:
+        return run_demo(data_dir=args.data_dir, plots_dir=args.plots)
+    # The demo's stack stops after the day; the same data dir is brought up again (Valkey
+    # keeps the day in its AOF, the outbox feeds the fresh broker) and stays up.
+    data_dir = args.data_dir or load_settings().data_dir
+    code = run_demo(data_dir=data_dir, plots_dir=args.plots)
+    if code != 0:
+        return code
+    print("Bringing the stack up again with the demo day in it ...", flush=True)
+    return _up(argparse.Namespace(data_dir=data_dir, free_ports=args.free_ports))
 
 
 def _token(args: argparse.Namespace) -> int:
-    from services.launcher import token_secret_for
-    from services.runtime.auth import issue_token
     from services.runtime.errors import InvalidArgument
 
-    settings = load_settings()
-    if args.data_dir:
-        settings = settings.with_overrides(data_dir=args.data_dir)
-    secret = token_secret_for(settings, create=False)
     try:
-        print(issue_token(secret, args.role, args.ttl, args.subject))
+        print(_find(args).token(args.role, args.ttl, subject=args.subject))
     except InvalidArgument as exc:
         print(f"parkvpp token: {exc}", file=sys.stderr)
         return 2
@@ -78,10 +106,52 @@ def _token(args: argparse.Namespace) -> int:
 def _ledger_verify(args: argparse.Namespace) -> int:
     from services.certificates.ledger_cli import verify
 
-    settings = load_settings()
-    if args.data_dir:
-        settings = settings.with_overrides(data_dir=args.data_dir)
-    return verify(settings)
+    return verify(_find(args))
+
+
+def _status(args: argparse.Namespace) -> int:
+    from services.stack_status import status
+
+    return status(_find(args))
+
+
+def _env(args: argparse.Namespace) -> int:
+    """Shell lines that point other tools (loadtests, scripts) at the stack."""
+    import shlex
+
+    target = _find(args)
+    print(f"export PARKVPP_DATA_DIR={shlex.quote(str(target.data_dir))}")
+    for name in SERVICE_NAMES:
+        print(f"export PARKVPP_{name.upper()}_ADDR={shlex.quote(target.addr(name))}")
+    return 0
+
+
+def _find(args: argparse.Namespace):
+    from services.stack_client import find_stack
+
+    return find_stack(getattr(args, "data_dir", ""))
+
+
+_DATA_DIR_HELP = (
+    "the data dir of a running `parkvpp up` (default PARKVPP_DATA_DIR, else .parkvpp); "
+    "its stack.json gives the addresses, its key signs the token"
+)
+
+
+def _client_flags(
+    parser: argparse.ArgumentParser, service: str = "", role: str = ""
+) -> argparse.ArgumentParser:
+    """--data-dir, and with a service --addr and --token: the same on every client command."""
+    parser.add_argument("--data-dir", default="", help=_DATA_DIR_HELP)
+    if service:
+        parser.add_argument(
+            "--addr", default="", help=f"{service} address host:port (overrides stack.json)"
+        )
+    if role:
+        parser.add_argument(
+            "--token", default="", help=f"bearer token (default: an {role} token of the stack)"
+        )
+    return parser
 
 
 def _add_ledger(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -90,33 +160,15 @@ def _add_ledger(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     check = actions.add_parser(
         "verify",
         help="recompute the audit hash chain and the invariants; exit 0 sound, 1 broken, "
-        "2 not checked (REDIS_URL, or the embedded Valkey of --data-dir)",
+        "2 not checked (REDIS_URL, or the embedded Valkey of the stack)",
     )
-    check.add_argument("--data-dir", default="", help="the data dir of a running parkvpp up")
-    check.set_defaults(func=_ledger_verify)
-
-
-def _stack_channel(args: argparse.Namespace, role: str, service: str):
-    """A channel to `service` of a running stack: `--addr`, else the settings' address
-    (with `--data-dir`), carrying `--token` or a 10-minute token of `role` signed with the
-    stack's key."""
-    from services.launcher import token_secret_for
-    from services.runtime.auth import issue_token
-    from services.runtime.channels import open_channel
-
-    settings = load_settings()
-    if args.data_dir:
-        settings = settings.with_overrides(data_dir=args.data_dir)
-    token = args.token or issue_token(token_secret_for(settings, create=False), role, 600)
-    addr = args.addr or settings.addr_of(service)
-    s = settings
-    return open_channel(addr, token, s.tls_cert_file, s.tls_key_file, s.tls_ca_file)
+    _client_flags(check).set_defaults(func=_ledger_verify)
 
 
 def _statement(args: argparse.Namespace) -> int:
     from services.statement_export import ExportError, export, fetch_statements
 
-    channel = _stack_channel(args, "esco", "settlement")
+    channel = _find(args).channel("settlement", "esco", args.addr, args.token)
     try:
         found = fetch_statements(channel, args.enterprise, args.from_day, args.to_day)
         frame = export(found, args.format, Path(args.out))
@@ -125,9 +177,10 @@ def _statement(args: argparse.Namespace) -> int:
         return 1
     finally:
         channel.close()
+    days = len(found.days)
     print(
-        f"{args.out}: {len(frame)} lines of {len(found.days)} daily statements of "
-        f"{args.enterprise}, total {found.total_fen} fen ({found.total_fen / 100:,.2f} CNY)"
+        f"{args.out}: {len(frame):,} lines of {days} daily statement{'s' * (days != 1)} of "
+        f"{args.enterprise}, total {found.total_fen / 100:,.2f} CNY"
     )
     if found.missing_days:
         print(f"  no statement on: {', '.join(d.isoformat() for d in found.missing_days)}")
@@ -150,13 +203,7 @@ def _add_statement(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     )
     statement.add_argument("--format", required=True, choices=("csv", "parquet", "png"))
     statement.add_argument("--out", required=True, help="file to write")
-    statement.add_argument(
-        "--addr", default="", help="SettlementService address (default PARKVPP_SETTLEMENT_ADDR)"
-    )
-    statement.add_argument(
-        "--token", default="", help="bearer token (default: an ESCO token signed with the key)"
-    )
-    statement.add_argument("--data-dir", default="", help="the data dir of a running parkvpp up")
+    _client_flags(statement, "SettlementService", "ESCO")
     statement.set_defaults(func=_statement)
 
 
@@ -165,7 +212,7 @@ def _report_day(args: argparse.Namespace) -> int:
 
     from services import day_report_table as report_table
 
-    channel = _stack_channel(args, "operator", "settlement")
+    channel = _find(args).channel("settlement", "operator", args.addr, args.token)
     try:
         report = report_table.fetch(channel, args.market_day.isoformat())
     except grpc.RpcError as exc:
@@ -173,19 +220,7 @@ def _report_day(args: argparse.Namespace) -> int:
         return 1
     finally:
         channel.close()
-    print(
-        f"Market day {report.market_day}: plan {report.plan_id or '(none)'}, "
-        f"settlement {report.run_id} (version {report.settlement_version})"
-    )
-    for line in report_table.table(report, report_table.anything_happened):
-        print(line)
-    print("why:")
-    for line in report_table.details(report):
-        print(f"  {line}")
-    print("from expected to paid:")
-    for line in report_table.money_steps(report):
-        print(line)
-    print(report.summary)
+    report_table.print_report(report)
     return 0
 
 
@@ -200,13 +235,7 @@ def _add_report(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         "delivered and paid per interval, and why they differ (GetDayReport)",
     )
     day.add_argument("--market-day", required=True, type=date.fromisoformat, help="YYYY-MM-DD")
-    day.add_argument(
-        "--addr", default="", help="SettlementService address (default PARKVPP_SETTLEMENT_ADDR)"
-    )
-    day.add_argument(
-        "--token", default="", help="bearer token (default: an operator token signed with the key)"
-    )
-    day.add_argument("--data-dir", default="", help="the data dir of a running parkvpp up")
+    _client_flags(day, "SettlementService", "operator")
     day.set_defaults(func=_report_day)
 
 
@@ -311,29 +340,41 @@ def _add_plot(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         description=(
             "Reads the day's latest bid plan (GetBidPlan) and DR clearing "
             "(GetClearingResult) from a running stack as the operator and draws the "
-            "interval's offer curve and clearing point. Addresses: PARKVPP_BIDDING_ADDR / "
-            "PARKVPP_MARKET_ADDR (default: those of `parkvpp up`); signing key: "
-            "PARKVPP_TOKEN_SECRET or the stack's --data-dir. Exit code 2 when no stack "
-            "answers or the day has no plan."
+            "interval's offer curve and clearing point. The stack is found as for every "
+            "client command (--data-dir's stack.json; --addr and --market-addr override). "
+            "Exit code 1 when the interval has nothing to draw (the sentence says why), "
+            "2 when no stack answers or the day has no plan."
         ),
     )
     bids.add_argument("--day", required=True, help="market day YYYY-MM-DD")
-    bids.add_argument("--interval", required=True, type=int, help="0..95")
-    bids.add_argument("--out", default="", help="PNG path (default bids-<day>-<interval>.png)")
-    bids.add_argument("--data-dir", default="", help="the data dir of a running parkvpp up")
+    bids.add_argument("--interval", required=True, help="0..95, or the interval's start time HH:MM")
+    bids.add_argument("--out", default="", help="PNG path (default bids-<day>-<HHMM>.png)")
+    _client_flags(bids, "BiddingService", "operator")
+    bids.add_argument("--market-addr", default="", help="MarketService address host:port")
     bids.set_defaults(func=_plot_bids)
+
+
+def _version() -> str:
+    from services.stack_file import parkvpp_version
+
+    return f"parkvpp {parkvpp_version()}"
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="parkvpp", description=__doc__)
+    parser.add_argument("--version", action="version", version=_version())
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser(
         "serve", help="run one service (needs REDIS_URL, KAFKA_BOOTSTRAP_SERVERS)"
     )
     serve.add_argument("service", choices=SERVICE_NAMES)
     serve.set_defaults(func=_serve)
-    up = sub.add_parser("up", help="run every service; embedded Valkey and broker by default")
-    up.add_argument("--data-dir", default="", help="where embedded data and logs go")
+    up = sub.add_parser(
+        "up",
+        help="run every service; embedded Valkey and broker by default; writes "
+        "DATA_DIR/stack.json for the client commands",
+    )
+    up.add_argument("--data-dir", default="", help="where embedded data, logs and stack.json go")
     up.add_argument(
         "--free-ports", action="store_true", help="pick free ports instead of 50051-57/9101-07"
     )
@@ -343,10 +384,31 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument(
         "--plots", default="", help="also write bids-<interval>.png of the first cleared interval"
     )
+    demo.add_argument(
+        "--keep-running",
+        action="store_true",
+        help="after the day, keep the stack up with the day in it (as `parkvpp up`; "
+        "data dir default PARKVPP_DATA_DIR, else .parkvpp)",
+    )
+    demo.add_argument(
+        "--free-ports", action="store_true", help="with --keep-running: as `parkvpp up`"
+    )
     demo.set_defaults(func=_demo)
+    status = sub.add_parser(
+        "status",
+        help="each service's address, health, readiness, consumer lag and version; "
+        "exit 0 when every service is ready",
+    )
+    _client_flags(status).set_defaults(func=_status)
+    env = sub.add_parser(
+        "env",
+        help="print `export PARKVPP_<SERVICE>_ADDR=...` lines of the stack, for other tools: "
+        'eval "$(parkvpp env)"',
+    )
+    _client_flags(env).set_defaults(func=_env)
     token = sub.add_parser(
         "token",
-        help="print a signed bearer token (key: PARKVPP_TOKEN_SECRET or the up data dir)",
+        help="print a signed bearer token (key: PARKVPP_TOKEN_SECRET or the stack's data dir)",
     )
     token.add_argument(
         "--role",
@@ -355,18 +417,22 @@ def main(argv: list[str] | None = None) -> int:
     )
     token.add_argument("--ttl", type=int, default=3600, help="lifetime in seconds")
     token.add_argument("--subject", default="", help="who it is for (shown in audit history)")
-    token.add_argument("--data-dir", default="", help="the data dir of a running parkvpp up")
-    token.set_defaults(func=_token)
+    _client_flags(token).set_defaults(func=_token)
     _add_ledger(sub)
     _add_statement(sub)
     _add_report(sub)
     _add_backtest(sub)
     _add_plot(sub)
     args = parser.parse_args(argv)
+    from services.stack_client import NoStack
+
     try:
         return int(args.func(args))
     except SettingsError as exc:
-        print(f"parkvpp: bad setting: {exc}", file=sys.stderr)
+        print(f"parkvpp {args.command}: {exc}", file=sys.stderr)
+        return 2
+    except NoStack as exc:
+        print(f"parkvpp {args.command}: {exc}", file=sys.stderr)
         return 2
 
 

@@ -1,13 +1,20 @@
-"""A DayReport as a text table (clock times, kW, CNY with thousands separators, totals)."""
+"""A DayReport as a table (clock times, kW, CNY with thousands separators, totals).
+
+`table` gives plain lines (the demo prints them); `print_report` draws the same columns
+with rich for `parkvpp report day`.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
 import grpc
+from rich.console import Console
+from rich.table import Table
 
 from parkvpp.v1 import settlement_pb2 as pb
 from parkvpp.v1 import settlement_pb2_grpc
+from services import terminal
 from settlement.day_report import MARKET_EPSILON_KW, cny
 
 #: (heading, unit, width) of the table's columns after the time.
@@ -80,14 +87,8 @@ def anything_happened(row: pb.IntervalReport) -> bool:
     )
 
 
-def table(report: pb.DayReport, keep: Callable[[pb.IntervalReport], bool]) -> list[str]:
-    """Header, the rows `keep` selects (with their reasons in words), and a totals line."""
-    lines = [
-        _line("", [h for h, _, _ in COLUMNS]),
-        _line("local time", [u for _, u, _ in COLUMNS], "why"),
-    ]
-    lines += [_line(r.time_label, _cells(r), _reason_words(r)) for r in report.intervals if keep(r)]
-    totals = [
+def _totals(report: pb.DayReport) -> list[str]:
+    return [
         f"{report.offered_kwh:,.0f}",
         "",
         f"{report.expected_kwh:,.0f}",
@@ -101,6 +102,16 @@ def table(report: pb.DayReport, keep: Callable[[pb.IntervalReport], bool]) -> li
         "",
         cny(report.paid_fen),
     ]
+
+
+def table(report: pb.DayReport, keep: Callable[[pb.IntervalReport], bool]) -> list[str]:
+    """Header, the rows `keep` selects (with their reasons in words), and a totals line."""
+    lines = [
+        _line("", [h for h, _, _ in COLUMNS]),
+        _line("local time", [u for _, u, _ in COLUMNS], "why"),
+    ]
+    lines += [_line(r.time_label, _cells(r), _reason_words(r)) for r in report.intervals if keep(r)]
+    totals = _totals(report)
     lines.append(_line("day (kWh)", totals))
     return lines
 
@@ -127,6 +138,39 @@ def money_steps(report: pb.DayReport) -> list[str]:
     )
     out = [f"  {name:<36} {cny(fen):>14} CNY" for name, fen in steps if fen or name == "expected"]
     return [*out, f"  {'paid':<36} {cny(report.paid_fen):>14} CNY"]
+
+
+def rich_table(report: pb.DayReport, keep: Callable[[pb.IntervalReport], bool]) -> Table:
+    """The rows `keep` selects and a day total, one column per figure with its unit."""
+    table = Table(title=f"Market day {report.market_day} (Asia/Shanghai)", show_footer=True)
+    totals = _totals(report)
+    table.add_column("local time", footer="day (kWh)", no_wrap=True)
+    for (heading, unit, _), total in zip(COLUMNS, totals, strict=True):
+        table.add_column(f"{heading}\n{unit}", footer=total, justify="right")
+    table.add_column("why")
+    for row in report.intervals:
+        if keep(row):
+            table.add_row(row.time_label, *_cells(row), _reason_words(row))
+    return table
+
+
+def print_report(report: pb.DayReport, console: Console | None = None) -> None:
+    """`parkvpp report day`: plan and run, the table, the reasons, expected to paid."""
+    console = console or terminal.console()
+    console.print(
+        f"Market day {report.market_day}: plan {report.plan_id or '(none)'}, "
+        f"settlement {report.run_id} (version {report.settlement_version})"
+    )
+    console.print(rich_table(report, anything_happened))
+    reasons = details(report)
+    if reasons:
+        console.print("why:")
+        for line in reasons:
+            console.print(f"  {line}", highlight=False)
+    console.print("from expected to paid:")
+    for line in money_steps(report):
+        console.print(line, highlight=False)
+    console.print(report.summary, highlight=False)
 
 
 def fetch(channel: grpc.Channel, market_day: str) -> pb.DayReport:

@@ -36,6 +36,14 @@ from services.runtime.settings import (
     Settings,
 )
 from services.runtime.store import connect
+from services.stack_file import (
+    StackInfo,
+    now_utc,
+    parkvpp_version,
+    read_stack_file,
+    remove_stack_file,
+    write_stack_file,
+)
 from services.supervisor import Supervisor
 
 log = logging.getLogger(__name__)
@@ -84,6 +92,7 @@ class Stack:
     _ports: dict[str, tuple[int, int]] = field(default_factory=dict)
     _env: dict[str, str] = field(default_factory=dict, repr=False)
     _up_metrics_port: int = UP_METRICS_PORT
+    _started_at: str = ""
     _supervisor: Supervisor | None = None
     #: Held while children are spawned or stopped, so a restart never races `stop`.
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
@@ -91,8 +100,17 @@ class Stack:
     def start(self, timeout_s: float = 90.0) -> None:
         """Start everything and wait until every service answers SERVING.
 
-        Raises StackError (after stopping what started) when a service fails.
+        Raises StackError (after stopping what started) when a service fails, or at once
+        when another `parkvpp up` runs from the same data dir (its stack.json names it).
+        Once healthy it writes DATA_DIR/stack.json for the client commands.
         """
+        running = read_stack_file(self.settings.data_dir)
+        if running is not None and running.running and running.up_pid != os.getpid():
+            raise StackError(
+                f"a stack already runs from {running.data_dir} (parkvpp up pid "
+                f"{running.up_pid}); see `parkvpp status --data-dir {running.data_dir}`, "
+                "or stop it first"
+            )
         try:
             self.token_secret = token_secret_for(self.settings)
             self._start_backends()
@@ -101,9 +119,39 @@ class Stack:
             if self.supervise:
                 self._supervisor = Supervisor(self, self._up_metrics_port)
                 self._supervisor.start()
+            self._started_at = now_utc()
+            self.write_stack_file()
         except BaseException:
             self.stop()
             raise
+
+    def stack_info(self) -> StackInfo:
+        """What stack.json says about this stack now (pids as they are after restarts)."""
+        s = self.settings
+        return StackInfo(
+            data_dir=str(Path(s.data_dir).resolve()),
+            up_pid=os.getpid(),
+            version=parkvpp_version(),
+            started_at=self._started_at,
+            grpc_addrs=dict(self.grpc_addrs),
+            metrics_urls=dict(self.metrics_urls),
+            pids={
+                **{n: c.pid for n, c in self._children.items()},
+                **{e.name: e.pid for e in self._embedded if e.pid is not None},
+            },
+            redis_url=self.redis_url,
+            kafka_bootstrap=self.kafka_bootstrap,
+            supervisor_metrics_url=self.supervisor_metrics_url,
+            tls={
+                "cert_file": s.tls_cert_file,
+                "key_file": s.tls_key_file,
+                "ca_file": s.tls_ca_file,
+            },
+        )
+
+    def write_stack_file(self) -> Path:
+        """(Re)write DATA_DIR/stack.json; the path."""
+        return write_stack_file(self.stack_info())
 
     def _start_backends(self) -> None:
         self.redis_url = self.settings.redis_url
@@ -263,7 +311,11 @@ class Stack:
         return own + [s.pid for s in self._embedded if s.pid is not None]
 
     def stop(self, grace_s: float = 15.0) -> None:
-        """SIGTERM the services, wait for them to drain, then stop the embedded servers."""
+        """SIGTERM the services, wait for them to drain, then stop the embedded servers.
+
+        Removes the stack.json this process wrote first, so no client finds a stopping stack.
+        """
+        remove_stack_file(self.settings.data_dir, os.getpid())
         supervisor, self._supervisor = self._supervisor, None
         if supervisor is not None:
             supervisor.close()

@@ -2,13 +2,15 @@
 
 Each chart function takes plain data, writes one PNG and returns its path; `figure()` and
 `save_png()` are the shared plumbing for adding more (e.g. settlement statement charts).
-Prices on the wire are fen/MWh; charts show yuan/MWh (`YUAN_PER_FEN`).
+Prices on the wire are fen/MWh; charts show CNY/MWh (`YUAN_PER_FEN`), every axis with
+thousands separators.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import matplotlib
@@ -16,10 +18,17 @@ import matplotlib
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402 - the backend must be chosen first
+from matplotlib.dates import DateFormatter  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import FuncFormatter  # noqa: E402
+
+from bidding.intervals import INTERVAL, MARKET_TZ  # noqa: E402
 
 YUAN_PER_FEN = 0.01
 DPI = 110
+#: The one price unit of every chart and table of the CLI.
+PRICE_UNIT = "CNY/MWh"
+THOUSANDS = FuncFormatter(lambda value, _: f"{value:,.0f}")
 #: Marker shapes in turn, so points at the same place stay distinguishable.
 _MARKER_SHAPES = ("X", "o", "s", "^", "D")
 
@@ -28,6 +37,7 @@ def figure(width_in: float = 9.0, height_in: float = 5.0) -> tuple[Figure, plt.A
     """A new figure with one set of axes and a light grid."""
     fig, ax = plt.subplots(figsize=(width_in, height_in))
     ax.grid(True, alpha=0.3)
+    ax.yaxis.set_major_formatter(THOUSANDS)
     return fig, ax
 
 
@@ -80,7 +90,7 @@ class Marker:
 
 
 def step_points(curve: StepCurve) -> tuple[list[float], list[float]]:
-    """Cumulative kW (x) and price in yuan/MWh (y) tracing the curve's steps.
+    """Cumulative kW (x) and price in CNY/MWh (y) tracing the curve's steps.
 
     Sell blocks are stacked cheapest first, buy blocks dearest first; each block is a
     horizontal run at its price, joined by vertical risers.
@@ -105,7 +115,7 @@ def step_curves_chart(
     markers: Sequence[Marker] = (),
     note: str = "",
 ) -> Path:
-    """Price-quantity step curves (x: cumulative kW, y: yuan/MWh) and marked points."""
+    """Price-quantity step curves (x: cumulative kW, y: CNY/MWh) and marked points."""
     fig, ax = figure()
     for curve in curves:
         xs, ys = step_points(curve)
@@ -119,8 +129,9 @@ def step_curves_chart(
             markersize=12 - 3 * (n % 2),
             label=marker.label,
         )
+    ax.xaxis.set_major_formatter(THOUSANDS)
     ax.set_xlabel("cumulative quantity (kW)")
-    ax.set_ylabel("price (yuan/MWh)")
+    ax.set_ylabel(f"price ({PRICE_UNIT})")
     ax.set_title(title + (f"\n{note}" if note else ""), fontsize=11)
     if curves or markers:
         ax.legend(loc="best")
@@ -133,18 +144,31 @@ def step_curves_chart(
 def interval_steps_chart(
     path: str | Path,
     title: str,
-    interval_starts: Sequence[object],
+    interval_starts: Sequence[datetime],
     series: Mapping[str, Sequence[float]],
     y_label: str = "kW",
+    shaded: Sequence[datetime] = (),
+    shaded_label: str = "",
 ) -> Path:
     """Per-interval values held over each interval (steps), one line per series, against
-    the intervals' start times; e.g. a statement's baseline vs metered vs awarded kW."""
+    the intervals' start times; e.g. a statement's baseline vs metered vs awarded kW.
+    The intervals starting at `shaded` are shaded and named `shaded_label` in the legend."""
     fig, ax = figure(width_in=12.0, height_in=4.5)
     for name, values in series.items():
         ax.step(list(interval_starts), list(values), where="post", label=name)
+    for n, start in enumerate(shaded):
+        ax.axvspan(
+            start,
+            start + INTERVAL,
+            color="tab:gray",
+            alpha=0.25,
+            linewidth=0,
+            label=shaded_label if n == 0 else None,
+        )
     ax.set_title(title)
     ax.set_xlabel("interval start (Asia/Shanghai)")
     ax.set_ylabel(y_label)
+    ax.xaxis.set_major_formatter(DateFormatter("%m-%d %H:%M", tz=MARKET_TZ))
     ax.legend(loc="upper right")
     fig.autofmt_xdate()
     return save_png(fig, path)

@@ -3,8 +3,18 @@
 The statements come from SettlementService.GetStatement (one call per market day, latest
 version) with a token of the ESCO role unless one is given; the rows are built by
 `settlement.period_statement`, so the file's amount_fen column sums to the statements'
-total to the fen. The PNG chart (`services.plots.interval_steps_chart`) shows baseline,
-metered and awarded kW per interval summed over the enterprise's assets.
+total to the fen.
+
+A line's amount is its share of the day's pooled DR revenue (gross and capacity less
+penalties and the operator fee, shared by delivered energy), not its delivered kWh times
+its clearing price; so each CSV/Parquet line also carries `market_value_fen` (delivered
+kWh x clearing price), `pool_share_fen` (amount_fen - market_value_fen) and a `reconciles`
+note: market_value_fen + pool_share_fen == amount_fen on every line.
+
+Parquet keeps real types: market_day is a date, interval_start_local a timestamp in
+Asia/Shanghai. The PNG chart (`services.plots.interval_steps_chart`) shows baseline,
+metered and awarded kW per interval summed over the enterprise's assets, with the
+intervals whose meter data were estimated shaded.
 """
 
 from __future__ import annotations
@@ -15,6 +25,8 @@ from pathlib import Path
 
 import grpc
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from bidding.intervals import days_between
 from parkvpp.v1 import settlement_pb2 as spb
@@ -30,6 +42,14 @@ from settlement.period_statement import (
 
 FORMATS = ("csv", "parquet", "png")
 MAX_DAYS = 366
+#: Columns after the statement's own: how each line's amount follows from its price.
+RECONCILE_DTYPES = {"market_value_fen": "int64", "pool_share_fen": "int64", "reconciles": "string"}
+FILE_DTYPES = {**EXPORT_DTYPES, **RECONCILE_DTYPES}
+AT_PRICE = "amount = delivered kWh x clearing price"
+POOL_SHARE = (
+    "amount = market value + pool share: the day's DR revenue (less penalties and the "
+    "operator fee) is shared by delivered energy"
+)
 
 
 class ExportError(RuntimeError):
@@ -86,28 +106,52 @@ def fetch_statements(
     return PeriodStatements(enterprise_id, found, missing)
 
 
+def with_reconciliation(frame: pd.DataFrame) -> pd.DataFrame:
+    """`frame` with market_value_fen, pool_share_fen and the note that reconciles them."""
+    out = frame.copy()
+    value_fen = (out["delivered_kwh"] * out["clearing_price_fen_per_mwh"] / 1000).round()
+    out["market_value_fen"] = value_fen.astype("int64")
+    out["pool_share_fen"] = out["amount_fen"] - out["market_value_fen"]
+    out["reconciles"] = [AT_PRICE if share == 0 else POOL_SHARE for share in out["pool_share_fen"]]
+    return out.astype(FILE_DTYPES)
+
+
 def write_csv(frame: pd.DataFrame, path: Path) -> Path:
     """UTF-8 CSV, no index, "\\n" line ends; floats written so they read back exactly."""
-    frame.to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
+    with_reconciliation(frame).to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
     return path
 
 
 def read_csv(path: Path) -> pd.DataFrame:
     """An exported CSV read back with the export's column types."""
-    return pd.read_csv(path, dtype=EXPORT_DTYPES, keep_default_na=False)
+    return pd.read_csv(path, dtype=FILE_DTYPES, keep_default_na=False)
 
 
 def write_parquet(frame: pd.DataFrame, path: Path) -> Path:
-    frame.to_parquet(path, engine="pyarrow", index=False)
+    """Parquet with a date market_day and a zoned timestamp interval_start_local."""
+    out = with_reconciliation(frame)
+    out["market_day"] = pd.to_datetime(out["market_day"]).dt.date
+    out["interval_start_local"] = pd.to_datetime(out["interval_start_local"]).dt.tz_convert(
+        "Asia/Shanghai"
+    )
+    table = pa.Table.from_pandas(out, preserve_index=False)
+    date_at = table.schema.get_field_index("market_day")
+    table = table.set_column(date_at, "market_day", table.column("market_day").cast(pa.date32()))
+    pq.write_table(table, path)
     return path
 
 
 def read_parquet(path: Path) -> pd.DataFrame:
-    return pd.read_parquet(path, engine="pyarrow").astype(EXPORT_DTYPES)
+    """An exported Parquet file as the CSV reads back (dates and times as ISO text)."""
+    frame = pd.read_parquet(path, engine="pyarrow")
+    frame["market_day"] = [d.isoformat() for d in frame["market_day"]]
+    frame["interval_start_local"] = [t.isoformat() for t in frame["interval_start_local"]]
+    return frame.astype(FILE_DTYPES)
 
 
 def write_chart(frame: pd.DataFrame, path: Path, title: str) -> Path:
-    """PNG of baseline vs metered vs awarded kW per interval (sums over the assets)."""
+    """PNG of baseline vs metered vs awarded kW per interval (sums over the assets), the
+    intervals with estimated meter data shaded."""
     from services.plots import interval_steps_chart
 
     profile = interval_profile(frame)
@@ -117,7 +161,13 @@ def write_chart(frame: pd.DataFrame, path: Path, title: str) -> Path:
         "awarded (instructed) kW": profile["awarded_kw"].tolist(),
     }
     starts = pd.to_datetime(profile["interval_start_local"]).tolist()
-    return interval_steps_chart(path, title, starts, series)
+    estimated = frame.groupby(["market_day", "interval"])["estimated"].any()
+    days, intervals = profile["market_day"], profile["interval"]
+    flags = [bool(estimated[key]) for key in zip(days, intervals, strict=True)]
+    shaded = [start for start, flag in zip(starts, flags, strict=True) if flag]
+    return interval_steps_chart(
+        path, title, starts, series, shaded=shaded, shaded_label="estimated meter data"
+    )
 
 
 def export(statements: PeriodStatements, fmt: str, path: Path) -> pd.DataFrame:

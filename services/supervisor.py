@@ -159,6 +159,10 @@ class Supervisor:
                 self._schedule(child, f"did not restart ({type(exc).__name__}: {exc})")
                 return
         log.info("%s restarted, pid %d", child.name, pid, extra={"child": child.name, "pid": pid})
+        try:
+            self._stack.write_stack_file()  # its new pid, for `parkvpp status`
+        except OSError as exc:
+            log.warning("could not update stack.json: %s", exc)
 
     def close(self) -> None:
         """Stop restarting (waits for a restart in progress); call before stopping children."""

@@ -51,12 +51,14 @@ def test_backtest_prints_the_table_and_writes_csv_and_png(tmp_path: Path) -> Non
     out = tmp_path / "out"
     done = _run(["backtest", "--prices", str(prices), "--out", str(out)], tmp_path)
     assert done.returncode == 0, done.stderr
-    lines = done.stdout.splitlines()
-    assert lines[0].split() == ["day", "bid", "yuan", "perfect", "yuan", "naive", "yuan", "capture"]
-    assert [line.split()[0] for line in lines[2:4]] == ["2025-06-07", "2025-06-08"]
-    assert lines[5].startswith("total") and lines[6].startswith("regret")
+    lines = [line.replace("┃", "│") for line in done.stdout.splitlines()]
+    cells = [[c.strip() for c in line.split("│")[1:-1]] for line in lines]
+    rows = {row[0]: row[1:] for row in cells if row}
+    assert rows["day"] == ["bid CNY", "perfect CNY", "naive CNY", "capture"]
+    assert {"2025-06-07", "2025-06-08", "total", "regret"} <= set(rows)
+    assert all("," in value or "." in value for value in rows["total"][:3])
     assert "2 days scored, 0 failed, 0 skipped, 5 warm-up" in done.stdout
-    assert "capture shown for the" in done.stdout and "at least 100.00 yuan" in done.stdout
+    assert "capture shown for the" in done.stdout and "at least 100.00 CNY" in done.stdout
     progress = done.stderr.splitlines()
     assert len(progress) == 7 and progress[-1].startswith("parkvpp backtest: day 7/7 2025-06-08")
     assert "s elapsed" in progress[-1]
@@ -134,7 +136,7 @@ def test_the_chart_names_both_axes(tmp_path, monkeypatch) -> None:
     backtest_report.write_chart(result, tmp_path / "chart.png")
     (axes,) = drawn[0].axes
     assert axes.get_xlabel() == "market day (1 scored, 0 failed)"
-    assert axes.get_ylabel() == "cumulative net revenue (yuan)"
+    assert axes.get_ylabel() == "cumulative net revenue (CNY)"
 
 
 def test_backtest_refuses_a_bad_file_naming_line_and_column(tmp_path: Path) -> None:
@@ -171,11 +173,17 @@ def test_plot_bids_without_a_stack_says_so_in_one_line(tmp_path: Path) -> None:
     done = _run(["plot", "bids", "--day", "2026-01-05", "--interval", "72"], tmp_path, env)
     assert done.returncode == 2
     assert done.stderr.strip().splitlines() == [
-        f"parkvpp plot bids: no ParkVPP stack reachable at {nowhere} (start one with "
-        "`parkvpp up`, or set PARKVPP_BIDDING_ADDR / PARKVPP_MARKET_ADDR)"
+        f"parkvpp plot bids: no ParkVPP stack answers at {nowhere} (addresses from "
+        f"PARKVPP_<SERVICE>_ADDR or the default ports (no stack.json in {tmp_path / '.parkvpp'}))"
     ]
     done = _run(["plot", "bids", "--day", "2026-01-05", "--interval", "96"], tmp_path, env)
     assert done.returncode == 2 and "--interval" in done.stderr
+    done = _run(["plot", "bids", "--day", "2026-01-05", "--interval", "18:10"], tmp_path, env)
+    assert done.returncode == 2 and "quarter hour" in done.stderr
+    named = ["plot", "bids", "--day", "2026-01-05", "--interval", "72", "--data-dir", "none"]
+    done = _run(named, tmp_path, env)
+    assert done.returncode == 2
+    assert f"no running stack in {tmp_path / 'none'}" in done.stderr
 
 
 @pytest.fixture(scope="module")
@@ -228,6 +236,18 @@ def test_plot_bids_draws_a_cleared_interval_of_a_running_stack(cleared_day, tmp_
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == f"wrote {out}"
     _assert_png(out)
+
+
+def test_plot_bids_of_an_interval_without_trade_exits_1_saying_why(cleared_day, tmp_path) -> None:
+    stack, summary = cleared_day
+    day = summary.market_day.isoformat()
+    done = _run(["plot", "bids", "--day", day, "--interval", "03:00"], tmp_path, _stack_env(stack))
+    assert done.returncode == 1
+    assert done.stderr.strip() == (
+        f"parkvpp plot bids: nothing to draw: nothing cleared in 03:00-03:15 (interval 12) "
+        f"of {day}: no buyer bid; the VPP offered nothing"
+    )
+    assert not list(tmp_path.glob("*.png"))
 
 
 def test_plot_bids_of_a_day_without_a_plan_is_refused(cleared_day, tmp_path) -> None:

@@ -10,7 +10,7 @@ import pytest
 from parkvpp.v1 import settlement_pb2 as spb
 from services.cli import main
 from services.settlement.runs import RunStore
-from services.statement_export import read_csv, read_parquet
+from services.statement_export import POOL_SHARE, RECONCILE_DTYPES, read_csv, read_parquet
 from settlement.period_statement import EXPORT_COLUMNS
 
 pytestmark = pytest.mark.timeout(120)
@@ -88,13 +88,13 @@ def test_csv_and_parquet_read_back_to_the_same_lines_and_total(settled, tmp_path
     code, out = _export(stack, "parquet", tmp_path / "s.parquet", capsys)
     assert code == 0, out
     from_csv, from_parquet = read_csv(tmp_path / "s.csv"), read_parquet(tmp_path / "s.parquet")
-    assert list(from_csv.columns) == EXPORT_COLUMNS
+    assert list(from_csv.columns) == [*EXPORT_COLUMNS, *RECONCILE_DTYPES]
     pd.testing.assert_frame_equal(from_csv, from_parquet)
     assert len(from_csv) == 7
     total = _statement_total(clients)
     assert int(from_csv["amount_fen"].sum()) == int(from_parquet["amount_fen"].sum()) == total
     assert total == 100_000 - 1 + 1_000_008
-    assert f"total {total} fen" in out
+    assert f"total {total / 100:,.2f} CNY" in out
     # Every line as GetStatement serves it, floats to the last bit.
     served = clients.settlement.GetStatement(
         spb.GetStatementRequest(enterprise_id=ENTERPRISE, market_day=DAYS[0].isoformat())
@@ -119,11 +119,45 @@ def test_csv_and_parquet_read_back_to_the_same_lines_and_total(settled, tmp_path
     assert from_csv["estimated"].sum() == 2
 
 
+def test_each_line_reconciles_and_parquet_keeps_dates_and_times(settled, tmp_path, capsys):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    stack, _ = settled
+    assert _export(stack, "csv", tmp_path / "s.csv", capsys)[0] == 0
+    assert _export(stack, "parquet", tmp_path / "s.parquet", capsys)[0] == 0
+    lines = read_csv(tmp_path / "s.csv")
+    value_fen = (lines["delivered_kwh"] * lines["clearing_price_fen_per_mwh"] / 1000).round()
+    assert (lines["market_value_fen"] == value_fen).all()
+    assert (lines["market_value_fen"] + lines["pool_share_fen"] == lines["amount_fen"]).all()
+    pooled = lines[lines["pool_share_fen"] != 0]
+    assert len(pooled) and (pooled["reconciles"] == POOL_SHARE).all()
+    schema = pq.read_schema(tmp_path / "s.parquet")
+    assert schema.field("market_day").type == pa.date32()
+    assert schema.field("interval_start_local").type == pa.timestamp("us", tz="Asia/Shanghai")
+
+
 def test_the_png_chart_is_written(settled, tmp_path, capsys):
     stack, _ = settled
     code, out = _export(stack, "png", tmp_path / "s.png", capsys)
     assert code == 0, out
     assert (tmp_path / "s.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_chart_shades_the_intervals_with_estimated_meter_data(tmp_path, monkeypatch):
+    from services import plots, statement_export
+    from settlement.period_statement import DayStatement, period_frame
+
+    drawn = []
+    monkeypatch.setattr(plots, "save_png", lambda fig, path: drawn.append(fig))
+    day = _statement(DAYS[0], [1, 2, 3, 4])
+    lines = [{n: getattr(line, n) for n in statement_export.LINE_FIELDS} for line in day.lines]
+    frame = period_frame([DayStatement(ENTERPRISE, DAYS[0], 1, 10, lines)])
+    statement_export.write_chart(frame, tmp_path / "s.png", "title")
+    (axes,) = drawn[0].axes
+    legend = [text.get_text() for text in axes.get_legend().get_texts()]
+    assert "estimated meter data" in legend
+    assert len(axes.patches) == 1  # interval 72 holds the one estimated line
 
 
 def test_a_period_without_statements_is_an_error(settled, tmp_path, capsys):

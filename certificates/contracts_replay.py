@@ -38,15 +38,20 @@ _FRESH = {
 
 
 def check_contract(
-    seq: int, entry: Mapping, contracts: Mapping[str, Record], lots: Mapping[str, Record]
+    seq: int,
+    entry: Mapping,
+    contracts: Mapping[str, Record],
+    lots: Mapping[str, Record],
+    owned: Mapping[str, set[str]],
 ) -> list[str]:
-    """What is wrong with `entry` as a contract step, given the contracts and lots before it."""
+    """What is wrong with `entry` as a contract step, given the contracts and lots before it
+    (`owned`: lot ids by owner)."""
     contract = entry.get("contract") or {}
     prior = contracts.get(contract.get("contract_id", ""))
     if entry["op"] == "propose_contract":
         problems = _propose(contract, prior, entry)
     elif entry["op"] == "deliver":
-        problems = _deliver(contract, prior, entry, lots)
+        problems = _deliver(contract, prior, entry, lots, owned)
     else:
         problems = _answer(entry["op"], contract, prior)
     return [f"seq {seq}: {problem}" for problem in problems]
@@ -92,7 +97,9 @@ def _answer(op: str, contract: Record, prior: Record | None) -> list[str]:
     return [] if unchanged else [f"{op} changed more than the contract's state"]
 
 
-def _deliver(contract: Record, prior: Record | None, entry: Mapping, lots) -> list[str]:
+def _deliver(
+    contract: Record, prior: Record | None, entry: Mapping, lots, owned: Mapping[str, set[str]]
+) -> list[str]:
     delivery = entry.get("delivery") or {}
     if prior is None or prior.get("state") != "ACCEPTED":
         return ["delivery of a contract its buyer did not accept"]
@@ -100,9 +107,7 @@ def _deliver(contract: Record, prior: Record | None, entry: Mapping, lots) -> li
     if month != prior["next_month"] or delivery.get("carried_in_wh") != prior["carry_wh"]:
         return [f"delivery of {month} out of order or with other carried Wh"]
     terms = ContractTerms.from_fields(prior)
-    seller_lots = [
-        lot for lot in lots.values() if lot["owner_enterprise_id"] == terms.seller_enterprise_id
-    ]
+    seller_lots = [lots[lot_id] for lot_id in owned.get(terms.seller_enterprise_id, ())]
     available = eligible_lots(terms, month, seller_lots, int(delivery["at"]))
     plan = plan_delivery(terms, month, int(prior["carry_wh"]), available)
     problems = []

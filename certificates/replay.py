@@ -38,6 +38,8 @@ class LedgerState:
     #: Green-power contracts by id, and their delivered months by "<contract_id>:<month>".
     contracts: dict[str, LotFields] = field(default_factory=dict)
     deliveries: dict[str, LotFields] = field(default_factory=dict)
+    #: Lot ids by owner as replayed (what a contract delivery may take from); not compared.
+    owned: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
 
 
 def _wh(lot: Mapping[str, str]) -> int:
@@ -74,7 +76,7 @@ def _check_entry(seq: int, entry: Mapping, state: LedgerState) -> list[str]:
     elif entry["op"] in CONSENT_OPS:
         return errors + check_consent(seq, entry, state.trades, state.mandates)
     elif entry["op"] in CONTRACT_OPS:
-        return errors + check_contract(seq, entry, state.contracts, state.lots)
+        return errors + check_contract(seq, entry, state.contracts, state.lots, state.owned)
     elif len(priors) != 1:
         errors.append(f"seq {seq}: {entry['op']} must act on exactly one existing lot")
     elif sum(_wh(lot) for lot in touched) != _wh(priors[0]):
@@ -124,7 +126,7 @@ def replay(entries: Iterable[Mapping]) -> tuple[LedgerState, list[str]]:
             if entry["op"] == "expire":
                 owner = lot["owner_enterprise_id"]
                 state.expired_by_expiry[owner][lot["expires_at"]] += _wh(lot)
-            state.lots[lot["lot_id"]] = dict(lot)
+            _own(state, lot)
         if entry.get("trade"):
             state.trades[entry["trade"]["trade_id"]] = dict(entry["trade"])
         if entry.get("mandate"):
@@ -136,6 +138,15 @@ def replay(entries: Iterable[Mapping]) -> tuple[LedgerState, list[str]]:
             state.deliveries[f"{delivery['contract_id']}:{delivery['month']}"] = dict(delivery)
     _derive_holdings(state)
     return state, errors
+
+
+def _own(state: LedgerState, lot: Mapping[str, str]) -> None:
+    """Store the lot as the entry left it, and index it under its owner."""
+    prior = state.lots.get(lot["lot_id"])
+    if prior is not None:
+        state.owned[prior["owner_enterprise_id"]].discard(lot["lot_id"])
+    state.owned[lot["owner_enterprise_id"]].add(lot["lot_id"])
+    state.lots[lot["lot_id"]] = dict(lot)
 
 
 def _derive_holdings(state: LedgerState) -> None:

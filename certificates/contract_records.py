@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from certificates.contracts import ContractState, ContractTerms, round_fen
+from certificates.contracts import FIGURES, ContractState, ContractTerms, round_fen
 
 Fields = Mapping[str | bytes, str | bytes]
 
@@ -130,15 +130,10 @@ class MonthDelivery:
             )
             for line in json.loads(f["lines"])
         )
-        names = (
-            "contracted_wh", "carried_in_wh", "available_wh", "delivered_wh", "surplus_wh",
-            "shortfall_wh", "carried_out_wh", "compensated_wh", "amount_fen",
-            "compensation_fen",
-        )  # fmt: skip
         return cls(
             contract_id=f["contract_id"],
             month=f["month"],
-            **{name: int(f[name]) for name in names},
+            **{name: int(f[name]) for name in FIGURES},
             at=datetime.fromtimestamp(int(f["at"]), UTC),
             request_id=f["request_id"],
             lines=lines,

@@ -289,6 +289,21 @@ class DeliveryLine:
     amount_fen: int
 
 
+#: A delivered month's figures, in the order they are listed.
+FIGURES = (
+    "contracted_wh",
+    "carried_in_wh",
+    "available_wh",
+    "delivered_wh",
+    "surplus_wh",
+    "shortfall_wh",
+    "carried_out_wh",
+    "compensated_wh",
+    "amount_fen",
+    "compensation_fen",
+)
+
+
 @dataclass(frozen=True)
 class DeliveryPlan:
     """What delivering one month does, before the ledger applies it."""
@@ -309,15 +324,12 @@ class DeliveryPlan:
 
     def numbers(self) -> dict[str, str]:
         """The plan's figures as the ledger records them (strings)."""
-        names = (
-            "contracted_wh", "carried_in_wh", "available_wh", "delivered_wh", "surplus_wh",
-            "shortfall_wh", "carried_out_wh", "compensated_wh", "amount_fen",
-            "compensation_fen",
-        )  # fmt: skip
-        return {name: str(getattr(self, name)) for name in names}
+        return {name: str(getattr(self, name)) for name in FIGURES}
 
 
-def _take(left: dict[str, int], lots: Sequence[AvailableLot], want: int, got: dict[str, int]):
+def _take(
+    left: dict[str, int], lots: Sequence[AvailableLot], want: int, got: dict[str, int]
+) -> int:
     """Take up to `want` Wh from `lots` in order; the Wh taken."""
     taken = 0
     for lot in lots:
@@ -340,9 +352,12 @@ def plan_delivery(
         raise InvalidInput("month", f"must be {terms.start_month}..{terms.end_month}")
     left = {lot.lot_id: lot.energy_wh for lot in lots}
     got: dict[str, int] = {}
+    by_hour: dict[int, list[AvailableLot]] = {}
+    for lot in lots:
+        by_hour.setdefault(lot.hour_s, []).append(lot)
     slots = terms.month_slots(month)
     base = sum(
-        _take(left, [lot for lot in lots if start <= lot.hour_s < end], wh, got)
+        _take(left, lots if end - start > _HOUR_S else by_hour.get(start, []), wh, got)
         for start, end, wh in slots
     )
     contracted = sum(wh for _, _, wh in slots)
@@ -359,7 +374,7 @@ def plan_delivery(
     taken = [lot for lot in lots if got.get(lot.lot_id)]
     parts = largest_remainder(
         amount, [got[lot.lot_id] for lot in taken], keys=[lot.lot_id for lot in taken]
-    ) if taken else []  # fmt: skip
+    )
     lines = tuple(
         DeliveryLine(lot.lot_id, lot.hour_s, got[lot.lot_id], part)
         for lot, part in zip(taken, parts, strict=True)

@@ -129,8 +129,8 @@ def test_running_a_month_again_changes_nothing(ledger, redis_client):
 
 
 def test_carried_shortfall_is_filled_next_month_and_compensated_at_the_end(ledger):
-    _agree(ledger, _terms(end_month="2026-04", curve_wh=(3_000_000, 1_000_000),
-                          shortfall_rule=ShortfallRule.CARRY))  # fmt: skip
+    two_months, carry = (3_000_000, 1_000_000), ShortfallRule.CARRY
+    _agree(ledger, _terms(end_month="2026-04", curve_wh=two_months, shortfall_rule=carry))
     _, march = ledger.deliver_month("d-3", "C-1", "2026-03", APRIL_2)
     assert (march.shortfall_wh, march.carried_out_wh, march.compensation_fen) == (
         766_666,
@@ -174,8 +174,8 @@ def test_months_go_in_order_and_only_under_an_accepted_contract(ledger):
         ledger.deliver_month("d-3", "C-1", "2026-05", MAY_2 + timedelta(days=31))
     assert info.value.field == "month"
     with pytest.raises(err.ContractExists):
-        ledger.propose_contract("p-2", replace(terms, buyer_enterprise_id="ent-x"), PROPOSED,
-                                timedelta(days=1))  # fmt: skip
+        other = replace(terms, buyer_enterprise_id="ent-x")
+        ledger.propose_contract("p-2", other, PROPOSED, timedelta(days=1))
     assert ledger.balance("ent-steel").active_wh == 0
     assert ledger.verify().ok
 

@@ -157,6 +157,7 @@ def test_a_month_delivers_certificates_and_money_after_both_consent(park):
         ({"surplus_rule": cpb.SURPLUS_RULE_TAKE}, "surplus_cap_permille"),
         ({"buyer_enterprise_id": "ent-wind"}, "buyer_enterprise_id"),
         ({"valid_for_s": 10}, "valid_for_s"),
+        ({"generator_asset_ids": ["wf-1"]}, "generator_asset_ids[0]"),  # not enrolled
     ],
 )
 def test_bad_proposals_are_invalid_argument_naming_the_field(park, changes, field):

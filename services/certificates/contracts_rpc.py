@@ -9,6 +9,7 @@ from certificates.contracts import ContractTerms, CurveKind
 from certificates.exceptions import ContractNotFound
 from certificates.trades import check_price
 from parkvpp.v1 import certificates_pb2 as pb
+from parkvpp.v1 import enrollment_pb2 as epb
 from services.certificates.contract_convert import (
     SHORTFALL_RULES,
     SURPLUS_RULES,
@@ -72,12 +73,23 @@ class GreenContractRpcs:
         if terms.buyer_enterprise_id == terms.seller_enterprise_id:
             raise InvalidArgument("buyer_enterprise_id", "must differ from seller_enterprise_id")
         self.registry.get_enterprise(terms.buyer_enterprise_id)  # type: ignore[attr-defined]
+        self._check_generators(terms)
         now = now_utc()
         contract = self.ledger.propose_contract(  # type: ignore[attr-defined]
             require_id("request_id", request.request_id), terms, now, timedelta(seconds=valid_s)
         )
         self.runtime.events_written()  # type: ignore[attr-defined]
         return contract_message(contract, now, month_statuses(contract, {}))
+
+    def _check_generators(self, terms: ContractTerms) -> None:
+        """Each named generator must be an enrolled generator of the seller, so the buyer
+        is never sold a plant the seller does not own."""
+        for i, asset_id in enumerate(terms.generator_asset_ids):
+            field = f"generator_asset_ids[{i}]"
+            asset = self.registry.find_asset(require_id(field, asset_id))  # type: ignore[attr-defined]
+            own = asset is not None and asset.enterprise_id == terms.seller_enterprise_id
+            if not own or asset.kind != epb.ASSET_KIND_GENERATOR:
+                raise InvalidArgument(field, "is not a generator of the seller")
 
     def AcceptGreenContract(self, request, context):  # noqa: N802
         return self._answer_contract(request, self.ledger.accept_contract)  # type: ignore[attr-defined]

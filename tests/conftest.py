@@ -52,7 +52,7 @@ def stack_factory(redis_url: str, kafka_bootstrap: str):
     """Start in-process stacks, each on its own Redis database; stopped after the module."""
     started: list[LocalStack] = []
 
-    def make(db: int) -> LocalStack:
+    def make(db: int, env: dict[str, str] | None = None) -> LocalStack:
         # Own topics per stack: a new consumer group reads its topics from the start, and
         # must not replay the events of every stack that ran before it.
         stack = LocalStack(
@@ -61,6 +61,7 @@ def stack_factory(redis_url: str, kafka_bootstrap: str):
             db,
             group_prefix=f"test-db{db}",
             topic_prefix=f"test-db{db}-{uuid.uuid4().hex[:8]}.",
+            env=env,
         ).start()
         started.append(stack)
         return stack

@@ -33,6 +33,7 @@ expected 960,000 fen/MWh) + 10,000 (73: 250 kWh at 1,000,000 instead of 960,000)
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 import grpc
@@ -148,11 +149,29 @@ def enrol(clients) -> None:
         clients.enrollment.ApproveAsset(epb.ApproveAssetRequest(asset_id=asset_id))
 
 
+#: The exchange of the module docstring: the grid's 18:00-20:00 call for 1,000 kW at up to
+#: 13,000 CNY/MWh and no other seller (the built-in default has competitors).
+GRID_CALL_ONLY = {
+    "participants": [
+        {
+            "participant_id": "grid-operator",
+            "product": "DEMAND_RESPONSE",
+            "side": "BUY",
+            "from": "18:00",
+            "to": "20:00",
+            "blocks": [{"price_fen_per_mwh": 1_300_000, "quantity_kw": 1000}],
+        }
+    ]
+}
+
+
 @pytest.fixture(scope="module")
-def settled(stack_factory):
+def settled(stack_factory, tmp_path_factory):
     """The day of the module docstring: planned, submitted, cleared, dispatched, metered,
     settled; the report fetched as the operator."""
-    stack = stack_factory(db=11)
+    participants = tmp_path_factory.mktemp("exchange") / "participants.json"
+    participants.write_text(json.dumps(GRID_CALL_ONLY))
+    stack = stack_factory(db=11, env={"PARKVPP_MARKET_PARTICIPANTS_FILE": str(participants)})
     clients = stack.clients()
     enrol(clients)
     history = [

@@ -32,8 +32,11 @@ def test_the_vpp_wins_awards_and_every_enterprise_instructed_gets_them(day_run):
         for item in items:
             if item.reduction_kw > 0:
                 dispatched[item.interval] = dispatched.get(item.interval, 0.0) + item.reduction_kw
+    # What the re-dispatch after the chillers' trip could not place is reported short.
     for interval, kw in awarded.items():
-        assert dispatched.get(interval, 0.0) == pytest.approx(kw, abs=0.05)
+        short = summary.shortfall_kw.get(interval, 0.0)
+        assert dispatched.get(interval, 0.0) + short == pytest.approx(kw, abs=0.05)
+    assert sum(summary.shortfall_kw.values()) < 0.25 * sum(awarded.values())
     assert set(dispatched) <= set(awarded), "load was curtailed outside awarded intervals"
 
 

@@ -109,7 +109,7 @@ def two_stacks(redis_url, kafka_bootstrap, tmp_path_factory) -> Iterator[tuple]:
             stack.stop()
 
 
-def _grid_call_file(drop, day) -> str:
+def _grid_call_file(drop, day, requested_kw: float) -> str:
     """The reference exchange's synthetic grid call of `day`, as the centre's dr_events.json."""
     call = f"ev-{day.isoformat()}-grid-operator"
     folder = drop / day.isoformat()
@@ -120,7 +120,7 @@ def _grid_call_file(drop, day) -> str:
         "issuer_id": "grid-operator",
         "from": "18:00",
         "to": "20:00",
-        "requested_kw": 1000,
+        "requested_kw": requested_kw,
         "price_floor_fen_per_mwh": 0,
         "price_cap_fen_per_mwh": 1_300_000,
         "declaration_deadline": f"{day - timedelta(days=1)}T12:00:00+08:00",
@@ -160,7 +160,14 @@ def _without_plan_id(orders: list[dict], plan_id: str) -> list[dict]:
 
 def test_the_bidder_sends_the_same_orders_through_either_gateway(two_stacks):
     (reference, file_stack), drop, day = two_stacks
-    call = _grid_call_file(drop, day)
+    clients = reference.clients()
+    try:
+        (listed,) = clients.market.ListDrEvents(
+            market_pb2.ListDrEventsRequest(market_day=day.isoformat())
+        ).events
+    finally:
+        clients.close()
+    call = _grid_call_file(drop, day, listed.requested_kw)
     ref_plan, ref_reply = _prepare_and_submit(reference, day)
     file_plan, file_reply = _prepare_and_submit(file_stack, day)
     assert ref_plan.storage_offers and ref_plan.demand_response_offers

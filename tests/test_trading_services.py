@@ -137,13 +137,26 @@ def test_synthetic_participants_join_a_clearing_only_when_asked(park):
             market_day=day, product=DR, include_synthetic_participants=True
         )
     )
-    # The built-in grid call: 18:00-20:00 (intervals 72..79), 1,000 kW up to 1.3M fen/MWh.
+    # The built-in grid call: 18:00-20:00 (intervals 72..79), about 5,000 kW up to 1.3M
+    # fen/MWh, against five other sellers; the published curves show the whole book.
     assert [i.interval for i in dr.intervals] == list(range(72, 80))
-    assert (dr.intervals[0].cleared_kw, dr.intervals[0].clearing_price_fen_per_mwh) == (
-        400.0,
-        900_000,
-    )
-    assert {a.participant_id for a in dr.awards} == {"seller", "grid-operator"}
+    first = dr.intervals[0]
+    [call] = first.buy_curve
+    assert call.price_fen_per_mwh == 1_300_000 and 4000 <= call.quantity_kw <= 6000
+    ladder = [(s.price_fen_per_mwh, s.quantity_kw) for s in first.sell_curve]
+    assert ladder == sorted(ladder) and len(ladder) == 6 and (900_000, 400.0) in ladder
+    # The price is the first step of the supply ladder that covers the call.
+    covered, price = 0.0, None
+    for ask, kw in ladder:
+        covered += kw
+        if covered >= call.quantity_kw:
+            price = ask
+            break
+    assert first.clearing_price_fen_per_mwh == price
+    assert first.cleared_kw == pytest.approx(call.quantity_kw)
+    ours = [a for a in dr.awards if a.order_id == "vpp-72"]
+    assert price > 900_000 and [a.awarded_kw for a in ours] == [400.0]
+    assert {"seller", "grid-operator"} < {a.participant_id for a in dr.awards}
     energy = clients.market.ClearMarket(
         market_pb2.ClearMarketRequest(
             market_day=day, product=ENERGY, include_synthetic_participants=True
@@ -237,8 +250,15 @@ def test_without_scenarios_a_plan_bids_on_the_recent_clearing_prices(park):
             )
         )
     plan = clients.bidding.PrepareBids(bidding_pb2.PrepareBidsRequest(market_day=later.isoformat()))
-    assert plan.scenario_source == f"history: 6 days {cleared[0]}..{cleared[-1]}"
+    replayed = ", replayed against the competing offers with all we can offer"
+    assert plan.scenario_source == f"history: 6 days {cleared[0]}..{cleared[-1]}{replayed}"
     assert len(plan.scenario_revenues) == 6
+    published = [
+        clients.market.GetClearingResult(
+            market_pb2.GetClearingResultRequest(market_day=past.isoformat(), product=DR)
+        ).intervals
+        for past in cleared
+    ]
     # More than 10 cleared days: the 10 latest are used.
     for n in range(7, 12):
         past = (later - timedelta(days=n)).isoformat()
@@ -251,14 +271,19 @@ def test_without_scenarios_a_plan_bids_on_the_recent_clearing_prices(park):
         bidding_pb2.PrepareBidsRequest(market_day=later.isoformat(), time_limit_seconds=120)
     )
     first = later - timedelta(days=10)
-    assert newest.scenario_source == f"history: 10 days {first}..{cleared[-1]}"
-    # Only interval 76 ever had a price; an event lasts at least 30 minutes, so the
-    # offer spans 76 and one neighbour, offered there at any price.
+    assert newest.scenario_source == f"history: 10 days {first}..{cleared[-1]}{replayed}"
+    # Only the grid's evening call (72-79) has a price. Each day is replayed with all the
+    # park can offer pushing the dearest competitors out: every step is priced at one of
+    # that day's published sell prices (or the floor), never above the day's own price.
     curves = {c.interval: c for c in plan.demand_response_offers}
-    assert 76 in curves and set(curves) <= {75, 76, 77}
-    assert {s.price_fen_per_mwh for s in curves[76].steps} <= {
-        500_000 + 50_000 * n for n in range(6)
-    }
+    assert 76 in curves and set(curves) <= set(range(72, 80))
+    for t, curve in curves.items():
+        book = [i for day in published for i in day if i.interval == t]
+        asks = {s.price_fen_per_mwh for i in book for s in i.sell_curve} | {0}
+        assert {s.price_fen_per_mwh for s in curve.steps} <= asks
+        assert max(s.price_fen_per_mwh for s in curve.steps) <= max(
+            i.clearing_price_fen_per_mwh for i in book
+        )
 
 
 def target(**kw) -> bidding_pb2.GreenTarget:

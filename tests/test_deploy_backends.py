@@ -35,6 +35,16 @@ def _named(docs: list[dict], kind: str) -> dict[str, dict]:
     return {doc["metadata"]["name"]: doc for doc in docs if doc["kind"] == kind}
 
 
+def _config(docs: list[dict]) -> dict[str, str]:
+    """Data of the shared ConfigMap (its name carries kustomize's content hash)."""
+    (config,) = [
+        d["data"]
+        for d in docs
+        if d["kind"] == "ConfigMap" and d["metadata"]["name"].startswith("parkvpp-config-")
+    ]
+    return config
+
+
 def _bytes(text: str) -> int:
     number, unit = re.fullmatch(r"(\d+)([a-zA-Z]+)", text).groups()
     return int(number) * MEMORY_UNITS[unit]
@@ -93,7 +103,7 @@ def _named_volumes(doc: dict) -> dict[str, dict]:
 
 
 def test_every_file_setting_points_at_a_mounted_secret_key(prod):
-    config = _named(prod, "ConfigMap")["parkvpp-config"]["data"]
+    config = _config(prod)
     for name, deployment in _named(prod, "Deployment").items():
         container = _container(deployment)
         env = {**config, **{e["name"]: e.get("value") for e in container["env"]}}
@@ -129,7 +139,7 @@ def _consumer_groups(service: str) -> set[str]:
 
 @pytest.mark.parametrize("service", SERVICE_NAMES)
 def test_each_service_logs_in_as_its_own_kafka_user_whose_acls_fit_it(prod, service):
-    config = _named(prod, "ConfigMap")["parkvpp-config"]["data"]
+    config = _config(prod)
     env = {e["name"]: e for e in _container(_named(prod, "Deployment")[service])["env"]}
     user = _named(prod, "KafkaUser")[env["PARKVPP_KAFKA_SASL_USERNAME"]["value"]]
     (kafka,) = _named(prod, "Kafka").values()
@@ -156,7 +166,7 @@ def test_each_service_logs_in_as_its_own_kafka_user_whose_acls_fit_it(prod, serv
 
 
 def test_the_settings_of_prod_give_the_kafka_clients_tls_and_scram(prod, tmp_path):
-    config = _named(prod, "ConfigMap")["parkvpp-config"]["data"]
+    config = _config(prod)
     env = {e["name"]: e for e in _container(_named(prod, "Deployment")["vpp"])["env"]}
     ca = tmp_path / "ca.crt"
     ca.write_text("PEM")

@@ -337,10 +337,20 @@ def _of_kind(docs: list[dict], kind: str) -> dict[str, dict]:
     return {doc["metadata"]["name"]: doc for doc in docs if doc["kind"] == kind}
 
 
+def _config(docs: list[dict]) -> dict[str, str]:
+    """Data of the shared ConfigMap (its name carries kustomize's content hash)."""
+    (config,) = [
+        d["data"]
+        for d in docs
+        if d["kind"] == "ConfigMap" and d["metadata"]["name"].startswith("parkvpp-config-")
+    ]
+    return config
+
+
 def test_prod_kafka_topics_are_the_services_topics_replicated_three_times():
     docs = render(K8S / "overlays/prod")
     (kafka,) = _of_kind(docs, "Kafka").values()
-    config = _of_kind(docs, "ConfigMap")["parkvpp-config"]["data"]
+    config = _config(docs)
     topics = _of_kind(docs, "KafkaTopic")
     assert set(topics) == set(ALL_TOPICS)
     for topic in topics.values():
@@ -359,7 +369,7 @@ def test_prod_kafka_topics_are_the_services_topics_replicated_three_times():
 @pytest.mark.parametrize("target", ("overlays/dev", "overlays/prod"))
 def test_config_points_at_the_kafka_and_redis_the_overlay_runs(target):
     docs = render(K8S / target)
-    config = _of_kind(docs, "ConfigMap")["parkvpp-config"]["data"]
+    config = _config(docs)
     (kafka,) = _of_kind(docs, "Kafka").values()
     host, _, port = config["KAFKA_BOOTSTRAP_SERVERS"].rpartition(":")
     assert host == f"{kafka['metadata']['name']}-kafka-bootstrap"

@@ -74,7 +74,11 @@ class Cluster:
             if d["kind"] in ("Deployment", "StatefulSet")
         }
         self.namespace = {"kubernetes.io/metadata.name": "parkvpp"}
-        config = next(d["data"] for d in docs if d["metadata"]["name"] == "parkvpp-config")
+        config = next(
+            d["data"]
+            for d in docs
+            if d["kind"] == "ConfigMap" and d["metadata"]["name"].startswith("parkvpp-config-")
+        )
         self.kafka_port = int(config["KAFKA_BOOTSTRAP_SERVERS"].rpartition(":")[2])
 
     def _isolated(self, labels: dict, policy_type: str) -> list[dict]:

@@ -30,6 +30,16 @@ def _named(docs: list[dict], kind: str) -> dict[str, dict]:
     return {doc["metadata"]["name"]: doc for doc in docs if doc["kind"] == kind}
 
 
+def _config(docs: list[dict]) -> dict[str, str]:
+    """Data of the shared ConfigMap (its name carries kustomize's content hash)."""
+    (config,) = [
+        d["data"]
+        for d in docs
+        if d["kind"] == "ConfigMap" and d["metadata"]["name"].startswith("parkvpp-config-")
+    ]
+    return config
+
+
 def _container(deployment: dict) -> dict:
     (container,) = deployment["spec"]["template"]["spec"]["containers"]
     return container
@@ -141,7 +151,7 @@ def test_dev_runs_one_replica_of_each_service_without_autoscaling():
     docs = render(K8S / "overlays/dev")
     assert not _named(docs, "HorizontalPodAutoscaler")
     assert {d["spec"]["replicas"] for d in _named(docs, "Deployment").values()} == {1}
-    assert _named(docs, "ConfigMap")["parkvpp-config"]["data"]["PARKVPP_LOG_LEVEL"] == "DEBUG"
+    assert _config(docs)["PARKVPP_LOG_LEVEL"] == "DEBUG"
 
 
 def test_prod_mounts_the_tls_secret_where_the_settings_point():

@@ -85,8 +85,16 @@ local function index_keys(lot)
   }
 end
 
+-- Every lot change passes through unindex (old owner) and index (new owner): each bumps
+-- the owner's version, so a plan made on an owner's lots (a contract delivery, see
+-- deliver.lua) can tell whether any of them changed since.
+local function bump_owner(lot)
+  redis.call('HINCRBY', k('owner-version'), lot.owner_enterprise_id, 1)
+end
+
 -- Active lots are also indexed by expiry (epoch s), for the expiry sweep (expire.lua).
 local function index(lot)
+  bump_owner(lot)
   for _, key in ipairs(index_keys(lot)) do
     redis.call('ZADD', key, lot.seq, lot.lot_id)
   end
@@ -96,6 +104,7 @@ local function index(lot)
 end
 
 local function unindex(lot)
+  bump_owner(lot)
   for _, key in ipairs(index_keys(lot)) do
     redis.call('ZREM', key, lot.lot_id)
   end

@@ -1,10 +1,10 @@
 """Green-power contracts in the ledger: proposal, the buyer's answer, monthly delivery, reads.
 
 Each step is one Lua script with its audit entry and change-feed entry, like every ledger
-mutation. A delivery is planned here (certificates.contracts.plan_delivery) on the ledger
-as of one audit seq and applied by deliver.lua only if nothing changed since; otherwise it
-is planned again. A month is delivered once: running it again returns the stored delivery
-and writes nothing, whatever the request id.
+mutation. A delivery is planned here (certificates.contracts.plan_delivery) on the
+seller's lots at one owner version and applied by deliver.lua only if none of them changed
+since; otherwise it is planned again. A month is delivered once: running it again returns
+the stored delivery and writes nothing, whatever the request id.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from certificates.signing import request_json
 
 CONTRACT_STEPS = ("propose_contract", "accept_contract", "reject_contract", "deliver")
 #: Plans made and found stale before a delivery gives up with LedgerBusy.
-PLAN_ATTEMPTS = 5
+PLAN_ATTEMPTS = 8
 
 
 class PlanStale(Exception):
@@ -119,7 +119,7 @@ class ContractOps:
 
         Raises InvalidInput (ids, a month outside the period), ContractNotFound,
         ContractClosed (not accepted), MonthNotDeliverable (month not over, or an earlier
-        month undelivered), LedgerBusy (the ledger changed under every plan),
+        month undelivered), LedgerBusy (the seller's lots changed under every plan),
         DuplicateRequest.
         """
         check_id(request_id, "request_id")
@@ -130,13 +130,16 @@ class ContractOps:
             done = self.get_delivery(contract_id, month)
             if done is not None:
                 return self.get_contract(contract_id), done
-            head = self._redis.hget(self._key("audit", "head"), "seq")  # type: ignore[attr-defined]
             contract = self._deliverable(contract_id, month, at)
+            if contract is None:  # delivered by a concurrent run since the check above
+                continue
+            seller = contract.terms.seller_enterprise_id
+            version = self._redis.hget(self._key("owner-version"), seller)  # type: ignore[attr-defined]
             lots = eligible_lots(contract.terms, month, self._seller_lots(contract), at_s)
             plan = plan_delivery(contract.terms, month, contract.carry_wh, lots)
             after = month_index(month, "month") + 1
             next_month = month_name(after) if month != contract.terms.end_month else ""
-            args = [contract_id, month, at_s, (head or b"0").decode(), contract.carry_wh]
+            args = [contract_id, month, at_s, (version or b"0").decode(), contract.carry_wh]
             args += [next_month, json.dumps(plan.numbers(), sort_keys=True)]
             for line in plan.lines:
                 args += [line.source_lot_id, line.energy_wh, line.amount_fen, line.hour_s]
@@ -148,14 +151,20 @@ class ContractOps:
             return self.get_contract(contract_id), self._stored_delivery(contract_id, month)
         raise exc.LedgerBusy(PLAN_ATTEMPTS)
 
-    def _deliverable(self, contract_id: str, month: str, at: datetime) -> GreenContract:
+    def _deliverable(self, contract_id: str, month: str, at: datetime) -> GreenContract | None:
+        """The contract when `month` is its next month to deliver; None when the month was
+        delivered meanwhile. Raises as deliver_month says."""
         contract = self.get_contract(contract_id)
         if contract.stored_state != ContractState.ACCEPTED:
             raise exc.ContractClosed(contract_id, str(contract.state_at(at)))
         terms = contract.terms
         if month not in terms.months:
             raise InvalidInput("month", f"must be {terms.start_month}..{terms.end_month}")
-        if month_index(month, "month") > month_index(contract.next_month, "month"):
+        if not contract.next_month or terms.months.index(month) < terms.months.index(
+            contract.next_month
+        ):
+            return None
+        if month != contract.next_month:
             reason = f"deliver {contract.next_month} first (months are delivered in order)"
             raise exc.MonthNotDeliverable(contract_id, month, reason)
         if at < month_end(month):

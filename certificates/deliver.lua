@@ -1,9 +1,11 @@
 -- Deliver one month of an accepted green-power contract as planned by the service
 -- (certificates.contracts.plan_delivery): the planned Wh of each seller's lot move to the
 -- buyer and the month's money is recorded, in one step with the contract's progress.
--- The plan was made on the ledger as of audit seq ARGV[6]; any mutation since makes it
--- STALE (the service plans again), so what is applied is exactly what the rule says.
--- ARGV: prefix, fingerprint, contract_id, month, at (epoch s), planned-at audit seq,
+-- The plan was made on the seller's lots at its owner version ARGV[6] (common.lua); any
+-- change of the seller's lots since makes it STALE (the service plans again), so what is
+-- applied is exactly what the rule gives.
+-- ARGV: prefix, fingerprint, contract_id, month, at (epoch s), the seller's planned-on
+-- owner version,
 -- carried-in Wh, the month after (or ''), the plan's figures (JSON object of strings),
 -- then per line: source lot id, Wh, amount fen, production hour (epoch s).
 local replay = replayed()
@@ -14,19 +16,19 @@ local contract_id, month, at = ARGV[3], ARGV[4], ARGV[5]
 if redis.call('EXISTS', k('gdelivery', contract_id, month)) == 1 then
   return fail('DELIVERED', contract_id .. ':' .. month)
 end
-local head = redis.call('HGET', k('audit', 'head'), 'seq') or '0'
-if head ~= ARGV[6] then
-  return fail('STALE', head)
-end
 local contract = load_record(contract_key(contract_id))
 if not contract then
   return fail('CONTRACT_NOT_FOUND', contract_id)
+end
+local version = redis.call('HGET', k('owner-version'), contract.seller_enterprise_id) or '0'
+if version ~= ARGV[6] then
+  return fail('STALE', version)
 end
 if contract.state ~= 'ACCEPTED' then
   return fail('CONTRACT_STATE', contract_id .. ':' .. contract.state)
 end
 if contract.next_month ~= month or contract.carry_wh ~= ARGV[7] then
-  return fail('STALE', head)
+  return fail('STALE', version)
 end
 local seller, buyer = contract.seller_enterprise_id, contract.buyer_enterprise_id
 local err, lot

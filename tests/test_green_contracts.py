@@ -16,6 +16,7 @@ March holds 1,200,000 + 700,001 + 333,333 = 2,233,334 Wh.
 from __future__ import annotations
 
 import json
+import threading
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -24,6 +25,7 @@ import redis
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from certificates import contract_ops
 from certificates import exceptions as err
 from certificates.contracts import (
     AvailableLot,
@@ -376,3 +378,58 @@ def test_a_plan_keeps_every_rule_for_any_lots(curve, lots, carried_in, cap, rule
         assert plan.surplus_wh == 0 and plan.delivered_wh == sum(have.values())
     # an hourly month can be short in one hour and have surplus in another: hours are
     # matched one by one, so another hour's certificates never fill a short hour.
+
+
+def test_concurrent_runs_of_a_month_deliver_it_once(ledger, redis_client):
+    """Four runs of March race while certificates of other owners are issued: one
+    delivery, the same for all, and a sound ledger."""
+    _agree(ledger, _terms())
+    results: list = []
+    errors: list = []
+
+    def run(n: int) -> None:
+        try:
+            client = redis.Redis(connection_pool=redis_client.connection_pool)
+            mine = CertificateLedger(client, signer=LedgerSigner(KEY))
+            results.append(mine.deliver_month(f"d-{n}", "C-1", "2026-03", APRIL_2))
+        except err.CertificateError as exc:
+            errors.append(exc)
+
+    def churn() -> None:
+        may = datetime(2026, 5, 3, tzinfo=UTC)
+        for n in range(20):
+            ledger.issue(f"may-{n}", f"pv-{n}", "pv", "CN-JS", "ent-other", [(may, 1_000)])
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(4)]
+    threads.append(threading.Thread(target=churn))
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    assert len(results) == 4 and all(result == results[0] for result in results)
+    assert results[0][1].delivered_wh == 2_233_334
+    assert ledger.balance("ent-steel").active_wh == 2_233_334
+    assert ledger.verify().ok
+
+
+def test_a_plan_made_before_the_sellers_lots_changed_is_made_again(ledger, monkeypatch):
+    """A March certificate issued between planning and applying: the first plan is stale,
+    the second one delivers it too (and verify, which plans again, agrees)."""
+    _agree(ledger, _terms())
+    planned = []
+
+    def eligible_then_issue(*args):
+        found = original(*args)
+        if not planned:
+            hour = datetime(2026, 3, 20, 4, tzinfo=UTC)
+            ledger.issue("late", "wf-2", "wind", "CN-JS", "ent-wind", [(hour, 500_000)])
+        planned.append(len(found))
+        return found
+
+    original = contract_ops.eligible_lots
+    monkeypatch.setattr(contract_ops, "eligible_lots", eligible_then_issue)
+    _, march = ledger.deliver_month("d-1", "C-1", "2026-03", APRIL_2)
+    assert planned == [3, 4]
+    assert march.delivered_wh == 2_233_334 + 500_000
+    assert ledger.verify().ok

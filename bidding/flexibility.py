@@ -174,11 +174,71 @@ def aggregate(envelopes: Iterable[AssetEnvelope]) -> AggregateEnvelope:
     Raises InvalidInput when an asset id appears twice (it would be counted twice).
     """
     ids: list[str] = []
+    seen: set[str] = set()
     up_kw, down_kw = _zeros(), _zeros()
     for env in envelopes:
-        if env.asset_id in ids:
+        if env.asset_id in seen:
             raise InvalidInput("envelopes", f"asset {env.asset_id!r} appears twice")
         ids.append(env.asset_id)
+        seen.add(env.asset_id)
         up_kw += env.up_kw
         down_kw += env.down_kw
     return AggregateEnvelope(tuple(ids), up_kw, down_kw)
+
+
+def _allowed(
+    spec: CurtailableLoadSpec, market_day: date, decision_time: datetime | None
+) -> np.ndarray:
+    """Intervals of `market_day` a load may be curtailed in, as decided at `decision_time`."""
+    lead = timedelta(minutes=spec.notification_lead_minutes)
+    return np.array(
+        [
+            is_available(spec, market_day, i)
+            and (decision_time is None or interval_start(market_day, i) - decision_time >= lead)
+            for i in range(INTERVALS_PER_DAY)
+        ]
+    )
+
+
+def curtailable_envelopes(
+    asset_ids: Sequence[str],
+    specs: Sequence[CurtailableLoadSpec],
+    market_day: date,
+    forecast_load_kw: np.ndarray,
+    decision_time: datetime | None = None,
+) -> list[AssetEnvelope]:
+    """`curtailable_envelope` of many loads at once (forecasts one row of 96 per load).
+
+    The same envelopes, computed with numpy over all loads: the allowed intervals once per
+    distinct (availability, notification lead). Raises InvalidInput as
+    `curtailable_envelope` does.
+    """
+    forecasts = np.asarray(forecast_load_kw, dtype=float).reshape(len(specs), -1)
+    if forecasts.shape[1] != INTERVALS_PER_DAY:
+        raise InvalidInput("forecast_load_kw", f"must have {INTERVALS_PER_DAY} values")
+    if not np.all(np.isfinite(forecasts)):
+        raise InvalidInput("forecast_load_kw", "must be finite")
+    if decision_time is not None and decision_time.tzinfo is None:
+        raise InvalidInput("decision_time", "must carry a time zone")
+    masks: dict[tuple[object, int], np.ndarray] = {}
+    allowed = np.zeros(forecasts.shape, dtype=bool)
+    for n, spec in enumerate(specs):
+        validate_spec(spec, "curtailable_load")
+        key = (spec.availability, spec.notification_lead_minutes)
+        if key not in masks:
+            masks[key] = _allowed(spec, market_day, decision_time)
+        allowed[n] = masks[key]
+    max_kw = np.array([spec.max_curtailment_kw for spec in specs], dtype=float)
+    up_kw = np.where(allowed, np.minimum(max_kw[:, None], np.maximum(forecasts, 0.0)), 0.0)
+    down_kw, low_kwh, high_kwh = (np.zeros(forecasts.shape) for _ in range(3))
+    return [
+        AssetEnvelope(
+            asset_id,
+            up_kw[n],
+            down_kw[n],
+            low_kwh[n],
+            high_kwh[n],
+            spec.max_events_per_day * (spec.max_event_minutes / 60) * spec.max_curtailment_kw,
+        )
+        for n, (asset_id, spec) in enumerate(zip(asset_ids, specs, strict=True))
+    ]

@@ -113,6 +113,7 @@ def table(report: dict[str, Any]) -> str:
             )
         )
         per_call_ms = 1000 * busy_cores / (calls / config["duration_s"])
+        lines.extend(_per_service(report, by_process, seconds))
         lines.append(
             f"servers (services, Valkey, broker) kept {busy_cores:.2f} cores busy: "
             f"{per_call_ms:.2f} CPU-ms per RPC, so {report['cores']} dedicated cores would "
@@ -126,6 +127,37 @@ def table(report: dict[str, Any]) -> str:
         f"on {report['cores']} cores: {'met' if goal['met'] else 'NOT met'}"
     )
     return "\n".join(lines)
+
+
+def _per_service(report: dict[str, Any], by_process: dict[str, float], seconds: float) -> list[str]:
+    """Server CPU-ms per RPC of each service process, over the calls of its methods.
+
+    Each service runs in its own process, so its CPU over its calls is the cost of its
+    methods (the mix of them the load made); Valkey and the broker serve them all.
+    """
+    calls: Counter[str] = Counter()
+    for rpc, row in report["rpcs"].items():
+        calls[rpc.split("/")[0].removesuffix("Service").lower()] += row["calls"]
+    duration = report["config"]["duration_s"]
+    lines = ["server CPU-ms per RPC by service (process CPU over the calls of its methods):"]
+    for name, count in sorted(calls.items()):
+        if name in by_process and count:
+            rate = count / duration
+            cpu_ms = 1000 * by_process[name] / seconds / rate
+            methods = ", ".join(
+                f"{rpc.split('/')[1]} {row['calls']}"
+                for rpc, row in report["rpcs"].items()
+                if rpc.split("/")[0].removesuffix("Service").lower() == name
+            )
+            lines.append(f"  {name:<13} {cpu_ms:6.2f} CPU-ms/RPC ({methods})")
+    shared = sum(cpu for name, cpu in by_process.items() if name in ("valkey", "broker"))
+    total_calls = sum(calls.values())
+    if total_calls:
+        lines.append(
+            f"  valkey+broker {1000 * shared / seconds / (total_calls / duration):6.2f} "
+            "CPU-ms/RPC (shared by every service)"
+        )
+    return lines
 
 
 def to_json(report: dict[str, Any]) -> str:

@@ -21,6 +21,7 @@ from datetime import UTC, date, datetime
 
 import numpy as np
 import redis
+from redis.exceptions import NoScriptError
 
 from bidding.intervals import INTERVAL_HOURS, INTERVALS_PER_DAY, locate_period_end
 from services.runtime.metrics import REGISTER_ANOMALIES
@@ -69,7 +70,7 @@ while pos <= #data do
   local kind, signed, epoch, value, slot, interval, before, after, after_interval
   kind, signed, epoch, value, slot, interval, before, after, after_interval, pos =
     struct.unpack(RECORD, data, pos)
-  local second = string.format('%d', epoch)
+  local second = tostring(epoch)
   if kind == 1 then
     if redis.call('HSETNX', KEYS[2 * slot], second, value) == 1 then
       add(slot, interval, value)
@@ -77,9 +78,9 @@ while pos <= #data do
     end
   elseif redis.call('HSETNX', KEYS[2 * slot], 'r' .. second, value) == 1 then
     added = added + 1
-    local earlier = redis.call('HGET', KEYS[2 * before], 'r' .. string.format('%d', epoch - step))
+    local earlier = redis.call('HGET', KEYS[2 * before], 'r' .. tostring(epoch - step))
     if earlier then delta(slot, interval, value, earlier, signed) end
-    local later = redis.call('HGET', KEYS[2 * after], 'r' .. string.format('%d', epoch + step))
+    local later = redis.call('HGET', KEYS[2 * after], 'r' .. tostring(epoch + step))
     if later then delta(after, after_interval, later, value, signed) end
   end
 end
@@ -280,12 +281,25 @@ class Rollups:
         return self.apply_many([batch])[0]
 
     def apply_many(self, batches: Sequence[RollupBatch | ColumnBatch]) -> list[int]:
-        """`apply` for several events in one pipelined round trip; each stays atomic."""
-        pipe = self._redis.pipeline(transaction=False)
-        for batch in batches:
-            keys, args = _script_input(batch)
-            self._apply(keys=keys, args=args, client=pipe)
-        outcomes = pipe.execute()
+        """`apply` for several events in one pipelined round trip; each stays atomic.
+
+        The script runs by its hash (EVALSHA) without asking first whether the server
+        has it; only when the server says NOSCRIPT (a restart, a flush) is it loaded and
+        the pipeline sent again: the events that ran before are marked applied, so a
+        repeat changes nothing.
+        """
+        inputs = [_script_input(batch) for batch in batches]
+        for attempt in range(2):
+            pipe = self._redis.pipeline(transaction=False)
+            for keys, args in inputs:
+                pipe.evalsha(self._apply.sha, len(keys), *keys, *args)
+            try:
+                outcomes = pipe.execute()
+                break
+            except NoScriptError:
+                if attempt:
+                    raise
+                self._redis.script_load(_APPLY)
         anomalies = sum(int(n) for _, n in outcomes)
         if anomalies:
             REGISTER_ANOMALIES.inc(anomalies)
@@ -299,6 +313,28 @@ class Rollups:
     ) -> dict[date, tuple[np.ndarray, np.ndarray]]:
         """Per day: (average kW per interval with NaN where missing, reading counts)."""
         return self.many_day_kw([(enterprise_id, asset_id)], days)[asset_id]
+
+    def days_kw(
+        self, assets: Sequence[tuple[str, str]], days: Sequence[date], chunk: int = 20_000
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(average kW, counts) shaped (assets, days, 96) for (enterprise_id, asset_id) pairs:
+        one MGET per enterprise (its keys share a cluster slot) and chunk, pipelined."""
+        keys = [_keys(e, a, d)[1] for e, a in assets for d in days]
+        owners = [e for e, _ in assets for _ in days]
+        values: list[bytes | None] = [None] * len(keys)
+        for start in range(0, len(keys), chunk):
+            groups: dict[str, list[int]] = {}
+            for n in range(start, min(start + chunk, len(keys))):
+                groups.setdefault(owners[n], []).append(n)
+            pipe = self._redis.pipeline(transaction=False)
+            for rows in groups.values():
+                pipe.mget([keys[n] for n in rows])
+            for rows, got in zip(groups.values(), pipe.execute(), strict=True):
+                for n, value in zip(rows, got, strict=True):
+                    values[n] = value
+        kw, counts = day_matrix(values)
+        shape = (len(assets), len(days), INTERVALS_PER_DAY)
+        return kw.reshape(shape), counts.reshape(shape)
 
     def many_day_kw(
         self, assets: Sequence[tuple[str, str]], days: Sequence[date], chunk: int = 2000
@@ -318,3 +354,18 @@ class Rollups:
             for (asset_id, day, _), values in zip(part, pipe.execute(), strict=True):
                 out[asset_id][day] = _decode(values)
         return out
+
+
+def day_matrix(packed_days: Sequence[bytes | None]) -> tuple[np.ndarray, np.ndarray]:
+    """(average kW with NaN where unmeasured, counts), one row of 96 per packed day: the
+    vectorised `_decode` of many days at once."""
+    buf = bytearray(len(packed_days) * _DAY_BYTES)
+    for n, packed in enumerate(packed_days):
+        if packed:
+            buf[n * _DAY_BYTES : n * _DAY_BYTES + len(packed)] = packed
+    raw = np.frombuffer(bytes(buf), dtype=np.uint8).reshape(len(packed_days), _DAY_BYTES)
+    sums = raw[:, :_SUMS_BYTES].copy().view("<f8")
+    counts = raw[:, _SUMS_BYTES:].copy().view("<i4").astype(np.int64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        avg = np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
+    return avg, counts

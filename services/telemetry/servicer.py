@@ -102,9 +102,11 @@ class TelemetryServicer(telemetry_pb2_grpc.TelemetryServiceServicer):
         self, asset_ids: Sequence[str], assets: dict[str, epb.Asset | None]
     ) -> columns.AssetFacts:
         """What the checks need of each asset of a batch's table (looked up once a stream)."""
-        for asset_id in asset_ids:
-            if asset_id not in assets:
-                assets[asset_id] = self.registry.find_asset(asset_id)
+        unknown = [a for a in dict.fromkeys(asset_ids) if a not in assets]
+        if unknown:  # one round trip for the new assets of a batch
+            found_now = {a.asset_id: a for a in self.registry.get_assets(unknown)}
+            for asset_id in unknown:
+                assets[asset_id] = found_now.get(asset_id)
         found = [assets[a] for a in asset_ids]
         visible = [
             a is not None and a.status != epb.ASSET_STATUS_WITHDRAWN and may_see(a.enterprise_id)

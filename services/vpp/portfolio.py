@@ -14,7 +14,7 @@ from bidding.assets import AssetSpec, BatterySpec, CurtailableLoadSpec
 from bidding.baseline import LOOKBACK_DAYS as BASELINE_LOOKBACK_DAYS
 from bidding.baseline import BaselineResult, compute_baseline
 from bidding.exceptions import InsufficientHistory
-from bidding.flexibility import AssetEnvelope, asset_envelope
+from bidding.flexibility import AssetEnvelope, asset_envelope, curtailable_envelopes
 from bidding.forecast import SIMILAR_DAYS, is_weekend, similar_day_forecast
 from bidding.intervals import INTERVALS_PER_DAY, days_before
 from bidding.offer_model import BidAsset
@@ -127,21 +127,60 @@ class Portfolio:
         (the VPP cannot offer to shed a load it cannot predict) and a warning log. With a
         `decision_time` (aware) a load offers only intervals starting at least its
         notification lead time later; None ignores lead times (dispatch, settlement).
+        Loads' forecasts and envelopes are computed for all loads at once (numpy).
         """
-        out = []
         active = [(a, spec_from_proto(a.spec)) for a in self.registry.active_assets(enterprise_id)]
-        loads = [a for a, spec in active if isinstance(spec, CurtailableLoadSpec)]
-        history = self.forecast_histories(loads, day)
-        for asset, spec in active:
-            forecast = None
-            if isinstance(spec, CurtailableLoadSpec):
+        loads = [(a, spec) for a, spec in active if isinstance(spec, CurtailableLoadSpec)]
+        forecasts = self.forecasts([a for a, _ in loads], day)
+        envelopes = curtailable_envelopes(
+            [a.asset_id for a, _ in loads],
+            [spec for _, spec in loads],  # type: ignore[misc]
+            day,
+            forecasts,
+            decision_time,
+        )
+        of_loads = {
+            a.asset_id: PortfolioAsset(a, spec, forecasts[n], envelopes[n])
+            for n, (a, spec) in enumerate(loads)
+        }
+        return [
+            of_loads.get(asset.asset_id)
+            or PortfolioAsset(
+                asset, spec, None, asset_envelope(asset.asset_id, spec, day, None, decision_time)
+            )
+            for asset, spec in active
+        ]
+
+    def forecasts(self, loads: list[epb.Asset], day: date) -> np.ndarray:
+        """The similar-day forecast of `day` per load, one row of 96 (zeros, and a warning
+        log, for a load with too little history).
+
+        The most recent FIRST_READ_DAYS days of `day`'s type are read for all loads in
+        bulk, and a load with at least SIMILAR_DAYS complete among them gets the mean of
+        the most recent SIMILAR_DAYS, computed for all such loads at once; only the others
+        (new, or with gaps) go through `forecast_histories` and `similar_day_forecast`.
+        """
+        out = np.zeros((len(loads), INTERVALS_PER_DAY))
+        if not loads:
+            return out
+        recent_first = reversed(days_before(day, HISTORY_DAYS))
+        same_type = [d for d in recent_first if is_weekend(d) == is_weekend(day)][:FIRST_READ_DAYS]
+        pairs = [(a.enterprise_id, a.asset_id) for a in loads]
+        kw, counts = self.rollups.days_kw(pairs, same_type)
+        complete = (counts > 0).all(axis=2) & np.isfinite(kw).all(axis=2)
+        enough = complete.sum(axis=1) >= SIMILAR_DAYS
+        if enough.any():
+            chosen = np.argsort(~complete[enough], axis=1, kind="stable")[:, :SIMILAR_DAYS]
+            rows = np.take_along_axis(kw[enough], chosen[:, :, None], axis=1)
+            out[enough] = rows.mean(axis=1)
+        short = [a for a, ok in zip(loads, enough.tolist(), strict=True) if not ok]
+        if short:
+            history = self.histories(short, day)
+            for n in np.flatnonzero(~enough).tolist():
                 try:
-                    forecast = similar_day_forecast(history[asset.asset_id], day)
+                    out[n] = similar_day_forecast(history[loads[n].asset_id], day)
                 except InsufficientHistory:
-                    log.warning("no forecast for %s: too little history", asset.asset_id)
-                    forecast = np.zeros(INTERVALS_PER_DAY)
-            envelope = asset_envelope(asset.asset_id, spec, day, forecast, decision_time)
-            out.append(PortfolioAsset(asset, spec, forecast, envelope))
+                    log.warning("no forecast for %s: too little history", loads[n].asset_id)
         return out
 
     def bid_assets(self, day: date, decision_time: datetime | None = None) -> list[BidAsset]:

@@ -58,19 +58,22 @@ def _pct(value: float | None) -> float:
 
 
 def _intervals(up, down, baseline=None, low=None, high=None) -> list[pb.IntervalFlexibility]:
-    out = []
-    for i in range(len(up)):
-        out.append(
-            pb.IntervalFlexibility(
-                interval=i,
-                up_kw=float(up[i]),
-                down_kw=float(down[i]),
-                baseline_kw=float(baseline[i]) if baseline is not None else 0.0,
-                stored_energy_min_kwh=float(low[i]) if low is not None else 0.0,
-                stored_energy_max_kwh=float(high[i]) if high is not None else 0.0,
-            )
+    zeros = [0.0] * len(up)
+    columns = [
+        np.asarray(values, dtype=float).tolist() if values is not None else zeros
+        for values in (up, down, baseline, low, high)
+    ]
+    return [
+        pb.IntervalFlexibility(
+            interval=i,
+            up_kw=u,
+            down_kw=d,
+            baseline_kw=b,
+            stored_energy_min_kwh=lo,
+            stored_energy_max_kwh=hi,
         )
-    return out
+        for i, (u, d, b, lo, hi) in enumerate(zip(*columns, strict=True))
+    ]
 
 
 class VppServicer(RedispatchRpcs, vpp_pb2_grpc.VppServiceServicer):

@@ -18,12 +18,10 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import re
 import shutil
 import tempfile
 import threading
 import time
-import urllib.request
 from collections import Counter
 from collections.abc import Callable
 from datetime import date, timedelta
@@ -44,10 +42,10 @@ from parkvpp.v1 import vpp_pb2 as vpb
 from services.demo.clients import Clients
 from services.demo.day import DaySummary, MarketDay, market_day_for
 from services.demo.park import ASSETS, ENTERPRISES
-from services.demo.run import scrape_requests
 from services.launcher import Stack
 from services.runtime.auth import issue_token
 from services.runtime.rpc import to_ts
+from services.runtime.scrape import handled_calls, scrape, total
 from services.runtime.settings import SERVICE_NAMES, load_settings
 
 #: Codes a correct server gives a client that asked for something wrong or not allowed.
@@ -62,7 +60,6 @@ EXPECTED = {
     "RESOURCE_EXHAUSTED",
 }
 ENTERPRISE_IDS = [e for e, _, _ in ENTERPRISES]
-_FAILED_EVENTS = re.compile(r'^parkvpp_kafka_consumed_total\{[^}]*outcome="failed"[^}]*\} (\S+)$')
 
 
 def rss_mb(pid: int) -> float:
@@ -425,12 +422,9 @@ def server_view(stack: Stack) -> tuple[Counter[tuple[str, str]], float]:
     codes: Counter[tuple[str, str]] = Counter()
     failed = 0.0
     for name in SERVICE_NAMES:
-        url = stack.metrics_urls[name]
-        codes.update(scrape_requests(url))
-        with urllib.request.urlopen(url, timeout=10) as reply:  # noqa: S310 - loopback only
-            for line in reply.read().decode().splitlines():
-                match = _FAILED_EVENTS.match(line)
-                failed += float(match.group(1)) if match else 0.0
+        samples = scrape(stack.metrics_urls[name])
+        codes.update(handled_calls(samples))
+        failed += total(samples, "parkvpp_kafka_consumed_total", outcome="failed")
     return codes, failed
 
 

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import urllib.request
 from dataclasses import dataclass
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
-from prometheus_client.parser import text_string_to_metric_families
 from rich.console import Console
 from rich.table import Table
 
 from services import terminal
 from services.runtime.channels import open_channel
+from services.runtime.scrape import scrape, total
 from services.runtime.settings import SERVICE_NAMES
 from services.stack_client import StackTarget
 from services.stack_file import parkvpp_version, pid_alive
@@ -49,16 +48,9 @@ def _health(channel: grpc.Channel, service: str) -> str:
 def consumer_lag(metrics_url: str) -> float | None:
     """Messages behind, summed over the process's consumer groups (None: no /metrics)."""
     try:
-        with urllib.request.urlopen(metrics_url, timeout=CHECK_TIMEOUT_S) as reply:  # noqa: S310
-            text = reply.read().decode()
+        return total(scrape(metrics_url, CHECK_TIMEOUT_S), LAG_METRIC)
     except OSError:
         return None
-    return sum(
-        sample.value
-        for family in text_string_to_metric_families(text)
-        if family.name == LAG_METRIC
-        for sample in family.samples
-    )
 
 
 def service_status(target: StackTarget, name: str) -> ServiceStatus:

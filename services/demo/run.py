@@ -2,32 +2,17 @@
 
 from __future__ import annotations
 
-import re
 import shutil
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 from services.demo.clients import Clients
 from services.demo.day import DaySummary, MarketDay, market_day_for
 from services.launcher import Stack
 from services.runtime.auth import issue_token
+from services.runtime.scrape import handled_calls, scrape
 from services.runtime.settings import SERVICE_NAMES, Settings, load_settings
-
-_SAMPLE = re.compile(r'^parkvpp_grpc_requests_total\{code="(\w+)",method="([^"]+)"\} (\S+)$')
-
-
-def scrape_requests(url: str) -> dict[tuple[str, str], float]:
-    """Per (method, code) request counts from a Prometheus /metrics endpoint."""
-    with urllib.request.urlopen(url, timeout=10) as reply:  # noqa: S310 - loopback only
-        text = reply.read().decode()
-    counts = {}
-    for line in text.splitlines():
-        match = _SAMPLE.match(line)
-        if match:
-            counts[(match.group(2), match.group(1))] = float(match.group(3))
-    return counts
 
 
 def _print(line: str) -> None:
@@ -96,7 +81,7 @@ def run_demo(data_dir: str = "", plots_dir: str = "") -> int:
             _print(f"   bids plot: {plotted or 'no interval cleared, nothing drawn'}")
         _print("-- metrics (requests per process, scraped from /metrics)")
         for name in SERVICE_NAMES:
-            counts = scrape_requests(stack.metrics_urls[name])
+            counts = handled_calls(scrape(stack.metrics_urls[name]))
             methods = len({m for m, _ in counts})
             _print(
                 f"   {name:<13} {int(sum(counts.values())):5d} requests over {methods} "

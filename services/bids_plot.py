@@ -77,11 +77,19 @@ def participant_curves(
     ]
 
 
-def highest_bid_fen(settings: Settings, market_day: str, interval: int) -> int | None:
-    """The dearest price any buyer bid in `interval` (fen/MWh), None when none bid."""
+def highest_bid_fen(
+    settings: Settings, clearing: market_pb2.ClearingResult | None, interval: int
+) -> int | None:
+    """The dearest price any buyer bid in `interval` (fen/MWh), None when none bid: from
+    the clearing's published buy curve, else the participants settings of this process."""
+    for curve in market_curves(clearing, interval):
+        if curve.side == "buy":
+            return max((p for p, kw in curve.blocks if kw > 0), default=None)
+    if clearing is None:
+        return None
     prices = [
         step.price_fen_per_mwh
-        for order in _orders(settings, market_day, interval)
+        for order in _orders(settings, clearing.market_day, interval)
         if order.side == market_pb2.SIDE_BUY
         for step in order.steps
         if step.quantity_kw > 0
@@ -151,8 +159,26 @@ def interval_markers(
         ),
         Marker(f"VPP award: {vpp_kw:,.1f} kW", vpp_kw, price),
     ]
-    note = "other participants: " + (", ".join(others) if others else "none")
+    note = f"{len(others)} other participant{'s' * (len(others) != 1)} traded" + (
+        f": {', '.join(others)}" if 0 < len(others) <= 3 else ""
+    )
     return markers, note
+
+
+def market_curves(clearing: market_pb2.ClearingResult | None, interval: int) -> list[StepCurve]:
+    """The exchange's published aggregated sell and buy curves of `interval` (all
+    participants, the VPP included); empty when not cleared or not published."""
+    cleared = (
+        next((i for i in clearing.intervals if i.interval == interval), None) if clearing else None
+    )
+    if cleared is None:
+        return []
+    sides = (("all sellers", cleared.sell_curve, "sell"), ("all buyers", cleared.buy_curve, "buy"))
+    return [
+        StepCurve(label, [(s.price_fen_per_mwh, s.quantity_kw) for s in steps], side)
+        for label, steps, side in sides
+        if steps
+    ]
 
 
 def write_interval_plot(
@@ -163,13 +189,15 @@ def write_interval_plot(
     vpp_participant: str,
     other_curves: Sequence[StepCurve] = (),
 ) -> Path:
-    """PNG of one interval: the VPP's curve, any other known curves, the clearing point."""
+    """PNG of one interval: the VPP's curve, the market's aggregated supply and demand
+    (or, for a clearing that does not publish them, `other_curves`), the clearing point."""
     markers, note = interval_markers(clearing, interval, vpp_participant)
+    market = market_curves(clearing, interval) or list(other_curves)
     return step_curves_chart(
         path,
         f"Demand response {plan.market_day} {time_label(interval)} (Asia/Shanghai, "
         f"interval {interval})",
-        [vpp_curve(plan, interval), *other_curves],
+        [vpp_curve(plan, interval), *market],
         markers,
         note,
     )
@@ -271,14 +299,18 @@ def run(args) -> int:
     except grpc.RpcError as exc:
         print(f"parkvpp plot bids: {exc.code().name}: {exc.details()}", file=sys.stderr)
         return 2
-    why = why_no_trade(plan, clearing, interval, highest_bid_fen(settings, day, interval))
+    why = why_no_trade(plan, clearing, interval, highest_bid_fen(settings, clearing, interval))
     has_offer = any(kw > 0 for _, kw in vpp_curve(plan, interval).blocks)
     if why and not has_offer:
         print(f"parkvpp plot bids: nothing to draw: {why}", file=sys.stderr)
         return 1
     label = time_label(interval)[:5].replace(":", "")
     out = args.out or f"bids-{day}-{label}.png"
-    others = participant_curves(settings, clearing, interval)
+    others = (
+        []
+        if market_curves(clearing, interval)
+        else participant_curves(settings, clearing, interval)
+    )
     path = write_interval_plot(out, plan, clearing, interval, settings.vpp_participant_id, others)
     if why:
         print(f"parkvpp plot bids: no clearing point: {why}; wrote the offer alone to {path}")

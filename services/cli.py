@@ -80,8 +80,8 @@ def _print_up(stack, demo_day: str = "") -> None:
         ]
     else:
         lines.append(
-            "This stack starts empty; for one with a settled demo day in it, stop it (Ctrl-C) "
-            f"and run `parkvpp demo --keep-running{flag}`."
+            "A new data dir starts empty; `parkvpp demo --keep-running --data-dir NEW_DIR` "
+            "gives a stack with a settled demo day in it."
         )
     lines.append("Ctrl-C stops everything.")
     print("\n".join(lines), flush=True)

@@ -186,9 +186,37 @@ class EmbeddedValkey(_ChildServer):
         )
         return [str(get_binary_path()), str(conf)]
 
+    def start(self, timeout_s: float = 15.0) -> None:
+        """Start Valkey and wait until it answers PING: it accepts connections while it
+        still loads its AOF and answers LOADING to everything until done (a restart on a
+        data dir with a day in it)."""
+        super().start(timeout_s)
+        _wait_loaded(self.url, timeout_s)
+
     @property
     def url(self) -> str:
         return f"redis://{self.host}:{self.port}/0"
+
+
+def _wait_loaded(url: str, timeout_s: float) -> None:
+    """Raises EmbeddedServerError when Valkey at `url` is still loading after `timeout_s`."""
+    import redis
+
+    deadline = time.monotonic() + timeout_s
+    client = redis.Redis.from_url(url, socket_timeout=1)
+    try:
+        while True:
+            try:
+                client.ping()
+                return
+            except redis.BusyLoadingError:
+                if time.monotonic() > deadline:
+                    raise EmbeddedServerError(
+                        f"valkey at {url} still loading its data after {timeout_s}s"
+                    ) from None
+                time.sleep(0.05)
+    finally:
+        client.close()
 
 
 class EmbeddedBroker(_ChildServer):

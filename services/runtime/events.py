@@ -205,6 +205,10 @@ class ConsumerSpec:
     topics: tuple[str, ...]
     handler: Handler
     batch_handler: BatchHandler | None = None
+    #: Most events one poll hands over: a poll's events must be handled within the
+    #: group's max poll interval (PARKVPP_KAFKA_REBALANCE_TIMEOUT_MS), so handlers of
+    #: large events (e.g. a batch of readings each) take fewer at a time.
+    max_records: int = 500
 
 
 class DoneMarks:
@@ -300,7 +304,7 @@ class EventConsumer:
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                batch = self._consumer.poll(timeout_ms=200, max_records=500)
+                batch = self._consumer.poll(timeout_ms=200, max_records=self.spec.max_records)
             except KafkaError:
                 log.exception("poll failed in group %s", self.spec.group)
                 self._stop.wait(1.0)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import grpc
 import pytest
+from google.protobuf import descriptor_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
@@ -134,6 +135,43 @@ def test_reflection_lists_all_seven_services_and_health_is_serving(running_up):
             status = health.Check(health_pb2.HealthCheckRequest(service=""), timeout=5)
             assert status.status == health_pb2.HealthCheckResponse.SERVING
     assert wanted <= listed
+
+
+def test_reflection_v1_answers_as_grpcurl_asks_first(running_up):
+    """grpcurl and Postman ask grpc.reflection.v1 before v1alpha: the same messages under
+    the v1 method path list the services and return their files."""
+    _, endpoints, *_ = running_up
+    grpc_addr, _ = endpoints["market"]
+    with grpc.insecure_channel(grpc_addr) as channel:
+        info = channel.stream_stream(
+            "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo",
+            request_serializer=reflection_pb2.ServerReflectionRequest.SerializeToString,
+            response_deserializer=reflection_pb2.ServerReflectionResponse.FromString,
+        )
+        asks = [
+            reflection_pb2.ServerReflectionRequest(list_services=""),
+            reflection_pb2.ServerReflectionRequest(
+                file_containing_symbol="parkvpp.v1.MarketService"
+            ),
+            reflection_pb2.ServerReflectionRequest(
+                file_containing_symbol="grpc.reflection.v1.ServerReflection"
+            ),
+        ]
+        listed, market, v1 = list(info(iter(asks), timeout=10))
+    names = {s.name for s in listed.list_services_response.service}
+    assert {"parkvpp.v1.MarketService", "grpc.reflection.v1.ServerReflection"} <= names
+    assert "grpc.reflection.v1alpha.ServerReflection" in names
+    files = [
+        descriptor_pb2.FileDescriptorProto.FromString(raw)
+        for raw in market.file_descriptor_response.file_descriptor_proto
+    ]
+    assert any(s.name == "MarketService" for f in files for s in f.service)
+    (v1_file,) = (
+        descriptor_pb2.FileDescriptorProto.FromString(raw)
+        for raw in v1.file_descriptor_response.file_descriptor_proto
+    )
+    assert v1_file.package == "grpc.reflection.v1"
+    assert v1_file.service[0].method[0].input_type == ".grpc.reflection.v1.ServerReflectionRequest"
 
 
 def test_a_token_from_parkvpp_token_is_needed_and_calls_are_counted(running_up):

@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-from grpc_reflection.v1alpha import reflection
 
 from services.runtime import outbox
 from services.runtime.channels import add_port
@@ -30,6 +29,7 @@ from services.runtime.kafka_config import kafka_client_options
 from services.runtime.logs import configure_logging
 from services.runtime.metrics import serve_metrics
 from services.runtime.permissions import PERMISSIONS, Rule
+from services.runtime.reflection import enable_reflection
 from services.runtime.relay import OutboxRelay
 from services.runtime.settings import Settings, SettingsError, check_token_secret, load_settings
 
@@ -133,9 +133,7 @@ def create_server(
     for part in parts:
         part.register(server)
     names = [p.full_name for p in parts]
-    reflection.enable_server_reflection(
-        [*names, reflection.SERVICE_NAME, health.SERVICE_NAME], server
-    )
+    enable_reflection([*names, health.SERVICE_NAME], server)
     port = add_port(
         server, address, settings.tls_cert_file, settings.tls_key_file, settings.tls_ca_file
     )

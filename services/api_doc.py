@@ -24,7 +24,8 @@ HEADER = """\
 Generated from `protos/parkvpp/v1/*.proto` and `services/runtime/permissions.py` by
 `python -m services.api_doc > docs/api.md`; a test fails when it is stale. Package
 `parkvpp.v1`; every service also serves gRPC health checking and server reflection
-without a token, so tools such as grpcurl discover the messages themselves.
+(`grpc.reflection.v1` and `v1alpha`) without a token, so tools such as grpcurl discover
+the messages themselves.
 
 Every RPC needs `authorization: Bearer <token>` in the metadata (`parkvpp token --role
 ROLE` prints one for a running stack; see [security](security.md)). "enterprise (own)"

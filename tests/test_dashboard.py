@@ -201,3 +201,14 @@ def test_the_next_market_day_is_tomorrow_in_asia_shanghai():
     # 17:00 UTC on 1 January is 01:00 on 2 January in Shanghai: D-1 bids are for the 3rd.
     assert next_market_day(datetime(2026, 1, 1, 17, 0, tzinfo=UTC)) == "2026-01-03"
     assert next_market_day(datetime(2026, 1, 1, 15, 59, tzinfo=UTC)) == "2026-01-02"
+
+
+def test_every_alert_links_to_its_own_runbook_section():
+    runbook = MONITORING.parents[3] / "docs/runbooks/alerts.md"
+    sections = {
+        line[3:].strip().lower() for line in runbook.read_text().splitlines() if line[:3] == "## "
+    }
+    for rule in alert_rules():
+        anchor = rule["annotations"]["runbook_url"].rsplit("#", 1)[1]
+        assert anchor == rule["alert"].lower(), f"{rule['alert']} links to #{anchor}"
+        assert anchor in sections, f"docs/runbooks/alerts.md has no section {rule['alert']}"

@@ -239,9 +239,13 @@ CUSTOM_SCHEMAS = {
                             expr={"type": "string", "minLength": 1},
                             labels=_obj(["severity"], severity={"enum": ["warning", "critical"]}),
                             annotations=_obj(
-                                ["summary", "description"],
+                                ["summary", "description", "runbook_url"],
                                 summary={"type": "string"},
                                 description={"type": "string"},
+                                runbook_url={
+                                    "type": "string",
+                                    "pattern": r"^https://[^ ]+/docs/runbooks/alerts\.md#[a-z]+$",
+                                },
                             ),
                             **{"for": DURATION},
                         ),

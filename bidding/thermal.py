@@ -139,8 +139,8 @@ def validate_thermal_spec(
         raise InvalidInput(f"{p}.initial_on", "must be True or False")
     if spec.initial_on:
         _whole(spec.initial_output_kw, f"{p}.initial_output_kw", low, cap)
-    else:
-        _whole(spec.initial_output_kw, f"{p}.initial_output_kw", 0, 0)
+    elif spec.initial_output_kw != 0:
+        raise InvalidInput(f"{p}.initial_output_kw", "must be 0 when initial_on is False")
     if spec.initial_intervals_in_state is not None:
         _whole(spec.initial_intervals_in_state, f"{p}.initial_intervals_in_state", 1, 10**6)
 
@@ -276,7 +276,9 @@ def commit(
     time_limit_s: float = 20.0,
 ) -> Commitment:
     """The self-schedule of greatest margin against a value per interval (a price or a
-    dual-adjusted value, fen/MWh), solved exactly by CP-SAT over whole kW.
+    dual-adjusted value, fen/MWh), solved exactly by CP-SAT over whole kW: values and fuel
+    cost are exact Fractions and the objective is scaled to integers, so the optimum is
+    the exact one (ties broken by the solver); margin_fen rounds it only afterwards.
 
     Raises InvalidInput naming the field (spec fields under `prefix`, the values, the
     horizon 1..96, the fuel price), SolverFailed when CP-SAT proves no optimum in time."""

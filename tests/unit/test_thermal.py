@@ -153,7 +153,7 @@ def _random_case(seed: int) -> tuple[ThermalUnitSpec, list[int], int]:
         startup_kw=rng.choice([None, low]),
         shutdown_kw=rng.choice([None, cap]),
     )
-    values = [rng.randint(-20_000, 160_000) for _ in range(rng.randint(6, 8))]
+    values = [rng.randint(-20_000, 200_000) for _ in range(rng.randint(6, 8))]
     return spec, values, grid
 
 

@@ -296,42 +296,45 @@ class _Option:
 def _build(
     lines: Sequence[ProcessLine], precedences: Sequence[Precedence]
 ) -> tuple[cp_model.CpModel, list[list[list[_Option]]]]:
-    """One Boolean per placement of each run, exactly one chosen; an interval per run whose
-    start and end follow the chosen placement; no-overlap per line; precedences on them."""
+    """Time-indexed model: one Boolean per placement of each run, exactly one chosen per run;
+    per line and interval at most one chosen placement covers it (no overlap); a run that
+    follows another has started by interval t only if the other ended by t - gap."""
     model = cp_model.CpModel()
     options: list[list[list[_Option]]] = []
-    spans = {}
     for line in lines:
-        intervals, line_options = [], []
-        for j, run in enumerate(line.runs):
-            run_options = [
+        line_options = [
+            [
                 _Option(run, k, s, model.new_bool_var(f"{line.line_id}[{j}]:{k}@{s}"))
                 for k, profile in enumerate(run.profiles_kw)
                 for s in range(
                     run.earliest_start_interval, run.deadline_interval - len(profile) + 1
                 )
             ]
+            for j, run in enumerate(line.runs)
+        ]
+        covering: dict[int, list[cp_model.IntVar]] = {}
+        for run_options in line_options:
             model.add_exactly_one(o.literal for o in run_options)
             for o in run_options:
                 model.add_hint(o.literal, o.is_baseline)
-            window = (run.earliest_start_interval, run.deadline_interval)
-            start, end = model.new_int_var(*window, ""), model.new_int_var(*window, "")
-            literals = [o.literal for o in run_options]
-            model.add(
-                start == cp_model.LinearExpr.weighted_sum(literals, [o.start for o in run_options])
-            )
-            model.add(
-                end == cp_model.LinearExpr.weighted_sum(literals, [o.end for o in run_options])
-            )
-            size = model.new_int_var(1, window[1] - window[0], "")
-            intervals.append(model.new_interval_var(start, size, end, ""))
-            spans[line.line_id, j] = (start, end)
-            line_options.append(run_options)
-        model.add_no_overlap(intervals)
+                for t in range(o.start, o.end):
+                    covering.setdefault(t, []).append(o.literal)
+        for literals in covering.values():
+            if len(literals) > 1:
+                model.add_at_most_one(literals)
         options.append(line_options)
+    runs = {
+        (line.line_id, j): opts
+        for line, lo in zip(lines, options, strict=True)
+        for j, opts in enumerate(lo)
+    }
     for pr in precedences:
-        after_start = spans[pr.after_line, pr.after_run][0]
-        model.add(after_start >= spans[pr.before_line, pr.before_run][1] + pr.min_gap_intervals)
+        before, after = runs[pr.before_line, pr.before_run], runs[pr.after_line, pr.after_run]
+        for start in sorted({o.start for o in after}):
+            model.add(
+                sum(o.literal for o in after if o.start <= start)
+                <= sum(o.literal for o in before if o.end <= start - pr.min_gap_intervals)
+            )
     return model, options
 
 
@@ -345,6 +348,9 @@ def _solve(
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = time_limit_seconds
     solver.parameters.num_workers = num_workers
+    # The time-indexed model's strength is its LP: give it every constraint (0.7 s instead of
+    # > 10 s for 5 lines x 4 runs of 4 lengths over a day).
+    solver.parameters.linearization_level = 2
     status = solver.solve(model)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         raise SolverFailed("cp-sat", solver.status_name(status))

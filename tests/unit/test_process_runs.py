@@ -215,20 +215,19 @@ def _brute_force(lines, precedences, value_fen_per_kwh) -> tuple[float, list]:
 
 
 def _random_line(rng: random.Random, name: str, n_runs: int) -> ProcessLine:
+    """Runs packed left to right (baselines never overlap), windows up to 5 intervals wider."""
     runs, cursor = [], rng.randrange(0, 4)
     for _ in range(n_runs):
         lengths = rng.sample(range(1, 4), rng.choice([1, 1, 2]))
-        profiles = tuple(tuple(float(rng.randrange(0, 9)) for _ in range(n)) for n in lengths)
+        profiles = tuple(tuple(50.0 * rng.randrange(0, 9) for _ in range(n)) for n in lengths)
+        longest = max(lengths)
         base = rng.randrange(len(profiles))
         start = min(cursor + rng.randrange(0, 3), HORIZON - len(profiles[base]))
         end = start + len(profiles[base])
-        earliest = max(0, start - rng.randrange(0, 4))
-        deadline = min(HORIZON, end + rng.randrange(0, 4))
-        deadline = max(deadline, earliest + max(len(p) for p in profiles))
-        run = RunSpec(
-            profiles, earliest, deadline, start, base, rng.randrange(0, 3), rng.randrange(0, 2)
-        )
-        runs.append(run)
+        earliest = min(max(0, start - rng.randrange(0, 6)), HORIZON - longest)
+        deadline = max(min(HORIZON, end + rng.randrange(0, 6)), earliest + longest)
+        move_costs = rng.randrange(0, 20), rng.randrange(0, 4)
+        runs.append(RunSpec(profiles, earliest, deadline, start, base, *move_costs))
         cursor = end
         if cursor >= HORIZON - 3:
             break
@@ -244,7 +243,7 @@ def _random_case(seed: int):
         ra, rb = lines[a].runs[i], lines[b].runs[j]
         end = ra.baseline_start_interval + len(ra.profiles_kw[ra.baseline_profile_index])
         gap = rb.baseline_start_interval - end
-        if gap >= 0 and rng.random() < 0.7 and not precedences:
+        if gap >= 0 and rng.random() < 0.8 and len(precedences) < 2:
             precedences.append(Precedence(f"L{a}", i, f"L{b}", j, rng.randint(0, gap)))
     prices = [float(rng.randrange(-200, 1000)) for _ in range(HORIZON)]
     return lines, precedences, prices

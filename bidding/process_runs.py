@@ -161,20 +161,19 @@ def schedule(
     """Move the runs of all lines to maximise sum_t price[t] x (baseline - scheduled kW)[t] x
     0.25 h - move costs, keeping windows, no-overlap within a line and `precedences`.
 
-    Exact (CP-SAT) up to rounding each placement's energy cost to 1/4000 fen; among equally
-    valuable schedules the one moving fewest runs wins, so nothing moves for nothing. The
-    baseline is always feasible, so the value is never negative. Raises InvalidInput naming
+    Exact (CP-SAT) up to rounding each placement's energy cost to 1/4000 fen (exact for whole
+    kW at whole fen/MWh); among equally valuable schedules the one moving fewest runs wins, so
+    nothing moves for nothing. The baseline is always feasible and is returned when the solver
+    finds nothing better, so the value is never negative. Raises InvalidInput naming
     the field (e.g. "process_lines[0].runs[1].deadline_interval", "precedences[0]",
     "prices_fen_per_mwh[5]"); SolverFailed if the solver stops without a solution.
     """
     _check_whole(horizon_intervals, "horizon_intervals", 1, INTERVALS_PER_DAY)
+    seen_ids: set[str] = set()
     for n, line in enumerate(lines):
         _check_line(line, f"process_lines[{n}]", horizon_intervals)
-        _require(
-            line.line_id not in {other.line_id for other in lines[:n]},
-            f"process_lines[{n}].line_id",
-            "must be unique",
-        )
+        _require(line.line_id not in seen_ids, f"process_lines[{n}].line_id", "must be unique")
+        seen_ids.add(line.line_id)
     checked = _check_precedences(precedences, lines)
     prices = _check_values(prices_fen_per_mwh, "prices_fen_per_mwh", horizon_intervals)
     units_per_kw = [p * UNITS_PER_FEN * INTERVAL_HOURS / 1000 for p in prices]
@@ -397,6 +396,10 @@ def _optimise(
         _line_schedule(line, placements, units_per_kw, horizon, status)
         for line, placements in zip(lines, chosen, strict=True)
     ]
+    if sum(units for _, units in solved) < 0:  # stopped early, or rounding: keep the baseline
+        solved = [
+            _line_schedule(line, _baseline(line), units_per_kw, horizon, status) for line in lines
+        ]
     return solved, status
 
 

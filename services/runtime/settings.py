@@ -4,13 +4,25 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
-from typing import TypeVar
+from collections.abc import Callable, Mapping
+from contextvars import ContextVar
+from typing import Annotated, Any, Literal, get_args, get_origin
 from urllib.parse import urlsplit
 
+from annotated_types import Ge, Le
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
 from bidding.baseline import BASELINE_METHODS
-from certificates.carbon import GRID_FACTOR_KG_PER_KWH, RESIDUAL_FACTOR_KG_PER_KWH
 from certificates.exceptions import InvalidInput as CertificateInputError
 from certificates.factors import (
     GRID_REGIONS,
@@ -35,129 +47,19 @@ SERVICE_NAMES = (
 DEFAULT_GRPC_PORTS = {name: 50051 + n for n, name in enumerate(SERVICE_NAMES)}
 DEFAULT_METRICS_PORTS = {name: 9101 + n for n, name in enumerate(SERVICE_NAMES)}
 
+KAFKA_SECURITY_PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_SSL")
+KAFKA_SASL_MECHANISMS = ("SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN")
 
-T = TypeVar("T", int, float)
-
-
-class SettingsError(ValueError):
-    """An environment variable holds a value ParkVPP cannot use; names the variable."""
-
-
-def _number(env: Mapping[str, str], name: str, default: T, low: T, high: T, kind: type[T]) -> T:
-    """`kind(env[name])` within [low, high], or `default` when unset or empty."""
-    raw = env.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = kind(raw)
-    except ValueError as exc:
-        what = "an integer" if kind is int else "a number"
-        raise SettingsError(f"{name}={raw!r} is not {what}") from exc
-    if not low <= value <= high:  # type: ignore[operator]
-        raise SettingsError(f"{name}={value} must be between {low} and {high}")
-    return value
-
-
-def _residual_factor(env: Mapping[str, str], region: str, year: int) -> dict[str, object]:
-    """The market-based residual factor: PARKVPP_RESIDUAL_FACTOR_KG_PER_KWH if set, else the
-    published one of the region (the national one where the region has none) and year."""
-    if "PARKVPP_RESIDUAL_FACTOR_KG_PER_KWH" in env:
-        value = _float(env, "PARKVPP_RESIDUAL_FACTOR_KG_PER_KWH", 0.0, 0.0, 5.0)
-        return {
-            "residual_factor_kg_per_kwh": value,
-            "residual_factor_basis": "PARKVPP_RESIDUAL_FACTOR_KG_PER_KWH",
-        }
-    try:
-        value, basis = residual_factor(region, year)
-    except CertificateInputError as exc:
-        raise SettingsError(
-            f"PARKVPP_GRID_FACTOR_YEAR={year}: no published residual factor ({exc.rule}); "
-            "set PARKVPP_RESIDUAL_FACTOR_KG_PER_KWH"
-        ) from exc
-    return {"residual_factor_kg_per_kwh": value, "residual_factor_basis": basis}
-
-
-def _grid_factor(env: Mapping[str, str]) -> dict[str, object]:
-    """The location-based factor: PARKVPP_GRID_FACTOR_KG_PER_KWH if set, else the published
-    factor of PARKVPP_GRID_REGION (default national) for PARKVPP_GRID_FACTOR_YEAR (2022);
-    and the residual factor of the same region and year (_residual_factor)."""
-    region = _choice(env, "PARKVPP_GRID_REGION", "national", GRID_REGIONS)
-    year = _int(env, "PARKVPP_GRID_FACTOR_YEAR", 2022, 2000, 2100)
-    return {**_location_factor(env, region, year), **_residual_factor(env, region, year)}
-
-
-def _location_factor(env: Mapping[str, str], region: str, year: int) -> dict[str, object]:
-    if "PARKVPP_GRID_FACTOR_KG_PER_KWH" in env:
-        value = _float(env, "PARKVPP_GRID_FACTOR_KG_PER_KWH", 0.0, 0.0, 5.0)
-        return {
-            "grid_factor_kg_per_kwh": value,
-            "grid_factor_basis": "PARKVPP_GRID_FACTOR_KG_PER_KWH",
-        }
-    try:
-        value = grid_factor(region, year)
-    except CertificateInputError as exc:
-        raise SettingsError(
-            f"PARKVPP_GRID_FACTOR_YEAR={year}: no published factor for the {region} grid "
-            f"({exc.rule}); set PARKVPP_GRID_FACTOR_KG_PER_KWH"
-        ) from exc
-    return {
-        "grid_factor_kg_per_kwh": value,
-        "grid_factor_basis": f"{region} grid, {year} (MEE/NBS)",
-    }
-
-
-def _topic_prefix(env: Mapping[str, str]) -> str:
-    """PARKVPP_KAFKA_TOPIC_PREFIX: letters, digits, '.', '_' and '-' only (Kafka's own rule)."""
-    value = env.get("PARKVPP_KAFKA_TOPIC_PREFIX", "")
-    if not re.fullmatch(r"[A-Za-z0-9._-]{0,100}", value):
-        raise SettingsError(
-            f"PARKVPP_KAFKA_TOPIC_PREFIX={value!r} may hold only letters, digits, '.', '_', '-'"
-        )
-    return value
-
-
-def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
-    return _number(env, name, default, low, high, int)
-
-
-def _float(env: Mapping[str, str], name: str, default: float, low: float, high: float) -> float:
-    return _number(env, name, default, low, high, float)
-
-
-def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
-    """A yes/no variable: 1/true/yes/on or 0/false/no/off (any case), `default` when unset."""
-    raw = env.get(name, "").strip().lower()
-    if raw == "":
-        return default
-    if raw in {"1", "true", "yes", "on"}:
-        return True
-    if raw in {"0", "false", "no", "off"}:
-        return False
-    raise SettingsError(f"{name}={raw!r} must be 1/true/yes/on or 0/false/no/off")
-
-
-def _addr(env: Mapping[str, str], service: str) -> str:
-    name = f"PARKVPP_{service.upper()}_ADDR"
-    value = env.get(name) or f"127.0.0.1:{DEFAULT_GRPC_PORTS[service]}"
-    host, sep, port = value.rpartition(":")
-    if not sep or not host or not port.isdigit():
-        raise SettingsError(f"{name}={value!r} must look like host:port")
-    return value
-
-
-def _id(env: Mapping[str, str], name: str, default: str) -> str:
-    value = env.get(name, default)
-    if not is_id(value):
-        raise SettingsError(f"{name}={value!r} {ID_RULE}")
-    return value
-
-
-def _choice(env: Mapping[str, str], name: str, default: str, choices: Iterable[str]) -> str:
-    value = env.get(name, default)
-    if value not in choices:
-        raise SettingsError(f"{name}={value!r} must be one of {', '.join(sorted(choices))}")
-    return value
-
+#: Shandong's day-ahead spot bid range, -80..1,300 yuan/MWh, as the ENERGY default.
+ENERGY_PRICE_FLOOR_FEN_PER_MWH = -8_000
+ENERGY_PRICE_CAP_FEN_PER_MWH = 130_000
+#: Invitation-style demand response: 0..15 yuan/kWh.
+DR_PRICE_FLOOR_FEN_PER_MWH = 0
+DR_PRICE_CAP_FEN_PER_MWH = 1_500_000
+#: Outer bound of any configured price (10 million CNY per MWh): keeps sums exact.
+MAX_MARKET_PRICE_FEN_PER_MWH = 1_000_000_000
+#: Green-power trades (certificate + money): 0..2,000 CNY/MWh by default.
+GREEN_PRICE_MAX_FEN_PER_MWH = 200_000
 
 #: The placeholder values of the Secret templates in deploy/k8s/secrets/. They are public,
 #: so a key equal to one signs tokens anyone can mint; kept here (not read from deploy/,
@@ -171,6 +73,10 @@ PLACEHOLDER_SECRETS = frozenset(
         "REPLACE with the PEM CA certificate",
     }
 )
+
+
+class SettingsError(ValueError):
+    """An environment variable holds a value ParkVPP cannot use; names the variable."""
 
 
 def check_token_secret(secret: str, name: str = "PARKVPP_TOKEN_SECRET") -> None:
@@ -189,272 +95,537 @@ def check_token_secret(secret: str, name: str = "PARKVPP_TOKEN_SECRET") -> None:
         )
 
 
-def _secret(env: Mapping[str, str], name: str) -> str:
-    value = env.get(name, "")
-    if value:
-        check_token_secret(value, name)
-    return value
+def setting(env: str, default: Any, *, shown: str | None = None, **rules: Any) -> Any:
+    """One setting: its variable and default; the docstring under it says what it means.
 
-
-def _tls_files(env: Mapping[str, str]) -> dict[str, str]:
-    """TLS file paths: certificate and key together or neither; a CA turns on mutual TLS."""
-    files = {
-        "tls_cert_file": env.get("PARKVPP_TLS_CERT_FILE", ""),
-        "tls_key_file": env.get("PARKVPP_TLS_KEY_FILE", ""),
-        "tls_ca_file": env.get("PARKVPP_TLS_CA_FILE", ""),
-    }
-    if bool(files["tls_cert_file"]) != bool(files["tls_key_file"]):
-        raise SettingsError("PARKVPP_TLS_CERT_FILE and PARKVPP_TLS_KEY_FILE go together")
-    if files["tls_ca_file"] and not files["tls_cert_file"]:
-        raise SettingsError("PARKVPP_TLS_CA_FILE (mutual TLS) needs PARKVPP_TLS_CERT_FILE")
-    for key, path in files.items():
-        if path and not os.path.isfile(path):
-            raise SettingsError(f"PARKVPP_{key.upper()}={path!r} is not a readable file")
-    return files
-
-
-def _file(env: Mapping[str, str], name: str) -> str:
-    path = env.get(name, "")
-    if path and not os.path.isfile(path):
-        raise SettingsError(f"{name}={path!r} is not a readable file")
-    return path
-
-
-KAFKA_SECURITY_PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_SSL")
-KAFKA_SASL_MECHANISMS = ("SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN")
-
-
-def _kafka_security(env: Mapping[str, str], bootstrap: str) -> dict[str, str]:
-    """How Kafka clients connect (see kafka_config.py): TLS, mutual TLS or SASL over TLS.
-
-    Settings a protocol would ignore are refused, so a half-configured client fails here.
+    `shown` replaces the default in docs/settings.md where a bare value would mislead;
+    `rules` are pydantic's (ge, le, repr).
     """
-    protocol = _choice(
-        env, "PARKVPP_KAFKA_SECURITY_PROTOCOL", "PLAINTEXT", KAFKA_SECURITY_PROTOCOLS
+    extra = {"shown_default": shown} if shown is not None else None
+    return Field(default, validation_alias=env, json_schema_extra=extra, **rules)
+
+
+def _flag(raw: object) -> object:
+    """A yes/no variable: 1/true/yes/on or 0/false/no/off (any case)."""
+    if not isinstance(raw, str):
+        return raw
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off"}:
+        return False
+    raise ValueError("must be 1/true/yes/on or 0/false/no/off")
+
+
+def _rule(holds: Callable[[str], bool], reason: str) -> AfterValidator:
+    """A check of a text setting; `reason` follows "NAME=value" in the error."""
+
+    def check(value: str) -> str:
+        if not holds(value):
+            raise ValueError(reason)
+        return value
+
+    return AfterValidator(check)
+
+
+def _host_port(value: str) -> bool:
+    host, sep, port = value.rpartition(":")
+    return bool(sep and host and port.isdigit())
+
+
+def _number(kind: type[int] | type[float]) -> BeforeValidator:
+    """`kind(raw)` of a variable's text, as Python reads numbers."""
+    what = "an integer" if kind is int else "a number"
+
+    def parse(raw: object) -> object:
+        if not isinstance(raw, str):
+            return raw
+        try:
+            return kind(raw)
+        except ValueError:
+            raise ValueError(f"is not {what}") from None
+
+    return BeforeValidator(parse)
+
+
+Int = Annotated[int, _number(int)]
+Float = Annotated[float, _number(float)]
+Flag = Annotated[bool, BeforeValidator(_flag)]
+File = Annotated[
+    str, _rule(lambda path: not path or os.path.isfile(path), "is not a readable file")
+]
+HostPort = Annotated[str, _rule(_host_port, "must look like host:port")]
+RedisUrl = Annotated[
+    str,
+    _rule(
+        lambda url: not url or url.startswith(("redis://", "rediss://", "unix://")),
+        "must start with redis://, rediss://",
+    ),
+]
+#: Letters, digits, '.', '_' and '-' only (Kafka's own rule for topic names).
+TopicPrefix = Annotated[
+    str,
+    _rule(
+        lambda prefix: bool(re.fullmatch(r"[A-Za-z0-9._-]{0,100}", prefix)),
+        "may hold only letters, digits, '.', '_', '-'",
+    ),
+]
+ParticipantId = Annotated[str, _rule(is_id, ID_RULE)]
+ParticipantsFile = Annotated[
+    str, _rule(lambda path: not path or os.path.isfile(path), "is not a file")
+]
+Port = Annotated[Int, Field(ge=0, le=65535)]
+Price = Annotated[Int, Field(ge=-MAX_MARKET_PRICE_FEN_PER_MWH, le=MAX_MARKET_PRICE_FEN_PER_MWH)]
+Factor = Annotated[Annotated[float, Ge(0.0), Le(5.0)] | None, _number(float)]
+BaselineMethod = Literal[tuple(BASELINE_METHODS)]  # type: ignore[valid-type]
+GridRegion = Literal[GRID_REGIONS]  # type: ignore[valid-type]
+TceBasis = Literal[tuple(basis.value for basis in ElectricityConversion)]  # type: ignore[valid-type]
+KafkaProtocol = Literal[KAFKA_SECURITY_PROTOCOLS]  # type: ignore[valid-type]
+SaslMechanism = Literal[KAFKA_SASL_MECHANISMS]  # type: ignore[valid-type]
+
+
+def _peer(service: str) -> Any:
+    default = f"127.0.0.1:{DEFAULT_GRPC_PORTS[service]}"
+    return setting(f"PARKVPP_{service.upper()}_ADDR", default)
+
+
+#: The variables load_settings(env) reads; None: the process environment.
+_GIVEN_ENV: ContextVar[Mapping[str, str] | None] = ContextVar("parkvpp_env", default=None)
+
+
+class _Variables(PydanticBaseSettingsSource):
+    """Environment variables from a mapping, each under its setting's name (the alias)."""
+
+    def __init__(self, settings_cls: type[BaseSettings], env: Mapping[str, str]) -> None:
+        super().__init__(settings_cls)
+        self.env = env
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        name = str(field.validation_alias)
+        return self.env.get(name), name, False
+
+    def __call__(self) -> dict[str, Any]:
+        fields = self.settings_cls.model_fields.items()
+        found = (self.get_field_value(field, name)[:2] for name, field in fields)
+        return {env: value for value, env in found if value is not None}
+
+
+class Settings(BaseSettings):
+    """Everything a ParkVPP process reads from its environment; docs/settings.md lists it.
+
+    Each field names its variable and default, its docstring says what it means. Use
+    load_settings(), which turns pydantic's errors into a SettingsError naming the variable.
+    """
+
+    model_config = SettingsConfigDict(
+        frozen=True, case_sensitive=True, extra="forbid", use_attribute_docstrings=True
     )
-    values = {
-        "kafka_security_protocol": protocol,
-        "kafka_sasl_mechanism": _choice(
-            env, "PARKVPP_KAFKA_SASL_MECHANISM", "SCRAM-SHA-512", KAFKA_SASL_MECHANISMS
-        ),
-        "kafka_sasl_username": env.get("PARKVPP_KAFKA_SASL_USERNAME", ""),
-        "kafka_sasl_password": env.get("PARKVPP_KAFKA_SASL_PASSWORD", ""),
-        "kafka_ca_file": _file(env, "PARKVPP_KAFKA_CA_FILE"),
-        "kafka_cert_file": _file(env, "PARKVPP_KAFKA_CERT_FILE"),
-        "kafka_key_file": _file(env, "PARKVPP_KAFKA_KEY_FILE"),
-    }
-    if protocol != "PLAINTEXT" and not bootstrap:
-        raise SettingsError(
-            f"PARKVPP_KAFKA_SECURITY_PROTOCOL={protocol} needs KAFKA_BOOTSTRAP_SERVERS "
-            "(the embedded broker is plaintext)"
-        )
-    if bool(values["kafka_cert_file"]) != bool(values["kafka_key_file"]):
-        raise SettingsError("PARKVPP_KAFKA_CERT_FILE and PARKVPP_KAFKA_KEY_FILE go together")
-    sasl = ("PARKVPP_KAFKA_SASL_USERNAME", "PARKVPP_KAFKA_SASL_PASSWORD")
-    if protocol == "SASL_SSL" and not all(env.get(name) for name in sasl):
-        raise SettingsError(f"PARKVPP_KAFKA_SECURITY_PROTOCOL=SASL_SSL needs {' and '.join(sasl)}")
-    unused = [name for name in (*sasl, "PARKVPP_KAFKA_SASL_MECHANISM") if env.get(name)]
-    if protocol != "SASL_SSL" and unused:
-        raise SettingsError(
-            f"{unused[0]} is used only with PARKVPP_KAFKA_SECURITY_PROTOCOL=SASL_SSL"
-        )
-    tls = ("PARKVPP_KAFKA_CA_FILE", "PARKVPP_KAFKA_CERT_FILE", "PARKVPP_KAFKA_KEY_FILE")
-    unused = [name for name in tls if env.get(name)]
-    if protocol == "PLAINTEXT" and unused:
-        raise SettingsError(f"{unused[0]} needs PARKVPP_KAFKA_SECURITY_PROTOCOL=SSL or SASL_SSL")
-    return values
 
-
-def _redis_security(env: Mapping[str, str], url: str) -> dict[str, str]:
-    """PARKVPP_REDIS_PASSWORD (from a Secret, not in the URL) and the CA of a rediss:// server."""
-    password = env.get("PARKVPP_REDIS_PASSWORD", "")
-    ca_file = _file(env, "PARKVPP_REDIS_CA_FILE")
-    if password and not url:
-        raise SettingsError("PARKVPP_REDIS_PASSWORD needs REDIS_URL (the embedded Valkey has none)")
-    if password and urlsplit(url).password:
-        raise SettingsError("PARKVPP_REDIS_PASSWORD is set and REDIS_URL holds a password too")
-    if ca_file and not url.startswith("rediss://"):
-        raise SettingsError("PARKVPP_REDIS_CA_FILE needs a REDIS_URL that starts with rediss://")
-    return {"redis_password": password, "redis_ca_file": ca_file}
-
-
-def _health_port(env: Mapping[str, str]) -> int:
-    """PARKVPP_HEALTH_PORT: a plaintext port serving only grpc.health.v1 (0: none)."""
-    port = _int(env, "PARKVPP_HEALTH_PORT", 0, 0, 65535)
-    for other in ("PARKVPP_GRPC_PORT", "PARKVPP_METRICS_PORT"):
-        if port and port == _int(env, other, 0, 0, 65535):
-            raise SettingsError(f"PARKVPP_HEALTH_PORT={port} is {other} too")
-    return port
-
-
-#: Shandong's day-ahead spot bid range, -80..1,300 yuan/MWh, as the ENERGY default.
-ENERGY_PRICE_FLOOR_FEN_PER_MWH = -8_000
-ENERGY_PRICE_CAP_FEN_PER_MWH = 130_000
-#: Invitation-style demand response: 0..15 yuan/kWh.
-DR_PRICE_FLOOR_FEN_PER_MWH = 0
-DR_PRICE_CAP_FEN_PER_MWH = 1_500_000
-#: Outer bound of any configured price (10 million CNY per MWh): keeps sums exact.
-MAX_MARKET_PRICE_FEN_PER_MWH = 1_000_000_000
-
-
-def _price_range(
-    env: Mapping[str, str], names: tuple[str, str], floor: int, cap: int
-) -> tuple[int, int]:
-    """(floor, cap) from the two variables `names`; the floor must lie below the cap."""
-    bound = MAX_MARKET_PRICE_FEN_PER_MWH
-    low = _int(env, names[0], floor, -bound, bound)
-    high = _int(env, names[1], cap, -bound, bound)
-    if low >= high:
-        raise SettingsError(f"{names[0]}={low} must be below {names[1]}={high}")
-    return low, high
-
-
-#: Green-power trades (certificate + money): 0..2,000 CNY/MWh by default.
-GREEN_PRICE_MAX_FEN_PER_MWH = 200_000
-
-
-def _green_price_band(env: Mapping[str, str]) -> dict[str, int]:
-    """PARKVPP_GREEN_PRICE_MIN/MAX_FEN_PER_MWH: the prices a green-power trade may carry."""
-    names = ("PARKVPP_GREEN_PRICE_MIN_FEN_PER_MWH", "PARKVPP_GREEN_PRICE_MAX_FEN_PER_MWH")
-    low, high = _price_range(env, names, 0, GREEN_PRICE_MAX_FEN_PER_MWH)
-    if low < 0:
-        raise SettingsError(f"{names[0]}={low} must be >= 0")
-    return {"green_price_min_fen_per_mwh": low, "green_price_max_fen_per_mwh": high}
-
-
-def _stream_limits(env: Mapping[str, str]) -> dict[str, object]:
-    """Server threads, the ones kept from streams, and per-tenant stream limits."""
-    workers = _int(env, "PARKVPP_GRPC_WORKERS", 16, 2, 512)
-    reserved = _int(env, "PARKVPP_GRPC_RESERVED_WORKERS", 4, 1, 511)
-    if reserved >= workers:
-        raise SettingsError(
-            f"PARKVPP_GRPC_RESERVED_WORKERS={reserved} must be below "
-            f"PARKVPP_GRPC_WORKERS={workers}: streams need at least one thread"
-        )
-    return {
-        "grpc_workers": workers,
-        "grpc_reserved_workers": reserved,
-        "streams_per_tenant": _int(env, "PARKVPP_STREAMS_PER_TENANT", 4, 1, 512),
-        "stream_idle_timeout_s": _float(env, "PARKVPP_STREAM_IDLE_TIMEOUT_S", 60.0, 0.1, 86400.0),
-    }
-
-
-def _market(env: Mapping[str, str]) -> dict[str, object]:
-    """The market gateway, the exchange's price ranges and its synthetic participants."""
-    gateway = _choice(env, "PARKVPP_MARKET_GATEWAY", "reference", ("reference", "file"))
-    gateway_dir = env.get("PARKVPP_MARKET_GATEWAY_DIR", "")
-    if gateway == "file" and not gateway_dir:
-        raise SettingsError("PARKVPP_MARKET_GATEWAY=file needs PARKVPP_MARKET_GATEWAY_DIR")
-    energy = _price_range(
-        env,
-        ("PARKVPP_MARKET_PRICE_FLOOR_FEN_PER_MWH", "PARKVPP_MARKET_PRICE_CAP_FEN_PER_MWH"),
-        ENERGY_PRICE_FLOOR_FEN_PER_MWH,
-        ENERGY_PRICE_CAP_FEN_PER_MWH,
+    redis_url: RedisUrl = setting("REDIS_URL", "", shown="unset (embedded)")
+    """Redis or Valkey, e.g. `redis://host:6379/0`."""
+    kafka_bootstrap_servers: str = setting("KAFKA_BOOTSTRAP_SERVERS", "", shown="unset (embedded)")
+    """Kafka bootstrap servers."""
+    grpc_host: str = setting("PARKVPP_GRPC_HOST", "127.0.0.1")
+    """Address servers bind (`0.0.0.0` in containers)."""
+    grpc_port: Port = setting("PARKVPP_GRPC_PORT", 0)
+    """gRPC port of `parkvpp serve` (0: a free port)."""
+    metrics_port: Port = setting("PARKVPP_METRICS_PORT", 0)
+    """Prometheus port of `parkvpp serve` (0: a free port)."""
+    health_port: Port = setting("PARKVPP_HEALTH_PORT", 0)
+    """Also answer gRPC health checks (only those) in plaintext on this port, as the
+    kubelet's gRPC probes cannot speak TLS (0: none)."""
+    enrollment_addr: HostPort = _peer("enrollment")
+    """Where peers find the enrollment service."""
+    telemetry_addr: HostPort = _peer("telemetry")
+    """Where peers find the telemetry service."""
+    vpp_addr: HostPort = _peer("vpp")
+    """Where peers find the VPP (dispatch) service."""
+    bidding_addr: HostPort = _peer("bidding")
+    """Where peers find the bidding service."""
+    market_addr: HostPort = _peer("market")
+    """Where peers find the market gateway, e.g. the bidder."""
+    settlement_addr: HostPort = _peer("settlement")
+    """Where peers find the settlement service."""
+    certificates_addr: HostPort = _peer("certificates")
+    """Where peers find the certificate service."""
+    grpc_workers: Int = setting("PARKVPP_GRPC_WORKERS", 16, ge=2, le=512)
+    """Request threads per server."""
+    grpc_reserved_workers: Int = setting("PARKVPP_GRPC_RESERVED_WORKERS", 4, ge=1, le=511)
+    """Request threads no long-lived stream may take, so unary calls and health checks
+    answer while every stream slot is held; below `PARKVPP_GRPC_WORKERS`."""
+    streams_per_tenant: Int = setting("PARKVPP_STREAMS_PER_TENANT", 4, ge=1, le=512)
+    """Open dispatch streams, and open meter streams, per tenant (an enterprise, or the
+    role) per server."""
+    stream_idle_timeout_s: Float = setting(
+        "PARKVPP_STREAM_IDLE_TIMEOUT_S", 60.0, ge=0.1, le=86400.0
     )
-    dr = _price_range(
-        env,
-        ("PARKVPP_MARKET_DR_PRICE_FLOOR_FEN_PER_MWH", "PARKVPP_MARKET_DR_PRICE_CAP_FEN_PER_MWH"),
-        DR_PRICE_FLOOR_FEN_PER_MWH,
-        DR_PRICE_CAP_FEN_PER_MWH,
+    """A meter stream that sends nothing this long is ended with `DEADLINE_EXCEEDED`."""
+    shutdown_grace_s: Float = setting("PARKVPP_SHUTDOWN_GRACE_S", 10.0, ge=0.0, le=300.0)
+    """How long in-flight calls may drain on SIGTERM."""
+    log_level: str = setting("PARKVPP_LOG_LEVEL", "INFO")
+    """`DEBUG`, `INFO`, `WARNING` or `ERROR`; logs are JSON lines on stderr."""
+    data_dir: str = setting("PARKVPP_DATA_DIR", ".parkvpp")
+    """Embedded data and per-service logs of `parkvpp up`."""
+    kafka_group_prefix: str = setting("PARKVPP_KAFKA_GROUP_PREFIX", "parkvpp")
+    """Start of the consumer group names."""
+    kafka_topic_prefix: TopicPrefix = setting("PARKVPP_KAFKA_TOPIC_PREFIX", "", shown="empty")
+    """Put before every topic name, so several stacks can share a broker (the tests give
+    each stack its own); letters, digits, `.`, `_` and `-`."""
+    kafka_rebalance_timeout_ms: Int = setting(
+        "PARKVPP_KAFKA_REBALANCE_TIMEOUT_MS", 10000, ge=1000, le=600000
     )
-    participants = env.get("PARKVPP_MARKET_PARTICIPANTS_FILE", "")
-    if participants and not os.path.isfile(participants):
-        raise SettingsError(f"PARKVPP_MARKET_PARTICIPANTS_FILE={participants!r} is not a file")
-    return {
-        "market_gateway": gateway,
-        "market_gateway_dir": gateway_dir,
-        "market_price_floor_fen_per_mwh": energy[0],
-        "market_price_cap_fen_per_mwh": energy[1],
-        "market_dr_price_floor_fen_per_mwh": dr[0],
-        "market_dr_price_cap_fen_per_mwh": dr[1],
-        "market_participants_file": participants,
-    }
-
-
-@dataclass(frozen=True)
-class Settings:
-    """Everything a ParkVPP process reads from its environment (see README for the table)."""
-
-    redis_url: str = ""
-    kafka_bootstrap_servers: str = ""
-    grpc_host: str = "127.0.0.1"
-    grpc_port: int = 0
-    metrics_port: int = 0
-    grpc_workers: int = 16
-    #: Server threads no long-lived stream may take: unary calls and health checks use them.
-    grpc_reserved_workers: int = 4
-    #: Open dispatch streams, and open meter streams, per tenant per server.
-    streams_per_tenant: int = 4
-    #: A meter stream that sends nothing for this long is ended (DEADLINE_EXCEEDED).
-    stream_idle_timeout_s: float = 60.0
-    shutdown_grace_s: float = 10.0
-    log_level: str = "INFO"
-    data_dir: str = ".parkvpp"
-    kafka_group_prefix: str = "parkvpp"
-    #: Put before every topic name (e.g. "staging." or one per test stack); "" in production.
-    kafka_topic_prefix: str = ""
-    kafka_rebalance_timeout_ms: int = 10000
-    kafka_partitions: int = 3
-    kafka_replication: int = 1
-    kafka_publish_timeout_s: float = 30.0
-    #: Keep published outbox events until every consumer group applied them (a memory-only
-    #: broker, e.g. the embedded one); off: delete once Kafka acknowledged them (acks=all).
-    outbox_retain: bool = False
-    outbox_poll_s: float = 0.05
-    outbox_retry_s: float = 60.0
-    #: Unpublished events one enterprise's outbox may hold before meters get UNAVAILABLE.
-    outbox_max_backlog: int = 100_000
-    vpp_participant_id: str = "parkvpp-vpp"
-    operator_fee_share_percent: int = 10
-    #: DR capacity payment per awarded kW and interval (settlement.program), 0: none.
-    capacity_price_fen_per_kw: int = 0
-    dispatch_ack_seconds: int = 300
-    following_share_percent: int = 50
-    following_intervals: int = 2
-    following_check_s: int = 300
-    baseline_method: str = "similar_day"
-    token_secret: str = field(default="", repr=False)
-    #: HMAC key of the certificate ledger's audit entries (services/certificates/signing_key.py).
-    ledger_signing_key: str = field(default="", repr=False)
-    #: Prices a green-power trade may be proposed and settled at.
-    green_price_min_fen_per_mwh: int = 0
-    green_price_max_fen_per_mwh: int = GREEN_PRICE_MAX_FEN_PER_MWH
-    rate_writes_per_s: float = 100.0
-    rate_writes_burst: float = 1000.0
-    rate_readings_per_s: float = 50000.0
-    rate_readings_burst: float = 500000.0
-    tls_cert_file: str = ""
-    tls_key_file: str = ""
-    tls_ca_file: str = ""
-    #: Kafka client security (kafka_config.kafka_client_options): PLAINTEXT, SSL, SASL_SSL.
-    kafka_security_protocol: str = "PLAINTEXT"
-    kafka_sasl_mechanism: str = "SCRAM-SHA-512"
-    kafka_sasl_username: str = ""
-    kafka_sasl_password: str = field(default="", repr=False)
-    kafka_ca_file: str = ""
-    kafka_cert_file: str = ""
-    kafka_key_file: str = ""
-    redis_password: str = field(default="", repr=False)
-    redis_ca_file: str = ""
-    #: A plaintext port answering only gRPC health checks (the kubelet's probes under TLS).
-    health_port: int = 0
-    grid_factor_kg_per_kwh: float = GRID_FACTOR_KG_PER_KWH
-    grid_factor_basis: str = "national grid, 2022 (MEE/NBS)"
-    residual_factor_kg_per_kwh: float = RESIDUAL_FACTOR_KG_PER_KWH
-    residual_factor_basis: str = (
-        "national average excluding market-traded non-fossil electricity, 2022 "
-        "(MEE/NBS; proxy for a residual mix)"
+    """Consumer group rebalance timeout, also the max time one poll's handling may take."""
+    kafka_partitions: Int = setting("PARKVPP_KAFKA_PARTITIONS", 3, ge=1, le=1024)
+    """Partitions of topics created at start-up."""
+    kafka_replication: Int = setting("PARKVPP_KAFKA_REPLICATION", 1, ge=1, le=16)
+    """Replication factor of topics created at start-up (existing topics are left alone)."""
+    kafka_publish_timeout_s: Float = setting(
+        "PARKVPP_KAFKA_PUBLISH_TIMEOUT_S", 30.0, ge=1.0, le=600.0
     )
-    electricity_tce_basis: str = ElectricityConversion.EQUIVALENT_VALUE.value
-    market_gateway: str = "reference"
-    market_gateway_dir: str = ""
-    market_price_floor_fen_per_mwh: int = ENERGY_PRICE_FLOOR_FEN_PER_MWH
-    market_price_cap_fen_per_mwh: int = ENERGY_PRICE_CAP_FEN_PER_MWH
-    market_dr_price_floor_fen_per_mwh: int = DR_PRICE_FLOOR_FEN_PER_MWH
-    market_dr_price_cap_fen_per_mwh: int = DR_PRICE_CAP_FEN_PER_MWH
-    market_participants_file: str = ""
-    storage_energy_share: float = 0.5
-    peer_addrs: dict[str, str] = field(default_factory=dict)
+    """How long the outbox relay waits for the broker to acknowledge a round of events
+    before it sends them again."""
+    outbox_retain: Flag = setting(
+        "PARKVPP_OUTBOX_RETAIN",
+        False,
+        shown="`0` (`1` under `parkvpp up` with the embedded broker)",
+    )
+    """Keep published events in Redis until every consumer group applied them, and publish
+    them again when an empty broker starts (for a broker that keeps nothing); off: delete
+    them once Kafka acknowledged them (acks=all)."""
+    outbox_retry_s: Float = setting("PARKVPP_OUTBOX_RETRY_S", 60.0, ge=1.0, le=86400.0)
+    """With retain: publish again an event that no consumer group reading its topic
+    applied within this time."""
+    outbox_poll_s: Float = setting("PARKVPP_OUTBOX_POLL_S", 0.05, ge=0.001, le=10.0)
+    """How often an idle relay looks at the outbox (writes in its own process wake it at
+    once)."""
+    outbox_max_backlog: Int = setting("PARKVPP_OUTBOX_MAX_BACKLOG", 100_000, ge=1, le=10**8)
+    """Unpublished events one enterprise's outbox may hold; past it meter streams get
+    `UNAVAILABLE` (Kafka unreachable)."""
+    vpp_participant_id: ParticipantId = setting("PARKVPP_VPP_PARTICIPANT_ID", "parkvpp-vpp")
+    """The VPP's name at the market gateway."""
+    market_gateway: Literal["reference", "file"] = setting("PARKVPP_MARKET_GATEWAY", "reference")
+    """Where SubmitBids sends orders: `reference` (MarketService) or `file` (a drop
+    directory, see [Market](market.md))."""
+    market_gateway_dir: str = setting("PARKVPP_MARKET_GATEWAY_DIR", "")
+    """The `file` gateway's drop directory (required with it)."""
+    market_price_floor_fen_per_mwh: Price = setting(
+        "PARKVPP_MARKET_PRICE_FLOOR_FEN_PER_MWH", ENERGY_PRICE_FLOOR_FEN_PER_MWH
+    )
+    """Lowest ENERGY price of the exchange, e.g. Shandong's spot bid floor −80 yuan/MWh
+    (1 yuan/MWh = 100 fen/MWh)."""
+    market_price_cap_fen_per_mwh: Price = setting(
+        "PARKVPP_MARKET_PRICE_CAP_FEN_PER_MWH", ENERGY_PRICE_CAP_FEN_PER_MWH
+    )
+    """Highest ENERGY price of the exchange, e.g. Shandong's spot bid cap 1,300 yuan/MWh."""
+    market_dr_price_floor_fen_per_mwh: Price = setting(
+        "PARKVPP_MARKET_DR_PRICE_FLOOR_FEN_PER_MWH", DR_PRICE_FLOOR_FEN_PER_MWH
+    )
+    """Lowest DEMAND_RESPONSE price."""
+    market_dr_price_cap_fen_per_mwh: Price = setting(
+        "PARKVPP_MARKET_DR_PRICE_CAP_FEN_PER_MWH", DR_PRICE_CAP_FEN_PER_MWH
+    )
+    """Highest DEMAND_RESPONSE price (invitation-style DR pays up to 15 yuan/kWh)."""
+    market_participants_file: ParticipantsFile = setting(
+        "PARKVPP_MARKET_PARTICIPANTS_FILE", "", shown="unset (built-in)"
+    )
+    """JSON file of the reference exchange's synthetic participants."""
+    storage_energy_share: Float = setting("PARKVPP_STORAGE_ENERGY_SHARE", 0.5, ge=0.0, le=1.0)
+    """Share of each battery's power and energy offered on the ENERGY market; the rest
+    backs the DR offers."""
+    operator_fee_share_percent: Int = setting("PARKVPP_OPERATOR_FEE_PERCENT", 10, ge=0, le=100)
+    """Operator's share of settled revenue."""
+    capacity_price_fen_per_kw: Int = setting(
+        "PARKVPP_CAPACITY_PRICE_FEN_PER_KW", 0, ge=0, le=1_000_000
+    )
+    """DR capacity payment per awarded kW and interval, paid in full at a response rate of
+    80 % or more, pro rata from 50 %, forfeited below (see `settlement/program.py`)."""
+    dispatch_ack_seconds: Int = setting("PARKVPP_DISPATCH_ACK_SECONDS", 300, ge=1, le=86400)
+    """Time to acknowledge a dispatch instruction."""
+    following_share_percent: Int = setting("PARKVPP_FOLLOWING_SHARE_PERCENT", 50, ge=1, le=100)
+    """An asset delivering less than this share of its instruction..."""
+    following_intervals: Int = setting("PARKVPP_FOLLOWING_INTERVALS", 2, ge=1, le=96)
+    """...in this many consecutive ended intervals is treated as failed and re-dispatched."""
+    following_check_s: Int = setting("PARKVPP_FOLLOWING_CHECK_S", 300, ge=0, le=86400)
+    """How often each VPP process checks the market day in progress (0: only
+    `CheckDispatchFollowing`)."""
+    baseline_method: BaselineMethod = setting("PARKVPP_BASELINE_METHOD", "similar_day")
+    """The DR program's customer baseline."""
+    token_secret: str = setting(
+        "PARKVPP_TOKEN_SECRET", "", shown="(`parkvpp up`: made in the data dir)", repr=False
+    )
+    """HS256 key that signs bearer tokens, at least 32 bytes; required by `parkvpp serve`."""
+    ledger_signing_key: str = setting(
+        "PARKVPP_LEDGER_SIGNING_KEY",
+        "",
+        shown="(`parkvpp up`: made in the data dir, file `ledger-signing-key`)",
+        repr=False,
+    )
+    """HMAC-SHA256 key of the certificate ledger's audit entries, at least 32 bytes; held
+    by the certificate service and `parkvpp ledger verify` only."""
+    green_price_min_fen_per_mwh: Int = setting(
+        "PARKVPP_GREEN_PRICE_MIN_FEN_PER_MWH", 0, ge=0, le=MAX_MARKET_PRICE_FEN_PER_MWH
+    )
+    """Lowest price a green-power trade may be proposed and settled at."""
+    green_price_max_fen_per_mwh: Price = setting(
+        "PARKVPP_GREEN_PRICE_MAX_FEN_PER_MWH", GREEN_PRICE_MAX_FEN_PER_MWH
+    )
+    """Highest price a green-power trade may be proposed and settled at."""
+    rate_writes_per_s: Float = setting("PARKVPP_RATE_WRITES_PER_S", 100.0, ge=0.0, le=1e6)
+    """Per-tenant write RPCs a second (0: no limit)."""
+    rate_writes_burst: Float = setting("PARKVPP_RATE_WRITES_BURST", 1000.0, ge=1.0, le=1e7)
+    """Per-tenant burst of write RPCs."""
+    rate_readings_per_s: Float = setting("PARKVPP_RATE_READINGS_PER_S", 50000.0, ge=0.0, le=1e8)
+    """Per-tenant ingested readings a second (0: no limit)."""
+    rate_readings_burst: Float = setting("PARKVPP_RATE_READINGS_BURST", 500000.0, ge=1.0, le=1e9)
+    """Per-tenant burst of ingested readings."""
+    tls_cert_file: File = setting("PARKVPP_TLS_CERT_FILE", "")
+    """Serve with TLS: the PEM certificate chain (with `PARKVPP_TLS_KEY_FILE`)."""
+    tls_key_file: File = setting("PARKVPP_TLS_KEY_FILE", "")
+    """Serve with TLS: the PEM private key (with `PARKVPP_TLS_CERT_FILE`)."""
+    tls_ca_file: File = setting("PARKVPP_TLS_CA_FILE", "")
+    """Require client certificates from this CA (mutual TLS); peers verify servers with it."""
+    redis_password: str = setting("PARKVPP_REDIS_PASSWORD", "", repr=False)
+    """Redis password (from a Secret; not in `REDIS_URL`)."""
+    redis_ca_file: File = setting("PARKVPP_REDIS_CA_FILE", "")
+    """CA that signed the Redis server's certificate, with a `rediss://` `REDIS_URL`."""
+    kafka_security_protocol: KafkaProtocol = setting("PARKVPP_KAFKA_SECURITY_PROTOCOL", "PLAINTEXT")
+    """How Kafka clients connect: `PLAINTEXT`, `SSL` (TLS, with a client certificate:
+    mutual TLS) or `SASL_SSL` (TLS and a SASL login)."""
+    kafka_sasl_mechanism: SaslMechanism = setting("PARKVPP_KAFKA_SASL_MECHANISM", "SCRAM-SHA-512")
+    """The SASL login of `SASL_SSL`."""
+    kafka_sasl_username: str = setting("PARKVPP_KAFKA_SASL_USERNAME", "")
+    """With `SASL_SSL` (required): the Kafka user, e.g. a Strimzi `KafkaUser`."""
+    kafka_sasl_password: str = setting("PARKVPP_KAFKA_SASL_PASSWORD", "", repr=False)
+    """With `SASL_SSL` (required): the Kafka user's password."""
+    kafka_ca_file: File = setting("PARKVPP_KAFKA_CA_FILE", "", shown="unset (system CAs)")
+    """CA of the brokers' certificates (`SSL`, `SASL_SSL`)."""
+    kafka_cert_file: File = setting("PARKVPP_KAFKA_CERT_FILE", "")
+    """Client certificate for mutual TLS (`SSL`), with `PARKVPP_KAFKA_KEY_FILE`."""
+    kafka_key_file: File = setting("PARKVPP_KAFKA_KEY_FILE", "")
+    """Client private key for mutual TLS (`SSL`), with `PARKVPP_KAFKA_CERT_FILE`."""
+    grid_region: GridRegion = setting("PARKVPP_GRID_REGION", "national")
+    """Grid of the location-based factor (MEE/NBS tables in `certificates/factors.py`):
+    national for 2021-2023, the seven regional grids for 2023 (Jiangsu is `east`)."""
+    grid_factor_year: Int = setting("PARKVPP_GRID_FACTOR_YEAR", 2022, ge=2000, le=2100)
+    """Data year of the location-based and residual factors; a region and year with no
+    published factor stops start-up."""
+    grid_factor_override_kg_per_kwh: Factor = setting("PARKVPP_GRID_FACTOR_KG_PER_KWH", None)
+    """Overrides the region/year factor with your own (reported as such)."""
+    residual_factor_override_kg_per_kwh: Factor = setting(
+        "PARKVPP_RESIDUAL_FACTOR_KG_PER_KWH",
+        None,
+        shown="unset (the year's: 2022 `0.5856`, 2023 `0.6096`)",
+    )
+    """Overrides the market-based residual factor, by default the MEE/NBS national average
+    excluding market-traded non-fossil electricity of `PARKVPP_GRID_FACTOR_YEAR` (a proxy;
+    see [carbon accounting](carbon.md))."""
+    electricity_tce_basis: TceBasis = setting(
+        "PARKVPP_ELECTRICITY_TCE_BASIS", ElectricityConversion.EQUIVALENT_VALUE.value
+    )
+    """Electricity to standard coal in the park indicators: `equivalent_value` (0.1229
+    kgce/kWh) or `coal_equivalent` (0.300 kgce/kWh)."""
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Arguments, then the variables load_settings was given (else the process's own)."""
+        given = _GIVEN_ENV.get()
+        return init_settings, _Variables(settings_cls, os.environ if given is None else given)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _blank_is_unset(cls, data: Any) -> Any:
+        """An empty number, flag or peer address means its default, as if unset."""
+        if isinstance(data, Mapping):
+            return {k: v for k, v in data.items() if not (v == "" and k in _BLANK_IS_UNSET)}
+        return data
+
+    @classmethod
+    def _redis_scheme(cls, url: str) -> str:
+        if url and not url.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis://, rediss://")
+        return url
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _log_level(cls, level: Any) -> Any:
+        level = level.upper() if isinstance(level, str) else level
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+            raise SettingsError(f"PARKVPP_LOG_LEVEL={level!r} must be DEBUG/INFO/WARNING/ERROR")
+        return level
+
+    @classmethod
+    def _topic_prefix(cls, prefix: str) -> str:
+        """Letters, digits, '.', '_' and '-' only (Kafka's own rule for topic names)."""
+        if not re.fullmatch(r"[A-Za-z0-9._-]{0,100}", prefix):
+            raise ValueError("may hold only letters, digits, '.', '_', '-'")
+        return prefix
+
+    @classmethod
+    def _participant_id(cls, value: str) -> str:
+        if not is_id(value):
+            raise ValueError(ID_RULE)
+        return value
+
+    @classmethod
+    def _participants_file(cls, path: str) -> str:
+        if path and not os.path.isfile(path):
+            raise ValueError("is not a file")
+        return path
+
+    @field_validator("token_secret", "ledger_signing_key")
+    @classmethod
+    def _signing_key(cls, secret: str, info: ValidationInfo) -> str:
+        if secret:
+            check_token_secret(secret, env_name(info.field_name or ""))
+        return secret
+
+    @model_validator(mode="after")
+    def _stream_threads(self) -> Settings:
+        if self.grpc_reserved_workers >= self.grpc_workers:
+            raise SettingsError(
+                f"PARKVPP_GRPC_RESERVED_WORKERS={self.grpc_reserved_workers} must be below "
+                f"PARKVPP_GRPC_WORKERS={self.grpc_workers}: streams need at least one thread"
+            )
+        if self.health_port:
+            for other in ("grpc_port", "metrics_port"):
+                if self.health_port == getattr(self, other):
+                    raise SettingsError(
+                        f"PARKVPP_HEALTH_PORT={self.health_port} is {env_name(other)} too"
+                    )
+        return self
+
+    @model_validator(mode="after")
+    def _tls_pairs(self) -> Settings:
+        """TLS files: certificate and key together or neither; a CA turns on mutual TLS."""
+        if bool(self.tls_cert_file) != bool(self.tls_key_file):
+            raise SettingsError("PARKVPP_TLS_CERT_FILE and PARKVPP_TLS_KEY_FILE go together")
+        if self.tls_ca_file and not self.tls_cert_file:
+            raise SettingsError("PARKVPP_TLS_CA_FILE (mutual TLS) needs PARKVPP_TLS_CERT_FILE")
+        return self
+
+    @model_validator(mode="after")
+    def _kafka_security(self) -> Settings:
+        """Settings a protocol would ignore are refused, so a half-configured client fails here."""
+        protocol = self.kafka_security_protocol
+        if protocol != "PLAINTEXT" and not self.kafka_bootstrap_servers:
+            raise SettingsError(
+                f"PARKVPP_KAFKA_SECURITY_PROTOCOL={protocol} needs KAFKA_BOOTSTRAP_SERVERS "
+                "(the embedded broker is plaintext)"
+            )
+        if bool(self.kafka_cert_file) != bool(self.kafka_key_file):
+            raise SettingsError("PARKVPP_KAFKA_CERT_FILE and PARKVPP_KAFKA_KEY_FILE go together")
+        login = ("kafka_sasl_username", "kafka_sasl_password")
+        if protocol == "SASL_SSL" and not all(getattr(self, name) for name in login):
+            needed = " and ".join(env_name(name) for name in login)
+            raise SettingsError(f"PARKVPP_KAFKA_SECURITY_PROTOCOL=SASL_SSL needs {needed}")
+        unused = self._given(*login, "kafka_sasl_mechanism")
+        if protocol != "SASL_SSL" and unused:
+            raise SettingsError(
+                f"{unused[0]} is used only with PARKVPP_KAFKA_SECURITY_PROTOCOL=SASL_SSL"
+            )
+        unused = self._given("kafka_ca_file", "kafka_cert_file", "kafka_key_file")
+        if protocol == "PLAINTEXT" and unused:
+            raise SettingsError(
+                f"{unused[0]} needs PARKVPP_KAFKA_SECURITY_PROTOCOL=SSL or SASL_SSL"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _redis_security(self) -> Settings:
+        """The password comes from a Secret, not the URL; a CA only for a rediss:// server."""
+        url = self.redis_url
+        if self.redis_password and not url:
+            raise SettingsError(
+                "PARKVPP_REDIS_PASSWORD needs REDIS_URL (the embedded Valkey has none)"
+            )
+        if self.redis_password and urlsplit(url).password:
+            raise SettingsError("PARKVPP_REDIS_PASSWORD is set and REDIS_URL holds a password too")
+        if self.redis_ca_file and not url.startswith("rediss://"):
+            raise SettingsError(
+                "PARKVPP_REDIS_CA_FILE needs a REDIS_URL that starts with rediss://"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _market(self) -> Settings:
+        """The file gateway needs its directory; each price floor lies below its cap."""
+        if self.market_gateway == "file" and not self.market_gateway_dir:
+            raise SettingsError("PARKVPP_MARKET_GATEWAY=file needs PARKVPP_MARKET_GATEWAY_DIR")
+        for floor, cap in (
+            ("market_price_floor_fen_per_mwh", "market_price_cap_fen_per_mwh"),
+            ("market_dr_price_floor_fen_per_mwh", "market_dr_price_cap_fen_per_mwh"),
+            ("green_price_min_fen_per_mwh", "green_price_max_fen_per_mwh"),
+        ):
+            low, high = getattr(self, floor), getattr(self, cap)
+            if low >= high:
+                raise SettingsError(f"{env_name(floor)}={low} must be below {env_name(cap)}={high}")
+        return self
+
+    @model_validator(mode="after")
+    def _published_factors(self) -> Settings:
+        """A region and year with no published factor (and no override) stop start-up."""
+        self._location_factor()
+        self._residual_factor()
+        return self
+
+    def _given(self, *names: str) -> list[str]:
+        """Variables among `names` set to a non-empty value, in order."""
+        return [env_name(n) for n in names if n in self.model_fields_set and getattr(self, n)]
+
+    def _location_factor(self) -> tuple[float, str]:
+        if self.grid_factor_override_kg_per_kwh is not None:
+            return self.grid_factor_override_kg_per_kwh, "PARKVPP_GRID_FACTOR_KG_PER_KWH"
+        region, year = self.grid_region, self.grid_factor_year
+        try:
+            value = grid_factor(region, year)
+        except CertificateInputError as exc:
+            raise SettingsError(
+                f"PARKVPP_GRID_FACTOR_YEAR={year}: no published factor for the {region} grid "
+                f"({exc.rule}); set PARKVPP_GRID_FACTOR_KG_PER_KWH"
+            ) from exc
+        return value, f"{region} grid, {year} (MEE/NBS)"
+
+    def _residual_factor(self) -> tuple[float, str]:
+        if self.residual_factor_override_kg_per_kwh is not None:
+            return self.residual_factor_override_kg_per_kwh, "PARKVPP_RESIDUAL_FACTOR_KG_PER_KWH"
+        try:
+            return residual_factor(self.grid_region, self.grid_factor_year)
+        except CertificateInputError as exc:
+            raise SettingsError(
+                f"PARKVPP_GRID_FACTOR_YEAR={self.grid_factor_year}: no published residual "
+                f"factor ({exc.rule}); set PARKVPP_RESIDUAL_FACTOR_KG_PER_KWH"
+            ) from exc
+
+    @property
+    def grid_factor_kg_per_kwh(self) -> float:
+        """Location-based factor: the override, else the region's published one for the year."""
+        return self._location_factor()[0]
+
+    @property
+    def grid_factor_basis(self) -> str:
+        return self._location_factor()[1]
+
+    @property
+    def residual_factor_kg_per_kwh(self) -> float:
+        """Market-based residual factor: the override, else the published one (national
+        where the region has none) for the year."""
+        return self._residual_factor()[0]
+
+    @property
+    def residual_factor_basis(self) -> str:
+        return self._residual_factor()[1]
+
+    @property
+    def peer_addrs(self) -> dict[str, str]:
+        """host:port of every service, by its name in SERVICE_NAMES."""
+        return {name: getattr(self, f"{name}_addr") for name in SERVICE_NAMES}
 
     @property
     def embedded(self) -> bool:
@@ -471,73 +642,65 @@ class Settings:
             return self.market_price_floor_fen_per_mwh, self.market_price_cap_fen_per_mwh
         return self.market_dr_price_floor_fen_per_mwh, self.market_dr_price_cap_fen_per_mwh
 
-    def with_overrides(self, **changes: object) -> Settings:
-        return replace(self, **changes)  # type: ignore[arg-type]
+    def with_overrides(self, **changes: Any) -> Settings:
+        """A copy with some fields replaced (not validated again); TypeError on unknown ones."""
+        unknown = set(changes) - set(type(self).model_fields)
+        if unknown:
+            raise TypeError(f"Settings has no field {', '.join(sorted(unknown))}")
+        return self.model_copy(update=changes)
+
+
+#: Environment variable -> its field.
+_FIELDS = {str(field.validation_alias): field for field in Settings.model_fields.values()}
+_BLANK_IS_UNSET = {
+    env
+    for env, field in _FIELDS.items()
+    if env.endswith("_ADDR")
+    or (field.annotation is not str and get_origin(field.annotation) is not Literal)
+}
+
+
+def env_name(field_name: str) -> str:
+    """The environment variable of a Settings field, e.g. "PARKVPP_GRPC_PORT"."""
+    return str(Settings.model_fields[field_name].validation_alias)
+
+
+def bounds(field: FieldInfo) -> tuple[Any, Any] | None:
+    """(lowest, highest) value a number setting accepts; None for other settings."""
+    rules = [*field.metadata]
+    for member in get_args(field.annotation):  # e.g. the float of `float | None`
+        rules += getattr(member, "__metadata__", ())
+    low = next((rule.ge for rule in rules if isinstance(rule, Ge)), None)
+    high = next((rule.le for rule in rules if isinstance(rule, Le)), None)
+    return None if low is None or high is None else (low, high)
+
+
+def _message(error: Any) -> str:
+    """One pydantic error as a sentence that starts with the variable's name."""
+    cause = error.get("ctx", {}).get("error")
+    if isinstance(cause, SettingsError) or not error["loc"]:
+        return str(cause if cause is not None else error["msg"])
+    env, value, kind = str(error["loc"][0]), error["input"], error["type"]
+    field = _FIELDS[env]
+    if kind in {"greater_than_equal", "less_than_equal"}:
+        low, high = bounds(field) or ("?", "?")
+        return f"{env}={value} must be between {low} and {high}"
+    if kind == "literal_error":
+        choices = ", ".join(sorted(get_args(field.annotation)))
+        return f"{env}={value!r} must be one of {choices}"
+    return f"{env}={value!r} {cause if cause is not None else error['msg']}"
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read settings from `env` (default os.environ).
 
-    Raises SettingsError naming the variable when a value is malformed or out of range,
-    or when only one of REDIS_URL and KAFKA_BOOTSTRAP_SERVERS is set.
+    Raises SettingsError naming the variable when a value is malformed or out of range, or
+    when a setting the chosen mode would ignore is set (a line for each such variable).
     """
-    env = os.environ if env is None else env
-    redis_url = env.get("REDIS_URL", "")
-    kafka = env.get("KAFKA_BOOTSTRAP_SERVERS", "")
-    if redis_url and not redis_url.startswith(("redis://", "rediss://", "unix://")):
-        raise SettingsError(f"REDIS_URL={redis_url!r} must start with redis://, rediss://")
-    log_level = env.get("PARKVPP_LOG_LEVEL", "INFO").upper()
-    if log_level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
-        raise SettingsError(f"PARKVPP_LOG_LEVEL={log_level!r} must be DEBUG/INFO/WARNING/ERROR")
-    return Settings(
-        redis_url=redis_url,
-        kafka_bootstrap_servers=kafka,
-        grpc_host=env.get("PARKVPP_GRPC_HOST", "127.0.0.1"),
-        grpc_port=_int(env, "PARKVPP_GRPC_PORT", 0, 0, 65535),
-        metrics_port=_int(env, "PARKVPP_METRICS_PORT", 0, 0, 65535),
-        **_stream_limits(env),
-        shutdown_grace_s=_float(env, "PARKVPP_SHUTDOWN_GRACE_S", 10.0, 0.0, 300.0),
-        log_level=log_level,
-        data_dir=env.get("PARKVPP_DATA_DIR", ".parkvpp"),
-        kafka_group_prefix=env.get("PARKVPP_KAFKA_GROUP_PREFIX", "parkvpp"),
-        kafka_topic_prefix=_topic_prefix(env),
-        kafka_rebalance_timeout_ms=_int(
-            env, "PARKVPP_KAFKA_REBALANCE_TIMEOUT_MS", 10000, 1000, 600000
-        ),
-        kafka_partitions=_int(env, "PARKVPP_KAFKA_PARTITIONS", 3, 1, 1024),
-        kafka_replication=_int(env, "PARKVPP_KAFKA_REPLICATION", 1, 1, 16),
-        kafka_publish_timeout_s=_float(env, "PARKVPP_KAFKA_PUBLISH_TIMEOUT_S", 30.0, 1.0, 600.0),
-        outbox_retain=_flag(env, "PARKVPP_OUTBOX_RETAIN", False),
-        outbox_poll_s=_float(env, "PARKVPP_OUTBOX_POLL_S", 0.05, 0.001, 10.0),
-        outbox_retry_s=_float(env, "PARKVPP_OUTBOX_RETRY_S", 60.0, 1.0, 86400.0),
-        outbox_max_backlog=_int(env, "PARKVPP_OUTBOX_MAX_BACKLOG", 100_000, 1, 100_000_000),
-        vpp_participant_id=_id(env, "PARKVPP_VPP_PARTICIPANT_ID", "parkvpp-vpp"),
-        operator_fee_share_percent=_int(env, "PARKVPP_OPERATOR_FEE_PERCENT", 10, 0, 100),
-        capacity_price_fen_per_kw=_int(env, "PARKVPP_CAPACITY_PRICE_FEN_PER_KW", 0, 0, 1_000_000),
-        dispatch_ack_seconds=_int(env, "PARKVPP_DISPATCH_ACK_SECONDS", 300, 1, 86400),
-        following_share_percent=_int(env, "PARKVPP_FOLLOWING_SHARE_PERCENT", 50, 1, 100),
-        following_intervals=_int(env, "PARKVPP_FOLLOWING_INTERVALS", 2, 1, 96),
-        following_check_s=_int(env, "PARKVPP_FOLLOWING_CHECK_S", 300, 0, 86400),
-        baseline_method=_choice(env, "PARKVPP_BASELINE_METHOD", "similar_day", BASELINE_METHODS),
-        token_secret=_secret(env, "PARKVPP_TOKEN_SECRET"),
-        ledger_signing_key=_secret(env, "PARKVPP_LEDGER_SIGNING_KEY"),
-        **_green_price_band(env),
-        rate_writes_per_s=_float(env, "PARKVPP_RATE_WRITES_PER_S", 100.0, 0.0, 1e6),
-        rate_writes_burst=_float(env, "PARKVPP_RATE_WRITES_BURST", 1000.0, 1.0, 1e7),
-        rate_readings_per_s=_float(env, "PARKVPP_RATE_READINGS_PER_S", 50000.0, 0.0, 1e8),
-        rate_readings_burst=_float(env, "PARKVPP_RATE_READINGS_BURST", 500000.0, 1.0, 1e9),
-        **_tls_files(env),
-        **_kafka_security(env, kafka),
-        **_redis_security(env, redis_url),
-        health_port=_health_port(env),
-        **_grid_factor(env),
-        electricity_tce_basis=_choice(
-            env,
-            "PARKVPP_ELECTRICITY_TCE_BASIS",
-            ElectricityConversion.EQUIVALENT_VALUE.value,
-            [basis.value for basis in ElectricityConversion],
-        ),
-        **_market(env),
-        storage_energy_share=_float(env, "PARKVPP_STORAGE_ENERGY_SHARE", 0.5, 0.0, 1.0),
-        peer_addrs={name: _addr(env, name) for name in SERVICE_NAMES},
-    )
+    given = _GIVEN_ENV.set(env)
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise SettingsError("\n".join(_message(error) for error in exc.errors())) from exc
+    finally:
+        _GIVEN_ENV.reset(given)

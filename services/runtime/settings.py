@@ -446,12 +446,6 @@ class Settings(BaseSettings):
             return {k: v for k, v in data.items() if not (v == "" and k in _BLANK_IS_UNSET)}
         return data
 
-    @classmethod
-    def _redis_scheme(cls, url: str) -> str:
-        if url and not url.startswith(("redis://", "rediss://", "unix://")):
-            raise ValueError("must start with redis://, rediss://")
-        return url
-
     @field_validator("log_level", mode="before")
     @classmethod
     def _log_level(cls, level: Any) -> Any:
@@ -459,25 +453,6 @@ class Settings(BaseSettings):
         if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
             raise SettingsError(f"PARKVPP_LOG_LEVEL={level!r} must be DEBUG/INFO/WARNING/ERROR")
         return level
-
-    @classmethod
-    def _topic_prefix(cls, prefix: str) -> str:
-        """Letters, digits, '.', '_' and '-' only (Kafka's own rule for topic names)."""
-        if not re.fullmatch(r"[A-Za-z0-9._-]{0,100}", prefix):
-            raise ValueError("may hold only letters, digits, '.', '_', '-'")
-        return prefix
-
-    @classmethod
-    def _participant_id(cls, value: str) -> str:
-        if not is_id(value):
-            raise ValueError(ID_RULE)
-        return value
-
-    @classmethod
-    def _participants_file(cls, path: str) -> str:
-        if path and not os.path.isfile(path):
-            raise ValueError("is not a file")
-        return path
 
     @field_validator("token_secret", "ledger_signing_key")
     @classmethod

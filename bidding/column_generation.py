@@ -84,6 +84,10 @@ BATTERY_CLUSTERS = 8
 #: members' own best schedules); the bound still prices every load on its own.
 LOAD_CLUSTER_ABOVE = 1000
 LOAD_CLUSTERS = 300
+#: The four figures above are for this many scenarios: the master's size is blocks times
+#: scenarios, so a problem with fewer scenarios (a dispatch has one) affords
+#: proportionally more blocks and clusters, and one with more, fewer (`_per_scenarios`).
+REFERENCE_SCENARIOS = 10
 #: Up to this many columns in all, small portfolios get every schedule of every load as a
 #: column, so the MIP is the problem's optimum and proves the bound.
 EXHAUSTIVE_COLUMNS_MAX = 1500
@@ -267,8 +271,14 @@ def _shape_key(spec: BatterySpec) -> tuple:
     )
 
 
+def _per_scenarios(count: int, problem: BidProblem) -> int:
+    """`count` (sized for REFERENCE_SCENARIOS) for the problem's number of scenarios."""
+    return max(1, count * REFERENCE_SCENARIOS // max(1, len(problem.scenarios)))
+
+
 def _battery_clusters(problem: BidProblem, solver: str) -> list[Cluster]:
-    """One block per battery, or above BATTERY_CLUSTER_ABOVE clusters of like batteries.
+    """One block per battery, or above BATTERY_CLUSTER_ABOVE clusters of like batteries
+    (both for REFERENCE_SCENARIOS scenarios, `_per_scenarios`).
 
     Batteries that are scaled copies of each other (`_shape_key`) sum exactly to one
     battery except for their wear cost; each such group is cut into runs of like wear
@@ -277,19 +287,20 @@ def _battery_clusters(problem: BidProblem, solver: str) -> list[Cluster]:
     more shapes than that fall back to clustering on all features.
     """
     members = [k for k, a in enumerate(problem.assets) if isinstance(a.spec, BatterySpec)]
-    if len(members) <= BATTERY_CLUSTER_ABOVE:
+    most = _per_scenarios(BATTERY_CLUSTERS, problem)
+    if len(members) <= _per_scenarios(BATTERY_CLUSTER_ABOVE, problem):
         return [Cluster("battery", (k,)) for k in members]
     groups: dict[tuple, list[int]] = defaultdict(list)
     for k in members:
         groups[_shape_key(problem.assets[k].spec)].append(k)
     only = replace(problem, assets=[problem.assets[k] for k in members], commitments={})
     features = asset_features(only)
-    if len(groups) > BATTERY_CLUSTERS:
-        found = _holdable(only, features, initial_clusters(features, BATTERY_CLUSTERS), solver)
+    if len(groups) > most:
+        found = _holdable(only, features, initial_clusters(features, most), solver)
         return [Cluster("battery", tuple(members[i] for i in c.members)) for c in found]
     clusters = []
     for group in groups.values():
-        runs = max(1, round(BATTERY_CLUSTERS * len(group) / len(members)))
+        runs = max(1, round(most * len(group) / len(members)))
         group.sort(key=lambda k: problem.assets[k].spec.degradation_cost_fen_per_mwh)
         for part in np.array_split(np.array(group), runs):
             if len(part):
@@ -505,7 +516,11 @@ def solve_by_columns(
     """
     started = time.perf_counter()
     deadline = started + time_limit_seconds
-    loads = _Loads.of(problem, LOAD_CLUSTER_ABOVE, LOAD_CLUSTERS)
+    loads = _Loads.of(
+        problem,
+        _per_scenarios(LOAD_CLUSTER_ABOVE, problem),
+        _per_scenarios(LOAD_CLUSTERS, problem),
+    )
     S = len(problem.scenarios)
     bounds = _quantity_bounds(problem, loads)
     clusters = _battery_clusters(problem, solver)
@@ -755,7 +770,7 @@ def _plan(
         # Every schedule of every load and each battery exactly, proven optimal: no plan
         # can be worth more.
         bound = min(bound, outcome.objective)
-    if short.max(initial=0.0) > SHORTFALL_TOLERANCE_KW:
+    if short.max(initial=0.0) > SHORTFALL_TOLERANCE_KW and not problem.shortfall_allowed:
         worst = short.max(axis=0)
         interval = int(np.flatnonzero(worst > SHORTFALL_TOLERANCE_KW)[0])
         raise InfeasibleProblem(

@@ -20,6 +20,7 @@ from bidding.dispatch_plan import (
     CurtailmentEvent,
     DispatchPlan,
     Redispatch,
+    award_gaps,
     event_intervals,
     load_profile_kw,
     plan_cost_fen,
@@ -231,15 +232,6 @@ def _load_result(load: _Load, start: int) -> tuple[CurtailmentEvent, ...]:
     return tuple(sorted(events, key=lambda e: e.start))
 
 
-def _gaps(award: np.ndarray, setpoints: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    total = np.sum(list(setpoints.values()), axis=0) if setpoints else np.zeros(N)
-    short = np.where(award > 0, np.clip(award - total, 0, None), 0.0)
-    surplus = np.clip(total - award, 0, None)
-    short[short < SHORTFALL_TOLERANCE_KW] = 0.0
-    surplus[surplus < SHORTFALL_TOLERANCE_KW] = 0.0
-    return short, surplus
-
-
 def solve_plan(
     award: np.ndarray,
     assets: list[BidAsset],
@@ -293,7 +285,7 @@ def solve_plan(
                 if e.start < stop
             )
         setpoints[aid] = plan_kw
-    shortfall, surplus = _gaps(award, setpoints)
+    shortfall, surplus = award_gaps(award, setpoints)
     if kept is not None:
         shortfall[:start] = kept.shortfall_kw[:start]
         surplus[:start] = kept.surplus_kw[:start]

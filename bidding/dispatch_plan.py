@@ -66,7 +66,8 @@ class DispatchPlan:
     `shortfall_kw[t]`: award not met at t; `surplus_kw[t]`: net reduction above the award
     (only when an event under way or a failure leaves no other way). `cost_fen`:
     curtailment plus degradation cost of the setpoints; `relative_gap`: the solver's
-    proven gap of the last optimisation (0 when optimal).
+    proven gap of the last optimisation (0 when optimal); `method`: "milp" (the exact
+    model, `bidding.dispatch_model`) or "columns" (`bidding.dispatch_columns`).
     """
 
     awarded_kw: np.ndarray
@@ -76,6 +77,7 @@ class DispatchPlan:
     surplus_kw: np.ndarray
     cost_fen: float
     relative_gap: float = 0.0
+    method: str = "milp"
 
     @property
     def shortfall_kwh(self) -> float:
@@ -130,3 +132,16 @@ def plan_cost_fen(setpoints_kw: Mapping[str, np.ndarray], assets: list[BidAsset]
         reduced = np.clip(setpoints_kw.get(asset.asset_id, np.zeros(1)), 0, None).sum()
         total += float(reduced) * rate * FEN_PER_KW_INTERVAL
     return total
+
+
+def award_gaps(
+    award: np.ndarray, setpoints: dict[str, np.ndarray]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per interval, award the setpoints miss (awarded intervals only) and what they
+    deliver above it; values below SHORTFALL_TOLERANCE_KW count as 0."""
+    total = np.sum(list(setpoints.values()), axis=0) if setpoints else np.zeros(len(award))
+    short = np.where(award > 0, np.clip(award - total, 0, None), 0.0)
+    surplus = np.clip(total - award, 0, None)
+    short[short < SHORTFALL_TOLERANCE_KW] = 0.0
+    surplus[surplus < SHORTFALL_TOLERANCE_KW] = 0.0
+    return short, surplus

@@ -75,6 +75,8 @@ class BidProblem:
     every interval) marks the intervals that may be offered at all. Outside it the
     scenarios' prices only value energy drawn back (rebound, charging): those intervals are
     neither linked into a curve nor offered. `bidding.invitations.honour` sets both.
+    `shortfall_allowed`: a plan that misses a commitment (at the shortfall penalty) is
+    returned instead of refused (dispatch reports what is missing).
     """
 
     market_day: date
@@ -83,6 +85,7 @@ class BidProblem:
     commitments: dict[int, float] = field(default_factory=dict)
     max_sale_kw: np.ndarray | None = None
     offer_mask: np.ndarray | None = None
+    shortfall_allowed: bool = False
 
     def sale_cap_kw(self) -> np.ndarray:
         """Per-interval cap on the portfolio's net reduction (inf where none)."""

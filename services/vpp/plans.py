@@ -122,6 +122,7 @@ class PlanRecord:
                 "surplus_kw": plan.surplus_kw.tolist(),
                 "cost_fen": plan.cost_fen,
                 "relative_gap": plan.relative_gap,
+                "method": plan.method,
                 "owners": self.owners,
                 "failed_from": self.failed_from,
                 "from_interval": self.from_interval,
@@ -149,6 +150,7 @@ class PlanRecord:
             surplus_kw=np.array(d["surplus_kw"]),
             cost_fen=d["cost_fen"],
             relative_gap=d["relative_gap"],
+            method=d.get("method", "milp"),  # plans stored before there was a choice
         )
         return cls(
             market_day=d["market_day"],

@@ -1,0 +1,81 @@
+"""Dispatch by column generation (bidding.dispatch_columns) against the exact MILP.
+
+Where the MILP is optimal (small portfolios), the column plan obeys every dispatch rule
+(checked independently by tests.unit.dispatch_checks), misses no award when the MILP
+misses none, its bound never lies above the MILP's optimum, and its cost is within the
+gap it reports of that optimum.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bidding.dispatch import COLUMNS_ABOVE, Redispatch, disaggregate
+from bidding.dispatch_columns import dispatch_by_columns
+from bidding.exceptions import InvalidInput
+from loadtests.bench_dispatch_scale import feasible_award, portfolio
+from tests.unit.dispatch_checks import check_plan
+from tests.unit.test_bidding_dispatch import _award, _battery, _load
+
+TOL_FEN = 1.0
+
+
+def _awarded(award: np.ndarray) -> dict[int, float]:
+    return {int(t): float(award[t]) for t in np.flatnonzero(award)}
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_column_plan_keeps_the_rules_and_its_bound_holds_against_the_milp(seed: int) -> None:
+    assets = portfolio(10, seed, battery_share=0.1)  # 9 loads, 1 battery
+    award = feasible_award(assets, seed)  # 80% of a rule-keeping plan: no shortfall needed
+    exact = disaggregate(_awarded(award), assets, method="milp")
+    plan = disaggregate(_awarded(award), assets, method="columns")
+    assert (exact.method, plan.method) == ("milp", "columns")
+    check_plan(assets, award, plan.setpoints_kw, plan.shortfall_kw)
+    assert exact.shortfall_kwh == pytest.approx(0.0, abs=1e-6)
+    assert plan.shortfall_kwh == pytest.approx(0.0, abs=1e-6)
+    bound = plan.cost_fen / (1 + plan.relative_gap)  # no plan costs less than this
+    assert bound <= exact.cost_fen + TOL_FEN
+    assert plan.cost_fen >= exact.cost_fen - TOL_FEN
+
+
+def test_the_cheapest_load_serves_a_small_award() -> None:
+    # 60 kW at 18:00 for two intervals: the 200,000 fen/MWh load, never the 500,000 one.
+    assets = [_load("cheap", 100.0, 200_000), _load("dear", 100.0, 500_000)]
+    award = _award({72: 60.0, 73: 60.0})
+    plan = dispatch_by_columns(award, assets, time_limit_seconds=30, gap_target=1e-4)
+    assert plan.setpoints_kw["cheap"][72:74] == pytest.approx([60.0, 60.0])
+    assert not plan.setpoints_kw["dear"].any()
+    # 60 kW x 0.5 h = 30 kWh at 200,000 fen/MWh = 6,000 fen.
+    assert plan.cost_fen == pytest.approx(6_000.0)
+
+
+def test_nothing_moves_where_nothing_is_awarded() -> None:
+    assets = [_load("l0", 100.0, 100_000), _battery("bess", soc=0.9)]
+    award = _award({60: 50.0})
+    plan = dispatch_by_columns(award, assets, time_limit_seconds=30, gap_target=1e-4)
+    check_plan(assets, award, plan.setpoints_kw, plan.shortfall_kw)
+    total = sum(plan.setpoints_kw.values())
+    assert total[60] == pytest.approx(50.0)
+    assert (np.delete(total, 60) <= 1e-6).all()
+
+
+def test_an_award_beyond_the_portfolio_is_reported_short_not_refused() -> None:
+    # One 100 kW load cannot deliver 150 kW: 50 kW short in each of the two intervals.
+    assets = [_load("l0", 100.0, 100_000)]
+    plan = dispatch_by_columns(_award({50: 150.0, 51: 150.0}), assets, 30, 1e-4)
+    assert plan.shortfall_kw[50:52] == pytest.approx([50.0, 50.0])
+
+
+def test_auto_picks_columns_only_for_a_first_dispatch_of_many_loads() -> None:
+    award = _award({70: 300.0})  # one interval: a small MILP even for many loads
+    small = portfolio(COLUMNS_ABOVE, 5, battery_share=0.0)
+    assert disaggregate(_awarded(award), small).method == "milp"
+    large = portfolio(COLUMNS_ABOVE + 1, 5, battery_share=0.0)
+    first = disaggregate(_awarded(award), large)
+    assert first.method == "columns"
+    redispatch = Redispatch(first, from_interval=70)
+    assert disaggregate(_awarded(award), large, redispatch).method == "milp"
+    with pytest.raises(InvalidInput, match="method"):
+        disaggregate(_awarded(award), large, redispatch, method="columns")

@@ -3,35 +3,48 @@
 from __future__ import annotations
 
 import os
-import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from contextvars import ContextVar
-from typing import Annotated, Any, Literal, get_args, get_origin
-from urllib.parse import urlsplit
+from typing import Any, Literal, get_origin
 
-from annotated_types import Ge, Le
-from pydantic import (
-    AfterValidator,
-    BeforeValidator,
-    Field,
-    ValidationError,
-    ValidationInfo,
-    field_validator,
-    model_validator,
-)
+from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from bidding.baseline import BASELINE_METHODS
-from certificates.exceptions import InvalidInput as CertificateInputError
-from certificates.factors import (
-    GRID_REGIONS,
-    ElectricityConversion,
-    grid_factor,
-    residual_factor,
+from certificates.factors import ElectricityConversion
+from services.runtime.settings_rules import (
+    MAX_MARKET_PRICE_FEN_PER_MWH,
+    BaselineMethod,
+    Factor,
+    File,
+    Flag,
+    Float,
+    GridRegion,
+    HostPort,
+    Int,
+    KafkaProtocol,
+    ParticipantId,
+    ParticipantsFile,
+    Port,
+    Price,
+    RedisUrl,
+    SaslMechanism,
+    SettingsError,
+    TceBasis,
+    TopicPrefix,
+    check_together,
+    check_token_secret,
+    location_factor,
+    residual_factor_of,
+    settings_error,
 )
-from certificates.ids import ID_RULE, is_id
-from services.runtime.auth import MIN_SECRET_BYTES
+
+# isort: split
+# Not used here: importable from here as before the rules moved to settings_rules.py.
+from services.runtime.settings_rules import KAFKA_SASL_MECHANISMS as KAFKA_SASL_MECHANISMS
+from services.runtime.settings_rules import KAFKA_SECURITY_PROTOCOLS as KAFKA_SECURITY_PROTOCOLS
+from services.runtime.settings_rules import PLACEHOLDER_SECRETS as PLACEHOLDER_SECRETS
+from services.runtime.settings_rules import bounds as bounds
 
 SERVICE_NAMES = (
     "enrollment",
@@ -47,52 +60,14 @@ SERVICE_NAMES = (
 DEFAULT_GRPC_PORTS = {name: 50051 + n for n, name in enumerate(SERVICE_NAMES)}
 DEFAULT_METRICS_PORTS = {name: 9101 + n for n, name in enumerate(SERVICE_NAMES)}
 
-KAFKA_SECURITY_PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_SSL")
-KAFKA_SASL_MECHANISMS = ("SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN")
-
 #: Shandong's day-ahead spot bid range, -80..1,300 yuan/MWh, as the ENERGY default.
 ENERGY_PRICE_FLOOR_FEN_PER_MWH = -8_000
 ENERGY_PRICE_CAP_FEN_PER_MWH = 130_000
 #: Invitation-style demand response: 0..15 yuan/kWh.
 DR_PRICE_FLOOR_FEN_PER_MWH = 0
 DR_PRICE_CAP_FEN_PER_MWH = 1_500_000
-#: Outer bound of any configured price (10 million CNY per MWh): keeps sums exact.
-MAX_MARKET_PRICE_FEN_PER_MWH = 1_000_000_000
 #: Green-power trades (certificate + money): 0..2,000 CNY/MWh by default.
 GREEN_PRICE_MAX_FEN_PER_MWH = 200_000
-
-#: The placeholder values of the Secret templates in deploy/k8s/secrets/. They are public,
-#: so a key equal to one signs tokens anyone can mint; kept here (not read from deploy/,
-#: which an installed package lacks), and a test checks every placeholder in deploy/ is one.
-PLACEHOLDER_SECRETS = frozenset(
-    {
-        "REPLACE-with-at-least-32-random-bytes-from-openssl-rand",
-        "REPLACE-with-a-random-password-from-openssl-rand",
-        "REPLACE with the PEM certificate chain",
-        "REPLACE with the PEM private key",
-        "REPLACE with the PEM CA certificate",
-    }
-)
-
-
-class SettingsError(ValueError):
-    """An environment variable holds a value ParkVPP cannot use; names the variable."""
-
-
-def check_token_secret(secret: str, name: str = "PARKVPP_TOKEN_SECRET") -> None:
-    """Refuse a signing key that is unset, shorter than 32 bytes or a deploy/ placeholder.
-
-    Raises SettingsError naming `name`.
-    """
-    if not secret:
-        raise SettingsError(f"{name} must be set: every RPC needs a signed token")
-    if len(secret.encode()) < MIN_SECRET_BYTES:
-        raise SettingsError(f"{name} must be at least {MIN_SECRET_BYTES} bytes long")
-    if secret.strip() in PLACEHOLDER_SECRETS or secret.strip().upper().startswith("REPLACE"):
-        raise SettingsError(
-            f"{name} holds the placeholder of a Secret template in deploy/: anyone can mint "
-            "tokens with it; make a key with `openssl rand -hex 32`"
-        )
 
 
 def setting(env: str, default: Any, *, shown: str | None = None, **rules: Any) -> Any:
@@ -103,85 +78,6 @@ def setting(env: str, default: Any, *, shown: str | None = None, **rules: Any) -
     """
     extra = {"shown_default": shown} if shown is not None else None
     return Field(default, validation_alias=env, json_schema_extra=extra, **rules)
-
-
-def _flag(raw: object) -> object:
-    """A yes/no variable: 1/true/yes/on or 0/false/no/off (any case)."""
-    if not isinstance(raw, str):
-        return raw
-    value = raw.strip().lower()
-    if value in {"1", "true", "yes", "on"}:
-        return True
-    if value in {"0", "false", "no", "off"}:
-        return False
-    raise ValueError("must be 1/true/yes/on or 0/false/no/off")
-
-
-def _rule(holds: Callable[[str], bool], reason: str) -> AfterValidator:
-    """A check of a text setting; `reason` follows "NAME=value" in the error."""
-
-    def check(value: str) -> str:
-        if not holds(value):
-            raise ValueError(reason)
-        return value
-
-    return AfterValidator(check)
-
-
-def _host_port(value: str) -> bool:
-    host, sep, port = value.rpartition(":")
-    return bool(sep and host and port.isdigit())
-
-
-def _number(kind: type[int] | type[float]) -> BeforeValidator:
-    """`kind(raw)` of a variable's text, as Python reads numbers."""
-    what = "an integer" if kind is int else "a number"
-
-    def parse(raw: object) -> object:
-        if not isinstance(raw, str):
-            return raw
-        try:
-            return kind(raw)
-        except ValueError:
-            raise ValueError(f"is not {what}") from None
-
-    return BeforeValidator(parse)
-
-
-Int = Annotated[int, _number(int)]
-Float = Annotated[float, _number(float)]
-Flag = Annotated[bool, BeforeValidator(_flag)]
-File = Annotated[
-    str, _rule(lambda path: not path or os.path.isfile(path), "is not a readable file")
-]
-HostPort = Annotated[str, _rule(_host_port, "must look like host:port")]
-RedisUrl = Annotated[
-    str,
-    _rule(
-        lambda url: not url or url.startswith(("redis://", "rediss://", "unix://")),
-        "must start with redis://, rediss://",
-    ),
-]
-#: Letters, digits, '.', '_' and '-' only (Kafka's own rule for topic names).
-TopicPrefix = Annotated[
-    str,
-    _rule(
-        lambda prefix: bool(re.fullmatch(r"[A-Za-z0-9._-]{0,100}", prefix)),
-        "may hold only letters, digits, '.', '_', '-'",
-    ),
-]
-ParticipantId = Annotated[str, _rule(is_id, ID_RULE)]
-ParticipantsFile = Annotated[
-    str, _rule(lambda path: not path or os.path.isfile(path), "is not a file")
-]
-Port = Annotated[Int, Field(ge=0, le=65535)]
-Price = Annotated[Int, Field(ge=-MAX_MARKET_PRICE_FEN_PER_MWH, le=MAX_MARKET_PRICE_FEN_PER_MWH)]
-Factor = Annotated[Annotated[float, Ge(0.0), Le(5.0)] | None, _number(float)]
-BaselineMethod = Literal[tuple(BASELINE_METHODS)]  # type: ignore[valid-type]
-GridRegion = Literal[GRID_REGIONS]  # type: ignore[valid-type]
-TceBasis = Literal[tuple(basis.value for basis in ElectricityConversion)]  # type: ignore[valid-type]
-KafkaProtocol = Literal[KAFKA_SECURITY_PROTOCOLS]  # type: ignore[valid-type]
-SaslMechanism = Literal[KAFKA_SASL_MECHANISMS]  # type: ignore[valid-type]
 
 
 def _peer(service: str) -> Any:
@@ -462,140 +358,29 @@ class Settings(BaseSettings):
         return secret
 
     @model_validator(mode="after")
-    def _stream_threads(self) -> Settings:
-        if self.grpc_reserved_workers >= self.grpc_workers:
-            raise SettingsError(
-                f"PARKVPP_GRPC_RESERVED_WORKERS={self.grpc_reserved_workers} must be below "
-                f"PARKVPP_GRPC_WORKERS={self.grpc_workers}: streams need at least one thread"
-            )
-        if self.health_port:
-            for other in ("grpc_port", "metrics_port"):
-                if self.health_port == getattr(self, other):
-                    raise SettingsError(
-                        f"PARKVPP_HEALTH_PORT={self.health_port} is {env_name(other)} too"
-                    )
+    def _together(self) -> Settings:
+        """Settings that contradict each other stop start-up (settings_rules.check_together)."""
+        check_together(self)
         return self
-
-    @model_validator(mode="after")
-    def _tls_pairs(self) -> Settings:
-        """TLS files: certificate and key together or neither; a CA turns on mutual TLS."""
-        if bool(self.tls_cert_file) != bool(self.tls_key_file):
-            raise SettingsError("PARKVPP_TLS_CERT_FILE and PARKVPP_TLS_KEY_FILE go together")
-        if self.tls_ca_file and not self.tls_cert_file:
-            raise SettingsError("PARKVPP_TLS_CA_FILE (mutual TLS) needs PARKVPP_TLS_CERT_FILE")
-        return self
-
-    @model_validator(mode="after")
-    def _kafka_security(self) -> Settings:
-        """Settings a protocol would ignore are refused, so a half-configured client fails here."""
-        protocol = self.kafka_security_protocol
-        if protocol != "PLAINTEXT" and not self.kafka_bootstrap_servers:
-            raise SettingsError(
-                f"PARKVPP_KAFKA_SECURITY_PROTOCOL={protocol} needs KAFKA_BOOTSTRAP_SERVERS "
-                "(the embedded broker is plaintext)"
-            )
-        if bool(self.kafka_cert_file) != bool(self.kafka_key_file):
-            raise SettingsError("PARKVPP_KAFKA_CERT_FILE and PARKVPP_KAFKA_KEY_FILE go together")
-        login = ("kafka_sasl_username", "kafka_sasl_password")
-        if protocol == "SASL_SSL" and not all(getattr(self, name) for name in login):
-            needed = " and ".join(env_name(name) for name in login)
-            raise SettingsError(f"PARKVPP_KAFKA_SECURITY_PROTOCOL=SASL_SSL needs {needed}")
-        unused = self._given(*login, "kafka_sasl_mechanism")
-        if protocol != "SASL_SSL" and unused:
-            raise SettingsError(
-                f"{unused[0]} is used only with PARKVPP_KAFKA_SECURITY_PROTOCOL=SASL_SSL"
-            )
-        unused = self._given("kafka_ca_file", "kafka_cert_file", "kafka_key_file")
-        if protocol == "PLAINTEXT" and unused:
-            raise SettingsError(
-                f"{unused[0]} needs PARKVPP_KAFKA_SECURITY_PROTOCOL=SSL or SASL_SSL"
-            )
-        return self
-
-    @model_validator(mode="after")
-    def _redis_security(self) -> Settings:
-        """The password comes from a Secret, not the URL; a CA only for a rediss:// server."""
-        url = self.redis_url
-        if self.redis_password and not url:
-            raise SettingsError(
-                "PARKVPP_REDIS_PASSWORD needs REDIS_URL (the embedded Valkey has none)"
-            )
-        if self.redis_password and urlsplit(url).password:
-            raise SettingsError("PARKVPP_REDIS_PASSWORD is set and REDIS_URL holds a password too")
-        if self.redis_ca_file and not url.startswith("rediss://"):
-            raise SettingsError(
-                "PARKVPP_REDIS_CA_FILE needs a REDIS_URL that starts with rediss://"
-            )
-        return self
-
-    @model_validator(mode="after")
-    def _market(self) -> Settings:
-        """The file gateway needs its directory; each price floor lies below its cap."""
-        if self.market_gateway == "file" and not self.market_gateway_dir:
-            raise SettingsError("PARKVPP_MARKET_GATEWAY=file needs PARKVPP_MARKET_GATEWAY_DIR")
-        for floor, cap in (
-            ("market_price_floor_fen_per_mwh", "market_price_cap_fen_per_mwh"),
-            ("market_dr_price_floor_fen_per_mwh", "market_dr_price_cap_fen_per_mwh"),
-            ("green_price_min_fen_per_mwh", "green_price_max_fen_per_mwh"),
-        ):
-            low, high = getattr(self, floor), getattr(self, cap)
-            if low >= high:
-                raise SettingsError(f"{env_name(floor)}={low} must be below {env_name(cap)}={high}")
-        return self
-
-    @model_validator(mode="after")
-    def _published_factors(self) -> Settings:
-        """A region and year with no published factor (and no override) stop start-up."""
-        self._location_factor()
-        self._residual_factor()
-        return self
-
-    def _given(self, *names: str) -> list[str]:
-        """Variables among `names` set to a non-empty value, in order."""
-        return [env_name(n) for n in names if n in self.model_fields_set and getattr(self, n)]
-
-    def _location_factor(self) -> tuple[float, str]:
-        if self.grid_factor_override_kg_per_kwh is not None:
-            return self.grid_factor_override_kg_per_kwh, "PARKVPP_GRID_FACTOR_KG_PER_KWH"
-        region, year = self.grid_region, self.grid_factor_year
-        try:
-            value = grid_factor(region, year)
-        except CertificateInputError as exc:
-            raise SettingsError(
-                f"PARKVPP_GRID_FACTOR_YEAR={year}: no published factor for the {region} grid "
-                f"({exc.rule}); set PARKVPP_GRID_FACTOR_KG_PER_KWH"
-            ) from exc
-        return value, f"{region} grid, {year} (MEE/NBS)"
-
-    def _residual_factor(self) -> tuple[float, str]:
-        if self.residual_factor_override_kg_per_kwh is not None:
-            return self.residual_factor_override_kg_per_kwh, "PARKVPP_RESIDUAL_FACTOR_KG_PER_KWH"
-        try:
-            return residual_factor(self.grid_region, self.grid_factor_year)
-        except CertificateInputError as exc:
-            raise SettingsError(
-                f"PARKVPP_GRID_FACTOR_YEAR={self.grid_factor_year}: no published residual "
-                f"factor ({exc.rule}); set PARKVPP_RESIDUAL_FACTOR_KG_PER_KWH"
-            ) from exc
 
     @property
     def grid_factor_kg_per_kwh(self) -> float:
         """Location-based factor: the override, else the region's published one for the year."""
-        return self._location_factor()[0]
+        return location_factor(self)[0]
 
     @property
     def grid_factor_basis(self) -> str:
-        return self._location_factor()[1]
+        return location_factor(self)[1]
 
     @property
     def residual_factor_kg_per_kwh(self) -> float:
         """Market-based residual factor: the override, else the published one (national
         where the region has none) for the year."""
-        return self._residual_factor()[0]
+        return residual_factor_of(self)[0]
 
     @property
     def residual_factor_basis(self) -> str:
-        return self._residual_factor()[1]
+        return residual_factor_of(self)[1]
 
     @property
     def peer_addrs(self) -> dict[str, str]:
@@ -625,12 +410,11 @@ class Settings(BaseSettings):
         return self.model_copy(update=changes)
 
 
-#: Environment variable -> its field.
-_FIELDS = {str(field.validation_alias): field for field in Settings.model_fields.values()}
+#: Variables whose empty value means unset: numbers, flags and peer addresses.
 _BLANK_IS_UNSET = {
-    env
-    for env, field in _FIELDS.items()
-    if env.endswith("_ADDR")
+    str(field.validation_alias)
+    for field in Settings.model_fields.values()
+    if str(field.validation_alias).endswith("_ADDR")
     or (field.annotation is not str and get_origin(field.annotation) is not Literal)
 }
 
@@ -638,32 +422,6 @@ _BLANK_IS_UNSET = {
 def env_name(field_name: str) -> str:
     """The environment variable of a Settings field, e.g. "PARKVPP_GRPC_PORT"."""
     return str(Settings.model_fields[field_name].validation_alias)
-
-
-def bounds(field: FieldInfo) -> tuple[Any, Any] | None:
-    """(lowest, highest) value a number setting accepts; None for other settings."""
-    rules = [*field.metadata]
-    for member in get_args(field.annotation):  # e.g. the float of `float | None`
-        rules += getattr(member, "__metadata__", ())
-    low = next((rule.ge for rule in rules if isinstance(rule, Ge)), None)
-    high = next((rule.le for rule in rules if isinstance(rule, Le)), None)
-    return None if low is None or high is None else (low, high)
-
-
-def _message(error: Any) -> str:
-    """One pydantic error as a sentence that starts with the variable's name."""
-    cause = error.get("ctx", {}).get("error")
-    if isinstance(cause, SettingsError) or not error["loc"]:
-        return str(cause if cause is not None else error["msg"])
-    env, value, kind = str(error["loc"][0]), error["input"], error["type"]
-    field = _FIELDS[env]
-    if kind in {"greater_than_equal", "less_than_equal"}:
-        low, high = bounds(field) or ("?", "?")
-        return f"{env}={value} must be between {low} and {high}"
-    if kind == "literal_error":
-        choices = ", ".join(sorted(get_args(field.annotation)))
-        return f"{env}={value!r} must be one of {choices}"
-    return f"{env}={value!r} {cause if cause is not None else error['msg']}"
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
@@ -676,6 +434,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     try:
         return Settings()
     except ValidationError as exc:
-        raise SettingsError("\n".join(_message(error) for error in exc.errors())) from exc
+        raise settings_error(exc, Settings) from exc
     finally:
         _GIVEN_ENV.reset(given)

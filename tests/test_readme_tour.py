@@ -76,7 +76,7 @@ def demo_stack(tmp_path_factory):
         proc.kill()
         proc.wait()
         pytest.fail("demo --keep-running never said which day it holds:\n" + "".join(seen[-20:]))
-    yield data_dir, day, env
+    yield data_dir, day, env, seen
     proc.send_signal(signal.SIGINT)
     try:
         proc.wait(timeout=60)
@@ -122,7 +122,7 @@ def _grpcurl(line: str, variables: dict[str, str]) -> dict:
 
 
 def test_the_readme_tour_runs_against_the_demo_stack(demo_stack, tmp_path):
-    data_dir, day, env = demo_stack
+    data_dir, day, env, _ = demo_stack
     lines = _tour_lines()
     assert any(line.startswith("grpcurl ") for line in lines)
     assert sum(line.startswith("parkvpp ") for line in lines) >= 5
@@ -177,3 +177,53 @@ def test_the_tour_lines_are_what_the_readme_shows():
         "plot",
         "ledger",
     ]
+
+
+CLOCK = re.compile(r"\b\d{2}:\d{2}\b")
+#: What a person should not have to decode in the demo's output, and how it shows.
+UNREADABLE = {
+    "an interval number without its clock time": lambda line: bool(
+        re.search(r"#\d", line) or (re.search(r"\binterval \d", line) and not CLOCK.search(line))
+    ),
+    "a price not in CNY/MWh (one unit for DR and ENERGY)": lambda line: bool(
+        re.search(r"CNY/kWh|yuan|RMB", line)
+    ),
+    "a raw field name": lambda line: bool(re.search(r"\b[a-z]+(?:_[a-z0-9]+)+\b", line)),
+    "a Python literal": lambda line: bool(re.search(r"\b(True|False|None)\b", line)),
+    "a number without thousands separators": lambda line: bool(
+        re.search(r"(?<![\d.,:/\-])\d{5,}(?!\d)", line)
+    ),
+    "7 or more digits of Wh or g (kWh and kg read better)": lambda line: bool(
+        re.search(r"\d{1,3}(?:,\d{3}){2,}(?:\.\d+)? (?:Wh|g)\b", line)
+    ),
+}
+
+
+def test_the_demo_output_reads_without_decoding(demo_stack):
+    *_, seen = demo_stack
+    demo = seen[: next(i for i, line in enumerate(seen) if line.startswith("Bringing"))]
+    assert any("Demo day complete" in line for line in demo)
+    found = [
+        f"{what}: {line.strip()}"
+        for line in demo
+        for what, broken in UNREADABLE.items()
+        if broken(line)
+    ]
+    assert not found, "\n".join(found)
+
+
+@pytest.mark.parametrize(
+    ("what", "line"),
+    [
+        ("an interval number without its clock time", "   #72 5,998 kW"),
+        ("an interval number without its clock time", "cannot follow from interval 76"),
+        ("a price not in CNY/MWh (one unit for DR and ENERGY)", "at 12.92 CNY/kWh"),
+        ("a raw field name", "carbon_intensity_t_co2_per_tce: 2.981"),
+        ("a Python literal", "lines sum to the amount: True"),
+        ("a number without thousands separators", "13441 readings"),
+        ("7 or more digits of Wh or g (kWh and kg read better)", "9,135,899 Wh from PV"),
+    ],
+)
+def test_each_check_catches_what_it_names(what, line):
+    assert UNREADABLE[what](line)
+    assert not UNREADABLE[what]("   18:00-18:15 5,998 kW at 12,919 CNY/MWh, 9,135.899 kWh")

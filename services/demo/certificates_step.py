@@ -10,6 +10,7 @@ from parkvpp.v1 import bidding_pb2, certificates_pb2
 from services.demo.green import active_lots, match_lots, planned_buys, status_line
 from services.demo.park import ENTERPRISES
 from services.runtime.rpc import to_ts
+from services.units import kg, kwh
 
 #: The foundry's green-power goal: 30% of its consumption, matched over the year (so
 #: certificates count), buying at most 450 CNY/MWh bundled and 20 CNY/MWh certificates.
@@ -42,13 +43,13 @@ class CertificatesStep:
             timeout=30,
         )
         self.summary.issued = issued
-        self.log(f"   issued {len(issued.lots)} hourly lots, {issued.energy_wh:,} Wh from PV")
+        self.log(f"   issued {len(issued.lots)} hourly lots, {kwh(issued.energy_wh)} from PV")
         self._retire_for_foundry(issued.lots, start, end)
         moved, paid_fen = self._green_trades()
         self.summary.transferred_wh = sum(lot.energy_wh for lot in moved)
         self.log(
             f"   {len(moved)} green-power trades ent-logistics -> ent-foundry: "
-            f"{self.summary.transferred_wh:,} Wh for {paid_fen / 100:,.2f} CNY"
+            f"{kwh(self.summary.transferred_wh)} for {paid_fen / 100:,.2f} CNY"
         )
         for n, lot in enumerate(moved):
             self.c.certificates.Retire(
@@ -64,7 +65,7 @@ class CertificatesStep:
                 timeout=30,
             )
         self.summary.retired_wh = self.summary.transferred_wh
-        self.log(f"   ent-foundry retired the {self.summary.retired_wh:,} Wh it bought")
+        self.log(f"   ent-foundry retired the {kwh(self.summary.retired_wh)} it bought")
         day = self.day.isoformat()
         month = self.day.strftime("%Y-%m")
         # The foundry's fuel for the month (furnaces on coal, heat treatment on gas).
@@ -82,7 +83,8 @@ class CertificatesStep:
                 timeout=10,
             )
             self.log(
-                f"   ent-foundry reported {month} {fuel}: {use.quantity:,} {use.unit} "
+                f"   ent-foundry reported {month} {fuel.replace('_', ' ')}: "
+                f"{use.quantity:,} {use.unit} "
                 f"= {use.energy_tce:,.1f} tce, {_t(use.g_co2)} tCO2 "
                 f"(revision {use.revision})"
             )
@@ -112,10 +114,10 @@ class CertificatesStep:
                 self.summary.footprint = f
             carried = gec.months[-1].carried_out_wh if gec.months else 0
             self.log(
-                f"   {enterprise_id:<14} certificates: {balance.active_wh:,} Wh active "
-                f"({balance.active_gec} GEC + {balance.active_remainder_wh:,} Wh), "
-                f"{balance.retired_wh:,} Wh retired; {month} issued {gec.total_gec} GEC, "
-                f"{carried:,} Wh carried to next month"
+                f"   {enterprise_id:<14} certificates: {kwh(balance.active_wh)} active "
+                f"({balance.active_gec} GEC + {kwh(balance.active_remainder_wh)}), "
+                f"{kwh(balance.retired_wh)} retired; {month} issued {gec.total_gec} GEC, "
+                f"{kwh(carried)} carried to next month"
             )
             self.log(
                 f"   {enterprise_id:<14} Scope 2 on {day}: consumption "
@@ -187,8 +189,8 @@ class CertificatesStep:
             how.append(trade.accepted_by)
         planned_wh = sum(b.energy_wh for b in buys)
         self.log(
-            f"   the plan buys {planned_wh:,} Wh for ent-foundry; ent-logistics holds "
-            f"{sum(lot.energy_wh for lot in lots):,} Wh in {len(lots)} lots and proposed "
+            f"   the plan buys {kwh(planned_wh)} for ent-foundry; ent-logistics holds "
+            f"{kwh(sum(lot.energy_wh for lot in lots))} in {len(lots)} lots and proposed "
             f"{len(moved)} trades; ent-foundry accepted {how.count('ent-foundry')} itself, "
             f"{len(how) - how.count('ent-foundry')} fell under its mandate mandate-{day}-buy; "
             f"the ESCO settled all {len(moved)}"
@@ -267,9 +269,9 @@ class CertificatesStep:
         )
         self.summary.retired_for_wh = by_others
         self.log(
-            f"   ent-logistics retired {energy_wh:,} Wh for ent-foundry under its mandate "
+            f"   ent-logistics retired {kwh(energy_wh)} for ent-foundry under its mandate "
             f"mandate-{day}-retire; ent-foundry lists {len(listed.lots)} retirements for it, "
-            f"{by_others:,} Wh by others"
+            f"{kwh(by_others)} by others"
         )
 
     def _zero_carbon(self, p: certificates_pb2.ParkIndicators) -> None:
@@ -279,10 +281,14 @@ class CertificatesStep:
             f"{p.fuel_tce:,.2f}; {p.annual_energy_tce:,.0f} tce/year annualised), "
             f"emissions {_t(p.emissions_g_co2)} tCO2 (location-based)"
         )
-        for ind, unit in ((p.carbon_intensity, " tCO2/tce"), (p.clean_energy_share, "")):
-            verdict = "PASS" if ind.passed else "FAIL"
+        indicators = (
+            ("carbon intensity", p.carbon_intensity, " tCO2/tce"),
+            ("clean energy share", p.clean_energy_share, ""),
+        )
+        for label, ind, unit in indicators:
+            verdict = "met" if ind.passed else "not met"
             self.log(
-                f"   {ind.name}: {ind.value:.3f}{unit} vs {ind.threshold}{unit} -> {verdict}, "
+                f"   {label}: {ind.value:.3f}{unit} against {ind.threshold}{unit}: {verdict}, "
                 f"gap {ind.gap:+.3f} ({ind.basis})"
             )
 
@@ -304,9 +310,9 @@ class CertificatesStep:
         for line in f.lines:
             self.log(
                 f"   ent-foundry {line.product_line:<9} {line.output_quantity} {line.unit}: "
-                f"location-based {line.location_based_g_co2e:,} g, market-based "
-                f"{line.market_based_g_co2e:,} g CO2e, certificates "
-                f"{line.claimed_certificate_wh:,} Wh"
+                f"location-based {kg(line.location_based_g_co2e)}, market-based "
+                f"{kg(line.market_based_g_co2e)} CO2e, certificates "
+                f"{kwh(line.claimed_certificate_wh)}"
             )
         sums = [
             sum(getattr(line, column) for line in f.lines)
@@ -314,8 +320,9 @@ class CertificatesStep:
         ]
         exact = sums == [f.location_based_g_co2e, f.market_based_g_co2e]
         self.log(
-            f"   ent-foundry total {f.location_based_g_co2e:,} g / {f.market_based_g_co2e:,} g "
-            f"CO2e (fuels {f.fuel_g_co2e:,} g); lines sum exactly: {'yes' if exact else 'NO'}"
+            f"   ent-foundry total {kg(f.location_based_g_co2e)} / {kg(f.market_based_g_co2e)} "
+            f"CO2e (fuels {kg(f.fuel_g_co2e)}); the lines "
+            f"{'sum exactly to these' if exact else 'DO NOT sum to these'}"
         )
 
 

@@ -36,6 +36,8 @@ from services.demo.meters import (
 )
 from services.demo.park import ASSETS, ENTERPRISES, meter_kw
 from services.demo.report_step import ReportStep
+from services.units import clock, span
+from settlement.interval_reasons import per_mwh, time_label
 
 #: Four weeks: ten working days for the 10-in-10 baseline and held-out days for accuracy.
 HISTORY_DAYS = 28
@@ -192,7 +194,7 @@ class MarketDay(CertificatesStep, ReportStep):
         self.summary.readings_accepted += summary.accepted
         wait_for("history rollups", lambda: rolled_up(self.c, days[-1]))
         self.log(
-            f"   {summary.accepted} readings of {HISTORY_DAYS} days streamed and rolled up "
+            f"   {summary.accepted:,} readings of {HISTORY_DAYS} days streamed and rolled up "
             "(PV as a kWh register)"
         )
 
@@ -203,7 +205,7 @@ class MarketDay(CertificatesStep, ReportStep):
         )
         peak = max(envelope.aggregate, key=lambda i: i.up_kw)
         self.summary.peak_flexibility_kw = peak.up_kw
-        self.log(f"   peak upward flexibility {peak.up_kw:,.0f} kW at interval {peak.interval}")
+        self.log(f"   peak upward flexibility {peak.up_kw:,.0f} kW at {time_label(peak.interval)}")
         for asset in envelope.assets:
             stored = [(i.stored_energy_min_kwh, i.stored_energy_max_kwh) for i in asset.intervals]
             if any(high > 0 for _, high in stored):
@@ -326,8 +328,8 @@ class MarketDay(CertificatesStep, ReportStep):
         self.log(
             f"   {len(traded)} intervals cleared; "
             + ", ".join(
-                f"#{i.interval} {i.cleared_kw:,.0f} kW @ "
-                f"{i.clearing_price_fen_per_mwh / 100_000:.2f} CNY/kWh"
+                f"{clock(i.interval)} {i.cleared_kw:,.0f} kW at "
+                f"{per_mwh(i.clearing_price_fen_per_mwh)}"
                 for i in traded[:4]
             )
             + (" ..." if len(traded) > 4 else "")
@@ -456,8 +458,8 @@ class MarketDay(CertificatesStep, ReportStep):
         after = self._in_force(after_listing)
         hours = INTERVAL / timedelta(hours=1)
         self.log(
-            f"   {failing} reports it cannot follow from interval {from_interval}: "
-            f"revision {reply.revision} re-dispatches intervals {reply.from_interval}-{call[-1]}"
+            f"   {failing} reports it cannot follow from {clock(from_interval)}: "
+            f"revision {reply.revision} re-dispatches {span(reply.from_interval, call[-1])}"
         )
         for asset_id in sorted(set(before) | set(after)):
             old = sum(
@@ -493,7 +495,7 @@ class MarketDay(CertificatesStep, ReportStep):
         summary = stream(self.c, self._meter_readings(self.day, delivered_kw, gaps=True))
         self.summary.readings_accepted += summary.accepted
         wait_for("rollups of the market day", lambda: rolled_up(self.c, self.day, METER_GAP))
-        self.log(f"   {summary.accepted} readings of the market day streamed and rolled up")
+        self.log(f"   {summary.accepted:,} readings of the market day streamed and rolled up")
         for asset_id in METER_GAP:
             profile = self.c.telemetry.GetLoadProfile(
                 telemetry_pb2.GetLoadProfileRequest(
@@ -565,13 +567,14 @@ class MarketDay(CertificatesStep, ReportStep):
                 f"   {e.enterprise_id:<14} statement {statement.run_id}: delivered "
                 f"{statement.delivered_kwh:8,.1f} kWh, receives "
                 f"{statement.amount_fen / 100:10,.2f} CNY over {len(statement.lines)} lines "
-                f"({estimated} estimated; lines sum to the amount: "
-                f"{lines_fen == statement.amount_fen})"
+                f"({estimated} estimated; the lines "
+                f"{'sum' if lines_fen == statement.amount_fen else 'DO NOT sum'} to the amount)"
             )
         net = run.gross_payment_fen + run.capacity_payment_fen - run.penalty_fen
         check = shares + run.operator_fee_fen == net
         self.log(
-            f"   shares + fee == gross + capacity - penalty to the fen: {check}; "
+            f"   the enterprises' shares and the fee {'add' if check else 'DO NOT add'} up to "
+            "gross + capacity - penalty to the fen; "
             f"re-run returned {self.summary.settlement_again.run_id}"
         )
         for e in run.enterprises:

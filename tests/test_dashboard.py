@@ -212,3 +212,32 @@ def test_every_alert_links_to_its_own_runbook_section():
         anchor = rule["annotations"]["runbook_url"].rsplit("#", 1)[1]
         assert anchor == rule["alert"].lower(), f"{rule['alert']} links to #{anchor}"
         assert anchor in sections, f"docs/runbooks/alerts.md has no section {rule['alert']}"
+
+
+def _unit_of(panel: dict, target: dict) -> str:
+    """The unit Grafana shows `target` in: a refId override, else the panel's default."""
+    unit = panel.get("fieldConfig", {}).get("defaults", {}).get("unit", "")
+    for override in panel.get("fieldConfig", {}).get("overrides", []):
+        matcher = override["matcher"]
+        legend = target.get("legendFormat", "")
+        hit = (matcher["id"] == "byFrameRefID" and matcher["options"] == target.get("refId")) or (
+            matcher["id"] == "byRegexp" and re.fullmatch(matcher["options"], legend)
+        )
+        for prop in override["properties"] if hit else ():
+            unit = prop["value"] if prop["id"] == "unit" else unit
+    return unit
+
+
+def test_every_series_is_drawn_in_the_unit_of_what_it_measures():
+    """Seconds only for durations, a ratio as a percentage, counts never on a time axis."""
+    for panel in panels(dashboard()):
+        for target in panel["targets"]:
+            names = selected_metrics(target["expr"])
+            unit = _unit_of(panel, target)
+            where = f"{panel['title']!r} {target['expr'][:60]}"
+            if unit == "s":
+                assert all("_seconds" in n for n in names), f"not a duration on seconds: {where}"
+            if names and all(n.endswith("_ratio") for n in names):
+                assert unit == "percentunit", f"a ratio in {unit}: {where}"
+            if names and all(n.endswith("_watts") for n in names):
+                assert unit == "watt", f"power in {unit}: {where}"

@@ -15,6 +15,7 @@ import time
 import numpy as np
 
 from bidding.intervals import INTERVAL_HOURS
+from services.terminal import progress
 
 _FEN_PER_KW_INTERVAL = INTERVAL_HOURS / 1000
 
@@ -71,17 +72,19 @@ def main(argv: list[str] | None = None) -> int:
         f"{'assets':>7} {'scen':>5} {'seconds':>8} {'objective fen':>16} {'replayed fen':>16}"
         f" {'bound fen':>16} {'gap':>8}  {'solver':<40} {'cores':>5}"
     )
-    for count in args.assets:
-        problem = portfolio(count, args.scenarios, args.seed, args.battery_share)
-        started = time.perf_counter()
-        solution = build_bids(problem, args.solver, args.time_limit)
-        seconds = time.perf_counter() - started
-        print(
-            f"{count:>7} {args.scenarios:>5} {seconds:>8.1f} {solution.objective_fen:>16,.0f}"
-            f" {replayed_value(problem, solution):>16,.0f} {solution.bound_fen:>16,.0f}"
-            f" {solution.relative_gap:>8.3%}  {solution.solver:<40} {os.cpu_count():>5}",
-            flush=True,
-        )
+    with progress("sizes", len(args.assets)) as advance:
+        for count in args.assets:
+            problem = portfolio(count, args.scenarios, args.seed, args.battery_share)
+            started = time.perf_counter()
+            solution = build_bids(problem, args.solver, args.time_limit)
+            seconds = time.perf_counter() - started
+            print(
+                f"{count:>7} {args.scenarios:>5} {seconds:>8.1f} {solution.objective_fen:>16,.0f}"
+                f" {replayed_value(problem, solution):>16,.0f} {solution.bound_fen:>16,.0f}"
+                f" {solution.relative_gap:>8.3%}  {solution.solver:<40} {os.cpu_count():>5}",
+                flush=True,
+            )
+            advance(1)
     return 0
 
 

@@ -20,6 +20,7 @@ import numpy as np
 
 from bidding.assets import CurtailableLoadSpec
 from bidding.dispatch_plan import event_intervals
+from services.terminal import progress
 
 EVENING = (64, 84)  # 16:00-21:00
 AWARD_SHARE = 0.8
@@ -72,20 +73,25 @@ def main(argv: list[str] | None = None) -> int:
         f"{'assets':>7} {'method':>8} {'seconds':>8} {'awarded MWh':>12} {'cost CNY':>12}"
         f" {'bound CNY':>12} {'gap':>8} {'short kWh':>10} {'cores':>5}"
     )
-    for count in args.assets:
-        assets = portfolio(count, args.seed, args.battery_share)
-        award = feasible_award(assets, args.seed)
-        awarded = {int(t): float(award[t]) for t in np.flatnonzero(award)}
-        started = time.perf_counter()
-        plan = disaggregate(awarded, assets, time_limit_seconds=args.time_limit, method=args.method)
-        seconds = time.perf_counter() - started
-        bound = plan.cost_fen / (1 + plan.relative_gap)
-        print(
-            f"{count:>7} {plan.method:>8} {seconds:>8.1f} {award.sum() / 4000:>12,.1f}"
-            f" {plan.cost_fen / 100:>12,.2f} {bound / 100:>12,.2f}"
-            f" {100 * plan.relative_gap:>7.3f}% {plan.shortfall_kwh:>10,.1f} {os.cpu_count():>5}",
-            flush=True,
-        )
+    with progress("sizes", len(args.assets)) as advance:
+        for count in args.assets:
+            assets = portfolio(count, args.seed, args.battery_share)
+            award = feasible_award(assets, args.seed)
+            awarded = {int(t): float(award[t]) for t in np.flatnonzero(award)}
+            started = time.perf_counter()
+            plan = disaggregate(
+                awarded, assets, time_limit_seconds=args.time_limit, method=args.method
+            )
+            seconds = time.perf_counter() - started
+            bound = plan.cost_fen / (1 + plan.relative_gap)
+            print(
+                f"{count:>7} {plan.method:>8} {seconds:>8.1f} {award.sum() / 4000:>12,.1f}"
+                f" {plan.cost_fen / 100:>12,.2f} {bound / 100:>12,.2f}"
+                f" {100 * plan.relative_gap:>7.3f}% {plan.shortfall_kwh:>10,.1f}"
+                f" {os.cpu_count():>5}",
+                flush=True,
+            )
+            advance(1)
     return 0
 
 

@@ -26,6 +26,7 @@ from services.enrollment.convert import TECHNOLOGY_ENUM
 from services.runtime.channels import open_channel
 from services.runtime.local_stack import LocalStack
 from services.telemetry.rollups import RollupReading, Rollups
+from services.terminal import progress
 
 #: Per-asset envelopes of 10,000 assets are tens of MB; the default client limit is 4 MB.
 MAX_MESSAGE_BYTES = 512 * 1024 * 1024
@@ -53,22 +54,29 @@ def seed_history(rollups: Rollups, park: SyntheticPark, days: list[date], deadli
     """
     loads = park.of_kind("curtailable")
     written = 0
-    for n, block in enumerate(park.iter_readings(days, kinds=("curtailable",))):
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"history of {n}/{len(loads)} loads written before the deadline")
-        readings = [
-            RollupReading(day, interval, epoch_s, kw)
-            for day, interval, epoch_s, kw in zip(
-                block.day.tolist(),
-                block.interval.tolist(),
-                block.epoch_s.tolist(),
-                np.round(block.kw, 1).tolist(),
-                strict=True,
-            )
-        ]
-        event_id = f"seed-{block.asset_id}"
-        written += max(0, rollups.apply(event_id, block.enterprise_id, block.asset_id, readings))
+    with progress("seeding history", len(loads)) as advance:
+        for n, block in enumerate(park.iter_readings(days, kinds=("curtailable",))):
+            written += _seed_block(rollups, block, n, len(loads), deadline)
+            advance(1)
     return written
+
+
+def _seed_block(rollups: Rollups, block, n: int, loads: int, deadline: float) -> int:
+    """Readings written for one load's block (the n-th of `loads`)."""
+    if time.monotonic() > deadline:
+        raise TimeoutError(f"history of {n}/{loads} loads written before the deadline")
+    readings = [
+        RollupReading(day, interval, epoch_s, kw)
+        for day, interval, epoch_s, kw in zip(
+            block.day.tolist(),
+            block.interval.tolist(),
+            block.epoch_s.tolist(),
+            np.round(block.kw, 1).tolist(),
+            strict=True,
+        )
+    ]
+    event_id = f"seed-{block.asset_id}"
+    return max(0, rollups.apply(event_id, block.enterprise_id, block.asset_id, readings))
 
 
 def time_calls(

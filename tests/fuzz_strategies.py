@@ -591,6 +591,48 @@ def _fuel_report(p: ParkIds) -> st.SearchStrategy[cpb.ReportFuelUseRequest]:
     )
 
 
+def _production(p: ParkIds) -> st.SearchStrategy[bpb.ScheduleProductionRequest]:
+    """Up to three one-hour heats on a melting line and a gas engine, against the day's
+    ENERGY clearing (the demo day has one) or a flat price."""
+
+    def make(day, heats, start_cost_fen, flat_price) -> bpb.ScheduleProductionRequest:
+        runs = [
+            bpb.ProcessRun(
+                fixed=bpb.FixedRunProfile(power_kw=[1500.0] * 4),
+                earliest_start_interval=24,
+                deadline_interval=88,
+                baseline_start_interval=68 + 4 * n,
+                move_cost_fen=20_000,
+            )
+            for n in range(heats)
+        ]
+        engine = bpb.ThermalUnit(
+            unit_id="gas-engine",
+            capacity_kw=800,
+            min_load_kw=400,
+            ramp_up_kw_per_interval=200,
+            ramp_down_kw_per_interval=200,
+            start_cost_fen=start_cost_fen,
+            fuel="natural_gas",
+            fuel_units_per_mwh=230.0,
+        )
+        return bpb.ScheduleProductionRequest(
+            market_day=day,
+            process_lines=[bpb.ProcessLine(line_id="melting", runs=runs)] if runs else [],
+            thermal_units=[engine],
+            fuel_prices=[bpb.FuelPrice(fuel="natural_gas", price_fen=300)],
+            prices_fen_per_mwh=[flat_price] * 96 if flat_price is not None else [],
+        )
+
+    return st.builds(
+        make,
+        _day(p, back=1, ahead=1),
+        st.integers(0, 3),
+        st.integers(0, 100_000),
+        st.one_of(st.none(), st.integers(-8_000, 130_000)),
+    )
+
+
 def _period(p: ParkIds, cls, **fixed) -> st.SearchStrategy[Message]:
     return st.builds(cls, from_market_day=_day(p, back=40), to_market_day=_day(p, back=2), **fixed)
 
@@ -710,6 +752,7 @@ VALID: dict[str, Callable[[ParkIds], st.SearchStrategy]] = {
     f"{_S}BiddingService/SubmitBids": lambda p: st.builds(
         bpb.SubmitBidsRequest, plan_id=_one(p.plans)
     ),
+    f"{_S}BiddingService/ScheduleProduction": _production,
     f"{_S}MarketService/SubmitOrders": _submit_orders,
     f"{_S}MarketService/ClearMarket": lambda p: st.builds(
         mpb.ClearMarketRequest,

@@ -25,7 +25,7 @@ from bidding.storage_offers import (
 )
 from parkvpp.v1 import bidding_pb2 as pb
 from parkvpp.v1 import bidding_pb2_grpc, events_pb2, market_pb2
-from services.bidding import green, invitation_plan, requests
+from services.bidding import green, invitation_plan, production, requests
 from services.bidding.curves import add_curves, orders_of
 from services.bidding.gateway import MarketGateway, gateway_for
 from services.bidding.history import dr_history
@@ -254,3 +254,6 @@ class BiddingServicer(bidding_pb2_grpc.BiddingServiceServicer):
         return pb.SubmitBidsResponse(
             plan_id=plan.plan_id, orders_submitted=len(orders), batch_id=receipt.batch_id
         )
+
+    def ScheduleProduction(self, request, context):  # noqa: N802
+        return production.schedule_production(request, self.gateway)

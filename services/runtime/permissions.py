@@ -74,6 +74,7 @@ PERMISSIONS: dict[str, Rule] = {
     f"/{_P}BiddingService/PrepareBids": _rule(OP, rate="write"),
     f"/{_P}BiddingService/GetBidPlan": _rule(OP, MON),
     f"/{_P}BiddingService/SubmitBids": _rule(OP, rate="write"),
+    f"/{_P}BiddingService/ScheduleProduction": _rule(OP, rate="write"),
     f"/{_P}MarketService/SubmitOrders": _rule(OP, rate="write"),
     f"/{_P}MarketService/ClearMarket": _rule(OP, rate="write"),
     f"/{_P}MarketService/GetClearingResult": _rule(OP, ENT, ESCO, MON),

@@ -32,6 +32,12 @@ class GreenShortfallReason(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     GREEN_SHORTFALL_REASON_NOT_BOUGHT: _ClassVar[GreenShortfallReason]
     GREEN_SHORTFALL_REASON_NOT_RETIRED: _ClassVar[GreenShortfallReason]
     GREEN_SHORTFALL_REASON_CONSUMPTION_ABOVE_FORECAST: _ClassVar[GreenShortfallReason]
+
+class ProductionPriceSource(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    PRODUCTION_PRICE_SOURCE_UNSPECIFIED: _ClassVar[ProductionPriceSource]
+    PRODUCTION_PRICE_SOURCE_REQUEST: _ClassVar[ProductionPriceSource]
+    PRODUCTION_PRICE_SOURCE_ENERGY_CLEARING: _ClassVar[ProductionPriceSource]
 GREEN_PRODUCT_UNSPECIFIED: GreenProduct
 GREEN_PRODUCT_BUNDLED: GreenProduct
 GREEN_PRODUCT_CERTIFICATE: GreenProduct
@@ -45,6 +51,9 @@ GREEN_SHORTFALL_REASON_NO_OFFER: GreenShortfallReason
 GREEN_SHORTFALL_REASON_NOT_BOUGHT: GreenShortfallReason
 GREEN_SHORTFALL_REASON_NOT_RETIRED: GreenShortfallReason
 GREEN_SHORTFALL_REASON_CONSUMPTION_ABOVE_FORECAST: GreenShortfallReason
+PRODUCTION_PRICE_SOURCE_UNSPECIFIED: ProductionPriceSource
+PRODUCTION_PRICE_SOURCE_REQUEST: ProductionPriceSource
+PRODUCTION_PRICE_SOURCE_ENERGY_CLEARING: ProductionPriceSource
 
 class PriceScenario(_message.Message):
     __slots__ = ("probability", "price_fen_per_mwh")
@@ -271,3 +280,185 @@ class SubmitBidsResponse(_message.Message):
     orders_submitted: int
     batch_id: str
     def __init__(self, plan_id: _Optional[str] = ..., orders_submitted: _Optional[int] = ..., batch_id: _Optional[str] = ...) -> None: ...
+
+class FixedRunProfile(_message.Message):
+    __slots__ = ("power_kw",)
+    POWER_KW_FIELD_NUMBER: _ClassVar[int]
+    power_kw: _containers.RepeatedScalarFieldContainer[float]
+    def __init__(self, power_kw: _Optional[_Iterable[float]] = ...) -> None: ...
+
+class EnergyRunProfile(_message.Message):
+    __slots__ = ("energy_kwh", "min_intervals", "max_intervals", "baseline_intervals")
+    ENERGY_KWH_FIELD_NUMBER: _ClassVar[int]
+    MIN_INTERVALS_FIELD_NUMBER: _ClassVar[int]
+    MAX_INTERVALS_FIELD_NUMBER: _ClassVar[int]
+    BASELINE_INTERVALS_FIELD_NUMBER: _ClassVar[int]
+    energy_kwh: float
+    min_intervals: int
+    max_intervals: int
+    baseline_intervals: int
+    def __init__(self, energy_kwh: _Optional[float] = ..., min_intervals: _Optional[int] = ..., max_intervals: _Optional[int] = ..., baseline_intervals: _Optional[int] = ...) -> None: ...
+
+class ProcessRun(_message.Message):
+    __slots__ = ("fixed", "energy", "earliest_start_interval", "deadline_interval", "baseline_start_interval", "move_cost_fen", "move_cost_fen_per_interval")
+    FIXED_FIELD_NUMBER: _ClassVar[int]
+    ENERGY_FIELD_NUMBER: _ClassVar[int]
+    EARLIEST_START_INTERVAL_FIELD_NUMBER: _ClassVar[int]
+    DEADLINE_INTERVAL_FIELD_NUMBER: _ClassVar[int]
+    BASELINE_START_INTERVAL_FIELD_NUMBER: _ClassVar[int]
+    MOVE_COST_FEN_FIELD_NUMBER: _ClassVar[int]
+    MOVE_COST_FEN_PER_INTERVAL_FIELD_NUMBER: _ClassVar[int]
+    fixed: FixedRunProfile
+    energy: EnergyRunProfile
+    earliest_start_interval: int
+    deadline_interval: int
+    baseline_start_interval: int
+    move_cost_fen: int
+    move_cost_fen_per_interval: int
+    def __init__(self, fixed: _Optional[_Union[FixedRunProfile, _Mapping]] = ..., energy: _Optional[_Union[EnergyRunProfile, _Mapping]] = ..., earliest_start_interval: _Optional[int] = ..., deadline_interval: _Optional[int] = ..., baseline_start_interval: _Optional[int] = ..., move_cost_fen: _Optional[int] = ..., move_cost_fen_per_interval: _Optional[int] = ...) -> None: ...
+
+class ProcessLine(_message.Message):
+    __slots__ = ("line_id", "runs")
+    LINE_ID_FIELD_NUMBER: _ClassVar[int]
+    RUNS_FIELD_NUMBER: _ClassVar[int]
+    line_id: str
+    runs: _containers.RepeatedCompositeFieldContainer[ProcessRun]
+    def __init__(self, line_id: _Optional[str] = ..., runs: _Optional[_Iterable[_Union[ProcessRun, _Mapping]]] = ...) -> None: ...
+
+class RunPrecedence(_message.Message):
+    __slots__ = ("before_line", "before_run", "after_line", "after_run", "min_gap_intervals")
+    BEFORE_LINE_FIELD_NUMBER: _ClassVar[int]
+    BEFORE_RUN_FIELD_NUMBER: _ClassVar[int]
+    AFTER_LINE_FIELD_NUMBER: _ClassVar[int]
+    AFTER_RUN_FIELD_NUMBER: _ClassVar[int]
+    MIN_GAP_INTERVALS_FIELD_NUMBER: _ClassVar[int]
+    before_line: str
+    before_run: int
+    after_line: str
+    after_run: int
+    min_gap_intervals: int
+    def __init__(self, before_line: _Optional[str] = ..., before_run: _Optional[int] = ..., after_line: _Optional[str] = ..., after_run: _Optional[int] = ..., min_gap_intervals: _Optional[int] = ...) -> None: ...
+
+class ThermalUnit(_message.Message):
+    __slots__ = ("unit_id", "capacity_kw", "min_load_kw", "ramp_up_kw_per_interval", "ramp_down_kw_per_interval", "start_cost_fen", "fuel", "fuel_units_per_mwh", "initial_on", "initial_output_kw", "initial_intervals_in_state", "min_up_intervals", "min_down_intervals", "startup_kw", "shutdown_kw")
+    UNIT_ID_FIELD_NUMBER: _ClassVar[int]
+    CAPACITY_KW_FIELD_NUMBER: _ClassVar[int]
+    MIN_LOAD_KW_FIELD_NUMBER: _ClassVar[int]
+    RAMP_UP_KW_PER_INTERVAL_FIELD_NUMBER: _ClassVar[int]
+    RAMP_DOWN_KW_PER_INTERVAL_FIELD_NUMBER: _ClassVar[int]
+    START_COST_FEN_FIELD_NUMBER: _ClassVar[int]
+    FUEL_FIELD_NUMBER: _ClassVar[int]
+    FUEL_UNITS_PER_MWH_FIELD_NUMBER: _ClassVar[int]
+    INITIAL_ON_FIELD_NUMBER: _ClassVar[int]
+    INITIAL_OUTPUT_KW_FIELD_NUMBER: _ClassVar[int]
+    INITIAL_INTERVALS_IN_STATE_FIELD_NUMBER: _ClassVar[int]
+    MIN_UP_INTERVALS_FIELD_NUMBER: _ClassVar[int]
+    MIN_DOWN_INTERVALS_FIELD_NUMBER: _ClassVar[int]
+    STARTUP_KW_FIELD_NUMBER: _ClassVar[int]
+    SHUTDOWN_KW_FIELD_NUMBER: _ClassVar[int]
+    unit_id: str
+    capacity_kw: int
+    min_load_kw: int
+    ramp_up_kw_per_interval: int
+    ramp_down_kw_per_interval: int
+    start_cost_fen: int
+    fuel: str
+    fuel_units_per_mwh: float
+    initial_on: bool
+    initial_output_kw: int
+    initial_intervals_in_state: int
+    min_up_intervals: int
+    min_down_intervals: int
+    startup_kw: int
+    shutdown_kw: int
+    def __init__(self, unit_id: _Optional[str] = ..., capacity_kw: _Optional[int] = ..., min_load_kw: _Optional[int] = ..., ramp_up_kw_per_interval: _Optional[int] = ..., ramp_down_kw_per_interval: _Optional[int] = ..., start_cost_fen: _Optional[int] = ..., fuel: _Optional[str] = ..., fuel_units_per_mwh: _Optional[float] = ..., initial_on: _Optional[bool] = ..., initial_output_kw: _Optional[int] = ..., initial_intervals_in_state: _Optional[int] = ..., min_up_intervals: _Optional[int] = ..., min_down_intervals: _Optional[int] = ..., startup_kw: _Optional[int] = ..., shutdown_kw: _Optional[int] = ...) -> None: ...
+
+class FuelPrice(_message.Message):
+    __slots__ = ("fuel", "price_fen", "unit")
+    FUEL_FIELD_NUMBER: _ClassVar[int]
+    PRICE_FEN_FIELD_NUMBER: _ClassVar[int]
+    UNIT_FIELD_NUMBER: _ClassVar[int]
+    fuel: str
+    price_fen: int
+    unit: str
+    def __init__(self, fuel: _Optional[str] = ..., price_fen: _Optional[int] = ..., unit: _Optional[str] = ...) -> None: ...
+
+class ScheduleProductionRequest(_message.Message):
+    __slots__ = ("market_day", "process_lines", "precedences", "thermal_units", "fuel_prices", "prices_fen_per_mwh")
+    MARKET_DAY_FIELD_NUMBER: _ClassVar[int]
+    PROCESS_LINES_FIELD_NUMBER: _ClassVar[int]
+    PRECEDENCES_FIELD_NUMBER: _ClassVar[int]
+    THERMAL_UNITS_FIELD_NUMBER: _ClassVar[int]
+    FUEL_PRICES_FIELD_NUMBER: _ClassVar[int]
+    PRICES_FEN_PER_MWH_FIELD_NUMBER: _ClassVar[int]
+    market_day: str
+    process_lines: _containers.RepeatedCompositeFieldContainer[ProcessLine]
+    precedences: _containers.RepeatedCompositeFieldContainer[RunPrecedence]
+    thermal_units: _containers.RepeatedCompositeFieldContainer[ThermalUnit]
+    fuel_prices: _containers.RepeatedCompositeFieldContainer[FuelPrice]
+    prices_fen_per_mwh: _containers.RepeatedScalarFieldContainer[int]
+    def __init__(self, market_day: _Optional[str] = ..., process_lines: _Optional[_Iterable[_Union[ProcessLine, _Mapping]]] = ..., precedences: _Optional[_Iterable[_Union[RunPrecedence, _Mapping]]] = ..., thermal_units: _Optional[_Iterable[_Union[ThermalUnit, _Mapping]]] = ..., fuel_prices: _Optional[_Iterable[_Union[FuelPrice, _Mapping]]] = ..., prices_fen_per_mwh: _Optional[_Iterable[int]] = ...) -> None: ...
+
+class ProcessLineSchedule(_message.Message):
+    __slots__ = ("line_id", "start_intervals", "baseline_start_intervals", "run_intervals", "reduction_kw", "value_fen", "move_cost_fen")
+    LINE_ID_FIELD_NUMBER: _ClassVar[int]
+    START_INTERVALS_FIELD_NUMBER: _ClassVar[int]
+    BASELINE_START_INTERVALS_FIELD_NUMBER: _ClassVar[int]
+    RUN_INTERVALS_FIELD_NUMBER: _ClassVar[int]
+    REDUCTION_KW_FIELD_NUMBER: _ClassVar[int]
+    VALUE_FEN_FIELD_NUMBER: _ClassVar[int]
+    MOVE_COST_FEN_FIELD_NUMBER: _ClassVar[int]
+    line_id: str
+    start_intervals: _containers.RepeatedScalarFieldContainer[int]
+    baseline_start_intervals: _containers.RepeatedScalarFieldContainer[int]
+    run_intervals: _containers.RepeatedScalarFieldContainer[int]
+    reduction_kw: _containers.RepeatedScalarFieldContainer[float]
+    value_fen: int
+    move_cost_fen: int
+    def __init__(self, line_id: _Optional[str] = ..., start_intervals: _Optional[_Iterable[int]] = ..., baseline_start_intervals: _Optional[_Iterable[int]] = ..., run_intervals: _Optional[_Iterable[int]] = ..., reduction_kw: _Optional[_Iterable[float]] = ..., value_fen: _Optional[int] = ..., move_cost_fen: _Optional[int] = ...) -> None: ...
+
+class ThermalUnitSchedule(_message.Message):
+    __slots__ = ("unit_id", "output_kw", "start_intervals", "margin_fen", "start_costs_fen", "energy_kwh", "fuel", "fuel_unit", "fuel_burned_milli", "emissions_kg_co2", "fuel_cost_fen_per_mwh")
+    UNIT_ID_FIELD_NUMBER: _ClassVar[int]
+    OUTPUT_KW_FIELD_NUMBER: _ClassVar[int]
+    START_INTERVALS_FIELD_NUMBER: _ClassVar[int]
+    MARGIN_FEN_FIELD_NUMBER: _ClassVar[int]
+    START_COSTS_FEN_FIELD_NUMBER: _ClassVar[int]
+    ENERGY_KWH_FIELD_NUMBER: _ClassVar[int]
+    FUEL_FIELD_NUMBER: _ClassVar[int]
+    FUEL_UNIT_FIELD_NUMBER: _ClassVar[int]
+    FUEL_BURNED_MILLI_FIELD_NUMBER: _ClassVar[int]
+    EMISSIONS_KG_CO2_FIELD_NUMBER: _ClassVar[int]
+    FUEL_COST_FEN_PER_MWH_FIELD_NUMBER: _ClassVar[int]
+    unit_id: str
+    output_kw: _containers.RepeatedScalarFieldContainer[int]
+    start_intervals: _containers.RepeatedScalarFieldContainer[int]
+    margin_fen: int
+    start_costs_fen: int
+    energy_kwh: float
+    fuel: str
+    fuel_unit: str
+    fuel_burned_milli: int
+    emissions_kg_co2: float
+    fuel_cost_fen_per_mwh: int
+    def __init__(self, unit_id: _Optional[str] = ..., output_kw: _Optional[_Iterable[int]] = ..., start_intervals: _Optional[_Iterable[int]] = ..., margin_fen: _Optional[int] = ..., start_costs_fen: _Optional[int] = ..., energy_kwh: _Optional[float] = ..., fuel: _Optional[str] = ..., fuel_unit: _Optional[str] = ..., fuel_burned_milli: _Optional[int] = ..., emissions_kg_co2: _Optional[float] = ..., fuel_cost_fen_per_mwh: _Optional[int] = ...) -> None: ...
+
+class ProductionSchedule(_message.Message):
+    __slots__ = ("market_day", "prices_fen_per_mwh", "price_source", "lines", "units", "process_value_fen", "process_status", "generation_margin_fen")
+    MARKET_DAY_FIELD_NUMBER: _ClassVar[int]
+    PRICES_FEN_PER_MWH_FIELD_NUMBER: _ClassVar[int]
+    PRICE_SOURCE_FIELD_NUMBER: _ClassVar[int]
+    LINES_FIELD_NUMBER: _ClassVar[int]
+    UNITS_FIELD_NUMBER: _ClassVar[int]
+    PROCESS_VALUE_FEN_FIELD_NUMBER: _ClassVar[int]
+    PROCESS_STATUS_FIELD_NUMBER: _ClassVar[int]
+    GENERATION_MARGIN_FEN_FIELD_NUMBER: _ClassVar[int]
+    market_day: str
+    prices_fen_per_mwh: _containers.RepeatedScalarFieldContainer[int]
+    price_source: ProductionPriceSource
+    lines: _containers.RepeatedCompositeFieldContainer[ProcessLineSchedule]
+    units: _containers.RepeatedCompositeFieldContainer[ThermalUnitSchedule]
+    process_value_fen: int
+    process_status: str
+    generation_margin_fen: int
+    def __init__(self, market_day: _Optional[str] = ..., prices_fen_per_mwh: _Optional[_Iterable[int]] = ..., price_source: _Optional[_Union[ProductionPriceSource, str]] = ..., lines: _Optional[_Iterable[_Union[ProcessLineSchedule, _Mapping]]] = ..., units: _Optional[_Iterable[_Union[ThermalUnitSchedule, _Mapping]]] = ..., process_value_fen: _Optional[int] = ..., process_status: _Optional[str] = ..., generation_margin_fen: _Optional[int] = ...) -> None: ...

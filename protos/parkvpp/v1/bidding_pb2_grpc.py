@@ -49,6 +49,11 @@ class BiddingServiceStub:
                 request_serializer=parkvpp_dot_v1_dot_bidding__pb2.SubmitBidsRequest.SerializeToString,
                 response_deserializer=parkvpp_dot_v1_dot_bidding__pb2.SubmitBidsResponse.FromString,
                 _registered_method=True)
+        self.ScheduleProduction = channel.unary_unary(
+                '/parkvpp.v1.BiddingService/ScheduleProduction',
+                request_serializer=parkvpp_dot_v1_dot_bidding__pb2.ScheduleProductionRequest.SerializeToString,
+                response_deserializer=parkvpp_dot_v1_dot_bidding__pb2.ProductionSchedule.FromString,
+                _registered_method=True)
 
 
 class BiddingServiceServicer:
@@ -73,6 +78,17 @@ class BiddingServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ScheduleProduction(self, request, context):
+        """Moves the park's shiftable process runs (e.g. a foundry's melting heats) out of dear
+        intervals and self-commits its on-site generators (e.g. a gas engine) against one
+        market day's prices: the request's, else the day's ENERGY clearing prices. Writes
+        nothing. FAILED_PRECONDITION when no prices are given and the day's ENERGY market has
+        not cleared, or when a solver stops without a schedule.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_BiddingServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -90,6 +106,11 @@ def add_BiddingServiceServicer_to_server(servicer, server):
                     servicer.SubmitBids,
                     request_deserializer=parkvpp_dot_v1_dot_bidding__pb2.SubmitBidsRequest.FromString,
                     response_serializer=parkvpp_dot_v1_dot_bidding__pb2.SubmitBidsResponse.SerializeToString,
+            ),
+            'ScheduleProduction': grpc.unary_unary_rpc_method_handler(
+                    servicer.ScheduleProduction,
+                    request_deserializer=parkvpp_dot_v1_dot_bidding__pb2.ScheduleProductionRequest.FromString,
+                    response_serializer=parkvpp_dot_v1_dot_bidding__pb2.ProductionSchedule.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -173,6 +194,33 @@ class BiddingService:
             '/parkvpp.v1.BiddingService/SubmitBids',
             parkvpp_dot_v1_dot_bidding__pb2.SubmitBidsRequest.SerializeToString,
             parkvpp_dot_v1_dot_bidding__pb2.SubmitBidsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ScheduleProduction(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/parkvpp.v1.BiddingService/ScheduleProduction',
+            parkvpp_dot_v1_dot_bidding__pb2.ScheduleProductionRequest.SerializeToString,
+            parkvpp_dot_v1_dot_bidding__pb2.ProductionSchedule.FromString,
             options,
             channel_credentials,
             insecure,

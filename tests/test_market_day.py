@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import calendar
+
 import pytest
 
-from parkvpp.v1 import market_pb2, settlement_pb2, vpp_pb2
+from parkvpp.v1 import bidding_pb2, certificates_pb2, market_pb2, settlement_pb2, vpp_pb2
 from services.demo.clients import Clients
 from services.demo.day import DaySummary, MarketDay, market_day_for
 
@@ -100,6 +102,46 @@ def test_certificates_follow_the_trade_and_lower_market_based_scope_2(day_run):
     annual = claimed_wh / footprint.consumption_wh
     assert footprint.annual_matched_share == pytest.approx(min(1.0, annual))
     assert footprint.hourly_matched_cfe_share <= footprint.annual_matched_share + 1e-12
+
+
+def test_the_heats_leave_dear_hours_and_the_engines_gas_reaches_the_park_figures(day_run):
+    summary, clients = day_run
+    day = summary.market_day
+    schedule = summary.production
+    energy = clients.market.GetClearingResult(
+        market_pb2.GetClearingResultRequest(
+            market_day=day.isoformat(), product=market_pb2.PRODUCT_ENERGY
+        )
+    )
+    prices = [
+        i.clearing_price_fen_per_mwh for i in sorted(energy.intervals, key=lambda i: i.interval)
+    ]
+    assert schedule.price_source == bidding_pb2.PRODUCTION_PRICE_SOURCE_ENERGY_CLEARING
+    assert list(schedule.prices_fen_per_mwh) == prices
+    (line,) = schedule.lines
+    assert list(line.start_intervals) == sorted(line.start_intervals), "heats keep their order"
+    for before, after, n in zip(
+        line.baseline_start_intervals, line.start_intervals, line.run_intervals, strict=True
+    ):
+        assert sum(prices[after : after + n]) <= sum(prices[before : before + n])
+    assert line.value_fen == schedule.process_value_fen > 0
+    (unit,) = schedule.units
+    assert unit.margin_fen == schedule.generation_margin_fen >= 0
+    use = summary.engine_fuel
+    assert use.enterprise_id == "ent-chem" and use.fuel == "natural_gas"
+    assert use.quantity == (unit.fuel_burned_milli + 500) // 1000 > 0
+    # The park's day counts every reported month of fuel pro rata by day, the engine's too.
+    month = day.strftime("%Y-%m")
+    reported_tce = 0.0
+    for enterprise_id in ("ent-foundry", "ent-chem", "ent-logistics"):
+        uses = clients.certificates.ListFuelUse(
+            certificates_pb2.ListFuelUseRequest(enterprise_id=enterprise_id, from_month=month)
+        )
+        reported_tce += uses.energy_tce
+        if enterprise_id == "ent-chem":
+            assert [u.request_id for u in uses.uses] == [use.request_id]
+    days_in_month = calendar.monthrange(day.year, day.month)[1]
+    assert summary.indicators.fuel_tce == pytest.approx(reported_tce / days_in_month)
 
 
 def test_a_reconnecting_subscriber_resumes_after_its_last_acknowledgement(day_run):

@@ -35,6 +35,7 @@ from services.demo.meters import (
     wait_for,
 )
 from services.demo.park import ASSETS, ENTERPRISES, meter_kw
+from services.demo.production_step import ProductionStep
 from services.demo.report_step import ReportStep
 from services.units import clock, span
 from settlement.interval_reasons import per_mwh, time_label
@@ -85,6 +86,9 @@ class DaySummary:
     battery_envelope: vpp_pb2.AssetFlexibility | None = None
     event_baselines: dict[str, vpp_pb2.Baseline] = field(default_factory=dict)
     gap_profile: telemetry_pb2.LoadProfile | None = None
+    #: The melting heats and the gas engine against the day's ENERGY prices.
+    production: bidding_pb2.ProductionSchedule | None = None
+    engine_fuel: certificates_pb2.FuelUse | None = None
     timings_s: dict[str, float] = field(default_factory=dict)
 
 
@@ -96,7 +100,7 @@ def last_working_day(today: date) -> date:
     return day
 
 
-class MarketDay(CertificatesStep, ReportStep):
+class MarketDay(CertificatesStep, ReportStep, ProductionStep):
     """Runs the demo's steps in order; each step is a method, timed into the summary."""
 
     def __init__(
@@ -132,6 +136,7 @@ class MarketDay(CertificatesStep, ReportStep):
             ("the exchange's recent days", self.market_history),
             ("bidding", self.bid),
             ("clearing", self.clear),
+            ("heats and gas engine", self.production),
             ("dispatch", self.dispatch),
             ("metering the day", self.meter_day),
             ("baselines of the event", self.event_baselines),

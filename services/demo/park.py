@@ -13,6 +13,7 @@ from datetime import date
 import numpy as np
 
 from bidding.intervals import INTERVALS_PER_DAY, hour_of_interval
+from parkvpp.v1 import bidding_pb2 as bpb
 from parkvpp.v1 import enrollment_pb2 as epb
 
 
@@ -110,6 +111,49 @@ ASSETS = (
         1200.0,
     ),
 )
+
+
+def _melting_heat(baseline_start_interval: int) -> bpb.ProcessRun:
+    """One heat of the foundry's melting line: 1,500 kW for an hour, any time 06:00-22:00;
+    re-planning a heat costs 200 CNY plus 1 CNY per quarter hour it moves."""
+    return bpb.ProcessRun(
+        fixed=bpb.FixedRunProfile(power_kw=[1500.0] * 4),
+        earliest_start_interval=24,
+        deadline_interval=88,
+        baseline_start_interval=baseline_start_interval,
+        move_cost_fen=20_000,
+        move_cost_fen_per_interval=100,
+    )
+
+
+#: The foundry's melting line: three heats, usually back to back 17:00-20:00 (shiftable
+#: process runs, scheduled by BiddingService.ScheduleProduction; not an enrolled asset).
+MELTING_LINE = bpb.ProcessLine(
+    line_id="foundry-melting", runs=[_melting_heat(68), _melting_heat(72), _melting_heat(76)]
+)
+#: The heats keep their order (the moulds are prepared in sequence).
+MELTING_ORDER = [
+    bpb.RunPrecedence(
+        before_line="foundry-melting", before_run=n, after_line="foundry-melting", after_run=n + 1
+    )
+    for n in range(len(MELTING_LINE.runs) - 1)
+]
+#: The chemical plant's gas engine (an on-site generator, not an enrolled asset): 800 kW,
+#: 400 kW minimum load, 200 kW per quarter hour up or down, 500 CNY a start, 230 m3 of
+#: natural gas per MWh (about 44% electrical efficiency).
+GAS_ENGINE_OWNER = "ent-chem"
+GAS_ENGINE = bpb.ThermalUnit(
+    unit_id="chem-gas-engine",
+    capacity_kw=800,
+    min_load_kw=400,
+    ramp_up_kw_per_interval=200,
+    ramp_down_kw_per_interval=200,
+    start_cost_fen=50_000,
+    fuel="natural_gas",
+    fuel_units_per_mwh=230.0,
+)
+#: What the park reports paying for natural gas: 3.00 CNY per m3.
+GAS_PRICE = bpb.FuelPrice(fuel="natural_gas", price_fen=300, unit="m3")
 
 
 def _rng(asset_id: str, day: date) -> np.random.Generator:

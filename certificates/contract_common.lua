@@ -47,3 +47,27 @@ local function open_contract(contract, at)
   end
   return nil
 end
+
+-- The buyer's answer to a proposed contract (accept_contract.lua, reject_contract.lua):
+-- ARGV prefix, fingerprint, contract_id, buyer, at (epoch s); `state` 'ACCEPTED' or
+-- 'REJECTED', `done` 'accepted' or 'rejected' (the record's <done>_at/_by and the event).
+local function answer_contract(state, done)
+  local replay = replayed()
+  if replay then
+    return replay
+  end
+  local contract, err = party_contract(ARGV[3], ARGV[4], 'buyer')
+  if err then
+    return err
+  end
+  err = open_contract(contract, ARGV[5])
+  if err then
+    return err
+  end
+  contract.state = state
+  contract[done .. '_at'] = ARGV[5]
+  contract[done .. '_by'] = ARGV[4]
+  local part = save_progress(contract)
+  append_log(OPERATION, {}, nil, {contract = part})
+  return finish(contract, ARGV[4], 'green-contract-' .. done .. '-' .. contract.contract_id)
+end

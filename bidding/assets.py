@@ -258,8 +258,21 @@ def validate_spec(spec: AssetSpec, prefix: str) -> None:
     validator = _VALIDATORS.get(type(spec))
     if validator is None:
         raise InvalidInput(prefix, f"unknown asset kind {type(spec).__name__}")
+    if _VALID.get(id(spec)) is spec:  # this very (frozen) object passed before
+        return
     _check_numbers(spec, prefix)
     validator(spec, prefix)  # type: ignore[operator]
+    if len(_VALID) >= VALID_SPECS_KEPT:
+        _VALID.clear()
+    _VALID[id(spec)] = spec
+
+
+#: Spec objects that passed validate_spec, by identity (the entry holds the object, so its
+#: id is not reused while kept). Specs are frozen, so one that passed stays valid; objects
+#: reused across calls (services.enrollment.convert.spec_from_proto keeps them per stored
+#: spec) are checked once. Identity, not equality: 15 == 15.0, yet only one is an int.
+_VALID: dict[int, AssetSpec] = {}
+VALID_SPECS_KEPT = 200_000
 
 
 def is_available(spec: CurtailableLoadSpec, market_day: date, interval: int) -> bool:

@@ -58,8 +58,26 @@ def spec_from_proto(spec: pb.AssetSpec) -> AssetSpec:
     """The validated domain spec of a proto AssetSpec.
 
     Raises InvalidArgument("spec", ...) when no kind is set, and the domain's InvalidInput
-    naming the field path (e.g. "spec.battery.soc_min") when a limit breaks a rule.
+    naming the field path (e.g. "spec.battery.soc_min") when a limit breaks a rule. The
+    same stored spec (equal bytes) gives the same frozen object, converted and checked
+    once: every GetFlexibility and PrepareBids reads every asset's spec again.
     """
+    key = spec.SerializeToString(deterministic=True)
+    known = _CONVERTED.get(key)
+    if known is None:
+        known = _convert(spec)
+        if len(_CONVERTED) >= CONVERTED_SPECS_KEPT:
+            _CONVERTED.clear()
+        _CONVERTED[key] = known
+    return known
+
+
+#: Domain specs by their proto's bytes (spec_from_proto); bounded, cleared when full.
+_CONVERTED: dict[bytes, AssetSpec] = {}
+CONVERTED_SPECS_KEPT = 200_000
+
+
+def _convert(spec: pb.AssetSpec) -> AssetSpec:
     kind = spec.WhichOneof("kind")
     domain: AssetSpec
     if kind == "curtailable_load":

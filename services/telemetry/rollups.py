@@ -359,11 +359,13 @@ class Rollups:
 def day_matrix(packed_days: Sequence[bytes | None]) -> tuple[np.ndarray, np.ndarray]:
     """(average kW with NaN where unmeasured, counts), one row of 96 per packed day: the
     vectorised `_decode` of many days at once."""
-    buf = bytearray(len(packed_days) * _DAY_BYTES)
-    for n, packed in enumerate(packed_days):
-        if packed:
-            buf[n * _DAY_BYTES : n * _DAY_BYTES + len(packed)] = packed
-    raw = np.frombuffer(bytes(buf), dtype=np.uint8).reshape(len(packed_days), _DAY_BYTES)
+    # A day written up to interval i < 95 is shorter than _DAY_BYTES: pad it with zeros.
+    empty = bytes(_DAY_BYTES)
+    buf = b"".join(
+        empty if not p else p if len(p) == _DAY_BYTES else p.ljust(_DAY_BYTES, b"\0")
+        for p in packed_days
+    )
+    raw = np.frombuffer(buf, dtype=np.uint8).reshape(len(packed_days), _DAY_BYTES)
     sums = raw[:, :_SUMS_BYTES].copy().view("<f8")
     counts = raw[:, _SUMS_BYTES:].copy().view("<i4").astype(np.int64)
     with np.errstate(invalid="ignore", divide="ignore"):

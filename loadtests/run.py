@@ -1,7 +1,9 @@
 """`python -m loadtests run`: find or start the services, seed the park, drive load, report.
 
 Targets: `--addr service=host:port`, `--target host:port` (every service at one
-address), the PARKVPP_<SERVICE>_ADDR variables, else `parkvpp up`'s default ports; or
+address), a running `parkvpp up` found by `--data-dir` or PARKVPP_DATA_DIR (its
+stack.json, as the client commands find it), the PARKVPP_<SERVICE>_ADDR variables, else
+`parkvpp up`'s default ports; or
 `--stack up` (start `parkvpp up` with free ports: one process per service, embedded
 Valkey and broker) or `--stack inprocess` (all services in this process, LocalStack).
 Tokens: `--token` (one bearer token for every call), else tokens per role signed with
@@ -67,7 +69,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--addr", action="append", default=[], help="service=host:port")
     parser.add_argument("--target", default="", help="host:port serving every service")
     parser.add_argument("--token", default="", help="bearer token sent with every call")
-    parser.add_argument("--data-dir", default="", help="`parkvpp up` data dir (token key)")
+    parser.add_argument(
+        "--data-dir", default="", help="a running `parkvpp up`'s data dir (its stack.json)"
+    )
     parser.add_argument("--ca-file", default="", help="CA of the servers (TLS)")
     parser.add_argument("--cert-file", default="", help="client certificate (mutual TLS)")
     parser.add_argument("--key-file", default="", help="client key (mutual TLS)")
@@ -76,8 +80,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=11, help="random seed of the callers")
 
 
-def _addresses(args: argparse.Namespace) -> dict[str, str]:
-    addrs = {
+def _addresses(args: argparse.Namespace, found: dict[str, str] | None = None) -> dict[str, str]:
+    """Where each service is: `found` (a stack.json's), else PARKVPP_<SERVICE>_ADDR, else
+    the default ports; --target, then each --addr, override."""
+    addrs = found or {
         name: os.environ.get(f"PARKVPP_{name.upper()}_ADDR")
         or f"127.0.0.1:{DEFAULT_GRPC_PORTS[name]}"
         for name in SERVICE_NAMES
@@ -139,9 +145,36 @@ def target(args: argparse.Namespace) -> Iterator[Target]:
         finally:
             stack.stop()
     else:
+        found = _running_up(args)
+        if found is not None:
+            yield found
+            return
         secret = _secret_from(args)
         addrs = _addresses(args)
         yield Target(addrs, "running services", _minter(secret) if secret else None, args.token)
+
+
+def _running_up(args: argparse.Namespace) -> Target | None:
+    """The `parkvpp up` of --data-dir (or PARKVPP_DATA_DIR) found through its stack.json,
+    as every client command finds it: its addresses (--addr/--target still override),
+    its signing key and its pids (so server CPU is measured too); None when no data dir
+    is named. Exits with the sentence of a named data dir that runs no stack."""
+    if not (args.data_dir or os.environ.get("PARKVPP_DATA_DIR")):
+        return None
+    from services.stack_client import find_stack
+
+    stack = find_stack(args.data_dir)
+    if stack.info is None:
+        raise SystemExit(f"loadtests: {stack.why_none()}")
+    addrs = _addresses(args, dict(stack.info.grpc_addrs))
+    secret = os.environ.get("PARKVPP_TOKEN_SECRET") or _secret_from(args)
+    return Target(
+        addrs,
+        f"parkvpp up of {stack.data_dir} (pid {stack.info.up_pid})",
+        _minter(secret) if secret else None,
+        args.token,
+        pids=tuple(stack.info.pids.values()),
+    )
 
 
 def wait_serving(target: Target, args: argparse.Namespace, timeout_s: float = 30.0) -> None:

@@ -160,7 +160,8 @@ class DispatchStore:
         for raw, seq, ack, by in zip(items, seqs, acks, replaced, strict=True):
             if raw is None:
                 continue
-            item = json_format.Parse(raw, pb.DispatchInstruction())
+            item = pb.DispatchInstruction()
+            item.CopyFrom(_parsed(raw))
             item.sequence = int(seq)
             if by is not None:
                 item.status = pb.DISPATCH_STATUS_SUPERSEDED
@@ -220,3 +221,20 @@ class DispatchStore:
         later instruction for the same asset and interval replaces an earlier one)."""
         ids = sorted(m.decode() for m in self.redis.smembers(_key(enterprise_id, "day", day)))
         return sorted(self._load(enterprise_id, ids), key=lambda i: i.sequence)
+
+
+#: Parsed instructions by their stored JSON (content-addressed, so never stale); an
+#: instruction is read by every ListDispatch and stream resume, parsed once here.
+_PARSED: dict[bytes, pb.DispatchInstruction] = {}
+PARSED_KEPT = 50_000
+
+
+def _parsed(raw: bytes) -> pb.DispatchInstruction:
+    """The stored instruction `raw` parsed (shared: callers copy it before changing it)."""
+    item = _PARSED.get(raw)
+    if item is None:
+        item = json_format.Parse(raw, pb.DispatchInstruction())
+        if len(_PARSED) >= PARSED_KEPT:
+            _PARSED.clear()
+        _PARSED[raw] = item
+    return item

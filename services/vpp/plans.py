@@ -181,8 +181,13 @@ class PlanStore:
         self._settled_version = client.register_script(_SETTLED_VERSION)
 
     def current(self, day: str) -> PlanRecord | None:
-        revision = self.redis.get(_key(day, "plan", "current"))
-        return self.get(day, int(revision)) if revision else None
+        revision = self.current_revision(day)
+        return self.get(day, revision) if revision else None
+
+    def current_revision(self, day: str) -> int:
+        """The day's latest committed revision, 0 before the first. A revision's record
+        is written once (commit), so (day, revision) names its content."""
+        return int(self.redis.get(_key(day, "plan", "current")) or 0)
 
     def get(self, day: str, revision: int) -> PlanRecord | None:
         raw = self.redis.get(_key(day, "plan", str(revision)))

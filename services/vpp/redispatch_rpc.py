@@ -16,7 +16,8 @@ from services.vpp.plans import PlanRecord
 MAX_REASON_CHARS = 200
 
 
-def _enterprise_caller() -> bool:
+def enterprise_caller() -> bool:
+    """True when the current caller is an enterprise (not the operator or ESCO)."""
     caller = current_caller()
     return caller is not None and caller.role == "enterprise"
 
@@ -24,8 +25,11 @@ def _enterprise_caller() -> bool:
 def shortfall_rows(record: PlanRecord) -> list[pb.IntervalShortfall]:
     """Awarded intervals the plan does not cover; none for enterprise callers (the
     portfolio's position is the operator's)."""
-    if _enterprise_caller():
-        return []
+    return [] if enterprise_caller() else plan_shortfall_rows(record)
+
+
+def plan_shortfall_rows(record: PlanRecord) -> list[pb.IntervalShortfall]:
+    """Awarded intervals the plan does not cover, whoever asks."""
     plan = record.plan
     return [
         pb.IntervalShortfall(

@@ -29,7 +29,11 @@ from services.vpp.dispatch_store import DispatchStore
 from services.vpp.dispatcher import Dispatcher
 from services.vpp.following import FollowingCheck
 from services.vpp.portfolio import Portfolio
-from services.vpp.redispatch_rpc import RedispatchRpcs, shortfall_rows
+from services.vpp.redispatch_rpc import (
+    RedispatchRpcs,
+    enterprise_caller,
+    plan_shortfall_rows,
+)
 
 BASELINE_METHODS = {
     pb.BASELINE_METHOD_UNSPECIFIED: "similar_day",
@@ -76,6 +80,10 @@ def _intervals(up, down, baseline=None, low=None, high=None) -> list[pb.Interval
     ]
 
 
+#: Committed revisions whose shortfall rows ListDispatch keeps (cleared when full).
+SHORTFALLS_KEPT = 256
+
+
 class VppServicer(RedispatchRpcs, vpp_pb2_grpc.VppServiceServicer):
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
@@ -85,6 +93,7 @@ class VppServicer(RedispatchRpcs, vpp_pb2_grpc.VppServiceServicer):
         self.dispatcher = Dispatcher(runtime, self.portfolio, self.dispatch)
         self.following = FollowingCheck(runtime, self.dispatcher, self.registry)
         DISPATCH_OVERDUE.set_function(self.overdue_count)
+        self._shortfalls: dict[tuple[str, int], list[pb.IntervalShortfall]] = {}
 
     def GetFlexibility(self, request, context):  # noqa: N802
         day = market_day("market_day", request.market_day)
@@ -241,11 +250,25 @@ class VppServicer(RedispatchRpcs, vpp_pb2_grpc.VppServiceServicer):
                 if late or not request.only_overdue:
                     items.append(item)
         reply = pb.ListDispatchResponse(instructions=items)
-        record = self.dispatcher.plans.current(day)
-        if record is not None:
-            reply.revision = record.revision
-            reply.shortfall.extend(shortfall_rows(record))
+        revision = self.dispatcher.plans.current_revision(day)
+        if revision:
+            reply.revision = revision
+            if not enterprise_caller():
+                reply.shortfall.extend(self._shortfall_of(day, revision))
         return reply
+
+    def _shortfall_of(self, day: str, revision: int) -> list[pb.IntervalShortfall]:
+        """The shortfall rows of a committed revision, read and parsed once per revision
+        (its record is written once; a plan is a large JSON document)."""
+        key = (day, revision)
+        rows = self._shortfalls.get(key)
+        if rows is None:
+            record = self.dispatcher.plans.get(day, revision)
+            rows = plan_shortfall_rows(record) if record is not None else []
+            if len(self._shortfalls) >= SHORTFALLS_KEPT:
+                self._shortfalls.clear()
+            self._shortfalls[key] = rows
+        return rows
 
     def overdue_count(self) -> float:
         """Unacknowledged instructions past deadline across enterprises (metrics scrape)."""

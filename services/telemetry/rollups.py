@@ -319,7 +319,13 @@ class Rollups:
     ) -> tuple[np.ndarray, np.ndarray]:
         """(average kW, counts) shaped (assets, days, 96) for (enterprise_id, asset_id) pairs:
         one MGET per enterprise (its keys share a cluster slot) and chunk, pipelined."""
-        keys = [_keys(e, a, d)[1] for e, a in assets for d in days]
+        # Keys as bytes, built from one prefix per asset (redis-py sends bytes as they are).
+        isos = [d.isoformat().encode() for d in days]
+        keys = [
+            prefix + iso
+            for prefix in (tenant_key(e, "rollup", a, "").encode() for e, a in assets)
+            for iso in isos
+        ]
         owners = [e for e, _ in assets for _ in days]
         values: list[bytes | None] = [None] * len(keys)
         for start in range(0, len(keys), chunk):
@@ -366,8 +372,9 @@ def day_matrix(packed_days: Sequence[bytes | None]) -> tuple[np.ndarray, np.ndar
         for p in packed_days
     )
     raw = np.frombuffer(buf, dtype=np.uint8).reshape(len(packed_days), _DAY_BYTES)
-    sums = raw[:, :_SUMS_BYTES].copy().view("<f8")
-    counts = raw[:, _SUMS_BYTES:].copy().view("<i4").astype(np.int64)
+    # Views, not copies: each row's last axis is contiguous (and 8-byte aligned sums).
+    sums = raw[:, :_SUMS_BYTES].view("<f8")
+    counts = raw[:, _SUMS_BYTES:].view("<i4").astype(np.int64)  # writable, as callers expect
     with np.errstate(invalid="ignore", divide="ignore"):
         avg = np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
     return avg, counts

@@ -25,24 +25,11 @@ from services.runtime.settings import (
     check_token_secret,
     load_settings,
 )
+from tests.k8s_docs import config_data, named
 
 ROOT = Path(__file__).resolve().parents[1]
 K8S = ROOT / "deploy" / "k8s"
 MEMORY_UNITS = {"mb": 2**20, "gb": 2**30, "Mi": 2**20, "Gi": 2**30}
-
-
-def _named(docs: list[dict], kind: str) -> dict[str, dict]:
-    return {doc["metadata"]["name"]: doc for doc in docs if doc["kind"] == kind}
-
-
-def _config(docs: list[dict]) -> dict[str, str]:
-    """Data of the shared ConfigMap (its name carries kustomize's content hash)."""
-    (config,) = [
-        d["data"]
-        for d in docs
-        if d["kind"] == "ConfigMap" and d["metadata"]["name"].startswith("parkvpp-config-")
-    ]
-    return config
 
 
 def _bytes(text: str) -> int:
@@ -70,7 +57,7 @@ def prod() -> list[dict]:
 
 @pytest.mark.parametrize("overlay", ("overlays/dev", "overlays/prod"))
 def test_redis_refuses_writes_before_its_container_is_oom_killed(overlay):
-    redis = _container(_named(render(K8S / overlay), "StatefulSet")["redis"])
+    redis = _container(named(render(K8S / overlay), "StatefulSet")["redis"])
     env = {e["name"]: e.get("value") for e in redis["env"]}
     args = redis["args"]
     assert _arg(args, "--maxmemory-policy", env) == "noeviction"
@@ -79,7 +66,7 @@ def test_redis_refuses_writes_before_its_container_is_oom_killed(overlay):
 
 
 def test_prod_redis_wants_a_password_from_a_secret_and_speaks_tls_only(prod):
-    redis = _container(_named(prod, "StatefulSet")["redis"])
+    redis = _container(named(prod, "StatefulSet")["redis"])
     env = {e["name"]: e for e in redis["env"]}
     args = redis["args"]
     password = args[args.index("--requirepass") + 1]
@@ -87,12 +74,12 @@ def test_prod_redis_wants_a_password_from_a_secret_and_speaks_tls_only(prod):
     secret = env["REDIS_PASSWORD"]["valueFrom"]["secretKeyRef"]
     assert args[args.index("--port") + 1] == "0"
     mounts = {m["mountPath"]: m["name"] for m in redis["volumeMounts"]}
-    volumes = _named_volumes(_named(prod, "StatefulSet")["redis"])
+    volumes = _named_volumes(named(prod, "StatefulSet")["redis"])
     for flag in ("--tls-cert-file", "--tls-key-file", "--tls-ca-cert-file"):
         folder, key = posixpath.split(args[args.index(flag) + 1])
         assert volumes[mounts[folder]]["secret"]["secretName"] == "parkvpp-redis-tls", flag
     assert "REDIS_PASSWORD" in " ".join(redis["readinessProbe"]["exec"]["command"])
-    for name, deployment in _named(prod, "Deployment").items():
+    for name, deployment in named(prod, "Deployment").items():
         service_env = {e["name"]: e for e in _container(deployment)["env"]}
         ref = service_env["PARKVPP_REDIS_PASSWORD"]["valueFrom"]["secretKeyRef"]
         assert ref == secret, name
@@ -103,8 +90,8 @@ def _named_volumes(doc: dict) -> dict[str, dict]:
 
 
 def test_every_file_setting_points_at_a_mounted_secret_key(prod):
-    config = _config(prod)
-    for name, deployment in _named(prod, "Deployment").items():
+    config = config_data(prod)
+    for name, deployment in named(prod, "Deployment").items():
         container = _container(deployment)
         env = {**config, **{e["name"]: e.get("value") for e in container["env"]}}
         mounts = {m["mountPath"]: m for m in container["volumeMounts"]}
@@ -120,7 +107,7 @@ def test_every_file_setting_points_at_a_mounted_secret_key(prod):
 
 
 def test_prod_kafka_has_only_tls_listeners_with_logins_and_acls(prod):
-    (kafka,) = _named(prod, "Kafka").values()
+    (kafka,) = named(prod, "Kafka").values()
     spec = kafka["spec"]["kafka"]
     for listener in spec["listeners"]:
         assert listener["tls"] is True, listener["name"]
@@ -139,10 +126,10 @@ def _consumer_groups(service: str) -> set[str]:
 
 @pytest.mark.parametrize("service", SERVICE_NAMES)
 def test_each_service_logs_in_as_its_own_kafka_user_whose_acls_fit_it(prod, service):
-    config = _config(prod)
-    env = {e["name"]: e for e in _container(_named(prod, "Deployment")[service])["env"]}
-    user = _named(prod, "KafkaUser")[env["PARKVPP_KAFKA_SASL_USERNAME"]["value"]]
-    (kafka,) = _named(prod, "Kafka").values()
+    config = config_data(prod)
+    env = {e["name"]: e for e in _container(named(prod, "Deployment")[service])["env"]}
+    user = named(prod, "KafkaUser")[env["PARKVPP_KAFKA_SASL_USERNAME"]["value"]]
+    (kafka,) = named(prod, "Kafka").values()
     assert user["metadata"]["labels"]["strimzi.io/cluster"] == kafka["metadata"]["name"]
     assert user["spec"]["authentication"]["type"] == "scram-sha-512"
     assert config["PARKVPP_KAFKA_SASL_MECHANISM"] == "SCRAM-SHA-512"
@@ -166,8 +153,8 @@ def test_each_service_logs_in_as_its_own_kafka_user_whose_acls_fit_it(prod, serv
 
 
 def test_the_settings_of_prod_give_the_kafka_clients_tls_and_scram(prod, tmp_path):
-    config = _config(prod)
-    env = {e["name"]: e for e in _container(_named(prod, "Deployment")["vpp"])["env"]}
+    config = config_data(prod)
+    env = {e["name"]: e for e in _container(named(prod, "Deployment")["vpp"])["env"]}
     ca = tmp_path / "ca.crt"
     ca.write_text("PEM")
     values = {k: v for k, v in config.items()}

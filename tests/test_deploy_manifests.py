@@ -21,6 +21,7 @@ from kubernetes_validate.utils import SchemaNotFoundError
 
 from deploy.render import render
 from services.runtime.events import ALL_TOPICS
+from tests.k8s_docs import config_data, named
 
 K8S = Path(__file__).resolve().parents[1] / "deploy" / "k8s"
 TARGETS = ("base", "overlays/dev", "overlays/prod")
@@ -325,7 +326,7 @@ def test_secret_templates_pass_the_schema_and_hold_the_referenced_keys():
                 if "secret" in volume:
                     referenced.setdefault(volume["secret"]["secretName"], set())
     # Strimzi makes the cluster CA's Secret and one per KafkaUser; the rest are templates.
-    users = _of_kind(render(K8S / "overlays/prod"), "KafkaUser")
+    users = named(render(K8S / "overlays/prod"), "KafkaUser")
     made_by_strimzi = {"parkvpp-kafka-cluster-ca-cert", *users}
     assert set(referenced) - made_by_strimzi == set(templates)
     for name, keys in referenced.items():
@@ -337,25 +338,11 @@ def test_secret_templates_pass_the_schema_and_hold_the_referenced_keys():
     assert templates["parkvpp-redis-tls"] >= {"tls.crt", "tls.key", "ca.crt"}
 
 
-def _of_kind(docs: list[dict], kind: str) -> dict[str, dict]:
-    return {doc["metadata"]["name"]: doc for doc in docs if doc["kind"] == kind}
-
-
-def _config(docs: list[dict]) -> dict[str, str]:
-    """Data of the shared ConfigMap (its name carries kustomize's content hash)."""
-    (config,) = [
-        d["data"]
-        for d in docs
-        if d["kind"] == "ConfigMap" and d["metadata"]["name"].startswith("parkvpp-config-")
-    ]
-    return config
-
-
 def test_prod_kafka_topics_are_the_services_topics_replicated_three_times():
     docs = render(K8S / "overlays/prod")
-    (kafka,) = _of_kind(docs, "Kafka").values()
-    config = _config(docs)
-    topics = _of_kind(docs, "KafkaTopic")
+    (kafka,) = named(docs, "Kafka").values()
+    config = config_data(docs)
+    topics = named(docs, "KafkaTopic")
     assert set(topics) == set(ALL_TOPICS)
     for topic in topics.values():
         assert topic["metadata"]["labels"]["strimzi.io/cluster"] == kafka["metadata"]["name"]
@@ -364,7 +351,7 @@ def test_prod_kafka_topics_are_the_services_topics_replicated_three_times():
         assert topic["spec"]["config"]["min.insync.replicas"] == 2
     brokers = sum(
         pool["spec"]["replicas"]
-        for pool in _of_kind(docs, "KafkaNodePool").values()
+        for pool in named(docs, "KafkaNodePool").values()
         if "broker" in pool["spec"]["roles"]
     )
     assert brokers >= 3
@@ -373,8 +360,8 @@ def test_prod_kafka_topics_are_the_services_topics_replicated_three_times():
 @pytest.mark.parametrize("target", ("overlays/dev", "overlays/prod"))
 def test_config_points_at_the_kafka_and_redis_the_overlay_runs(target):
     docs = render(K8S / target)
-    config = _config(docs)
-    (kafka,) = _of_kind(docs, "Kafka").values()
+    config = config_data(docs)
+    (kafka,) = named(docs, "Kafka").values()
     host, _, port = config["KAFKA_BOOTSTRAP_SERVERS"].rpartition(":")
     assert host == f"{kafka['metadata']['name']}-kafka-bootstrap"
     (listener,) = [x for x in kafka["spec"]["kafka"]["listeners"] if x["port"] == int(port)]
@@ -382,11 +369,11 @@ def test_config_points_at_the_kafka_and_redis_the_overlay_runs(target):
     assert listener["tls"] == (protocol in ("SSL", "SASL_SSL"))
     login = listener.get("authentication", {}).get("type")
     assert login == {"PLAINTEXT": None, "SSL": "tls", "SASL_SSL": "scram-sha-512"}[protocol]
-    for pool in _of_kind(docs, "KafkaNodePool").values():
+    for pool in named(docs, "KafkaNodePool").values():
         assert pool["metadata"]["labels"]["strimzi.io/cluster"] == kafka["metadata"]["name"]
-    redis_service = _of_kind(docs, "Service")["redis"]
+    redis_service = named(docs, "Service")["redis"]
     port = redis_service["spec"]["ports"][0]["port"]
-    redis = _of_kind(docs, "StatefulSet")["redis"]
+    redis = named(docs, "StatefulSet")["redis"]
     args = redis["spec"]["template"]["spec"]["containers"][0]["args"]
     if "--tls-port" in args:  # TLS only: the plaintext port is off
         assert args[args.index("--port") + 1] == "0"

@@ -9,6 +9,7 @@ import pytest
 
 from deploy.render import render
 from services.runtime.settings import SERVICE_NAMES
+from tests.k8s_docs import config_data, named
 
 K8S = Path(__file__).resolve().parents[1] / "deploy" / "k8s"
 OVERLAYS = ("overlays/dev", "overlays/prod")
@@ -26,29 +27,15 @@ def docs(request) -> list[dict]:
     return render(K8S / request.param)
 
 
-def _named(docs: list[dict], kind: str) -> dict[str, dict]:
-    return {doc["metadata"]["name"]: doc for doc in docs if doc["kind"] == kind}
-
-
-def _config(docs: list[dict]) -> dict[str, str]:
-    """Data of the shared ConfigMap (its name carries kustomize's content hash)."""
-    (config,) = [
-        d["data"]
-        for d in docs
-        if d["kind"] == "ConfigMap" and d["metadata"]["name"].startswith("parkvpp-config-")
-    ]
-    return config
-
-
 def _container(deployment: dict) -> dict:
     (container,) = deployment["spec"]["template"]["spec"]["containers"]
     return container
 
 
 def test_each_service_has_a_deployment_a_grpc_service_and_its_own_account(docs):
-    deployments = _named(docs, "Deployment")
-    services = _named(docs, "Service")
-    accounts = _named(docs, "ServiceAccount")
+    deployments = named(docs, "Deployment")
+    services = named(docs, "Service")
+    accounts = named(docs, "ServiceAccount")
     assert set(deployments) == set(SERVICE_NAMES)
     for name in SERVICE_NAMES:
         pod = deployments[name]["spec"]["template"]
@@ -69,7 +56,7 @@ def test_each_service_has_a_deployment_a_grpc_service_and_its_own_account(docs):
 def test_probes_ask_liveness_and_readiness_in_plaintext_also_under_tls(docs):
     """Startup and liveness ask `liveness`, readiness asks `readiness` (health.py). The
     kubelet's gRPC probe cannot speak TLS: with TLS they ask the plaintext health port."""
-    for name, deployment in _named(docs, "Deployment").items():
+    for name, deployment in named(docs, "Deployment").items():
         container = _container(deployment)
         ports = {p["name"]: p["containerPort"] for p in container["ports"]}
         env = {e["name"]: e.get("value") for e in container.get("env", [])}
@@ -114,7 +101,7 @@ def test_every_pod_runs_non_root_read_only_with_no_capabilities(docs):
 
 
 def test_services_write_only_to_tmp_which_is_an_empty_dir(docs):
-    for name, deployment in _named(docs, "Deployment").items():
+    for name, deployment in named(docs, "Deployment").items():
         volumes = {v["name"]: v for v in deployment["spec"]["template"]["spec"]["volumes"]}
         for mount in _container(deployment)["volumeMounts"]:
             volume = volumes[mount["name"]]
@@ -124,8 +111,8 @@ def test_services_write_only_to_tmp_which_is_an_empty_dir(docs):
 
 
 def test_a_disruption_budget_covers_each_service(docs):
-    budgets = _named(docs, "PodDisruptionBudget")
-    for name, deployment in _named(docs, "Deployment").items():
+    budgets = named(docs, "PodDisruptionBudget")
+    for name, deployment in named(docs, "Deployment").items():
         labels = deployment["spec"]["template"]["metadata"]["labels"]
         budget = budgets[name]["spec"]
         assert budget["selector"]["matchLabels"].items() <= labels.items()
@@ -134,8 +121,8 @@ def test_a_disruption_budget_covers_each_service(docs):
 
 def test_prod_autoscales_every_service_and_leaves_it_the_replica_count():
     docs = render(K8S / "overlays/prod")
-    deployments = _named(docs, "Deployment")
-    autoscalers = _named(docs, "HorizontalPodAutoscaler")
+    deployments = named(docs, "Deployment")
+    autoscalers = named(docs, "HorizontalPodAutoscaler")
     assert set(autoscalers) == set(SERVICE_NAMES)
     for name, hpa in autoscalers.items():
         target = hpa["spec"]["scaleTargetRef"]
@@ -149,13 +136,13 @@ def test_prod_autoscales_every_service_and_leaves_it_the_replica_count():
 
 def test_dev_runs_one_replica_of_each_service_without_autoscaling():
     docs = render(K8S / "overlays/dev")
-    assert not _named(docs, "HorizontalPodAutoscaler")
-    assert {d["spec"]["replicas"] for d in _named(docs, "Deployment").values()} == {1}
-    assert _config(docs)["PARKVPP_LOG_LEVEL"] == "DEBUG"
+    assert not named(docs, "HorizontalPodAutoscaler")
+    assert {d["spec"]["replicas"] for d in named(docs, "Deployment").values()} == {1}
+    assert config_data(docs)["PARKVPP_LOG_LEVEL"] == "DEBUG"
 
 
 def test_prod_mounts_the_tls_secret_where_the_settings_point():
-    for deployment in _named(render(K8S / "overlays/prod"), "Deployment").values():
+    for deployment in named(render(K8S / "overlays/prod"), "Deployment").values():
         container = _container(deployment)
         env = {e["name"]: e.get("value") for e in container["env"]}
         (mount,) = [m for m in container["volumeMounts"] if m["name"] == "tls"]

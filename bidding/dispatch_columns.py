@@ -87,7 +87,10 @@ def dispatch_by_columns(
         aid = asset.asset_id
         reduction = np.asarray(plans.scenario_asset_reduction_kw[aid][0], dtype=float)
         if isinstance(asset.spec, CurtailableLoadSpec):
-            events[aid] = _events(plans.scenario_windows[aid][0], reduction)
+            # A load with nothing to shed where awarded (no forecast, unavailable) has no
+            # schedules in the column generation at all.
+            windows = plans.scenario_windows.get(aid, [()])[0]
+            events[aid] = _events(windows, reduction)
             setpoints[aid] = load_profile_kw(events[aid], asset.spec.rebound_fraction)
         else:
             setpoints[aid] = reduction

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from bidding.assets import AvailabilityWindow
 from bidding.dispatch import COLUMNS_ABOVE, Redispatch, disaggregate
 from bidding.dispatch_columns import dispatch_by_columns
 from bidding.exceptions import InvalidInput
@@ -59,6 +60,18 @@ def test_nothing_moves_where_nothing_is_awarded() -> None:
     total = sum(plan.setpoints_kw.values())
     assert total[60] == pytest.approx(50.0)
     assert (np.delete(total, 60) <= 1e-6).all()
+
+
+def test_loads_with_nothing_to_shed_get_no_events() -> None:
+    # A load without a forecast (zero envelope) and one unavailable at 50: the columns
+    # know neither, the plan still lists both, with no events and zero setpoints.
+    silent = _load("no-forecast", 100.0, 100_000, forecast_kw=0.0)
+    late = _load("late", 100.0, 100_000, windows=(AvailabilityWindow((1, 2, 3, 4, 5), 80, 96),))
+    assets = [_load("l0", 100.0, 100_000), silent, late]
+    plan = dispatch_by_columns(_award({50: 60.0}), assets, 30, 1e-4)
+    assert plan.events["no-forecast"] == () and plan.events["late"] == ()
+    assert not plan.setpoints_kw["no-forecast"].any() and not plan.setpoints_kw["late"].any()
+    assert plan.setpoints_kw["l0"][50] == pytest.approx(60.0)
 
 
 def test_an_award_beyond_the_portfolio_is_reported_short_not_refused() -> None:

@@ -48,11 +48,6 @@ from bidding.lp import DEFAULT_SOLVER, DEFAULT_TIME_LIMIT_SECONDS
 from bidding.offer_model import BidAsset
 from bidding.offer_model import validate_assets as _validate_assets
 
-#: Loads above which a first dispatch is solved by column generation: the MILP has a
-#: binary per candidate event; on 36 synthetic loads and 4 batteries it found no plan
-#: within its 10 s, where column generation planned with a proven 0.55% gap in 0.35 s
-#: (loadtests/README.md, bench_dispatch_scale).
-COLUMNS_ABOVE = 20
 #: The column generation stops at this proven gap (or its time limit).
 DISPATCH_GAP_TARGET = 0.005
 #: Master and plan solver of the column generation (pywraplp/MathOpt name).
@@ -80,9 +75,13 @@ def disaggregate(
 ) -> DispatchPlan:
     """The least-cost plan meeting the award, or the plan with the least shortfall.
 
-    `method` "auto": the exact MILP for a re-dispatch and for up to COLUMNS_ABOVE loads,
-    column generation (`bidding.dispatch_columns`, proven gap DISPATCH_GAP_TARGET) for a
-    first dispatch of more, and for a first dispatch whose MILP found no plan in time;
+    `method` "auto": the exact MILP, and for a first dispatch whose MILP found no plan in
+    its time limit column generation (`bidding.dispatch_columns`, proven gap
+    DISPATCH_GAP_TARGET) instead: the MILP has a binary per candidate event and on 36
+    synthetic loads and 4 batteries found no plan in 10 s, where columns planned with a
+    proven 0.55 % gap in 0.35 s (loadtests/README.md). The column plan keeps the bid
+    model's battery rule (a battery ends the day with at least the energy it started
+    with), so it may recharge where nothing is awarded; the MILP does not require that.
     "milp" or "columns" forces one.
 
     Raises InvalidInput for bad assets or awards (unknown interval, negative, non-finite)
@@ -101,9 +100,8 @@ def disaggregate(
         raise InvalidInput("method", "must be auto, milp or columns")
     if method == "columns" and redispatch is not None:
         raise InvalidInput("method", "a re-dispatch is solved by the MILP")
-    loads = sum(isinstance(a.spec, CurtailableLoadSpec) for a in assets)
     first = redispatch is None
-    if method == "columns" or (method == "auto" and first and loads > COLUMNS_ABOVE):
+    if method == "columns":
         return dispatch_by_columns(
             award, assets, time_limit_seconds, DISPATCH_GAP_TARGET, COLUMNS_SOLVER
         )

@@ -187,11 +187,11 @@ def test_a_token_from_parkvpp_token_is_needed_and_calls_are_counted(running_up):
             stub.GetEnterprise(request, metadata=(("authorization", f"Bearer {token}"),))
         assert unknown.value.code() == grpc.StatusCode.NOT_FOUND
     text = urllib.request.urlopen(metrics_url, timeout=5).read().decode()
-    handled = handled_calls(scrape(metrics_url))
+    samples = scrape(metrics_url)
+    handled = handled_calls(samples)
     method = "/parkvpp.v1.EnrollmentService/GetEnterprise"
     assert handled[(method, "UNAUTHENTICATED")] == 1
     assert handled[(method, "NOT_FOUND")] == 1
-    samples = scrape(metrics_url)
     assert total(samples, "grpc_server_started_total", grpc_type="unary") >= 2
     assert "grpc_server_handling_seconds_bucket" in text
     assert "_created" not in text

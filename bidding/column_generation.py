@@ -40,10 +40,11 @@ import logging
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
+from typing import NamedTuple
 
 import numpy as np
 
-from bidding.assets import BatterySpec, CurtailableLoadSpec
+from bidding.assets import BatterySpec, CurtailableLoadSpec, ShiftableLoadSpec
 from bidding.cluster_blocks import (
     BatteryBlock,
     one_way_safe,
@@ -71,6 +72,7 @@ from bidding.intervals import INTERVALS_PER_DAY
 from bidding.lp import LpOutcome, create_solver, link_monotone_in_price
 from bidding.mathopt_lp import OPTIMAL, MathOptLp
 from bidding.offer_model import FEN_PER_KW_INTERVAL, BidProblem
+from bidding.shiftable import RunPlacements, best_placements, run_placements
 from bidding.switches import create_mip_solver, solve_exclusive
 
 T = INTERVALS_PER_DAY
@@ -84,6 +86,10 @@ BATTERY_CLUSTERS = 8
 #: members' own best schedules); the bound still prices every load on its own.
 LOAD_CLUSTER_ABOVE = 1000
 LOAD_CLUSTERS = 300
+#: Above this many shiftable runs they enter the master as groups of like runs (a group's
+#: column moves each member to its own best placement, or none of them: `_run_clusters`).
+RUN_CLUSTER_ABOVE = 100
+RUN_CLUSTERS = 40
 #: The four figures above are for this many scenarios: the master's size is blocks times
 #: scenarios, so a problem with fewer scenarios (a dispatch has one) affords
 #: proportionally more blocks and clusters, and one with more, fewer (`_per_scenarios`).
@@ -134,11 +140,20 @@ class ColumnPlans:
     rounds: int
     columns: int
     method: str
+    #: Per shiftable load and scenario, the start of its moved run (None: not moved).
+    scenario_starts: dict[str, list[int | None]] = field(default_factory=dict)
+
+
+class Placement(NamedTuple):
+    """A shiftable run's schedule: placement `index` of its `RunPlacements`."""
+
+    index: int
 
 
 @dataclass
 class _Loads:
-    """The loads as arrays, grouped by event rules (rows of one group price together)."""
+    """The loads as arrays, grouped by event rules (rows of one group price together), then
+    the shiftable runs (positions in `runs`; no rule group, no rebound, no curtailment cost)."""
 
     asset_index: list[int]
     up: np.ndarray  # (loads, T)
@@ -146,6 +161,7 @@ class _Loads:
     rho: np.ndarray
     groups: dict[EventRules, list[int]]  # rule -> positions in the arrays above
     cluster_of: np.ndarray  # (loads,): the master cluster each load's columns belong to
+    runs: dict[int, RunPlacements] = field(default_factory=dict)
     #: (load, events) -> (net profile kW, curtailment cost x shed kW): reused across rounds
     profiles: dict = field(default_factory=dict)
 
@@ -171,7 +187,55 @@ class _Loads:
             found = initial_clusters(asset_features(only), clusters)
             for g, cluster in enumerate(found):
                 cluster_of[list(cluster.members)] = g
-        return cls(index, up, cost, rho, groups, cluster_of)
+        runs = {}
+        for k, asset in enumerate(problem.assets):
+            if isinstance(asset.spec, ShiftableLoadSpec) and asset.run is not None:
+                placements = run_placements(asset.run, f"assets[{k}].run")
+                if placements.movable:
+                    runs[len(index)] = placements
+                    index.append(k)
+        first = int(cluster_of.max(initial=-1)) + 1
+        run_of = _run_clusters(list(runs.values()), problem)
+        return cls(
+            index,
+            np.vstack(
+                [
+                    up.reshape(-1, T),
+                    *(
+                        p.reduction_kw.max(axis=0, initial=0.0).clip(min=0)[None, :]
+                        for p in runs.values()
+                    ),
+                ]
+            ),
+            np.concatenate([cost, np.zeros(len(runs))]),
+            np.concatenate([rho, np.zeros(len(runs))]),
+            groups,
+            np.concatenate([cluster_of, first + run_of]).astype(int),
+            runs,
+        )
+
+
+def _run_clusters(runs: list[RunPlacements], problem: BidProblem) -> np.ndarray:
+    """The master group of each run: its own up to RUN_CLUSTER_ABOVE runs, else one of
+    RUN_CLUSTERS groups of runs alike in window, baseline placement and size (both for
+    REFERENCE_SCENARIOS scenarios, `_per_scenarios`)."""
+    if len(runs) <= _per_scenarios(RUN_CLUSTER_ABOVE, problem):
+        return np.arange(len(runs))
+    keys = [
+        (
+            p.run.earliest_start_interval,
+            p.run.deadline_interval,
+            p.run.baseline_start_interval,
+            float(p.reduction_kw.max()),
+        )
+        for p in runs
+    ]
+    order = sorted(range(len(runs)), key=keys.__getitem__)
+    out = np.zeros(len(runs), dtype=int)
+    parts = np.array_split(np.array(order), _per_scenarios(RUN_CLUSTERS, problem))
+    for g, part in enumerate(p for p in parts if len(p)):
+        out[part] = g
+    return out
 
 
 @dataclass
@@ -224,6 +288,7 @@ def _quantity_bounds(
     the lowest (96), the highest per scenario (S x 96) and the highest of any offer (96)."""
     up = loads.up.sum(axis=0) if len(loads.asset_index) else np.zeros(T)
     back = float((loads.rho * loads.up.max(axis=1, initial=0.0)).sum()) if len(loads.rho) else 0.0
+    back += sum(float(-p.reduction_kw.min(initial=0.0)) for p in loads.runs.values())
     for asset in problem.assets:
         if isinstance(asset.spec, BatterySpec):
             up = up + asset.envelope.up_kw
@@ -392,7 +457,12 @@ def _column_terms(
     `price`, rebound at `draw` (`_draw_prices`), less the curtailment cost."""
     key = (n, windows)
     known = loads.profiles.get(key)
-    if known is None:
+    if known is None and n in loads.runs:
+        (placement,) = windows
+        run = loads.runs[n]
+        moving = float(run.move_cost_fen[placement.index]) / FEN_PER_KW_INTERVAL
+        known = loads.profiles[key] = (run.reduction_kw[placement.index], moving)
+    elif known is None:
         profile = event_profiles(loads.up[n], float(loads.rho[n]), windows).sum(axis=0)
         shed = sum(float(loads.up[n, w.start : w.end].sum()) for w in windows)
         known = loads.profiles[key] = (profile, float(loads.cost[n]) * shed)
@@ -460,6 +530,11 @@ def _price(problem: BidProblem, loads: _Loads, duals: np.ndarray):
         )
         for n, s, windows, value in zip(idx, scen, chosen, worth, strict=True):
             best[(int(n), int(s))] = (windows, float(value))
+    probability = weight / FEN_PER_KW_INTERVAL  # a move cost in fen, per scenario
+    for n, run in loads.runs.items():
+        chosen, worth = best_placements(run, values, drawn, probability)
+        for s, (p, value) in enumerate(zip(chosen.tolist(), worth.tolist(), strict=True)):
+            best[(n, s)] = ((Placement(p),), value) if value > 0 else ((), 0.0)
     return best
 
 
@@ -623,6 +698,8 @@ def _add_every_schedule(master: _Master, problem: BidProblem, loads: _Loads) -> 
             if found is None:
                 return False
             every[n] = found
+    for n, run in loads.runs.items():
+        every[n] = [(Placement(p),) for p in range(len(run.start)) if p != run.baseline]
     S = len(problem.scenarios)
     if sum(len(v) for v in every.values()) * S + len(master.columns) > EXHAUSTIVE_COLUMNS_MAX:
         return False
@@ -686,7 +763,11 @@ def _plan(
     """
     S = len(problem.scenarios)
     limit = max(deadline - time.perf_counter(), 5.0)
-    binaries = any(len(o) > 1 for o in schedules.values()) or any(b.followed for b in blocks)
+    binaries = (
+        any(len(o) > 1 for o in schedules.values())
+        or any(b.followed for b in blocks)
+        or bool(loads.runs)  # a run moves whole or stays
+    )
     if binaries:  # pywraplp: switches and choices (bidding.switches needs it)
         make = create_mip_solver if solver == "HIGHS" else create_solver
         lp, name = make(solver, limit)
@@ -711,7 +792,8 @@ def _plan(
             if len(option) > 1:
                 units = [[(n, w) for n, windows in option for w in windows]]
             for unit in units:
-                var = lp.NumVar(0.0, 1.0, "")
+                whole = unit[0][0] in loads.runs
+                var = lp.BoolVar("") if whole else lp.NumVar(0.0, 1.0, "")
                 total, value = np.zeros(T), 0.0
                 for n, window in unit:
                     profile, coefficient = _column_terms(
@@ -782,12 +864,19 @@ def _plan(
     value = outcome.objective
     plans = {a.asset_id: np.zeros((S, T)) for a in problem.assets}
     scenario_windows = {
-        problem.assets[k].asset_id: [() for _ in range(S)] for k in loads.asset_index
+        problem.assets[k].asset_id: [() for _ in range(S)]
+        for n, k in enumerate(loads.asset_index)
+        if n not in loads.runs
     }
+    starts = {a.asset_id: [None] * S for a in problem.assets if a.run is not None}
     for (n, s, window, _, profile), level in zip(events, levels, strict=True):
         if level <= 1e-9:
             continue
         asset_id = problem.assets[loads.asset_index[n]].asset_id
+        if n in loads.runs:  # binary: 1 within the solver's integrality tolerance
+            plans[asset_id][s] += profile
+            starts[asset_id][s] = int(loads.runs[n].start[window.index])
+            continue
         plans[asset_id][s] += level * profile
         scenario_windows[asset_id][s] = tuple(sorted((*scenario_windows[asset_id][s], window)))
     for cluster, net in zip(clusters, nets, strict=True):
@@ -813,4 +902,5 @@ def _plan(
         rounds,
         columns,
         "column-generation",
+        starts,
     )

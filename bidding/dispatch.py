@@ -94,7 +94,7 @@ def disaggregate(
     if redispatch is not None:
         check_redispatch(redispatch, award)
     for asset in assets:
-        if not isinstance(asset.spec, CurtailableLoadSpec | BatterySpec):
+        if not (isinstance(asset.spec, CurtailableLoadSpec | BatterySpec) or asset.run):
             raise InvalidInput("assets", f"{asset.asset_id} cannot be dispatched")
     if method not in ("auto", "milp", "columns"):
         raise InvalidInput("method", "must be auto, milp or columns")

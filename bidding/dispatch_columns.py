@@ -94,6 +94,7 @@ def dispatch_by_columns(
             setpoints[aid] = load_profile_kw(events[aid], asset.spec.rebound_fraction)
         else:
             setpoints[aid] = reduction
+    run_starts = {aid: per[0] for aid, per in plans.scenario_starts.items() if per[0] is not None}
     shortfall, surplus = award_gaps(award, setpoints)
     return DispatchPlan(
         awarded_kw=award,
@@ -101,7 +102,8 @@ def dispatch_by_columns(
         events=events,
         shortfall_kw=shortfall,
         surplus_kw=surplus,
-        cost_fen=plan_cost_fen(setpoints, assets),
+        cost_fen=plan_cost_fen(setpoints, assets, run_starts),
         relative_gap=float(plans.outcome.relative_gap),
         method="columns",
+        run_starts=run_starts,
     )

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from ortools.linear_solver import pywraplp
 
-from bidding.assets import BatterySpec, CurtailableLoadSpec
+from bidding.assets import BatterySpec, CurtailableLoadSpec, ShiftableLoadSpec
 from bidding.dispatch_plan import (
     SHORTFALL_TOLERANCE_KW,
     CurtailmentEvent,
@@ -28,6 +28,7 @@ from bidding.dispatch_plan import (
 from bidding.intervals import INTERVAL_HOURS, INTERVALS_PER_DAY
 from bidding.lp import create_solver, solve
 from bidding.offer_model import FEN_PER_KW_INTERVAL, BidAsset
+from bidding.shiftable import run_placements
 
 N = INTERVALS_PER_DAY
 # Missing a kW of award costs far more than any real cost, so shortfall is a last resort.
@@ -178,6 +179,33 @@ def _add_load(lp, rows: _Rows, asset: BidAsset, events, start: int, earliest: in
     return load
 
 
+def _add_run(lp, rows: _Rows, asset: BidAsset, kept_kw: np.ndarray, start: int, kept_start):
+    """A shiftable run's placements from `start` on as binaries (at most one; none: where
+    the park has it); returns [(start, reduction kW, binary)]. A run whose baseline or kept
+    placement began before `start` stays as the plan in force has it (constants)."""
+    assert asset.run is not None
+    placements = run_placements(asset.run, f"{asset.asset_id}.run")
+    baseline = asset.run.baseline_start_interval
+    if start > 0 and min(baseline, baseline if kept_start is None else kept_start) < start:
+        for t in range(start, N):
+            rows.fixed(t, float(kept_kw[t]))
+        return []
+    objective = lp.Objective()
+    choices, pick = [], lp.Constraint(-lp.infinity(), 1.0)
+    for p in range(len(placements.start)):
+        first = int(placements.start[p])
+        if p == placements.baseline or first < start:
+            continue
+        moved = lp.BoolVar(f"m_{asset.asset_id}_{p}")
+        pick.SetCoefficient(moved, 1.0)
+        reduction = placements.reduction_kw[p]
+        for t in np.flatnonzero(reduction):
+            rows.add(int(t), moved, float(reduction[t]))
+        objective.SetCoefficient(moved, float(placements.move_cost_fen[p]) + _EVENT_TIE_BREAK_FEN)
+        choices.append((first, reduction, moved))
+    return choices
+
+
 def _stored_kwh_at(spec: BatterySpec, kept_kw: np.ndarray, start: int) -> float:
     """Stored energy at the start of interval `start` after the kept setpoints before it."""
     before = kept_kw[:start]
@@ -247,6 +275,7 @@ def solve_plan(
     rows = _Rows(lp, award, start)
     loads: dict[str, _Load] = {}
     batteries: dict[str, list] = {}
+    runs: dict[str, list] = {}
     for asset in assets:
         aid = asset.asset_id
         kept_kw = kept.setpoints_kw.get(aid, np.zeros(N)) if kept else np.zeros(N)
@@ -258,6 +287,9 @@ def solve_plan(
             events = kept.events.get(aid, ()) if kept else ()
             earliest = redispatch.earliest_start.get(aid, start) if redispatch else 0
             loads[aid] = _add_load(lp, rows, asset, events, start, earliest)
+        elif isinstance(asset.spec, ShiftableLoadSpec):
+            kept_start = kept.run_starts.get(aid) if kept else None
+            runs[aid] = _add_run(lp, rows, asset, kept_kw, start, kept_start)
         else:
             batteries[aid] = _add_battery(lp, rows, asset, kept_kw, start)
     rows.close()
@@ -265,10 +297,20 @@ def solve_plan(
     outcome = solve(lp, name, "award")
     setpoints: dict[str, np.ndarray] = {}
     events: dict[str, tuple[CurtailmentEvent, ...]] = {}
+    run_starts = {a: s for a, s in kept.run_starts.items() if a not in runs} if kept else {}
     for asset in assets:
         aid = asset.asset_id
         plan_kw = np.array(kept.setpoints_kw.get(aid, np.zeros(N))) if kept else np.zeros(N)
-        if aid in loads:
+        if aid in runs and runs[aid]:  # free to move: the placement chosen, if any
+            plan_kw[start:] = 0.0
+            for first, reduction, moved in runs[aid]:
+                if moved.solution_value() > _ON:
+                    plan_kw[start:] = reduction[start:]
+                    run_starts[aid] = first
+        elif aid in runs:  # held as the plan in force has it
+            if kept is not None and aid in kept.run_starts:
+                run_starts[aid] = kept.run_starts[aid]
+        elif aid in loads:
             events[aid] = _load_result(loads[aid], start)
             profile = load_profile_kw(events[aid], asset.spec.rebound_fraction)
             plan_kw[start:] = profile[start:]
@@ -295,6 +337,7 @@ def solve_plan(
         events=events,
         shortfall_kw=shortfall,
         surplus_kw=surplus,
-        cost_fen=plan_cost_fen(setpoints, assets),
+        cost_fen=plan_cost_fen(setpoints, assets, run_starts),
         relative_gap=outcome.relative_gap,
+        run_starts=run_starts,
     )

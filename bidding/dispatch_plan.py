@@ -8,10 +8,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from bidding.assets import CurtailableLoadSpec
+from bidding.assets import BatterySpec, CurtailableLoadSpec
 from bidding.exceptions import InvalidInput
 from bidding.intervals import INTERVAL_HOURS, INTERVALS_PER_DAY, check_interval
 from bidding.offer_model import FEN_PER_KW_INTERVAL, BidAsset
+from bidding.process_runs import move_cost_fen
 
 #: Shortfall and surplus below this (kW) are solver noise, reported as zero.
 SHORTFALL_TOLERANCE_KW = 1e-4
@@ -68,6 +69,8 @@ class DispatchPlan:
     curtailment plus degradation cost of the setpoints; `relative_gap`: the solver's
     proven gap of the last optimisation (0 when optimal); `method`: "milp" (the exact
     model, `bidding.dispatch_model`) or "columns" (`bidding.dispatch_columns`).
+    `run_starts`: the interval each moved shiftable run starts at (a run not listed stays
+    where the park has it; its setpoints are then zero).
     """
 
     awarded_kw: np.ndarray
@@ -78,6 +81,7 @@ class DispatchPlan:
     cost_fen: float
     relative_gap: float = 0.0
     method: str = "milp"
+    run_starts: dict[str, int] = field(default_factory=dict)
 
     @property
     def shortfall_kwh(self) -> float:
@@ -119,15 +123,27 @@ def check_redispatch(redispatch: Redispatch, award: np.ndarray) -> None:
         check_interval(interval, f"redispatch.failed_from[{asset_id}]")
 
 
-def plan_cost_fen(setpoints_kw: Mapping[str, np.ndarray], assets: list[BidAsset]) -> float:
-    """Curtailment cost of loads' reductions plus degradation of batteries' discharge."""
+def plan_cost_fen(
+    setpoints_kw: Mapping[str, np.ndarray],
+    assets: list[BidAsset],
+    run_starts: Mapping[str, int] | None = None,
+) -> float:
+    """Curtailment cost of loads' reductions plus degradation of batteries' discharge plus
+    the move cost of each run moved to `run_starts`."""
     total = 0.0
     for asset in assets:
         spec = asset.spec
+        if asset.run is not None:
+            moved_to = (run_starts or {}).get(asset.asset_id)
+            if moved_to is not None:
+                total += move_cost_fen(asset.run, asset.run.baseline_profile_index, moved_to)
+            continue
         rate = (
             spec.curtailment_cost_fen_per_mwh
             if isinstance(spec, CurtailableLoadSpec)
             else spec.degradation_cost_fen_per_mwh
+            if isinstance(spec, BatterySpec)
+            else 0
         )
         reduced = np.clip(setpoints_kw.get(asset.asset_id, np.zeros(1)), 0, None).sum()
         total += float(reduced) * rate * FEN_PER_KW_INTERVAL

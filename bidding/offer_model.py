@@ -29,10 +29,11 @@ from datetime import date
 
 import numpy as np
 
-from bidding.assets import BatterySpec, CurtailableLoadSpec, validate_spec
+from bidding.assets import BatterySpec, CurtailableLoadSpec, ShiftableLoadSpec, validate_spec
 from bidding.exceptions import InfeasibleProblem, InvalidInput
 from bidding.flexibility import AssetEnvelope
 from bidding.intervals import INTERVAL_HOURS, INTERVALS_PER_DAY, check_interval
+from bidding.process_runs import RunSpec, check_run
 
 PROBABILITY_TOLERANCE = 1e-6
 CAPACITY_TOLERANCE_KW = 1e-6
@@ -42,12 +43,15 @@ FEN_PER_KW_INTERVAL = INTERVAL_HOURS / 1000
 
 @dataclass(frozen=True)
 class BidAsset:
-    """An asset that may bid: a curtailable load or a battery, with its envelope for the day."""
+    """An asset that may bid, with its envelope for the day: a curtailable load, a battery,
+    or a shiftable load with `run`, the day's run where the park would place it
+    (`bidding.shiftable.shiftable_run`)."""
 
     asset_id: str
     enterprise_id: str
-    spec: CurtailableLoadSpec | BatterySpec
+    spec: CurtailableLoadSpec | BatterySpec | ShiftableLoadSpec
     envelope: AssetEnvelope
+    run: RunSpec | None = None
 
 
 @dataclass(frozen=True)
@@ -137,9 +141,17 @@ def validate_assets(assets: list[BidAsset]) -> None:
         if asset.asset_id in seen:
             raise InvalidInput(f"{where}.asset_id", f"duplicate {asset.asset_id!r}")
         seen.add(asset.asset_id)
-        if not isinstance(asset.spec, CurtailableLoadSpec | BatterySpec):
-            raise InvalidInput(f"{where}.spec", "only curtailable loads and batteries can bid")
+        movable = isinstance(asset.spec, ShiftableLoadSpec) and asset.run is not None
+        if not (isinstance(asset.spec, CurtailableLoadSpec | BatterySpec) or movable):
+            raise InvalidInput(
+                f"{where}.spec",
+                "only curtailable loads, batteries and shiftable loads with a run can bid",
+            )
         validate_spec(asset.spec, f"{where}.spec")
+        if asset.run is not None:
+            if not movable:
+                raise InvalidInput(f"{where}.run", "only a shiftable load has a run")
+            check_run(asset.run, f"{where}.run", INTERVALS_PER_DAY)
         env = asset.envelope
         if env.asset_id != asset.asset_id:
             raise InvalidInput(f"{where}.envelope.asset_id", "must match the asset's id")

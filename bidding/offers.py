@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 import numpy as np
@@ -41,7 +41,8 @@ class BidSolution:
     charges; being a mix of feasible plans it respects every SoC and energy limit.
     `scenario_quantity_kw` (scenarios x 96) and `scenario_asset_reduction_kw` hold
     the per-scenario plans behind it. `scenario_windows` are each curtailable load's
-    events per scenario, `windows` their union (for display).
+    events per scenario, `windows` their union (for display); `scenario_starts` each
+    shiftable load's moved run start per scenario (None: where the park has it).
     """
 
     curves: dict[int, list[OfferStep]]
@@ -57,6 +58,7 @@ class BidSolution:
     scenario_asset_reduction_kw: dict[str, np.ndarray]
     windows: dict[str, tuple[EventWindow, ...]]
     scenario_windows: dict[str, list[tuple[EventWindow, ...]]]
+    scenario_starts: dict[str, list[int | None]] = field(default_factory=dict)
 
 
 def offer_curve(prices_fen_per_mwh: np.ndarray, quantities_kw: np.ndarray) -> list[OfferStep]:
@@ -129,6 +131,7 @@ def bid_solution(problem: BidProblem, plans: ColumnPlans) -> BidSolution:
         scenario_asset_reduction_kw=per_asset,
         windows=plans.windows,
         scenario_windows=plans.scenario_windows,
+        scenario_starts=plans.scenario_starts,
     )
 
 

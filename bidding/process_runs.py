@@ -380,7 +380,7 @@ def _optimise(
             tie_weight
             * (
                 _energy_units(o, units_per_kw)
-                + _move_cost_fen(o.run, o.profile_index, o.start) * UNITS_PER_FEN
+                + move_cost_fen(o.run, o.profile_index, o.start) * UNITS_PER_FEN
             )
             + (not o.is_baseline)
             for o in run_options
@@ -412,7 +412,7 @@ def _is_baseline(run: RunSpec, profile_index: int, start: int) -> bool:
     return (profile_index, start) == (run.baseline_profile_index, run.baseline_start_interval)
 
 
-def _move_cost_fen(run: RunSpec, profile_index: int, start: int) -> int:
+def move_cost_fen(run: RunSpec, profile_index: int, start: int) -> int:
     """`move_cost_fen` once if the placement is not the baseline, plus per interval shifted."""
     moved = not _is_baseline(run, profile_index, start)
     shift = abs(start - run.baseline_start_interval)
@@ -430,11 +430,11 @@ def _line_schedule(
     scheduled_kw = _line_kw(line, placements, horizon)
     baseline_kw = _line_kw(line, _baseline(line), horizon)
     reduction_kw = tuple(b - s for b, s in zip(baseline_kw, scheduled_kw, strict=True))
-    move_cost_fen = sum(
-        _move_cost_fen(run, k, s) for run, (k, s) in zip(line.runs, placements, strict=True)
+    moving_fen = sum(
+        move_cost_fen(run, k, s) for run, (k, s) in zip(line.runs, placements, strict=True)
     )
     units = sum(u * r for u, r in zip(units_per_kw, reduction_kw, strict=True))
-    units -= move_cost_fen * UNITS_PER_FEN
+    units -= moving_fen * UNITS_PER_FEN
     result = LineSchedule(
         line_id=line.line_id,
         starts=tuple(s for _, s in placements),
@@ -442,7 +442,7 @@ def _line_schedule(
         scheduled_kw=scheduled_kw,
         reduction_kw=reduction_kw,
         value_fen=units / UNITS_PER_FEN,
-        move_cost_fen=move_cost_fen,
+        move_cost_fen=moving_fen,
         status=status,
     )
     return result, units
@@ -492,7 +492,7 @@ def _baseline_span(run: RunSpec) -> tuple[int, int]:
     return start, start + len(run.profiles_kw[run.baseline_profile_index])
 
 
-def _check_run(run: RunSpec, p: str, horizon: int) -> None:
+def check_run(run: RunSpec, p: str, horizon: int) -> None:
     profiles = run.profiles_kw
     _require(
         isinstance(profiles, tuple | list) and len(profiles) > 0,
@@ -540,7 +540,7 @@ def _check_line(line: ProcessLine, p: str, horizon: int) -> None:
     )
     _require(len(line.runs) > 0, f"{p}.runs", "must hold at least one run")
     for j, run in enumerate(line.runs):
-        _check_run(run, f"{p}.runs[{j}]", horizon)
+        check_run(run, f"{p}.runs[{j}]", horizon)
     spans = sorted((_baseline_span(run), j) for j, run in enumerate(line.runs))
     for (first, i), (second, j) in pairwise(spans):
         _require(

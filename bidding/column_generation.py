@@ -119,6 +119,8 @@ EXACT_REPAIR_SHARE = 0.15
 FINISH_SHARE = 0.05
 #: Seconds the fallback plan (an LP that needs no repair) may always take.
 SAFE_PLAN_SECONDS = 60.0
+#: A run unit's level this close to 0 or 1 is whole; else the plan rounds it (`_plan`).
+RUN_TOLERANCE = 1e-6
 
 
 @dataclass(frozen=True)
@@ -668,7 +670,12 @@ def solve_by_columns(
         mip_deadline = time.perf_counter() + min(left, MIP_SHARE * time_limit_seconds)
         try:
             picked = _plan(
-                *context, _candidates(master, every=True), bound, started, mip_deadline, exhaustive
+                *context,
+                _candidates(master, every=True),
+                bound,
+                started,
+                mip_deadline,
+                exhaustive=exhaustive,
             )
         except SolverFailed:
             picked = plan
@@ -737,7 +744,25 @@ def _candidates(
     return dict(out)
 
 
-def _plan(
+def _plan(*args, exhaustive: bool = False) -> ColumnPlans:
+    """`_plan_once`, with every run moved whole or not at all.
+
+    Runs' units are levels in [0, 1] like loads' (binaries only in the exhaustive MIP);
+    when the plan holds a run unit part-way, the units are rounded (>= 0.5 moves) and
+    the plan solved again with them fixed; if that has no plan, with no run moved.
+    """
+    plans, levels = _plan_once(*args, exhaustive=exhaustive)
+    if all(v <= RUN_TOLERANCE or v >= 1 - RUN_TOLERANCE for v in levels):
+        return plans
+    for fixed in ([float(v >= 0.5) for v in levels], [0.0] * len(levels)):
+        try:
+            return _plan_once(*args, exhaustive=exhaustive, fixed=fixed)[0]
+        except InfeasibleProblem:
+            continue
+    raise SolverFailed(MASTER_SOLVER, "no plan with every run left where the park has it")
+
+
+def _plan_once(
     problem,
     loads,
     clusters,
@@ -751,8 +776,10 @@ def _plan(
     started,
     deadline,
     exhaustive=False,
-) -> ColumnPlans:
-    """One schedule per (load, scenario) at chosen levels: the plan.
+    fixed: list[float] | None = None,
+) -> tuple[ColumnPlans, list[float]]:
+    """One schedule per (load, scenario) at chosen levels: the plan, and the level of each
+    run unit (`fixed`: those levels, in order, instead of variables).
 
     `schedules` maps (cluster, scenario) to its candidate columns; with one candidate each
     the plan is an LP, with several a binary picks one (a MIP). A single load's events get
@@ -763,11 +790,7 @@ def _plan(
     """
     S = len(problem.scenarios)
     limit = max(deadline - time.perf_counter(), 5.0)
-    binaries = (
-        any(len(o) > 1 for o in schedules.values())
-        or any(b.followed for b in blocks)
-        or bool(loads.runs)  # a run moves whole or stays
-    )
+    binaries = any(len(o) > 1 for o in schedules.values()) or any(b.followed for b in blocks)
     if binaries:  # pywraplp: switches and choices (bidding.switches needs it)
         make = create_mip_solver if solver == "HIGHS" else create_solver
         lp, name = make(solver, limit)
@@ -778,6 +801,7 @@ def _plan(
     lp_model = _base_model(problem, bounds, blocks, lp)
     prices, weight, draws = _prices(problem), _weights(problem), _draw_prices(problem)
     events = []  # (n, s, window, level variable, profile)
+    runs = []  # the level of each run unit, in the order of `schedules`
     for (_, s), options in schedules.items():
         pick = None
         if len(options) > 1:
@@ -792,8 +816,14 @@ def _plan(
             if len(option) > 1:
                 units = [[(n, w) for n, windows in option for w in windows]]
             for unit in units:
-                whole = unit[0][0] in loads.runs
-                var = lp.BoolVar("") if whole else lp.NumVar(0.0, 1.0, "")
+                if unit[0][0] not in loads.runs:
+                    var = lp.NumVar(0.0, 1.0, "")
+                elif fixed is not None:
+                    var = lp.NumVar(fixed[len(runs)], fixed[len(runs)], "")
+                else:  # a run moves whole or stays: exact in the exhaustive MIP
+                    var = lp.BoolVar("") if exhaustive and binaries else lp.NumVar(0.0, 1.0, "")
+                if unit[0][0] in loads.runs:
+                    runs.append(var)
                 total, value = np.zeros(T), 0.0
                 for n, window in unit:
                     profile, coefficient = _column_terms(
@@ -873,7 +903,7 @@ def _plan(
         if level <= 1e-9:
             continue
         asset_id = problem.assets[loads.asset_index[n]].asset_id
-        if n in loads.runs:  # binary: 1 within the solver's integrality tolerance
+        if n in loads.runs:  # 0 or 1 (`_plan`)
             plans[asset_id][s] += profile
             starts[asset_id][s] = int(loads.runs[n].start[window.index])
             continue
@@ -903,4 +933,4 @@ def _plan(
         columns,
         "column-generation",
         starts,
-    )
+    ), [float(var.solution_value()) for var in runs]

@@ -6,8 +6,8 @@ increase (battery charge); both are non-negative kW for each of the 96 intervals
 A battery's power envelope alone overstates what it can do: it cannot discharge at
 `up_kw` in every interval. Its `stored_energy_min_kwh`/`stored_energy_max_kwh` bounds
 must be respected by whoever uses the envelope (the bid optimiser and dispatch do, by
-tracking state of charge). Shiftable loads and generators are not dispatchable in this
-version: their envelopes are zero.
+tracking state of charge). A shiftable load's envelope is where its run of the day can
+move (`bidding.shiftable.run_envelope`); generators' envelopes are zero.
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ def _zeros() -> np.ndarray:
 
 
 def zero_envelope(asset_id: str) -> AssetEnvelope:
-    """An envelope with no flexibility (shiftable loads and generators in this version)."""
+    """An envelope with no flexibility (generators; a shiftable load without its run)."""
     return AssetEnvelope(asset_id, _zeros(), _zeros(), _zeros(), _zeros(), 0.0)
 
 
@@ -213,6 +213,8 @@ def curtailable_envelopes(
     distinct (availability, notification lead). Raises InvalidInput as
     `curtailable_envelope` does.
     """
+    if not specs:  # a park of batteries and shiftable loads only
+        return []
     forecasts = np.asarray(forecast_load_kw, dtype=float).reshape(len(specs), -1)
     if forecasts.shape[1] != INTERVALS_PER_DAY:
         raise InvalidInput("forecast_load_kw", f"must have {INTERVALS_PER_DAY} values")

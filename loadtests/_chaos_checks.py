@@ -243,7 +243,8 @@ def check_enrolments(park: Park, found: Findings) -> None:
 
 def check_dispatch(park: Park, found: Findings) -> None:
     """Each acknowledged clearing stored as returned and dispatched once (revision 1) with
-    setpoints plus shortfall equal to the VPP's awards."""
+    setpoints plus shortfall equal to the VPP's awards where awarded, and never a reduction
+    where nothing is (a moved run may add load there)."""
     vpp_id = park.settings.vpp_participant_id
     for day, result in sorted(park.acks.cleared.items()):
         found.acknowledged["dispatch"] += 1
@@ -278,7 +279,11 @@ def check_dispatch(park: Park, found: Findings) -> None:
         off = [
             t
             for t in sorted(set(planned) | set(awarded))
-            if abs(planned.get(t, 0.0) - awarded.get(t, 0.0)) > KW_TOLERANCE
+            if (
+                abs(planned.get(t, 0.0) - awarded[t]) > KW_TOLERANCE
+                if awarded.get(t, 0.0) > 0
+                else planned.get(t, 0.0) > KW_TOLERANCE
+            )
         ]
         if off:
             t = off[0]

@@ -9,12 +9,13 @@ from datetime import date
 
 import numpy as np
 
-from bidding.assets import AvailabilityWindow, BatterySpec, CurtailableLoadSpec
+from bidding.assets import AvailabilityWindow, BatterySpec, CurtailableLoadSpec, ShiftableLoadSpec
 from bidding.flexibility import battery_envelope, curtailable_envelope
 from bidding.intervals import INTERVALS_PER_DAY
 from bidding.lp import DEFAULT_SOLVER
 from bidding.offer_model import BidAsset, BidProblem
 from bidding.offers import build_bids, default_scenarios
+from bidding.shiftable import run_envelope, run_placements, shiftable_run
 
 MARKET_DAY = date(2025, 7, 15)  # a Tuesday: working-day availability windows apply
 
@@ -62,6 +63,33 @@ def synthetic_batteries(count: int, rng: np.random.Generator) -> list[BidAsset]:
         assets.append(
             BidAsset(asset_id, f"ent-{n % 20:03d}", spec, battery_envelope(asset_id, spec))
         )
+    return assets
+
+
+def synthetic_runs(count: int, rng: np.random.Generator) -> list[BidAsset]:
+    """Shiftable process runs of 30 min-3 h at 200-2,000 kW (furnace heats, mills, pumping),
+    each run where its meter history has it (06:00-21:00) and movable 1-8 h either way
+    within the day (`bidding.shiftable.shiftable_run` on a forecast with the run in it)."""
+    assets = []
+    for n in range(count):
+        length = int(rng.integers(2, 13))
+        kw = float(rng.uniform(200.0, 2000.0))
+        baseline = int(rng.integers(24, 84 - length + 1))
+        earliest = max(0, baseline - int(rng.integers(4, 33)))
+        latest_end = min(INTERVALS_PER_DAY, baseline + length + int(rng.integers(4, 33)))
+        spec = ShiftableLoadSpec(
+            energy_per_run_kwh=round(kw * length / 4, 1),
+            run_duration_minutes=15 * length,
+            earliest_start_interval=earliest,
+            latest_end_interval=latest_end,
+            power_kw=round(kw, 1) + 0.1,
+        )
+        forecast_kw = np.full(INTERVALS_PER_DAY, 0.05 * kw)
+        forecast_kw[baseline : baseline + length] += kw
+        run = shiftable_run(spec, forecast_kw)
+        asset_id = f"run-{n:05d}"
+        envelope = run_envelope(asset_id, run_placements(run) if run else None)
+        assets.append(BidAsset(asset_id, f"ent-{n % 20:03d}", spec, envelope, run))
     return assets
 
 

@@ -20,15 +20,28 @@ from services.terminal import progress
 _FEN_PER_KW_INTERVAL = INTERVAL_HOURS / 1000
 
 
-def portfolio(assets: int, scenarios: int, seed: int, battery_share: float):
-    """Synthetic park: curtailable loads plus `battery_share` batteries (bench_bidding's kinds)."""
+def portfolio(
+    assets: int, scenarios: int, seed: int, battery_share: float, shiftable_share: float = 0.0
+):
+    """Synthetic park: curtailable loads plus `battery_share` batteries and `shiftable_share`
+    shiftable process runs (bench_bidding's kinds)."""
     from bidding.offer_model import BidProblem
     from bidding.offers import default_scenarios
-    from loadtests.bench_bidding import MARKET_DAY, synthetic_batteries, synthetic_loads
+    from loadtests.bench_bidding import (
+        MARKET_DAY,
+        synthetic_batteries,
+        synthetic_loads,
+        synthetic_runs,
+    )
 
     rng = np.random.default_rng(seed)
     batteries = round(assets * battery_share)
-    parts = synthetic_loads(assets - batteries, rng) + synthetic_batteries(batteries, rng)
+    runs = round(assets * shiftable_share)
+    parts = (
+        synthetic_loads(assets - batteries - runs, rng)
+        + synthetic_batteries(batteries, rng)
+        + synthetic_runs(runs, rng)
+    )
     return BidProblem(MARKET_DAY, parts, default_scenarios(MARKET_DAY, count=scenarios, seed=seed))
 
 
@@ -36,9 +49,11 @@ def replayed_value(problem, solution) -> float:
     """The plans' expected value from the prices and the assets' costs alone (fen).
 
     Reduction at the scenario's price; energy drawn back at the higher of that and the
-    scenarios' mean price (the bid model's rule, `bidding.column_generation`).
+    scenarios' mean price (the bid model's rule, `bidding.column_generation`); a moved run
+    pays its move cost.
     """
     from bidding.assets import CurtailableLoadSpec
+    from bidding.process_runs import move_cost_fen
 
     prices = np.array([s.price_fen_per_mwh for s in problem.scenarios], dtype=float)
     probabilities = np.array([s.probability for s in problem.scenarios])
@@ -51,10 +66,24 @@ def replayed_value(problem, solution) -> float:
         if isinstance(asset.spec, CurtailableLoadSpec):
             cost = asset.spec.curtailment_cost_fen_per_mwh
             value += float((weight * ((prices - cost) * up - drawn * down)).sum())
+        elif asset.run is not None:
+            value += float((weight * (prices * up - drawn * down)).sum())
+            for p, start in zip(
+                probabilities, solution.scenario_starts[asset.asset_id], strict=True
+            ):
+                if start is not None:
+                    value -= p * move_cost_fen(asset.run, asset.run.baseline_profile_index, start)
         else:
             wear = asset.spec.degradation_cost_fen_per_mwh
             value += float((weight * ((prices - wear) * up - drawn * down)).sum())
     return value
+
+
+def _moved(solution) -> str:
+    """Runs moved in at least one scenario, of all runs: "moved/runs"."""
+    starts = solution.scenario_starts
+    moved = sum(any(s is not None for s in per) for per in starts.values())
+    return f"{moved}/{len(starts)}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -62,6 +91,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--assets", type=int, nargs="+", default=[1000, 5000, 10000])
     parser.add_argument("--scenarios", type=int, default=10)
     parser.add_argument("--battery-share", type=float, default=0.1)
+    parser.add_argument(
+        "--shiftable-share", type=float, default=0.1, help="share of shiftable process runs"
+    )
     parser.add_argument("--time-limit", type=float, default=120.0, help="per size, seconds")
     parser.add_argument("--solver", default="HIGHS")
     parser.add_argument("--seed", type=int, default=7)
@@ -70,18 +102,21 @@ def main(argv: list[str] | None = None) -> int:
 
     print(
         f"{'assets':>7} {'scen':>5} {'seconds':>8} {'objective fen':>16} {'replayed fen':>16}"
-        f" {'bound fen':>16} {'gap':>8}  {'solver':<40} {'cores':>5}"
+        f" {'bound fen':>16} {'gap':>8} {'runs moved':>10}  {'solver':<40} {'cores':>5}"
     )
     with progress("sizes", len(args.assets)) as advance:
         for count in args.assets:
-            problem = portfolio(count, args.scenarios, args.seed, args.battery_share)
+            problem = portfolio(
+                count, args.scenarios, args.seed, args.battery_share, args.shiftable_share
+            )
             started = time.perf_counter()
             solution = build_bids(problem, args.solver, args.time_limit)
             seconds = time.perf_counter() - started
             print(
                 f"{count:>7} {args.scenarios:>5} {seconds:>8.1f} {solution.objective_fen:>16,.0f}"
                 f" {replayed_value(problem, solution):>16,.0f} {solution.bound_fen:>16,.0f}"
-                f" {solution.relative_gap:>8.3%}  {solution.solver:<40} {os.cpu_count():>5}",
+                f" {solution.relative_gap:>8.3%} {_moved(solution):>10}"
+                f"  {solution.solver:<40} {os.cpu_count():>5}",
                 flush=True,
             )
             advance(1)

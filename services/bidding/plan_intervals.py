@@ -46,3 +46,24 @@ def add_interval_plans(
             expected_revenue_fen=round(float(expected_fen[interval])),
             event_id=event_ids[interval],
         )
+
+
+def add_run_moves(plan: pb.BidPlan, problem: BidProblem, solution: BidSolution) -> None:
+    """Append a `RunMove` for each shiftable load of the DR problem: its baseline, and its
+    start in each price scenario (-1: stays) with the probability that it moves."""
+    probabilities = [s.probability for s in problem.scenarios]
+    for asset in problem.assets:
+        if asset.run is None:
+            continue
+        starts = solution.scenario_starts.get(asset.asset_id, [None] * len(probabilities))
+        run = asset.run
+        plan.run_moves.add(
+            asset_id=asset.asset_id,
+            enterprise_id=asset.enterprise_id,
+            baseline_start_interval=run.baseline_start_interval,
+            run_intervals=len(run.profiles_kw[run.baseline_profile_index]),
+            scenario_start_intervals=[-1 if s is None else s for s in starts],
+            move_probability=sum(
+                p for p, s in zip(probabilities, starts, strict=True) if s is not None
+            ),
+        )

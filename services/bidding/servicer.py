@@ -29,7 +29,7 @@ from services.bidding import green, invitation_plan, production, requests
 from services.bidding.curves import add_curves, orders_of
 from services.bidding.gateway import MarketGateway, gateway_for
 from services.bidding.history import dr_history
-from services.bidding.plan_intervals import add_interval_plans
+from services.bidding.plan_intervals import add_interval_plans, add_run_moves
 from services.bidding.plan_store import TAG, latest_key, plan_key
 from services.enrollment.registry import Registry
 from services.runtime.context import Runtime
@@ -221,6 +221,7 @@ class BiddingServicer(bidding_pb2_grpc.BiddingServiceServicer):
                 scenario=n, probability=scenario.probability, revenue_fen=revenue
             )
         add_interval_plans(plan, problem, solution, answered)
+        add_run_moves(plan, problem, solution)
 
     def GetBidPlan(self, request, context):  # noqa: N802
         if request.plan_id:

@@ -123,6 +123,7 @@ class PlanRecord:
                 "cost_fen": plan.cost_fen,
                 "relative_gap": plan.relative_gap,
                 "method": plan.method,
+                "run_starts": plan.run_starts,
                 "owners": self.owners,
                 "failed_from": self.failed_from,
                 "from_interval": self.from_interval,
@@ -151,6 +152,7 @@ class PlanRecord:
             cost_fen=d["cost_fen"],
             relative_gap=d["relative_gap"],
             method=d.get("method", "milp"),  # plans stored before there was a choice
+            run_starts=d.get("run_starts", {}),  # plans stored before runs moved
         )
         return cls(
             market_day=d["market_day"],

@@ -10,7 +10,7 @@ from datetime import date, datetime
 import numpy as np
 import redis
 
-from bidding.assets import AssetSpec, BatterySpec, CurtailableLoadSpec
+from bidding.assets import AssetSpec, BatterySpec, CurtailableLoadSpec, ShiftableLoadSpec
 from bidding.baseline import LOOKBACK_DAYS as BASELINE_LOOKBACK_DAYS
 from bidding.baseline import BaselineResult, compute_baseline
 from bidding.exceptions import InsufficientHistory
@@ -18,6 +18,8 @@ from bidding.flexibility import AssetEnvelope, asset_envelope, curtailable_envel
 from bidding.forecast import SIMILAR_DAYS, is_weekend, similar_day_forecast
 from bidding.intervals import INTERVALS_PER_DAY, days_before
 from bidding.offer_model import BidAsset
+from bidding.process_runs import RunSpec
+from bidding.shiftable import run_envelope, run_placements, shiftable_run
 from parkvpp.v1 import enrollment_pb2 as epb
 from services.enrollment.convert import spec_from_proto
 from services.enrollment.registry import Registry
@@ -34,6 +36,8 @@ class PortfolioAsset:
     spec: AssetSpec
     forecast_kw: np.ndarray | None
     envelope: AssetEnvelope
+    #: A shiftable load's run of the day where the park would have it (None: no run seen).
+    run: RunSpec | None = None
 
 
 def event_days_key(enterprise_id: str) -> str:
@@ -143,6 +147,9 @@ class Portfolio:
             a.asset_id: PortfolioAsset(a, spec, forecasts[n], envelopes[n])
             for n, (a, spec) in enumerate(loads)
         }
+        of_loads.update(
+            self._shiftable([(a, s) for a, s in active if isinstance(s, ShiftableLoadSpec)], day)
+        )
         return [
             of_loads.get(asset.asset_id)
             or PortfolioAsset(
@@ -183,14 +190,28 @@ class Portfolio:
                     log.warning("no forecast for %s: too little history", loads[n].asset_id)
         return out
 
+    def _shiftable(self, assets: list, day: date) -> dict[str, PortfolioAsset]:
+        """Shiftable loads with their run of the day placed from their forecast
+        (`bidding.shiftable`); the envelope says where it can move (zero: no run seen)."""
+        forecasts = self.forecasts([a for a, _ in assets], day)
+        out = {}
+        for (asset, spec), forecast in zip(assets, forecasts, strict=True):
+            run = shiftable_run(spec, forecast)
+            placements = run_placements(run) if run is not None else None
+            envelope = run_envelope(asset.asset_id, placements)
+            out[asset.asset_id] = PortfolioAsset(asset, spec, forecast, envelope, run)
+        return out
+
     def bid_assets(self, day: date, decision_time: datetime | None = None) -> list[BidAsset]:
-        """The dispatchable part of the portfolio (curtailable loads and batteries).
+        """The dispatchable part of the portfolio: curtailable loads, batteries, and
+        shiftable loads whose run of the day can move.
 
         `decision_time` as in `assets`: a bid decided then cannot offer a load in intervals
         it cannot be notified for.
         """
         return [
-            BidAsset(p.asset.asset_id, p.asset.enterprise_id, p.spec, p.envelope)
+            BidAsset(p.asset.asset_id, p.asset.enterprise_id, p.spec, p.envelope, p.run)
             for p in self.assets(day, decision_time=decision_time)
             if isinstance(p.spec, CurtailableLoadSpec | BatterySpec)
+            or (p.run is not None and p.envelope.up_kw.any())
         ]

@@ -150,7 +150,7 @@ class GreenPowerOffer(_message.Message):
     def __init__(self, enterprise_id: _Optional[str] = ..., product: _Optional[_Union[GreenProduct, str]] = ..., side: _Optional[_Union[_market_pb2.Side, str]] = ..., energy_wh: _Optional[int] = ..., price_limit_fen_per_mwh: _Optional[int] = ..., period_start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., period_end: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class BidPlan(_message.Message):
-    __slots__ = ("plan_id", "market_day", "status", "demand_response_offers", "storage_offers", "green_power_offers", "scenario_revenues", "expected_revenue_fen", "objective_fen", "bound_fen", "relative_gap", "solver", "solve_seconds", "prepared_at", "storage_expected_revenue_fen", "storage_relative_gap", "storage_energy_share", "green_power_cost_fen", "green_power_results", "scenario_source", "interval_plans", "answered_event_ids", "skipped_invitations", "invitation_summary", "decided_at")
+    __slots__ = ("plan_id", "market_day", "status", "demand_response_offers", "storage_offers", "green_power_offers", "scenario_revenues", "expected_revenue_fen", "objective_fen", "bound_fen", "relative_gap", "solver", "solve_seconds", "prepared_at", "storage_expected_revenue_fen", "storage_relative_gap", "storage_energy_share", "green_power_cost_fen", "green_power_results", "scenario_source", "interval_plans", "answered_event_ids", "skipped_invitations", "invitation_summary", "decided_at", "run_moves")
     PLAN_ID_FIELD_NUMBER: _ClassVar[int]
     MARKET_DAY_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
@@ -176,6 +176,7 @@ class BidPlan(_message.Message):
     SKIPPED_INVITATIONS_FIELD_NUMBER: _ClassVar[int]
     INVITATION_SUMMARY_FIELD_NUMBER: _ClassVar[int]
     DECIDED_AT_FIELD_NUMBER: _ClassVar[int]
+    RUN_MOVES_FIELD_NUMBER: _ClassVar[int]
     plan_id: str
     market_day: str
     status: BidPlanStatus
@@ -201,7 +202,24 @@ class BidPlan(_message.Message):
     skipped_invitations: _containers.RepeatedCompositeFieldContainer[SkippedInvitation]
     invitation_summary: str
     decided_at: _timestamp_pb2.Timestamp
-    def __init__(self, plan_id: _Optional[str] = ..., market_day: _Optional[str] = ..., status: _Optional[_Union[BidPlanStatus, str]] = ..., demand_response_offers: _Optional[_Iterable[_Union[OfferCurve, _Mapping]]] = ..., storage_offers: _Optional[_Iterable[_Union[OfferCurve, _Mapping]]] = ..., green_power_offers: _Optional[_Iterable[_Union[GreenPowerOffer, _Mapping]]] = ..., scenario_revenues: _Optional[_Iterable[_Union[ScenarioRevenue, _Mapping]]] = ..., expected_revenue_fen: _Optional[int] = ..., objective_fen: _Optional[float] = ..., bound_fen: _Optional[float] = ..., relative_gap: _Optional[float] = ..., solver: _Optional[str] = ..., solve_seconds: _Optional[float] = ..., prepared_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., storage_expected_revenue_fen: _Optional[int] = ..., storage_relative_gap: _Optional[float] = ..., storage_energy_share: _Optional[float] = ..., green_power_cost_fen: _Optional[int] = ..., green_power_results: _Optional[_Iterable[_Union[GreenPowerResult, _Mapping]]] = ..., scenario_source: _Optional[str] = ..., interval_plans: _Optional[_Iterable[_Union[IntervalPlan, _Mapping]]] = ..., answered_event_ids: _Optional[_Iterable[str]] = ..., skipped_invitations: _Optional[_Iterable[_Union[SkippedInvitation, _Mapping]]] = ..., invitation_summary: _Optional[str] = ..., decided_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    run_moves: _containers.RepeatedCompositeFieldContainer[RunMove]
+    def __init__(self, plan_id: _Optional[str] = ..., market_day: _Optional[str] = ..., status: _Optional[_Union[BidPlanStatus, str]] = ..., demand_response_offers: _Optional[_Iterable[_Union[OfferCurve, _Mapping]]] = ..., storage_offers: _Optional[_Iterable[_Union[OfferCurve, _Mapping]]] = ..., green_power_offers: _Optional[_Iterable[_Union[GreenPowerOffer, _Mapping]]] = ..., scenario_revenues: _Optional[_Iterable[_Union[ScenarioRevenue, _Mapping]]] = ..., expected_revenue_fen: _Optional[int] = ..., objective_fen: _Optional[float] = ..., bound_fen: _Optional[float] = ..., relative_gap: _Optional[float] = ..., solver: _Optional[str] = ..., solve_seconds: _Optional[float] = ..., prepared_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., storage_expected_revenue_fen: _Optional[int] = ..., storage_relative_gap: _Optional[float] = ..., storage_energy_share: _Optional[float] = ..., green_power_cost_fen: _Optional[int] = ..., green_power_results: _Optional[_Iterable[_Union[GreenPowerResult, _Mapping]]] = ..., scenario_source: _Optional[str] = ..., interval_plans: _Optional[_Iterable[_Union[IntervalPlan, _Mapping]]] = ..., answered_event_ids: _Optional[_Iterable[str]] = ..., skipped_invitations: _Optional[_Iterable[_Union[SkippedInvitation, _Mapping]]] = ..., invitation_summary: _Optional[str] = ..., decided_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., run_moves: _Optional[_Iterable[_Union[RunMove, _Mapping]]] = ...) -> None: ...
+
+class RunMove(_message.Message):
+    __slots__ = ("asset_id", "enterprise_id", "baseline_start_interval", "run_intervals", "scenario_start_intervals", "move_probability")
+    ASSET_ID_FIELD_NUMBER: _ClassVar[int]
+    ENTERPRISE_ID_FIELD_NUMBER: _ClassVar[int]
+    BASELINE_START_INTERVAL_FIELD_NUMBER: _ClassVar[int]
+    RUN_INTERVALS_FIELD_NUMBER: _ClassVar[int]
+    SCENARIO_START_INTERVALS_FIELD_NUMBER: _ClassVar[int]
+    MOVE_PROBABILITY_FIELD_NUMBER: _ClassVar[int]
+    asset_id: str
+    enterprise_id: str
+    baseline_start_interval: int
+    run_intervals: int
+    scenario_start_intervals: _containers.RepeatedScalarFieldContainer[int]
+    move_probability: float
+    def __init__(self, asset_id: _Optional[str] = ..., enterprise_id: _Optional[str] = ..., baseline_start_interval: _Optional[int] = ..., run_intervals: _Optional[int] = ..., scenario_start_intervals: _Optional[_Iterable[int]] = ..., move_probability: _Optional[float] = ...) -> None: ...
 
 class IntervalPlan(_message.Message):
     __slots__ = ("interval", "offered_kw", "expected_kw", "expected_revenue_fen", "event_id")

@@ -12,12 +12,11 @@ import numpy as np
 import pytest
 
 from bidding.intervals import INTERVALS_PER_DAY, interval_end
-from parkvpp.v1 import bidding_pb2, events_pb2, market_pb2, telemetry_pb2
+from parkvpp.v1 import bidding_pb2, market_pb2, telemetry_pb2
 from parkvpp.v1 import enrollment_pb2 as epb
+from parkvpp.v1 import settlement_pb2 as spb
 from parkvpp.v1 import vpp_pb2 as pb
 from services.demo.meters import batches, wait_for
-from services.runtime.events import TOPIC_CLEARING
-from services.runtime.outbox import OutboxEvent
 from services.runtime.rpc import to_ts
 
 pytestmark = pytest.mark.timeout(600)
@@ -118,33 +117,29 @@ def test_the_bid_moves_the_run_out_of_the_evening_peak(park):
 def test_an_award_at_the_runs_hour_is_dispatched_by_moving_the_run(park):
     stack, clients = park
     participant = stack.settings.vpp_participant_id
-    result = market_pb2.ClearingResult(
-        clearing_id=f"clearing-{DAY}",
-        market_day=DAY.isoformat(),
-        product=market_pb2.PRODUCT_DEMAND_RESPONSE,
-        cleared_at=to_ts(datetime.now(UTC)),
-        intervals=[
-            market_pb2.IntervalClearing(
-                interval=t, clearing_price_fen_per_mwh=1_000_000, cleared_kw=1000.0
-            )
-            for t in RUN
-        ],
-        awards=[
-            market_pb2.Award(
-                award_id=f"award-{DAY}-{t}",
-                participant_id=participant,
-                market_day=DAY.isoformat(),
-                interval=t,
-                product=market_pb2.PRODUCT_DEMAND_RESPONSE,
-                side=market_pb2.SIDE_SELL,
-                awarded_kw=1000.0,
-                price_fen_per_mwh=1_000_000,
-            )
-            for t in RUN
-        ],
+
+    def order(participant_id, side, t):
+        return market_pb2.Order(
+            participant_id=participant_id,
+            market_day=DAY.isoformat(),
+            interval=t,
+            product=market_pb2.PRODUCT_DEMAND_RESPONSE,
+            side=side,
+            steps=[market_pb2.PriceStep(price_fen_per_mwh=1_000_000, quantity_kw=1000.0)],
+        )
+
+    orders = [order(participant, market_pb2.SIDE_SELL, t) for t in RUN]
+    orders += [order("grid-dr-desk", market_pb2.SIDE_BUY, t) for t in RUN]
+    clients.market.SubmitOrders(
+        market_pb2.SubmitOrdersRequest(batch_id="heat", market_day=DAY.isoformat(), orders=orders),
+        timeout=30,
     )
-    event = OutboxEvent.of(TOPIC_CLEARING, DAY.isoformat(), events_pb2.MarketCleared(result=result))
-    stack.runtime.append_events("market", [event])
+    clients.market.ClearMarket(
+        market_pb2.ClearMarketRequest(
+            market_day=DAY.isoformat(), product=market_pb2.PRODUCT_DEMAND_RESPONSE
+        ),
+        timeout=60,
+    )
     request = pb.ListDispatchRequest(market_day=DAY.isoformat())
     wait_for("the dispatch", lambda: clients.vpp.ListDispatch(request, timeout=10).revision >= 1)
     reply = clients.vpp.ListDispatch(request, timeout=10)
@@ -158,3 +153,42 @@ def test_an_award_at_the_runs_hour_is_dispatched_by_moving_the_run(park):
     assert 40 <= added[0] and added[-1] < 90 and not set(added) & set(RUN)
     assert setpoints[added].tolist() == pytest.approx([-1000.0] * 4)
     assert sum(row.shortfall_kw for row in reply.shortfall) == pytest.approx(0.0, abs=1e-6)
+
+
+def test_the_moved_run_is_settled_against_its_baseline(park):
+    """Metered as instructed (the heat an hour earlier or later): the baseline, which has the
+    heat at 18:00 like every other day, shows 1,000 kW delivered in each awarded interval."""
+    stack, clients = park
+    reply = clients.vpp.ListDispatch(pb.ListDispatchRequest(market_day=DAY.isoformat()))
+    assert reply.revision >= 1, "runs after the dispatch test"
+    setpoints = np.zeros(INTERVALS_PER_DAY)
+    for item in reply.instructions:
+        setpoints[item.interval] = item.reduction_kw
+    metered = np.array(_day_kw()) - setpoints
+    readings = [
+        telemetry_pb2.Reading(asset_id=ASSET, timestamp=to_ts(interval_end(DAY, t)), power_kw=kw)
+        for t, kw in enumerate(metered.tolist())
+    ]
+    clients.telemetry.StreamReadings(batches(readings), timeout=120)
+
+    def measured() -> bool:
+        request = telemetry_pb2.GetLoadProfileRequest(
+            asset_id=ASSET, from_market_day=DAY.isoformat()
+        )
+        profile = clients.telemetry.GetLoadProfile(request, timeout=10)
+        return sum(i.reading_count > 0 for i in profile.intervals) == INTERVALS_PER_DAY
+
+    wait_for("the day's rollup", measured)
+    run = clients.settlement.RunSettlement(
+        spb.RunSettlementRequest(market_day=DAY.isoformat()),
+        metadata=stack.auth("esco"),
+        timeout=120,
+    )
+    # 4 intervals x 1,000 kW x 0.25 h, at 1,000,000 fen/MWh.
+    assert run.awarded_kwh == pytest.approx(1000.0)
+    assert run.delivered_kwh == pytest.approx(1000.0)
+    assert run.gross_payment_fen == 1_000_000
+    assert run.penalty_fen == 0
+    (foundry,) = run.enterprises
+    assert foundry.enterprise_id == "ent-foundry"
+    assert foundry.delivered_kwh == pytest.approx(1000.0)

@@ -3,7 +3,8 @@
 The award is what a park could have been called for: 80% of the portfolio-wide total of
 a random plan that keeps every asset rule (each load one event in 16:00-21:00 at a
 random level with its rebound, each battery discharging evenly over the evening), so
-a plan without shortfall exists. Column generation by default; `--method auto` is what
+a plan without shortfall exists; each shiftable run (`--shiftable-share`, default 10%)
+moved to a random start of its window. Column generation by default; `--method auto` is what
 the VPP service does (the MILP, falling back to columns when it finds no plan in its
 time limit) and `--method milp` the MILP alone (which finds no plan at 100 assets).
 
@@ -20,19 +21,25 @@ import numpy as np
 
 from bidding.assets import CurtailableLoadSpec
 from bidding.dispatch_plan import event_intervals
+from bidding.shiftable import run_placements
 from services.terminal import progress
 
 EVENING = (64, 84)  # 16:00-21:00
 AWARD_SHARE = 0.8
 
 
-def portfolio(assets: int, seed: int, battery_share: float):
-    """bench_bidding's synthetic loads and batteries."""
-    from loadtests.bench_bidding import synthetic_batteries, synthetic_loads
+def portfolio(assets: int, seed: int, battery_share: float, shiftable_share: float = 0.0):
+    """bench_bidding's synthetic loads, batteries and shiftable runs."""
+    from loadtests.bench_bidding import synthetic_batteries, synthetic_loads, synthetic_runs
 
     rng = np.random.default_rng(seed)
     batteries = round(assets * battery_share)
-    return synthetic_loads(assets - batteries, rng) + synthetic_batteries(batteries, rng)
+    runs = round(assets * shiftable_share)
+    return (
+        synthetic_loads(assets - batteries - runs, rng)
+        + synthetic_batteries(batteries, rng)
+        + synthetic_runs(runs, rng)
+    )
 
 
 def feasible_award(assets, seed: int) -> np.ndarray:
@@ -41,7 +48,10 @@ def feasible_award(assets, seed: int) -> np.ndarray:
     total = np.zeros(96)
     for asset in assets:
         spec, up = asset.spec, asset.envelope.up_kw
-        if isinstance(spec, CurtailableLoadSpec):
+        if asset.run is not None:
+            placements = run_placements(asset.run)
+            total += placements.reduction_kw[int(rng.integers(len(placements.start)))]
+        elif isinstance(spec, CurtailableLoadSpec):
             shortest, longest = event_intervals(spec.min_event_minutes, spec.max_event_minutes)
             length = int(rng.integers(shortest, longest + 1))
             start = int(rng.integers(EVENING[0], EVENING[1] - length + 1))
@@ -63,6 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--assets", type=int, nargs="+", default=[1000, 10000])
     parser.add_argument("--battery-share", type=float, default=0.1)
+    parser.add_argument("--shiftable-share", type=float, default=0.1)
     parser.add_argument("--time-limit", type=float, default=120.0, help="per size, seconds")
     parser.add_argument("--method", choices=("auto", "milp", "columns"), default="columns")
     parser.add_argument("--seed", type=int, default=11)
@@ -71,11 +82,11 @@ def main(argv: list[str] | None = None) -> int:
 
     print(
         f"{'assets':>7} {'method':>8} {'seconds':>8} {'awarded MWh':>12} {'cost CNY':>12}"
-        f" {'bound CNY':>12} {'gap':>8} {'short kWh':>10} {'cores':>5}"
+        f" {'bound CNY':>12} {'gap':>8} {'short kWh':>10} {'runs moved':>10} {'cores':>5}"
     )
     with progress("sizes", len(args.assets)) as advance:
         for count in args.assets:
-            assets = portfolio(count, args.seed, args.battery_share)
+            assets = portfolio(count, args.seed, args.battery_share, args.shiftable_share)
             award = feasible_award(assets, args.seed)
             awarded = {int(t): float(award[t]) for t in np.flatnonzero(award)}
             started = time.perf_counter()
@@ -88,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"{count:>7} {plan.method:>8} {seconds:>8.1f} {award.sum() / 4000:>12,.1f}"
                 f" {plan.cost_fen / 100:>12,.2f} {bound / 100:>12,.2f}"
                 f" {100 * plan.relative_gap:>7.3f}% {plan.shortfall_kwh:>10,.1f}"
-                f" {os.cpu_count():>5}",
+                f" {len(plan.run_starts):>10,} {os.cpu_count():>5}",
                 flush=True,
             )
             advance(1)

@@ -18,8 +18,10 @@ Method (Dantzig-Wolfe):
   rounds;
 - pricing: with the master's duals u[s, t] of the balance rows, each load's best
   schedule in each scenario is a small dynamic program over the day (vectorised over
-  loads with the same event rules, `bidding.event_windows.best_schedules`); schedules
-  worth more than their convexity dual enter the master;
+  loads with the same event rules, `bidding.event_windows.best_schedules`), and each
+  shiftable run's best placement is found by trying every start
+  (`bidding.shiftable.best_placements`); columns worth more than their convexity dual
+  enter the master;
 - bound: for ANY u the Lagrangian L(u) = sum over loads and scenarios of the best
   schedule's value at u (or 0) + the best the batteries and Q can do at u alone
   (relaxed battery blocks) is an upper bound on every feasible plan's value; the bound
@@ -27,7 +29,11 @@ Method (Dantzig-Wolfe):
 - plan: the master may mix a load's schedules within one scenario, which no load can
   run; so each (load, scenario) keeps its heaviest schedule, each of its events gets its
   own level, and one more LP over those fixed schedules gives the plan: every scenario's
-  plan of every load is one event-feasible schedule. Its value is the plan's objective.
+  plan of every load is one event-feasible schedule, and every run moves whole or stays
+  (`bidding.column_plan`). Its value is the plan's objective.
+
+The model both share (loads and runs as arrays, Q rows, linking, battery blocks, what a
+column adds) is `bidding.column_model`.
 
 Rounds stop when (bound - plan) / bound <= gap target, when pricing finds nothing worth
 adding (then the master's value equals the bound), or when the time is up. The gap
@@ -39,70 +45,66 @@ from __future__ import annotations
 import logging
 import time
 from collections import defaultdict
-from dataclasses import dataclass, field, replace
-from typing import NamedTuple
+from dataclasses import replace
 
 import numpy as np
 
-from bidding.assets import BatterySpec, CurtailableLoadSpec, ShiftableLoadSpec
+from bidding.assets import BatterySpec
 from bidding.cluster_blocks import (
     BatteryBlock,
     one_way_safe,
     relaxed_block,
     restricted_block,
-    weights,
 )
-from bidding.cluster_lp import (
-    SHORTFALL_PENALTY_FEN_PER_KW,
-    SHORTFALL_TOLERANCE_KW,
-    add_battery_block,
-    battery_days,
-)
+from bidding.cluster_lp import add_battery_block
 from bidding.clusters import Cluster, asset_features, initial_clusters, split
+from bidding.column_model import (
+    Column,
+    Loads,
+    Master,
+    Placement,
+    base_model,
+    column_terms,
+    curve_quantities,
+    draw_prices,
+    per_scenarios,
+    quantity_bounds,
+    quantity_variable,
+    scenario_prices,
+    scenario_weights,
+)
+from bidding.column_plan import ColumnPlans, build_plan, candidates, with_bound
 from bidding.event_windows import (
-    EventRules,
     EventWindow,
     all_schedules,
     best_schedules,
-    event_profiles,
-    event_rules,
 )
-from bidding.exceptions import InfeasibleProblem, SolverFailed
+from bidding.exceptions import SolverFailed
 from bidding.intervals import INTERVALS_PER_DAY
-from bidding.lp import LpOutcome, create_solver, link_monotone_in_price
+from bidding.lp import link_monotone_in_price
 from bidding.mathopt_lp import OPTIMAL, MathOptLp
 from bidding.offer_model import FEN_PER_KW_INTERVAL, BidProblem
-from bidding.shiftable import RunPlacements, best_placements, run_placements
-from bidding.switches import create_mip_solver, solve_exclusive
+from bidding.shiftable import best_placements
 
 T = INTERVALS_PER_DAY
 LOG = logging.getLogger(__name__)
 MASTER_SOLVER = "HIGHS"  # through MathOpt, which reports dual values (bidding.mathopt_lp)
 DEFAULT_GAP_TARGET = 0.005
-#: Above this many batteries they enter the master as clusters of like batteries.
+#: Above this many batteries they enter the master as clusters of like batteries (this and
+#: the next three for `REFERENCE_SCENARIOS` scenarios, `bidding.column_model`).
 BATTERY_CLUSTER_ABOVE = 50
 BATTERY_CLUSTERS = 8
 #: Above this many loads the master holds clusters of like loads (their columns sum the
 #: members' own best schedules); the bound still prices every load on its own.
 LOAD_CLUSTER_ABOVE = 1000
 LOAD_CLUSTERS = 300
-#: Above this many shiftable runs they enter the master as groups of like runs (a group's
-#: column moves each member to its own best placement, or none of them: `_run_clusters`).
-RUN_CLUSTER_ABOVE = 100
-RUN_CLUSTERS = 40
-#: The four figures above are for this many scenarios: the master's size is blocks times
-#: scenarios, so a problem with fewer scenarios (a dispatch has one) affords
-#: proportionally more blocks and clusters, and one with more, fewer (`_per_scenarios`).
-REFERENCE_SCENARIOS = 10
 #: Up to this many columns in all, small portfolios get every schedule of every load as a
 #: column, so the MIP is the problem's optimum and proves the bound.
 EXHAUSTIVE_COLUMNS_MAX = 1500
 #: Share of the time limit the MIP may take at most.
 MIP_SHARE = 0.2
-#: Up to this many (cluster, scenario) pairs whose master mixes columns, the plan picks
-#: one of those columns for each by MIP; above, each keeps its heaviest (an LP).
-SUPPORT_CHOICES_MAX = 300
-#: ... and only while the master has at most this many (cluster, scenario) pairs.
+#: The plan may pick among a pair's columns by MIP (`bidding.column_plan.candidates`) only
+#: while the master has at most this many (cluster, scenario) pairs.
 SUPPORT_PAIRS_MAX = 2000
 #: A schedule enters when it beats its convexity dual by this share of the value scale.
 ENTER_TOLERANCE = 1e-9
@@ -112,216 +114,8 @@ PLAN_RESERVE = 1.0
 ROUND_GROWTH = 1.2
 #: Share of the time limit the plan may always take, even past the limit.
 PLAN_MIN_SHARE = 0.25
-#: Share of the time limit the batteries' exact repair (binary switches) may take; past it
-#: the first one-way plan stands.
-EXACT_REPAIR_SHARE = 0.15
-#: Share of the time limit kept after the plan's solves for reading it out.
-FINISH_SHARE = 0.05
 #: Seconds the fallback plan (an LP that needs no repair) may always take.
 SAFE_PLAN_SECONDS = 60.0
-#: A run unit's level this close to 0 or 1 is whole; else the plan rounds it (`_plan`).
-RUN_TOLERANCE = 1e-6
-
-
-@dataclass(frozen=True)
-class ColumnPlans:
-    """The plan, its proof, and the schedules behind it.
-
-    `quantity_kw` (scenarios x 96) is the portfolio's net reduction per scenario,
-    `scenario_asset_reduction_kw` each asset's plan per scenario; `scenario_windows`
-    each load's events per scenario; `windows` the union of a load's events over the
-    scenarios (for display). `outcome.objective` is the plan's value, `outcome.bound`
-    the proven upper bound, `outcome.relative_gap` their distance.
-    """
-
-    quantity_kw: np.ndarray
-    scenario_asset_reduction_kw: dict[str, np.ndarray]
-    outcome: LpOutcome
-    windows: dict[str, tuple[EventWindow, ...]]
-    scenario_windows: dict[str, list[tuple[EventWindow, ...]]]
-    rounds: int
-    columns: int
-    method: str
-    #: Per shiftable load and scenario, the start of its moved run (None: not moved).
-    scenario_starts: dict[str, list[int | None]] = field(default_factory=dict)
-
-
-class Placement(NamedTuple):
-    """A shiftable run's schedule: placement `index` of its `RunPlacements`."""
-
-    index: int
-
-
-@dataclass
-class _Loads:
-    """The loads as arrays, grouped by event rules (rows of one group price together), then
-    the shiftable runs (positions in `runs`; no rule group, no rebound, no curtailment cost)."""
-
-    asset_index: list[int]
-    up: np.ndarray  # (loads, T)
-    cost: np.ndarray  # fen/MWh
-    rho: np.ndarray
-    groups: dict[EventRules, list[int]]  # rule -> positions in the arrays above
-    cluster_of: np.ndarray  # (loads,): the master cluster each load's columns belong to
-    runs: dict[int, RunPlacements] = field(default_factory=dict)
-    #: (load, events) -> (net profile kW, curtailment cost x shed kW): reused across rounds
-    profiles: dict = field(default_factory=dict)
-
-    @classmethod
-    def of(cls, problem: BidProblem, cluster_above: int, clusters: int) -> _Loads:
-        index = [
-            k
-            for k, a in enumerate(problem.assets)
-            if isinstance(a.spec, CurtailableLoadSpec) and a.envelope.up_kw.max() > 0
-        ]
-        assets = [problem.assets[k] for k in index]
-        groups: dict[EventRules, list[int]] = defaultdict(list)
-        for n, asset in enumerate(assets):
-            rule = event_rules([asset.spec])
-            if rule is not None:
-                groups[rule].append(n)
-        up = np.array([a.envelope.up_kw for a in assets]).reshape(len(assets), T)
-        cost = np.array([a.spec.curtailment_cost_fen_per_mwh for a in assets], dtype=float)
-        rho = np.array([a.spec.rebound_fraction for a in assets], dtype=float)
-        cluster_of = np.arange(len(assets))
-        if len(assets) > cluster_above:
-            only = replace(problem, assets=assets, commitments={})
-            found = initial_clusters(asset_features(only), clusters)
-            for g, cluster in enumerate(found):
-                cluster_of[list(cluster.members)] = g
-        runs = {}
-        for k, asset in enumerate(problem.assets):
-            if isinstance(asset.spec, ShiftableLoadSpec) and asset.run is not None:
-                placements = run_placements(asset.run, f"assets[{k}].run")
-                if placements.movable:
-                    runs[len(index)] = placements
-                    index.append(k)
-        first = int(cluster_of.max(initial=-1)) + 1
-        run_of = _run_clusters(list(runs.values()), problem)
-        return cls(
-            index,
-            np.vstack(
-                [
-                    up.reshape(-1, T),
-                    *(
-                        p.reduction_kw.max(axis=0, initial=0.0).clip(min=0)[None, :]
-                        for p in runs.values()
-                    ),
-                ]
-            ),
-            np.concatenate([cost, np.zeros(len(runs))]),
-            np.concatenate([rho, np.zeros(len(runs))]),
-            groups,
-            np.concatenate([cluster_of, first + run_of]).astype(int),
-            runs,
-        )
-
-
-def _run_clusters(runs: list[RunPlacements], problem: BidProblem) -> np.ndarray:
-    """The master group of each run: its own up to RUN_CLUSTER_ABOVE runs, else one of
-    RUN_CLUSTERS groups of runs alike in window, baseline placement and size (both for
-    REFERENCE_SCENARIOS scenarios, `_per_scenarios`)."""
-    if len(runs) <= _per_scenarios(RUN_CLUSTER_ABOVE, problem):
-        return np.arange(len(runs))
-    keys = [
-        (
-            p.run.earliest_start_interval,
-            p.run.deadline_interval,
-            p.run.baseline_start_interval,
-            float(p.reduction_kw.max()),
-        )
-        for p in runs
-    ]
-    order = sorted(range(len(runs)), key=keys.__getitem__)
-    out = np.zeros(len(runs), dtype=int)
-    parts = np.array_split(np.array(order), _per_scenarios(RUN_CLUSTERS, problem))
-    for g, part in enumerate(p for p in parts if len(p)):
-        out[part] = g
-    return out
-
-
-@dataclass
-class _Column:
-    """A cluster's loads in one scenario, each on its schedule (a single load: one schedule)."""
-
-    cluster: int
-    scenario: int
-    schedules: tuple[tuple[int, tuple[EventWindow, ...]], ...]  # (load position, events)
-    var: object
-
-
-@dataclass
-class _Master:
-    lp: MathOptLp
-    balance: list[list[object]]
-    quantity: list[list[object]]
-    shortfall: list[list[object | None]]
-    convexity: dict[tuple[int, int], object] = field(default_factory=dict)
-    columns: list[_Column] = field(default_factory=list)
-    known: set[tuple] = field(default_factory=set)
-    batteries: list[tuple] = field(default_factory=list)  # per block: per scenario (d, c)
-
-
-def _prices(problem: BidProblem) -> np.ndarray:
-    return np.array([s.price_fen_per_mwh for s in problem.scenarios], dtype=float)
-
-
-def _draw_prices(problem: BidProblem) -> np.ndarray:
-    """What a kWh drawn back (rebound, battery charging) costs in each scenario and interval.
-
-    At least the scenarios' probability-weighted mean price of the interval, and never less
-    than the scenario's own: a plan may not count on its scenario's cheap hours to refill
-    (the offer's price then carries the recharge at what it is expected to cost), and a
-    kWh drawn never costs less than one sold earns, so no plan buys and sells at once.
-    """
-    prices = _prices(problem)
-    mean = np.array([s.probability for s in problem.scenarios]) @ prices
-    return np.maximum(prices, mean[None, :])
-
-
-def _weights(problem: BidProblem) -> np.ndarray:
-    return np.array([s.probability for s in problem.scenarios]) * FEN_PER_KW_INTERVAL
-
-
-def _quantity_bounds(
-    problem: BidProblem, loads: _Loads
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Bounds every feasible plan's Q[s, t] keeps (so adding them changes no optimum):
-    the lowest (96), the highest per scenario (S x 96) and the highest of any offer (96)."""
-    up = loads.up.sum(axis=0) if len(loads.asset_index) else np.zeros(T)
-    back = float((loads.rho * loads.up.max(axis=1, initial=0.0)).sum()) if len(loads.rho) else 0.0
-    back += sum(float(-p.reduction_kw.min(initial=0.0)) for p in loads.runs.values())
-    for asset in problem.assets:
-        if isinstance(asset.spec, BatterySpec):
-            up = up + asset.envelope.up_kw
-            back += float(asset.envelope.down_kw.max())
-    high = np.minimum(up, problem.sale_cap_kw())
-    clearable = problem.clearable_kw()
-    per_scenario = np.tile(high, (len(problem.scenarios), 1))
-    if clearable is not None:
-        per_scenario = np.minimum(per_scenario, clearable)
-    low = np.full(T, -back)
-    return low, per_scenario, high
-
-
-def _curve_quantities(lp, problem: BidProblem, bounds, quantity: list[list]) -> list[list]:
-    """The quantities the offer curve links: Q itself, or where the market accepts less
-    than the curve offers in some scenario (`PriceScenario.clearable_kw`), an offer
-    O[s, t] >= Q[s, t] per scenario (Q then clears min(O, what is clearable))."""
-    if problem.clearable_kw() is None:
-        return quantity
-    low, high = bounds[0], bounds[2]
-    offers = []
-    for row in quantity:
-        offer_row = []
-        for t, q in enumerate(row):
-            o = lp.NumVar(float(min(low[t], high[t])), float(high[t]), "")
-            within = lp.Constraint(-lp.infinity(), 0.0)  # Q <= O
-            within.SetCoefficient(q, 1.0)
-            within.SetCoefficient(o, -1.0)
-            offer_row.append(o)
-        offers.append(offer_row)
-    return offers
 
 
 def _shape_key(spec: BatterySpec) -> tuple:
@@ -338,14 +132,9 @@ def _shape_key(spec: BatterySpec) -> tuple:
     )
 
 
-def _per_scenarios(count: int, problem: BidProblem) -> int:
-    """`count` (sized for REFERENCE_SCENARIOS) for the problem's number of scenarios."""
-    return max(1, count * REFERENCE_SCENARIOS // max(1, len(problem.scenarios)))
-
-
 def _battery_clusters(problem: BidProblem, solver: str) -> list[Cluster]:
     """One block per battery, or above BATTERY_CLUSTER_ABOVE clusters of like batteries
-    (both for REFERENCE_SCENARIOS scenarios, `_per_scenarios`).
+    (both for REFERENCE_SCENARIOS scenarios, `per_scenarios`).
 
     Batteries that are scaled copies of each other (`_shape_key`) sum exactly to one
     battery except for their wear cost; each such group is cut into runs of like wear
@@ -354,8 +143,8 @@ def _battery_clusters(problem: BidProblem, solver: str) -> list[Cluster]:
     more shapes than that fall back to clustering on all features.
     """
     members = [k for k, a in enumerate(problem.assets) if isinstance(a.spec, BatterySpec)]
-    most = _per_scenarios(BATTERY_CLUSTERS, problem)
-    if len(members) <= _per_scenarios(BATTERY_CLUSTER_ABOVE, problem):
+    most = per_scenarios(BATTERY_CLUSTERS, problem)
+    if len(members) <= per_scenarios(BATTERY_CLUSTER_ABOVE, problem):
         return [Cluster("battery", (k,)) for k in members]
     groups: dict[tuple, list[int]] = defaultdict(list)
     for k in members:
@@ -397,93 +186,17 @@ def _block_feasible(block: BatteryBlock, solver: str) -> bool:
     return lp.Solve() in (OPTIMAL,)
 
 
-def _quantity(lp, problem: BidProblem, bounds, s: int, t: int) -> tuple:
-    """Q[s, t] within its bounds, and its elastic commitment: a shortfall variable that
-    costs SHORTFALL_PENALTY_FEN_PER_KW per kW (None where nothing is committed)."""
-    low, high = bounds[0], bounds[1][s]
-    q = lp.NumVar(float(min(low[t], high[t])), float(high[t]), "")
-    committed = problem.commitments.get(t, 0.0)
-    if committed <= 0:
-        return q, None
-    gap = lp.NumVar(0.0, committed, "")
-    floor = lp.Constraint(committed, lp.infinity())
-    floor.SetCoefficient(q, 1.0)
-    floor.SetCoefficient(gap, 1.0)
-    lp.Objective().SetCoefficient(gap, -SHORTFALL_PENALTY_FEN_PER_KW)
-    return q, gap
-
-
-def _base_model(
-    problem: BidProblem, bounds: tuple[np.ndarray, np.ndarray], blocks: list[BatteryBlock], lp
-) -> _Master:
-    """Q rows, commitments, linking and battery blocks in `lp`: all but the loads' columns.
-
-    `lp` is a MathOptLp (the master: duals) or a pywraplp solver (the plan: binaries).
-    """
-    prices, weight, draws = _prices(problem), _weights(problem), _draw_prices(problem)
-    master = _Master(lp, [], [], [])
-    for s in range(len(problem.scenarios)):
-        quantity, balance, short = [], [], []
-        for t in range(T):
-            q, gap = _quantity(lp, problem, bounds, s, t)
-            row = lp.Constraint(0.0, 0.0)
-            row.SetCoefficient(q, 1.0)
-            quantity.append(q)
-            balance.append(row)
-            short.append(gap)
-        master.quantity.append(quantity)
-        master.balance.append(balance)
-        master.shortfall.append(short)
-    for block in blocks:
-        master.batteries.append(
-            [
-                add_battery_block(lp, block, master.balance[s], weight[s], prices[s], draws[s])
-                for s in range(len(problem.scenarios))
-            ]
-        )
-    curve = _curve_quantities(lp, problem, bounds, master.quantity)
-    link_monotone_in_price(lp, prices, curve, problem.offered())
-    lp.Objective().SetMaximization()
-    return master
-
-
-def _column_terms(
-    loads: _Loads,
-    n: int,
-    windows: tuple[EventWindow, ...],
-    price: np.ndarray,
-    draw: np.ndarray,
-    weight: float,
-) -> tuple[np.ndarray, float]:
-    """A schedule's net profile (96 kW) and its objective coefficient (fen): shed kW at
-    `price`, rebound at `draw` (`_draw_prices`), less the curtailment cost."""
-    key = (n, windows)
-    known = loads.profiles.get(key)
-    if known is None and n in loads.runs:
-        (placement,) = windows
-        run = loads.runs[n]
-        moving = float(run.move_cost_fen[placement.index]) / FEN_PER_KW_INTERVAL
-        known = loads.profiles[key] = (run.reduction_kw[placement.index], moving)
-    elif known is None:
-        profile = event_profiles(loads.up[n], float(loads.rho[n]), windows).sum(axis=0)
-        shed = sum(float(loads.up[n, w.start : w.end].sum()) for w in windows)
-        known = loads.profiles[key] = (profile, float(loads.cost[n]) * shed)
-    profile, shed_cost = known
-    worth = float(price @ np.maximum(profile, 0.0) + draw @ np.minimum(profile, 0.0))
-    return profile, weight * (worth - shed_cost)
-
-
-def _add_column(master: _Master, problem: BidProblem, loads: _Loads, g: int, s: int, schedules):
+def _add_column(master: Master, problem: BidProblem, loads: Loads, g: int, s: int, schedules):
     """Add cluster g's column in scenario s (schedules: (load, events) pairs) unless known."""
     key = (g, s, schedules)
     if key in master.known or not schedules:
         return False
     master.known.add(key)
-    price, weight = _prices(problem)[s], float(_weights(problem)[s])
-    draw = _draw_prices(problem)[s]
+    price, weight = scenario_prices(problem)[s], float(scenario_weights(problem)[s])
+    draw = draw_prices(problem)[s]
     profile, coefficient = np.zeros(T), 0.0
     for n, windows in schedules:
-        own, value = _column_terms(loads, n, windows, price, draw, weight)
+        own, value = column_terms(loads, n, windows, price, draw, weight)
         profile += own
         coefficient += value
     lp = master.lp
@@ -495,11 +208,11 @@ def _add_column(master: _Master, problem: BidProblem, loads: _Loads, g: int, s: 
     if row is None:
         row = master.convexity[(g, s)] = lp.Constraint(-lp.infinity(), 1.0)
     row.SetCoefficient(var, 1.0)
-    master.columns.append(_Column(g, s, schedules, var))
+    master.columns.append(Column(g, s, schedules, var))
     return True
 
 
-def _cluster_columns(loads: _Loads, best: dict) -> dict[tuple[int, int], tuple[tuple, float]]:
+def _cluster_columns(loads: Loads, best: dict) -> dict[tuple[int, int], tuple[tuple, float]]:
     """Per (cluster, scenario): its loads' best schedules worth more than nothing, and their sum."""
     out: dict[tuple[int, int], tuple[list, float]] = {}
     for (n, s), (windows, value) in sorted(best.items()):
@@ -512,11 +225,11 @@ def _cluster_columns(loads: _Loads, best: dict) -> dict[tuple[int, int], tuple[t
     return {key: (tuple(schedules), total) for key, (schedules, total) in out.items()}
 
 
-def _price(problem: BidProblem, loads: _Loads, duals: np.ndarray):
+def _price(problem: BidProblem, loads: Loads, duals: np.ndarray):
     """Best schedule of every (load, scenario) at duals u: windows and value (fen) per row."""
-    prices, weight = _prices(problem), _weights(problem)
+    prices, weight = scenario_prices(problem), scenario_weights(problem)
     values = weight[:, None] * prices + duals  # (S, T): what a kW shed is worth per interval
-    drawn = weight[:, None] * _draw_prices(problem) + duals  # ... and a kW drawn back costs
+    drawn = weight[:, None] * draw_prices(problem) + duals  # ... and a kW drawn back costs
     S = len(problem.scenarios)
     best: dict[tuple[int, int], tuple[tuple[EventWindow, ...], float]] = {}
     for rule, members in loads.groups.items():
@@ -554,13 +267,17 @@ def _rest_bound(
     commitments (with the same shortfall penalty as the master).
     """
     lp = MathOptLp(max(time_s, 1.0), solver)
-    prices, weight, draws = _prices(problem), _weights(problem), _draw_prices(problem)
+    prices, weight, draws = (
+        scenario_prices(problem),
+        scenario_weights(problem),
+        draw_prices(problem),
+    )
     quantity = []
     for s in range(len(problem.scenarios)):
         row_q = []
         free = [lp.Constraint(-lp.infinity(), lp.infinity()) for _ in range(T)]
         for t in range(T):
-            q, _ = _quantity(lp, problem, bounds, s, t)
+            q, _ = quantity_variable(lp, problem, bounds, s, t)
             lp.Objective().SetCoefficient(q, -float(duals[s, t]))
             row_q.append(q)
         quantity.append(row_q)
@@ -568,7 +285,7 @@ def _rest_bound(
         for block in blocks:
             add_battery_block(lp, block, free, weight[s], prices[s] + shift, draws[s] + shift)
     link_monotone_in_price(
-        lp, prices, _curve_quantities(lp, problem, bounds, quantity), problem.offered()
+        lp, prices, curve_quantities(lp, problem, bounds, quantity), problem.offered()
     )
     lp.Objective().SetMaximization()
     if lp.Solve() != OPTIMAL:
@@ -576,7 +293,7 @@ def _rest_bound(
     return lp.Objective().Value()
 
 
-def _duals(master: _Master) -> np.ndarray:
+def _duals(master: Master) -> np.ndarray:
     return np.array([[row.dual_value() for row in rows] for rows in master.balance])
 
 
@@ -593,17 +310,17 @@ def solve_by_columns(
     """
     started = time.perf_counter()
     deadline = started + time_limit_seconds
-    loads = _Loads.of(
+    loads = Loads.of(
         problem,
-        _per_scenarios(LOAD_CLUSTER_ABOVE, problem),
-        _per_scenarios(LOAD_CLUSTERS, problem),
+        per_scenarios(LOAD_CLUSTER_ABOVE, problem),
+        per_scenarios(LOAD_CLUSTERS, problem),
     )
     S = len(problem.scenarios)
-    bounds = _quantity_bounds(problem, loads)
+    bounds = quantity_bounds(problem, loads)
     clusters = _battery_clusters(problem, solver)
     restricted = [restricted_block(problem.assets, c) for c in clusters]
     relaxed = [relaxed_block(problem.assets, c) for c in clusters]
-    master = _base_model(problem, bounds, restricted, MathOptLp(time_limit_seconds, solver))
+    master = base_model(problem, bounds, restricted, MathOptLp(time_limit_seconds, solver))
     # Start from each scenario's own best schedules (perfect foresight per scenario).
     start = _cluster_columns(loads, _price(problem, loads, np.zeros((S, T))))
     for (g, s), (schedules, _) in start.items():
@@ -651,27 +368,27 @@ def solve_by_columns(
         if added == 0:
             break
     context = (problem, loads, clusters, restricted, bounds, rounds, len(master.columns), solver)
-    support = _candidates(master, every=False, choices=len(master.convexity) <= SUPPORT_PAIRS_MAX)
+    support = candidates(master, every=False, choices=len(master.convexity) <= SUPPORT_PAIRS_MAX)
     # The plan gets at least PLAN_MIN_SHARE of the limit, even past it: a bid a little late
     # beats none.
     plan_deadline = max(deadline, time.perf_counter() + PLAN_MIN_SHARE * time_limit_seconds)
     try:
-        plan = _plan(*context, support, bound, started, plan_deadline)
+        plan = build_plan(*context, support, bound, started, plan_deadline)
     except SolverFailed:
         # Out of time in the MIP or the batteries' exact repair: the heaviest columns as an
         # LP, batteries kept one-way by a safe path instead (`one_way_safe`).
-        heaviest = _candidates(master, every=False, choices=False)
+        heaviest = candidates(master, every=False, choices=False)
         safe = (*context[:3], [one_way_safe(b) for b in restricted], *context[4:])
         fallback = max(PLAN_MIN_SHARE * time_limit_seconds, SAFE_PLAN_SECONDS)
-        plan = _plan(*safe, heaviest, bound, started, time.perf_counter() + fallback)
+        plan = build_plan(*safe, heaviest, bound, started, time.perf_counter() + fallback)
     left = deadline - time.perf_counter()
     exhaustive = solver == "HIGHS" and _add_every_schedule(master, problem, loads)
     if exhaustive and left > 1:
         mip_deadline = time.perf_counter() + min(left, MIP_SHARE * time_limit_seconds)
         try:
-            picked = _plan(
+            picked = build_plan(
                 *context,
-                _candidates(master, every=True),
+                candidates(master, every=True),
                 bound,
                 started,
                 mip_deadline,
@@ -680,20 +397,11 @@ def solve_by_columns(
         except SolverFailed:
             picked = plan
         better = picked if picked.outcome.objective > plan.outcome.objective else plan
-        plan = _with_bound(better, min(plan.outcome.bound, picked.outcome.bound))
+        plan = with_bound(better, min(plan.outcome.bound, picked.outcome.bound))
     return plan
 
 
-def _with_bound(plans: ColumnPlans, bound: float) -> ColumnPlans:
-    """The plans with the least proven bound known, and the gap to it."""
-    value = plans.outcome.objective
-    bound = max(bound, value)
-    gap = (bound - value) / max(abs(bound), 1.0)
-    outcome = replace(plans.outcome, bound=bound, relative_gap=gap, optimal=gap <= 1e-9)
-    return replace(plans, outcome=outcome)
-
-
-def _add_every_schedule(master: _Master, problem: BidProblem, loads: _Loads) -> bool:
+def _add_every_schedule(master: Master, problem: BidProblem, loads: Loads) -> bool:
     """Add every schedule of every (load, scenario) as a column when they are few (loads
     on their own, at most EXHAUSTIVE_COLUMNS_MAX columns in all); True when added."""
     if len(set(loads.cluster_of.tolist())) != len(loads.cluster_of):
@@ -715,222 +423,3 @@ def _add_every_schedule(master: _Master, problem: BidProblem, loads: _Loads) -> 
             for windows in schedules:
                 _add_column(master, problem, loads, int(loads.cluster_of[n]), s, ((n, windows),))
     return True
-
-
-def _candidates(
-    master: _Master, every: bool, choices: bool = True
-) -> dict[tuple[int, int], list[tuple]]:
-    """Candidate columns per (cluster, scenario) for the plan, as their (load, events) pairs.
-
-    `every`: each column generated. Else the columns the last master used (weight > 0):
-    with `choices`, all of them while at most SUPPORT_CHOICES_MAX (cluster, scenario) pairs
-    mix columns (the plan picks one each by MIP), otherwise only the heaviest (an LP).
-    """
-    out: dict[tuple[int, int], list[tuple]] = defaultdict(list)
-    if every:
-        for column in master.columns:
-            out[(column.cluster, column.scenario)].append(column.schedules)
-        return dict(out)
-    used: dict[tuple[int, int], list[tuple[float, _Column]]] = defaultdict(list)
-    for column in master.columns:
-        weight = column.var.solution_value()
-        if weight > 1e-6:
-            used[(column.cluster, column.scenario)].append((weight, column))
-    mixed = sum(len(columns) > 1 for columns in used.values())
-    for key, columns in used.items():
-        columns.sort(key=lambda pair: -pair[0])
-        keep = columns if choices and mixed <= SUPPORT_CHOICES_MAX else columns[:1]
-        out[key] = [column.schedules for _, column in keep]
-    return dict(out)
-
-
-def _plan(*args, exhaustive: bool = False) -> ColumnPlans:
-    """`_plan_once`, with every run moved whole or not at all.
-
-    Runs' units are levels in [0, 1] like loads' (binaries only in the exhaustive MIP);
-    when the plan holds a run unit part-way, the units are rounded (>= 0.5 moves) and
-    the plan solved again with them fixed; if that has no plan, with no run moved.
-    """
-    plans, levels = _plan_once(*args, exhaustive=exhaustive)
-    if all(v <= RUN_TOLERANCE or v >= 1 - RUN_TOLERANCE for v in levels):
-        return plans
-    for fixed in ([float(v >= 0.5) for v in levels], [0.0] * len(levels)):
-        try:
-            return _plan_once(*args, exhaustive=exhaustive, fixed=fixed)[0]
-        except InfeasibleProblem:
-            continue
-    raise SolverFailed(MASTER_SOLVER, "no plan with every run left where the park has it")
-
-
-def _plan_once(
-    problem,
-    loads,
-    clusters,
-    blocks,
-    bounds,
-    rounds,
-    columns,
-    solver,
-    schedules,
-    bound,
-    started,
-    deadline,
-    exhaustive=False,
-    fixed: list[float] | None = None,
-) -> tuple[ColumnPlans, list[float]]:
-    """One schedule per (load, scenario) at chosen levels: the plan, and the level of each
-    run unit (`fixed`: those levels, in order, instead of variables).
-
-    `schedules` maps (cluster, scenario) to its candidate columns; with one candidate each
-    the plan is an LP, with several a binary picks one (a MIP). A single load's events get
-    a level each; a cluster's column is scaled as a whole (each member's events at one
-    level, still its own event-feasible schedule).
-    `exhaustive`: the candidates are every schedule each load may hold, so a MIP solved to
-    optimality is the problem's optimum and proves its own bound.
-    """
-    S = len(problem.scenarios)
-    limit = max(deadline - time.perf_counter(), 5.0)
-    binaries = any(len(o) > 1 for o in schedules.values()) or any(b.followed for b in blocks)
-    if binaries:  # pywraplp: switches and choices (bidding.switches needs it)
-        make = create_mip_solver if solver == "HIGHS" else create_solver
-        lp, name = make(solver, limit)
-        if name == "HIGHS":  # a MIP proven optimal is proven to the fen, not to HiGHS's 0.01 %
-            lp.SetSolverSpecificParametersAsString("output_flag=false\nmip_rel_gap=1e-9\n")
-    else:  # an LP: MathOpt's HiGHS LP, which pywraplp's HiGHS (a MIP interface) solves slowly
-        lp, name = MathOptLp(limit, solver), solver
-    lp_model = _base_model(problem, bounds, blocks, lp)
-    prices, weight, draws = _prices(problem), _weights(problem), _draw_prices(problem)
-    events = []  # (n, s, window, level variable, profile)
-    runs = []  # the level of each run unit, in the order of `schedules`
-    for (_, s), options in schedules.items():
-        pick = None
-        if len(options) > 1:
-            pick = lp.Constraint(-lp.infinity(), 1.0)
-        for option in options:
-            chosen = None
-            if pick is not None:
-                chosen = lp.BoolVar("")
-                pick.SetCoefficient(chosen, 1.0)
-            # One load: a level per event. A cluster's column: one level for all of it.
-            units = [[(n, w)] for n, windows in option for w in windows]
-            if len(option) > 1:
-                units = [[(n, w) for n, windows in option for w in windows]]
-            for unit in units:
-                if unit[0][0] not in loads.runs:
-                    var = lp.NumVar(0.0, 1.0, "")
-                elif fixed is not None:
-                    var = lp.NumVar(fixed[len(runs)], fixed[len(runs)], "")
-                else:  # a run moves whole or stays: exact in the exhaustive MIP
-                    var = lp.BoolVar("") if exhaustive and binaries else lp.NumVar(0.0, 1.0, "")
-                if unit[0][0] in loads.runs:
-                    runs.append(var)
-                total, value = np.zeros(T), 0.0
-                for n, window in unit:
-                    profile, coefficient = _column_terms(
-                        loads, n, (window,), prices[s], draws[s], float(weight[s])
-                    )
-                    total += profile
-                    value += coefficient
-                    events.append((n, s, window, var, profile))
-                lp.Objective().SetCoefficient(var, value)
-                for t in np.flatnonzero(total):
-                    lp_model.balance[s][t].SetCoefficient(var, -float(total[t]))
-                if chosen is not None:
-                    link = lp.Constraint(-lp.infinity(), 0.0)  # level <= chosen
-                    link.SetCoefficient(var, 1.0)
-                    link.SetCoefficient(chosen, -1.0)
-
-    def read(outcome: LpOutcome) -> tuple:
-        """The solution as it stands (read before the repair changes the model further)."""
-        quantity = np.array([[q.solution_value() for q in row] for row in lp_model.quantity])
-        short = np.array(
-            [[g.solution_value() if g else 0.0 for g in row] for row in lp_model.shortfall]
-        )
-        levels = [var.solution_value() for _, _, _, var, _ in events]
-        nets = [
-            np.array(
-                [
-                    [d.solution_value() - c.solution_value() for d, c in zip(*dc, strict=True)]
-                    for dc in per_scenario
-                ]
-            )
-            for per_scenario in lp_model.batteries
-        ]
-        return outcome, quantity, short, levels, nets
-
-    if binaries:
-        outcome, quantity, short, levels, nets = solve_exclusive(
-            lp,
-            name,
-            battery_days(blocks, lp_model.batteries),
-            # the exact stage takes what is left, less a margin for reading the plan
-            max(deadline - time.perf_counter() - FINISH_SHARE * (deadline - started), 1.0),
-            "asset envelopes contradict each other",
-            read,
-            exact_seconds=EXACT_REPAIR_SHARE * (deadline - started),
-        )
-    else:
-        solved = time.perf_counter()
-        if lp.Solve() != OPTIMAL:
-            raise SolverFailed(name, f"the plan LP was not solved to optimality: {lp.termination}")
-        value = lp.Objective().Value()
-        seconds = time.perf_counter() - solved
-        outcome, quantity, short, levels, nets = read(
-            LpOutcome(name, True, value, value, 0.0, seconds)
-        )
-    if exhaustive and outcome.optimal and all(len(c.members) == 1 for c in clusters):
-        # Every schedule of every load and each battery exactly, proven optimal: no plan
-        # can be worth more.
-        bound = min(bound, outcome.objective)
-    if short.max(initial=0.0) > SHORTFALL_TOLERANCE_KW and not problem.shortfall_allowed:
-        worst = short.max(axis=0)
-        interval = int(np.flatnonzero(worst > SHORTFALL_TOLERANCE_KW)[0])
-        raise InfeasibleProblem(
-            "commitment",
-            interval,
-            f"no plan within the assets' event rules, energy and SoC limits meets it "
-            f"(short by {worst[interval]:.3f} kW in at least one price scenario)",
-        )
-    value = outcome.objective
-    plans = {a.asset_id: np.zeros((S, T)) for a in problem.assets}
-    scenario_windows = {
-        problem.assets[k].asset_id: [() for _ in range(S)]
-        for n, k in enumerate(loads.asset_index)
-        if n not in loads.runs
-    }
-    starts = {a.asset_id: [None] * S for a in problem.assets if a.run is not None}
-    for (n, s, window, _, profile), level in zip(events, levels, strict=True):
-        if level <= 1e-9:
-            continue
-        asset_id = problem.assets[loads.asset_index[n]].asset_id
-        if n in loads.runs:  # 0 or 1 (`_plan`)
-            plans[asset_id][s] += profile
-            starts[asset_id][s] = int(loads.runs[n].start[window.index])
-            continue
-        plans[asset_id][s] += level * profile
-        scenario_windows[asset_id][s] = tuple(sorted((*scenario_windows[asset_id][s], window)))
-    for cluster, net in zip(clusters, nets, strict=True):
-        member_weights = weights(problem.assets, cluster)
-        for k, share in zip(cluster.members, member_weights / member_weights.sum(), strict=True):
-            plans[problem.assets[k].asset_id] = share * net
-    bound = max(bound, value)
-    gap = (bound - value) / max(abs(bound), 1.0)
-    seconds = time.perf_counter() - started
-    union = {
-        aid: tuple(sorted({w for ws in per for w in ws})) for aid, per in scenario_windows.items()
-    }
-    for asset in problem.assets:
-        union.setdefault(asset.asset_id, ())
-    name = f"{solver}/column-generation ({rounds} rounds, {columns:,} columns)"
-    outcome = LpOutcome(name, gap <= 1e-9, value, bound, gap, seconds)
-    return ColumnPlans(
-        quantity,
-        plans,
-        outcome,
-        union,
-        scenario_windows,
-        rounds,
-        columns,
-        "column-generation",
-        starts,
-    ), [float(var.solution_value()) for var in runs]

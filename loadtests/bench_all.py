@@ -25,7 +25,12 @@ BENCHMARKS: tuple[tuple[str, list[str], list[str]], ...] = (
     (
         "bench_bidding_scale",
         ["--assets", "1000", "5000", "10000"],
-        ["--assets", "1000", "--check-assets", "100"],
+        ["--assets", "200", "--time-limit", "30"],
+    ),
+    (
+        "bench_dispatch_scale",
+        ["--assets", "1000", "10000"],
+        ["--assets", "200", "--time-limit", "30"],
     ),
     (
         "bench_ingest",

@@ -6,11 +6,10 @@ Keys (enterprise hash tag, one cluster slot per enterprise):
   parkvpp:{ent}:rollup:{asset}:{day}    string, packed little-endian: 96 float64 sums of
                                         kW, then 96 int32 reading counts (1,152 bytes)
 
-One Lua step applies a whole event (any number of assets and days of one enterprise,
-its readings packed as binary records): each touched interval's slot of the packed day is
-read and written once (GETRANGE/SETRANGE), and a day is read with one GET, so a
-forecast over 10,000 assets x 28 days is 280,000 small GETs instead of 54 million hash
-fields.
+One Lua step (services/telemetry/rollup_script.py) applies whole events of one enterprise
+(any number of its assets and days, the readings packed as binary records), each exactly
+once; a day is read with one GET, so a forecast over 10,000 assets x 28 days is 280,000
+small GETs instead of 54 million hash fields.
 """
 
 from __future__ import annotations
@@ -23,91 +22,18 @@ import numpy as np
 import redis
 from redis.exceptions import NoScriptError
 
-from bidding.intervals import INTERVAL_HOURS, INTERVALS_PER_DAY, locate_period_end
+from bidding.intervals import INTERVALS_PER_DAY, locate_period_end
 from services.runtime.metrics import REGISTER_ANOMALIES
-from services.runtime.store import APPLIED_TTL_S, tenant_key
+from services.runtime.store import tenant_key
 from services.telemetry.columns import (
-    INTERVAL_SECONDS,
     POWER,
     REGISTER,
     Columns,
     day_number,
-    day_of,
     from_arrays,
     locate_period_ends,
 )
-
-_APPLY = """
--- KEYS[1]: applied marker; then per (asset, day) slot s: KEYS[2s] readings hash,
--- KEYS[2s+1] rollup. ARGV[1]: ttl, ARGV[2]: kW per kWh of one interval, ARGV[3]: interval
--- seconds, ARGV[4]: the readings packed as RECORD (see below), in order.
--- A touched interval's sum and count are read once, added to in reading order and
--- written once, so a whole event costs one GETRANGE/SETRANGE pair per interval touched.
-local RECORD = '<BBi8di4i4i4i4i4'
-if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) == false then return {-1, 0} end
-local per_kwh, step, data = tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4]
-local sums, counts, touched = {}, {}, {}
-local function add(slot, interval, kw)
-  local at = slot * 128 + interval
-  if sums[at] == nil then
-    local rollup, sum, count = KEYS[2 * slot + 1], 0, 0
-    local raw = redis.call('GETRANGE', rollup, interval * 8, interval * 8 + 7)
-    if #raw == 8 then sum = struct.unpack('<d', raw) end
-    raw = redis.call('GETRANGE', rollup, 768 + interval * 4, 768 + interval * 4 + 3)
-    if #raw == 4 then count = struct.unpack('<i4', raw) end
-    sums[at], counts[at] = sum, count
-    touched[#touched + 1] = at
-  end
-  sums[at], counts[at] = sums[at] + kw, counts[at] + 1
-end
-local added, anomalies, pos = 0, 0, 1
-local function delta(slot, interval, later, earlier, signed)
-  local kwh = tonumber(later) - tonumber(earlier)
-  if kwh < 0 and signed == 0 then anomalies = anomalies + 1 return end
-  add(slot, interval, kwh * per_kwh)
-end
-while pos <= #data do
-  local kind, signed, epoch, value, slot, interval, before, after, after_interval
-  kind, signed, epoch, value, slot, interval, before, after, after_interval, pos =
-    struct.unpack(RECORD, data, pos)
-  local second = tostring(epoch)
-  if kind == 1 then
-    if redis.call('HSETNX', KEYS[2 * slot], second, value) == 1 then
-      add(slot, interval, value)
-      added = added + 1
-    end
-  elseif redis.call('HSETNX', KEYS[2 * slot], 'r' .. second, value) == 1 then
-    added = added + 1
-    local earlier = redis.call('HGET', KEYS[2 * before], 'r' .. tostring(epoch - step))
-    if earlier then delta(slot, interval, value, earlier, signed) end
-    local later = redis.call('HGET', KEYS[2 * after], 'r' .. tostring(epoch + step))
-    if later then delta(after, after_interval, later, value, signed) end
-  end
-end
-for _, at in ipairs(touched) do
-  local rollup, interval = KEYS[2 * math.floor(at / 128) + 1], at % 128
-  redis.call('SETRANGE', rollup, interval * 8, struct.pack('<d', sums[at]))
-  redis.call('SETRANGE', rollup, 768 + interval * 4, struct.pack('<i4', counts[at]))
-end
-return {added, anomalies}
-"""
-#: One reading of the rollup step (the Lua RECORD): kind (1 power, 2 register), signed
-#: (1 when a register may fall), epoch second, value, slot and interval of the reading,
-#: for registers the slots of one interval earlier and later and the later one's interval.
-RECORD = np.dtype(
-    [
-        ("kind", "u1"),
-        ("signed", "u1"),
-        ("epoch", "<i8"),
-        ("value", "<f8"),
-        ("slot", "<i4"),
-        ("interval", "<i4"),
-        ("before", "<i4"),
-        ("after", "<i4"),
-        ("after_interval", "<i4"),
-    ]
-)
-
+from services.telemetry.rollup_script import APPLY_LUA, EventReadings, script_input
 
 _SUMS_BYTES = INTERVALS_PER_DAY * 8
 _DAY_BYTES = _SUMS_BYTES + INTERVALS_PER_DAY * 4
@@ -182,54 +108,18 @@ class ColumnBatch:
     bidirectional: Sequence[bool]
 
 
-#: Day numbers stay below this (year 2243), so (asset, day) pairs pack into one integer.
-_DAYS = 100_000
+#: Readings one script call applies at most (several events of an enterprise share a call
+#: up to this; an event with more gets a call of its own): about 0.1 s of Lua.
+MAX_CALL_READINGS = 20_000
 
 
-def _packed(
-    event_id: str,
-    enterprise_id: str,
-    columns: Columns,
-    signed: np.ndarray,
-    day: np.ndarray,
-    interval: np.ndarray,
-) -> tuple[list[str], list[str | int | float | bytes]]:
-    """KEYS and ARGV of the rollup script (see _APPLY): one slot per (asset, day) touched."""
-    epoch, asset, register = columns.epoch_s, columns.asset_index, columns.kinds == REGISTER
-    before_day, _ = locate_period_ends(epoch - INTERVAL_SECONDS)
-    after_day, after_interval = locate_period_ends(epoch + INTERVAL_SECONDS)
-    pairs = asset * _DAYS + np.concatenate(
-        [day, np.where(register, before_day, day), np.where(register, after_day, day)]
-    ).reshape(3, -1)
-    slots, inverse = np.unique(pairs, return_inverse=True)
-    inverse = inverse.reshape(3, -1) + 1
-    records = np.zeros(len(epoch), RECORD)
-    records["kind"] = np.where(register, 2, 1)
-    records["signed"] = signed[asset]
-    records["epoch"] = epoch
-    records["value"] = columns.values
-    records["slot"], records["before"], records["after"] = inverse
-    records["interval"] = interval
-    records["after_interval"] = np.where(register, after_interval, 0)
-    keys = [tenant_key(enterprise_id, "applied", "telemetry", event_id)]
-    for pair in slots.tolist():
-        keys.extend(_keys(enterprise_id, columns.asset_ids[pair // _DAYS], day_of(pair % _DAYS)))
-    args: list[str | int | float | bytes] = [
-        APPLIED_TTL_S,
-        repr(1 / INTERVAL_HOURS),
-        INTERVAL_SECONDS,
-        records.tobytes(),
-    ]
-    return keys, args
-
-
-def _script_input(batch: RollupBatch | ColumnBatch) -> tuple[list[str], list]:
-    """KEYS and ARGV of the rollup script for one event of either form."""
+def _event_readings(batch: RollupBatch | ColumnBatch) -> EventReadings:
+    """The readings of one event of either form, located for the rollup step."""
     if isinstance(batch, ColumnBatch):
         columns = batch.columns
         day, interval = locate_period_ends(columns.epoch_s)
         signed = np.asarray(batch.bidirectional, dtype=np.uint8).reshape(-1)
-        return _packed(batch.event_id, batch.enterprise_id, columns, signed, day, interval)
+        return EventReadings(batch.event_id, columns, signed, day, interval)
     powers, registers = batch.readings, batch.registers
     register_epochs = np.array([r.epoch_s for r in registers], dtype=np.int64)
     register_day, register_interval = locate_period_ends(register_epochs)
@@ -243,14 +133,30 @@ def _script_input(batch: RollupBatch | ColumnBatch) -> tuple[list[str], list]:
     day = np.concatenate([[day_number(r.market_day) for r in powers], register_day])
     interval = np.concatenate([[r.interval for r in powers], register_interval])
     signed = np.array([1 if batch.bidirectional else 0], dtype=np.uint8)
-    return _packed(
-        batch.event_id,
-        batch.enterprise_id,
-        columns,
-        signed,
-        day.astype(np.int64),
-        interval.astype(np.int64),
+    return EventReadings(
+        batch.event_id, columns, signed, day.astype(np.int64), interval.astype(np.int64)
     )
+
+
+def _calls(batches: Sequence[RollupBatch | ColumnBatch]) -> list[tuple[str, list[int]]]:
+    """(enterprise, positions in `batches`) of each script call: an enterprise's events in
+    their order, as many to a call as MAX_CALL_READINGS allows."""
+    calls: list[tuple[str, list[int]]] = []
+    open_call: dict[str, tuple[list[int], int]] = {}
+    for n, batch in enumerate(batches):
+        size = (
+            len(batch.columns)
+            if isinstance(batch, ColumnBatch)
+            else (len(batch.readings) + len(batch.registers))
+        )
+        positions, readings = open_call.get(batch.enterprise_id, ([], 0))
+        if positions and readings + size > MAX_CALL_READINGS:
+            positions, readings = [], 0
+        if not positions:
+            calls.append((batch.enterprise_id, positions))
+        positions.append(n)
+        open_call[batch.enterprise_id] = (positions, readings + size)
+    return calls
 
 
 class Rollups:
@@ -258,7 +164,7 @@ class Rollups:
 
     def __init__(self, client: redis.Redis) -> None:
         self._redis = client
-        self._apply = client.register_script(_APPLY)
+        self._apply = client.register_script(APPLY_LUA)
 
     def apply(
         self,
@@ -283,12 +189,18 @@ class Rollups:
     def apply_many(self, batches: Sequence[RollupBatch | ColumnBatch]) -> list[int]:
         """`apply` for several events in one pipelined round trip; each stays atomic.
 
-        The script runs by its hash (EVALSHA) without asking first whether the server
-        has it; only when the server says NOSCRIPT (a restart, a flush) is it loaded and
-        the pipeline sent again: the events that ran before are marked applied, so a
-        repeat changes nothing.
+        An enterprise's events share script calls (see rollup_script), so a slot touched
+        by several of them is read and written once. The script runs by its hash (EVALSHA)
+        without asking first whether the server has it; only when the server says NOSCRIPT
+        (a restart, a flush) is it loaded and the pipeline sent again: the events that ran
+        before are marked applied, so a repeat changes nothing.
         """
-        inputs = [_script_input(batch) for batch in batches]
+        calls = _calls(batches)
+        located = [_event_readings(batch) for batch in batches]
+        inputs = [
+            script_input(enterprise_id, [located[n] for n in positions])
+            for enterprise_id, positions in calls
+        ]
         for attempt in range(2):
             pipe = self._redis.pipeline(transaction=False)
             for keys, args in inputs:
@@ -299,11 +211,15 @@ class Rollups:
             except NoScriptError:
                 if attempt:
                     raise
-                self._redis.script_load(_APPLY)
-        anomalies = sum(int(n) for _, n in outcomes)
+                self._redis.script_load(APPLY_LUA)
+        anomalies = sum(int(outcome[0]) for outcome in outcomes)
         if anomalies:
             REGISTER_ANOMALIES.inc(anomalies)
-        return [int(added) for added, _ in outcomes]
+        added = [0] * len(batches)
+        for (_, positions), outcome in zip(calls, outcomes, strict=True):
+            for n, count in zip(positions, outcome[1:], strict=True):
+                added[n] = int(count)
+        return added
 
     def has_reading(self, enterprise_id: str, asset_id: str, day: date, epoch_s: int) -> bool:
         return bool(self._redis.hexists(_keys(enterprise_id, asset_id, day)[0], epoch_s))

@@ -38,6 +38,11 @@ BENCHMARKS: tuple[tuple[str, list[str], list[str]], ...] = (
         ["--assets", "50", "--days", "1", "--batch", "500"],
     ),
     (
+        "bench_echo",
+        ["--rate", "1000", "--duration", "30"],
+        ["--rate", "500", "--duration", "5"],
+    ),
+    (
         "bench_flexibility",
         ["--assets", "10000", "--days", "14"],
         ["--assets", "1000", "--days", "3"],

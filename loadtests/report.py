@@ -16,7 +16,7 @@ GOAL_P99_MS = 10.0
 GOAL_RATE = 1000.0
 
 
-def _row(latencies_s: list[float], codes: Counter[str], seconds: float) -> dict[str, Any]:
+def latency_row(latencies_s: list[float], codes: Counter[str], seconds: float) -> dict[str, Any]:
     ms = np.array(latencies_s) * 1000.0
     p50, p95, p99 = (float(np.percentile(ms, q)) for q in (50, 95, 99)) if len(ms) else (0, 0, 0)
     calls = int(sum(codes.values()))
@@ -37,14 +37,16 @@ def summarise(
 ) -> dict[str, Any]:
     """The report as a dict: config, per-RPC rows, all unary RPCs together, and the goal."""
     rpcs = {
-        rpc: _row(recorder.latencies_s[rpc], recorder.codes[rpc], seconds)
+        rpc: latency_row(recorder.latencies_s[rpc], recorder.codes[rpc], seconds)
         for rpc in sorted(recorder.codes)
     }
     unary = [rpc for rpc in rpcs if rpc not in heavy]
     unary_codes: Counter[str] = Counter()
     for rpc in unary:
         unary_codes.update(recorder.codes[rpc])
-    unary_row = _row([x for rpc in unary for x in recorder.latencies_s[rpc]], unary_codes, seconds)
+    unary_row = latency_row(
+        [x for rpc in unary for x in recorder.latencies_s[rpc]], unary_codes, seconds
+    )
     met = unary_row["p99_ms"] <= GOAL_P99_MS and unary_row["per_s"] >= 0.95 * GOAL_RATE
     return {
         "cores": os.cpu_count(),

@@ -267,12 +267,13 @@ def _plan_once(
     }
     starts = {a.asset_id: [None] * S for a in problem.assets if a.run is not None}
     for (n, s, window, _, profile), level in zip(events, levels, strict=True):
-        if level <= 1e-9:
-            continue
         asset_id = problem.assets[loads.asset_index[n]].asset_id
-        if n in loads.runs:  # 0 or 1 (`build_plan`)
-            plans[asset_id][s] += profile
-            starts[asset_id][s] = int(loads.runs[n].start[window.index])
+        if n in loads.runs:  # whole within RUN_TOLERANCE (`build_plan`): moved or not
+            if level >= 0.5:
+                plans[asset_id][s] += profile
+                starts[asset_id][s] = int(loads.runs[n].start[window.index])
+            continue
+        if level <= 1e-9:
             continue
         plans[asset_id][s] += level * profile
         scenario_windows[asset_id][s] = tuple(sorted((*scenario_windows[asset_id][s], window)))

@@ -249,3 +249,26 @@ def test_a_run_only_a_shiftable_load_may_carry_and_bad_runs_name_their_field() -
     no_run = BidAsset("r", "e", asset.spec, asset.envelope)
     with pytest.raises(InvalidInput, match=r"assets\[0\].spec"):
         build_bids(BidProblem(DAY, [no_run], prices))
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_every_asset_plan_replays_to_the_objective_with_runs_in_the_portfolio(seed: int) -> None:
+    """The per-asset plans (runs moved or not, loads, batteries) are worth exactly what the
+    plan says, priced from the scenarios and costs alone; each moved run is a whole run."""
+    from loadtests.bench_bidding_scale import portfolio, replayed_value
+
+    problem = portfolio(100, 3, seed, battery_share=0.1, shiftable_share=0.2)
+    solution = build_bids(problem, time_limit_seconds=60)
+    assert replayed_value(problem, solution) == pytest.approx(solution.objective_fen, rel=1e-7)
+    assert solution.bound_fen >= solution.objective_fen - 1e-6
+    for asset in problem.assets:
+        if asset.run is None:
+            continue
+        placements = run_placements(asset.run)
+        plans = solution.scenario_asset_reduction_kw[asset.asset_id]
+        for s, start in enumerate(solution.scenario_starts[asset.asset_id]):
+            if start is None:
+                assert not plans[s].any()
+            else:
+                (index,) = np.flatnonzero(placements.start == start)
+                np.testing.assert_allclose(plans[s], placements.reduction_kw[index])

@@ -28,7 +28,6 @@ import pytest
 
 from bidding.intervals import INTERVALS_PER_DAY, days_before, interval_end
 from parkvpp.v1 import enrollment_pb2 as epb
-from parkvpp.v1 import market_pb2 as mpb
 from parkvpp.v1 import settlement_pb2 as spb
 from parkvpp.v1 import telemetry_pb2 as tpb
 from parkvpp.v1 import vpp_pb2 as vpb
@@ -36,6 +35,7 @@ from services.demo.day import market_day_for
 from services.demo.park import curtailable_spec
 from services.runtime.rpc import to_ts
 from services.vpp.plans import DaySettled, PlanStore
+from tests.market_helpers import clear_demand_response
 
 pytestmark = pytest.mark.timeout(600)
 
@@ -109,27 +109,7 @@ def enrol(stack, clients) -> dict[str, str]:
 def clear(stack, clients, day):
     """The VPP's 200 kW sale and a buyer's bid for it in each call interval, cleared."""
     participant = stack.settings.vpp_participant_id
-
-    def order(participant_id, side, t):
-        return mpb.Order(
-            participant_id=participant_id,
-            market_day=day.isoformat(),
-            interval=t,
-            product=mpb.PRODUCT_DEMAND_RESPONSE,
-            side=side,
-            steps=[mpb.PriceStep(price_fen_per_mwh=PRICE_FEN_PER_MWH, quantity_kw=AWARD_KW)],
-        )
-
-    orders = [order(participant, mpb.SIDE_SELL, t) for t in CALL]
-    orders += [order("grid-dr-desk", mpb.SIDE_BUY, t) for t in CALL]
-    clients.market.SubmitOrders(
-        mpb.SubmitOrdersRequest(batch_id="call-1", market_day=day.isoformat(), orders=orders),
-        timeout=30,
-    )
-    return clients.market.ClearMarket(
-        mpb.ClearMarketRequest(market_day=day.isoformat(), product=mpb.PRODUCT_DEMAND_RESPONSE),
-        timeout=60,
-    )
+    return clear_demand_response(clients, participant, day, CALL, AWARD_KW, PRICE_FEN_PER_MWH)
 
 
 def listing(clients, day) -> vpb.ListDispatchResponse:

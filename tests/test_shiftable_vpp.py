@@ -12,12 +12,13 @@ import numpy as np
 import pytest
 
 from bidding.intervals import INTERVALS_PER_DAY, interval_end
-from parkvpp.v1 import bidding_pb2, market_pb2, telemetry_pb2
+from parkvpp.v1 import bidding_pb2, telemetry_pb2
 from parkvpp.v1 import enrollment_pb2 as epb
 from parkvpp.v1 import settlement_pb2 as spb
 from parkvpp.v1 import vpp_pb2 as pb
 from services.demo.meters import batches, wait_for
 from services.runtime.rpc import to_ts
+from tests.market_helpers import clear_demand_response
 
 pytestmark = pytest.mark.timeout(600)
 
@@ -117,29 +118,7 @@ def test_the_bid_moves_the_run_out_of_the_evening_peak(park):
 def test_an_award_at_the_runs_hour_is_dispatched_by_moving_the_run(park):
     stack, clients = park
     participant = stack.settings.vpp_participant_id
-
-    def order(participant_id, side, t):
-        return market_pb2.Order(
-            participant_id=participant_id,
-            market_day=DAY.isoformat(),
-            interval=t,
-            product=market_pb2.PRODUCT_DEMAND_RESPONSE,
-            side=side,
-            steps=[market_pb2.PriceStep(price_fen_per_mwh=1_000_000, quantity_kw=1000.0)],
-        )
-
-    orders = [order(participant, market_pb2.SIDE_SELL, t) for t in RUN]
-    orders += [order("grid-dr-desk", market_pb2.SIDE_BUY, t) for t in RUN]
-    clients.market.SubmitOrders(
-        market_pb2.SubmitOrdersRequest(batch_id="heat", market_day=DAY.isoformat(), orders=orders),
-        timeout=30,
-    )
-    clients.market.ClearMarket(
-        market_pb2.ClearMarketRequest(
-            market_day=DAY.isoformat(), product=market_pb2.PRODUCT_DEMAND_RESPONSE
-        ),
-        timeout=60,
-    )
+    clear_demand_response(clients, participant, DAY, RUN, 1000.0, 1_000_000)
     request = pb.ListDispatchRequest(market_day=DAY.isoformat())
     wait_for("the dispatch", lambda: clients.vpp.ListDispatch(request, timeout=10).revision >= 1)
     reply = clients.vpp.ListDispatch(request, timeout=10)

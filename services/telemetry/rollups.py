@@ -109,8 +109,9 @@ class ColumnBatch:
 
 
 #: Readings one script call applies at most (several events of an enterprise share a call
-#: up to this; an event with more gets a call of its own): about 0.1 s of Lua.
-MAX_CALL_READINGS = 20_000
+#: up to this; an event with more gets a call of its own): some 20 ms of Lua, the longest
+#: other clients (the meters' outbox writes) wait behind it, since calls go one at a time.
+MAX_CALL_READINGS = 5_000
 
 
 def _event_readings(batch: RollupBatch | ColumnBatch) -> EventReadings:
@@ -187,13 +188,11 @@ class Rollups:
         return self.apply_many([batch])[0]
 
     def apply_many(self, batches: Sequence[RollupBatch | ColumnBatch]) -> list[int]:
-        """`apply` for several events in one pipelined round trip; each stays atomic.
+        """`apply` for several events; each stays atomic and is applied once.
 
         An enterprise's events share script calls (see rollup_script), so a slot touched
-        by several of them is read and written once. The script runs by its hash (EVALSHA)
-        without asking first whether the server has it; only when the server says NOSCRIPT
-        (a restart, a flush) is it loaded and the pipeline sent again: the events that ran
-        before are marked applied, so a repeat changes nothing.
+        by several of them is read and written once. Calls go one after another, not
+        pipelined: Valkey then serves other clients between them.
         """
         calls = _calls(batches)
         located = [_event_readings(batch) for batch in batches]
@@ -201,17 +200,7 @@ class Rollups:
             script_input(enterprise_id, [located[n] for n in positions])
             for enterprise_id, positions in calls
         ]
-        for attempt in range(2):
-            pipe = self._redis.pipeline(transaction=False)
-            for keys, args in inputs:
-                pipe.evalsha(self._apply.sha, len(keys), *keys, *args)
-            try:
-                outcomes = pipe.execute()
-                break
-            except NoScriptError:
-                if attempt:
-                    raise
-                self._redis.script_load(APPLY_LUA)
+        outcomes = [self._call(keys, args) for keys, args in inputs]
         anomalies = sum(int(outcome[0]) for outcome in outcomes)
         if anomalies:
             REGISTER_ANOMALIES.inc(anomalies)
@@ -220,6 +209,16 @@ class Rollups:
             for n, count in zip(positions, outcome[1:], strict=True):
                 added[n] = int(count)
         return added
+
+    def _call(self, keys: list[str], args: list) -> list:
+        """One script call. The script runs by its hash (EVALSHA) without asking first
+        whether the server has it; only when the server says NOSCRIPT (a restart, a flush)
+        is it loaded and sent again."""
+        try:
+            return self._redis.evalsha(self._apply.sha, len(keys), *keys, *args)
+        except NoScriptError:
+            self._redis.script_load(APPLY_LUA)
+            return self._redis.evalsha(self._apply.sha, len(keys), *keys, *args)
 
     def has_reading(self, enterprise_id: str, asset_id: str, day: date, epoch_s: int) -> bool:
         return bool(self._redis.hexists(_keys(enterprise_id, asset_id, day)[0], epoch_s))

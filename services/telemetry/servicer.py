@@ -16,13 +16,14 @@ from parkvpp.v1 import telemetry_pb2_grpc
 from services.enrollment.registry import Registry
 from services.runtime.auth import current_caller, may_see
 from services.runtime.context import Runtime
-from services.runtime.errors import DeadlineExceeded, InvalidArgument, Unavailable
+from services.runtime.errors import DeadlineExceeded, InvalidArgument
 from services.runtime.events import TOPIC_TELEMETRY
 from services.runtime.metrics import READINGS
-from services.runtime.outbox import OutboxEvent, stream_key
+from services.runtime.outbox import OutboxEvent
 from services.runtime.rpc import market_day, require_id
 from services.runtime.streams import IdleLimited
 from services.telemetry import columns
+from services.telemetry.intake import CheckedOutbox
 from services.telemetry.profiles import Profiles, combine
 from services.telemetry.rollups import Rollups
 
@@ -46,6 +47,7 @@ class TelemetryServicer(telemetry_pb2_grpc.TelemetryServiceServicer):
         self.registry = Registry(runtime.redis)
         self.rollups = Rollups(runtime.redis)
         self.profiles = Profiles(self.rollups)
+        self.intake = CheckedOutbox(runtime.redis, runtime.outbox)
 
     def StreamReadings(self, request_iterator, context):  # noqa: N802
         # Each open stream holds a server thread: bounded per tenant and per server, and a
@@ -117,7 +119,8 @@ class TelemetryServicer(telemetry_pb2_grpc.TelemetryServiceServicer):
 
     def _record(self, readings: columns.Columns, assets: dict[str, epb.Asset | None]) -> None:
         """Write one batch's accepted readings to the outbox, one event per enterprise (its
-        partition key). Once this returns they are in Redis: the relay takes them to Kafka."""
+        partition key), in one round trip; Unavailable while the broker is behind (see
+        CheckedOutbox). Once this returns they are in Redis: the relay takes them to Kafka."""
         if not len(readings):
             return
         readings = readings.compact()  # only assets the checks passed remain in the table
@@ -131,29 +134,10 @@ class TelemetryServicer(telemetry_pb2_grpc.TelemetryServiceServicer):
                 readings, owners, batteries
             ).items()
         }
-        self._check_backlog(list(events))
-        # Each event stands alone (a repeat adds no reading twice), so one pipeline
-        # without a transaction writes them all in one round trip.
-        pipe = self.runtime.redis.pipeline(transaction=False)
-        for enterprise_id, event in events.items():
-            self.runtime.outbox.add_to(pipe, enterprise_id, [event])
-        pipe.execute()
-        self.runtime.events_written()
-
-    def _check_backlog(self, enterprise_ids: list[str]) -> None:
-        """Raises Unavailable while an enterprise's outbox holds more unpublished events than
-        PARKVPP_OUTBOX_MAX_BACKLOG (the broker is away): meters slow down instead of filling
-        Redis, and retry what was not acknowledged."""
-        limit = self.runtime.settings.outbox_max_backlog
-        pipe = self.runtime.redis.pipeline(transaction=False)
-        for enterprise_id in enterprise_ids:
-            pipe.xlen(stream_key(enterprise_id))
-        for enterprise_id, waiting in zip(enterprise_ids, pipe.execute(), strict=True):
-            if int(waiting) >= limit:
-                raise Unavailable(
-                    f"{waiting} events of {enterprise_id} wait for the broker "
-                    f"(PARKVPP_OUTBOX_MAX_BACKLOG={limit}); retry the readings later"
-                )
+        try:
+            self.intake.append(events, self.runtime.settings.outbox_max_backlog)
+        finally:
+            self.runtime.events_written()  # also what was written before a refusal
 
     def GetLoadProfile(self, request, context):  # noqa: N802
         first = market_day("from_market_day", request.from_market_day)

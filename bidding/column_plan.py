@@ -168,7 +168,7 @@ def _plan_once(
         draw_prices(problem),
     )
     events = []  # (n, s, window, level variable, profile)
-    runs = []  # the level of each run unit, in the order of `schedules`
+    runs = []  # per run unit, in the order of `schedules`: its first entry in `events`
     for (_, s), options in schedules.items():
         pick = None
         if len(options) > 1:
@@ -190,7 +190,7 @@ def _plan_once(
                 else:  # a run moves whole or stays: exact in the exhaustive MIP
                     var = lp.BoolVar("") if exhaustive and binaries else lp.NumVar(0.0, 1.0, "")
                 if unit[0][0] in loads.runs:
-                    runs.append(var)
+                    runs.append(len(events))
                 total, value = np.zeros(T), 0.0
                 for n, window in unit:
                     profile, coefficient = column_terms(
@@ -301,4 +301,4 @@ def _plan_once(
         columns,
         "column-generation",
         starts,
-    ), [float(var.solution_value()) for var in runs]
+    ), [float(levels[k]) for k in runs]  # as read with the plan, not after the repair

@@ -260,6 +260,9 @@ def test_every_asset_plan_replays_to_the_objective_with_runs_in_the_portfolio(se
     problem = portfolio(100, 3, seed, battery_share=0.1, shiftable_share=0.2)
     solution = build_bids(problem, time_limit_seconds=60)
     assert replayed_value(problem, solution) == pytest.approx(solution.objective_fen, rel=1e-7)
+    # The offer curves' quantities are the sum of the assets' plans, scenario by scenario.
+    total = sum(solution.scenario_asset_reduction_kw[a.asset_id] for a in problem.assets)
+    np.testing.assert_allclose(solution.scenario_quantity_kw, total, atol=1e-6)
     assert solution.bound_fen >= solution.objective_fen - 1e-6
     for asset in problem.assets:
         if asset.run is None:

@@ -226,8 +226,13 @@ class Rollups:
     def day_kw(
         self, enterprise_id: str, asset_id: str, days: Sequence[date]
     ) -> dict[date, tuple[np.ndarray, np.ndarray]]:
-        """Per day: (average kW per interval with NaN where missing, reading counts)."""
-        return self.many_day_kw([(enterprise_id, asset_id)], days)[asset_id]
+        """Per day: (average kW per interval with NaN where missing, reading counts); the
+        days are read with one MGET (one asset's keys share its enterprise's slot)."""
+        if not days:
+            return {}
+        prefix = tenant_key(enterprise_id, "rollup", asset_id, "")
+        kw, counts = day_matrix(self._redis.mget([prefix + d.isoformat() for d in days]))
+        return {day: (kw[n], counts[n]) for n, day in enumerate(days)}
 
     def days_kw(
         self, assets: Sequence[tuple[str, str]], days: Sequence[date], chunk: int = 20_000

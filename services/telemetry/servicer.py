@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import numpy as np
 
 from bidding.gapfill import Quality
-from bidding.intervals import INTERVAL_HOURS, INTERVALS_PER_DAY, days_between
+from bidding.intervals import INTERVAL_HOURS, days_between
 from parkvpp.v1 import enrollment_pb2 as epb
 from parkvpp.v1 import telemetry_pb2 as pb
 from parkvpp.v1 import telemetry_pb2_grpc
@@ -37,6 +37,9 @@ QUALITY = {
     Quality.ESTIMATED: pb.READING_QUALITY_ESTIMATED,
     Quality.MISSING: pb.READING_QUALITY_MISSING,
 }
+#: QUALITY as an array indexed by the Quality code.
+QUALITY_CODES = np.zeros(max(QUALITY) + 1, dtype=np.int64)
+QUALITY_CODES[list(QUALITY)] = list(QUALITY.values())
 #: Names of the refusal codes of columns.refusals, code 1 first.
 REFUSAL_NAMES = columns.reason_names()
 
@@ -170,21 +173,31 @@ class TelemetryServicer(telemetry_pb2_grpc.TelemetryServiceServicer):
             return profile
         now = datetime.now(UTC)
         per_asset = [self.profiles.asset_days(enterprise_id, a.asset_id, days, now) for a in assets]
+        found = np.zeros(len(QUALITY_CODES), dtype=np.int64)
         for day in days:
             total = combine([p[day] for p in per_asset])
-            for interval in range(INTERVALS_PER_DAY):
-                quality = Quality(int(total.quality[interval]))
-                kw = 0.0 if quality == Quality.MISSING else float(total.kw[interval])
-                profile.intervals.add(
-                    market_day=day.isoformat(),
-                    interval=interval,
-                    average_kw=kw,
-                    energy_kwh=kw * INTERVAL_HOURS,
-                    quality=QUALITY[quality],
-                    reading_count=int(total.counts[interval]),
+            quality = total.quality.astype(np.int64)
+            kw = np.where(quality == Quality.MISSING, 0.0, total.kw)
+            found += np.bincount(quality, minlength=len(QUALITY_CODES))
+            iso = day.isoformat()
+            for interval, (average_kw, energy_kwh, code, count) in enumerate(
+                zip(
+                    kw.tolist(),
+                    (kw * INTERVAL_HOURS).tolist(),
+                    QUALITY_CODES[quality].tolist(),
+                    total.counts.tolist(),
+                    strict=True,
                 )
-        qualities = Counter(i.quality for i in profile.intervals)
-        profile.measured_intervals = qualities[pb.READING_QUALITY_MEASURED]
-        profile.estimated_intervals = qualities[pb.READING_QUALITY_ESTIMATED]
-        profile.missing_intervals = qualities[pb.READING_QUALITY_MISSING]
+            ):
+                profile.intervals.add(
+                    market_day=iso,
+                    interval=interval,
+                    average_kw=average_kw,
+                    energy_kwh=energy_kwh,
+                    quality=code,
+                    reading_count=int(count),
+                )
+        profile.measured_intervals = int(found[Quality.MEASURED])
+        profile.estimated_intervals = int(found[Quality.ESTIMATED])
+        profile.missing_intervals = int(found[Quality.MISSING])
         return profile

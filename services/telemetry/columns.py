@@ -82,12 +82,16 @@ class Columns:
         ids = tuple(self.asset_ids[i] for i in used.tolist())
         return Columns(ids, local.astype(np.int64), self.epoch_s, self.values, self.kinds)
 
-    def to_message(self) -> pb.ReadingColumns:
-        message = pb.ReadingColumns(asset_ids=self.asset_ids)
+    def to_message(self, message: pb.ReadingColumns | None = None) -> pb.ReadingColumns:
+        """The packed form, written into `message` when given; `kinds` stays empty when
+        every reading is power (as `from_message` reads it)."""
+        message = pb.ReadingColumns() if message is None else message
+        message.asset_ids.extend(self.asset_ids)
         message.asset_index.extend(self.asset_index.tolist())
         message.timestamp_seconds.extend(self.epoch_s.tolist())
         message.values.extend(self.values.tolist())
-        message.kinds.extend(self.kinds.tolist())
+        if not bool((self.kinds == POWER).all()):
+            message.kinds.extend(self.kinds.tolist())
         return message
 
 
@@ -245,13 +249,16 @@ def first_of_each(columns: Columns) -> np.ndarray:
 def by_owner(columns: Columns, owners: Sequence[str]) -> dict[str, Columns]:
     """The readings split by the enterprise owning their asset (`owners` aligned with the
     asset table), each part with its own compact asset table, reading order kept."""
-    owner_ids, owner_of_asset = np.unique(np.asarray(owners, dtype=object), return_inverse=True)
+    numbers: dict[str, int] = {}
+    owner_of_asset = np.array([numbers.setdefault(o, len(numbers)) for o in owners], dtype=np.int64)
     owner_of_reading = owner_of_asset.reshape(-1)[columns.asset_index]
+    order = np.argsort(owner_of_reading, kind="stable")  # by owner, reading order kept
+    counts = np.bincount(owner_of_reading, minlength=len(numbers))
+    ends = np.cumsum(counts)
     out = {}
-    for n, owner in enumerate(owner_ids.tolist()):
-        rows = np.flatnonzero(owner_of_reading == n)
-        if len(rows):
-            out[str(owner)] = columns.take(rows).compact()
+    for owner, n in sorted(numbers.items()):
+        if counts[n]:
+            out[owner] = columns.take(order[ends[n] - counts[n] : ends[n]]).compact()
     return out
 
 
@@ -285,9 +292,9 @@ def accepted_events(
     """The event payload per enterprise of a batch's accepted, deduplicated readings
     (`owners` and `bidirectional` aligned with the asset table)."""
     flags = dict(zip(readings.asset_ids, bidirectional, strict=True))
-    return {
-        enterprise_id: pb.ReadingsAcceptedColumns(
-            columns=part.to_message(), bidirectional=[flags[a] for a in part.asset_ids]
-        )
-        for enterprise_id, part in by_owner(readings, owners).items()
-    }
+    events = {}
+    for enterprise_id, part in by_owner(readings, owners).items():
+        event = pb.ReadingsAcceptedColumns(bidirectional=[flags[a] for a in part.asset_ids])
+        part.to_message(event.columns)  # written in place, not built and copied
+        events[enterprise_id] = event
+    return events

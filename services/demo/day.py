@@ -59,6 +59,38 @@ BASELINES = (
 VPP_PARTICIPANT = "parkvpp-vpp"
 
 
+def _run_move(move: bidding_pb2.RunMove) -> str:
+    """A shiftable load in the bid, e.g. "chem-dryer (shiftable, 18:00-20:00): the plan
+    moves it in 10 of 10 price scenarios, most often to 10:00-12:00"."""
+    first = move.baseline_start_interval
+    where = span(first, first + move.run_intervals - 1)
+    starts = [s for s in move.scenario_start_intervals if s >= 0]
+    if not starts:
+        return f"{move.asset_id} (shiftable, {where}): the plan leaves it where it is"
+    common = max(set(starts), key=starts.count)
+    return (
+        f"{move.asset_id} (shiftable, {where}): the plan moves it in {len(starts)} of "
+        f"{len(move.scenario_start_intervals)} price scenarios, most often to "
+        f"{span(common, common + move.run_intervals - 1)}"
+    )
+
+
+def _moved_runs(in_force: dict[str, dict[int, float]], plan) -> list[str]:
+    """Each shiftable load the dispatch moved: where it runs instead (its negative setpoints,
+    the extra load of the moved run)."""
+    lines = []
+    for move in plan.run_moves if plan is not None else ():
+        added = sorted(t for t, kw in in_force.get(move.asset_id, {}).items() if kw < 0)
+        if not added:
+            continue
+        first = move.baseline_start_interval
+        lines.append(
+            f"{move.asset_id} runs {span(added[0], added[-1])} instead of "
+            f"{span(first, first + move.run_intervals - 1)}: the dispatch moved its start"
+        )
+    return lines
+
+
 @dataclass
 class DaySummary:
     market_day: date
@@ -288,6 +320,8 @@ class MarketDay(CertificatesStep, ReportStep, ProductionStep):
             f"expected revenue {plan.expected_revenue_fen / 100:,.2f} CNY, "
             f"{plan.solver} gap {plan.relative_gap:.2%} in {plan.solve_seconds:.1f}s"
         )
+        for move in plan.run_moves:
+            self.log(f"   {_run_move(move)}")
         sides = defaultdict(list)
         for curve in plan.storage_offers:
             sides[curve.side].append(sum(s.quantity_kw for s in curve.steps))
@@ -429,6 +463,8 @@ class MarketDay(CertificatesStep, ReportStep, ProductionStep):
         wait_for("dispatch of every award", complete)
         for enterprise_id, _, _ in ENTERPRISES:
             self.log(self._receive(enterprise_id))
+        for line in _moved_runs(self._in_force(self._listing()), self.summary.plan):
+            self.log(f"   {line}")
         self._report_failure(sorted(awarded))
         for enterprise_id, _, _ in ENTERPRISES:
             # What each enterprise now has to follow: its instructions not superseded.

@@ -90,6 +90,21 @@ ASSETS = (
         0.0,
     ),
     DemoAsset(
+        "chem-dryer",
+        "ent-chem",
+        "Batch dryer (one 2-hour batch a day)",
+        epb.AssetSpec(
+            shiftable_load=epb.ShiftableLoad(
+                energy_per_run_kwh=800.0,
+                run_duration_minutes=120,
+                earliest_start_interval=40,  # 10:00
+                latest_end_interval=88,  # 22:00
+                power_kw=400.0,
+            )
+        ),
+        400.0,
+    ),
+    DemoAsset(
         "logistics-cold-store",
         "ent-logistics",
         "Cold store compressors",
@@ -178,6 +193,19 @@ def pv_kw(asset: DemoAsset, day: date) -> np.ndarray:
     return np.round(asset.base_kw * bell * cloud, 3)
 
 
+#: Where the chemical plant runs its dryer's daily batch without the VPP: 18:00-20:00.
+DRYER_BATCH = range(72, 80)
+
+
+def batch_kw(asset: DemoAsset, day: date) -> np.ndarray:
+    """A shiftable load's daily run where the park has it (DRYER_BATCH) at its power, on top
+    of 5 % of that idling all day."""
+    idle = 0.05 * asset.base_kw
+    kw = idle * _rng(asset.asset_id, day).normal(1.0, 0.05, INTERVALS_PER_DAY)
+    kw[DRYER_BATCH.start : DRYER_BATCH.stop] += asset.base_kw
+    return np.round(kw, 3)
+
+
 def meter_kw(asset: DemoAsset, day: date) -> np.ndarray:
     """What the asset's meter shows on `day` without any dispatch."""
     kind = asset.spec.WhichOneof("kind")
@@ -185,4 +213,6 @@ def meter_kw(asset: DemoAsset, day: date) -> np.ndarray:
         return pv_kw(asset, day)
     if kind == "battery":
         return np.zeros(INTERVALS_PER_DAY)
+    if kind == "shiftable_load":
+        return batch_kw(asset, day)
     return load_kw(asset, day)

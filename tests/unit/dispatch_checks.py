@@ -12,6 +12,9 @@ checked against what an operator reads in the enrolment and the award:
   rebound (without rebound, not right after the event); at most max_events_per_day;
 - batteries charge/discharge within power limits, stored energy (tracked from the
   initial state of charge with both efficiencies) within soc_min..soc_max;
+- a shiftable load's setpoints are nothing, or its whole run taken off in one block and
+  the same run added in another, both inside its window (the run: energy_per_run_kwh
+  evenly over the whole intervals of run_duration_minutes);
 - the portfolio: total + shortfall = award in awarded intervals, shortfall >= 0, and no
   net reduction where nothing was awarded.
 """
@@ -26,7 +29,7 @@ TOL_KW = 1e-3
 HOURS = 0.25
 T = 96
 
-__all__ = ["check_battery", "check_load", "check_plan", "check_portfolio", "runs"]
+__all__ = ["check_battery", "check_load", "check_plan", "check_portfolio", "check_run", "runs"]
 
 
 def check_load(spec, up_kw, award, setpoints, boundary: int | None = None) -> None:
@@ -57,6 +60,22 @@ def check_battery(spec, setpoints) -> np.ndarray:
     return start + np.cumsum(step)
 
 
+def check_run(spec, setpoints) -> None:
+    """A shiftable load moved whole inside its window, or not at all."""
+    if np.abs(setpoints).max(initial=0.0) <= TOL_KW:
+        return
+    length = -(-spec.run_duration_minutes // 15)
+    kw = spec.energy_per_run_kwh / (length * HOURS)
+    window = range(spec.earliest_start_interval, spec.latest_end_interval)
+    taken = np.flatnonzero(setpoints > TOL_KW)
+    added = np.flatnonzero(setpoints < -TOL_KW)
+    for name, block in (("taken off", taken), ("added", added)):
+        assert len(block) == length, f"run {name} in {len(block)} intervals, not {length}"
+        assert block[-1] - block[0] == length - 1, f"run {name} not in one block: {block}"
+        assert block[0] in window and block[-1] in window, f"run {name} outside its window"
+        assert np.allclose(np.abs(setpoints[block]), kw, atol=TOL_KW), f"run {name} not {kw} kW"
+
+
 def check_portfolio(award, setpoints: dict, shortfall) -> None:
     """Award met exactly or short by exactly the reported shortfall; no unpaid shedding."""
     total = np.sum(list(setpoints.values()), axis=0)
@@ -77,6 +96,8 @@ def check_plan(assets, award, setpoints: dict, shortfall, boundary: int | None =
         values = np.asarray(setpoints[asset.asset_id])
         if hasattr(asset.spec, "rebound_fraction"):
             check_load(asset.spec, asset.envelope.up_kw, award, values, boundary)
+        elif hasattr(asset.spec, "energy_per_run_kwh"):
+            check_run(asset.spec, values)
         else:
             check_battery(asset.spec, values)
     check_portfolio(award, setpoints, np.asarray(shortfall))

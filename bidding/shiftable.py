@@ -4,8 +4,8 @@ An enrolled `ShiftableLoadSpec` says what a run looks like (energy, length, powe
 where it may go: inside [earliest_start_interval, latest_end_interval). The meter history
 says where the park runs it without the VPP: the forecast's heaviest stretch of the run's
 length inside that window is the baseline placement (`shiftable_run`). A forecast holding
-less than half the run's energy there means the run is not expected that day, and so has
-nothing to move.
+less than half the run's energy there, above the meter's usual (median) level in the
+window, means the run is not expected that day, and so has nothing to move.
 
 What moving earns is the baseline less the moved run, interval by interval: a reduction
 (sold as demand response) where the run would have been, extra load (bought as energy,
@@ -110,7 +110,10 @@ def shiftable_run(
     length = minutes_to_intervals(spec.run_duration_minutes)
     kw = spec.energy_per_run_kwh / (length * INTERVAL_HOURS)
     first, last = spec.earliest_start_interval, spec.latest_end_interval - length
+    # What the meter draws above its usual level inside the window (its median there): a
+    # steady base load alone is no run.
     drawn = forecast.clip(min=0)
+    drawn = (drawn - np.median(drawn[first : spec.latest_end_interval])).clip(min=0)
     window_kwh = np.array([drawn[s : s + length].sum() for s in range(first, last + 1)])
     window_kwh *= INTERVAL_HOURS
     if window_kwh.max() < MIN_FORECAST_SHARE * spec.energy_per_run_kwh:

@@ -58,6 +58,11 @@ def test_the_baseline_placement_is_where_the_forecast_has_the_run() -> None:
 def test_no_run_in_the_forecast_has_nothing_to_move() -> None:
     # 50 kW of base load holds 200 kWh in any hour: less than half the 1,000 kWh run.
     assert shiftable_run(_spec(), np.full(T, 50.0)) is None
+    # 800 kW of steady base load is no run either, though any hour holds 800 kWh.
+    assert shiftable_run(_spec(), np.full(T, 800.0)) is None
+    # ... and on top of it the run stands out where it is.
+    run = shiftable_run(_spec(), _forecast(72, 4, 1000.0, base_kw=800.0))
+    assert run is not None and run.baseline_start_interval == 72
     with pytest.raises(InvalidInput, match="forecast_load_kw"):
         shiftable_run(_spec(), np.full(95, 50.0))
     with pytest.raises(InvalidInput, match="energy_per_run_kwh"):
@@ -77,9 +82,14 @@ def test_the_envelope_says_where_the_run_can_go() -> None:
 
 
 def test_a_run_that_cannot_move_has_a_zero_envelope_and_offers_nothing() -> None:
-    # The window 72..76 is exactly the run's hour: its deadline pins it.
+    # The window 72..76 is exactly the run's hour: its deadline pins it. (From the forecast
+    # alone the run fills its whole window, so nothing stands above the window's usual
+    # level: no run to move either way.)
     spec = _spec(earliest=72, latest_end=76)
-    run = shiftable_run(spec, _forecast(72, 4, 1000.0))
+    assert shiftable_run(spec, _forecast(72, 4, 1000.0)) is None
+    run = fixed_run(
+        (1000.0,) * 4, earliest_start_interval=72, deadline_interval=76, baseline_start_interval=72
+    )
     asset = _asset("pinned", run, spec)
     assert not asset.envelope.up_kw.any() and not asset.envelope.down_kw.any()
     prices = np.full(T, 100_000.0)

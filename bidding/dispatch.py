@@ -29,7 +29,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from bidding.assets import BatterySpec, CurtailableLoadSpec
 from bidding.dispatch_columns import dispatch_by_columns
 from bidding.dispatch_model import solve_plan
 from bidding.dispatch_plan import (
@@ -93,9 +92,6 @@ def disaggregate(
     award = award_profile(awarded_kw)
     if redispatch is not None:
         check_redispatch(redispatch, award)
-    for asset in assets:
-        if not (isinstance(asset.spec, CurtailableLoadSpec | BatterySpec) or asset.run):
-            raise InvalidInput("assets", f"{asset.asset_id} cannot be dispatched")
     if method not in ("auto", "milp", "columns"):
         raise InvalidInput("method", "must be auto, milp or columns")
     if method == "columns" and redispatch is not None:

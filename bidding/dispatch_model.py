@@ -186,7 +186,8 @@ def _add_run(lp, rows: _Rows, asset: BidAsset, kept_kw: np.ndarray, start: int, 
     assert asset.run is not None
     placements = run_placements(asset.run, f"{asset.asset_id}.run")
     baseline = asset.run.baseline_start_interval
-    if start > 0 and min(baseline, baseline if kept_start is None else kept_start) < start:
+    began = baseline if kept_start is None else min(baseline, kept_start)
+    if start > 0 and began < start:
         for t in range(start, N):
             rows.fixed(t, float(kept_kw[t]))
         return []

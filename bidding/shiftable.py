@@ -53,17 +53,6 @@ class RunPlacements:
     def movable(self) -> bool:
         return len(self.start) > 1
 
-    def placed_kw(self, index: int) -> np.ndarray:
-        """The run's own kW (96) in placement `index`."""
-        return self.baseline_kw() - self.reduction_kw[index]
-
-    def baseline_kw(self) -> np.ndarray:
-        run = self.run
-        profile = run.profiles_kw[run.baseline_profile_index]
-        kw = np.zeros(T)
-        kw[run.baseline_start_interval : run.baseline_start_interval + len(profile)] = profile
-        return kw
-
 
 def run_placements(run: RunSpec, field: str = "run") -> RunPlacements:
     """All placements of `run` over the day (validated: InvalidInput naming `field`...)."""

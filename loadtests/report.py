@@ -131,6 +131,16 @@ def table(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _process_of(rpc: str) -> str:
+    """The `parkvpp up` process serving `rpc` ("CertificateService/GetBalance" ->
+    "certificates"): the service name without "Service", lower case, as SERVICE_NAMES
+    spell it."""
+    from services.runtime.settings import SERVICE_NAMES
+
+    name = rpc.split("/")[0].removesuffix("Service").lower()
+    return name if name in SERVICE_NAMES else f"{name}s" if f"{name}s" in SERVICE_NAMES else name
+
+
 def _per_service(report: dict[str, Any], by_process: dict[str, float], seconds: float) -> list[str]:
     """Server CPU-ms per RPC of each service process, over the calls of its methods.
 
@@ -139,7 +149,7 @@ def _per_service(report: dict[str, Any], by_process: dict[str, float], seconds: 
     """
     calls: Counter[str] = Counter()
     for rpc, row in report["rpcs"].items():
-        calls[rpc.split("/")[0].removesuffix("Service").lower()] += row["calls"]
+        calls[_process_of(rpc)] += row["calls"]
     duration = report["config"]["duration_s"]
     lines = ["server CPU-ms per RPC by service (process CPU over the calls of its methods):"]
     for name, count in sorted(calls.items()):
@@ -149,7 +159,7 @@ def _per_service(report: dict[str, Any], by_process: dict[str, float], seconds: 
             methods = ", ".join(
                 f"{rpc.split('/')[1]} {row['calls']}"
                 for rpc, row in report["rpcs"].items()
-                if rpc.split("/")[0].removesuffix("Service").lower() == name
+                if _process_of(rpc) == name
             )
             lines.append(f"  {name:<13} {cpu_ms:6.2f} CPU-ms/RPC ({methods})")
     shared = sum(cpu for name, cpu in by_process.items() if name in ("valkey", "broker"))

@@ -27,6 +27,7 @@ from parkvpp.v1 import telemetry_pb2 as tpb
 from parkvpp.v1 import telemetry_pb2_grpc
 from services.runtime.channels import open_channel
 from services.runtime.events import ensure_topics, envelope
+from services.runtime.kafka_config import crc32c_implementation
 from services.runtime.local_stack import LocalStack
 from services.runtime.metrics import KAFKA_CONSUMED
 from services.telemetry import columns
@@ -206,6 +207,7 @@ def main(argv: list[str] | None = None) -> int:
     raw_rate = readings / raw_s
     print("bench_ingest: StreamReadings -> Kafka -> Redis rollups (in-process, embedded)")
     print(f"  cores                     {os.cpu_count()}")
+    print(f"  kafka-python CRC-32C      {crc32c_implementation()}")
     print(f"  assets / enterprises      {args.assets} / {args.enterprises}")
     print(f"  days / batch size / form  {args.days} / {args.batch} / {args.form}")
     print(f"  readings sent             {readings} in {len(batches)} batches")
@@ -214,6 +216,7 @@ def main(argv: list[str] | None = None) -> int:
         f"  kafka events (same bytes) {len(events)} ({megabytes:.2f} MB, "
         f"{readings / len(events):,.0f} readings an event)"
     )
+    print(f"  events per reading        {len(events) / readings:.4f}")
     print(f"  enrolment s               {enrol_s:.2f}")
     print(f"  until acknowledged s      {acked_s:.2f} (every reading durable in the outbox)")
     print(f"    readings/s              {readings / acked_s:,.0f}")

@@ -53,3 +53,11 @@ def test_ci_and_the_readme_install_with_the_lock():
     assert "-c requirements/dev.txt" in command
     assert command.strip() in readme
     assert "pip install -q -c requirements/dev.txt -e '.[local]'" in readme
+
+
+def test_kafka_python_checksums_record_batches_in_c():
+    """The locked `crc32c` is what kafka-python uses: its pure-Python CRC-32C was most of
+    the telemetry pipeline's CPU (loadtests/bench_ingest.py)."""
+    from services.runtime.kafka_config import crc32c_implementation
+
+    assert crc32c_implementation() == "c"

@@ -7,6 +7,9 @@ brokers against PARKVPP_KAFKA_CA_FILE (the system's CAs without it) and, with
 PARKVPP_KAFKA_CERT_FILE/_KEY_FILE, presents a client certificate (mutual TLS users).
 SASL_SSL is TLS plus a SASL login: PARKVPP_KAFKA_SASL_MECHANISM (SCRAM-SHA-512 by
 default, as Strimzi's `scram-sha-512` KafkaUsers), _USERNAME and _PASSWORD.
+
+`crc32c_implementation` says which CRC-32C kafka-python checks and writes record batches
+with: the `crc32c` package's C code (a dependency) or its pure-Python fallback.
 """
 
 from __future__ import annotations
@@ -33,3 +36,12 @@ def kafka_client_options(settings: Settings) -> dict[str, object]:
         options["sasl_plain_username"] = settings.kafka_sasl_username
         options["sasl_plain_password"] = settings.kafka_sasl_password
     return options
+
+
+def crc32c_implementation() -> str:
+    """Which CRC-32C kafka-python uses: "c" with the `crc32c` package, "python" with its
+    pure-Python fallback (some 7 MB/s, paid on every byte by the relay's producer and by
+    every consumer). Never raises."""
+    from kafka.record import util  # kafka-python picks the implementation on import
+
+    return "python" if getattr(util, "crc32c_c", None) is None else "c"

@@ -38,7 +38,7 @@ from kafka.errors import KafkaError
 from redis.exceptions import RedisError
 
 from services.runtime import outbox
-from services.runtime.kafka_config import kafka_client_options
+from services.runtime.kafka_config import crc32c_implementation, kafka_client_options
 from services.runtime.metrics import (
     KAFKA_PRODUCE_FAILED,
     KAFKA_PRODUCED,
@@ -147,6 +147,11 @@ class OutboxRelay:
         self._scanned = False
 
     def start(self) -> None:
+        if crc32c_implementation() != "c":
+            log.warning(
+                "kafka-python computes CRC-32C in pure Python (the crc32c package is not "
+                "importable): publishing and consuming events will be several times slower"
+            )
         self._thread.start()
 
     def wake(self) -> None:

@@ -7,7 +7,8 @@ registry is small (tens of thousands of assets) so one slot is plenty.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 
 import redis
 
@@ -176,3 +177,41 @@ class Registry:
     def history(self, asset_id: str) -> list[pb.AssetChange]:
         raw = self._redis.lrange(self._key("history", asset_id), 0, -1)
         return [pb.AssetChange.FromString(v) for v in raw]
+
+
+class AssetOwners:
+    """Which enterprise an asset belongs to, as the gatekeeper asks on every call that
+    names an asset: read once and remembered for `ttl_s` seconds.
+
+    No RPC moves an asset to another enterprise, so a remembered owner stays right; the
+    TTL bounds what a restore of the registry from an older backup could leave stale.
+    An unknown asset is not remembered (it may be enrolled a moment later). At most
+    `size` owners are kept (the memory starts over when full).
+    """
+
+    def __init__(
+        self,
+        registry: Registry,
+        ttl_s: float = 60.0,
+        size: int = 100_000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._registry = registry
+        self._ttl_s = ttl_s
+        self._size = size
+        self._clock = clock
+        self._known: dict[str, tuple[str, float]] = {}
+
+    def __call__(self, asset_id: str) -> str | None:
+        """The enterprise id of `asset_id`, None when no such asset is enrolled."""
+        now = self._clock()
+        known = self._known.get(asset_id)
+        if known is not None and now < known[1]:
+            return known[0]
+        asset = self._registry.find_asset(asset_id)
+        if asset is None:
+            return None
+        if len(self._known) >= self._size:
+            self._known.clear()
+        self._known[asset_id] = (asset.enterprise_id, now + self._ttl_s)
+        return asset.enterprise_id

@@ -98,15 +98,10 @@ class AppServer:
 
 
 def _gatekeeper(runtime: Runtime, permissions: Mapping[str, Rule]) -> Gatekeeper:
-    from services.enrollment.registry import Registry  # the registry knows who owns an asset
+    from services.enrollment.registry import AssetOwners, Registry  # who owns an asset
 
-    registry = Registry(runtime.redis)
-
-    def owner_of(asset_id: str) -> str | None:
-        asset = registry.find_asset(asset_id)
-        return asset.enterprise_id if asset is not None else None
-
-    return Gatekeeper(runtime.settings.token_secret, owner_of, runtime.limiter, permissions)
+    owners = AssetOwners(Registry(runtime.redis))
+    return Gatekeeper(runtime.settings.token_secret, owners, runtime.limiter, permissions)
 
 
 def create_server(

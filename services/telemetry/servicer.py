@@ -174,28 +174,28 @@ class TelemetryServicer(telemetry_pb2_grpc.TelemetryServiceServicer):
         now = datetime.now(UTC)
         per_asset = [self.profiles.asset_days(enterprise_id, a.asset_id, days, now) for a in assets]
         found = np.zeros(len(QUALITY_CODES), dtype=np.int64)
+        add = profile.intervals.add  # one bound method: a profile is 96 rows a day
         for day in days:
             total = combine([p[day] for p in per_asset])
             quality = total.quality.astype(np.int64)
             kw = np.where(quality == Quality.MISSING, 0.0, total.kw)
             found += np.bincount(quality, minlength=len(QUALITY_CODES))
             iso = day.isoformat()
-            for interval, (average_kw, energy_kwh, code, count) in enumerate(
-                zip(
-                    kw.tolist(),
-                    (kw * INTERVAL_HOURS).tolist(),
-                    QUALITY_CODES[quality].tolist(),
-                    total.counts.tolist(),
-                    strict=True,
-                )
+            for interval, average_kw, energy_kwh, code, count in zip(
+                range(len(kw)),
+                kw.tolist(),
+                (kw * INTERVAL_HOURS).tolist(),
+                QUALITY_CODES[quality].tolist(),
+                total.counts.astype(np.int64).tolist(),
+                strict=True,
             ):
-                profile.intervals.add(
+                add(
                     market_day=iso,
                     interval=interval,
                     average_kw=average_kw,
                     energy_kwh=energy_kwh,
                     quality=code,
-                    reading_count=int(count),
+                    reading_count=count,
                 )
         profile.measured_intervals = int(found[Quality.MEASURED])
         profile.estimated_intervals = int(found[Quality.ESTIMATED])

@@ -91,6 +91,26 @@ return {count, advance(KEYS[3], KEYS[4], KEYS[2], KEYS[6])}
 """
 )
 
+#: Most ids one HMGET of _DAY_ROWS names: Lua's unpack has a stack limit (about 8,000).
+_CHUNK = 4000
+
+_DAY_ROWS = f"""
+-- KEYS: day set, items, seqs, acks, superseded. The day's ids and, per id, its stored
+-- instruction, sequence, acknowledgement and successor, in one round trip.
+local ids = redis.call('SMEMBERS', KEYS[1])
+local out = {{ids}}
+for k = 2, 5 do
+  local values = {{}}
+  for first = 1, #ids, {_CHUNK} do
+    local last = math.min(first + {_CHUNK} - 1, #ids)
+    local part = redis.call('HMGET', KEYS[k], unpack(ids, first, last))
+    for i = 1, #part do values[first + i - 1] = part[i] end
+  end
+  out[k] = values
+end
+return out
+"""
+
 
 def _key(enterprise_id: str, *parts: str) -> str:
     return tenant_key(enterprise_id, "dispatch", *parts)
@@ -104,6 +124,7 @@ class DispatchStore:
         self.outbox = events or Outbox(client)
         self._issue = client.register_script(_ISSUE)
         self._ack = client.register_script(_ACK)
+        self._day_rows = client.register_script(_DAY_ROWS)
 
     def issue(
         self,
@@ -155,23 +176,7 @@ class DispatchStore:
         pipe.hmget(_key(enterprise_id, "seqs"), ids)
         pipe.hmget(_key(enterprise_id, "acks"), ids)
         pipe.hmget(_key(enterprise_id, "superseded"), ids)
-        items, seqs, acks, replaced = pipe.execute()
-        out = []
-        for raw, seq, ack, by in zip(items, seqs, acks, replaced, strict=True):
-            if raw is None:
-                continue
-            item = pb.DispatchInstruction()
-            item.CopyFrom(_parsed(raw))
-            item.sequence = int(seq)
-            if by is not None:
-                item.status = pb.DISPATCH_STATUS_SUPERSEDED
-                item.superseded_by = by.decode()
-            elif ack is not None:
-                item.status = pb.DISPATCH_STATUS_ACKNOWLEDGED
-            else:
-                item.status = pb.DISPATCH_STATUS_SENT
-            out.append(item)
-        return out
+        return _rows(*pipe.execute())
 
     def after(self, enterprise_id: str, sequence: int, limit: int = 500):
         """Instructions with a sequence above `sequence`, in order."""
@@ -219,8 +224,37 @@ class DispatchStore:
     def of_day(self, enterprise_id: str, day: str) -> list[pb.DispatchInstruction]:
         """Every instruction of the day in sequence order, superseded ones included (a
         later instruction for the same asset and interval replaces an earlier one)."""
-        ids = sorted(m.decode() for m in self.redis.smembers(_key(enterprise_id, "day", day)))
-        return sorted(self._load(enterprise_id, ids), key=lambda i: i.sequence)
+        keys = [_key(enterprise_id, part) for part in ("items", "seqs", "acks", "superseded")]
+        ids, *rows = self._day_rows(keys=[_key(enterprise_id, "day", day), *keys])
+        if not ids:
+            return []
+        return sorted(_rows(*rows), key=lambda i: i.sequence)
+
+
+def _rows(
+    items: list[bytes | None],
+    seqs: list[bytes | None],
+    acks: list[bytes | None],
+    replaced: list[bytes | None],
+) -> list[pb.DispatchInstruction]:
+    """Instructions from their stored JSON, sequence, acknowledgement and successor (one
+    list entry per id; ids whose instruction is not stored are left out)."""
+    out = []
+    for raw, seq, ack, by in zip(items, seqs, acks, replaced, strict=True):
+        if raw is None:
+            continue
+        item = pb.DispatchInstruction()
+        item.CopyFrom(_parsed(raw))
+        item.sequence = int(seq)  # type: ignore[arg-type]
+        if by is not None:
+            item.status = pb.DISPATCH_STATUS_SUPERSEDED
+            item.superseded_by = by.decode()
+        elif ack is not None:
+            item.status = pb.DISPATCH_STATUS_ACKNOWLEDGED
+        else:
+            item.status = pb.DISPATCH_STATUS_SENT
+        out.append(item)
+    return out
 
 
 #: Parsed instructions by their stored JSON (content-addressed, so never stale); an

@@ -2,8 +2,9 @@
 
 The park and its meter history come from `loadtests.synthetic_park` (seeded). Enrols
 and approves the assets through EnrollmentService, writes the curtailable loads' history
-straight into the rollups with `Rollups.apply` (what the telemetry consumer does, minus
-Kafka), then calls GetFlexibility for tomorrow: aggregate only, and with per-asset envelopes.
+straight into the rollups (the keys and values `Rollups.apply` writes, as the telemetry
+consumer does, minus Kafka, in bulk), then calls GetFlexibility for tomorrow: aggregate
+only, and with per-asset envelopes.
 """
 
 from __future__ import annotations
@@ -14,18 +15,29 @@ import time
 from datetime import date, datetime, timedelta
 
 import numpy as np
+import redis
+from redis.commands.core import Script
 
 from bidding.assets import AssetSpec, BatterySpec, CurtailableLoadSpec, ShiftableLoadSpec
-from bidding.intervals import MARKET_TZ
+from bidding.intervals import INTERVALS_PER_DAY, MARKET_TZ
 from loadtests._stack import UNLIMITED, enrol
-from loadtests.synthetic_park import KINDS, AssetMix, SyntheticPark, build_park, history_days
+from loadtests.synthetic_park import (
+    KINDS,
+    AssetMix,
+    SyntheticAsset,
+    SyntheticPark,
+    build_park,
+    history_days,
+    interval_end_epoch_s,
+)
 from parkvpp.v1 import enrollment_pb2 as epb
 from parkvpp.v1 import vpp_pb2 as vpb
 from parkvpp.v1 import vpp_pb2_grpc
 from services.enrollment.convert import TECHNOLOGY_ENUM
 from services.runtime.channels import open_channel
 from services.runtime.local_stack import LocalStack
-from services.telemetry.rollups import RollupReading, Rollups
+from services.runtime.store import APPLIED_TTL_S, tenant_key
+from services.telemetry.columns import INTERVAL_SECONDS
 from services.terminal import progress
 
 #: Per-asset envelopes of 10,000 assets are tens of MB; the default client limit is 4 MB.
@@ -46,37 +58,84 @@ def proto_spec(spec: AssetSpec) -> epb.AssetSpec:
     return epb.AssetSpec(generator=epb.Generator(**fields))
 
 
-def seed_history(rollups: Rollups, park: SyntheticPark, days: list[date], deadline: float) -> int:
+#: Loads whose history one script call writes (8 loads of 14 days: 10,752 readings).
+LOADS_PER_CALL = 8
+
+SEED_DAYS_LUA = """
+-- KEYS: per day d of the call KEYS[2d - 1] its readings hash and KEYS[2d] its rollup, then
+-- the events' applied markers. ARGV[1]: marker ttl, ARGV[2]: interval seconds, then per day
+-- ARGV[1 + 2d] its packed rollup (96 sums, 96 counts of 1) and ARGV[2 + 2d] the epoch
+-- second its first interval ends. Each interval's reading is its sum; field and value go
+-- to HSET as Lua numbers, as in the rollup step, so Valkey formats them alike.
+local ttl, step, days = ARGV[1], tonumber(ARGV[2]), (#ARGV - 2) / 2
+for d = 1, days do
+  local rollup, first, fields = ARGV[1 + 2 * d], tonumber(ARGV[2 + 2 * d]), {}
+  for i = 0, 95 do
+    fields[2 * i + 1] = tostring(first + step * i)
+    fields[2 * i + 2] = struct.unpack('<d', rollup, 8 * i + 1)
+  end
+  redis.call('HSET', KEYS[2 * d - 1], unpack(fields))
+  redis.call('SET', KEYS[2 * d], rollup)
+end
+for k = 2 * days + 1, #KEYS do redis.call('SET', KEYS[k], '1', 'NX', 'EX', ttl) end
+return days
+"""
+
+
+def seed_history(
+    client: redis.Redis, park: SyntheticPark, days: list[date], deadline: float
+) -> int:
     """The generator's readings of each curtailable load on `days`; returns readings written.
 
     Only curtailable loads: they are the assets GetFlexibility forecasts from history.
-    Raises TimeoutError when `deadline` (time.monotonic) passes first.
+    Writes what `Rollups.apply` of one event per load (event id "seed-<asset>", kW
+    rounded to 0.1) writes into a store without these keys, 8 loads a script call
+    (tests/test_flexibility_seed.py holds the two equal). Raises TimeoutError when
+    `deadline` (time.monotonic) passes first.
     """
     loads = park.of_kind("curtailable")
-    written = 0
+    by_enterprise: dict[str, list[SyntheticAsset]] = {}
+    for load in loads:
+        by_enterprise.setdefault(load.enterprise_id, []).append(load)
+    script = client.register_script(SEED_DAYS_LUA)
+    done = 0
     with progress("seeding history", len(loads)) as advance:
-        for n, block in enumerate(park.iter_readings(days, kinds=("curtailable",))):
-            written += _seed_block(rollups, block, n, len(loads), deadline)
-            advance(1)
-    return written
+        for enterprise_id, members in by_enterprise.items():
+            for first in range(0, len(members), LOADS_PER_CALL):
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"history of {done}/{len(loads)} loads written in time")
+                chunk = members[first : first + LOADS_PER_CALL]
+                history = {a.asset_id: np.round(park.history(a, days), 1) for a in chunk}
+                write_days(script, enterprise_id, history, days)
+                done += len(chunk)
+                advance(len(chunk))
+    return done * len(days) * INTERVALS_PER_DAY
 
 
-def _seed_block(rollups: Rollups, block, n: int, loads: int, deadline: float) -> int:
-    """Readings written for one load's block (the n-th of `loads`)."""
-    if time.monotonic() > deadline:
-        raise TimeoutError(f"history of {n}/{loads} loads written before the deadline")
-    readings = [
-        RollupReading(day, interval, epoch_s, kw)
-        for day, interval, epoch_s, kw in zip(
-            block.day.tolist(),
-            block.interval.tolist(),
-            block.epoch_s.tolist(),
-            np.round(block.kw, 1).tolist(),
-            strict=True,
-        )
-    ]
-    event_id = f"seed-{block.asset_id}"
-    return max(0, rollups.apply(event_id, block.enterprise_id, block.asset_id, readings))
+def write_days(
+    script: Script, enterprise_id: str, history: dict[str, np.ndarray], days: list[date]
+) -> None:
+    """One call of SEED_DAYS_LUA: each asset's kW (shape (len(days), 96), one reading an
+    interval) on `days`, all of `enterprise_id`. Raises ValueError for a value that is
+    negative or not finite (the rollup's sum would not be the reading: -0.0 sums to 0.0).
+    """
+    first_ends = interval_end_epoch_s(days)[:, 0].tolist()
+    isos = [d.isoformat() for d in days]
+    ones = np.ones((len(days), INTERVALS_PER_DAY), dtype="<i4").view(np.uint8)
+    keys: list[str] = []
+    args: list[int | bytes] = [APPLIED_TTL_S, INTERVAL_SECONDS]
+    for asset_id, kw in history.items():
+        if not (np.isfinite(kw).all() and not np.signbit(kw).any()):
+            raise ValueError(f"history of {asset_id} holds a negative or non-finite kW")
+        rollups = np.concatenate([kw.astype("<f8").view(np.uint8), ones], axis=1)
+        for n, iso in enumerate(isos):
+            keys += [
+                tenant_key(enterprise_id, "readings", asset_id, iso),
+                tenant_key(enterprise_id, "rollup", asset_id, iso),
+            ]
+            args += [rollups[n].tobytes(), first_ends[n]]
+    keys += [tenant_key(enterprise_id, "applied", "telemetry", f"seed-{a}") for a in history]
+    script(keys=keys, args=args)
 
 
 def time_calls(
@@ -129,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
         enrol_s = time.perf_counter() - started
         started = time.perf_counter()
         deadline = time.monotonic() + args.timeout
-        written = seed_history(Rollups(stack.runtime.redis), park, days, deadline)
+        written = seed_history(stack.runtime.redis, park, days, deadline)
         seed_s = time.perf_counter() - started
         stub = vpp_pb2_grpc.VppServiceStub(channel)
         request = vpb.GetFlexibilityRequest(market_day=market_day.isoformat())

@@ -13,10 +13,10 @@ from bidding.intervals import INTERVAL_HOURS, days_between
 from parkvpp.v1 import enrollment_pb2 as epb
 from parkvpp.v1 import telemetry_pb2 as pb
 from parkvpp.v1 import telemetry_pb2_grpc
-from services.enrollment.registry import Registry
+from services.enrollment.registry import AssetOwners, Registry
 from services.runtime.auth import current_caller, may_see
 from services.runtime.context import Runtime
-from services.runtime.errors import DeadlineExceeded, InvalidArgument
+from services.runtime.errors import DeadlineExceeded, InvalidArgument, NotFound
 from services.runtime.events import TOPIC_TELEMETRY
 from services.runtime.metrics import READINGS
 from services.runtime.outbox import OutboxEvent
@@ -48,6 +48,7 @@ class TelemetryServicer(telemetry_pb2_grpc.TelemetryServiceServicer):
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
         self.registry = Registry(runtime.redis)
+        self.owners = AssetOwners(self.registry)
         self.rollups = Rollups(runtime.redis)
         self.profiles = Profiles(self.rollups)
         self.intake = CheckedOutbox(runtime.redis, runtime.outbox)
@@ -152,14 +153,16 @@ class TelemetryServicer(telemetry_pb2_grpc.TelemetryServiceServicer):
             )
         subject = request.WhichOneof("subject")
         if subject == "asset_id":
-            asset = self.registry.get_asset(require_id("asset_id", request.asset_id))
-            assets = [asset]
-            enterprise_id = asset.enterprise_id
+            asset_ids = [require_id("asset_id", request.asset_id)]
+            owner = self.owners(asset_ids[0])
+            if owner is None:
+                raise NotFound(f"asset {asset_ids[0]} not found")
+            enterprise_id = owner
         elif subject == "enterprise_id":
             enterprise_id = require_id("enterprise_id", request.enterprise_id)
             self.registry.get_enterprise(enterprise_id)
-            assets = [
-                a
+            asset_ids = [
+                a.asset_id
                 for a in self.registry.iter_assets(enterprise_id)
                 if a.kind != epb.ASSET_KIND_GENERATOR
             ]
@@ -169,10 +172,10 @@ class TelemetryServicer(telemetry_pb2_grpc.TelemetryServiceServicer):
             asset_id=request.asset_id if subject == "asset_id" else "",
             enterprise_id=enterprise_id,
         )
-        if not assets:
+        if not asset_ids:
             return profile
         now = datetime.now(UTC)
-        per_asset = [self.profiles.asset_days(enterprise_id, a.asset_id, days, now) for a in assets]
+        per_asset = [self.profiles.asset_days(enterprise_id, a, days, now) for a in asset_ids]
         found = np.zeros(len(QUALITY_CODES), dtype=np.int64)
         add = profile.intervals.add  # one bound method: a profile is 96 rows a day
         for day in days:

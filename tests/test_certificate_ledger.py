@@ -345,3 +345,15 @@ def test_random_operations_keep_issued_equal_active_plus_retired_and_verify(
         }
     report = ledger.verify()
     assert report.ok, report
+
+
+def test_expiry_sweep_finds_a_lot_exactly_at_its_expiry_and_nothing_before(ledger):
+    (lot,) = _issue(ledger, "r1", [(H0, 1_000)])  # valid through Feb 2028 (Shanghai)
+    expiry = datetime(2028, 2, 29, 16, tzinfo=UTC)
+    assert ledger.expire_due(expiry - timedelta(seconds=1)) == []
+    assert ledger.get_lot(lot.lot_id).status is LotStatus.ACTIVE
+    (expired,) = ledger.expire_due(expiry)
+    assert expired.lot_id == lot.lot_id and expired.status is LotStatus.EXPIRED
+    assert ledger.expire_due(expiry) == []  # swept once
+    balance = ledger.balance("ent-a")
+    assert (balance.active_wh, balance.expired_wh) == (0, 1_000)

@@ -103,3 +103,75 @@ def test_a_first_value_wins_and_counts_once_across_events(redis_client):
     kw, counts = rollups.day_kw(enterprise_id, "meter-a", [DAY])[DAY]
     assert counts[6] == 1 and counts[7] == 2  # 900 * 7 ends interval 6; +1, +2 are in 7
     assert kw[6] == pytest.approx(10.0) and kw[7] == pytest.approx(25.0)
+
+
+#: A power reading: asset, seconds into the day, kW (any finite value a meter may send).
+POWER = st.tuples(
+    st.integers(0, len(ASSETS) - 1),
+    st.integers(1, 3700),
+    st.floats(-1e6, 1e6, allow_nan=False, allow_infinity=False),
+)
+
+
+def power_only(enterprise_id: str, event_no: int, readings) -> ColumnBatch:
+    return batch(enterprise_id, (event_no, [(a, False, s, v) for a, s, v in readings]))
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(
+    events=st.lists(st.tuples(st.integers(0, 5), st.lists(POWER, max_size=12)), max_size=8),
+    cuts=st.lists(st.integers(0, 8), max_size=4),
+)
+def test_power_readings_roll_up_first_value_wins_however_events_are_grouped(
+    redis_client, events, cuts
+):
+    """Whatever events share a call (quick or reading by reading, a day empty or not), the
+    rollups are those of the rule: an event id applies once, the first value of an asset's
+    second wins, an interval sums and counts the readings that won."""
+    rollups = Rollups(redis_client)
+    enterprise_id = next(_enterprises)
+    applied: set[int] = set()
+    values: dict[tuple[int, int], float] = {}
+    sums: dict[tuple[int, int, int], float] = {}
+    counts: dict[tuple[int, int, int], int] = {}
+    want = []
+    for event_no, readings in events:
+        if event_no in applied:
+            want.append(-1)
+            continue
+        applied.add(event_no)
+        want.append(0)
+        for asset_no, seconds, kw in readings:
+            if (asset_no, seconds) in values:
+                continue
+            values[(asset_no, seconds)] = kw
+            day, interval = columns.locate_period_ends(np.array([START_S + seconds]))
+            cell = (asset_no, int(day[0]), int(interval[0]))
+            sums[cell] = sums.get(cell, 0.0) + kw
+            counts[cell] = counts.get(cell, 0) + 1
+            want[-1] += 1
+    got = []
+    for start, end in itertools.pairwise([0, *sorted(set(cuts)), len(events)]):
+        part = [power_only(enterprise_id, no, readings) for no, readings in events[start:end]]
+        got += rollups.apply_many(part) if part else []
+    assert got == want
+    kw, count, hashes = stored(redis_client, rollups, enterprise_id)
+    days = [columns.day_number(date.fromordinal(DAY.toordinal() + k)) for k in (-1, 0, 1)]
+    expected_counts = np.zeros_like(count)
+    expected_kw = np.full(kw.shape, np.nan)
+    for (asset_no, day, interval), n in counts.items():
+        expected_counts[asset_no, days.index(day), interval] = n
+        expected_kw[asset_no, days.index(day), interval] = sums[(asset_no, day, interval)] / n
+    np.testing.assert_array_equal(count, expected_counts)
+    np.testing.assert_allclose(kw, expected_kw, rtol=1e-12, atol=1e-9)
+    fields = {
+        (asset_no, int(field) - START_S): float(value)
+        for asset_no in range(len(ASSETS))
+        for d in range(3)
+        for field, value in hashes[asset_no * 3 + d].items()
+    }
+    assert fields == values

@@ -5,14 +5,21 @@ call share the work: a slot (one asset's day) touched by any of them has its rea
 deduplicated with one HMGET and stored with one HSET, its packed rollup day read with one
 GET and each run of adjacent touched intervals written with one SETRANGE for the sums and
 one for the counts. Events that follow one another in a partition are applied in their
-order, so a call of many events gives the same rollups as one call per event. Key layout:
-see services/telemetry/rollups.py.
+order, so a call of many events gives the same rollups as one call per event.
+
+The script (rollup_step.lua) gets the power readings as binary records and their hash
+fields as text made here (Lua's tostring cost more than the rest of a reading's work). A
+slot whose readings are all new and whose intervals the day does not hold yet (a meter's
+first reading of each interval, the common case) takes the quick way: its runs are written
+from sums computed here, in the order the script would add them. Anything else goes
+reading by reading. Key layout: see services/telemetry/rollups.py.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from importlib.resources import files
 
 import numpy as np
 
@@ -21,129 +28,16 @@ from services.runtime.store import APPLIED_TTL_S, tenant_key
 from services.telemetry.columns import INTERVAL_SECONDS, REGISTER, Columns, day_of
 from services.telemetry.columns import locate_period_ends as locate
 
-APPLY_LUA = """
--- KEYS[1..E]: the events' applied markers; then per (asset, day) slot s: KEYS[E + 2s - 1]
--- its readings hash, KEYS[E + 2s] its rollup. ARGV[1]: ttl, ARGV[2]: kW per kWh of one
--- interval, ARGV[3]: interval seconds, ARGV[4]: E, ARGV[5]: the power readings as POWER
--- records grouped by slot (reading order kept within a slot), ARGV[6]: per slot how many
--- of them are its (int32), ARGV[7]: the register readings as REGISTER records in reading
--- order. Returns {register anomalies, per event: readings added, or -1 if it was applied}.
--- Registers go one by one: each looks up its neighbours, which may come before it.
-local POWER, REGISTER, DAY, CHUNK = '<i8di4i4', '<i8di4Bi4i4i4i4i4', 1152, 2000
-local per_kwh, step, events = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
-local outcome = {0}
-for e = 1, events do
-  outcome[e + 1] = redis.call('SET', KEYS[e], '1', 'NX', 'EX', ARGV[1]) and 0 or -1
-end
-local ZERO = string.rep('\\0', DAY)
-local raw_of, touched_of, slots, sums, counts = {}, {}, {}, {}, {}
-local function add(slot, interval, kw)
-  local at = slot * 128 + interval
-  local sum = sums[at]
-  if sum == nil then
-    local raw = raw_of[slot]
-    if raw == nil then
-      raw = redis.call('GET', KEYS[events + 2 * slot]) or ZERO
-      if #raw < DAY then raw = raw .. string.sub(ZERO, #raw + 1) end
-      raw_of[slot], touched_of[slot] = raw, {}
-      slots[#slots + 1] = slot
-    end
-    if raw == ZERO then
-      sum, counts[at] = 0, 0
-    else
-      sum = struct.unpack('<d', raw, interval * 8 + 1)
-      counts[at] = struct.unpack('<i4', raw, 768 + interval * 4 + 1)
-    end
-    local touched = touched_of[slot]
-    touched[#touched + 1] = interval
-  end
-  sums[at], counts[at] = sum + kw, counts[at] + 1
-end
-local function added(event)
-  outcome[event + 1] = outcome[event + 1] + 1
-end
--- An event's power readings come without repeats (the caller keeps the first of each);
--- a repeat from another event of the call is new only where it comes first.
-local power, per_slot, pos = ARGV[5], ARGV[6], 1
-local fields, values, intervals, owners, new = {}, {}, {}, {}, {}
-for slot = 1, #per_slot / 4 do
-  local key, n = KEYS[events + 2 * slot - 1], 0
-  for _ = 1, struct.unpack('<i4', per_slot, slot * 4 - 3) do
-    local epoch, value, interval, event
-    epoch, value, interval, event, pos = struct.unpack(POWER, power, pos)
-    if outcome[event + 1] >= 0 then
-      n = n + 1
-      fields[n], values[n], intervals[n], owners[n] = tostring(epoch), value, interval, event
-    end
-  end
-  if n == 1 then
-    if redis.call('HSETNX', key, fields[1], values[1]) == 1 then
-      add(slot, intervals[1], values[1])
-      added(owners[1])
-    end
-  elseif n > 1 then
-    local m, seen = 0, events > 1 and {} or nil
-    for first = 1, n, CHUNK do
-      local last = math.min(first + CHUNK - 1, n)
-      local found = redis.call('HMGET', key, unpack(fields, first, last))
-      for k = first, last do
-        if not found[k - first + 1] and not (seen and seen[fields[k]]) then
-          if seen then seen[fields[k]] = true end
-          new[m + 1], new[m + 2] = fields[k], values[k]
-          m = m + 2
-          add(slot, intervals[k], values[k])
-          added(owners[k])
-        end
-      end
-    end
-    for first = 1, m, 2 * CHUNK do
-      redis.call('HSET', key, unpack(new, first, math.min(first + 2 * CHUNK - 1, m)))
-    end
-  end
-end
-local function delta(slot, interval, later, earlier, signed)
-  local kwh = tonumber(later) - tonumber(earlier)
-  if kwh < 0 and signed == 0 then outcome[1] = outcome[1] + 1 return end
-  add(slot, interval, kwh * per_kwh)
-end
-local registers = ARGV[7]
-pos = 1
-while pos <= #registers do
-  local epoch, value, event, signed, slot, interval, before, after, after_interval
-  epoch, value, event, signed, slot, interval, before, after, after_interval, pos =
-    struct.unpack(REGISTER, registers, pos)
-  if outcome[event + 1] >= 0
-    and redis.call('HSETNX', KEYS[events + 2 * slot - 1], 'r' .. tostring(epoch), value) == 1
-  then
-    added(event)
-    local earlier = redis.call('HGET', KEYS[events + 2 * before - 1], 'r' .. tostring(epoch - step))
-    if earlier then delta(slot, interval, value, earlier, signed) end
-    local later = redis.call('HGET', KEYS[events + 2 * after - 1], 'r' .. tostring(epoch + step))
-    if later then delta(after, after_interval, later, value, signed) end
-  end
-end
-local function packed(kind, values)
-  return struct.pack('<' .. string.rep(kind, #values), unpack(values))
-end
-for _, slot in ipairs(slots) do
-  local touched, rollup = touched_of[slot], KEYS[events + 2 * slot]
-  table.sort(touched)
-  local k = 1
-  while k <= #touched do
-    local first, run_sums, run_counts = touched[k], {}, {}
-    repeat
-      local at = slot * 128 + touched[k]
-      run_sums[#run_sums + 1], run_counts[#run_counts + 1] = sums[at], counts[at]
-      k = k + 1
-    until k > #touched or touched[k] ~= touched[k - 1] + 1
-    redis.call('SETRANGE', rollup, first * 8, packed('d', run_sums))
-    redis.call('SETRANGE', rollup, 768 + first * 4, packed('i4', run_counts))
-  end
-end
-return outcome
-"""
-#: One power reading of the step (the Lua POWER): epoch second, kW, interval, event (from 1).
-POWER_RECORD = np.dtype([("epoch", "<i8"), ("value", "<f8"), ("interval", "<i4"), ("event", "<i4")])
+#: The step itself (services/telemetry/rollup_step.lua).
+APPLY_LUA = files("services.telemetry").joinpath("rollup_step.lua").read_text()
+#: Per slot (the Lua SLOT): its power readings, runs of adjacent intervals and (event,
+#: readings) pairs, and 1 when it may take the quick way.
+SLOT_RECORD = np.dtype([("readings", "<i4"), ("runs", "<i4"), ("events", "<i4"), ("quick", "<i4")])
+#: One power reading (the Lua READING): kW, interval, event (from 1), and where its hash
+#: field's text starts and ends.
+READING_RECORD = np.dtype(
+    [("value", "<f8"), ("interval", "<i4"), ("event", "<i4"), ("first", "<i4"), ("last", "<i4")]
+)
 #: One register reading (the Lua REGISTER): epoch second, kWh, event, signed (1 when the
 #: register may fall), its slot and interval, the slots of one interval earlier and later
 #: and the later one's interval.
@@ -160,6 +54,7 @@ REGISTER_RECORD = np.dtype(
         ("after_interval", "<i4"),
     ]
 )
+_POWERS_OF_TEN = 10 ** np.arange(1, 19, dtype=np.int64)
 #: Day numbers stay below this (year 2243), so (asset, day) pairs pack into one integer.
 _DAYS = 100_000
 
@@ -251,6 +146,73 @@ def _slot_keys(enterprise_id: str, asset_ids: Sequence[str], slots: np.ndarray) 
     return keys
 
 
+def _power_args(
+    slot: np.ndarray,
+    epoch: np.ndarray,
+    value: np.ndarray,
+    interval: np.ndarray,
+    event: np.ndarray,
+    slot_count: int,
+    register_slots: np.ndarray,
+) -> list[bytes]:
+    """ARGV[5..11] of APPLY_LUA for power readings sorted by slot (from 0 here), reading
+    order kept within a slot."""
+    slots = np.zeros(slot_count, SLOT_RECORD)
+    slots["readings"] = np.bincount(slot, minlength=slot_count)
+    # Quick unless a register touches the slot or a field repeats (only across events).
+    quick = np.ones(slot_count, dtype=bool)
+    quick[register_slots] = False
+    fields, repeats = np.unique((slot << 34) | epoch, return_counts=True)
+    quick[fields[repeats > 1] >> 34] = False
+    slots["quick"] = quick
+    # Runs of adjacent intervals and their sums from nothing, added in reading order.
+    cells, at = np.unique(slot * 128 + interval, return_inverse=True)
+    sums = np.bincount(at.reshape(-1), weights=value, minlength=len(cells))
+    counts = np.bincount(at.reshape(-1), minlength=len(cells))
+    starts = np.ones(len(cells), dtype=bool)
+    starts[1:] = np.diff(cells) != 1  # the next slot's cells are 128 - 95 further on
+    first = np.flatnonzero(starts)
+    runs = np.zeros((len(first), 2), "<i4")
+    runs[:, 0] = cells[first] % 128
+    runs[:, 1] = np.diff(np.append(first, len(cells)))
+    slots["runs"] = np.bincount(cells[first] // 128, minlength=slot_count)
+    pairs, per_pair = np.unique((slot << 32) | event, return_counts=True)
+    slot_events = np.zeros((len(pairs), 2), "<i4")
+    slot_events[:, 0], slot_events[:, 1] = pairs & 0xFFFFFFFF, per_pair
+    slots["events"] = np.bincount(pairs >> 32, minlength=slot_count)
+    texts, ends = _decimal(epoch)
+    readings = np.zeros(len(slot), READING_RECORD)
+    readings["value"], readings["interval"], readings["event"] = value, interval, event
+    readings["last"] = ends
+    readings["first"] = np.concatenate([[1], ends[:-1] + 1])[: len(ends)]
+    return [
+        slots.tobytes(),
+        readings.tobytes(),
+        texts,
+        runs.tobytes(),
+        sums.astype("<f8").tobytes(),
+        counts.astype("<i4").tobytes(),
+        slot_events.tobytes(),
+    ]
+
+
+def _decimal(numbers: np.ndarray) -> tuple[bytes, np.ndarray]:
+    """Non-negative integers as decimal text, one after another, and where each ends
+    (counted from 1): the hash fields of power readings, as Lua's tostring writes them."""
+    digits = 1 + (numbers[:, None] >= _POWERS_OF_TEN).sum(axis=1)
+    if len(numbers) and bool((digits == digits[0]).all()):  # vectorised when of one width
+        width = int(digits[0])
+        text = np.zeros((len(numbers), width), dtype=np.uint8)
+        rest = numbers.copy()
+        for column in range(width - 1, -1, -1):
+            rest, text[:, column] = np.divmod(rest, 10)
+        text += ord("0")
+        joined = text.tobytes()
+    else:
+        joined = b"".join(b"%d" % n for n in numbers.tolist())
+    return joined, np.cumsum(digits)
+
+
 def script_input(
     enterprise_id: str, events: Sequence[EventReadings]
 ) -> tuple[list[str], list[str | int | bytes]]:
@@ -274,10 +236,6 @@ def script_input(
     inverse = inverse.reshape(-1) + 1  # Lua slots count from 1
     power_slot = inverse[: len(power)]
     order = power[np.argsort(power_slot, kind="stable")]  # by slot, reading order kept
-    powers = np.zeros(len(power), POWER_RECORD)
-    for field, column in (("epoch", m.epoch), ("value", m.value), ("interval", m.interval)):
-        powers[field] = column[order]
-    powers["event"] = m.event[order]
     records = np.zeros(len(registers), REGISTER_RECORD)
     for field, column in (
         ("epoch", m.epoch),
@@ -291,14 +249,22 @@ def script_input(
     records["after_interval"] = after_interval
     keys = [tenant_key(enterprise_id, "applied", "telemetry", e.event_id) for e in events]
     keys.extend(_slot_keys(enterprise_id, m.asset_ids, slots))
-    per_slot = np.bincount(power_slot - 1, minlength=len(slots)).astype("<i4")
+    slot = np.sort(power_slot)
+    power_args = _power_args(
+        slot - 1,
+        m.epoch[order],
+        m.value[order],
+        m.interval[order],
+        m.event[order],
+        len(slots),
+        np.unique(inverse[len(power) :]) - 1,
+    )
     args: list[str | int | bytes] = [
         APPLIED_TTL_S,
         repr(1 / INTERVAL_HOURS),
         INTERVAL_SECONDS,
         len(events),
-        powers.tobytes(),
-        per_slot.tobytes(),
+        *power_args,
         records.tobytes(),
     ]
     return keys, args

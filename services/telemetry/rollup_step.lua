@@ -57,100 +57,94 @@ local function reading(at)
   local value, interval, event, first, last = struct.unpack(READING, readings, at * 24 - 23)
   return string.sub(texts, first, last), value, interval, event
 end
--- Reading by reading: only readings of events not applied before, each field once (the
--- first value wins; a repeat from another event of the call is new only where it is first).
-local function one_by_one(slot, key, n, before)
-  local fields, values, intervals, owners, m = {}, {}, {}, {}, 0
-  for k = before + 1, before + n do
-    local field, value, interval, event = reading(k)
-    if outcome[event + 1] >= 0 then
-      m = m + 1
-      fields[m], values[m], intervals[m], owners[m] = field, value, interval, event
-    end
-  end
-  if m == 1 then
-    if redis.call('HSETNX', key, fields[1], values[1]) == 1 then
-      add(slot, intervals[1], values[1])
-      added(owners[1], 1)
-    end
-    return
-  end
-  local new, seen, c = {}, {}, 0
-  for first = 1, m, CHUNK do
-    local last = math.min(first + CHUNK - 1, m)
-    local found = redis.call('HMGET', key, unpack(fields, first, last))
-    for k = first, last do
-      if not found[k - first + 1] and not seen[fields[k]] then
-        seen[fields[k]] = true
-        new[c + 1], new[c + 2] = fields[k], values[k]
-        c = c + 2
-        add(slot, intervals[k], values[k])
-        added(owners[k], 1)
-      end
-    end
-  end
-  for first = 1, c, 2 * CHUNK do
-    redis.call('HSET', key, unpack(new, first, math.min(first + 2 * CHUNK - 1, c)))
-  end
-end
--- The quick way, for a slot whose events are all new and whose readings repeat none of
--- another event: if one HMGET finds none of them, one HSET stores them all, and runs of
--- intervals the day does not hold yet are written from the given sums (the same additions
--- in the same order as reading by reading). False when the HMGET found one.
-local function quick(slot, key, n, before, run, cell, run_count)
-  local fields, pairs = {}, {}
-  for k = 1, n do
-    local field, value = reading(before + k)
-    fields[k], pairs[2 * k - 1], pairs[2 * k] = field, field, value
-  end
-  for first = 1, n, CHUNK do
-    local found = redis.call('HMGET', key, unpack(fields, first, math.min(first + CHUNK - 1, n)))
-    for k = 1, #found do
-      if found[k] then return false end
-    end
-  end
-  for first = 1, 2 * n, 2 * CHUNK do
-    redis.call('HSET', key, unpack(pairs, first, math.min(first + 2 * CHUNK - 1, 2 * n)))
-  end
-  local raw = day(slot)
+-- Whether the day holds nothing yet in any of the runs of a slot.
+local function runs_empty(raw, run, run_count)
   for r = run + 1, run + run_count do
     local first, length = struct.unpack(PAIR, runs, r * 8 - 7)
     if string.sub(raw, first * 8 + 1, (first + length) * 8) ~= string.sub(ZERO, 1, length * 8)
       or string.sub(raw, 769 + first * 4, 768 + (first + length) * 4)
         ~= string.sub(ZERO, 1, length * 4)
     then
-      for k = before + 1, before + n do
-        local _, value, interval = reading(k)
-        add(slot, interval, value)
-      end
-      return true
+      return false
     end
   end
-  local rollup, at = KEYS[events + 2 * slot], cell
+  return true
+end
+-- The runs of a slot written from the given sums.
+local function write_runs(slot, run, cell, run_count)
+  local rollup = KEYS[events + 2 * slot]
   for r = run + 1, run + run_count do
     local first, length = struct.unpack(PAIR, runs, r * 8 - 7)
-    local kw = string.sub(sums_of_runs, at * 8 + 1, (at + length) * 8)
+    local kw = string.sub(sums_of_runs, cell * 8 + 1, (cell + length) * 8)
     redis.call('SETRANGE', rollup, first * 8, kw)
-    local count = string.sub(counts_of_runs, at * 4 + 1, (at + length) * 4)
+    local count = string.sub(counts_of_runs, cell * 4 + 1, (cell + length) * 4)
     redis.call('SETRANGE', rollup, 768 + first * 4, count)
-    at = at + length
+    cell = cell + length
   end
   raw_of[slot] = nil
-  return true
+end
+-- One slot's power readings: only those of events not applied before, each field once (the
+-- first value wins; a repeat from another event of the call is new only where it is
+-- first). `quick` (its events all new, no register, no repeat across events): when none
+-- is known yet and the day holds nothing in their intervals, the runs are written from
+-- the given sums (the same additions in the same order as reading by reading) and it
+-- returns true: the readings count for their events then.
+local function apply_slot(slot, n, before, quick, run, cell, run_count)
+  local key, fields, values, intervals, owners, m = KEYS[events + 2 * slot - 1], {}, {}, {}, {}, 0
+  for k = before + 1, before + n do
+    local field, value, interval, event = reading(k)
+    if quick or outcome[event + 1] >= 0 then
+      m = m + 1
+      fields[m], values[m], intervals[m], owners[m] = field, value, interval, event
+    end
+  end
+  local new, seen, c = {}, (not quick) and {} or nil, 0
+  if m == 1 then
+    if redis.call('HSETNX', key, fields[1], values[1]) == 0 then return false end
+    c = 1
+    new[1] = 1
+  else
+    for first = 1, m, CHUNK do
+      local last = math.min(first + CHUNK - 1, m)
+      local found = redis.call('HMGET', key, unpack(fields, first, last))
+      for k = first, last do
+        if not found[k - first + 1] and not (seen and seen[fields[k]]) then
+          if seen then seen[fields[k]] = true end
+          c = c + 1
+          new[c] = k
+        end
+      end
+    end
+    local stored = {}
+    for j = 1, c do
+      stored[2 * j - 1], stored[2 * j] = fields[new[j]], values[new[j]]
+    end
+    for first = 1, 2 * c, 2 * CHUNK do
+      redis.call('HSET', key, unpack(stored, first, math.min(first + 2 * CHUNK - 1, 2 * c)))
+    end
+  end
+  if quick and c == m and runs_empty(day(slot), run, run_count) then
+    write_runs(slot, run, cell, run_count)
+    return true
+  end
+  for j = 1, c do
+    local k = new[j]
+    add(slot, intervals[k], values[k])
+    added(owners[k], 1)
+  end
+  return false
 end
 local slot_info, before, run, cell, paired = ARGV[5], 0, 0, 0, 0
 for slot = 1, #slot_info / 16 do
   local n, run_count, event_count, may = struct.unpack(SLOT, slot_info, slot * 16 - 15)
-  local key, fresh = KEYS[events + 2 * slot - 1], may == 1
+  local quick = may == 1
   for j = paired + 1, paired + event_count do
-    if outcome[struct.unpack('<i4', slot_events, j * 8 - 7) + 1] < 0 then fresh = false end
+    if outcome[struct.unpack('<i4', slot_events, j * 8 - 7) + 1] < 0 then quick = false end
   end
-  if fresh and quick(slot, key, n, before, run, cell, run_count) then
+  if n > 0 and apply_slot(slot, n, before, quick, run, cell, run_count) then
     for j = paired + 1, paired + event_count do
       added(struct.unpack(PAIR, slot_events, j * 8 - 7))
     end
-  elseif n > 0 then
-    one_by_one(slot, key, n, before)
   end
   for r = run + 1, run + run_count do
     cell = cell + struct.unpack('<i4', runs, r * 8 - 3)

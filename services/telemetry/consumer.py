@@ -76,7 +76,10 @@ def rollup_consumer(settings: Settings, rollups: Rollups) -> ConsumerSpec:
         topics=(TOPIC_TELEMETRY,),
         handler=handle,
         batch_handler=handle_batch,
-        # An event carries up to 5,000 readings (MAX_BATCH_READINGS): 20 of them are at
-        # most 100,000 readings, about a second of Lua on a busy machine.
-        max_records=20,
+        # An event carries up to 5,000 readings (MAX_BATCH_READINGS): 50 of them are at
+        # most 250,000 readings, under a second of Lua on an idle machine (the step applies
+        # some 300,000-500,000 readings/s, loadtests/bench_ingest.py), a few on a busy one,
+        # within the default rebalance timeout (10 s). More events a poll share more of
+        # each script call's per-slot work.
+        max_records=50,
     )

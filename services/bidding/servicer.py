@@ -132,6 +132,10 @@ class BiddingServicer(bidding_pb2_grpc.BiddingServiceServicer):
         return events, honour(problem, invitations, decided_at, rebound), left_out
 
     def PrepareBids(self, request, context):  # noqa: N802
+        # Seconds of solving: at background priority, so the node's reads stay quick.
+        return self.runtime.background.run(self._prepare, request)
+
+    def _prepare(self, request: pb.PrepareBidsRequest) -> pb.BidPlan:
         day = market_day("market_day", request.market_day)
         limit = request.time_limit_seconds or DEFAULT_TIME_LIMIT_S
         if not math.isfinite(limit) or not 0 < limit <= MAX_TIME_LIMIT_S:

@@ -10,6 +10,7 @@ import redis
 
 from services.runtime.channels import open_channel
 from services.runtime.outbox import Outbox, OutboxEvent
+from services.runtime.priority import BackgroundWork
 from services.runtime.ratelimit import Limit, RateLimiter
 from services.runtime.settings import Settings
 from services.runtime.store import connect
@@ -28,6 +29,7 @@ class Runtime:
         #: Called after this process wrote to the outbox (the server wakes its relay).
         self.on_outbox_write: list[Callable[[], None]] = []
         self._limiter: RateLimiter | None = None
+        self._background: BackgroundWork | None = None
         self._channels: dict[str, grpc.Channel] = {}
         self._lock = threading.Lock()
         #: Set when the server begins to stop; long-lived streams end when they see it.
@@ -60,6 +62,14 @@ class Runtime:
                 )
             return self._limiter
 
+    @property
+    def background(self) -> BackgroundWork:
+        """Lower-priority threads for heavy solves (see services.runtime.priority)."""
+        with self._lock:
+            if self._background is None:
+                self._background = BackgroundWork()
+            return self._background
+
     def channel(self, service: str) -> grpc.Channel:
         """A channel to a peer service (e.g. the market gateway), cached per process."""
         with self._lock:
@@ -78,4 +88,7 @@ class Runtime:
             for channel in self._channels.values():
                 channel.close()
             self._channels.clear()
+            if self._background is not None:
+                self._background.close()
+                self._background = None
         self.redis.close()

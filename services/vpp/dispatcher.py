@@ -125,7 +125,8 @@ class Dispatcher:
         current = self.plans.current(day.isoformat())
         if current is None:
             assets = self.portfolio.bid_assets(day)
-            plan = disaggregate(awarded_kw, assets)
+            # The day ahead's solve waits at background priority; a redispatch does not.
+            plan = self.runtime.background.run(disaggregate, awarded_kw, assets)
             record = self._record(
                 None,
                 market_day=day.isoformat(),

@@ -8,9 +8,10 @@ the same summary, events and rollups by construction, and the per-reading work i
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from operator import itemgetter
 
 import numpy as np
 
@@ -78,9 +79,16 @@ class Columns:
 
     def compact(self) -> Columns:
         """The same readings with an asset table of only the assets they use."""
+        return self._compact()[0]
+
+    def _compact(self) -> tuple[Columns, np.ndarray]:
+        """`compact()` and the entries of this table it kept."""
         used, local = np.unique(self.asset_index, return_inverse=True)
-        ids = tuple(self.asset_ids[i] for i in used.tolist())
-        return Columns(ids, local.astype(np.int64), self.epoch_s, self.values, self.kinds)
+        ids = _pick(self.asset_ids, used)
+        compact = Columns(
+            ids, local.reshape(-1).astype(np.int64), self.epoch_s, self.values, self.kinds
+        )
+        return compact, used
 
     def to_message(self, message: pb.ReadingColumns | None = None) -> pb.ReadingColumns:
         """The packed form, written into `message` when given; `kinds` stays empty when
@@ -246,20 +254,46 @@ def first_of_each(columns: Columns) -> np.ndarray:
     return np.sort(first)
 
 
-def by_owner(columns: Columns, owners: Sequence[str]) -> dict[str, Columns]:
+def _pick(items: tuple[str, ...], at: np.ndarray) -> tuple[str, ...]:
+    """items[at] as a tuple (one C call, not a generator over the entries)."""
+    if len(at) == 0:
+        return ()
+    if len(at) == 1:
+        return (items[int(at[0])],)
+    return itemgetter(*at.tolist())(items)  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True)
+class Owners:
+    """The enterprise of each entry of an asset table: `codes` into `names` (sorted)."""
+
+    names: tuple[str, ...]
+    codes: np.ndarray  # int64, aligned with the asset table
+
+    @classmethod
+    def of(cls, owners: Sequence[str]) -> Owners:
+        names = sorted(set(owners))
+        number = {name: n for n, name in enumerate(names)}
+        return cls(tuple(names), np.array([number[o] for o in owners], dtype=np.int64).reshape(-1))
+
+
+def _parts(columns: Columns, owners: Owners) -> Iterator[tuple[str, Columns, np.ndarray]]:
+    """Per enterprise with readings (by name): its readings with a compact asset table,
+    reading order kept, and the entries of `columns`' table that table holds."""
+    owner_of_reading = owners.codes[columns.asset_index]
+    order = np.argsort(owner_of_reading, kind="stable")  # by owner, reading order kept
+    counts = np.bincount(owner_of_reading, minlength=len(owners.names))
+    ends = np.cumsum(counts)
+    for n in np.flatnonzero(counts).tolist():
+        part, used = columns.take(order[ends[n] - counts[n] : ends[n]])._compact()
+        yield owners.names[n], part, used
+
+
+def by_owner(columns: Columns, owners: Sequence[str] | Owners) -> dict[str, Columns]:
     """The readings split by the enterprise owning their asset (`owners` aligned with the
     asset table), each part with its own compact asset table, reading order kept."""
-    numbers: dict[str, int] = {}
-    owner_of_asset = np.array([numbers.setdefault(o, len(numbers)) for o in owners], dtype=np.int64)
-    owner_of_reading = owner_of_asset.reshape(-1)[columns.asset_index]
-    order = np.argsort(owner_of_reading, kind="stable")  # by owner, reading order kept
-    counts = np.bincount(owner_of_reading, minlength=len(numbers))
-    ends = np.cumsum(counts)
-    out = {}
-    for owner, n in sorted(numbers.items()):
-        if counts[n]:
-            out[owner] = columns.take(order[ends[n] - counts[n] : ends[n]]).compact()
-    return out
+    owners = owners if isinstance(owners, Owners) else Owners.of(owners)
+    return {owner: part for owner, part, _ in _parts(columns, owners)}
 
 
 def locate_period_ends(epoch_s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -287,14 +321,15 @@ def facts_of(asset_ids: Sequence[str], visible: Mapping[str, bool], battery: Map
 
 
 def accepted_events(
-    readings: Columns, owners: Sequence[str], bidirectional: Sequence[bool]
+    readings: Columns, owners: Sequence[str] | Owners, bidirectional: Sequence[bool] | np.ndarray
 ) -> dict[str, pb.ReadingsAcceptedColumns]:
     """The event payload per enterprise of a batch's accepted, deduplicated readings
     (`owners` and `bidirectional` aligned with the asset table)."""
-    flags = dict(zip(readings.asset_ids, bidirectional, strict=True))
+    owners = owners if isinstance(owners, Owners) else Owners.of(owners)
+    flags = np.asarray(bidirectional, dtype=bool).reshape(-1)
     events = {}
-    for enterprise_id, part in by_owner(readings, owners).items():
-        event = pb.ReadingsAcceptedColumns(bidirectional=[flags[a] for a in part.asset_ids])
+    for enterprise_id, part, used in _parts(readings, owners):
+        event = pb.ReadingsAcceptedColumns(bidirectional=flags[used].tolist())
         part.to_message(event.columns)  # written in place, not built and copied
         events[enterprise_id] = event
     return events

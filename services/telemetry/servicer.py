@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import numpy as np
@@ -44,6 +44,16 @@ QUALITY_CODES[list(QUALITY)] = list(QUALITY.values())
 REFUSAL_NAMES = columns.reason_names()
 
 
+@dataclass(frozen=True)
+class _Table:
+    """A stream's facts about the entries of an asset table (only known, visible assets'
+    readings are accepted, so only their owners matter)."""
+
+    asset_ids: tuple[str, ...]
+    facts: columns.AssetFacts
+    owners: columns.Owners
+
+
 class TelemetryServicer(telemetry_pb2_grpc.TelemetryServiceServicer):
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
@@ -74,6 +84,7 @@ class TelemetryServicer(telemetry_pb2_grpc.TelemetryServiceServicer):
         rejections: Counter[str] = Counter()
         accepted = batches = 0
         assets: dict[str, epb.Asset | None] = {}
+        table: _Table | None = None
         caller = current_caller()
         for batch in request_iterator:
             size = len(batch.readings) + len(batch.columns.timestamp_seconds)
@@ -84,15 +95,16 @@ class TelemetryServicer(telemetry_pb2_grpc.TelemetryServiceServicer):
             if caller is not None:
                 self.runtime.limiter.charge(caller, "ingest", size)
             batches += 1
-            facts = self._facts(readings.asset_ids, assets)
-            codes = columns.refusals(readings, facts, datetime.now(UTC))
+            if table is None or table.asset_ids != readings.asset_ids:  # a gateway's batches
+                table = self._table(readings.asset_ids, assets)  # mostly share their table
+            codes = columns.refusals(readings, table.facts, datetime.now(UTC))
             found = np.bincount(codes, minlength=len(REFUSAL_NAMES) + 1)
             for name, count in zip(REFUSAL_NAMES, found[1:].tolist(), strict=True):
                 if count:
                     rejections[name] += count
             kept = readings.take(codes == 0)
             accepted += len(kept)
-            self._record(kept.take(columns.first_of_each(kept)), assets)
+            self._record(kept.take(columns.first_of_each(kept)), table)
         READINGS.labels("accepted").inc(accepted)
         READINGS.labels("rejected").inc(sum(rejections.values()))
         return pb.IngestSummary(
@@ -104,10 +116,9 @@ class TelemetryServicer(telemetry_pb2_grpc.TelemetryServiceServicer):
             batches=batches,
         )
 
-    def _facts(
-        self, asset_ids: Sequence[str], assets: dict[str, epb.Asset | None]
-    ) -> columns.AssetFacts:
-        """What the checks need of each asset of a batch's table (looked up once a stream)."""
+    def _table(self, asset_ids: tuple[str, ...], assets: dict[str, epb.Asset | None]) -> _Table:
+        """What the checks and the events need of each asset of a batch's table (each asset
+        looked up once a stream)."""
         unknown = [a for a in dict.fromkeys(asset_ids) if a not in assets]
         if unknown:  # one round trip for the new assets of a batch
             found_now = {a.asset_id: a for a in self.registry.get_assets(unknown)}
@@ -119,23 +130,22 @@ class TelemetryServicer(telemetry_pb2_grpc.TelemetryServiceServicer):
             for a in found
         ]
         battery = [a is not None and a.kind == epb.ASSET_KIND_BATTERY for a in found]
-        return columns.AssetFacts(np.array(visible, dtype=bool), np.array(battery, dtype=bool))
+        return _Table(
+            asset_ids,
+            columns.AssetFacts(np.array(visible, dtype=bool), np.array(battery, dtype=bool)),
+            columns.Owners.of(["" if a is None else a.enterprise_id for a in found]),
+        )
 
-    def _record(self, readings: columns.Columns, assets: dict[str, epb.Asset | None]) -> None:
+    def _record(self, readings: columns.Columns, table: _Table) -> None:
         """Write one batch's accepted readings to the outbox, one event per enterprise (its
         partition key), in one round trip; Unavailable while the broker is behind (see
         CheckedOutbox). Once this returns they are in Redis: the relay takes them to Kafka."""
         if not len(readings):
             return
-        readings = readings.compact()  # only assets the checks passed remain in the table
-        found = [assets[a] for a in readings.asset_ids]
-        owners = [a.enterprise_id for a in found if a is not None]
-        batteries = [a.kind == epb.ASSET_KIND_BATTERY for a in found if a is not None]
-        assert len(owners) == len(found)
         events = {
             enterprise_id: OutboxEvent.of(TOPIC_TELEMETRY, enterprise_id, message, enterprise_id)
             for enterprise_id, message in columns.accepted_events(
-                readings, owners, batteries
+                readings, table.owners, table.facts.battery
             ).items()
         }
         try:

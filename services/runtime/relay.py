@@ -58,8 +58,16 @@ RELAY_EPOCH_KEY = shared_key(outbox.OUTBOX_TAG, "relay_epoch")
 #: Entries read from one stream per round, and bytes sent per round at most.
 PER_STREAM = 200
 ROUND_BYTES = 8 * 1024 * 1024
-#: Retained entries examined per round.
+#: Retained entries examined per round, and how often at most while events are published
+#: (each look reads the entries whole: under load, every round would read megabytes).
 RETAINED_SCAN = 2000
+RETAINED_EVERY_S = 0.25
+#: Producer batching, also the raw limit's in loadtests/bench_ingest.py: a round's events
+#: wait LINGER_MS at most; BATCH_BYTES is kafka-python's default (a telemetry event of
+#: 500 readings, ~10 KB, is a batch of its own). 512 KB batches made that raw producer 5-10
+#: times faster but not the relay (2,000-asset bench_ingest, 2026-12-07).
+LINGER_MS = 5
+BATCH_BYTES = 16 * 1024
 #: A group that has not been seen for this long is no longer waited for.
 GROUP_TTL_S = 24 * 3600
 
@@ -144,6 +152,7 @@ class OutboxRelay:
         self._retried: dict[str, float] = {}
         self._next_stats = 0.0
         self._next_prune = 0.0
+        self._retained_at = 0.0
         self._scanned = False
 
     def start(self) -> None:
@@ -205,8 +214,13 @@ class OutboxRelay:
         sent = 0
         if self._settings.outbox_retain:  # what a lost broker held goes before what is new
             sent += self._refeed_if_restarted()
-        sent += self._drain()
-        if self._settings.outbox_retain:
+        drained = self._drain()
+        sent += drained
+        now = time.monotonic()
+        if self._settings.outbox_retain and (
+            not drained or now - self._retained_at >= RETAINED_EVERY_S
+        ):
+            self._retained_at = now
             sent += self._keep_retained()
         self._stats()
         return sent > 0
@@ -338,7 +352,8 @@ class OutboxRelay:
                 acks="all",
                 # Retried sends carry producer sequence numbers, so a retry never writes twice.
                 enable_idempotence=True,
-                linger_ms=5,
+                linger_ms=LINGER_MS,
+                batch_size=BATCH_BYTES,
                 max_block_ms=int(s.kafka_publish_timeout_s * 1000),
                 max_request_size=4 * 1024 * 1024,
                 client_id="parkvpp-relay",
@@ -355,13 +370,14 @@ class OutboxRelay:
         if not rows:
             return sent
         readers = group_topics(self._redis)
+        done_keys = {g: outbox.done_key(g) for groups in readers.values() for g in groups}
         pipe = self._redis.pipeline(transaction=False)
         checks: list[tuple[Any, dict[bytes, bytes], list[str]]] = []
         for entry_id, fields in rows:
             groups = sorted(readers.get(_text(fields[b"t"]), ()))
             checks.append((entry_id, fields, groups))
             for group in groups:
-                pipe.zscore(outbox.done_key(group), fields[b"i"])
+                pipe.zscore(done_keys[group], fields[b"i"])
         scores = iter(pipe.execute())
         now = time.time()
         safe: list[tuple[Any, bytes, list[str]]] = []
@@ -381,7 +397,7 @@ class OutboxRelay:
             for entry_id, event_id, groups in safe:
                 pipe.xdel(outbox.RETAINED_KEY, entry_id)
                 for group in groups:
-                    pipe.zrem(outbox.done_key(group), event_id)
+                    pipe.zrem(done_keys[group], event_id)
             pipe.execute()
         if late:
             for entry in self._send(late, "retry"):

@@ -313,9 +313,10 @@ class EventConsumer:
                 self._assigned.set()
             if self._done_marks is not None:
                 self._done_marks.heartbeat(self.spec.group, self.spec.topics)
+            self._handled.clear()
+            offsets: dict[Any, OffsetAndMetadata] = {}
             for partition, records in batch.items():
                 last = None
-                self._handled.clear()
                 if self.spec.batch_handler is not None and self._handle_batch(records):
                     last = records[-1].offset
                 elif not self._stop.is_set():
@@ -324,8 +325,10 @@ class EventConsumer:
                             break  # stopping: what was not handled is redelivered later
                         last = record.offset
                 if last is not None:
-                    self._mark_done()
-                    self._commit(partition, last + 1)
+                    offsets[partition] = OffsetAndMetadata(last + 1, "", -1)
+            if offsets:  # one done mark and one commit a poll, after all of it was handled
+                self._mark_done()
+                self._commit(offsets)
 
     def _mark_done(self) -> None:
         """Tell the outbox relay (retain mode) which events this group has applied."""
@@ -356,15 +359,16 @@ class EventConsumer:
                     return False
                 delay_s = min(delay_s * 2, 10.0)
 
-    def _commit(self, partition: object, offset: int) -> None:
+    def _commit(self, offsets: dict[Any, OffsetAndMetadata]) -> None:
         """Commit after handling; a failed commit (rebalance, broker away) is not fatal.
 
         The uncommitted events are redelivered to whoever owns the partition next, and
         every handler is idempotent, so they change nothing the second time.
         """
         try:
-            self._consumer.commit({partition: OffsetAndMetadata(offset, "", -1)})  # type: ignore[dict-item]
-            self._report_lag(partition)
+            self._consumer.commit(offsets)
+            for partition in offsets:
+                self._report_lag(partition)
         except KafkaError as exc:
             log.warning(
                 "commit failed in group %s (%s); events will be redelivered", self.spec.group, exc

@@ -76,10 +76,12 @@ def rollup_consumer(settings: Settings, rollups: Rollups) -> ConsumerSpec:
         topics=(TOPIC_TELEMETRY,),
         handler=handle,
         batch_handler=handle_batch,
-        # An event carries up to 5,000 readings (MAX_BATCH_READINGS): 50 of them are at
-        # most 250,000 readings, under a second of Lua on an idle machine (the step applies
-        # some 300,000-500,000 readings/s, loadtests/bench_ingest.py), a few on a busy one,
-        # within the default rebalance timeout (10 s). More events a poll share more of
-        # each script call's per-slot work.
-        max_records=50,
+        # More events a poll share more of each script call's per-slot work: an
+        # enterprise's events of a partition go in one call up to MAX_CALL_READINGS (the
+        # step applied 240,000 readings/s with 5 events of 500 readings a call, 330,000
+        # with 10, on 2 cores). An event carries up to 5,000 readings (MAX_BATCH_READINGS):
+        # 100 of them are at most 500,000 readings, some 2 s of Lua on an idle machine, a
+        # few more on a busy one: within the default rebalance timeout (10 s), which
+        # bounds a poll's handling.
+        max_records=100,
     )

@@ -186,6 +186,31 @@ def aggregate(envelopes: Iterable[AssetEnvelope]) -> AggregateEnvelope:
     return AggregateEnvelope(tuple(ids), up_kw, down_kw)
 
 
+def aggregate_columns(
+    asset_ids: Sequence[str], up_kw: np.ndarray, down_kw: np.ndarray
+) -> AggregateEnvelope:
+    """`aggregate` of envelopes given as columns (one row of 96 per asset, in `asset_ids`
+    order): the same sums, added row by row in that order.
+
+    Raises InvalidInput when an asset id appears twice.
+    """
+    if len(set(asset_ids)) != len(asset_ids):
+        _check_unique(asset_ids)
+    shape = (len(asset_ids), INTERVALS_PER_DAY)
+    up = np.asarray(up_kw, dtype=float).reshape(shape).sum(axis=0, initial=0.0)
+    down = np.asarray(down_kw, dtype=float).reshape(shape).sum(axis=0, initial=0.0)
+    return AggregateEnvelope(tuple(asset_ids), up, down)
+
+
+def _check_unique(asset_ids: Sequence[str]) -> None:
+    """Raises InvalidInput naming the first asset id that appears twice."""
+    seen: set[str] = set()
+    for asset_id in asset_ids:
+        if asset_id in seen:
+            raise InvalidInput("envelopes", f"asset {asset_id!r} appears twice")
+        seen.add(asset_id)
+
+
 def _allowed(
     spec: CurtailableLoadSpec, market_day: date, decision_time: datetime | None
 ) -> np.ndarray:
@@ -209,12 +234,36 @@ def curtailable_envelopes(
 ) -> list[AssetEnvelope]:
     """`curtailable_envelope` of many loads at once (forecasts one row of 96 per load).
 
-    The same envelopes, computed with numpy over all loads: the allowed intervals once per
-    distinct (availability, notification lead). Raises InvalidInput as
+    The same envelopes, from `curtailable_columns`. Raises InvalidInput as
+    `curtailable_envelope` does.
+    """
+    up_kw, max_daily_up_kwh = curtailable_columns(
+        specs, market_day, forecast_load_kw, decision_time
+    )
+    down_kw, low_kwh, high_kwh = (np.zeros(up_kw.shape) for _ in range(3))
+    return [
+        AssetEnvelope(asset_id, up_kw[n], down_kw[n], low_kwh[n], high_kwh[n], daily_kwh)
+        for n, (asset_id, daily_kwh) in enumerate(
+            zip(asset_ids, max_daily_up_kwh.tolist(), strict=True)
+        )
+    ]
+
+
+def curtailable_columns(
+    specs: Sequence[CurtailableLoadSpec],
+    market_day: date,
+    forecast_load_kw: np.ndarray,
+    decision_time: datetime | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Up kW (one row of 96 per load) and max daily up kWh (one per load) of many loads:
+    `curtailable_envelope`'s rules computed with numpy over all loads, the allowed
+    intervals once per distinct (availability, notification lead).
+
+    Down kW and stored-energy bounds of a load are zero. Raises InvalidInput as
     `curtailable_envelope` does.
     """
     if not specs:  # a park of batteries and shiftable loads only
-        return []
+        return np.zeros((0, INTERVALS_PER_DAY)), np.zeros(0)
     forecasts = np.asarray(forecast_load_kw, dtype=float).reshape(len(specs), -1)
     if forecasts.shape[1] != INTERVALS_PER_DAY:
         raise InvalidInput("forecast_load_kw", f"must have {INTERVALS_PER_DAY} values")
@@ -222,25 +271,25 @@ def curtailable_envelopes(
         raise InvalidInput("forecast_load_kw", "must be finite")
     if decision_time is not None and decision_time.tzinfo is None:
         raise InvalidInput("decision_time", "must carry a time zone")
-    masks: dict[tuple[object, int], np.ndarray] = {}
-    allowed = np.zeros(forecasts.shape, dtype=bool)
-    for n, spec in enumerate(specs):
+    kinds: dict[tuple[object, int], int] = {}  # (availability, lead) -> its mask's row
+    firsts: list[CurtailableLoadSpec] = []
+    rows = []
+    for spec in specs:
         validate_spec(spec, "curtailable_load")
         key = (spec.availability, spec.notification_lead_minutes)
-        if key not in masks:
-            masks[key] = _allowed(spec, market_day, decision_time)
-        allowed[n] = masks[key]
+        if key not in kinds:
+            kinds[key] = len(firsts)
+            firsts.append(spec)
+        rows.append(kinds[key])
+    masks = np.array([_allowed(spec, market_day, decision_time) for spec in firsts])
+    allowed = masks[np.array(rows, dtype=np.int64)]
     max_kw = np.array([spec.max_curtailment_kw for spec in specs], dtype=float)
     up_kw = np.where(allowed, np.minimum(max_kw[:, None], np.maximum(forecasts, 0.0)), 0.0)
-    down_kw, low_kwh, high_kwh = (np.zeros(forecasts.shape) for _ in range(3))
-    return [
-        AssetEnvelope(
-            asset_id,
-            up_kw[n],
-            down_kw[n],
-            low_kwh[n],
-            high_kwh[n],
-            spec.max_events_per_day * (spec.max_event_minutes / 60) * spec.max_curtailment_kw,
-        )
-        for n, (asset_id, spec) in enumerate(zip(asset_ids, specs, strict=True))
-    ]
+    max_daily_up_kwh = np.array(
+        [
+            spec.max_events_per_day * (spec.max_event_minutes / 60) * spec.max_curtailment_kw
+            for spec in specs
+        ],
+        dtype=float,
+    )
+    return up_kw, max_daily_up_kwh

@@ -14,7 +14,13 @@ from bidding.assets import AssetSpec, BatterySpec, CurtailableLoadSpec, Shiftabl
 from bidding.baseline import LOOKBACK_DAYS as BASELINE_LOOKBACK_DAYS
 from bidding.baseline import BaselineResult, compute_baseline
 from bidding.exceptions import InsufficientHistory
-from bidding.flexibility import AssetEnvelope, asset_envelope, curtailable_envelopes
+from bidding.flexibility import (
+    AggregateEnvelope,
+    AssetEnvelope,
+    aggregate_columns,
+    asset_envelope,
+    curtailable_columns,
+)
 from bidding.forecast import SIMILAR_DAYS, is_weekend, similar_day_forecast
 from bidding.intervals import INTERVALS_PER_DAY, days_before
 from bidding.offer_model import BidAsset
@@ -29,6 +35,14 @@ from services.telemetry.rollups import Rollups
 
 log = logging.getLogger(__name__)
 
+#: Days of the market day's type read first for the similar-day forecasts of all loads:
+#: one more than averaged, as the day before the market day is still being metered when
+#: the VPP bids (its rollups are incomplete until midnight).
+BULK_READ_DAYS = SIMILAR_DAYS + 1
+#: Days of the market day's type read for loads with gaps among those (and first by
+#: `forecast_histories`).
+FIRST_READ_DAYS = 7
+
 
 @dataclass(frozen=True)
 class PortfolioAsset:
@@ -40,13 +54,81 @@ class PortfolioAsset:
     run: RunSpec | None = None
 
 
+@dataclass(frozen=True)
+class PortfolioFlexibility:
+    """Every active asset's envelope for one market day as columns: row n is `assets[n]`.
+
+    `baseline_kw` is the forecast an envelope is measured against (a zero row where
+    `has_forecast` is False: batteries, generators); `runs` holds the shiftable loads'
+    runs of the day by row.
+    """
+
+    assets: list[epb.Asset]
+    specs: list[AssetSpec]
+    baseline_kw: np.ndarray
+    has_forecast: np.ndarray
+    up_kw: np.ndarray
+    down_kw: np.ndarray
+    stored_energy_min_kwh: np.ndarray
+    stored_energy_max_kwh: np.ndarray
+    max_daily_up_kwh: np.ndarray
+    runs: dict[int, RunSpec]
+
+    @property
+    def asset_ids(self) -> list[str]:
+        return [a.asset_id for a in self.assets]
+
+    def envelope(self, n: int) -> AssetEnvelope:
+        """Row `n` as an AssetEnvelope (its arrays are views of the columns)."""
+        return AssetEnvelope(
+            self.assets[n].asset_id,
+            self.up_kw[n],
+            self.down_kw[n],
+            self.stored_energy_min_kwh[n],
+            self.stored_energy_max_kwh[n],
+            float(self.max_daily_up_kwh[n]),
+        )
+
+    def aggregate(self) -> AggregateEnvelope:
+        """The portfolio's summed up/down kW (bidding.flexibility.aggregate's sums)."""
+        return aggregate_columns(self.asset_ids, self.up_kw, self.down_kw)
+
+
+def _no_flexibility(assets: list[epb.Asset], specs: list[AssetSpec]) -> PortfolioFlexibility:
+    """Columns of zeros for `assets`, filled in by `Portfolio.flexibility`."""
+    rows = (len(assets), INTERVALS_PER_DAY)
+    return PortfolioFlexibility(
+        assets,
+        specs,
+        np.zeros(rows),
+        np.zeros(len(assets), dtype=bool),
+        *(np.zeros(rows) for _ in range(4)),
+        np.zeros(len(assets)),
+        {},
+    )
+
+
+def _same_type_days(day: date) -> list[date]:
+    """The most recent FIRST_READ_DAYS days of `day`'s type (weekday or weekend) before
+    it, most recent first."""
+    recent_first = reversed(days_before(day, HISTORY_DAYS))
+    return [d for d in recent_first if is_weekend(d) == is_weekend(day)][:FIRST_READ_DAYS]
+
+
+def _similar_day_means(kw: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Which loads have SIMILAR_DAYS complete days (measured in every interval) among the
+    days of `Rollups.days_kw`'s arrays (most recent first), and for those the mean of the
+    most recent SIMILAR_DAYS of them: `similar_day_forecast`'s figure, summed alike."""
+    complete = (counts > 0).all(axis=2) & np.isfinite(kw).all(axis=2)
+    enough = complete.sum(axis=1) >= SIMILAR_DAYS
+    chosen = np.argsort(~complete[enough], axis=1, kind="stable")[:, :SIMILAR_DAYS]
+    rows = np.take_along_axis(kw[enough], chosen[:, :, None], axis=1)
+    return enough, rows.mean(axis=1)
+
+
 def event_days_key(enterprise_id: str) -> str:
     """Redis set of "asset_id/market_day" members: days an asset was dispatched on."""
     return tenant_key(enterprise_id, "event_days")
-
-
-#: Days of the market day's type read first for its similar-day forecast.
-FIRST_READ_DAYS = 7
 
 
 class Portfolio:
@@ -80,10 +162,8 @@ class Portfolio:
         read, where the forecast may fall back to days of the other type. A quarter of
         the reads of `histories` for a park with clean meters.
         """
-        recent_first = reversed(days_before(day, HISTORY_DAYS))
-        same_type = [d for d in recent_first if is_weekend(d) == is_weekend(day)][:FIRST_READ_DAYS]
         pairs = [(a.enterprise_id, a.asset_id) for a in assets]
-        found = self.rollups.many_day_kw(pairs, same_type)
+        found = self.rollups.many_day_kw(pairs, _same_type_days(day))
         out = {asset_id: complete_days(per_day) for asset_id, per_day in found.items()}
         short = [a for a in assets if len(out[a.asset_id]) < SIMILAR_DAYS]
         if short:
@@ -125,81 +205,100 @@ class Portfolio:
     def assets(
         self, day: date, enterprise_id: str = "", decision_time: datetime | None = None
     ) -> list[PortfolioAsset]:
-        """Active assets with their envelope for `day`, as seen at `decision_time`.
+        """Active assets with their envelope for `day`, as seen at `decision_time`: the
+        rows of `flexibility`, one PortfolioAsset each."""
+        flex = self.flexibility(day, enterprise_id, decision_time)
+        return [
+            PortfolioAsset(
+                asset,
+                spec,
+                flex.baseline_kw[n] if flex.has_forecast[n] else None,
+                flex.envelope(n),
+                flex.runs.get(n),
+            )
+            for n, (asset, spec) in enumerate(zip(flex.assets, flex.specs, strict=True))
+        ]
+
+    def flexibility(
+        self, day: date, enterprise_id: str = "", decision_time: datetime | None = None
+    ) -> PortfolioFlexibility:
+        """Active assets (of one enterprise, or all) with their envelopes for `day`, as
+        seen at `decision_time`, as columns.
 
         A curtailable load without enough history to forecast gets an empty envelope
         (the VPP cannot offer to shed a load it cannot predict) and a warning log. With a
         `decision_time` (aware) a load offers only intervals starting at least its
         notification lead time later; None ignores lead times (dispatch, settlement).
-        Loads' forecasts and envelopes are computed for all loads at once (numpy).
+        Loads' and shiftable loads' forecasts are read and computed for all of them at
+        once, and loads' envelopes too (numpy). Raises InvalidInput for a stored spec
+        that breaks a rule.
         """
-        active = [(a, spec_from_proto(a.spec)) for a in self.registry.active_assets(enterprise_id)]
-        loads = [(a, spec) for a, spec in active if isinstance(spec, CurtailableLoadSpec)]
-        forecasts = self.forecasts([a for a, _ in loads], day)
-        envelopes = curtailable_envelopes(
-            [a.asset_id for a, _ in loads],
-            [spec for _, spec in loads],  # type: ignore[misc]
+        active = self.registry.active_assets(enterprise_id)
+        flex = _no_flexibility(active, [spec_from_proto(a.spec) for a in active])
+        loads, shiftable, others = [], [], []
+        for n, spec in enumerate(flex.specs):
+            kind = (
+                loads
+                if isinstance(spec, CurtailableLoadSpec)
+                else shiftable
+                if isinstance(spec, ShiftableLoadSpec)
+                else others
+            )
+            kind.append(n)
+        metered = loads + shiftable
+        flex.baseline_kw[metered] = self.forecasts([active[n] for n in metered], day)
+        flex.has_forecast[metered] = True
+        flex.up_kw[loads], flex.max_daily_up_kwh[loads] = curtailable_columns(
+            [flex.specs[n] for n in loads],  # type: ignore[misc]
             day,
-            forecasts,
+            flex.baseline_kw[loads],
             decision_time,
         )
-        of_loads = {
-            a.asset_id: PortfolioAsset(a, spec, forecasts[n], envelopes[n])
-            for n, (a, spec) in enumerate(loads)
-        }
-        of_loads.update(
-            self._shiftable([(a, s) for a, s in active if isinstance(s, ShiftableLoadSpec)], day)
-        )
-        return [
-            of_loads.get(asset.asset_id)
-            or PortfolioAsset(
-                asset, spec, None, asset_envelope(asset.asset_id, spec, day, None, decision_time)
-            )
-            for asset, spec in active
-        ]
+        for n in shiftable:
+            self._place_run(flex, n)
+        for n in others:
+            envelope = asset_envelope(active[n].asset_id, flex.specs[n], day, None, decision_time)
+            _set_row(flex, n, envelope)
+        return flex
+
+    @staticmethod
+    def _place_run(flex: PortfolioFlexibility, n: int) -> None:
+        """A shiftable load's run of the day placed from its forecast (`bidding.shiftable`);
+        the envelope says where it can move (zero: no run seen)."""
+        run = shiftable_run(flex.specs[n], flex.baseline_kw[n])  # type: ignore[arg-type]
+        placements = run_placements(run) if run is not None else None
+        _set_row(flex, n, run_envelope(flex.assets[n].asset_id, placements))
+        if run is not None:
+            flex.runs[n] = run
 
     def forecasts(self, loads: list[epb.Asset], day: date) -> np.ndarray:
         """The similar-day forecast of `day` per load, one row of 96 (zeros, and a warning
         log, for a load with too little history).
 
-        The most recent FIRST_READ_DAYS days of `day`'s type are read for all loads in
-        bulk, and a load with at least SIMILAR_DAYS complete among them gets the mean of
-        the most recent SIMILAR_DAYS, computed for all such loads at once; only the others
-        (new, or with gaps) go through `forecast_histories` and `similar_day_forecast`.
+        The most recent BULK_READ_DAYS days of `day`'s type are read for all loads, and a
+        load with SIMILAR_DAYS complete among them gets the mean of the most recent
+        SIMILAR_DAYS, computed for all such loads at once; the others (new, or with
+        gaps) are read again over FIRST_READ_DAYS days the same way, and only those
+        still short go through `histories` and `similar_day_forecast`.
         """
         out = np.zeros((len(loads), INTERVALS_PER_DAY))
-        if not loads:
-            return out
-        recent_first = reversed(days_before(day, HISTORY_DAYS))
-        same_type = [d for d in recent_first if is_weekend(d) == is_weekend(day)][:FIRST_READ_DAYS]
         pairs = [(a.enterprise_id, a.asset_id) for a in loads]
-        kw, counts = self.rollups.days_kw(pairs, same_type)
-        complete = (counts > 0).all(axis=2) & np.isfinite(kw).all(axis=2)
-        enough = complete.sum(axis=1) >= SIMILAR_DAYS
-        if enough.any():
-            chosen = np.argsort(~complete[enough], axis=1, kind="stable")[:, :SIMILAR_DAYS]
-            rows = np.take_along_axis(kw[enough], chosen[:, :, None], axis=1)
-            out[enough] = rows.mean(axis=1)
-        short = [a for a, ok in zip(loads, enough.tolist(), strict=True) if not ok]
-        if short:
-            history = self.histories(short, day)
-            for n in np.flatnonzero(~enough).tolist():
-                try:
-                    out[n] = similar_day_forecast(history[loads[n].asset_id], day)
-                except InsufficientHistory:
-                    log.warning("no forecast for %s: too little history", loads[n].asset_id)
-        return out
-
-    def _shiftable(self, assets: list, day: date) -> dict[str, PortfolioAsset]:
-        """Shiftable loads with their run of the day placed from their forecast
-        (`bidding.shiftable`); the envelope says where it can move (zero: no run seen)."""
-        forecasts = self.forecasts([a for a, _ in assets], day)
-        out = {}
-        for (asset, spec), forecast in zip(assets, forecasts, strict=True):
-            run = shiftable_run(spec, forecast)
-            placements = run_placements(run) if run is not None else None
-            envelope = run_envelope(asset.asset_id, placements)
-            out[asset.asset_id] = PortfolioAsset(asset, spec, forecast, envelope, run)
+        same_type = _same_type_days(day)
+        rest = np.arange(len(loads))
+        for days in (same_type[:BULK_READ_DAYS], same_type):
+            if len(rest):
+                kw, counts = self.rollups.days_kw([pairs[n] for n in rest.tolist()], days)
+                found, means = _similar_day_means(kw, counts)
+                out[rest[found]] = means
+                rest = rest[~found]
+        if not len(rest):
+            return out
+        history = self.histories([loads[n] for n in rest.tolist()], day)
+        for n in rest.tolist():
+            try:
+                out[n] = similar_day_forecast(history[loads[n].asset_id], day)
+            except InsufficientHistory:
+                log.warning("no forecast for %s: too little history", loads[n].asset_id)
         return out
 
     def bid_assets(self, day: date, decision_time: datetime | None = None) -> list[BidAsset]:
@@ -215,3 +314,12 @@ class Portfolio:
             if isinstance(p.spec, CurtailableLoadSpec | BatterySpec)
             or (p.run is not None and p.envelope.up_kw.any())
         ]
+
+
+def _set_row(flex: PortfolioFlexibility, n: int, envelope: AssetEnvelope) -> None:
+    """Row `n` of the columns from one asset's envelope."""
+    flex.up_kw[n] = envelope.up_kw
+    flex.down_kw[n] = envelope.down_kw
+    flex.stored_energy_min_kwh[n] = envelope.stored_energy_min_kwh
+    flex.stored_energy_max_kwh[n] = envelope.stored_energy_max_kwh
+    flex.max_daily_up_kwh[n] = envelope.max_daily_up_kwh

@@ -8,7 +8,6 @@ import numpy as np
 import redis
 
 from bidding.exceptions import InsufficientHistory
-from bidding.flexibility import aggregate
 from bidding.forecast import forecast_accuracy
 from parkvpp.v1 import enrollment_pb2 as epb
 from parkvpp.v1 import vpp_pb2 as pb
@@ -27,6 +26,7 @@ from services.telemetry.profiles import HISTORY_DAYS
 from services.telemetry.rollups import Rollups
 from services.vpp.dispatch_store import DispatchStore
 from services.vpp.dispatcher import Dispatcher
+from services.vpp.flexibility_reply import flexibility_reply
 from services.vpp.following import FollowingCheck
 from services.vpp.portfolio import Portfolio
 from services.vpp.redispatch_rpc import (
@@ -61,25 +61,6 @@ def _pct(value: float | None) -> float:
     return float("nan") if value is None else float(value)
 
 
-def _intervals(up, down, baseline=None, low=None, high=None) -> list[pb.IntervalFlexibility]:
-    zeros = [0.0] * len(up)
-    columns = [
-        np.asarray(values, dtype=float).tolist() if values is not None else zeros
-        for values in (up, down, baseline, low, high)
-    ]
-    return [
-        pb.IntervalFlexibility(
-            interval=i,
-            up_kw=u,
-            down_kw=d,
-            baseline_kw=b,
-            stored_energy_min_kwh=lo,
-            stored_energy_max_kwh=hi,
-        )
-        for i, (u, d, b, lo, hi) in enumerate(zip(*columns, strict=True))
-    ]
-
-
 #: Committed revisions whose shortfall rows ListDispatch keeps (cleared when full).
 SHORTFALLS_KEPT = 256
 
@@ -99,29 +80,11 @@ class VppServicer(RedispatchRpcs, vpp_pb2_grpc.VppServiceServicer):
         day = market_day("market_day", request.market_day)
         if request.enterprise_id:
             self.registry.get_enterprise(require_id("enterprise_id", request.enterprise_id))
-        assets = self.portfolio.assets(day, request.enterprise_id)
-        total = aggregate(p.envelope for p in assets)
+        flex = self.portfolio.flexibility(day, request.enterprise_id)
+        total = flex.aggregate()
         if not request.enterprise_id:
             ENROLLED_FLEXIBILITY_WATTS.set(float(total.up_kw.max(initial=0.0)) * WATTS_PER_KW)
-        envelope = pb.FlexibilityEnvelope(
-            market_day=day.isoformat(), aggregate=_intervals(total.up_kw, total.down_kw)
-        )
-        if request.include_assets:
-            for p in assets:
-                env = p.envelope
-                envelope.assets.add(
-                    asset_id=p.asset.asset_id,
-                    enterprise_id=p.asset.enterprise_id,
-                    intervals=_intervals(
-                        env.up_kw,
-                        env.down_kw,
-                        p.forecast_kw,
-                        env.stored_energy_min_kwh,
-                        env.stored_energy_max_kwh,
-                    ),
-                    max_daily_up_kwh=env.max_daily_up_kwh,
-                )
-        return envelope
+        return flexibility_reply(day.isoformat(), total, flex if request.include_assets else None)
 
     def _subject_assets(self, request) -> list[epb.Asset]:
         """The asset, or the enterprise's active non-generator assets, a request is about."""

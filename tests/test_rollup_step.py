@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from bidding.intervals import interval_end
 from services.runtime.store import tenant_key
 from services.telemetry import columns
+from services.telemetry.rollup_script import _decimal
 from services.telemetry.rollups import ColumnBatch, Rollups
 
 DAY = date(2026, 3, 2)
@@ -175,3 +176,14 @@ def test_power_readings_roll_up_first_value_wins_however_events_are_grouped(
         for field, value in hashes[asset_no * 3 + d].items()
     }
     assert fields == values
+
+
+def test_hash_fields_are_the_timestamps_as_lua_writes_them():
+    """The step stores each power reading under its epoch second in decimal, the field
+    earlier versions wrote with Lua's tostring: one width or mixed, none negative."""
+    for numbers in ([1_765_000_000, 1_765_000_900], [5, 99, 1_765_000_000], []):
+        text, ends = _decimal(np.array(numbers, dtype=np.int64))
+        assert text == "".join(str(n) for n in numbers).encode()
+        assert ends.tolist() == list(itertools.accumulate(len(str(n)) for n in numbers))
+    with pytest.raises(ValueError, match="negative"):
+        _decimal(np.array([1, -1], dtype=np.int64))

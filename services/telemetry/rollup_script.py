@@ -198,7 +198,10 @@ def _power_args(
 
 def _decimal(numbers: np.ndarray) -> tuple[bytes, np.ndarray]:
     """Non-negative integers as decimal text, one after another, and where each ends
-    (counted from 1): the hash fields of power readings, as Lua's tostring writes them."""
+    (counted from 1): the hash fields of power readings, as Lua's tostring writes them.
+    ValueError for a negative one (no reading that passed the checks has one)."""
+    if len(numbers) and int(numbers.min()) < 0:
+        raise ValueError(f"a negative timestamp: {int(numbers.min())}")
     digits = 1 + (numbers[:, None] >= _POWERS_OF_TEN).sum(axis=1)
     if len(numbers) and bool((digits == digits[0]).all()):  # vectorised when of one width
         width = int(digits[0])

@@ -118,12 +118,26 @@ def _same_type_days(day: date) -> list[date]:
 def _similar_day_means(kw: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Which loads have SIMILAR_DAYS complete days (measured in every interval) among the
     days of `Rollups.days_kw`'s arrays (most recent first), and for those the mean of the
-    most recent SIMILAR_DAYS of them: `similar_day_forecast`'s figure, summed alike."""
+    most recent SIMILAR_DAYS of them: `similar_day_forecast`'s figure, summed alike.
+
+    Loads whose chosen days follow one another (all of them in a park with clean meters:
+    the first SIMILAR_DAYS, or the ones after a yesterday still being metered) are
+    averaged over a slice of the days; the others gather their days first.
+    """
     complete = (counts > 0).all(axis=2) & np.isfinite(kw).all(axis=2)
     enough = complete.sum(axis=1) >= SIMILAR_DAYS
-    chosen = np.argsort(~complete[enough], axis=1, kind="stable")[:, :SIMILAR_DAYS]
-    rows = np.take_along_axis(kw[enough], chosen[:, :, None], axis=1)
-    return enough, rows.mean(axis=1)
+    chosen = np.argsort(~complete, axis=1, kind="stable")[:, :SIMILAR_DAYS]
+    means = np.zeros((len(kw), INTERVALS_PER_DAY))
+    gathered = enough.copy()
+    for first in range(kw.shape[1] - SIMILAR_DAYS + 1):
+        span = (chosen == np.arange(first, first + SIMILAR_DAYS)).all(axis=1) & gathered
+        if span.any():
+            means[span] = kw[:, first : first + SIMILAR_DAYS].mean(axis=1)[span]
+            gathered &= ~span
+    if gathered.any():
+        rows = np.take_along_axis(kw[gathered], chosen[gathered][:, :, None], axis=1)
+        means[gathered] = rows.mean(axis=1)
+    return enough, means[enough]
 
 
 def event_days_key(enterprise_id: str) -> str:

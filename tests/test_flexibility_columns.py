@@ -164,9 +164,18 @@ def test_one_enterprise_is_its_assets_only(park):
 
 
 def _columns(rng: np.random.Generator, ids: list[str]) -> PortfolioFlexibility:
+    """Random columns (up, down, baseline, energy bounds) with some zeros; asset 0 has
+    -0.0 in places and as a whole column, 1 is load-like (no down kW, no energy bounds),
+    2 battery-like (no baseline), 3 all zeros (a generator)."""
     rows = (len(ids), INTERVALS_PER_DAY)
     values = [rng.normal(0.0, 500.0, rows) * (rng.random(rows) < 0.7) for _ in range(5)]
     values[0][:1, :3] = -0.0
+    values[3][:1] = -0.0
+    for k in (1, 3, 4):
+        values[k][1:2] = 0.0
+    values[2][2:3] = 0.0
+    for column in values:
+        column[3:4] = 0.0
     assets = [epb.Asset(asset_id=a, enterprise_id=f"企业-{n % 3}") for n, a in enumerate(ids)]
     return PortfolioFlexibility(
         assets, [], values[2], np.ones(len(ids), bool), values[0], values[1], *values[3:],

@@ -202,7 +202,7 @@ def _decimal(numbers: np.ndarray) -> tuple[bytes, np.ndarray]:
     ValueError for a negative one (no reading that passed the checks has one)."""
     if len(numbers) and int(numbers.min()) < 0:
         raise ValueError(f"a negative timestamp: {int(numbers.min())}")
-    digits = 1 + (numbers[:, None] >= _POWERS_OF_TEN).sum(axis=1)
+    digits = np.searchsorted(_POWERS_OF_TEN, numbers, side="right") + 1
     if len(numbers) and bool((digits == digits[0]).all()):  # vectorised when of one width
         width = int(digits[0])
         text = np.zeros((len(numbers), width), dtype=np.uint8)

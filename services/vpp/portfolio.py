@@ -249,17 +249,11 @@ class Portfolio:
         """
         active = self.registry.active_assets(enterprise_id)
         flex = _no_flexibility(active, [spec_from_proto(a.spec) for a in active])
-        loads, shiftable, others = [], [], []
-        for n, spec in enumerate(flex.specs):
-            kind = (
-                loads
-                if isinstance(spec, CurtailableLoadSpec)
-                else shiftable
-                if isinstance(spec, ShiftableLoadSpec)
-                else others
-            )
-            kind.append(n)
+        specs = list(enumerate(flex.specs))
+        loads = [n for n, spec in specs if isinstance(spec, CurtailableLoadSpec)]
+        shiftable = [n for n, spec in specs if isinstance(spec, ShiftableLoadSpec)]
         metered = loads + shiftable
+        others = sorted(set(range(len(specs))) - set(metered))
         flex.baseline_kw[metered] = self.forecasts([active[n] for n in metered], day)
         flex.has_forecast[metered] = True
         flex.up_kw[loads], flex.max_daily_up_kwh[loads] = curtailable_columns(

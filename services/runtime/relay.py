@@ -202,9 +202,11 @@ class OutboxRelay:
                 log.exception("outbox relay round failed")
                 self._stop.wait(1.0)
                 continue
-            if not busy:
-                self._wake.wait(self._settings.outbox_poll_s if self._leader else 1.0)
+            if not busy and self._leader:
+                self._wake.wait(self._settings.outbox_poll_s)
                 self._wake.clear()
+            elif not busy:  # wakes are for the leader; a follower asks for the lease each second
+                self._stop.wait(1.0)
 
     def run_once(self) -> bool:
         """One round when this process leads: publish, then keep retained events safe.

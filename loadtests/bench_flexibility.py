@@ -65,8 +65,9 @@ SEED_DAYS_LUA = """
 -- KEYS: per day d of the call KEYS[2d - 1] its readings hash and KEYS[2d] its rollup, then
 -- the events' applied markers. ARGV[1]: marker ttl, ARGV[2]: interval seconds, then per day
 -- ARGV[1 + 2d] its packed rollup (96 sums, 96 counts of 1) and ARGV[2 + 2d] the epoch
--- second its first interval ends. Each interval's reading is its sum; field and value go
--- to HSET as Lua numbers, as in the rollup step, so Valkey formats them alike.
+-- second its first interval ends. Each interval's reading is its sum, its field the epoch
+-- second's decimal text; the value goes to HSET as a Lua number, as in the rollup step, so
+-- Valkey formats it alike.
 local ttl, step, days = ARGV[1], tonumber(ARGV[2]), (#ARGV - 2) / 2
 for d = 1, days do
   local rollup, first, fields = ARGV[1 + 2 * d], tonumber(ARGV[2 + 2 * d]), {}

@@ -13,6 +13,7 @@ FULL_NAME = "parkvpp.v1.BiddingService"
 
 def build(runtime: Runtime) -> ServiceParts:
     servicer = BiddingServicer(runtime)
+    servicer.portfolio.warm_up()
     watch_next_day_plan(servicer)
     return ServiceParts.of(
         servicer, bidding_pb2_grpc.add_BiddingServiceServicer_to_server, FULL_NAME

@@ -14,6 +14,7 @@ FULL_NAME = "parkvpp.v1.VppService"
 
 def build(runtime: Runtime) -> ServiceParts:
     servicer = VppServicer(runtime)
+    servicer.portfolio.warm_up()
     start_following_job(
         runtime,
         servicer.following,

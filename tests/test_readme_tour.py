@@ -191,7 +191,8 @@ UNREADABLE = {
     "a raw field name": lambda line: bool(re.search(r"\b[a-z]+(?:_[a-z0-9]+)+\b", line)),
     "a Python literal": lambda line: bool(re.search(r"\b(True|False|None)\b", line)),
     "a number without thousands separators": lambda line: bool(
-        re.search(r"(?<![\d.,:/\-])\d{5,}(?!\d)", line)
+        # digits inside a word are part of an id (a plan's random hex), not a number read
+        re.search(r"(?<![\w.,:/\-])\d{5,}(?!\w)", line)
     ),
     "7 or more digits of Wh or g (kWh and kg read better)": lambda line: bool(
         re.search(r"\d{1,3}(?:,\d{3}){2,}(?:\.\d+)? (?:Wh|g)\b", line)
@@ -227,3 +228,11 @@ def test_the_demo_output_reads_without_decoding(demo_stack):
 def test_each_check_catches_what_it_names(what, line):
     assert UNREADABLE[what](line)
     assert not UNREADABLE[what]("   18:00-18:15 5,998 kW at 12,919 CNY/MWh, 9,135.899 kWh")
+
+
+def test_an_id_with_digits_in_its_random_part_is_no_number():
+    """The demo's plan ids end in random hex; "6d804345" once failed CI as a number."""
+    check = UNREADABLE["a number without thousands separators"]
+    assert not check("plan plan-2026-12-07-6d804345: 8 interval curves")
+    assert not check("event ev-2026-12-07-123456ab")
+    assert check("plan plan-1: 123456 kW")

@@ -9,11 +9,10 @@ limit. `IdleLimited` ends a client stream that sends nothing for a while.
 
 from __future__ import annotations
 
-import logging
 import queue
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Generic, TypeVar
 
@@ -22,7 +21,6 @@ from services.runtime.errors import ResourceExhausted
 from services.runtime.settings import Settings
 
 T = TypeVar("T")
-log = logging.getLogger(__name__)
 
 
 def current_tenant() -> str:
@@ -98,51 +96,6 @@ class StreamSlots:
 _MESSAGE, _END, _FAILED = "message", "end", "failed"
 
 
-class _Readers:
-    """Daemon threads that run stream readers, kept for the next stream when one ends.
-
-    Starting a thread costs about 0.1 CPU-ms, as much as a small unary call; a meter
-    gateway opening a short stream every few seconds paid it each time. A reader is never
-    queued behind another: a new thread starts whenever none is idle (open streams are
-    bounded by StreamSlots, so the threads are too).
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._tasks: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
-        self._idle = 0
-        self._threads = 0
-
-    def busy(self) -> int:
-        """Readers running a stream's task now (or about to)."""
-        with self._lock:
-            return self._threads - self._idle
-
-    def run(self, task: Callable[[], None]) -> None:
-        with self._lock:
-            start = self._idle == 0
-            if start:
-                self._threads += 1
-            else:
-                self._idle -= 1  # claimed: that thread takes this task next
-        self._tasks.put(task)
-        if start:
-            threading.Thread(target=self._work, name="stream-reader", daemon=True).start()
-
-    def _work(self) -> None:
-        while True:
-            task = self._tasks.get()
-            try:
-                task()
-            except BaseException:  # noqa: BLE001 - a reader hands its errors on itself
-                log.exception("stream reader failed")
-            with self._lock:
-                self._idle += 1
-
-
-_READERS = _Readers()
-
-
 class IdleLimited(Generic[T]):
     """The messages of a client stream, ending early when none arrives for `idle_s`.
 
@@ -164,9 +117,10 @@ class IdleLimited(Generic[T]):
         self._finished = False
         self.received = 0
         self.timed_out = False
+        self._reader = threading.Thread(target=self._read, name="stream-reader", daemon=True)
 
     def __enter__(self) -> IdleLimited[T]:
-        _READERS.run(self._read)
+        self._reader.start()
         return self
 
     def __exit__(self, *exc_info: object) -> None:

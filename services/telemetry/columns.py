@@ -8,7 +8,7 @@ the same summary, events and rollups by construction, and the per-reading work i
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from operator import itemgetter
@@ -289,13 +289,6 @@ def _parts(columns: Columns, owners: Owners) -> Iterator[tuple[str, Columns, np.
         yield owners.names[n], part, used
 
 
-def by_owner(columns: Columns, owners: Sequence[str] | Owners) -> dict[str, Columns]:
-    """The readings split by the enterprise owning their asset (`owners` aligned with the
-    asset table), each part with its own compact asset table, reading order kept."""
-    owners = owners if isinstance(owners, Owners) else Owners.of(owners)
-    return {owner: part for owner, part, _ in _parts(columns, owners)}
-
-
 def locate_period_ends(epoch_s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(market day as days since 1970-01-01, interval) of metering periods ending at
     `epoch_s`: the vectorised form of bidding.intervals.locate_period_end for whole
@@ -310,14 +303,6 @@ def day_of(day_number: int) -> date:
 
 def day_number(day: date) -> int:
     return (day - EPOCH_DAY).days
-
-
-def facts_of(asset_ids: Sequence[str], visible: Mapping[str, bool], battery: Mapping[str, bool]):
-    """AssetFacts for an asset table from per-id lookups."""
-    return AssetFacts(
-        np.array([visible[a] for a in asset_ids], dtype=bool).reshape(-1),
-        np.array([battery[a] for a in asset_ids], dtype=bool).reshape(-1),
-    )
 
 
 def accepted_events(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
+from unittest import mock
 
 import numpy as np
 from hypothesis import HealthCheck, given, settings
@@ -16,6 +17,7 @@ from bidding.intervals import INTERVALS_PER_DAY, days_before, interval_end
 from parkvpp.v1 import enrollment_pb2 as epb
 from services.enrollment.registry import Registry
 from services.telemetry.rollups import Rollups, power_reading
+from services.vpp import portfolio as portfolio_module
 from services.vpp.portfolio import Portfolio
 
 WEDNESDAY = date(2025, 7, 16)
@@ -71,9 +73,12 @@ def test_envelopes_of_many_loads_equal_the_envelope_of_each(specs, seed, hours_b
 @settings(
     max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-@given(seed=st.integers(0, 2**16), loads=st.integers(2, 5))
-def test_bulk_forecasts_equal_the_similar_day_forecast_of_each_load(redis_client, seed, loads):
-    """Loads with full, gappy and no history; days missing at random."""
+@given(seed=st.integers(0, 2**16), loads=st.integers(2, 5), part=st.sampled_from([1, 2, 500]))
+def test_bulk_forecasts_equal_the_similar_day_forecast_of_each_load(
+    redis_client, seed, loads, part
+):
+    """Loads with full, gappy and no history; days missing at random; read and averaged
+    `part` loads at a time (one, some parts with loads short of days and some not, all)."""
     redis_client.flushdb()
     rng = np.random.default_rng(seed)
     rollups = Rollups(redis_client)
@@ -93,7 +98,8 @@ def test_bulk_forecasts_equal_the_similar_day_forecast_of_each_load(redis_client
                 f"e-{asset.asset_id}-{day}", asset.enterprise_id, asset.asset_id, readings
             )
     portfolio = Portfolio(redis_client, Registry(redis_client), rollups)
-    bulk = portfolio.forecasts(assets, market_day)
+    with mock.patch.object(portfolio_module, "FORECAST_PART", part):
+        bulk = portfolio.forecasts(assets, market_day)
     for n, asset in enumerate(assets):
         history = portfolio.forecast_histories([asset], market_day)[asset.asset_id]
         expected = similar_day_forecast(history, market_day) if history else np.zeros(96)

@@ -70,6 +70,12 @@ RETAINED_EVERY_S = 0.25
 #: halved), though not its time, which the rollups bound.
 LINGER_MS = 5
 BATCH_BYTES = 256 * 1024
+#: A leader's rounds start at least this far apart: under a stream of small writes (meter
+#: gateways' batches of a few dozen readings, one event each) a round gathers the events of
+#: this long instead of one, and each round costs Redis and broker round trips whatever it
+#: carries. An event written after a quiet spell still goes at once; a round that takes
+#: longer than this is followed at once (bulk ingest is not slowed).
+ROUND_GAP_S = 0.02
 #: A group that has not been seen for this long is no longer waited for.
 GROUP_TTL_S = 24 * 3600
 
@@ -137,6 +143,28 @@ def group_topics(client: redis.Redis) -> dict[str, set[str]]:
     return by_topic
 
 
+class RoundPacer:
+    """Starts rounds at least `gap_s` apart: `start_round` waits (with `wait`, which
+    returns True when told to stop) for what is left of the gap since the last round
+    started; it returns False when told to stop instead."""
+
+    def __init__(
+        self, gap_s: float, clock: Callable[[], float], wait: Callable[[float], bool]
+    ) -> None:
+        self._gap_s = gap_s
+        self._clock = clock
+        self._wait = wait
+        self._started: float | None = None
+
+    def start_round(self) -> bool:
+        if self._started is not None:
+            left_s = self._started + self._gap_s - self._clock()
+            if left_s > 0 and self._wait(left_s):
+                return False
+        self._started = self._clock()
+        return True
+
+
 class OutboxRelay:
     """The relay thread of one process; `start()`, `stop()`, `wake()` after a write."""
 
@@ -189,7 +217,10 @@ class OutboxRelay:
 
     def _run(self) -> None:
         delay_s = 0.5
+        pace = RoundPacer(ROUND_GAP_S, time.monotonic, self._stop.wait)
         while not self._stop.is_set():
+            if not pace.start_round():
+                break
             try:
                 busy = self.run_once()
                 delay_s = 0.5

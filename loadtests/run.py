@@ -22,7 +22,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +54,8 @@ class Target:
     token: str = ""
     #: Processes serving the target (services, Valkey, broker) when started here.
     pids: tuple[int, ...] = ()
+    #: Each service process's /metrics, when known (a `parkvpp up`).
+    metrics_urls: dict[str, str] = field(default_factory=dict)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -133,6 +135,7 @@ def target(args: argparse.Namespace) -> Iterator[Target]:
                     "parkvpp up (7 processes, embedded Valkey and broker)",
                     _minter(stack.token_secret),
                     pids=tuple(stack.pids),
+                    metrics_urls=dict(stack.metrics_urls),
                 )
             finally:
                 stack.stop()
@@ -174,6 +177,7 @@ def _running_up(args: argparse.Namespace) -> Target | None:
         _minter(secret) if secret else None,
         args.token,
         pids=tuple(stack.info.pids.values()),
+        metrics_urls=dict(stack.info.metrics_urls),
     )
 
 
@@ -201,6 +205,22 @@ def _process_name(pid: int) -> str:
     if "serve" in args:
         return args[args.index("serve") + 1]
     return "valkey" if "valkey" in args[0] else "broker" if "tansu" in args[0] else str(pid)
+
+
+def relay_leaders(metrics_urls: dict[str, str]) -> list[str]:
+    """The service processes whose outbox relay leads now (by their /metrics gauge): the
+    leader publishes every process's events, so its CPU line carries that work too. A
+    process that does not answer is left out."""
+    from services.runtime.scrape import scrape, total
+
+    leaders = []
+    for name, url in sorted(metrics_urls.items()):
+        try:
+            if total(scrape(url, timeout_s=2.0), "parkvpp_outbox_relay_leader") > 0:
+                leaders.append(name)
+        except OSError:
+            continue
+    return leaders
 
 
 def process_cpu_s(pids: tuple[int, ...]) -> dict[str, float] | None:
@@ -298,8 +318,10 @@ def main(args: argparse.Namespace) -> int:
             "timeout_s": args.timeout,
         }
         load_before, server_cpu_before = os.getloadavg(), process_cpu_s(found.pids)
+        leaders_before = relay_leaders(found.metrics_urls)
         parts = run_clients([dict(job, seed=args.seed + n) for n in range(args.processes)])
         load_after, server_cpu_after = os.getloadavg(), process_cpu_s(found.pids)
+        leaders_after = relay_leaders(found.metrics_urls)
         server_cpu_s = (
             {name: server_cpu_after[name] - server_cpu_before[name] for name in server_cpu_after}
             if found.pids and server_cpu_before and server_cpu_after
@@ -320,6 +342,7 @@ def main(args: argparse.Namespace) -> int:
             "client_cpu_s": sum(part["client_cpu_s"] for part in parts),
             "client_includes_servers": args.stack == "inprocess",
             "server_cpu_s": server_cpu_s,
+            "relay_leaders_before_after": [leaders_before, leaders_after],
             "loadavg_1m_before_after": [load_before[0], load_after[0]],
         }
         result = report.summarise(_merge(parts), args.duration, HEAVY_RPCS, config)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from loadtests.report import _per_service
+from loadtests.report import _per_service, _relay_line
 from services.runtime.settings import SERVICE_NAMES
 
 
@@ -20,3 +20,11 @@ def test_every_service_gets_its_cpu_line() -> None:
     assert any(line.split()[:2] == ["enrollment", "1.00"] for line in lines), lines
     assert any(line.split()[:2] == ["vpp", "2.00"] for line in lines), lines
     assert "certificates" in SERVICE_NAMES
+
+
+def test_the_relay_leader_is_named_with_a_change_during_the_run() -> None:
+    assert _relay_line(None) == [] and _relay_line([[], []]) == []
+    (same,) = _relay_line([["enrollment"], ["enrollment"]])
+    assert "led by enrollment (" in same
+    (moved,) = _relay_line([["market"], ["telemetry"]])
+    assert "led by market before, telemetry after" in moved

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
-import threading
 from pathlib import Path
 
 from services.runtime.settings import SERVICE_NAMES, SettingsError, load_settings
@@ -22,15 +20,14 @@ def _serve(args: argparse.Namespace) -> int:
 def _up(args: argparse.Namespace) -> int:
     from services.launcher import Stack, StackError
     from services.runtime.logs import configure_logging
+    from services.runtime.signals import StopSignals
 
     settings = load_settings()
     if args.data_dir:
         settings = settings.with_overrides(data_dir=args.data_dir)
     configure_logging("up", settings.log_level)
     stack = Stack(settings, free_ports=args.free_ports, supervise=True)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    stop = StopSignals()  # a signal during the start stops the stack once it is up
     try:
         stack.start()
     except StackError as exc:
@@ -38,8 +35,7 @@ def _up(args: argparse.Namespace) -> int:
         return 1
     _print_up(stack, getattr(args, "demo_day", ""))
     # A child that exits is restarted by the stack's supervisor; only a signal stops all.
-    while not stop.wait(1.0):
-        pass
+    stop.wait()
     stack.stop(settings.shutdown_grace_s)
     print("ParkVPP stopped.", flush=True)
     return 0

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import os
-import signal
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent import futures
@@ -32,6 +31,7 @@ from services.runtime.permissions import PERMISSIONS, Rule
 from services.runtime.reflection import enable_reflection
 from services.runtime.relay import OutboxRelay
 from services.runtime.settings import Settings, SettingsError, check_token_secret, load_settings
+from services.runtime.signals import StopSignals
 
 log = logging.getLogger(__name__)
 
@@ -183,10 +183,7 @@ def serve(service: str, builder: Builder, settings: Settings | None = None) -> N
     metrics_port = serve_metrics(settings.metrics_port, settings.grpc_host)
     app, port = create_server(runtime, [builder], f"{settings.grpc_host}:{settings.grpc_port}")
     log.info("serving", extra={"service": service, "grpc_port": port, "metrics_port": metrics_port})
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
-    stop.wait()
+    StopSignals().wait()
     log.info("stopping", extra={"grace_s": settings.shutdown_grace_s})
     # A stop must end: consumers leaving a group or a relay flushing to a broker that died
     # with the same signal (e.g. `parkvpp up` killed) can each wait for their timeouts.

@@ -38,7 +38,9 @@ from services.runtime.channels import open_channel
 from services.runtime.local_stack import LocalStack
 from services.runtime.store import APPLIED_TTL_S, tenant_key
 from services.telemetry.columns import INTERVAL_SECONDS
+from services.telemetry.rollups import Rollups
 from services.terminal import progress
+from services.vpp.portfolio import BULK_READ_DAYS, same_type_days
 
 #: Per-asset envelopes of 10,000 assets are tens of MB; the default client limit is 4 MB.
 MAX_MESSAGE_BYTES = 512 * 1024 * 1024
@@ -155,6 +157,27 @@ def time_calls(
     return seconds, size
 
 
+def raw_read_s(
+    client: redis.Redis, park: SyntheticPark, market_day: date, reads: int
+) -> tuple[float, int, int]:
+    """The raw limit of the forecasts' read: best seconds of `reads` bare reads of the days
+    GetFlexibility reads first for every metered load (the most recent BULK_READ_DAYS of
+    the market day's type, `Rollups.packed_days`: pipelined MGETs, nothing decoded), the
+    days read and their bytes."""
+    pairs = [
+        (enterprise_id, asset_id)
+        for asset_id, (enterprise_id, spec) in park.specs().items()
+        if isinstance(spec, CurtailableLoadSpec | ShiftableLoadSpec)
+    ]
+    days = same_type_days(market_day)[:BULK_READ_DAYS]
+    rollups, best, values = Rollups(client), float("inf"), []
+    for _ in range(reads):
+        started = time.perf_counter()
+        values = rollups.packed_days(pairs, days)
+        best = min(best, time.perf_counter() - started)
+    return best, len(values), sum(len(v) for v in values if v)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--assets", type=int, default=10_000)
@@ -196,6 +219,7 @@ def main(argv: list[str] | None = None) -> int:
         aggregate_s, aggregate_bytes = time_calls(stub, request, args.calls, args.timeout)
         request.include_assets = True
         per_asset_s, per_asset_bytes = time_calls(stub, request, args.calls, args.timeout)
+        raw_s, raw_days, raw_bytes = raw_read_s(stack.runtime.redis, park, market_day, args.calls)
     finally:
         channel.close()
         stack.stop()
@@ -214,6 +238,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  aggregate only s/call     {_fmt(aggregate_s)} (reply {aggregate_bytes / 1e3:.0f} kB)")
     print(f"  include_assets s/call     {_fmt(per_asset_s)} (reply {per_asset_bytes / 1e6:.1f} MB)")
     print(f"  per asset ms (aggregate)  {1000 * min(aggregate_s) / len(assets):.2f}")
+    print(
+        f"  raw limit: Redis read s   {raw_s:.2f} best of {args.calls} (the forecasts' first "
+        f"read: {raw_days:,} rollup days, {raw_bytes / 1e6:.0f} MB, pipelined MGETs, no decoding)"
+    )
+    print(f"  aggregate / raw read      {min(aggregate_s) / raw_s:.1f} (best call over best read)")
     return 0
 
 

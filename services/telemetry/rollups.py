@@ -231,10 +231,20 @@ class Rollups:
         return {day: (kw[n], counts[n]) for n, day in enumerate(days)}
 
     def days_kw(
-        self, assets: Sequence[tuple[str, str]], days: Sequence[date], chunk: int = 20_000
+        self, assets: Sequence[tuple[str, str]], days: Sequence[date]
     ) -> tuple[np.ndarray, np.ndarray]:
-        """(average kW, counts) shaped (assets, days, 96) for (enterprise_id, asset_id) pairs:
-        one MGET per enterprise (its keys share a cluster slot) and chunk, pipelined."""
+        """(average kW, counts) shaped (assets, days, 96) for (enterprise_id, asset_id) pairs,
+        read by `packed_days`."""
+        kw, counts = day_matrix(self.packed_days(assets, days))
+        shape = (len(assets), len(days), INTERVALS_PER_DAY)
+        return kw.reshape(shape), counts.reshape(shape)
+
+    def packed_days(
+        self, assets: Sequence[tuple[str, str]], days: Sequence[date], chunk: int = 20_000
+    ) -> list[bytes | None]:
+        """The stored days of (enterprise_id, asset_id) pairs, asset by asset, as stored
+        (None where none): one MGET per enterprise (its keys share a cluster slot) and
+        chunk, pipelined."""
         # Keys as bytes, built from one prefix per asset (redis-py sends bytes as they are).
         isos = [d.isoformat().encode() for d in days]
         keys = [
@@ -254,9 +264,7 @@ class Rollups:
             for rows, got in zip(groups.values(), pipe.execute(), strict=True):
                 for n, value in zip(rows, got, strict=True):
                     values[n] = value
-        kw, counts = day_matrix(values)
-        shape = (len(assets), len(days), INTERVALS_PER_DAY)
-        return kw.reshape(shape), counts.reshape(shape)
+        return values
 
     def many_day_kw(
         self, assets: Sequence[tuple[str, str]], days: Sequence[date], chunk: int = 2000

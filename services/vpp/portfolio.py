@@ -115,7 +115,7 @@ def _no_flexibility(assets: list[epb.Asset], specs: list[AssetSpec]) -> Portfoli
     )
 
 
-def _same_type_days(day: date) -> list[date]:
+def same_type_days(day: date) -> list[date]:
     """The most recent FIRST_READ_DAYS days of `day`'s type (weekday or weekend) before
     it, most recent first."""
     recent_first = reversed(days_before(day, HISTORY_DAYS))
@@ -206,7 +206,7 @@ class Portfolio:
         the reads of `histories` for a park with clean meters.
         """
         pairs = [(a.enterprise_id, a.asset_id) for a in assets]
-        found = self.rollups.many_day_kw(pairs, _same_type_days(day))
+        found = self.rollups.many_day_kw(pairs, same_type_days(day))
         out = {asset_id: complete_days(per_day) for asset_id, per_day in found.items()}
         short = [a for a in assets if len(out[a.asset_id]) < SIMILAR_DAYS]
         if short:
@@ -320,7 +320,7 @@ class Portfolio:
         """
         out = np.zeros((len(loads), INTERVALS_PER_DAY))
         pairs = [(a.enterprise_id, a.asset_id) for a in loads]
-        same_type = _same_type_days(day)
+        same_type = same_type_days(day)
         rest = np.arange(len(loads))
         for days in (same_type[:BULK_READ_DAYS], same_type):
             found = np.zeros(len(rest), dtype=bool)

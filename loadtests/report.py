@@ -144,7 +144,7 @@ def _process_of(rpc: str) -> str:
 
 def _relay_line(leaders: list[list[str]] | None) -> list[str]:
     """Which process led the outbox relay: it publishes every process's events, so its
-    line above carries that work too (7-9 % of a core at 1,000 scenarios/s)."""
+    line above carries that work too."""
     if not leaders or not any(leaders):
         return []
     before, after = (", ".join(names) or "none" for names in leaders)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
-from unittest import mock
 
 import numpy as np
 from hypothesis import HealthCheck, given, settings
@@ -17,7 +16,6 @@ from bidding.intervals import INTERVALS_PER_DAY, days_before, interval_end
 from parkvpp.v1 import enrollment_pb2 as epb
 from services.enrollment.registry import Registry
 from services.telemetry.rollups import Rollups, power_reading
-from services.vpp import portfolio as portfolio_module
 from services.vpp.portfolio import Portfolio
 
 WEDNESDAY = date(2025, 7, 16)
@@ -98,8 +96,7 @@ def test_bulk_forecasts_equal_the_similar_day_forecast_of_each_load(
                 f"e-{asset.asset_id}-{day}", asset.enterprise_id, asset.asset_id, readings
             )
     portfolio = Portfolio(redis_client, Registry(redis_client), rollups)
-    with mock.patch.object(portfolio_module, "FORECAST_PART", part):
-        bulk = portfolio.forecasts(assets, market_day)
+    bulk = portfolio.forecasts(assets, market_day, part_size=part)
     for n, asset in enumerate(assets):
         history = portfolio.forecast_histories([asset], market_day)[asset.asset_id]
         expected = similar_day_forecast(history, market_day) if history else np.zeros(96)

@@ -308,13 +308,15 @@ class Portfolio:
         if run is not None:
             flex.runs[n] = run
 
-    def forecasts(self, loads: list[epb.Asset], day: date) -> np.ndarray:
+    def forecasts(
+        self, loads: list[epb.Asset], day: date, part_size: int = FORECAST_PART
+    ) -> np.ndarray:
         """The similar-day forecast of `day` per load, one row of 96 (zeros, and a warning
         log, for a load with too little history).
 
         The most recent BULK_READ_DAYS days of `day`'s type are read for all loads, and a
         load with SIMILAR_DAYS complete among them gets the mean of the most recent
-        SIMILAR_DAYS, computed with numpy FORECAST_PART loads at a time; the others (new, or with
+        SIMILAR_DAYS, computed with numpy `part_size` loads at a time; the others (new, or with
         gaps) are read again over FIRST_READ_DAYS days the same way, and only those
         still short go through `histories` and `similar_day_forecast`.
         """
@@ -324,8 +326,8 @@ class Portfolio:
         rest = np.arange(len(loads))
         for days in (same_type[:BULK_READ_DAYS], same_type):
             found = np.zeros(len(rest), dtype=bool)
-            for start in range(0, len(rest), FORECAST_PART):
-                part = rest[start : start + FORECAST_PART]
+            for start in range(0, len(rest), part_size):
+                part = rest[start : start + part_size]
                 kw, counts = self.rollups.days_kw([pairs[n] for n in part.tolist()], days)
                 found[start : start + len(part)], means = _similar_day_means(kw, counts)
                 out[part[found[start : start + len(part)]]] = means

@@ -20,6 +20,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
+import redis
 from kafka import KafkaProducer
 
 from bidding.intervals import INTERVALS_PER_DAY, MARKET_TZ, interval_end
@@ -143,6 +144,20 @@ def cpu_s(pids: dict[str, int]) -> dict[str, float]:
     return out
 
 
+def command_usec(
+    client: redis.Redis, before: dict[str, tuple[int, int]] | None = None
+) -> dict[str, tuple[int, int]]:
+    """Valkey's (calls, microseconds) per command from INFO commandstats, less `before`."""
+    stats = {}
+    for name, fields in client.info("commandstats").items():
+        was = (before or {}).get(name, (0, 0))
+        stats[name.removeprefix("cmdstat_")] = (
+            int(fields["calls"]) - was[0],
+            int(fields["usec"]) - was[1],
+        )
+    return {k: v for k, v in stats.items() if v[0]} if before is not None else stats
+
+
 def raw_produce(
     bootstrap: str, events: list[tuple[bytes, bytes]], timeout_s: float, batch_bytes: int
 ) -> float:
@@ -202,12 +217,14 @@ def main(argv: list[str] | None = None) -> int:
         pids = {"python (services, client)": os.getpid()}
         pids.update((s.name, s.pid) for s in stack._embedded if s.pid is not None)
         cpu_before = cpu_s(pids)
+        valkey_before = command_usec(stack.runtime.redis)
         started = time.perf_counter()
         summary = stub.StreamReadings(iter(batches), timeout=args.timeout)
         acked_s = time.perf_counter() - started
         seen = wait_rolled_up(rollups, owners, days, summary.accepted, handled, args.timeout)
         rolled_s = time.perf_counter() - started
         cpu_used = {name: used - cpu_before[name] for name, used in cpu_s(pids).items()}
+        valkey_used = command_usec(stack.runtime.redis, valkey_before)
         bootstrap = stack.settings.kafka_bootstrap_servers
         raw_s = raw_produce(bootstrap, events, args.timeout, DEFAULT_BATCH_BYTES)
         raw_relay_s = raw_produce(bootstrap, events, args.timeout, BATCH_BYTES)
@@ -235,6 +252,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"    readings/s end to end   {seen / rolled_s:,.0f}")
     for name, used in cpu_used.items():
         print(f"    CPU s {name:<19} {used:.2f}")
+    print("    Valkey s by command (scripts' commands also inside their script's figure)")
+    for name, (calls, usec) in sorted(valkey_used.items(), key=lambda kv: -kv[1][1])[:8]:
+        print(f"      {name:<22} {usec / 1e6:6.3f} s in {calls:,} calls")
     print(
         f"  raw limit: KafkaProducer  {raw_s:.2f} s for the same events (acks=all, linger "
         f"{LINGER_MS} ms, batches up to {DEFAULT_BATCH_BYTES // 1024} KB: kafka-python's default)"

@@ -2,7 +2,7 @@
 
 Read after the workers stopped and the stack converged, through the services' RPCs where a
 user would look (load profiles, the registry, the portfolio, dispatch, green trades,
-balances) and in Redis where only Redis can tell (each reading's dedupe hash, the
+balances) and in Redis where only Redis can tell (each asset-day's kept power readings, the
 certificate ledger's audit replay, the outbox streams and the retained log).
 """
 
@@ -27,7 +27,8 @@ from parkvpp.v1 import market_pb2 as mpb
 from parkvpp.v1 import telemetry_pb2 as tpb
 from parkvpp.v1 import vpp_pb2 as vpb
 from services.runtime import outbox
-from services.runtime.store import shared_key, tenant_key
+from services.runtime.store import shared_key
+from services.telemetry.rollups import Rollups
 from services.vpp.consumer import vpp_awards_kw
 
 #: Kinds in the report, in order.
@@ -75,13 +76,8 @@ def outbox_backlog(client: redis.Redis) -> tuple[int, int, int]:
 
 def _stored_readings(park: Park, client: redis.Redis) -> dict[tuple[str, date], dict[int, float]]:
     keys = sorted(park.acks.sent_readings)
-    pipe = client.pipeline(transaction=False)
-    for asset_id, day in keys:
-        pipe.hgetall(tenant_key(park.acks.owners[asset_id], "readings", asset_id, day.isoformat()))
-    return {
-        key: {int(k): float(v) for k, v in stored.items() if not k.startswith(b"r")}
-        for key, stored in zip(keys, pipe.execute(), strict=True)
-    }
+    kept = Rollups(client).stored_powers([(park.acks.owners[a], a, d) for a, d in keys])
+    return dict(zip(keys, kept, strict=True))
 
 
 def _undispatched(park: Park) -> list[str]:
@@ -101,7 +97,7 @@ def _undispatched(park: Park) -> list[str]:
 def wait_converged(
     park: Park, client: redis.Redis, timeout_s: float, progress: Callable[[str], None]
 ) -> tuple[bool, float]:
-    """Wait until the outbox is drained, every acknowledged reading is in its day's hash and
+    """Wait until the outbox is drained, every acknowledged reading is kept for its asset-day and
     every cleared day is dispatched; (converged, seconds waited). `progress` gets what is
     still open every PROGRESS_S."""
     started = time.monotonic()

@@ -37,7 +37,7 @@ from services.enrollment.convert import TECHNOLOGY_ENUM
 from services.runtime.channels import open_channel
 from services.runtime.local_stack import LocalStack
 from services.runtime.store import APPLIED_TTL_S, tenant_key
-from services.telemetry.columns import INTERVAL_SECONDS
+from services.telemetry.rollup_script import POWER_RECORD
 from services.telemetry.rollups import Rollups
 from services.terminal import progress
 from services.vpp.portfolio import BULK_READ_DAYS, same_type_days
@@ -64,21 +64,14 @@ def proto_spec(spec: AssetSpec) -> epb.AssetSpec:
 LOADS_PER_CALL = 8
 
 SEED_DAYS_LUA = """
--- KEYS: per day d of the call KEYS[2d - 1] its readings hash and KEYS[2d] its rollup, then
--- the events' applied markers. ARGV[1]: marker ttl, ARGV[2]: interval seconds, then per day
--- ARGV[1 + 2d] its packed rollup (96 sums, 96 counts of 1) and ARGV[2 + 2d] the epoch
--- second its first interval ends. Each interval's reading is its sum, its field the epoch
--- second's decimal text; the value goes to HSET as a Lua number, as in the rollup step, so
--- Valkey formats it alike.
-local ttl, step, days = ARGV[1], tonumber(ARGV[2]), (#ARGV - 2) / 2
+-- KEYS: per day d of the call KEYS[2d - 1] its power readings and KEYS[2d] its rollup, then
+-- the events' applied markers. ARGV[1]: marker ttl, then per day ARGV[2d] its power
+-- readings (96 records, epoch second and kW, as the rollup step stores them) and
+-- ARGV[2d + 1] its packed rollup (96 sums, 96 counts of 1).
+local ttl, days = ARGV[1], (#ARGV - 1) / 2
 for d = 1, days do
-  local rollup, first, fields = ARGV[1 + 2 * d], tonumber(ARGV[2 + 2 * d]), {}
-  for i = 0, 95 do
-    fields[2 * i + 1] = tostring(first + step * i)
-    fields[2 * i + 2] = struct.unpack('<d', rollup, 8 * i + 1)
-  end
-  redis.call('HSET', KEYS[2 * d - 1], unpack(fields))
-  redis.call('SET', KEYS[2 * d], rollup)
+  redis.call('SET', KEYS[2 * d - 1], ARGV[2 * d])
+  redis.call('SET', KEYS[2 * d], ARGV[2 * d + 1])
 end
 for k = 2 * days + 1, #KEYS do redis.call('SET', KEYS[k], '1', 'NX', 'EX', ttl) end
 return days
@@ -122,21 +115,23 @@ def write_days(
     interval) on `days`, all of `enterprise_id`. Raises ValueError for a value that is
     negative or not finite (the rollup's sum would not be the reading: -0.0 sums to 0.0).
     """
-    first_ends = interval_end_epoch_s(days)[:, 0].tolist()
+    ends = interval_end_epoch_s(days)
     isos = [d.isoformat() for d in days]
     ones = np.ones((len(days), INTERVALS_PER_DAY), dtype="<i4").view(np.uint8)
     keys: list[str] = []
-    args: list[int | bytes] = [APPLIED_TTL_S, INTERVAL_SECONDS]
+    args: list[int | bytes] = [APPLIED_TTL_S]
     for asset_id, kw in history.items():
         if not (np.isfinite(kw).all() and not np.signbit(kw).any()):
             raise ValueError(f"history of {asset_id} holds a negative or non-finite kW")
         rollups = np.concatenate([kw.astype("<f8").view(np.uint8), ones], axis=1)
+        powers = np.zeros(kw.shape, POWER_RECORD)
+        powers["epoch"], powers["kw"] = ends, kw
         for n, iso in enumerate(isos):
             keys += [
-                tenant_key(enterprise_id, "readings", asset_id, iso),
+                tenant_key(enterprise_id, "powers", asset_id, iso),
                 tenant_key(enterprise_id, "rollup", asset_id, iso),
             ]
-            args += [rollups[n].tobytes(), first_ends[n]]
+            args += [powers[n].tobytes(), rollups[n].tobytes()]
     keys += [tenant_key(enterprise_id, "applied", "telemetry", f"seed-{a}") for a in history]
     script(keys=keys, args=args)
 

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from bidding.intervals import interval_end
 from services.runtime.store import tenant_key
 from services.telemetry import columns
-from services.telemetry.rollup_script import _decimal
+from services.telemetry.rollup_script import POWER_RECORD
 from services.telemetry.rollups import ColumnBatch, Rollups
 
 DAY = date(2026, 3, 2)
@@ -57,14 +57,21 @@ def batch(enterprise_id: str, event) -> ColumnBatch:
 
 
 def stored(client: redis.Redis, rollups: Rollups, enterprise_id: str):
+    """Rollups, counts and per asset-day the kept power readings and register values."""
     days = [date.fromordinal(DAY.toordinal() + k) for k in (-1, 0, 1)]
     kw, counts = rollups.days_kw([(enterprise_id, a) for a in ASSETS], days)
-    hashes = [
-        client.hgetall(tenant_key(enterprise_id, "readings", a, d.isoformat()))
-        for a in ASSETS
-        for d in days
+    slots = [(enterprise_id, a, d) for a in ASSETS for d in days]
+    powers = rollups.stored_powers(slots)
+    registers = [
+        {f: v for f, v in client.hgetall(tenant_key(e, "readings", a, d.isoformat())).items()}
+        for e, a, d in slots
     ]
-    return kw, counts, hashes
+    for (e, a, d), kept in zip(slots, powers, strict=True):
+        records = client.get(tenant_key(e, "powers", a, d.isoformat())) or b""
+        epochs = np.frombuffer(records, POWER_RECORD)["epoch"]
+        assert (np.diff(epochs.astype(np.int64)) > 0).all(), "records not in epoch order"
+        assert len(epochs) == len(kept)
+    return kw, counts, list(zip(powers, registers, strict=True))
 
 
 @settings(
@@ -170,20 +177,48 @@ def test_power_readings_roll_up_first_value_wins_however_events_are_grouped(
     np.testing.assert_array_equal(count, expected_counts)
     np.testing.assert_allclose(kw, expected_kw, rtol=1e-12, atol=1e-9)
     fields = {
-        (asset_no, int(field) - START_S): float(value)
+        (asset_no, epoch - START_S): value
         for asset_no in range(len(ASSETS))
         for d in range(3)
-        for field, value in hashes[asset_no * 3 + d].items()
+        for epoch, value in hashes[asset_no * 3 + d][0].items()
     }
     assert fields == values
 
 
-def test_hash_fields_are_the_timestamps_as_lua_writes_them():
-    """The step stores each power reading under its epoch second in decimal, the field
-    earlier versions wrote with Lua's tostring: one width or mixed, none negative."""
-    for numbers in ([1_765_000_000, 1_765_000_900], [5, 99, 1_765_000_000], []):
-        text, ends = _decimal(np.array(numbers, dtype=np.int64))
-        assert text == "".join(str(n) for n in numbers).encode()
-        assert ends.tolist() == list(itertools.accumulate(len(str(n)) for n in numbers))
-    with pytest.raises(ValueError, match="negative"):
-        _decimal(np.array([1, -1], dtype=np.int64))
+def test_power_readings_kept_in_the_readings_hash_by_earlier_versions_still_count(
+    redis_client,
+):
+    """A day written before power readings moved to their packed records: its seconds in
+    the readings hash are held, a repeat of one adds nothing, and new ones go on as
+    records (out of order too) beside them."""
+    rollups = Rollups(redis_client)
+    enterprise_id = next(_enterprises)
+    legacy = tenant_key(enterprise_id, "readings", ASSETS[0], DAY.isoformat())
+    redis_client.hset(legacy, mapping={str(START_S + 100): 5.0, str(START_S + 200): 6.0})
+    added = rollups.apply_many(
+        [power_only(enterprise_id, 1, [(0, 200, 60.0), (0, 300, 7.0), (0, 150, 8.0)])]
+    )
+    assert added == [2]
+    [kept] = rollups.stored_powers([(enterprise_id, ASSETS[0], DAY)])
+    assert kept == {START_S + 100: 5.0, START_S + 200: 6.0, START_S + 150: 8.0, START_S + 300: 7.0}
+    records = redis_client.get(tenant_key(enterprise_id, "powers", ASSETS[0], DAY.isoformat()))
+    assert np.frombuffer(records, POWER_RECORD)["epoch"].tolist() == [START_S + 150, START_S + 300]
+
+
+def test_a_slot_takes_the_quick_way_only_for_readings_after_those_it_holds(redis_client):
+    """Readings that rise but start before the last one held (a gateway resending an
+    overlap) are checked one by one: the overlap adds nothing, the rest is kept in order."""
+    rollups = Rollups(redis_client)
+    enterprise_id = next(_enterprises)
+    first = [(1, s, float(s)) for s in (10, 20, 30, 40)]
+    overlap = [(1, s, float(s) + 0.5) for s in (25, 30, 35, 40, 50)]
+    assert rollups.apply_many([power_only(enterprise_id, 1, first)]) == [4]
+    assert rollups.apply_many([power_only(enterprise_id, 2, overlap)]) == [3]
+    [kept] = rollups.stored_powers([(enterprise_id, ASSETS[1], DAY)])
+    assert kept == {
+        START_S + s: v
+        for s, v in [(10, 10), (20, 20), (25, 25.5), (30, 30), (35, 35.5), (40, 40), (50, 50.5)]
+    }
+    stored(redis_client, rollups, enterprise_id)  # records in epoch order
+    kw, counts = rollups.day_kw(enterprise_id, ASSETS[1], [DAY])[DAY]
+    assert counts[0] == 7 and kw[0] == pytest.approx(sum(kept.values()) / 7)

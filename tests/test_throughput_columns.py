@@ -136,9 +136,12 @@ def wait_until(check, timeout_s: float = 30.0) -> None:
         time.sleep(0.05)
 
 
-def readings_hash(stack, form: str, role: str, day: date) -> dict[bytes, float]:
-    key = tenant_key(f"ent-{form}", "readings", asset(form, role), day.isoformat())
-    return {k: float(v) for k, v in stack.redis.hgetall(key).items()}
+def readings_kept(stack, form: str, role: str, day: date) -> dict[int, float]:
+    """The power readings kept for the asset's day, and its register values by field."""
+    enterprise_id, asset_id = f"ent-{form}", asset(form, role)
+    [powers] = Rollups(stack.redis).stored_powers([(enterprise_id, asset_id, day)])
+    key = tenant_key(enterprise_id, "readings", asset_id, day.isoformat())
+    return {**powers, **{k: float(v) for k, v in stack.redis.hgetall(key).items()}}
 
 
 _examples = iter(range(2, 300))
@@ -184,7 +187,7 @@ def test_rows_and_columns_give_the_same_summary_and_rollups(stack, readings, spl
         for d in days:
             np.testing.assert_array_equal(row[d][0], col[d][0])
             np.testing.assert_array_equal(row[d][1], col[d][1])
-            assert readings_hash(test_stack, "row", role, d) == readings_hash(
+            assert readings_kept(test_stack, "row", role, d) == readings_kept(
                 test_stack, "col", role, d
             )
 

@@ -1,18 +1,20 @@
 """The rollup write step: one Lua call applies several telemetry events of one enterprise.
 
 Each event is applied once (its marker is set in the same atomic step) and the events of a
-call share the work: a slot (one asset's day) touched by any of them has its readings
-deduplicated with one HMGET and stored with one HSET, its packed rollup day read with one
-GET and each run of adjacent touched intervals written with one SETRANGE for the sums and
-one for the counts. Events that follow one another in a partition are applied in their
-order, so a call of many events gives the same rollups as one call per event.
+call share the work: a slot (one asset's day) touched by any of them has its power readings
+stored with one APPEND of packed records (epoch second, kW) in epoch order, its packed
+rollup day read with one GET and each run of adjacent touched intervals written with one
+SETRANGE for the sums and one for the counts. Events that follow one another in a
+partition are applied in their order, so a call of many events gives the same rollups as
+one call per event.
 
-The script (rollup_step.lua) gets the power readings as binary records and their hash
-fields as text made here (Lua's tostring cost more than the rest of a reading's work). A
-slot whose readings are all new and whose intervals the day does not hold yet (a meter's
-first reading of each interval, the common case) takes the quick way: its runs are written
-from sums computed here, in the order the script would add them. Anything else goes
-reading by reading. Key layout: see services/telemetry/rollups.py.
+A slot whose readings are all new, rise in time and come after every reading it holds (a
+meter's readings arriving in order, the common case) takes the quick way: nothing is
+looked up per reading, its records are appended as they came and each run of intervals
+the day holds nothing of yet is written from sums computed here, in the order the script
+would add them. Anything else goes reading by reading against the set of seconds the slot
+holds (and the power fields earlier versions kept in the readings hash). Key layout: see
+services/telemetry/rollups.py.
 """
 
 from __future__ import annotations
@@ -33,11 +35,11 @@ APPLY_LUA = files("services.telemetry").joinpath("rollup_step.lua").read_text()
 #: Per slot (the Lua SLOT): its power readings, runs of adjacent intervals and (event,
 #: readings) pairs, and 1 when it may take the quick way.
 SLOT_RECORD = np.dtype([("readings", "<i4"), ("runs", "<i4"), ("events", "<i4"), ("quick", "<i4")])
-#: One power reading (the Lua READING): kW, interval, event (from 1), and where its hash
-#: field's text starts and ends.
-READING_RECORD = np.dtype(
-    [("value", "<f8"), ("interval", "<i4"), ("event", "<i4"), ("first", "<i4"), ("last", "<i4")]
-)
+#: One stored power reading (the Lua POWER): epoch second and kW, 12 bytes. A slot's
+#: power readings key holds them in epoch order.
+POWER_RECORD = np.dtype([("epoch", "<u4"), ("kw", "<f8")])
+#: Where a power reading of a call goes (the Lua PLACE): its interval and event (from 1).
+PLACE_RECORD = np.dtype([("interval", "<i4"), ("event", "<i4")])
 #: One register reading (the Lua REGISTER): epoch second, kWh, event, signed (1 when the
 #: register may fall), its slot and interval, the slots of one interval earlier and later
 #: and the later one's interval.
@@ -54,7 +56,6 @@ REGISTER_RECORD = np.dtype(
         ("after_interval", "<i4"),
     ]
 )
-_POWERS_OF_TEN = 10 ** np.arange(1, 19, dtype=np.int64)
 #: Day numbers stay below this (year 2243), so (asset, day) pairs pack into one integer.
 _DAYS = 100_000
 
@@ -134,7 +135,7 @@ def _first_of_each(m: _Merged) -> _Merged:
 
 
 def _slot_keys(enterprise_id: str, asset_ids: Sequence[str], slots: np.ndarray) -> list[str]:
-    """The readings and rollup key of each (asset, day) slot, in slot order."""
+    """The readings, power readings and rollup key of each (asset, day) slot, in slot order."""
     tag = tenant_key(enterprise_id, "")
     isos: dict[int, str] = {}
     keys = []
@@ -142,6 +143,7 @@ def _slot_keys(enterprise_id: str, asset_ids: Sequence[str], slots: np.ndarray) 
         iso = isos.get(day) or isos.setdefault(day, day_of(day).isoformat())
         suffix = f"{asset_ids[asset]}:{iso}"
         keys.append(f"{tag}readings:{suffix}")
+        keys.append(f"{tag}powers:{suffix}")
         keys.append(f"{tag}rollup:{suffix}")
     return keys
 
@@ -156,14 +158,20 @@ def _power_args(
     register_slots: np.ndarray,
 ) -> list[bytes]:
     """ARGV[5..11] of APPLY_LUA for power readings sorted by slot (from 0 here), reading
-    order kept within a slot."""
+    order kept within a slot. ValueError for an epoch second outside 0 .. 2**32 - 1 (no
+    reading that passed the checks has one)."""
+    if len(epoch) and not (0 <= int(epoch.min()) and int(epoch.max()) < 2**32):
+        raise ValueError(f"a timestamp outside the stored range: {int(epoch.min())}")
     slots = np.zeros(slot_count, SLOT_RECORD)
     slots["readings"] = np.bincount(slot, minlength=slot_count)
-    # Quick unless a register touches the slot or a field repeats (only across events).
+    # Quick unless a register touches the slot, a second repeats (only across events) or
+    # the epochs do not rise in reading order (then the records cannot go on as they are).
     quick = np.ones(slot_count, dtype=bool)
     quick[register_slots] = False
     fields, repeats = np.unique((slot << 34) | epoch, return_counts=True)
     quick[fields[repeats > 1] >> 34] = False
+    falls = (np.diff(slot) == 0) & (np.diff(epoch) <= 0)
+    quick[slot[1:][falls]] = False
     slots["quick"] = quick
     # Runs of adjacent intervals and their sums from nothing, added in reading order.
     cells, at = np.unique(slot * 128 + interval, return_inverse=True)
@@ -180,40 +188,19 @@ def _power_args(
     slot_events = np.zeros((len(pairs), 2), "<i4")
     slot_events[:, 0], slot_events[:, 1] = pairs & 0xFFFFFFFF, per_pair
     slots["events"] = np.bincount(pairs >> 32, minlength=slot_count)
-    texts, ends = _decimal(epoch)
-    readings = np.zeros(len(slot), READING_RECORD)
-    readings["value"], readings["interval"], readings["event"] = value, interval, event
-    readings["last"] = ends
-    readings["first"] = np.concatenate([[1], ends[:-1] + 1])[: len(ends)]
+    powers = np.zeros(len(slot), POWER_RECORD)
+    powers["epoch"], powers["kw"] = epoch, value
+    places = np.zeros(len(slot), PLACE_RECORD)
+    places["interval"], places["event"] = interval, event
     return [
         slots.tobytes(),
-        readings.tobytes(),
-        texts,
+        powers.tobytes(),
+        places.tobytes(),
         runs.tobytes(),
         sums.astype("<f8").tobytes(),
         counts.astype("<i4").tobytes(),
         slot_events.tobytes(),
     ]
-
-
-def _decimal(numbers: np.ndarray) -> tuple[bytes, np.ndarray]:
-    """Non-negative integers as decimal text, one after another, and where each ends
-    (counted from 1): the hash fields of power readings, as Lua's tostring writes them.
-    ValueError for a negative one (no reading that passed the checks has one)."""
-    if len(numbers) and int(numbers.min()) < 0:
-        raise ValueError(f"a negative timestamp: {int(numbers.min())}")
-    digits = np.searchsorted(_POWERS_OF_TEN, numbers, side="right") + 1
-    if len(numbers) and bool((digits == digits[0]).all()):  # vectorised when of one width
-        width = int(digits[0])
-        text = np.zeros((len(numbers), width), dtype=np.uint8)
-        rest = numbers.copy()
-        for column in range(width - 1, -1, -1):
-            rest, text[:, column] = np.divmod(rest, 10)
-        text += ord("0")
-        joined = text.tobytes()
-    else:
-        joined = b"".join(b"%d" % n for n in numbers.tolist())
-    return joined, np.cumsum(digits)
 
 
 def script_input(

@@ -1,8 +1,12 @@
 """Per-asset 15-minute rollups in Redis: written once per reading, read by every service.
 
 Keys (enterprise hash tag, one cluster slot per enterprise):
-  parkvpp:{ent}:readings:{asset}:{day}  hash  epoch-second -> kW (dedupe of readings),
-                                        "r" + epoch-second -> register kWh
+  parkvpp:{ent}:powers:{asset}:{day}    string: the power readings kept (the first value of
+                                        each second), 12-byte little-endian records (uint32
+                                        epoch second, float64 kW) in epoch order
+  parkvpp:{ent}:readings:{asset}:{day}  hash  "r" + epoch-second -> register kWh; earlier
+                                        versions also kept power readings here (epoch-second
+                                        -> kW), which still count as held
   parkvpp:{ent}:rollup:{asset}:{day}    string, packed little-endian: 96 float64 sums of
                                         kW, then 96 int32 reading counts (1,152 bytes)
 
@@ -33,7 +37,12 @@ from services.telemetry.columns import (
     from_arrays,
     locate_period_ends,
 )
-from services.telemetry.rollup_script import APPLY_LUA, EventReadings, script_input
+from services.telemetry.rollup_script import (
+    APPLY_LUA,
+    POWER_RECORD,
+    EventReadings,
+    script_input,
+)
 
 _SUMS_BYTES = INTERVALS_PER_DAY * 8
 _DAY_BYTES = _SUMS_BYTES + INTERVALS_PER_DAY * 4
@@ -85,10 +94,12 @@ class RollupBatch:
     bidirectional: bool = False
 
 
-def _keys(enterprise_id: str, asset_id: str, day: date) -> tuple[str, str]:
+def _keys(enterprise_id: str, asset_id: str, day: date) -> tuple[str, str, str]:
+    """The readings hash, power readings and rollup key of an asset's day."""
     iso = day.isoformat()
     return (
         tenant_key(enterprise_id, "readings", asset_id, iso),
+        tenant_key(enterprise_id, "powers", asset_id, iso),
         tenant_key(enterprise_id, "rollup", asset_id, iso),
     )
 
@@ -216,8 +227,22 @@ class Rollups:
             self._redis.script_load(APPLY_LUA)
             return self._redis.evalsha(self._apply.sha, len(keys), *keys, *args)
 
-    def has_reading(self, enterprise_id: str, asset_id: str, day: date, epoch_s: int) -> bool:
-        return bool(self._redis.hexists(_keys(enterprise_id, asset_id, day)[0], epoch_s))
+    def stored_powers(self, slots: Sequence[tuple[str, str, date]]) -> list[dict[int, float]]:
+        """The power readings kept for each (enterprise_id, asset_id, day), epoch second ->
+        kW (the first value sent for that second): one pipelined round trip."""
+        pipe = self._redis.pipeline(transaction=False)
+        for enterprise_id, asset_id, day in slots:
+            readings, powers, _ = _keys(enterprise_id, asset_id, day)
+            pipe.hgetall(readings)
+            pipe.get(powers)
+        replies = pipe.execute()
+        kept = []
+        for earlier, packed in zip(replies[::2], replies[1::2], strict=True):
+            values = {int(f): float(v) for f, v in earlier.items() if not f.startswith(b"r")}
+            records = np.frombuffer(packed or b"", POWER_RECORD)
+            values.update(zip(records["epoch"].tolist(), records["kw"].tolist(), strict=True))
+            kept.append(values)
+        return kept
 
     def day_kw(
         self, enterprise_id: str, asset_id: str, days: Sequence[date]
@@ -271,7 +296,7 @@ class Rollups:
     ) -> dict[str, dict[date, tuple[np.ndarray, np.ndarray]]]:
         """`day_kw` for many (enterprise_id, asset_id) pairs in pipelined round trips."""
         keys = [
-            (asset_id, day, _keys(enterprise_id, asset_id, day)[1])
+            (asset_id, day, _keys(enterprise_id, asset_id, day)[2])
             for enterprise_id, asset_id in assets
             for day in days
         ]

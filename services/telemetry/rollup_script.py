@@ -89,11 +89,15 @@ class _Merged:
 
 def _merge(events: Sequence[EventReadings]) -> _Merged:
     table: dict[str, int] = {}
+    remaps: dict[tuple[str, ...], np.ndarray] = {}  # a gateway's events share their table
     assets, signed = [], []
     for e in events:
-        remap = np.array(
-            [table.setdefault(a, len(table)) for a in e.columns.asset_ids], dtype=np.int64
-        ).reshape(-1)
+        ids = tuple(e.columns.asset_ids)
+        remap = remaps.get(ids)
+        if remap is None:
+            remap = remaps[ids] = np.array(
+                [table.setdefault(a, len(table)) for a in ids], dtype=np.int64
+            ).reshape(-1)
         assets.append(remap[e.columns.asset_index])
         signed.append(np.asarray(e.signed, dtype=np.uint8).reshape(-1)[e.columns.asset_index])
 
@@ -134,18 +138,18 @@ def _first_of_each(m: _Merged) -> _Merged:
     )
 
 
-def _slot_keys(enterprise_id: str, asset_ids: Sequence[str], slots: np.ndarray) -> list[str]:
+def _slot_keys(enterprise_id: str, asset_ids: Sequence[str], slots: np.ndarray) -> list[bytes]:
     """The readings, power readings and rollup key of each (asset, day) slot, in slot order."""
-    tag = tenant_key(enterprise_id, "")
-    isos: dict[int, str] = {}
+    tag = tenant_key(enterprise_id, "").encode()
+    readings, powers, rollup = tag + b"readings:", tag + b"powers:", tag + b"rollup:"
+    isos: dict[int, bytes] = {}
+    names = [a.encode() for a in asset_ids]
     keys = []
     for asset, day in zip((slots // _DAYS).tolist(), (slots % _DAYS).tolist(), strict=True):
-        iso = isos.get(day) or isos.setdefault(day, day_of(day).isoformat())
-        suffix = f"{asset_ids[asset]}:{iso}"
-        keys.append(f"{tag}readings:{suffix}")
-        keys.append(f"{tag}powers:{suffix}")
-        keys.append(f"{tag}rollup:{suffix}")
-    return keys
+        iso = isos.get(day) or isos.setdefault(day, day_of(day).isoformat().encode())
+        suffix = b"%b:%b" % (names[asset], iso)
+        keys += (readings + suffix, powers + suffix, rollup + suffix)
+    return keys  # bytes: redis-py sends them as they are
 
 
 def _power_args(
@@ -205,7 +209,7 @@ def _power_args(
 
 def script_input(
     enterprise_id: str, events: Sequence[EventReadings]
-) -> tuple[list[str], list[str | int | bytes]]:
+) -> tuple[list[str | bytes], list[str | int | bytes]]:
     """KEYS and ARGV of APPLY_LUA for `events` (all of `enterprise_id`, in their order)."""
     m = _first_of_each(_merge(events))
     power, registers = np.flatnonzero(~m.register), np.flatnonzero(m.register)
@@ -237,7 +241,9 @@ def script_input(
         records[field] = column[registers]
     records["slot"], records["before"], records["after"] = inverse[len(power) :].reshape(3, -1)
     records["after_interval"] = after_interval
-    keys = [tenant_key(enterprise_id, "applied", "telemetry", e.event_id) for e in events]
+    keys: list[str | bytes] = [
+        tenant_key(enterprise_id, "applied", "telemetry", e.event_id) for e in events
+    ]
     keys.extend(_slot_keys(enterprise_id, m.asset_ids, slots))
     slot = np.sort(power_slot)
     power_args = _power_args(

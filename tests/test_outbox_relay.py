@@ -110,10 +110,43 @@ def test_an_event_stays_retained_until_every_reading_group_applied_it(setup):
     marks.mark("dispatch", ["evt-1"])
     leader.run_once()
     assert client.xlen(outbox.RETAINED_KEY) == 1, "the audit group has not applied it yet"
+    [(_, fields)] = client.xrange(outbox.RETAINED_KEY)
+    assert b"e" not in fields, "the log's entries are small: the envelope is kept beside them"
+    assert client.hexists(outbox.RETAINED_DATA_KEY, "evt-1")
     marks.mark("audit", ["evt-1"])
     leader.run_once()
     assert client.xlen(outbox.RETAINED_KEY) == 0
+    assert client.hlen(outbox.RETAINED_DATA_KEY) == 0, "the envelope goes with its entry"
     assert client.zcard(outbox.done_key("dispatch")) == 0, "done marks go with the event"
+
+
+def test_entries_an_earlier_version_retained_whole_are_sent_again(setup):
+    """A retained log written before envelopes were kept beside it: its entries hold their
+    envelope themselves, and a restarted broker still gets them."""
+    settings, client, relay = setup
+    DoneMarks(client, outbox.GROUPS_KEY, outbox.done_key).register("dispatch", [TOPIC_CLEARING])
+    event = cleared("evt-old")
+    sent_ms = int(time.time() * 1000)
+    fields = {"t": event.topic, "k": event.key, "i": event.event_id, "e": event.data, "s": sent_ms}
+    client.xadd(outbox.RETAINED_KEY, fields)
+    outbox.note_broker_restart(client)
+    relay().run_once()
+    assert copies_on_topic(settings, "evt-old", 1) == 1
+
+
+def test_an_entry_whose_envelope_went_with_a_twin_is_dropped_not_sent(setup):
+    """One event kept twice (a relay died after keeping it, before deleting it from the
+    outbox): once every group applied it, the first entry takes the envelope with it, and
+    the twin, overdue, is deleted rather than sent without data."""
+    settings, client, relay = setup
+    DoneMarks(client, outbox.GROUPS_KEY, outbox.done_key).register("dispatch", [TOPIC_CLEARING])
+    event = cleared("evt-twin")
+    client.xadd(
+        outbox.RETAINED_KEY, {"t": event.topic, "k": event.key, "i": event.event_id, "s": 0}
+    )
+    relay().run_once()
+    assert client.xlen(outbox.RETAINED_KEY) == 0
+    assert copies_on_topic(settings, "evt-twin", 1, wait_s=2.0) == 0
 
 
 def test_a_restarted_broker_gets_every_retained_event_again(setup):

@@ -12,7 +12,9 @@ that the change and its event share one Redis Cluster slot:
   parkvpp:{tag}:outbox              stream: unpublished events, oldest first
   parkvpp:{outbox}:streams          set: every outbox stream the relay must drain
   parkvpp:{outbox}:retained         stream: published events kept until every consumer
-                                    group has applied them (retain mode, see the relay)
+                                    group has applied them (retain mode, see the relay):
+                                    topic, key, event id and when it was sent
+  parkvpp:{outbox}:retained_data    hash: event id -> its envelope, while it is retained
   parkvpp:{outbox}:groups           hash: consumer group -> topics it reads, last seen
   parkvpp:{outbox}:done:{group}     set: event ids the group applied (retain mode)
   parkvpp:{outbox}:broker_epoch     integer: bumped whenever a memory-only broker starts
@@ -38,6 +40,7 @@ from services.runtime.store import shared_key
 OUTBOX_TAG = "outbox"
 STREAMS_KEY = shared_key(OUTBOX_TAG, "streams")
 RETAINED_KEY = shared_key(OUTBOX_TAG, "retained")
+RETAINED_DATA_KEY = shared_key(OUTBOX_TAG, "retained_data")
 GROUPS_KEY = shared_key(OUTBOX_TAG, "groups")
 BROKER_EPOCH_KEY = shared_key(OUTBOX_TAG, "broker_epoch")
 LEASE_KEY = shared_key(OUTBOX_TAG, "relay_lease")

@@ -58,8 +58,7 @@ RELAY_EPOCH_KEY = shared_key(outbox.OUTBOX_TAG, "relay_epoch")
 #: Entries read from one stream per round, and bytes sent per round at most.
 PER_STREAM = 200
 ROUND_BYTES = 8 * 1024 * 1024
-#: Retained entries examined per round, and how often at most while events are published
-#: (each look reads the entries whole: under load, every round would read megabytes).
+#: Retained entries examined per round, and how often at most while events are published.
 RETAINED_SCAN = 2000
 RETAINED_EVERY_S = 0.25
 #: Producer batching, also the raw limits' in loadtests/bench_ingest.py: a round's events
@@ -369,10 +368,12 @@ class OutboxRelay:
         now_ms = int(time.time() * 1000)
         pipe = self._redis.pipeline(transaction=False)
         if self._settings.outbox_retain:
+            # The envelope first, then its entry, then the outbox's is deleted: a relay that
+            # dies in between leaves the outbox entry, which is sent and kept again.
+            pipe.hset(outbox.RETAINED_DATA_KEY, mapping={e.event_id: e.data for e in done})
             for e in done:
                 pipe.xadd(
-                    outbox.RETAINED_KEY,
-                    {"t": e.topic, "k": e.key, "i": e.event_id, "e": e.data, "s": now_ms},
+                    outbox.RETAINED_KEY, {"t": e.topic, "k": e.key, "i": e.event_id, "s": now_ms}
                 )
         for e in done:
             pipe.xdel(e.stream, e.entry_id)
@@ -416,7 +417,7 @@ class OutboxRelay:
         scores = iter(pipe.execute())
         now = time.time()
         safe: list[tuple[Any, bytes, list[str]]] = []
-        late: list[Entry] = []
+        late: list[tuple[Any, dict[bytes, bytes]]] = []
         for entry_id, fields, groups in checks:
             applied = [next(scores) is not None for _ in groups]
             event_id = _text(fields[b"i"])
@@ -426,19 +427,42 @@ class OutboxRelay:
                 continue
             last = max(int(fields[b"s"]) / 1000, self._retried.get(event_id, 0.0))
             if now - last > self._settings.outbox_retry_s:
-                late.append(decode_entry(outbox.RETAINED_KEY, entry_id, fields))
+                late.append((entry_id, fields))
         if safe:
             pipe = self._redis.pipeline(transaction=False)
             for entry_id, event_id, groups in safe:
                 pipe.xdel(outbox.RETAINED_KEY, entry_id)
+                pipe.hdel(outbox.RETAINED_DATA_KEY, event_id)
                 for group in groups:
                     pipe.zrem(done_keys[group], event_id)
             pipe.execute()
         if late:
-            for entry in self._send(late, "retry"):
+            for entry in self._send(self._retained_entries(late), "retry"):
                 self._retried[entry.event_id] = now
             log.warning("outbox relay sent %d events again: not applied in time", len(late))
         return sent
+
+    def _retained_entries(self, rows: list[tuple[Any, dict[bytes, bytes]]]) -> list[Entry]:
+        """The retained log's entries with their envelopes (one HMGET for those kept beside
+        the log; earlier versions kept them in the entry). An entry whose envelope is gone
+        is deleted instead: the envelope goes when an entry of that event was applied by
+        every group, and one event can have two entries when a relay died between keeping
+        an event and deleting it from the outbox."""
+        missing = [fields[b"i"] for _, fields in rows if b"e" not in fields]
+        found: dict[bytes, bytes | None] = {}
+        if missing:
+            got = self._redis.hmget(outbox.RETAINED_DATA_KEY, missing)
+            found = dict(zip(missing, got, strict=True))
+        entries, gone = [], []
+        for entry_id, fields in rows:
+            data = fields.get(b"e", found.get(fields[b"i"]))
+            if data is None:
+                gone.append(entry_id)
+                continue
+            entries.append(decode_entry(outbox.RETAINED_KEY, entry_id, {**fields, b"e": data}))
+        if gone:
+            self._redis.xdel(outbox.RETAINED_KEY, *gone)
+        return entries
 
     def _refeed_if_restarted(self) -> int:
         """Publish the whole retained log again when the broker epoch moved; returns count."""
@@ -450,7 +474,7 @@ class OutboxRelay:
             rows = self._redis.xrange(outbox.RETAINED_KEY, start, "+", count=500)
             if not rows:
                 break
-            entries = [decode_entry(outbox.RETAINED_KEY, i, f) for i, f in rows]
+            entries = self._retained_entries(rows)
             done = self._send(entries, "refeed")
             if len(done) < len(entries):
                 raise KafkaError(f"refeed: broker acknowledged {len(done)} of {len(entries)}")

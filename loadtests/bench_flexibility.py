@@ -207,8 +207,10 @@ def main(argv: list[str] | None = None) -> int:
         enrol_s = time.perf_counter() - started
         started = time.perf_counter()
         deadline = time.monotonic() + args.timeout
+        memory_before = stack.runtime.redis.info("memory")["used_memory"]
         written = seed_history(stack.runtime.redis, park, days, deadline)
         seed_s = time.perf_counter() - started
+        history_bytes = stack.runtime.redis.info("memory")["used_memory"] - memory_before
         stub = vpp_pb2_grpc.VppServiceStub(channel)
         request = vpb.GetFlexibilityRequest(market_day=market_day.isoformat())
         aggregate_s, aggregate_bytes = time_calls(stub, request, args.calls, args.timeout)
@@ -230,6 +232,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  market day                {market_day.isoformat()}")
     print(f"  enrol+approve s           {enrol_s:.1f} ({2 * len(assets) / enrol_s:,.0f} RPC/s)")
     print(f"  history seeding s         {seed_s:.1f} ({written / seed_s:,.0f} readings/s)")
+    print(
+        f"  history in Valkey         {history_bytes / 2**20:,.0f} MiB "
+        f"({history_bytes / written:.1f} bytes a reading: kept readings and rollups)"
+    )
     print(f"  aggregate only s/call     {_fmt(aggregate_s)} (reply {aggregate_bytes / 1e3:.0f} kB)")
     print(f"  include_assets s/call     {_fmt(per_asset_s)} (reply {per_asset_bytes / 1e6:.1f} MB)")
     print(f"  per asset ms (aggregate)  {1000 * min(aggregate_s) / len(assets):.2f}")

@@ -437,9 +437,11 @@ class OutboxRelay:
                     pipe.zrem(done_keys[group], event_id)
             pipe.execute()
         if late:
-            for entry in self._send(self._retained_entries(late), "retry"):
+            again = self._send(self._retained_entries(late), "retry")
+            for entry in again:
                 self._retried[entry.event_id] = now
-            log.warning("outbox relay sent %d events again: not applied in time", len(late))
+            if again:
+                log.warning("outbox relay sent %d events again: not applied in time", len(again))
         return sent
 
     def _retained_entries(self, rows: list[tuple[Any, dict[bytes, bytes]]]) -> list[Entry]:

@@ -375,8 +375,11 @@ class OutboxRelay:
                 pipe.xadd(
                     outbox.RETAINED_KEY, {"t": e.topic, "k": e.key, "i": e.event_id, "s": now_ms}
                 )
+        by_stream: dict[str, list[str]] = {}
         for e in done:
-            pipe.xdel(e.stream, e.entry_id)
+            by_stream.setdefault(e.stream, []).append(e.entry_id)
+        for stream, entry_ids in by_stream.items():
+            pipe.xdel(stream, *entry_ids)
         pipe.execute()
         return len(done)
 
@@ -407,19 +410,23 @@ class OutboxRelay:
             return sent
         readers = group_topics(self._redis)
         done_keys = {g: outbox.done_key(g) for groups in readers.values() for g in groups}
-        pipe = self._redis.pipeline(transaction=False)
+        # One ZMSCORE a group for all the entries it reads, not a ZSCORE an entry and group.
         checks: list[tuple[Any, dict[bytes, bytes], list[str]]] = []
+        asked: dict[str, list[bytes]] = {}
         for entry_id, fields in rows:
             groups = sorted(readers.get(_text(fields[b"t"]), ()))
             checks.append((entry_id, fields, groups))
             for group in groups:
-                pipe.zscore(done_keys[group], fields[b"i"])
-        scores = iter(pipe.execute())
+                asked.setdefault(group, []).append(fields[b"i"])
+        pipe = self._redis.pipeline(transaction=False)
+        for group, event_ids in asked.items():
+            pipe.zmscore(done_keys[group], event_ids)
+        scores = {group: iter(got) for group, got in zip(asked, pipe.execute(), strict=True)}
         now = time.time()
         safe: list[tuple[Any, bytes, list[str]]] = []
         late: list[tuple[Any, dict[bytes, bytes]]] = []
         for entry_id, fields, groups in checks:
-            applied = [next(scores) is not None for _ in groups]
+            applied = [next(scores[group]) is not None for group in groups]
             event_id = _text(fields[b"i"])
             if all(applied):
                 safe.append((entry_id, fields[b"i"], groups))
@@ -429,12 +436,15 @@ class OutboxRelay:
             if now - last > self._settings.outbox_retry_s:
                 late.append((entry_id, fields))
         if safe:
-            pipe = self._redis.pipeline(transaction=False)
-            for entry_id, event_id, groups in safe:
-                pipe.xdel(outbox.RETAINED_KEY, entry_id)
-                pipe.hdel(outbox.RETAINED_DATA_KEY, event_id)
+            marks: dict[str, list[bytes]] = {}
+            for _, event_id, groups in safe:
                 for group in groups:
-                    pipe.zrem(done_keys[group], event_id)
+                    marks.setdefault(group, []).append(event_id)
+            pipe = self._redis.pipeline(transaction=False)
+            pipe.xdel(outbox.RETAINED_KEY, *(entry_id for entry_id, _, _ in safe))
+            pipe.hdel(outbox.RETAINED_DATA_KEY, *(event_id for _, event_id, _ in safe))
+            for group, event_ids in marks.items():
+                pipe.zrem(done_keys[group], *event_ids)
             pipe.execute()
         if late:
             again = self._send(self._retained_entries(late), "retry")

@@ -62,10 +62,7 @@ def stored(client: redis.Redis, rollups: Rollups, enterprise_id: str):
     kw, counts = rollups.days_kw([(enterprise_id, a) for a in ASSETS], days)
     slots = [(enterprise_id, a, d) for a in ASSETS for d in days]
     powers = rollups.stored_powers(slots)
-    registers = [
-        {f: v for f, v in client.hgetall(tenant_key(e, "readings", a, d.isoformat())).items()}
-        for e, a, d in slots
-    ]
+    registers = [client.hgetall(tenant_key(e, "readings", a, d.isoformat())) for e, a, d in slots]
     for (e, a, d), kept in zip(slots, powers, strict=True):
         records = client.get(tenant_key(e, "powers", a, d.isoformat())) or b""
         epochs = np.frombuffer(records, POWER_RECORD)["epoch"]

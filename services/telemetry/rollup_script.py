@@ -56,6 +56,9 @@ REGISTER_RECORD = np.dtype(
         ("after_interval", "<i4"),
     ]
 )
+#: The keys of a slot (one asset's day), in the order the Lua takes them: its readings
+#: hash, power readings and rollup (see services/telemetry/rollups.py).
+SLOT_KEY_KINDS = ("readings", "powers", "rollup")
 #: Day numbers stay below this (year 2243), so (asset, day) pairs pack into one integer.
 _DAYS = 100_000
 
@@ -141,14 +144,14 @@ def _first_of_each(m: _Merged) -> _Merged:
 def _slot_keys(enterprise_id: str, asset_ids: Sequence[str], slots: np.ndarray) -> list[bytes]:
     """The readings, power readings and rollup key of each (asset, day) slot, in slot order."""
     tag = tenant_key(enterprise_id, "").encode()
-    readings, powers, rollup = tag + b"readings:", tag + b"powers:", tag + b"rollup:"
+    prefixes = [tag + kind.encode() + b":" for kind in SLOT_KEY_KINDS]
     isos: dict[int, bytes] = {}
     names = [a.encode() for a in asset_ids]
     keys = []
     for asset, day in zip((slots // _DAYS).tolist(), (slots % _DAYS).tolist(), strict=True):
         iso = isos.get(day) or isos.setdefault(day, day_of(day).isoformat().encode())
         suffix = b"%b:%b" % (names[asset], iso)
-        keys += (readings + suffix, powers + suffix, rollup + suffix)
+        keys += (prefix + suffix for prefix in prefixes)
     return keys  # bytes: redis-py sends them as they are
 
 

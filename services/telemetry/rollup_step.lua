@@ -170,7 +170,7 @@ local function apply_slot(slot, n, before, quick, run, cell, run_count)
     if not known[epoch] then
       known[epoch], new[#new + 1] = true, k
       if epoch <= previous then rising = false end
-      previous = math.max(previous, epoch)
+      previous = epoch
     end
   end
   if #new == 0 then return false end

@@ -40,6 +40,7 @@ from services.telemetry.columns import (
 from services.telemetry.rollup_script import (
     APPLY_LUA,
     POWER_RECORD,
+    SLOT_KEY_KINDS,
     EventReadings,
     script_input,
 )
@@ -96,12 +97,10 @@ class RollupBatch:
 
 def _keys(enterprise_id: str, asset_id: str, day: date) -> tuple[str, str, str]:
     """The readings hash, power readings and rollup key of an asset's day."""
-    iso = day.isoformat()
-    return (
-        tenant_key(enterprise_id, "readings", asset_id, iso),
-        tenant_key(enterprise_id, "powers", asset_id, iso),
-        tenant_key(enterprise_id, "rollup", asset_id, iso),
+    readings, powers, rollup = (
+        tenant_key(enterprise_id, kind, asset_id, day.isoformat()) for kind in SLOT_KEY_KINDS
     )
+    return readings, powers, rollup
 
 
 @dataclass(frozen=True)

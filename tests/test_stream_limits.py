@@ -217,6 +217,40 @@ def test_a_silent_meter_stream_ends_naming_the_idle_limit_and_its_readings_are_k
     wait_until(lambda: rolled_up() == 2)
 
 
+def test_a_stream_whose_deadline_comes_first_is_read_without_a_watch_and_ends_at_it(park, stop):
+    """A call due to end (its deadline) within the idle limit needs no idle watch: no
+    reader thread is started, the client's deadline ends it, the slot is given back and
+    what it sent is kept."""
+    stack, operator, tenants = park
+    start = (datetime.now(UTC) - timedelta(days=3)).replace(hour=0, minute=0, second=0)
+    batch = tpb.ReadingBatch(
+        readings=[tpb.Reading(asset_id="idle-pv", timestamp=to_ts(start), power_kw=3.0)]
+    )
+    received = threading.Event()
+
+    def sent_then_silent() -> Iterator[tpb.ReadingBatch]:
+        yield batch
+        received.set()
+        stop.wait()
+
+    call = tenants["ent-c"].telemetry.StreamReadings.future(sent_then_silent(), timeout=1.5)
+    assert received.wait(10)
+    wait_until(lambda: stack.runtime.streams.open_count("meter") == 1)
+    assert not any(t.name == "stream-reader" for t in threading.enumerate())
+    with pytest.raises(grpc.RpcError) as err:
+        call.result()
+    assert err.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+    wait_until(lambda: stack.runtime.streams.open_count("meter") == 0)
+
+    def rolled_up() -> int:
+        profile = operator.telemetry.GetLoadProfile(
+            tpb.GetLoadProfileRequest(asset_id="idle-pv", from_market_day=start.date().isoformat())
+        )
+        return sum(i.reading_count for i in profile.intervals)
+
+    wait_until(lambda: rolled_up() == 1)
+
+
 @pytest.mark.parametrize("method", [STREAM_READINGS, SUBSCRIBE_DISPATCH])
 def test_a_client_that_cancels_is_counted_and_logged_as_cancelled_not_internal(
     park, stop, method, caplog

@@ -105,9 +105,21 @@ class IdleLimited(Generic[T]):
     received and then ends the call (see `idle_details`). An error of the stream (e.g.
     the client cancelled) is raised as is. Use as a context manager: leaving it lets the
     reader thread end as soon as the call ends.
+
+    `time_left_s` is how long the call may still run (its deadline, gRPC's
+    `context.time_remaining()`). When that is at most `idle_s` no reader thread is
+    started: gRPC ends the call at its deadline before any idle spell could reach the
+    limit, so the messages are read directly (a thread start and two hand-offs a message
+    cost more than a meter gateway's short stream itself).
     """
 
-    def __init__(self, messages: Iterator[T], idle_s: float, what: str = "message") -> None:
+    def __init__(
+        self,
+        messages: Iterator[T],
+        idle_s: float,
+        what: str = "message",
+        time_left_s: float | None = None,
+    ) -> None:
         self._messages = messages
         self.idle_s = idle_s
         self._what = what
@@ -117,10 +129,12 @@ class IdleLimited(Generic[T]):
         self._finished = False
         self.received = 0
         self.timed_out = False
+        self.watched = time_left_s is None or time_left_s > idle_s
         self._reader = threading.Thread(target=self._read, name="stream-reader", daemon=True)
 
     def __enter__(self) -> IdleLimited[T]:
-        self._reader.start()
+        if self.watched:
+            self._reader.start()
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -133,6 +147,10 @@ class IdleLimited(Generic[T]):
     def __next__(self) -> T:
         if self._finished:
             raise StopIteration
+        if not self.watched:  # the call's deadline bounds the wait
+            message = next(self._messages)
+            self.received += 1
+            return message
         self._wanted.release()
         try:
             kind, value = self._arrived.get(timeout=self.idle_s)

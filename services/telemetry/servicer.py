@@ -69,7 +69,9 @@ class TelemetryServicer(telemetry_pb2_grpc.TelemetryServiceServicer):
         idle_s = self.runtime.settings.stream_idle_timeout_s
         with (
             self.runtime.streams.hold("meter"),
-            IdleLimited(request_iterator, idle_s, "ReadingBatch") as batches,
+            IdleLimited(
+                request_iterator, idle_s, "ReadingBatch", context.time_remaining()
+            ) as batches,
         ):
             summary = self._ingest(batches)
         if batches.timed_out:

@@ -10,6 +10,7 @@ import pytest
 import redis.exceptions
 
 from parkvpp.v1 import events_pb2
+from services.runtime import events
 from services.runtime.events import ConsumerSpec, EventConsumer, ensure_topics
 from tests.kafka_helpers import RawProducer as EventPublisher
 
@@ -99,6 +100,38 @@ def test_a_batch_with_a_poison_event_is_handled_one_by_one(kafka_bootstrap, topi
         assert list(applied) == ["a", "b", "c"]
     finally:
         consumer.stop()
+        publisher.close()
+
+
+def test_what_was_handled_is_committed_when_the_member_stops_not_before_its_pacing(
+    kafka_bootstrap, topic, monkeypatch
+):
+    """Commits are paced (COMMIT_EVERY_S): events handled since the last commit are
+    committed as the member stops, so its successor starts after them."""
+    monkeypatch.setattr(events, "COMMIT_EVERY_S", 3600.0)
+    seen: list[str] = []
+    publisher = EventPublisher(kafka_bootstrap)
+    spec = ConsumerSpec(
+        group=f"g-{uuid.uuid4().hex[:8]}",
+        topics=(topic,),
+        handler=lambda e: seen.append(e.event_id) or True,
+    )
+    first = EventConsumer(spec, kafka_bootstrap, rebalance_timeout_ms=3000)
+    first.start()
+    for event_id in ("one", "two"):
+        publisher.publish(topic, "k", events_pb2.MarketCleared(), event_id=event_id)
+        publisher.flush()
+        wait_until(lambda event_id=event_id: event_id in seen)
+    first.stop()
+    publisher.publish(topic, "k", events_pb2.MarketCleared(), event_id="three")
+    publisher.flush()
+    second = EventConsumer(spec, kafka_bootstrap, rebalance_timeout_ms=3000)
+    second.start()
+    try:
+        wait_until(lambda: "three" in seen)
+        assert seen == ["one", "two", "three"], "a handled event was delivered again"
+    finally:
+        second.stop()
         publisher.close()
 
 

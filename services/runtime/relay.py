@@ -73,11 +73,12 @@ BATCH_BYTES = 256 * 1024
 #: gateways' batches of a few dozen readings, one event each) a round gathers the events of
 #: this long instead of one, and each round costs Redis and broker round trips whatever it
 #: carries, and so does each poll of the consumers that read what it sent. An event written
-#: after a quiet spell still goes at once; a round that takes longer than this is followed
-#: at once (bulk ingest is not slowed). 50 ms rather than 20: readings only at 150
-#: streams/s, interleaved, the leader's CPU fell from 11-14 % to 6 % of a core, the
-#: broker's from 4 % to 2-3 % (loadtests README, seventh session).
+#: after a quiet spell still goes at once, and so does the round after one that took longer
+#: than this or carried BULK_ROUND events or more (bulk ingest is not slowed). 50 ms rather
+#: than 20: readings only at 150 streams/s, interleaved, the leader's CPU fell from 11-14 %
+#: to 6 % of a core, the broker's from 4 % to 2-3 % (loadtests README, seventh session).
 ROUND_GAP_S = 0.05
+BULK_ROUND = 64
 #: A group that has not been seen for this long is no longer waited for.
 GROUP_TTL_S = 24 * 3600
 
@@ -148,7 +149,7 @@ def group_topics(client: redis.Redis) -> dict[str, set[str]]:
 class RoundPacer:
     """Starts rounds at least `gap_s` apart: `start_round` waits (with `wait`, which
     returns True when told to stop) for what is left of the gap since the last round
-    started; it returns False when told to stop instead."""
+    started, unless the last round was `bulk`; it returns False when told to stop instead."""
 
     def __init__(
         self, gap_s: float, clock: Callable[[], float], wait: Callable[[float], bool]
@@ -158,8 +159,8 @@ class RoundPacer:
         self._wait = wait
         self._started: float | None = None
 
-    def start_round(self) -> bool:
-        if self._started is not None:
+    def start_round(self, bulk: bool = False) -> bool:
+        if self._started is not None and not bulk:
             left_s = self._started + self._gap_s - self._clock()
             if left_s > 0 and self._wait(left_s):
                 return False
@@ -220,18 +221,21 @@ class OutboxRelay:
     def _run(self) -> None:
         delay_s = 0.5
         pace = RoundPacer(ROUND_GAP_S, time.monotonic, self._stop.wait)
+        busy = 0
         while not self._stop.is_set():
-            if not pace.start_round():
+            if not pace.start_round(bulk=busy >= BULK_ROUND):
                 break
             try:
                 busy = self.run_once()
                 delay_s = 0.5
             except (RedisError, KafkaError) as exc:
+                busy = 0
                 log.warning("outbox relay: %s; retrying in %.1fs", exc, delay_s)
                 self._stop.wait(delay_s)
                 delay_s = min(delay_s * 2, 10.0)
                 continue
             except Exception:  # noqa: BLE001 - a bug is logged; the relay keeps going
+                busy = 0
                 log.exception("outbox relay round failed")
                 self._stop.wait(1.0)
                 continue
@@ -241,13 +245,13 @@ class OutboxRelay:
             elif not busy:  # wakes are for the leader; a follower asks for the lease each second
                 self._stop.wait(1.0)
 
-    def run_once(self) -> bool:
+    def run_once(self) -> int:
         """One round when this process leads: publish, then keep retained events safe.
 
-        Returns True when it published something (so the caller loops again at once).
+        Returns how many events it published (the caller loops again when any).
         """
         if not self._hold_lease():
-            return False
+            return 0
         sent = 0
         if self._settings.outbox_retain:  # what a lost broker held goes before what is new
             sent += self._refeed_if_restarted()
@@ -260,7 +264,7 @@ class OutboxRelay:
             self._retained_at = now
             sent += self._keep_retained()
         self._stats()
-        return sent > 0
+        return sent
 
     def _hold_lease(self) -> bool:
         """Take or renew the lease; a leader renews a third of LEASE_MS after the last time,

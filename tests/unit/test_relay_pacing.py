@@ -46,3 +46,15 @@ def test_a_stop_during_the_wait_ends_the_loop():
     assert pacer.start_round()
     clock.stop = True
     assert not pacer.start_round()
+
+
+def test_the_round_after_a_bulk_round_goes_at_once():
+    clock = _Clock()
+    pacer = RoundPacer(ROUND_GAP_S, clock, clock.wait)
+    assert pacer.start_round()
+    clock.now += 0.001  # a quick round that carried BULK_ROUND events or more
+    assert pacer.start_round(bulk=True)
+    assert clock.waits == []
+    clock.now += 0.001  # a quick small round: the next waits for the rest of the gap
+    assert pacer.start_round()
+    assert len(clock.waits) == 1 and abs(clock.waits[0] - (ROUND_GAP_S - 0.001)) < 1e-9

@@ -30,7 +30,7 @@ from parkvpp.v1 import telemetry_pb2 as tpb
 from parkvpp.v1 import telemetry_pb2_grpc
 from services.runtime.channels import open_channel
 from services.runtime.events import ensure_topics, envelope
-from services.runtime.kafka_config import crc32c_implementation
+from services.runtime.kafka_config import NO_CLIENT_METRICS, crc32c_implementation
 from services.runtime.local_stack import LocalStack
 from services.runtime.metrics import KAFKA_CONSUMED
 from services.runtime.relay import BATCH_BYTES, LINGER_MS
@@ -174,7 +174,11 @@ def raw_produce(
     to `batch_bytes` and flush them."""
     ensure_topics(bootstrap, 3, [RAW_TOPIC])
     producer = KafkaProducer(
-        bootstrap_servers=bootstrap, acks="all", linger_ms=LINGER_MS, batch_size=batch_bytes
+        bootstrap_servers=bootstrap,
+        acks="all",
+        linger_ms=LINGER_MS,
+        batch_size=batch_bytes,
+        **NO_CLIENT_METRICS,  # as the relay's producer
     )
     try:
         producer.send(RAW_TOPIC, key=b"warm-up", value=b"x").get(timeout=timeout_s)

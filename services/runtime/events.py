@@ -25,6 +25,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from parkvpp.v1 import events_pb2
+from services.runtime.kafka_config import NO_CLIENT_METRICS
 from services.runtime.metrics import (
     KAFKA_CONSUMED,
     KAFKA_LAG,
@@ -142,6 +143,7 @@ class DeadLetters:
                 enable_idempotence=True,
                 max_block_ms=int(self._timeout_s * 1000),
                 client_id=f"{self._group}-deadletter",
+                **NO_CLIENT_METRICS,
                 **self._options,
             )
         headers = [
@@ -296,6 +298,7 @@ class EventConsumer:
             # affected: it waits max(this, rebalance timeout + 5 s).
             request_timeout_ms=5000,
             client_id=f"{spec.group}-{uuid.uuid4().hex[:6]}",
+            **NO_CLIENT_METRICS,
             **(client_options or {}),
         )
         self._dead_letters = DeadLetters(

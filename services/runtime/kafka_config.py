@@ -8,6 +8,8 @@ PARKVPP_KAFKA_CERT_FILE/_KEY_FILE, presents a client certificate (mutual TLS use
 SASL_SSL is TLS plus a SASL login: PARKVPP_KAFKA_SASL_MECHANISM (SCRAM-SHA-512 by
 default, as Strimzi's `scram-sha-512` KafkaUsers), _USERNAME and _PASSWORD.
 
+`NO_CLIENT_METRICS` turns off kafka-python's own metrics in producers and consumers.
+
 `crc32c_implementation` says which CRC-32C kafka-python checks and writes record batches
 with: the `crc32c` package's C code (a dependency) or its pure-Python fallback.
 """
@@ -15,6 +17,11 @@ with: the `crc32c` package's C code (a dependency) or its pure-Python fallback.
 from __future__ import annotations
 
 from services.runtime.settings import Settings
+
+#: For every KafkaProducer and KafkaConsumer (admin clients take no such option):
+#: kafka-python's own metrics update their sensors on every record, batch and request, and
+#: nothing reads them (the services export their own Prometheus metrics).
+NO_CLIENT_METRICS: dict[str, object] = {"metrics_enabled": False}
 
 
 def kafka_client_options(settings: Settings) -> dict[str, object]:

@@ -38,7 +38,11 @@ from kafka.errors import KafkaError
 from redis.exceptions import RedisError
 
 from services.runtime import outbox
-from services.runtime.kafka_config import crc32c_implementation, kafka_client_options
+from services.runtime.kafka_config import (
+    NO_CLIENT_METRICS,
+    crc32c_implementation,
+    kafka_client_options,
+)
 from services.runtime.metrics import (
     KAFKA_PRODUCE_FAILED,
     KAFKA_PRODUCED,
@@ -403,6 +407,7 @@ class OutboxRelay:
                 max_block_ms=int(s.kafka_publish_timeout_s * 1000),
                 max_request_size=4 * 1024 * 1024,
                 client_id="parkvpp-relay",
+                **NO_CLIENT_METRICS,
                 **kafka_client_options(s),  # type: ignore[arg-type]
             )
         return self._producer

@@ -229,17 +229,16 @@ class OutboxRelay:
         while not self._stop.is_set():
             if not pace.start_round(bulk=busy >= BULK_ROUND):
                 break
+            busy = 0  # a failed round published nothing to hurry after
             try:
                 busy = self.run_once()
                 delay_s = 0.5
             except (RedisError, KafkaError) as exc:
-                busy = 0
                 log.warning("outbox relay: %s; retrying in %.1fs", exc, delay_s)
                 self._stop.wait(delay_s)
                 delay_s = min(delay_s * 2, 10.0)
                 continue
             except Exception:  # noqa: BLE001 - a bug is logged; the relay keeps going
-                busy = 0
                 log.exception("outbox relay round failed")
                 self._stop.wait(1.0)
                 continue
